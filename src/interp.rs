@@ -1,0 +1,1249 @@
+//! The tree-walking evaluator: statements, expressions, scopes and calls. It attaches
+//! spans, call context and variable provenance to the errors of the layers below.
+
+use crate::ast::{Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp, Stmt, StmtKind, Target, UnaryOp};
+use crate::builtins::{self, Builtin};
+use crate::diagnostic::{Diagnostic, Source};
+use crate::explain::{self, Operand, Site};
+use crate::span::Span;
+use crate::tensor::{self, GradStore, Rng, Tensor};
+use crate::value::{UserFn, Value};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Write;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Errors travel boxed: the happy path stays small.
+pub type R<T> = Result<T, Box<Diagnostic>>;
+
+/// User-function call depth limit (LANGUAGE.md "Errors").
+pub const MAX_CALL_DEPTH: usize = 1000;
+
+/// A small, fast, deterministic hasher for variable names (FNV-1a). Iteration order of
+/// these maps never reaches the output: `:vars` sorts by name.
+#[derive(Default)]
+pub struct FnvHasher(u64);
+
+impl Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub type Env = HashMap<Rc<str>, Binding, BuildHasherDefault<FnvHasher>>;
+
+/// Where a variable got its current value: the statement that last bound it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Origin {
+    pub src_id: usize,
+    pub span: Span,
+}
+
+#[derive(Clone)]
+pub struct Binding {
+    pub value: Value,
+    pub origin: Origin,
+}
+
+/// One source text the session has seen: a file, a REPL input, stdin.
+pub struct SourceFile {
+    pub name: String,
+    pub text: Arc<str>,
+    pub source: Source,
+}
+
+/// What a statement did to the flow of control.
+pub enum Flow {
+    Normal,
+    Break,
+    Continue,
+    Return(Value),
+}
+
+struct Frame {
+    locals: Env,
+}
+
+pub struct Interp {
+    pub globals: Env,
+    frames: Vec<Frame>,
+    pub sources: Vec<SourceFile>,
+    /// The source whose spans are being evaluated now.
+    pub src_id: usize,
+    /// The gradients of the last `backward`.
+    pub grads: Option<GradStore>,
+    pub rng: Rng,
+    pub out: Box<dyn Write>,
+    /// Warnings raised while running; the session renders them after each statement.
+    pub warnings: Vec<Diagnostic>,
+    warned: HashSet<(usize, usize, &'static str)>,
+    call_depth: usize,
+    /// Set from a Ctrl-C handler; checked at loop iterations and calls.
+    pub interrupt: Arc<AtomicBool>,
+}
+
+/// Context notes added to an error as it leaves calls and loops: at most this many.
+const MAX_CONTEXT_NOTES: usize = 4;
+
+impl Interp {
+    pub fn new(out: Box<dyn Write>) -> Interp {
+        Interp {
+            globals: Env::default(),
+            frames: Vec::new(),
+            sources: Vec::new(),
+            src_id: 0,
+            grads: None,
+            rng: Rng::seeded(0),
+            out,
+            warnings: Vec::new(),
+            warned: HashSet::new(),
+            call_depth: 0,
+            interrupt: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn add_source(&mut self, name: &str, text: &str) -> usize {
+        let text: Arc<str> = Arc::from(text);
+        self.sources.push(SourceFile {
+            name: name.to_string(),
+            text: text.clone(),
+            source: crate::diagnostic::source(name, &text),
+        });
+        self.sources.len() - 1
+    }
+
+    pub fn source(&self, id: usize) -> &Source {
+        &self.sources[id].source
+    }
+
+    /// The source text under `span` in the current source.
+    pub fn text_of(&self, span: Span) -> String {
+        let text = &self.sources[self.src_id].text;
+        text.get(span.start.min(text.len())..span.end.min(text.len())).unwrap_or("").to_string()
+    }
+
+    /// Attach the current source to a diagnostic and box it.
+    pub fn fail(&self, diag: Diagnostic) -> Box<Diagnostic> {
+        Box::new(diag.with_source(self.source(self.src_id)))
+    }
+
+    /// Record a warning once per source location and kind.
+    pub fn warn_once(&mut self, span: Span, kind: &'static str, diag: Diagnostic) {
+        if self.warned.insert((self.src_id, span.start, kind)) {
+            let d = diag.with_source(self.source(self.src_id));
+            self.warnings.push(d);
+        }
+    }
+
+    // ------------------------------------------------------------ variables
+
+    pub fn lookup(&self, name: &str) -> Option<&Binding> {
+        if let Some(frame) = self.frames.last() {
+            if let Some(b) = frame.locals.get(name) {
+                return Some(b);
+            }
+        }
+        self.globals.get(name)
+    }
+
+    pub fn bind(&mut self, name: &str, value: Value, span: Span) {
+        let origin = Origin { src_id: self.src_id, span };
+        let env = match self.frames.last_mut() {
+            Some(f) => &mut f.locals,
+            None => &mut self.globals,
+        };
+        match env.get_mut(name) {
+            Some(b) => {
+                b.value = value;
+                b.origin = origin;
+            }
+            None => {
+                env.insert(Rc::from(name), Binding { value, origin });
+            }
+        }
+    }
+
+    /// Names visible here: locals, globals and builtins (for did-you-mean).
+    pub fn visible_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        if let Some(f) = self.frames.last() {
+            names.extend(f.locals.keys().map(|k| k.to_string()));
+        }
+        names.extend(self.globals.keys().map(|k| k.to_string()));
+        names.extend(builtins::table().iter().map(|b| b.name.to_string()));
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn check_interrupt(&self, span: Span) -> R<()> {
+        if self.interrupt.load(Ordering::Relaxed) {
+            self.interrupt.store(false, Ordering::Relaxed);
+            return Err(self.fail(
+                Diagnostic::error("interrupt", "interrupted").primary(span, "stopped here"),
+            ));
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ statements
+
+    pub fn exec_block(&mut self, body: &[Stmt]) -> R<Flow> {
+        for s in body {
+            match self.exec(s)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    pub fn exec(&mut self, stmt: &Stmt) -> R<Flow> {
+        match &stmt.kind {
+            StmtKind::Expr(e) => {
+                self.eval(e)?;
+                Ok(Flow::Normal)
+            }
+            StmtKind::Assign { target, op, op_span, value } => {
+                self.exec_assign(stmt, target, *op, *op_span, value)?;
+                Ok(Flow::Normal)
+            }
+            StmtKind::If { branches, else_body } => {
+                for (cond, body) in branches {
+                    let c = self.eval(cond)?;
+                    if self.truthy(&c, cond.span)? {
+                        return self.exec_block(body);
+                    }
+                }
+                match else_body {
+                    Some(body) => self.exec_block(body),
+                    None => Ok(Flow::Normal),
+                }
+            }
+            StmtKind::While { cond, body } => {
+                let mut iteration: u64 = 0;
+                loop {
+                    self.check_interrupt(cond.span)?;
+                    let c = self.eval(cond)?;
+                    if !self.truthy(&c, cond.span)? {
+                        break;
+                    }
+                    let flow = self.exec_block(body).map_err(|e| {
+                        self.loop_note(e, cond.span, format!("in iteration {iteration} of this loop"))
+                    })?;
+                    iteration += 1;
+                    match flow {
+                        Flow::Break => break,
+                        Flow::Return(v) => return Ok(Flow::Return(v)),
+                        Flow::Continue | Flow::Normal => {}
+                    }
+                }
+                Ok(Flow::Normal)
+            }
+            StmtKind::For { var, iter, body } => self.exec_for(var.node.as_str(), var.span, iter, body),
+            StmtKind::Def { name, params, body } => {
+                let mut defaults = Vec::with_capacity(params.len());
+                for p in params {
+                    defaults.push(match &p.default {
+                        Some(d) => Some(self.eval(d)?),
+                        None => None,
+                    });
+                }
+                let f = UserFn {
+                    name: name.node.clone(),
+                    params: params.clone(),
+                    defaults,
+                    body: body.clone(),
+                    src_id: self.src_id,
+                    def_span: name.span,
+                };
+                self.bind(&name.node, Value::Function(Rc::new(f)), stmt.span);
+                Ok(Flow::Normal)
+            }
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => self.eval(e)?,
+                    None => Value::None,
+                };
+                Ok(Flow::Return(v))
+            }
+            StmtKind::Break => Ok(Flow::Break),
+            StmtKind::Continue => Ok(Flow::Continue),
+            StmtKind::Pass => Ok(Flow::Normal),
+        }
+    }
+
+    /// Add "in iteration ..." context to an error leaving a loop body.
+    fn loop_note(&self, mut e: Box<Diagnostic>, header: Span, text: String) -> Box<Diagnostic> {
+        if e.code == "interrupt" || e.related.len() >= MAX_CONTEXT_NOTES {
+            return e;
+        }
+        let note = Diagnostic::advice("note::loop", text.clone())
+            .primary(header, text)
+            .with_source(self.source(self.src_id));
+        e.related.push(note);
+        e
+    }
+
+    fn exec_for(&mut self, var: &str, var_span: Span, iter: &Expr, body: &[Stmt]) -> R<Flow> {
+        let it = self.eval(iter)?;
+        let run = |this: &mut Interp, item: Value, label: &dyn Fn(&Value) -> String| -> R<Option<Flow>> {
+            this.check_interrupt(iter.span)?;
+            let shown = label(&item);
+            this.bind(var, item, var_span);
+            let flow = this.exec_block(body).map_err(|e| this.loop_note(e, var_span.to(iter.span), shown))?;
+            Ok(match flow {
+                Flow::Break => Some(Flow::Normal),
+                Flow::Return(v) => Some(Flow::Return(v)),
+                Flow::Continue | Flow::Normal => None,
+            })
+        };
+        let name_label = |v: &Value| -> String {
+            match v {
+                Value::Tensor(t) => format!("in the iteration where `{var}` is a tensor of shape {}", explain::shape_str(&t.shape())),
+                other => format!("in the iteration where `{var} = {}`", other.repr()),
+            }
+        };
+        match it {
+            Value::Range { start, stop, step } => {
+                let n = Value::range_len(start, stop, step);
+                for i in 0..n {
+                    let v = Value::Number((start + i * step) as f64);
+                    if let Some(f) = run(self, v, &name_label)? {
+                        return Ok(f);
+                    }
+                }
+            }
+            Value::List(items) => {
+                let snapshot: Vec<Value> = items.borrow().clone();
+                for v in snapshot {
+                    if let Some(f) = run(self, v, &name_label)? {
+                        return Ok(f);
+                    }
+                }
+            }
+            Value::Str(s) => {
+                for c in s.chars() {
+                    if let Some(f) = run(self, Value::str(&c.to_string()), &name_label)? {
+                        return Ok(f);
+                    }
+                }
+            }
+            Value::Tensor(t) => {
+                let shape = t.shape();
+                if shape.is_empty() {
+                    return Err(self.fail(
+                        Diagnostic::error("type::not_iterable", "cannot loop over a 0-d tensor")
+                            .primary(iter.span, "this tensor has no axes")
+                            .help("a `for` loop over a tensor walks its first axis; use `item(t)` for the number"),
+                    ));
+                }
+                for i in 0..shape[0] {
+                    let row = tensor::index(&t, &[tensor::IndexItem::At(i as isize)])
+                        .map_err(|e| self.fail(explain::tensor_error(self, e, &Site::call("index", iter.span, vec![]))))?;
+                    let label = |_: &Value| format!("in iteration {i} over the rows of this tensor");
+                    if let Some(f) = run(self, Value::Tensor(row), &label)? {
+                        return Ok(f);
+                    }
+                }
+            }
+            other => {
+                return Err(self.fail(
+                    Diagnostic::error("type::not_iterable", format!("cannot loop over a {}", other.kind()))
+                        .primary(iter.span, format!("this is a {}", other.kind()))
+                        .help("loop over `range(n)`, a list or a tensor"),
+                ))
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn exec_assign(&mut self, stmt: &Stmt, target: &Target, op: Option<BinOp>, op_span: Span, value: &Expr) -> R<()> {
+        match target {
+            Target::Name(name) => match op {
+                None => {
+                    let v = self.eval(value)?;
+                    if let Value::Tensor(_) = &v {
+                        self.check_rebind_update(&name.node, value, op_span);
+                    }
+                    self.bind(&name.node, v, stmt.span);
+                    Ok(())
+                }
+                Some(op) => {
+                    let current = self.lookup(&name.node).map(|b| b.value.clone());
+                    let current = match current {
+                        Some(v) => v,
+                        None => return Err(self.unknown_name(&name.node, name.span)),
+                    };
+                    let rhs = self.eval(value)?;
+                    if let Value::Tensor(t) = &current {
+                        self.update_in_place(t, op, op_span, name.span, value, rhs)?;
+                        return Ok(());
+                    }
+                    let target_expr = Expr::new(ExprKind::Name(name.node.clone()), name.span);
+                    let v = self.binary(op, op_span, current, rhs, &target_expr, value)?;
+                    self.bind(&name.node, v, stmt.span);
+                    Ok(())
+                }
+            },
+            Target::Index { object, items, span } => {
+                let obj = self.eval(object)?;
+                let rhs = self.eval(value)?;
+                self.assign_index(obj, object, items, *span, op, op_span, value, rhs)
+            }
+        }
+    }
+
+    /// `W -= e` on a tensor: the same tensor, new values, not recorded.
+    fn update_in_place(&mut self, t: &Tensor, op: BinOp, op_span: Span, target_span: Span, value: &Expr, rhs: Value) -> R<()> {
+        let kind = match op {
+            BinOp::Add => tensor::InPlaceOp::Add,
+            BinOp::Sub => tensor::InPlaceOp::Sub,
+            BinOp::Mul => tensor::InPlaceOp::Mul,
+            BinOp::Div => tensor::InPlaceOp::Div,
+            _ => {
+                return Err(self.fail(
+                    Diagnostic::error("syntax::augmented", format!("`{}=` is not an update operator", op.symbol()))
+                        .primary(op_span, "use `+=`, `-=`, `*=` or `/=`"),
+                ))
+            }
+        };
+        let r = self.to_tensor(&rhs, value.span)?;
+        tensor::update_in_place(t, kind, &r).map_err(|e| {
+            let site = Site {
+                op: format!("{}=", op.symbol()),
+                primary: op_span,
+                operands: vec![
+                    Operand::new(self, target_span, Some(&Value::Tensor(t.clone())), Some(target_span)),
+                    Operand::new(self, value.span, Some(&rhs), None),
+                ],
+                in_place: true,
+            };
+            self.fail(explain::tensor_error(self, e, &site))
+        })
+    }
+
+    /// Warn once when `W = W - lr * grad(W)` rebinds a tensor to an update of itself.
+    fn check_rebind_update(&mut self, name: &str, value: &Expr, op_span: Span) {
+        if let ExprKind::Binary { op: op @ (BinOp::Sub | BinOp::Add), lhs, rhs, .. } = &value.kind {
+            let is_self = matches!(&lhs.kind, ExprKind::Name(n) if n == name);
+            if is_self && mentions_grad_of(rhs, name) {
+                let sym = if *op == BinOp::Sub { "-=" } else { "+=" };
+                let rest = self.text_of(rhs.span);
+                let d = Diagnostic::warning(
+                    "grad::rebind_update",
+                    format!("`{name} = {name} {} ...` makes `{name}` a new tensor that records this update", op.symbol()),
+                )
+                .primary(op_span.to(value.span), format!("`{name}` becomes a non-leaf whose history grows every step"))
+                .help(format!("update the weights in place: `{name} {sym} {rest}`"));
+                self.warn_once(op_span, "rebind", d);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assign_index(&mut self, obj: Value, object: &Expr, items: &[IndexItem], span: Span, op: Option<BinOp>, op_span: Span, value: &Expr, rhs: Value) -> R<()> {
+        match obj {
+            Value::List(list) => {
+                if items.len() != 1 {
+                    return Err(self.fail(
+                        Diagnostic::error("type::index", "a list takes one index")
+                            .primary(span, format!("{} indices given", items.len())),
+                    ));
+                }
+                let idx_expr = match &items[0] {
+                    IndexItem::Index(e) => e,
+                    IndexItem::Slice { span, .. } => {
+                        return Err(self.fail(
+                            Diagnostic::error("type::index", "assigning to a slice of a list is not supported")
+                                .primary(*span, "slice"),
+                        ))
+                    }
+                };
+                let i = self.eval(idx_expr)?;
+                let len = list.borrow().len();
+                let pos = self.list_position(&i, idx_expr.span, len)?;
+                let new = match op {
+                    None => rhs,
+                    Some(op) => {
+                        let cur = list.borrow()[pos].clone();
+                        self.binary(op, op_span, cur, rhs, object, value)?
+                    }
+                };
+                list.borrow_mut()[pos] = new;
+                Ok(())
+            }
+            Value::Tensor(t) => {
+                let idx = self.index_items(items)?;
+                let r = self.to_tensor(&rhs, value.span)?;
+                let result = match op {
+                    None => tensor::set_index(&t, &idx, &r),
+                    Some(op) => {
+                        let cur = tensor::index(&t, &idx)
+                            .map_err(|e| self.fail(explain::tensor_error(self, e, &Site::call("index", span, vec![]))))?;
+                        let kind = explain::binary_kind(op).ok_or_else(|| {
+                            self.fail(Diagnostic::error("type::operator", "unsupported update operator").primary(op_span, ""))
+                        })?;
+                        let newv = tensor::binary(kind, &cur.detach(), &r);
+                        match newv {
+                            Ok(n) => tensor::set_index(&t, &idx, &n),
+                            Err(e) => Err(e),
+                        }
+                    }
+                };
+                result.map_err(|e| {
+                    let site = Site {
+                        op: "indexed assignment".to_string(),
+                        primary: op_span,
+                        operands: vec![
+                            Operand::new(self, span, None, None),
+                            Operand::new(self, value.span, Some(&rhs), None),
+                        ],
+                        in_place: true,
+                    };
+                    self.fail(explain::tensor_error(self, e, &site))
+                })
+            }
+            other => Err(self.fail(
+                Diagnostic::error("type::index", format!("cannot assign into a {}", other.kind()))
+                    .primary(object.span, format!("this is a {}", other.kind())),
+            )),
+        }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    pub fn eval(&mut self, e: &Expr) -> R<Value> {
+        match &e.kind {
+            ExprKind::Number(n) => Ok(Value::Number(*n)),
+            ExprKind::Str(s) => Ok(Value::str(s)),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::None => Ok(Value::None),
+            ExprKind::Name(n) => match self.lookup(n) {
+                Some(b) => Ok(b.value.clone()),
+                None => match builtins::find(n) {
+                    Some(b) => Ok(Value::Builtin(b)),
+                    None => Err(self.unknown_name(n, e.span)),
+                },
+            },
+            ExprKind::List(items) => {
+                let mut vs = Vec::with_capacity(items.len());
+                for it in items {
+                    vs.push(self.eval(it)?);
+                }
+                Ok(Value::list(vs))
+            }
+            ExprKind::Unary { op, operand } => {
+                let v = self.eval(operand)?;
+                self.unary(*op, v, e.span, operand)
+            }
+            ExprKind::Binary { op, op_span, lhs, rhs } => {
+                let l = self.eval(lhs)?;
+                let r = self.eval(rhs)?;
+                self.binary(*op, *op_span, l, r, lhs, rhs)
+            }
+            ExprKind::Compare { first, rest } => {
+                let mut left = self.eval(first)?;
+                let mut left_expr: &Expr = first;
+                let mut result = Value::Bool(true);
+                for (op, op_span, right_expr) in rest {
+                    let right = self.eval(right_expr)?;
+                    let r = self.binary(*op, *op_span, left, right.clone(), left_expr, right_expr)?;
+                    if !self.truthy(&r, e.span)? {
+                        return Ok(r);
+                    }
+                    result = r;
+                    left = right;
+                    left_expr = right_expr;
+                }
+                Ok(result)
+            }
+            ExprKind::Logic { op, lhs, rhs } => {
+                let l = self.eval(lhs)?;
+                let t = self.truthy(&l, lhs.span)?;
+                match (op, t) {
+                    (LogicOp::And, false) | (LogicOp::Or, true) => Ok(l),
+                    _ => self.eval(rhs),
+                }
+            }
+            ExprKind::Call { callee, args } => {
+                let f = self.eval(callee)?;
+                let argv = self.eval_args(args)?;
+                self.call(&f, argv, callee.span, e.span)
+            }
+            ExprKind::Method { receiver, name, args } => {
+                let recv = self.eval(receiver)?;
+                let f = match self.lookup(&name.node) {
+                    Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => b.value.clone(),
+                    _ => match builtins::find(&name.node) {
+                        Some(b) => Value::Builtin(b),
+                        None => return Err(self.unknown_method(&name.node, name.span, &recv)),
+                    },
+                };
+                let mut argv = Vec::with_capacity(args.len() + 1);
+                argv.push(ArgVal { name: None, value: recv, span: receiver.span });
+                argv.extend(self.eval_args(args)?);
+                self.call(&f, argv, name.span, e.span)
+            }
+            ExprKind::Attr { object, name } => {
+                let v = self.eval(object)?;
+                self.attribute(v, object, name.node.as_str(), name.span)
+            }
+            ExprKind::Index { object, items } => {
+                let v = self.eval(object)?;
+                self.index(v, object, items, e.span)
+            }
+        }
+    }
+
+    fn eval_args(&mut self, args: &[Arg]) -> R<Vec<ArgVal>> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            let value = self.eval(&a.value)?;
+            out.push(ArgVal { name: a.name.as_ref().map(|n| (n.node.clone(), n.span)), value, span: a.value.span });
+        }
+        Ok(out)
+    }
+
+    pub fn truthy(&self, v: &Value, span: Span) -> R<bool> {
+        Ok(match v {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Number(n) => *n != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::List(l) => !l.borrow().is_empty(),
+            Value::Range { start, stop, step } => Value::range_len(*start, *stop, *step) > 0,
+            Value::Tensor(t) => match t.item() {
+                Some(x) => x != 0.0,
+                None => {
+                    return Err(self.fail(
+                        Diagnostic::error(
+                            "type::ambiguous_truth",
+                            format!("the truth value of a tensor with {} elements is ambiguous", t.numel()),
+                        )
+                        .primary(span, format!("a tensor of shape {}", explain::shape_str(&t.shape())))
+                        .help("reduce it to one element first, e.g. `all(...)` is spelled `min(x) > 0`, `any(...)` is `max(x) > 0`"),
+                    ))
+                }
+            },
+            Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) => true,
+        })
+    }
+
+    /// A number, a bool or a tensor as a tensor (numbers become constants).
+    pub fn to_tensor(&self, v: &Value, span: Span) -> R<Tensor> {
+        match v {
+            Value::Tensor(t) => Ok(t.clone()),
+            Value::Number(n) => Ok(Tensor::constant(*n as f32)),
+            Value::Bool(b) => Ok(Tensor::constant(if *b { 1.0 } else { 0.0 })),
+            other => Err(self.fail(
+                Diagnostic::error("type::tensor", format!("expected a tensor or a number, found a {}", other.kind()))
+                    .primary(span, format!("this is a {}", other.kind())),
+            )),
+        }
+    }
+
+    fn unary(&mut self, op: UnaryOp, v: Value, span: Span, operand: &Expr) -> R<Value> {
+        match op {
+            UnaryOp::Not => Ok(Value::Bool(!self.truthy(&v, operand.span)?)),
+            UnaryOp::Plus | UnaryOp::Neg => {
+                let neg = op == UnaryOp::Neg;
+                match v {
+                    Value::Number(n) => Ok(Value::Number(if neg { -n } else { n })),
+                    Value::Bool(b) => {
+                        let n = if b { 1.0 } else { 0.0 };
+                        Ok(Value::Number(if neg { -n } else { n }))
+                    }
+                    Value::Tensor(t) => {
+                        if neg {
+                            Ok(Value::Tensor(tensor::unary(tensor::UnaryOp::Neg, &t)))
+                        } else {
+                            Ok(Value::Tensor(t))
+                        }
+                    }
+                    other => Err(self.fail(
+                        Diagnostic::error("type::operator", format!("unary `{}` does not apply to a {}", if neg { "-" } else { "+" }, other.kind()))
+                            .primary(span, format!("this is a {}", other.kind())),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Apply a binary operator; `lhs`/`rhs` are the operand expressions for diagnostics.
+    pub fn binary(&mut self, op: BinOp, op_span: Span, l: Value, r: Value, lhs: &Expr, rhs: &Expr) -> R<Value> {
+        use Value::*;
+        match (&l, &r) {
+            (Tensor(_), _) | (_, Tensor(_)) => return self.tensor_binary(op, op_span, &l, &r, lhs, rhs),
+            _ => {}
+        }
+        if let (Some(a), Some(b)) = (as_number(&l), as_number(&r)) {
+            return self.number_binary(op, op_span, a, b, lhs, rhs);
+        }
+        match (op, &l, &r) {
+            (BinOp::Add, Str(a), Str(b)) => Ok(Value::str(&format!("{a}{b}"))),
+            (BinOp::Add, List(a), List(b)) => {
+                let mut v = a.borrow().clone();
+                v.extend(b.borrow().iter().cloned());
+                Ok(Value::list(v))
+            }
+            (BinOp::Mul, Str(s), n) | (BinOp::Mul, n, Str(s)) if as_number(n).is_some() => {
+                let k = as_number(n).unwrap_or(0.0).max(0.0) as usize;
+                if s.len().saturating_mul(k) > 1 << 30 {
+                    return Err(self.fail(Diagnostic::error("limit::memory", "string too large").primary(op_span, "")));
+                }
+                Ok(Value::str(&s.repeat(k)))
+            }
+            (BinOp::Mul, List(items), n) | (BinOp::Mul, n, List(items)) if as_number(n).is_some() => {
+                let k = as_number(n).unwrap_or(0.0).max(0.0) as usize;
+                let items = items.borrow();
+                if items.len().saturating_mul(k) > 1 << 26 {
+                    return Err(self.fail(Diagnostic::error("limit::memory", "list too large").primary(op_span, "")));
+                }
+                let mut v = Vec::with_capacity(items.len() * k);
+                for _ in 0..k {
+                    v.extend(items.iter().cloned());
+                }
+                Ok(Value::list(v))
+            }
+            (BinOp::Eq, _, _) => Ok(Bool(values_equal(&l, &r))),
+            (BinOp::Ne, _, _) => Ok(Bool(!values_equal(&l, &r))),
+            (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(a), Str(b)) => Ok(Bool(match op {
+                BinOp::Lt => a < b,
+                BinOp::Le => a <= b,
+                BinOp::Gt => a > b,
+                _ => a >= b,
+            })),
+            _ => Err(self.fail(explain::operator_type_error(self, op, op_span, &l, &r, lhs, rhs))),
+        }
+    }
+
+    fn number_binary(&mut self, op: BinOp, op_span: Span, a: f64, b: f64, lhs: &Expr, rhs: &Expr) -> R<Value> {
+        let zero_div = |this: &Interp, what: &str| {
+            this.fail(
+                Diagnostic::error("value::zero_division", format!("{what} by zero"))
+                    .primary(op_span, "")
+                    .label(rhs.span, "this is 0"),
+            )
+        };
+        Ok(match op {
+            BinOp::Add => Value::Number(a + b),
+            BinOp::Sub => Value::Number(a - b),
+            BinOp::Mul => Value::Number(a * b),
+            BinOp::Div => {
+                if b == 0.0 {
+                    return Err(zero_div(self, "division"));
+                }
+                Value::Number(a / b)
+            }
+            BinOp::Mod => {
+                if b == 0.0 {
+                    return Err(zero_div(self, "modulo"));
+                }
+                Value::Number(python_mod(a, b))
+            }
+            BinOp::Pow => {
+                if a == 0.0 && b < 0.0 {
+                    return Err(zero_div(self, "0 raised to a negative power: division"));
+                }
+                Value::Number(a.powf(b))
+            }
+            BinOp::MatMul => {
+                return Err(self.fail(
+                    Diagnostic::error("type::operator", "`@` multiplies tensors, not numbers")
+                        .primary(op_span, "matrix product")
+                        .label(lhs.span, "a number")
+                        .label(rhs.span, "a number")
+                        .help("use `*` to multiply numbers"),
+                ))
+            }
+            BinOp::Eq => Value::Bool(a == b),
+            BinOp::Ne => Value::Bool(a != b),
+            BinOp::Lt => Value::Bool(a < b),
+            BinOp::Le => Value::Bool(a <= b),
+            BinOp::Gt => Value::Bool(a > b),
+            BinOp::Ge => Value::Bool(a >= b),
+        })
+    }
+
+    fn tensor_binary(&mut self, op: BinOp, op_span: Span, l: &Value, r: &Value, lhs: &Expr, rhs: &Expr) -> R<Value> {
+        let (a, b) = match (self.to_tensor(l, lhs.span), self.to_tensor(r, rhs.span)) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => return Err(self.fail(explain::operator_type_error(self, op, op_span, l, r, lhs, rhs))),
+        };
+        let result = match op {
+            BinOp::MatMul => tensor::matmul(&a, &b),
+            _ => match explain::binary_kind(op) {
+                Some(kind) => tensor::binary(kind, &a, &b),
+                None => unreachable_op(),
+            },
+        };
+        match result {
+            Ok(t) => {
+                self.check_finite(&t, &[&a, &b], op_span, op.symbol());
+                Ok(Value::Tensor(t))
+            }
+            Err(e) => {
+                let site = Site {
+                    op: op.symbol().to_string(),
+                    primary: op_span,
+                    operands: vec![Operand::new(self, lhs.span, Some(l), var_span(lhs)), Operand::new(self, rhs.span, Some(r), var_span(rhs))],
+                    in_place: false,
+                };
+                Err(self.fail(explain::tensor_error(self, e, &site)))
+            }
+        }
+    }
+
+    /// Warn (once per location) when an op turns finite inputs into `nan`/`inf`.
+    pub fn check_finite(&mut self, out: &Tensor, inputs: &[&Tensor], span: Span, what: &str) {
+        if all_finite(out) {
+            return;
+        }
+        if !inputs.iter().all(|t| all_finite(t)) {
+            return;
+        }
+        if self.warned.contains(&(self.src_id, span.start, "nonfinite")) {
+            return;
+        }
+        let d = Diagnostic::warning("value::non_finite", format!("`{what}` produced nan or inf from finite inputs"))
+            .primary(span, "the first non-finite values appear here")
+            .help("check for log of 0, division by 0 or overflow; `clamp` the input or add a small epsilon");
+        self.warn_once(span, "nonfinite", d);
+    }
+
+    fn attribute(&mut self, v: Value, object: &Expr, name: &str, span: Span) -> R<Value> {
+        match (&v, name) {
+            (Value::Tensor(t), "shape") => Ok(Value::list(t.shape().iter().map(|&d| Value::Number(d as f64)).collect())),
+            (Value::Tensor(t), "ndim") => Ok(Value::Number(t.ndim() as f64)),
+            (Value::Tensor(t), "T") => Ok(Value::Tensor(tensor::t_reverse(t))),
+            (Value::Tensor(_), "grad") => {
+                let f = builtins::find("grad").expect("grad is a builtin");
+                let argv = vec![ArgVal { name: None, value: v.clone(), span: object.span }];
+                self.call(&Value::Builtin(f), argv, span, object.span.to(span))
+            }
+            (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
+            _ => {
+                let known = ["shape", "ndim", "T", "grad"];
+                let mut d = Diagnostic::error("name::property", format!("a {} has no property `{name}`", v.kind()))
+                    .primary(span, "unknown property")
+                    .label(object.span, format!("this is a {}", v.kind()));
+                if builtins::find(name).is_some() {
+                    d = d.help(format!("`{name}` is a function: call it as `.{name}()`"));
+                } else if let Value::Tensor(_) = v {
+                    if let Some(s) = explain::did_you_mean(name, known.iter().map(|s| s.to_string())) {
+                        d = d.help(format!("did you mean `.{s}`?"));
+                    } else {
+                        d = d.help("tensors have `.shape`, `.ndim`, `.T` and `.grad`");
+                    }
+                }
+                Err(self.fail(d))
+            }
+        }
+    }
+
+    fn list_position(&self, i: &Value, span: Span, len: usize) -> R<usize> {
+        let n = match as_number(i) {
+            Some(n) if n.fract() == 0.0 => n as i64,
+            _ => {
+                return Err(self.fail(
+                    Diagnostic::error("type::index", "list indices must be whole numbers")
+                        .primary(span, format!("this is {}", i.repr())),
+                ))
+            }
+        };
+        let pos = if n < 0 { n + len as i64 } else { n };
+        if pos < 0 || pos >= len as i64 {
+            return Err(self.fail(
+                Diagnostic::error("shape::index", format!("list index {n} is out of range for a list of length {len}"))
+                    .primary(span, format!("valid indices are {} to {}", -(len as i64), len as i64 - 1)),
+            ));
+        }
+        Ok(pos as usize)
+    }
+
+    fn opt_int(&mut self, e: &Option<Expr>) -> R<Option<isize>> {
+        match e {
+            None => Ok(None),
+            Some(e) => {
+                let v = self.eval(e)?;
+                match v {
+                    Value::None => Ok(None),
+                    _ => Ok(Some(self.int_of(&v, e.span)? as isize)),
+                }
+            }
+        }
+    }
+
+    pub fn int_of(&self, v: &Value, span: Span) -> R<i64> {
+        let n = match v {
+            Value::Number(n) => *n,
+            Value::Bool(b) => *b as i64 as f64,
+            Value::Tensor(t) if t.numel() == 1 => t.item().unwrap_or(0.0) as f64,
+            other => {
+                return Err(self.fail(
+                    Diagnostic::error("type::not_integer", format!("expected a whole number, found a {}", other.kind()))
+                        .primary(span, format!("this is a {}", other.kind())),
+                ))
+            }
+        };
+        if n.fract() != 0.0 || !n.is_finite() || n.abs() > 9.0e15 {
+            return Err(self.fail(
+                Diagnostic::error("type::not_integer", format!("expected a whole number, found {}", crate::print::format_number(n)))
+                    .primary(span, "not a whole number"),
+            ));
+        }
+        Ok(n as i64)
+    }
+
+    fn index_items(&mut self, items: &[IndexItem]) -> R<Vec<tensor::IndexItem>> {
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            out.push(match it {
+                IndexItem::Index(e) => {
+                    let v = self.eval(e)?;
+                    tensor::IndexItem::At(self.int_of(&v, e.span)? as isize)
+                }
+                IndexItem::Slice { start, stop, step, .. } => {
+                    let start = self.opt_int(start)?;
+                    let stop = self.opt_int(stop)?;
+                    let step = self.opt_int(step)?.unwrap_or(1);
+                    tensor::IndexItem::Slice { start, stop, step }
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    fn index(&mut self, v: Value, object: &Expr, items: &[IndexItem], span: Span) -> R<Value> {
+        match &v {
+            Value::Tensor(t) => {
+                let idx = self.index_items(items)?;
+                tensor::index(t, &idx).map(Value::Tensor).map_err(|e| {
+                    let site = Site {
+                        op: "indexing".to_string(),
+                        primary: span,
+                        operands: vec![Operand::new(self, object.span, Some(&v), var_span(object))],
+                        in_place: false,
+                    };
+                    self.fail(explain::tensor_error(self, e, &site))
+                })
+            }
+            Value::List(_) | Value::Str(_) | Value::Range { .. } => {
+                if items.len() != 1 {
+                    return Err(self.fail(
+                        Diagnostic::error("shape::index", format!("too many indices for a {}", v.kind()))
+                            .primary(span, format!("{} indices given, a {} takes one", items.len(), v.kind())),
+                    ));
+                }
+                let seq: Vec<Value> = match &v {
+                    Value::List(l) => l.borrow().clone(),
+                    Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
+                    Value::Range { start, stop, step } => {
+                        let n = Value::range_len(*start, *stop, *step).min(1 << 24);
+                        (0..n).map(|i| Value::Number((start + i * step) as f64)).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                match &items[0] {
+                    IndexItem::Index(e) => {
+                        let i = self.eval(e)?;
+                        let pos = self.list_position(&i, e.span, seq.len())?;
+                        Ok(seq[pos].clone())
+                    }
+                    IndexItem::Slice { start, stop, step, span } => {
+                        let start = self.opt_int(start)?;
+                        let stop = self.opt_int(stop)?;
+                        let step = self.opt_int(step)?.unwrap_or(1);
+                        if step == 0 {
+                            return Err(self.fail(Diagnostic::error("value::slice_step", "slice step cannot be zero").primary(*span, "")));
+                        }
+                        let picked: Vec<Value> = python_slice(seq.len(), start, stop, step).into_iter().map(|i| seq[i].clone()).collect();
+                        Ok(match &v {
+                            Value::Str(_) => Value::str(&picked.iter().map(|p| p.display()).collect::<String>()),
+                            _ => Value::list(picked),
+                        })
+                    }
+                }
+            }
+            other => Err(self.fail(
+                Diagnostic::error("type::index", format!("a {} cannot be indexed", other.kind()))
+                    .primary(object.span, format!("this is a {}", other.kind())),
+            )),
+        }
+    }
+
+    // ------------------------------------------------------------ calls
+
+    pub fn call(&mut self, f: &Value, args: Vec<ArgVal>, callee_span: Span, call_span: Span) -> R<Value> {
+        match f {
+            Value::Builtin(b) => self.call_builtin(b, args, callee_span, call_span),
+            Value::Function(uf) => self.call_user(uf.clone(), args, callee_span, call_span),
+            other => Err(self.fail(
+                Diagnostic::error("type::not_callable", format!("a {} is not a function", other.kind()))
+                    .primary(callee_span, format!("this is a {}, not a function", other.kind())),
+            )),
+        }
+    }
+
+    fn call_builtin(&mut self, b: &'static Builtin, args: Vec<ArgVal>, callee_span: Span, call_span: Span) -> R<Value> {
+        let mut bound = builtins::bind_args(self, b, args, callee_span, call_span)?;
+        (b.func)(self, &mut bound)
+    }
+
+    fn call_user(&mut self, f: Rc<UserFn>, args: Vec<ArgVal>, callee_span: Span, call_span: Span) -> R<Value> {
+        if self.call_depth >= MAX_CALL_DEPTH {
+            return Err(self.fail(
+                Diagnostic::error("limit::recursion", format!("too deep: more than {MAX_CALL_DEPTH} nested calls of user functions"))
+                    .primary(call_span, format!("the call of `{}` that went past the limit", f.name))
+                    .help("a function that calls itself needs a case that returns without calling it again"),
+            ));
+        }
+        self.check_interrupt(call_span)?;
+        // Bind arguments to parameters, Python's rules.
+        let n = f.params.len();
+        let mut slots: Vec<Option<Value>> = vec![None; n];
+        let mut positional = 0;
+        for a in args {
+            match a.name {
+                None => {
+                    if positional >= n {
+                        return Err(self.fail(
+                            Diagnostic::error("call::arity", format!("`{}` takes {} argument{} but more were given", f.name, n, if n == 1 { "" } else { "s" }))
+                                .primary(a.span, "unexpected extra argument")
+                                .label(callee_span, format!("`{}` is defined with ({})", f.name, param_list(&f)))
+                                .help(format!("the signature is `{}({})`", f.name, param_list(&f))),
+                        ));
+                    }
+                    slots[positional] = Some(a.value);
+                    positional += 1;
+                }
+                Some((name, span)) => match f.params.iter().position(|p| p.name.node == name) {
+                    Some(i) => {
+                        if slots[i].is_some() {
+                            return Err(self.fail(
+                                Diagnostic::error("call::keyword", format!("`{}` got two values for `{name}`", f.name))
+                                    .primary(span, "given again here")
+                                    .help(format!("the signature is `{}({})`", f.name, param_list(&f))),
+                            ));
+                        }
+                        slots[i] = Some(a.value);
+                    }
+                    None => {
+                        let mut d = Diagnostic::error("call::keyword", format!("`{}` has no parameter `{name}`", f.name))
+                            .primary(span, "unknown keyword");
+                        d = match explain::did_you_mean(&name, f.params.iter().map(|p| p.name.node.clone())) {
+                            Some(s) => d.help(format!("did you mean `{s}`? the signature is `{}({})`", f.name, param_list(&f))),
+                            None => d.help(format!("the signature is `{}({})`", f.name, param_list(&f))),
+                        };
+                        return Err(self.fail(d));
+                    }
+                },
+            }
+        }
+        let mut locals = Env::default();
+        for (i, p) in f.params.iter().enumerate() {
+            let v = match slots[i].take() {
+                Some(v) => v,
+                None => match &f.defaults[i] {
+                    Some(d) => d.clone(),
+                    None => {
+                        return Err(self.fail(
+                            Diagnostic::error("call::arity", format!("`{}` is missing the argument `{}`", f.name, p.name.node))
+                                .primary(call_span, format!("no value for `{}`", p.name.node))
+                                .help(format!("the signature is `{}({})`", f.name, param_list(&f))),
+                        ))
+                    }
+                },
+            };
+            locals.insert(Rc::from(p.name.node.as_str()), Binding { value: v, origin: Origin { src_id: f.src_id, span: p.name.span } });
+        }
+        let caller_src = self.src_id;
+        self.frames.push(Frame { locals });
+        self.src_id = f.src_id;
+        self.call_depth += 1;
+        let result = self.exec_block(&f.body);
+        self.call_depth -= 1;
+        self.src_id = caller_src;
+        self.frames.pop();
+        match result {
+            Ok(Flow::Return(v)) => Ok(v),
+            Ok(_) => Ok(Value::None),
+            Err(mut e) => {
+                if e.code != "interrupt" && e.related.len() < MAX_CONTEXT_NOTES {
+                    let note = Diagnostic::advice("note::call", format!("in the call of `{}`", f.name))
+                        .primary(call_span, format!("`{}` was called from here", f.name))
+                        .with_source(self.source(caller_src));
+                    e.related.push(note);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ errors
+
+    pub fn unknown_name(&self, name: &str, span: Span) -> Box<Diagnostic> {
+        let mut d = Diagnostic::error("name::unknown", format!("`{name}` is not defined")).primary(span, "not defined");
+        if let Some(s) = explain::did_you_mean(name, self.visible_names().into_iter()) {
+            d = d.help(format!("did you mean `{s}`?"));
+            if let Some(b) = self.lookup(&s) {
+                if b.origin.src_id == self.src_id {
+                    d = d.label(b.origin.span, format!("`{s}` is defined here"));
+                }
+            }
+        }
+        self.fail(d)
+    }
+
+    fn unknown_method(&self, name: &str, span: Span, recv: &Value) -> Box<Diagnostic> {
+        let mut d = Diagnostic::error("name::unknown", format!("there is no function `{name}` to call on a {}", recv.kind()))
+            .primary(span, "no such function");
+        let fns = builtins::table().iter().map(|b| b.name.to_string());
+        if let Some(s) = explain::did_you_mean(name, fns) {
+            d = d.help(format!("did you mean `.{s}(...)`?"));
+        } else {
+            d = d.help("`x.f(a)` calls `f(x, a)`: `f` must be a builtin or a function you defined");
+        }
+        self.fail(d)
+    }
+
+    pub fn set_grads(&mut self, store: GradStore) {
+        self.grads = Some(store);
+    }
+
+    pub fn write_out(&mut self, text: &str) -> R<()> {
+        if self.out.write_all(text.as_bytes()).is_err() {
+            // A closed stdout (e.g. piped into `head`) ends the program quietly.
+            return Err(Box::new(Diagnostic::error("io::stdout", "standard output is closed")));
+        }
+        Ok(())
+    }
+}
+
+fn all_finite(t: &Tensor) -> bool {
+    t.data().iter().all(|x| x.is_finite())
+}
+
+/// One evaluated argument of a call.
+pub struct ArgVal {
+    pub name: Option<(String, Span)>,
+    pub value: Value,
+    pub span: Span,
+}
+
+fn param_list(f: &UserFn) -> String {
+    f.params
+        .iter()
+        .zip(&f.defaults)
+        .map(|(p, d)| match d {
+            Some(v) => format!("{}={}", p.name.node, v.repr()),
+            None => p.name.node.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unreachable_op() -> Result<Tensor, tensor::TensorError> {
+    Err(tensor::TensorError::Value("unsupported operator".to_string()))
+}
+
+/// The span of a plain variable operand (for provenance), if the expression is one.
+pub fn var_span(e: &Expr) -> Option<Span> {
+    match &e.kind {
+        ExprKind::Name(_) => Some(e.span),
+        _ => None,
+    }
+}
+
+fn mentions_grad_of(e: &Expr, name: &str) -> bool {
+    match &e.kind {
+        ExprKind::Call { callee, args } => {
+            let is_grad = matches!(&callee.kind, ExprKind::Name(n) if n == "grad");
+            (is_grad && args.iter().any(|a| matches!(&a.value.kind, ExprKind::Name(n) if n == name)))
+                || args.iter().any(|a| mentions_grad_of(&a.value, name))
+        }
+        ExprKind::Method { receiver, name: m, args } => {
+            (m.node == "grad" && matches!(&receiver.kind, ExprKind::Name(n) if n == name))
+                || mentions_grad_of(receiver, name)
+                || args.iter().any(|a| mentions_grad_of(&a.value, name))
+        }
+        ExprKind::Attr { object, name: a } => a.node == "grad" && matches!(&object.kind, ExprKind::Name(n) if n == name),
+        ExprKind::Binary { lhs, rhs, .. } => mentions_grad_of(lhs, name) || mentions_grad_of(rhs, name),
+        ExprKind::Unary { operand, .. } => mentions_grad_of(operand, name),
+        _ => false,
+    }
+}
+
+pub fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => Some(*n),
+        Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+/// Python's `%`: the result has the sign of the divisor.
+pub fn python_mod(a: f64, b: f64) -> f64 {
+    let r = a % b;
+    if r != 0.0 && (r < 0.0) != (b < 0.0) {
+        r + b
+    } else {
+        r
+    }
+}
+
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| values_equal(p, q))
+        }
+        (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
+        (Value::Builtin(x), Value::Builtin(y)) => std::ptr::eq(*x, *y),
+        _ => match (as_number(a), as_number(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+    }
+}
+
+/// The positions a Python slice `start:stop:step` picks from a sequence of `len`.
+pub fn python_slice(len: usize, start: Option<isize>, stop: Option<isize>, step: isize) -> Vec<usize> {
+    let len = len as isize;
+    let norm = |v: isize, lo: isize, hi: isize| -> isize {
+        let v = if v < 0 { v + len } else { v };
+        v.clamp(lo, hi)
+    };
+    let mut out = Vec::new();
+    if step > 0 {
+        let s = start.map(|v| norm(v, 0, len)).unwrap_or(0);
+        let e = stop.map(|v| norm(v, 0, len)).unwrap_or(len);
+        let mut i = s;
+        while i < e {
+            out.push(i as usize);
+            i += step;
+        }
+    } else {
+        let s = start.map(|v| norm(v, -1, len - 1)).unwrap_or(len - 1);
+        let e = stop.map(|v| norm(v, -1, len - 1)).unwrap_or(-1);
+        let mut i = s;
+        while i > e {
+            out.push(i as usize);
+            i += step;
+        }
+    }
+    out
+}

@@ -1,0 +1,165 @@
+//! The `tsr` command line: run a script, start the REPL; exit codes 0 (success),
+//! 1 (a diagnostic in the program), 2 (bad command-line use).
+
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use tsr::diagnostic::RenderStyle;
+use tsr::{Outcome, Session, SessionOptions};
+
+/// The interpreter runs on a thread with a large stack: deep user recursion (up to the
+/// call-depth limit) must end in a diagnostic, never a stack overflow.
+const STACK_BYTES: usize = 1 << 30;
+
+#[derive(Parser)]
+#[command(name = "tsr", version, about = "tsr — a tensor scripting language with automatic differentiation")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// A script to run (`-` reads standard input); without one, start the REPL.
+    file: Option<String>,
+    /// Run FILE, then start the REPL with its variables.
+    #[arg(short = 'i', long = "interactive")]
+    interactive: bool,
+    /// Largest tensor allowed, e.g. `512M`, `4G` (default: a quarter of memory).
+    #[arg(long = "max-memory", value_parser = parse_size, global = true)]
+    max_memory: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a script (`-` reads standard input).
+    Run {
+        file: String,
+    },
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let unit = s[i..].to_ascii_lowercase();
+            let mult: u64 = match unit.trim_end_matches("ib").trim_end_matches('b') {
+                "" => 1,
+                "k" => 1 << 10,
+                "m" => 1 << 20,
+                "g" => 1 << 30,
+                "t" => 1 << 40,
+                _ => return Err(format!("unknown size unit `{}` (use K, M, G or T)", &s[i..])),
+            };
+            (&s[..i], mult)
+        }
+        None => (s, 1),
+    };
+    let n: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a size like 512M or 4G"))?;
+    if !(n >= 0.0) {
+        return Err(format!("`{s}` is not a size"));
+    }
+    Ok((n * mult as f64) as u64)
+}
+
+fn terminal_style() -> RenderStyle {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = terminal_size::terminal_size_of(std::io::stderr())
+        .map(|(w, _)| w.0 as usize)
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(100)
+        .clamp(40, 200);
+    RenderStyle { width, color }
+}
+
+fn read_script(path: &str) -> Result<(String, String), String> {
+    if path == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(("<stdin>".to_string(), String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Ok((path.to_string(), String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) => Err(format!("cannot read `{path}`: {}", io_reason(&e))),
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn new_session(max_memory: Option<u64>) -> Session {
+    let out: Box<dyn Write> = Box::new(std::io::LineWriter::new(std::io::stdout()));
+    let err: Box<dyn Write> = Box::new(std::io::stderr());
+    Session::new(out, err, SessionOptions { style: terminal_style(), max_memory })
+}
+
+fn run(cli: Cli) -> u8 {
+    let (script, interactive) = match cli.command {
+        Some(Command::Run { file }) => (Some(file), false),
+        None => (cli.file, cli.interactive),
+    };
+    if interactive && script.is_none() {
+        eprintln!("error: `-i` needs a FILE to run before the REPL starts");
+        return 2;
+    }
+    let mut session = new_session(cli.max_memory);
+    match script {
+        Some(path) => {
+            let (name, text) = match read_script(&path) {
+                Ok(s) => s,
+                Err(msg) => {
+                    eprintln!("error: {msg}");
+                    return 2;
+                }
+            };
+            let outcome = session.run_source(&name, &text);
+            if interactive {
+                return tsr::repl::run(session);
+            }
+            match outcome {
+                Outcome::Ok => 0,
+                Outcome::SyntaxError | Outcome::RuntimeError => 1,
+            }
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                tsr::repl::run(session)
+            } else {
+                let (name, text) = match read_script("-") {
+                    Ok(s) => s,
+                    Err(msg) => {
+                        eprintln!("error: {msg}");
+                        return 2;
+                    }
+                };
+                match session.run_source(&name, &text) {
+                    Outcome::Ok => 0,
+                    _ => 1,
+                }
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let worker = std::thread::Builder::new().name("tsr".into()).stack_size(STACK_BYTES).spawn(move || run(cli));
+    let code = match worker {
+        Ok(handle) => handle.join().unwrap_or(101),
+        Err(e) => {
+            eprintln!("error: cannot start the interpreter thread: {e}");
+            101
+        }
+    };
+    let _ = std::io::stdout().flush();
+    ExitCode::from(code)
+}

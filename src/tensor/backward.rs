@@ -1,0 +1,406 @@
+//! Reverse mode: `backward` walks a topological order once (iteratively) and fills a
+//! `GradStore` keyed by node id. Edges into leaves nobody asked for (the input batch)
+//! are deferred and computed on demand by `GradStore::grad`.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::{Rc, Weak};
+
+use super::elementwise::{BinaryOp, UnaryOp};
+use super::kernels::{add_assign, map, unbroadcast, zip3_map, zip_map};
+use super::loss::loss_grads;
+use super::matmul::{matmul_grads, reshape_owned};
+use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, ReduceOp};
+use super::shape_ops::{cat_piece, index_add};
+use super::{peek_next_id, Node, NotReachedWhy, Op, Tensor, TensorError};
+
+/// Ids are unique integers: hash them by one multiplication.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdMap = HashMap<u64, usize, BuildHasherDefault<IdHasher>>;
+
+type Grads = Vec<Option<ArrayD<f32>>>;
+
+/// The gradients of one `backward` call.
+pub struct GradStore(Rc<Inner>);
+
+struct Inner {
+    /// Every tensor reached, inputs before consumers (the loss last).
+    nodes: Vec<Tensor>,
+    index: IdMap,
+    grads: RefCell<Grads>,
+    /// Edges into leaves not computed yet: (leaf slot, consumer slot, input index).
+    deferred: RefCell<Vec<(usize, usize, usize)>>,
+    /// Tensors with this id or larger were created after the backward.
+    next_id: u64,
+}
+
+thread_local! {
+    static LATEST: RefCell<Weak<Inner>> = RefCell::new(Weak::new());
+}
+
+/// The gradients of `node`'s inputs selected by `need`, given its output gradient `g`;
+/// each in a shape `unbroadcast` sums down to the input's shape. The one place that knows
+/// derivatives: one arm per op.
+fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD<f32>>> {
+    let n = |i: usize| need.get(i).copied().unwrap_or(false);
+    let out = g.shape();
+    match &node.op {
+        Op::Leaf => vec![],
+        Op::Binary(op, a, b) => {
+            let (x, y) = (a.d(), b.d());
+            match op {
+                // d/da = g, d/db = g
+                BinaryOp::Add => vec![n(0).then(|| g.clone()), n(1).then(|| g.clone())],
+                // d/da = g, d/db = -g
+                BinaryOp::Sub => vec![n(0).then(|| g.clone()), n(1).then(|| map(g, |v| -v))],
+                // d/da = g b, d/db = g a
+                BinaryOp::Mul => vec![
+                    n(0).then(|| zip_map(g, &y, out, |v, q| v * q)),
+                    n(1).then(|| zip_map(g, &x, out, |v, p| v * p)),
+                ],
+                // d/da = g / b, d/db = -g a / b²
+                BinaryOp::Div => vec![
+                    n(0).then(|| zip_map(g, &y, out, |v, q| v / q)),
+                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| -v * p / (q * q))),
+                ],
+                // d/da = g c a^(c-1) (0 where c == 0), d/dc = g a^c ln a (0 where a == 0 and c >= 0)
+                BinaryOp::Pow => vec![
+                    n(0).then(|| zip3_map(g, &x, &y, out, |v, p, c| if c == 0.0 { 0.0 } else { v * (c * p.powf(c - 1.0)) })),
+                    n(1).then(|| {
+                        zip3_map(g, &x, &y, out, |v, p, c| if p == 0.0 && c >= 0.0 { 0.0 } else { v * (p.powf(c) * p.ln()) })
+                    }),
+                ],
+                // d/da = g, d/db = -g floor(a / b)
+                BinaryOp::Rem => vec![
+                    n(0).then(|| g.clone()),
+                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| -v * (p / q).floor())),
+                ],
+                // g to the larger, half each at ties
+                BinaryOp::Maximum => vec![
+                    n(0).then(|| zip3_map(g, &x, &y, out, |v, p, q| if p > q { v } else if p == q { v / 2.0 } else { 0.0 })),
+                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| if q > p { v } else if p == q { v / 2.0 } else { 0.0 })),
+                ],
+                // g to the smaller, half each at ties
+                BinaryOp::Minimum => vec![
+                    n(0).then(|| zip3_map(g, &x, &y, out, |v, p, q| if p < q { v } else if p == q { v / 2.0 } else { 0.0 })),
+                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| if q < p { v } else if p == q { v / 2.0 } else { 0.0 })),
+                ],
+                // comparisons: no gradient
+                BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => vec![None, None],
+            }
+        }
+        Op::Unary(op, a) => {
+            if !n(0) {
+                return vec![None];
+            }
+            let x = a.d();
+            let y = node.data.borrow();
+            let d = match op {
+                // d(-x) = -g
+                UnaryOp::Neg => map(g, |v| -v),
+                // d exp(x) = g y
+                UnaryOp::Exp => zip_map(g, &y, out, |v, e| v * e),
+                // d ln(x) = g / x
+                UnaryOp::Log => zip_map(g, &x, out, |v, p| v / p),
+                // d sqrt(x) = g / (2 y)   (inf at 0)
+                UnaryOp::Sqrt => zip_map(g, &y, out, |v, r| v / (2.0 * r)),
+                // d |x| = g sign(x), 0 at 0
+                UnaryOp::Abs => zip_map(g, &x, out, |v, p| if p > 0.0 { v } else if p < 0.0 { -v } else { 0.0 }),
+                // d relu(x) = g [x > 0]
+                UnaryOp::Relu => zip_map(g, &x, out, |v, p| if p > 0.0 { v } else { 0.0 }),
+                // d sigmoid(x) = g (1 - y) y
+                UnaryOp::Sigmoid => zip_map(g, &y, out, |v, s| v * (1.0 - s) * s),
+                // d tanh(x) = g (1 - y²)
+                UnaryOp::Tanh => zip_map(g, &y, out, |v, t| v * (1.0 - t * t)),
+                // d leaky_relu(x) = g [x > 0] + g slope [x <= 0]
+                UnaryOp::LeakyRelu(s) => zip_map(g, &x, out, |v, p| if p > 0.0 { v } else { v * s }),
+                // d clamp(x) = g [lo <= x <= hi]
+                UnaryOp::Clamp(lo, hi) => zip_map(g, &x, out, |v, p| if p >= *lo && p <= *hi { v } else { 0.0 }),
+            };
+            vec![Some(d)]
+        }
+        // dA = G Bᵀ, dB = Aᵀ G (vectors promoted, batches broadcast)
+        Op::MatMul(a, b) => {
+            let [da, db] = matmul_grads(&a.d(), &b.d(), g, [n(0), n(1)]);
+            vec![da, db]
+        }
+        // the inverse permutation of g
+        Op::Permute(_, axes, _) => {
+            let mut inv = vec![0; axes.len()];
+            for (i, &ax) in axes.iter().enumerate() {
+                inv[ax] = i;
+            }
+            vec![n(0).then(|| g.clone().permuted_axes(IxDyn(&inv)))]
+        }
+        // g in the input's shape
+        Op::Reshape(a, _) => vec![n(0).then(|| reshape_owned(g.clone(), a.d().shape()))],
+        // each input's slab of g
+        Op::Cat(inputs, ax) => {
+            let mut off = 0;
+            inputs
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let len = a.d().shape()[*ax];
+                    let piece = n(i).then(|| cat_piece(g, *ax, off, len));
+                    off += len;
+                    piece
+                })
+                .collect()
+        }
+        // each input's slice of g
+        Op::Stack(inputs, ax) => (0..inputs.len()).map(|i| n(i).then(|| g.index_axis(Axis(*ax), i).to_owned())).collect(),
+        // g scattered (added) into zeros of the input's shape
+        Op::Index(a, res) => vec![n(0).then(|| {
+            let mut z = ArrayD::<f32>::zeros(a.d().raw_dim());
+            index_add(&mut z, res, &g.view());
+            z
+        })],
+        // sum: g spread; mean: g / count spread; max/min: g to the extreme (ties: split evenly
+        // for a full reduction, the first index along an axis)
+        Op::Reduce(op, a, axis, keepdim) => vec![n(0).then(|| {
+            let x = a.d();
+            match op {
+                ReduceOp::Sum => spread_grad(false, x.shape(), g, *axis, *keepdim),
+                ReduceOp::Mean => spread_grad(true, x.shape(), g, *axis, *keepdim),
+                ReduceOp::Max => extreme_grad(true, &x, g, *axis),
+                ReduceOp::Min => extreme_grad(false, &x, g, *axis),
+            }
+        })],
+        // dx = y (g - sum(g y))
+        Op::Softmax(_, ax) => vec![n(0).then(|| softmax_grad(&node.data.borrow(), g, *ax))],
+        // dx = g - exp(y) sum(g)
+        Op::LogSoftmax(_, ax) => vec![n(0).then(|| log_softmax_grad(&node.data.borrow(), g, *ax))],
+        // see `loss_grads`
+        Op::Loss(op, p, t) => {
+            let gv = g.iter().next().copied().unwrap_or(0.0);
+            let [dp, dt] = loss_grads(*op, &p.d(), &t.d(), gv, [n(0), n(1)]);
+            vec![dp, dt]
+        }
+    }
+}
+
+/// `Stale` if an input saved by `t`'s op (or `t`'s own output, when its rule reads it)
+/// changed in place since the op was built.
+fn check_fresh(t: &Tensor) -> Result<(), TensorError> {
+    let op = &t.0.op;
+    for i in 0..op.num_inputs() {
+        if let Some(inp) = op.input(i) {
+            let now = inp.t.version();
+            if now != inp.version {
+                return Err(TensorError::Stale { op: op.name(), input_version: inp.version, now_version: now });
+            }
+        }
+    }
+    if op.uses_output() && t.version() != 0 {
+        return Err(TensorError::Stale { op: op.name(), input_version: 0, now_version: t.version() });
+    }
+    Ok(())
+}
+
+/// Whether the edge `op` → input `i` carries a gradient at all.
+fn edge_live(op: &Op, i: usize) -> Option<&Tensor> {
+    let inp = op.input(i)?;
+    (op.differentiable(i) && !inp.t.is_constant()).then_some(&inp.t)
+}
+
+/// Computes d loss / d t for every tensor `t` the one-element `loss` depends on.
+pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
+    if loss.numel() != 1 {
+        return Err(TensorError::NotScalar { shape: loss.shape() });
+    }
+    let next_id = peek_next_id();
+    // Iterative post-order DFS: inputs get smaller slots than their consumers.
+    let mut index = IdMap::default();
+    let mut nodes: Vec<Tensor> = Vec::new();
+    let mut stack: Vec<(Tensor, usize)> = vec![(loss.clone(), 0)];
+    index.insert(loss.id(), usize::MAX);
+    while let Some(top) = stack.last_mut() {
+        let i = top.1;
+        if i == 0 {
+            check_fresh(&top.0)?;
+        }
+        if i < top.0 .0.op.num_inputs() {
+            top.1 += 1;
+            let child = match edge_live(&top.0 .0.op, i) {
+                Some(c) if !index.contains_key(&c.id()) => c.clone(),
+                _ => continue,
+            };
+            index.insert(child.id(), usize::MAX);
+            stack.push((child, 0));
+        } else if let Some((t, _)) = stack.pop() {
+            index.insert(t.id(), nodes.len());
+            nodes.push(t);
+        }
+    }
+    // Reverse pass.
+    let mut grads: Grads = vec![None; nodes.len()];
+    let last = nodes.len() - 1;
+    grads[last] = Some(ArrayD::from_elem(loss.data().raw_dim(), 1.0));
+    let mut deferred = Vec::new();
+    let mut need = Vec::new();
+    for s in (0..nodes.len()).rev() {
+        let t = &nodes[s];
+        let op = &t.0.op;
+        let k = op.num_inputs();
+        if k == 0 {
+            continue;
+        }
+        let Some(g) = grads[s].take() else { continue };
+        need.clear();
+        for i in 0..k {
+            let wanted = match edge_live(op, i) {
+                Some(inp) if inp.is_leaf() && !inp.grad_wanted() => {
+                    deferred.push((index[&inp.id()], s, i));
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            };
+            need.push(wanted);
+        }
+        if need.iter().any(|&w| w) {
+            for (i, gi) in input_grads(&t.0, &g, &need).into_iter().enumerate() {
+                let (Some(gi), Some(inp)) = (gi, op.input(i)) else { continue };
+                let gi = unbroadcast(gi, inp.t.data().shape());
+                accumulate(&mut grads[index[&inp.t.id()]], gi);
+            }
+        }
+        grads[s] = Some(g);
+    }
+    let inner = Rc::new(Inner { nodes, index, grads: RefCell::new(grads), deferred: RefCell::new(deferred), next_id });
+    LATEST.with(|l| *l.borrow_mut() = Rc::downgrade(&inner));
+    Ok(GradStore(inner))
+}
+
+fn accumulate(slot: &mut Option<ArrayD<f32>>, g: ArrayD<f32>) {
+    match slot {
+        Some(acc) => add_assign(acc, &g),
+        None => *slot = Some(g),
+    }
+}
+
+impl Inner {
+    /// Computes the deferred gradient of the leaf in `slot`, if it has pending edges.
+    fn resolve(&self, slot: usize) -> Result<(), TensorError> {
+        let pending: Vec<(usize, usize, usize)> =
+            self.deferred.borrow().iter().copied().filter(|&(leaf, _, _)| leaf == slot).collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut acc: Option<ArrayD<f32>> = None;
+        let mut done: Vec<usize> = Vec::new();
+        for &(_, consumer, _) in &pending {
+            if done.contains(&consumer) {
+                continue;
+            }
+            done.push(consumer);
+            let c = &self.nodes[consumer];
+            check_fresh(c)?;
+            let need: Vec<bool> = (0..c.0.op.num_inputs())
+                .map(|i| pending.iter().any(|&(_, cs, ii)| cs == consumer && ii == i))
+                .collect();
+            let grads = self.grads.borrow();
+            let Some(g) = grads[consumer].as_ref() else { continue };
+            for (i, gi) in input_grads(&c.0, g, &need).into_iter().enumerate() {
+                let (Some(gi), Some(inp)) = (gi, c.0.op.input(i)) else { continue };
+                accumulate(&mut acc, unbroadcast(gi, inp.t.data().shape()));
+            }
+        }
+        self.nodes[slot].mark_wanted();
+        self.deferred.borrow_mut().retain(|&(leaf, _, _)| leaf != slot);
+        let mut grads = self.grads.borrow_mut();
+        if let Some(a) = acc {
+            accumulate(&mut grads[slot], a);
+        }
+        Ok(())
+    }
+
+    fn grad_array(&self, t: &Tensor) -> Result<ArrayD<f32>, TensorError> {
+        let Some(&slot) = self.index.get(&t.id()) else {
+            let why = if t.is_constant() {
+                NotReachedWhy::Constant
+            } else if t.id() >= self.next_id {
+                NotReachedWhy::CreatedAfter
+            } else {
+                NotReachedWhy::NotAncestor
+            };
+            return Err(TensorError::NotReached { why });
+        };
+        self.resolve(slot)?;
+        let grads = self.grads.borrow();
+        Ok(match &grads[slot] {
+            Some(g) => g.clone(),
+            None => ArrayD::zeros(t.data().raw_dim()),
+        })
+    }
+}
+
+impl GradStore {
+    /// d loss / d t as a new leaf of `t`'s shape.
+    pub fn grad(&self, t: &Tensor) -> Result<Tensor, TensorError> {
+        Ok(Tensor::leaf(self.0.grad_array(t)?))
+    }
+
+    /// d loss / d t as an array (for optimisers).
+    pub fn grad_array(&self, t: &Tensor) -> Result<ArrayD<f32>, TensorError> {
+        self.0.grad_array(t)
+    }
+
+    /// Whether this backward reached `t`.
+    pub fn contains(&self, t: &Tensor) -> bool {
+        self.0.index.contains_key(&t.id())
+    }
+
+    /// Number of tensors reached.
+    pub fn len(&self) -> usize {
+        self.0.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.nodes.is_empty()
+    }
+}
+
+/// Before `t` changes in place: computes now the deferred leaf gradients of the latest
+/// store whose pending edges read `t`, so they still see the values of the backward.
+pub(crate) fn flush_pending(t: &Tensor) {
+    let Some(inner) = LATEST.with(|l| l.borrow().upgrade()) else { return };
+    let slots: Vec<usize> = {
+        let d = inner.deferred.borrow();
+        if d.is_empty() {
+            return;
+        }
+        let mut v: Vec<usize> = d
+            .iter()
+            .filter(|&&(_, consumer, _)| {
+                let c = &inner.nodes[consumer];
+                c.ptr_eq(t) || c.inputs().iter().any(|i| i.ptr_eq(t))
+            })
+            .map(|&(leaf, _, _)| leaf)
+            .collect();
+        v.dedup();
+        v
+    };
+    for s in slots {
+        let _ = inner.resolve(s);
+    }
+}

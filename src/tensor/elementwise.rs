@@ -1,0 +1,176 @@
+//! Elementwise binary ops (NumPy broadcasting) and unary ops: forward only; their
+//! derivatives are arms of the one backward `match`.
+
+use super::kernels::{map, zip_map};
+use super::shape::broadcast_shapes;
+use super::{Input, Op, Tensor, TensorError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    /// `%`: remainder with the divisor's sign (Python, `torch.remainder`).
+    Rem,
+    Maximum,
+    Minimum,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl BinaryOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Pow => "pow",
+            BinaryOp::Rem => "rem",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+            BinaryOp::Eq => "eq",
+            BinaryOp::Ne => "ne",
+            BinaryOp::Lt => "lt",
+            BinaryOp::Le => "le",
+            BinaryOp::Gt => "gt",
+            BinaryOp::Ge => "ge",
+        }
+    }
+    /// Comparisons give 0./1. and pass no gradient.
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Relu,
+    Sigmoid,
+    Tanh,
+    /// `x > 0 ? x : slope * x`.
+    LeakyRelu(f32),
+    /// `min(max(x, lo), hi)`.
+    Clamp(f32, f32),
+}
+
+impl UnaryOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "neg",
+            UnaryOp::Exp => "exp",
+            UnaryOp::Log => "log",
+            UnaryOp::Sqrt => "sqrt",
+            UnaryOp::Abs => "abs",
+            UnaryOp::Relu => "relu",
+            UnaryOp::Sigmoid => "sigmoid",
+            UnaryOp::Tanh => "tanh",
+            UnaryOp::LeakyRelu(_) => "leaky_relu",
+            UnaryOp::Clamp(..) => "clamp",
+        }
+    }
+}
+
+/// `torch.remainder`: `fmod`, moved to the divisor's sign.
+pub(crate) fn py_rem(a: f32, b: f32) -> f32 {
+    let m = a % b;
+    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+        m + b
+    } else {
+        m
+    }
+}
+
+pub(crate) fn maximum(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+pub(crate) fn minimum(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn flag(c: bool) -> f32 {
+    if c {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// `a op b` with NumPy broadcasting.
+pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
+    let data = {
+        let (x, y) = (a.data(), b.data());
+        let out = broadcast_shapes(x.shape(), y.shape())?;
+        match op {
+            BinaryOp::Add => zip_map(&x, &y, &out, |p, q| p + q),
+            BinaryOp::Sub => zip_map(&x, &y, &out, |p, q| p - q),
+            BinaryOp::Mul => zip_map(&x, &y, &out, |p, q| p * q),
+            BinaryOp::Div => zip_map(&x, &y, &out, |p, q| p / q),
+            BinaryOp::Pow => match (y.len() == 1).then(|| y.iter().next().copied()).flatten() {
+                // PyTorch's special cases for scalar exponents.
+                Some(e) if e == 2.0 && x.shape() == out.as_slice() => map(&x, |p| p * p),
+                Some(e) if e == 1.0 && x.shape() == out.as_slice() => map(&x, |p| p),
+                Some(e) if e == 0.5 && x.shape() == out.as_slice() => map(&x, |p| p.sqrt()),
+                _ => zip_map(&x, &y, &out, |p, q| p.powf(q)),
+            },
+            BinaryOp::Rem => zip_map(&x, &y, &out, py_rem),
+            BinaryOp::Maximum => zip_map(&x, &y, &out, maximum),
+            BinaryOp::Minimum => zip_map(&x, &y, &out, minimum),
+            BinaryOp::Eq => zip_map(&x, &y, &out, |p, q| flag(p == q)),
+            BinaryOp::Ne => zip_map(&x, &y, &out, |p, q| flag(p != q)),
+            BinaryOp::Lt => zip_map(&x, &y, &out, |p, q| flag(p < q)),
+            BinaryOp::Le => zip_map(&x, &y, &out, |p, q| flag(p <= q)),
+            BinaryOp::Gt => zip_map(&x, &y, &out, |p, q| flag(p > q)),
+            BinaryOp::Ge => zip_map(&x, &y, &out, |p, q| flag(p >= q)),
+        }
+    };
+    Ok(Tensor::from_op(data, Op::Binary(op, Input::new(a), Input::new(b))))
+}
+
+/// `op(x)` elementwise.
+pub fn unary(op: UnaryOp, a: &Tensor) -> Tensor {
+    let data = {
+        let x = a.data();
+        match op {
+            UnaryOp::Neg => map(&x, |p| -p),
+            UnaryOp::Exp => map(&x, f32::exp),
+            UnaryOp::Log => map(&x, f32::ln),
+            UnaryOp::Sqrt => map(&x, f32::sqrt),
+            UnaryOp::Abs => map(&x, f32::abs),
+            UnaryOp::Relu => map(&x, |p| if p > 0.0 || p.is_nan() { p } else { 0.0 }),
+            UnaryOp::Sigmoid => map(&x, sigmoid),
+            UnaryOp::Tanh => map(&x, f32::tanh),
+            UnaryOp::LeakyRelu(s) => map(&x, |p| if p > 0.0 { p } else { p * s }),
+            UnaryOp::Clamp(lo, hi) => map(&x, |p| if p.is_nan() { p } else { p.max(lo).min(hi) }),
+        }
+    };
+    Tensor::from_op(data, Op::Unary(op, Input::new(a)))
+}

@@ -1,0 +1,255 @@
+//! Plain-data errors of the tensor core; the interpreter attaches spans and help.
+
+use std::fmt;
+
+/// Why a matrix product's shapes do not fit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MatMulKind {
+    /// The contracted dimensions differ (`lhs[-1] != rhs[-2]`, or `rhs[0]` for a vector).
+    Inner,
+    /// One operand is 0-d (a scalar); `@` needs at least one axis on each side.
+    ZeroDim,
+    /// The batch dimensions (all but the last two) do not broadcast.
+    Batch,
+}
+
+/// Why a reshape spec is invalid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReshapeReason {
+    /// The element counts differ.
+    Size,
+    /// More than one `-1`.
+    TwoInferred,
+    /// A negative entry other than `-1`.
+    Negative,
+    /// `-1` cannot be inferred (the other entries multiply to zero, or do not divide the size).
+    CannotInfer,
+}
+
+/// Why a `cat`/`stack` fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CatKind {
+    /// No tensors were given.
+    Empty,
+    /// Tensor `which` has a different rank from tensor 0.
+    Rank,
+    /// Tensor `which` differs from tensor 0 along an axis other than the joined one (for
+    /// `stack`: along any axis).
+    Size,
+}
+
+/// Why a class-index target is invalid for `cross_entropy`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClassTargetKind {
+    /// A class index outside `0..classes`.
+    OutOfRange { position: usize, value: f32, classes: usize },
+    /// A value that is not a whole number.
+    NotInteger { position: usize, value: f32 },
+}
+
+/// Why `grad(t)` has no gradient for `t`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotReachedWhy {
+    /// `t` is a constant (a number turned into a tensor): constants get no gradient.
+    Constant,
+    /// `t` was created after that `backward` ran.
+    CreatedAfter,
+    /// The loss does not depend on `t` (or only through operations without gradients,
+    /// such as comparisons, `argmax` or class-index targets).
+    NotAncestor,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TensorError {
+    /// Two shapes do not broadcast; `lhs_axis`/`rhs_axis` are the first mismatching axes
+    /// (scanning from the right), each in its own operand's indexing.
+    Broadcast { lhs: Vec<usize>, rhs: Vec<usize>, lhs_axis: usize, rhs_axis: usize },
+    /// An in-place update whose value broadcasts to a larger shape than the target.
+    InPlace { target: Vec<usize>, value: Vec<usize> },
+    MatMul { lhs: Vec<usize>, rhs: Vec<usize>, kind: MatMulKind },
+    Reshape { from: Vec<usize>, spec: Vec<isize>, reason: ReshapeReason },
+    /// An axis out of range for a tensor of `ndim` axes.
+    Axis { axis: isize, ndim: usize },
+    /// `squeeze` of an axis whose size is not 1.
+    Squeeze { axis: usize, size: usize },
+    IndexOutOfRange { axis: usize, index: isize, size: usize },
+    TooManyIndices { given: usize, ndim: usize },
+    Cat { axis: isize, shapes: Vec<Vec<usize>>, which: usize, kind: CatKind },
+    LossShape { loss: &'static str, pred: Vec<usize>, target: Vec<usize> },
+    ClassTarget { kind: ClassTargetKind },
+    /// `backward` of a tensor that does not have exactly one element.
+    NotScalar { shape: Vec<usize> },
+    /// Backward through `op`, whose saved input (or own output) changed in place after
+    /// the op was built.
+    Stale { op: &'static str, input_version: u64, now_version: u64 },
+    /// `grad` before any `backward`.
+    NoBackward,
+    NotReached { why: NotReachedWhy },
+    /// A tensor larger than the budget; `bytes` is `None` when the size overflows.
+    TooLarge { shape: Vec<usize>, bytes: Option<u64>, budget: u64 },
+    Value(String),
+}
+
+/// Writes a shape as `[4, 3]`.
+pub struct ShapeFmt<'a>(pub &'a [usize]);
+
+impl fmt::Display for ShapeFmt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[")?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        write!(f, "]")
+    }
+}
+
+impl fmt::Display for TensorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use TensorError::*;
+        match self {
+            Broadcast { lhs, rhs, lhs_axis, rhs_axis } => write!(
+                f,
+                "shapes {} and {} do not broadcast: axis {} of the left has size {}, axis {} of the right has size {}",
+                ShapeFmt(lhs), ShapeFmt(rhs), lhs_axis, lhs[*lhs_axis], rhs_axis, rhs[*rhs_axis]
+            ),
+            InPlace { target, value } => write!(
+                f,
+                "cannot update a tensor of shape {} in place with a value of shape {}: the result would have a different shape",
+                ShapeFmt(target), ShapeFmt(value)
+            ),
+            MatMul { lhs, rhs, kind } => match kind {
+                MatMulKind::Inner => write!(
+                    f,
+                    "matrix product of {} with {}: inner dimensions differ ({} vs {})",
+                    ShapeFmt(lhs),
+                    ShapeFmt(rhs),
+                    lhs.last().copied().unwrap_or(0),
+                    if rhs.len() >= 2 { rhs[rhs.len() - 2] } else { rhs.first().copied().unwrap_or(0) }
+                ),
+                MatMulKind::ZeroDim => write!(
+                    f,
+                    "matrix product of {} with {}: both operands need at least one axis",
+                    ShapeFmt(lhs), ShapeFmt(rhs)
+                ),
+                MatMulKind::Batch => write!(
+                    f,
+                    "matrix product of {} with {}: batch dimensions do not broadcast",
+                    ShapeFmt(lhs), ShapeFmt(rhs)
+                ),
+            },
+            Reshape { from, spec, reason } => {
+                let spec_s: Vec<String> = spec.iter().map(|d| d.to_string()).collect();
+                let spec_s = format!("[{}]", spec_s.join(", "));
+                match reason {
+                    ReshapeReason::Size => {
+                        let n: usize = from.iter().product();
+                        let m: i128 = spec.iter().map(|&d| d as i128).product();
+                        write!(f, "cannot reshape {} ({} elements) to {} ({} elements)", ShapeFmt(from), n, spec_s, m)
+                    }
+                    ReshapeReason::TwoInferred => {
+                        write!(f, "cannot reshape {} to {}: only one dimension can be -1", ShapeFmt(from), spec_s)
+                    }
+                    ReshapeReason::Negative => {
+                        write!(f, "cannot reshape {} to {}: negative dimension", ShapeFmt(from), spec_s)
+                    }
+                    ReshapeReason::CannotInfer => write!(
+                        f,
+                        "cannot reshape {} ({} elements) to {}: the -1 cannot be inferred",
+                        ShapeFmt(from),
+                        from.iter().product::<usize>(),
+                        spec_s
+                    ),
+                }
+            }
+            Axis { axis, ndim } => {
+                if *ndim == 0 {
+                    write!(f, "axis {axis} is out of range for a 0-d tensor")
+                } else {
+                    write!(
+                        f,
+                        "axis {} is out of range for a tensor with {} axes (valid: {} to {})",
+                        axis,
+                        ndim,
+                        -(*ndim as isize),
+                        *ndim as isize - 1
+                    )
+                }
+            }
+            Squeeze { axis, size } => write!(f, "cannot squeeze axis {axis} of size {size}: only axes of size 1 can be squeezed"),
+            IndexOutOfRange { axis, index, size } => {
+                write!(f, "index {index} is out of range for axis {axis} of size {size}")
+            }
+            TooManyIndices { given, ndim } => {
+                write!(f, "too many indices: {given} given for a tensor with {ndim} axes")
+            }
+            Cat { axis, shapes, which, kind } => match kind {
+                CatKind::Empty => write!(f, "cannot join an empty list of tensors"),
+                CatKind::Rank => write!(
+                    f,
+                    "cannot join tensors of different ranks: tensor 0 has shape {}, tensor {} has shape {}",
+                    ShapeFmt(&shapes[0]),
+                    which,
+                    ShapeFmt(&shapes[*which])
+                ),
+                CatKind::Size => write!(
+                    f,
+                    "cannot join along axis {}: tensor 0 has shape {}, tensor {} has shape {}",
+                    axis,
+                    ShapeFmt(&shapes[0]),
+                    which,
+                    ShapeFmt(&shapes[*which])
+                ),
+            },
+            LossShape { loss, pred, target } => write!(
+                f,
+                "`{}` needs matching shapes, got {} and {}",
+                loss,
+                ShapeFmt(pred),
+                ShapeFmt(target)
+            ),
+            ClassTarget { kind } => match kind {
+                ClassTargetKind::OutOfRange { position, value, classes } => write!(
+                    f,
+                    "class index {value} at position {position} is out of range for {classes} classes"
+                ),
+                ClassTargetKind::NotInteger { position, value } => {
+                    write!(f, "class index {value} at position {position} is not a whole number")
+                }
+            },
+            NotScalar { shape } => write!(
+                f,
+                "`backward` needs a tensor with one element, got shape {}",
+                ShapeFmt(shape)
+            ),
+            Stale { op, input_version, now_version } => write!(
+                f,
+                "cannot backpropagate through `{op}`: a tensor it saved was modified in place after it was computed (version {input_version}, now {now_version})"
+            ),
+            NoBackward => write!(f, "no gradients yet: call `backward` first"),
+            NotReached { why } => match why {
+                NotReachedWhy::Constant => write!(f, "constants have no gradient"),
+                NotReachedWhy::CreatedAfter => {
+                    write!(f, "this tensor was created after the last `backward`")
+                }
+                NotReachedWhy::NotAncestor => write!(
+                    f,
+                    "the last `backward` did not reach this tensor: the loss does not depend on it through differentiable operations"
+                ),
+            },
+            TooLarge { shape, bytes, budget } => match bytes {
+                Some(b) => write!(
+                    f,
+                    "a tensor of shape {} needs {} bytes, over the budget of {} bytes",
+                    ShapeFmt(shape), b, budget
+                ),
+                None => write!(f, "a tensor of shape {} is too large: its size overflows", ShapeFmt(shape)),
+            },
+            Value(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl std::error::Error for TensorError {}

@@ -1,0 +1,203 @@
+//! Matrix product with NumPy `matmul` rules (1-D, 2-D and broadcast-batched N-D) on
+//! views: transposed operands are never copied; tiny products use a plain loop.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix1, Ix2, IxDyn};
+
+use super::kernels::zip_map;
+use super::shape::{broadcast_shapes, matmul_shape};
+use super::{Input, Op, Tensor, TensorError};
+
+/// `a @ b`.
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
+    let data = {
+        let (x, y) = (a.data(), b.data());
+        let out = matmul_shape(x.shape(), y.shape())?;
+        matmul_arrays(&x.view(), &y.view(), &out)
+    };
+    Ok(Tensor::from_op(data, Op::MatMul(Input::new(a), Input::new(b))))
+}
+
+/// Row-major reshape of an owned array (copies only when not in standard layout).
+pub(crate) fn reshape_owned(a: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
+    let a = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
+    a.into_shape_with_order(IxDyn(shape)).expect("same element count")
+}
+
+/// 2-D product into a fresh row-major array.
+pub(crate) fn mm2(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    if m * n * k <= 1024 {
+        let mut v = Vec::with_capacity(m * n);
+        for i in 0..m {
+            let row = a.row(i);
+            for j in 0..n {
+                let col = b.column(j);
+                let mut s = 0.0f32;
+                for (&p, &q) in row.iter().zip(col.iter()) {
+                    s += p * q;
+                }
+                v.push(s);
+            }
+        }
+        return Array2::from_shape_vec((m, n), v).expect("m*n");
+    }
+    let mut c = Array2::zeros((m, n));
+    general_mat_mul(1.0, a, b, 0.0, &mut c);
+    c
+}
+
+fn to2<'a>(v: ArrayViewD<'a, f32>) -> ArrayView2<'a, f32> {
+    v.into_dimensionality::<Ix2>().expect("2-d")
+}
+
+/// Batched product of `a [.., m, k]` and `b [.., k, n]` (both at least 2-D, batch dims
+/// broadcast, checked by the caller).
+pub(crate) fn bmm(a: &ArrayViewD<f32>, b: &ArrayViewD<f32>) -> ArrayD<f32> {
+    let (na, nb) = (a.ndim(), b.ndim());
+    let (m, k, n) = (a.shape()[na - 2], a.shape()[na - 1], b.shape()[nb - 1]);
+    let batch = broadcast_shapes(&a.shape()[..na - 2], &b.shape()[..nb - 2]).expect("checked");
+    let mut sa = batch.clone();
+    sa.extend([m, k]);
+    let mut sb = batch.clone();
+    sb.extend([k, n]);
+    let mut so = batch.clone();
+    so.extend([m, n]);
+    let af = a.broadcast(IxDyn(&sa)).expect("checked");
+    let bf = b.broadcast(IxDyn(&sb)).expect("checked");
+    let mut out = ArrayD::<f32>::zeros(IxDyn(&so));
+    let count: usize = batch.iter().product();
+    let mut idx = vec![0usize; batch.len()];
+    for _ in 0..count {
+        let mut av = af.view();
+        let mut bv = bf.view();
+        let mut ov: ArrayViewMutD<f32> = out.view_mut();
+        for &i in &idx {
+            av = av.index_axis_move(Axis(0), i);
+            bv = bv.index_axis_move(Axis(0), i);
+            ov = ov.index_axis_move(Axis(0), i);
+        }
+        let (a2, b2) = (to2(av), to2(bv));
+        let mut o2 = ov.into_dimensionality::<Ix2>().expect("2-d");
+        if m * n * k <= 1024 {
+            o2.assign(&mm2(&a2, &b2));
+        } else {
+            general_mat_mul(1.0, &a2, &b2, 0.0, &mut o2);
+        }
+        // Advance the batch multi-index (row-major).
+        for d in (0..idx.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < batch[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    out
+}
+
+/// NumPy matmul of two views whose result shape `out` was checked by `matmul_shape`.
+pub(crate) fn matmul_arrays(a: &ArrayViewD<f32>, b: &ArrayViewD<f32>, out: &[usize]) -> ArrayD<f32> {
+    match (a.ndim(), b.ndim()) {
+        (1, 1) => {
+            let x = a.view().into_dimensionality::<Ix1>().expect("1-d");
+            let y = b.view().into_dimensionality::<Ix1>().expect("1-d");
+            ArrayD::from_elem(IxDyn(&[]), x.dot(&y))
+        }
+        (2, 2) => mm2(&to2(a.view()), &to2(b.view())).into_dyn(),
+        (2, 1) => {
+            let y = b.view().insert_axis(Axis(1));
+            reshape_owned(mm2(&to2(a.view()), &to2(y)).into_dyn(), out)
+        }
+        (1, 2) => {
+            let x = a.view().insert_axis(Axis(0));
+            reshape_owned(mm2(&to2(x), &to2(b.view())).into_dyn(), out)
+        }
+        _ => {
+            let x = if a.ndim() == 1 { a.view().insert_axis(Axis(0)) } else { a.view() };
+            let y = if b.ndim() == 1 { b.view().insert_axis(Axis(1)) } else { b.view() };
+            reshape_owned(bmm(&x, &y), out)
+        }
+    }
+}
+
+/// The view with its last two axes swapped.
+fn swap_last<'a>(v: ArrayViewD<'a, f32>) -> ArrayViewD<'a, f32> {
+    let mut v = v;
+    let n = v.ndim();
+    v.swap_axes(n - 2, n - 1);
+    v
+}
+
+/// Gradients of `a @ b` given the output gradient `g`, for the inputs in `need`; each in
+/// a shape that `unbroadcast` sums down to the input's shape.
+///   2-D: dA = G Bᵀ, dB = Aᵀ G; vectors are promoted to matrices and back.
+pub(crate) fn matmul_grads(a: &ArrayD<f32>, b: &ArrayD<f32>, g: &ArrayD<f32>, need: [bool; 2]) -> [Option<ArrayD<f32>>; 2] {
+    let (na, nb) = (a.ndim(), b.ndim());
+    match (na, nb) {
+        (1, 1) => {
+            // d(a·b)/da = b g, d/db = a g
+            let s = g.iter().next().copied().unwrap_or(0.0);
+            [need[0].then(|| b.mapv(|q| q * s)), need[1].then(|| a.mapv(|p| p * s))]
+        }
+        (2, 2) => {
+            let (a2, b2, g2) = (to2(a.view()), to2(b.view()), to2(g.view()));
+            [need[0].then(|| mm2(&g2, &b2.t()).into_dyn()), need[1].then(|| mm2(&a2.t(), &g2).into_dyn())]
+        }
+        (2, 1) => {
+            // y = A b: dA = g bᵀ (outer), db = Aᵀ g
+            let gc = g.view().insert_axis(Axis(1)).into_owned();
+            let br = b.view().insert_axis(Axis(0)).into_owned();
+            let a2 = to2(a.view());
+            let g2 = to2(g.view().insert_axis(Axis(1)));
+            [
+                need[0].then(|| zip_map(&gc, &br, &[a2.nrows(), a2.ncols()], |p, q| p * q)),
+                need[1].then(|| reshape_owned(mm2(&a2.t(), &g2).into_dyn(), &[a2.ncols()])),
+            ]
+        }
+        (1, 2) => {
+            // y = aᵀ B: da = B g, dB = a gᵀ (outer)
+            let b2 = to2(b.view());
+            let g2 = to2(g.view().insert_axis(Axis(1)));
+            let ac = a.view().insert_axis(Axis(1)).into_owned();
+            let gr = g.view().insert_axis(Axis(0)).into_owned();
+            [
+                need[0].then(|| reshape_owned(mm2(&b2, &g2).into_dyn(), &[b2.nrows()])),
+                need[1].then(|| zip_map(&ac, &gr, &[b2.nrows(), b2.ncols()], |p, q| p * q)),
+            ]
+        }
+        _ => {
+            // Promote vectors, work batched, un-promote.
+            let x = if na == 1 { a.view().insert_axis(Axis(0)) } else { a.view() };
+            let y = if nb == 1 { b.view().insert_axis(Axis(1)) } else { b.view() };
+            let mut gs = g.shape().to_vec();
+            if na == 1 {
+                gs.insert(gs.len() - usize::from(nb != 1), 1);
+            }
+            if nb == 1 {
+                gs.push(1);
+            }
+            let gv = g.view().into_shape_with_order(IxDyn(&gs));
+            let gown;
+            let gv = match gv {
+                Ok(v) => v,
+                Err(_) => {
+                    gown = reshape_owned(g.clone(), &gs);
+                    gown.view()
+                }
+            };
+            let da = need[0].then(|| bmm(&gv, &swap_last(y.view())));
+            let db = need[1].then(|| {
+                let d = bmm(&swap_last(x.view()), &gv);
+                if nb == 1 {
+                    let last = d.ndim() - 1;
+                    d.index_axis_move(Axis(last), 0)
+                } else {
+                    d
+                }
+            });
+            [da, db]
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! Tensors with reverse-mode automatic differentiation: the data model (`Tensor`, `Node`,
+//! `Op`), the per-tensor memory budget, and the re-exports of every op.
+//!
+//! A `Tensor` is a cheap handle (`Rc<Node>`). Every op checks its shape rule
+//! (`shape.rs`) before touching ndarray, so no user input can panic.
+
+use ndarray::ArrayD;
+use std::cell::{Cell, Ref, RefCell};
+use std::rc::Rc;
+
+mod backward;
+mod construct;
+mod elementwise;
+mod error;
+mod kernels;
+mod loss;
+mod matmul;
+mod optim;
+mod reduce;
+pub mod shape;
+mod shape_ops;
+
+pub use backward::{backward, GradStore};
+pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
+pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
+pub use error::{CatKind, ClassTargetKind, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt, TensorError};
+pub use loss::{bce, bce_logits, cross_entropy, mse, LossOp};
+pub use matmul::matmul;
+pub use optim::{set_index, update_in_place, Adam, InPlaceOp, Sgd};
+pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
+pub use shape::{IndexItem, Resolved};
+pub use shape_ops::{cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze};
+
+thread_local! {
+    static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+    static MAX_BYTES: Cell<u64> = Cell::new(default_budget());
+}
+
+/// A quarter of physical memory (from `/proc/meminfo`), or 4 GiB when unknown.
+fn default_budget() -> u64 {
+    let fallback = 4u64 << 30;
+    let Ok(s) = std::fs::read_to_string("/proc/meminfo") else { return fallback };
+    for line in s.lines() {
+        if let Some(rest) = line.strip_prefix("MemTotal:") {
+            let kb: Option<u64> = rest.trim().trim_end_matches("kB").trim().parse().ok();
+            if let Some(kb) = kb {
+                return kb.saturating_mul(1024) / 4;
+            }
+        }
+    }
+    fallback
+}
+
+/// The largest number of bytes one tensor may take (this thread).
+pub fn max_tensor_bytes() -> u64 {
+    MAX_BYTES.with(|m| m.get())
+}
+
+/// Sets the per-tensor byte budget (this thread).
+pub fn set_max_tensor_bytes(bytes: u64) {
+    MAX_BYTES.with(|m| m.set(bytes));
+}
+
+fn next_id() -> u64 {
+    NEXT_ID.with(|c| {
+        let id = c.get();
+        c.set(id + 1);
+        id
+    })
+}
+
+/// The id the next tensor will get (every existing tensor has a smaller one).
+pub(crate) fn peek_next_id() -> u64 {
+    NEXT_ID.with(|c| c.get())
+}
+
+/// An input saved by an op, with its version when the op was built.
+pub struct Input {
+    pub(crate) t: Tensor,
+    pub(crate) version: u64,
+}
+
+impl Input {
+    pub(crate) fn new(t: &Tensor) -> Input {
+        Input { t: t.clone(), version: t.version() }
+    }
+    pub fn tensor(&self) -> &Tensor {
+        &self.t
+    }
+    /// A borrow of the input's data.
+    pub(crate) fn d(&self) -> Ref<'_, ArrayD<f32>> {
+        self.t.0.data.borrow()
+    }
+}
+
+/// The operation that produced a tensor, holding its inputs and parameters.
+pub enum Op {
+    Leaf,
+    Binary(BinaryOp, Input, Input),
+    Unary(UnaryOp, Input),
+    MatMul(Input, Input),
+    /// Output axis `i` is input axis `axes[i]`; the name is `transpose` or `T`.
+    Permute(Input, Vec<usize>, &'static str),
+    /// Same elements, another shape: `reshape`, `flatten`, `squeeze`, `unsqueeze`.
+    Reshape(Input, &'static str),
+    Cat(Vec<Input>, usize),
+    Stack(Vec<Input>, usize),
+    Index(Input, Vec<Resolved>),
+    /// Reduction over one axis (`Some`) or all; `keepdim`.
+    Reduce(ReduceOp, Input, Option<usize>, bool),
+    Softmax(Input, usize),
+    LogSoftmax(Input, usize),
+    Loss(LossOp, Input, Input),
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Leaf => "leaf",
+            Op::Binary(b, ..) => b.name(),
+            Op::Unary(u, _) => u.name(),
+            Op::MatMul(..) => "matmul",
+            Op::Permute(_, _, n) => n,
+            Op::Reshape(_, n) => n,
+            Op::Cat(..) => "cat",
+            Op::Stack(..) => "stack",
+            Op::Index(..) => "index",
+            Op::Reduce(r, ..) => r.name(),
+            Op::Softmax(..) => "softmax",
+            Op::LogSoftmax(..) => "log_softmax",
+            Op::Loss(l, ..) => l.name(),
+        }
+    }
+
+    pub(crate) fn num_inputs(&self) -> usize {
+        match self {
+            Op::Leaf => 0,
+            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) => 2,
+            Op::Cat(v, _) | Op::Stack(v, _) => v.len(),
+            Op::Unary(..)
+            | Op::Permute(..)
+            | Op::Reshape(..)
+            | Op::Index(..)
+            | Op::Reduce(..)
+            | Op::Softmax(..)
+            | Op::LogSoftmax(..) => 1,
+        }
+    }
+
+    pub(crate) fn input(&self, i: usize) -> Option<&Input> {
+        match self {
+            Op::Leaf => None,
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) => match i {
+                0 => Some(a),
+                1 => Some(b),
+                _ => None,
+            },
+            Op::Cat(v, _) | Op::Stack(v, _) => v.get(i),
+            Op::Unary(_, a)
+            | Op::Permute(a, ..)
+            | Op::Reshape(a, _)
+            | Op::Index(a, _)
+            | Op::Reduce(_, a, ..)
+            | Op::Softmax(a, _)
+            | Op::LogSoftmax(a, _) => (i == 0).then_some(a),
+        }
+    }
+
+    /// Whether gradients flow into input `i` (comparisons and class indices have none).
+    pub(crate) fn differentiable(&self, i: usize) -> bool {
+        match self {
+            Op::Binary(b, ..) => !b.is_comparison(),
+            Op::Loss(LossOp::CrossEntropy { classes: true }, ..) => i == 0,
+            _ => true,
+        }
+    }
+
+    /// Whether the backward rule reads the op's own output (so in-place changes to the
+    /// output make it stale).
+    pub(crate) fn uses_output(&self) -> bool {
+        match self {
+            Op::Unary(u, _) => matches!(u, UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh),
+            Op::Softmax(..) | Op::LogSoftmax(..) => true,
+            _ => false,
+        }
+    }
+
+    /// Moves the input handles out (for the iterative drop).
+    fn take_inputs(self, out: &mut Vec<Tensor>) {
+        match self {
+            Op::Leaf => {}
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) => {
+                push_if_last(a.t, out);
+                push_if_last(b.t, out);
+            }
+            Op::Cat(v, _) | Op::Stack(v, _) => {
+                for a in v {
+                    push_if_last(a.t, out);
+                }
+            }
+            Op::Unary(_, a)
+            | Op::Permute(a, ..)
+            | Op::Reshape(a, _)
+            | Op::Index(a, _)
+            | Op::Reduce(_, a, ..)
+            | Op::Softmax(a, _)
+            | Op::LogSoftmax(a, _) => push_if_last(a.t, out),
+        }
+    }
+}
+
+/// Keeps `t` for later dismantling only when dropping it would free its node.
+fn push_if_last(t: Tensor, out: &mut Vec<Tensor>) {
+    if Rc::strong_count(&t.0) == 1 && !matches!(t.0.op, Op::Leaf) {
+        out.push(t);
+    }
+}
+
+pub struct Node {
+    id: u64,
+    data: RefCell<ArrayD<f32>>,
+    version: Cell<u64>,
+    op: Op,
+    constant: bool,
+    grad_wanted: Cell<bool>,
+}
+
+impl Drop for Node {
+    /// Dismantles the graph below without recursion: inputs that this node owns alone
+    /// are moved onto an explicit stack and their ops emptied before they drop.
+    fn drop(&mut self) {
+        if matches!(self.op, Op::Leaf) {
+            return;
+        }
+        let mut stack = Vec::new();
+        std::mem::replace(&mut self.op, Op::Leaf).take_inputs(&mut stack);
+        while let Some(mut t) = stack.pop() {
+            if let Some(node) = Rc::get_mut(&mut t.0) {
+                std::mem::replace(&mut node.op, Op::Leaf).take_inputs(&mut stack);
+            }
+        }
+    }
+}
+
+/// A tensor: a shared handle to a node of the computation graph.
+#[derive(Clone)]
+pub struct Tensor(Rc<Node>);
+
+impl Tensor {
+    fn make(data: ArrayD<f32>, op: Op, constant: bool) -> Tensor {
+        Tensor(Rc::new(Node {
+            id: next_id(),
+            data: RefCell::new(data),
+            version: Cell::new(0),
+            op,
+            constant,
+            grad_wanted: Cell::new(false),
+        }))
+    }
+
+    /// A leaf holding `data`.
+    pub fn leaf(data: ArrayD<f32>) -> Tensor {
+        Tensor::make(data, Op::Leaf, false)
+    }
+
+    /// A rank-0 constant (a number mixed with tensors); never gets a gradient.
+    pub fn constant(v: f32) -> Tensor {
+        Tensor::make(ArrayD::from_elem(ndarray::IxDyn(&[]), v), Op::Leaf, true)
+    }
+
+    pub(crate) fn from_op(data: ArrayD<f32>, op: Op) -> Tensor {
+        Tensor::make(data, op, false)
+    }
+
+    /// A leaf copy.
+    pub fn detach(&self) -> Tensor {
+        Tensor::leaf(self.0.data.borrow().clone())
+    }
+
+    pub fn id(&self) -> u64 {
+        self.0.id
+    }
+    pub fn shape(&self) -> Vec<usize> {
+        self.0.data.borrow().shape().to_vec()
+    }
+    pub fn ndim(&self) -> usize {
+        self.0.data.borrow().ndim()
+    }
+    pub fn numel(&self) -> usize {
+        self.0.data.borrow().len()
+    }
+    pub fn data(&self) -> Ref<'_, ArrayD<f32>> {
+        self.0.data.borrow()
+    }
+    pub fn is_leaf(&self) -> bool {
+        matches!(self.0.op, Op::Leaf)
+    }
+    pub fn is_constant(&self) -> bool {
+        self.0.constant
+    }
+    pub fn version(&self) -> u64 {
+        self.0.version.get()
+    }
+    pub fn op(&self) -> &Op {
+        &self.0.op
+    }
+    pub fn op_name(&self) -> &'static str {
+        self.0.op.name()
+    }
+    pub fn inputs(&self) -> Vec<Tensor> {
+        (0..self.0.op.num_inputs()).filter_map(|i| self.0.op.input(i).map(|x| x.t.clone())).collect()
+    }
+    /// The value of a one-element tensor.
+    pub fn item(&self) -> Option<f32> {
+        let d = self.0.data.borrow();
+        if d.len() == 1 {
+            d.iter().next().copied()
+        } else {
+            None
+        }
+    }
+    pub fn ptr_eq(&self, other: &Tensor) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+    /// Asks future `backward` calls to compute this leaf's gradient eagerly (optimisers
+    /// and in-place updates call it; `GradStore::grad` does on first request).
+    pub fn mark_wanted(&self) {
+        self.0.grad_wanted.set(true);
+    }
+    pub fn grad_wanted(&self) -> bool {
+        self.0.grad_wanted.get()
+    }
+
+    pub(crate) fn bump_version(&self) {
+        self.0.version.set(self.0.version.get() + 1);
+    }
+    pub(crate) fn data_mut(&self) -> std::cell::RefMut<'_, ArrayD<f32>> {
+        self.0.data.borrow_mut()
+    }
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor(id={}, op={}, data={:?})", self.id(), self.op_name(), self.data())
+    }
+}

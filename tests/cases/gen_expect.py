@@ -1,0 +1,1415 @@
+#!/usr/bin/env python3
+"""Reference numbers for the golden cases under tests/cases/, computed with PyTorch float32.
+
+    ~/.cache/peers-venv/bin/python tests/cases/gen_expect.py [--show DIR] [NAME_FILTER]
+
+Each function decorated with @case("folder/name") is the Python twin of
+`folder/name.tsr`: it computes the same values with torch (float32 tensors, f64 plain
+numbers) and prints them through P() (tsr's `print`) and S() (a bare top-level
+expression).  The text it would print is the expected stdout of the case; every number
+in it (regex NUM_RE, the conformance runner's) is written, one per line and in order,
+to `folder/name.expect`.  With --show DIR the whole expected stdout is also written to
+DIR/folder/name.txt for review.  Tests never need Python; this script only regenerates
+the .expect files.
+
+Formatting rules mirrored from LANGUAGE.md:
+  * numbers (f64) print like Python's repr, integer-valued ones without `.0`
+    (`3`, `0.1`, `1e-05`, `1e+16`);
+  * tensors print like PyTorch's str(tensor) without grad_fn;
+  * lists print like Python lists with their elements repr'd (strings quoted);
+  * a bare top-level expression prints the value's repr (strings quoted) unless None.
+"""
+import math
+import os
+import re
+import sys
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NUM_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+torch.set_default_dtype(torch.float32)
+
+CASES = {}
+
+
+def case(name):
+    def deco(fn):
+        assert name not in CASES, name
+        CASES[name] = fn
+        return fn
+    return deco
+
+
+# ---------------------------------------------------------------- tsr-style output
+_OUT = []
+
+
+def num(v):
+    r = repr(float(v))
+    if r.endswith(".0"):
+        r = r[:-2]
+    return r
+
+
+def fmt(v, quote):
+    if isinstance(v, torch.Tensor):
+        return str(v.detach())
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    if v is None:
+        return "None"
+    if isinstance(v, (int, float)):
+        return num(v)
+    if isinstance(v, str):
+        return repr(v) if quote else v
+    if isinstance(v, (list, tuple, torch.Size)):
+        return "[" + ", ".join(fmt(x, True) for x in v) + "]"
+    raise TypeError(type(v))
+
+
+def P(*args):
+    """tsr `print(a, b, ...)`"""
+    _OUT.append(" ".join(fmt(a, False) for a in args) + "\n")
+
+
+def S(v):
+    """a bare expression statement at top level"""
+    if v is None:
+        return
+    _OUT.append(fmt(v, True) + "\n")
+
+
+def R(text):
+    """raw output text (for lines whose numbers are known without computing)"""
+    _OUT.append(text)
+
+
+# ---------------------------------------------------------------- tsr builtins in torch
+def T(x):
+    """tsr tensor(...) / a leaf that may receive gradients"""
+    return torch.tensor(x, dtype=torch.float32, requires_grad=True)
+
+
+def C(x):
+    """a constant tensor (no grad needed)"""
+    return torch.tensor(x, dtype=torch.float32)
+
+
+def shape(t):
+    return list(t.shape)
+
+
+def item(t):
+    return float(t.detach().reshape(-1)[0].item())
+
+
+def arange(*a, **k):
+    return torch.arange(*a, **k, dtype=torch.float32)
+
+
+def keep(*ts):
+    """intermediate tensors whose grad the case prints"""
+    for t in ts:
+        t.retain_grad()
+    return ts
+
+
+def grad(t):
+    return t.grad.detach().clone()
+
+
+def bw(loss):
+    """tsr backward(): gradients are replaced, never accumulated"""
+    for t in _LEAVES:
+        t.grad = None
+    loss.backward(retain_graph=True)
+
+
+_LEAVES = []
+
+
+def L(x):
+    t = T(x)
+    _LEAVES.append(t)
+    return t
+
+
+def track(*ts):
+    for t in ts:
+        _LEAVES.append(t)
+    return ts
+
+
+
+def run_case(name):
+    _OUT.clear()
+    _LEAVES.clear()
+    torch.manual_seed(0)
+    CASES[name]()
+    return "".join(_OUT)
+
+
+def main(argv):
+    show = None
+    if "--show" in argv:
+        i = argv.index("--show")
+        show = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
+    pattern = argv[0] if argv else ""
+    missing = []
+    n = 0
+    for name in sorted(CASES):
+        if pattern not in name:
+            continue
+        src = os.path.join(HERE, name + ".tsr")
+        if not os.path.exists(src):
+            missing.append(name)
+        text = run_case(name)
+        nums = NUM_RE.findall(text)
+        path = os.path.join(HERE, name + ".expect")
+        if not nums:
+            if os.path.exists(path):
+                os.remove(path)
+        else:
+            with open(path, "w") as f:
+                f.write("".join(x + "\n" for x in nums))
+        if show:
+            out = os.path.join(show, name + ".txt")
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            with open(out, "w") as f:
+                f.write(text)
+        n += 1
+    print(f"wrote {n} .expect files")
+    for m in missing:
+        print("warning: no .tsr for", m)
+
+
+# ================================================================= cases
+# ----------------------------------------------------------------- lexical
+@case("lexical/numbers_forms")
+def _():
+    P(3, 3.0, .5, 1e-3, 2.5E+4)
+    P(1E3, 5e0, 0.25e1, .5e1, 1e+2, 12.5e-1)
+    P(0, 0.0, 100, 10.5)
+    P(.25 + 1e-3)
+    P(2.5E+4 / 1e4)
+    t = C([3, 3.0, .5, 1e-3, 2.5E+4])
+    P(shape(t))
+    P(item(t[2]), item(t[4]))
+
+
+@case("lexical/strings_escapes")
+def _():
+    P("double quoted")
+    P('single quoted')
+    P("tab:\there")
+    P("two\nlines")
+    P("back\\slash")
+    P("say \"hi\"")
+    P('it\'s')
+    P("it's", 'say "hi"')
+    P("")
+    P("# not a comment")
+    P("abc")
+
+
+@case("lexical/comments")
+def _():
+    x = 1
+    for i in range(2):
+        x = x + i
+    P(x, [1, 2, 3])
+    P("#", "hash inside strings stays")
+
+
+@case("lexical/continuation_brackets")
+def _():
+    P([1, 2, 3])
+    m = C([[1, 2], [3, 4]])
+    P(m)
+    P(6)
+    P(m.sum(0))
+    P("a", "b")
+    P(12)
+
+
+@case("lexical/continuation_backslash")
+def _():
+    P(3)
+    P(7)
+    P("both")
+    P(C([1, 2]) * 3)
+
+
+@case("lexical/one_line_blocks")
+def _():
+    P("yes")
+    P("else")
+    P(6)
+    P(25)
+    P(3)
+    P(0)
+    P(1)
+    P(3)
+    P("elif")
+
+
+@case("lexical/keywords")
+def _():
+    for s in ["none", "true", "falsy", "falsy", "other"]:
+        P(s)
+    P(3)
+    P(True)
+    P(9)
+
+
+@case("lexical/indentation_styles")
+def _():
+    P("two then eight", 0)
+    P("five", 1)
+    P(2)
+    P("deep")
+    P("out")
+
+
+@case("lexical/tab_indentation")
+def _():
+    P("not one", 0)
+    P("one")
+    P("not one", 2)
+    P("done")
+
+
+@case("lexical/operator_precedence")
+def _():
+    P(-2 ** 2)
+    P((-2) ** 2)
+    P(2 ** -1)
+    P(2 ** 3 ** 2)
+    P(1 + 2 * 3, (1 + 2) * 3)
+    P(10 - 4 - 3)
+    P(2 * 3 % 4)
+    P(-3 % 5)
+    P(12 / 3 / 2)
+    P(not 1 == 2)
+    P(1 + 2 == 3 and 2 < 1 or True)
+    x = C([1, 2])
+    P(-x ** 2)
+    P(x @ x * 2)
+    P(2 * x @ x)
+
+
+@case("lexical/identifiers")
+def _():
+    P(1, 2, 10, 20, 3, 4)
+    P(0.5 * 10)
+
+
+@case("lexical/string_repr")
+def _():
+    for s in ["hello", 'single', "it's", 'say "hi"', "tab\there", "new\nline", "back\\slash", ""]:
+        S(s)
+    P("hello", 'single', "it's")
+    S(["a", 'b', "it's"])
+
+
+# ----------------------------------------------------------------- values
+@case("values/numbers_print")
+def _():
+    P(3, 3.0, 0.1, 1e-05, 1e16, 1e15)
+    P(0.1 + 0.2)
+    P(1 / 3, 2 / 3)
+    P(7 / 2, 6 / 2)
+    P(1e-4, 0.0001, 0.00001)
+    P(1e22, 123456789012, 2.5e-7)
+    P(-0.5, -3, -1e-05)
+    P(2 ** 0.5)
+    P(2 ** 10, 2 ** -2)
+    P(100 * 1.1)
+    for v in [3, 0.1, 1e16, 1e-05, 2 ** 0.5]:
+        S(v)
+
+
+@case("values/item_is_f32")
+def _():
+    P(item(C(0.1)))
+    P(item(C([0.5])))
+    P(item(C([[3]])))
+    pred = C([[0.2], [0.7], [0.9]])
+    target = C([[0], [1], [1]])
+    P(item(F.mse_loss(pred, target)))
+    x = item(C([1, 2, 3]).sum())
+    P(x, x + 1, x / 4)
+    S(item(C(1) / 3))
+
+
+@case("values/bool_none")
+def _():
+    P(True, False, None)
+    S(True)
+    S(False)
+    P(True, False, True)
+    P(True, True, True)
+    P(None)
+    P(True, False, True, False, True, False)
+
+
+@case("values/strings")
+def _():
+    P("loss value")
+    S("loss value")
+    P(True, True, False)
+    P(True)
+    P(True)
+    P(["it's", 'q"q', "plain"])
+
+
+@case("values/list_basics")
+def _():
+    xs = [1, 2.5, "a", True, None, [3, [4, 5]]]
+    P(xs)
+    S(xs)
+    P(6, 0, 1)
+    P(xs[0], xs[1], xs[2], xs[-1], xs[-2])
+    P(xs[5][1][0])
+    P(xs[-1][-1])
+    S([])
+    P([[]], [[], [1]])
+    P([1 + 1, 2 * 3, 7 / 2])
+
+
+@case("values/list_concat_repeat")
+def _():
+    a, b = [1, 2], [3]
+    P(a + b)
+    P(b + a + b)
+    P(a + [])
+    P([0] * 3)
+    P(2 * ["x", 1])
+    P([1, 2] * 0)
+    P(3, a, b)
+
+
+@case("values/list_slicing")
+def _():
+    xs = [10, 20, 30, 40, 50]
+    for v in [xs[1:3], xs[:2], xs[3:], xs[-2:], xs[:-1], xs[1:-1], xs[::2], xs[1::2],
+              xs[::-1], xs[3:1], xs[0:100], xs[:]]:
+        P(v)
+
+
+@case("values/list_append")
+def _():
+    xs = [i * i for i in range(4)]
+    P(xs)
+    xs.append("end")
+    P(xs)
+    xs.append([1, 2])
+    P(xs, len(xs))
+    xs.append(0)
+    P(None)
+    xs.append(5)
+    S(xs)
+
+
+@case("values/list_index_assign")
+def _():
+    P([10, 2, "last"])
+    P([[0], [30, 4]])
+    P([0, 1, 2])
+
+
+@case("values/truthiness")
+def _():
+    P("F", "F", "T", "T", "T")
+    P("T", "F", "F")
+    P("F", "T", "T")
+    P("F", "T", "T")
+    P("F", "T", "F", "T", "F")
+    P("F", "T")
+    P("T")
+    P("one-element tensor is a bool")
+    P(True, False, True, True)
+
+
+@case("values/modulo_sign")
+def _():
+    P(7 % 3, -7 % 3, 7 % -3, -7 % -3)
+    P(7.5 % 2, -7.5 % 2, 5 % 5, 0 % 3)
+    P(-1 % 10, 1 % -10)
+    P(torch.remainder(C([7, -7, 7.5, -7.5, -1]), 3))
+    P(torch.remainder(C([7, -7, 1]), -3))
+    P(torch.remainder(10, C([3, -3, 4])))
+    P(torch.remainder(-10, C([3, -3, 4])))
+
+
+@case("values/range_forms")
+def _():
+    P([0, 1, 2])
+    P([1, 2, 3])
+    P([0, 2, 4, 6, 8])
+    P([5, 3, 1])
+    P(0)
+    P(3)
+    P(0)
+    P(1)
+
+
+@case("values/chained_comparisons")
+def _():
+    P(True, False, True, False)
+    P(True, True, True)
+    P(True, False)
+    P("mid evaluated")
+    P(True)
+    P("mid evaluated")
+    P(False)
+    P("in [0, 1]")
+
+
+@case("values/and_or_operands")
+def _():
+    P(0 or 5, 3 and 4, 0 and 5, 3 or 4)
+    P(None or "default", "" or "x", "a" or "b")
+    P([] or [1], [] and 1, [2] and [3])
+    P(False or None, None and 1)
+    S(0 or 7)
+    S(None or 0)
+    P("evaluated", 3)
+    P("evaluated", 4)
+    P(4)
+    P(not 0 and 2)
+
+
+@case("values/scalar_tensor_mix")
+def _():
+    t = C([1, 2, 3])
+    P(t + 1, 1 + t)
+    s = t.sum()
+    P(s)
+    P((s > 5).float(), (s == 6).float())
+    P("sum above 5")
+    P(item(s) * 2)
+    P((C(3) == 3).float())
+    P(item(C(2) ** 3))
+
+
+# ----------------------------------------------------------------- statements
+@case("statements/assign_and_rebind")
+def _():
+    P(1)
+    P("now a string")
+    P(C([1, 2]))
+    P(2)
+    P(5, 2)
+
+
+@case("statements/augmented_numbers")
+def _():
+    x = 10
+    for op in ["+5", "-3", "*2", "/8", "/2"]:
+        x = eval(f"x{op}")
+        P(x)
+    P("abcd")
+    P([1, 2, 3])
+
+
+@case("statements/augmented_tensors")
+def _():
+    W = torch.ones(2, 3)
+    W += 1
+    P(W)
+    W -= C([0.5, 1, 1.5])
+    P(W)
+    W *= C([[2], [-1]])
+    P(W)
+    W /= 4
+    P(W)
+    v = C([1, 2, 3])
+    v += v.clone()
+    P(v)
+
+
+@case("statements/augmented_tensor_identity")
+def _():
+    a = torch.zeros(2)
+    b = a
+    b += 1
+    P(a)
+    a *= 3
+    P(b)
+    c = a + 0
+    c += 10
+    P(a, c)
+
+
+@case("statements/index_assign_tensor")
+def _():
+    x = torch.zeros(3, 3)
+    x[0] = 7
+    P(x)
+    x[1, 2] = -1
+    P(x)
+    x[:, 0] = C([1, 2, 3])
+    P(x)
+    x[2] = C([4, 5, 6])
+    P(x)
+    x[0:2, 1:] = torch.ones(2, 2) * 9
+    P(x)
+    x[-1, -1] = 0.5
+    P(x)
+    v = arange(5)
+    v[::2] = 0
+    P(v)
+
+
+@case("statements/for_range")
+def _():
+    for tag, r in [("a", range(3)), ("b", range(2, 5)), ("c", range(1, 10, 4)),
+                   ("d", range(3, -3, -2)), ("e", range(10, 0, -3)), ("f", range(0, 5, 10))]:
+        for i in r:
+            P(tag, i)
+
+
+@case("statements/for_list")
+def _():
+    for v in [1, "two", [3], None, True]:
+        P(v)
+    P(0.5 + 1.5 + 2)
+    P(2)
+    P(12)
+
+
+@case("statements/for_tensor")
+def _():
+    M = C([[1, 2, 3], [4, 5, 6]])
+    for row in M:
+        P(row, shape(row))
+    for v in C([0.5, -1, 2]):
+        P(v, shape(v))
+    P(10)
+    for block in torch.zeros(2, 1, 2):
+        P(shape(block))
+
+
+@case("statements/while_loops")
+def _():
+    P(4)
+    P(243)
+    P(1 + 3 + 5 + 7 + 9)
+    x = C(10)
+    while x > 1:
+        x = x / 2
+    P(x)
+
+
+@case("statements/if_elif_else")
+def _():
+    def grade(s):
+        return "A" if s >= 90 else "B" if s >= 80 else "C" if s >= 70 else "F"
+    for s in [95, 90, 85, 70, 10]:
+        P(s, grade(s))
+    P("x > 2")
+    P("after")
+
+
+@case("statements/break_continue")
+def _():
+    found = []
+    for i in range(4):
+        for j in range(4):
+            if j > i:
+                break
+            if (i + j) % 2 == 1:
+                continue
+            found.append([i, j])
+    P(found)
+    P("stopped at", 2)
+    P(3)
+
+
+@case("statements/pass_statement")
+def _():
+    P(None)
+    P("done", 2)
+
+
+@case("statements/nested_loops")
+def _():
+    for i in range(1, 4):
+        P([i * j for j in range(1, 4)])
+    P(21)
+
+
+@case("statements/loop_variable_after")
+def _():
+    P(4)
+    P(3)
+    P("c")
+    P(C([3, 4]))
+    P(1)
+
+
+@case("statements/multiple_statements_flow")
+def _():
+    def collatz(n):
+        steps = 0
+        while n != 1:
+            n = n / 2 if n % 2 == 0 else 3 * n + 1
+            steps += 1
+        return steps
+    P([collatz(n) for n in range(1, 8)])
+    P(collatz(27))
+
+
+# ----------------------------------------------------------------- functions
+@case("functions/defaults_and_keywords")
+def _():
+    def f(a, b=2, c=3):
+        return a * 100 + b * 10 + c
+    P(f(1)); P(f(1, 5)); P(f(1, 5, 6)); P(f(1, c=9)); P(f(c=7, a=4)); P(f(b=0, c=0, a=9))
+    P(f(1, c=8, b=7))
+
+
+@case("functions/recursion")
+def _():
+    P(math.factorial(5), math.factorial(12))
+    P(610)
+    P(True, True, False)
+    P(900)
+
+
+@case("functions/first_class")
+def _():
+    P(7)
+    P(-2)
+    P(0)
+    P(3)
+    P(2)
+    P(torch.sigmoid(C([0])))
+    P(torch.tanh(C([0, 1])))
+    P(torch.exp(torch.exp(C(0))))
+
+
+@case("functions/globals_and_locals")
+def _():
+    P(6)
+    P(30)
+    P(99, 1)
+    P(6, 1)
+    P(10)
+    P(2)
+
+
+@case("functions/return_none")
+def _():
+    P(None, None)
+    S("positive")
+    P("not positive")
+    P("not positive")
+    P(None)
+
+
+@case("functions/early_return_in_loop")
+def _():
+    P(5)
+    P(-1)
+    P(2)
+
+
+@case("functions/uniform_call_syntax")
+def _():
+    X = arange(9).reshape(3, 3)
+    P(X)
+    P(X.sum(0))
+    P(X.sum(1))
+    P(X.mean())
+    P(X.amax(1, keepdim=True))
+    P(X.transpose(0, 1))
+    P(torch.relu(C([-1, 0, 2])))
+    P(torch.exp(C([0, 1])))
+    P(shape(X.flatten()))
+    W = T([[1, -1], [2, 0.5]])
+    loss = (W * W).sum()
+    loss.backward()
+    P(W.grad)
+    P(item(loss))
+    P(F.mse_loss(C([[0.2], [0.8]]), C([[0], [1]])))
+
+
+@case("functions/uniform_call_user")
+def _():
+    t = C([1, 2])
+    P(t * 2)
+    P(t * 4)
+    P(t * 3 + 1)
+    P([1, 2])
+
+
+@case("functions/builtin_keywords")
+def _():
+    P(torch.full((2, 2), 3.0))
+    x = C([[1, -2], [3, -4]])
+    P(x.sum(1, keepdim=True))
+    P(x.mean(0))
+    P(F.leaky_relu(x, 0.5))
+    P(torch.clamp(x, -1, 2))
+    P(torch.softmax(C([0, 0]), 0))
+    P(torch.cat([x, x], 1))
+    P(arange(0, 2, 0.5))
+
+
+@case("functions/function_calls_function")
+def _():
+    x = C([0, 1, -1])
+    layer = lambda x, w: torch.relu(x * w - 1)
+    P(layer(layer(x, 2), 3))
+    P("first")
+    P("second")
+    P(42)
+
+
+@case("functions/function_tensor_args")
+def _():
+    W = torch.zeros(2)
+    W += 1
+    P(W)
+    P(W, W * 100)
+
+
+# ----------------------------------------------------------------- tensors
+@case("tensors/tensor_constructor")
+def _():
+    a = C(3)
+    P(a, shape(a), a.ndim)
+    b = C([1, 2.5, -3])
+    P(b, shape(b), b.ndim)
+    c = C([[1, 2], [3, 4], [5, 6]])
+    P(c, shape(c))
+    d = C([[[1], [2]], [[3], [4]]])
+    P(shape(d), d.ndim)
+    P(C([7]))
+    P(C(0.1))
+    P(C([[1e-3, 2]]))
+
+
+@case("tensors/zeros_ones_full")
+def _():
+    P(torch.zeros(3))
+    P(torch.zeros(2, 3))
+    P(torch.ones(2, 1, 2))
+    P(torch.full((2, 3), 0.5))
+    P(torch.full((4,), -2.0))
+    P([1], [2, 3, 4], 2)
+    P(torch.ones(4, 5).sum())
+
+
+@case("tensors/eye")
+def _():
+    P(torch.eye(3))
+    P(torch.eye(1))
+    P([4, 4], 4)
+    P(C([[1, 2], [3, 4]]) @ torch.eye(2))
+
+
+@case("tensors/arange")
+def _():
+    P(arange(5))
+    P(arange(2, 6))
+    P(arange(0, 1, 0.25))
+    P(arange(-1, 1, 0.5))
+    P(arange(5, 0, -1.5))
+    P(arange(0, 1, 0.3))
+    P(arange(3.0))
+    P(shape(arange(0)), shape(arange(2, 2)))
+    P(shape(arange(1, 2, 0.1)))
+
+
+@case("tensors/linspace")
+def _():
+    P(torch.linspace(0, 1, 5))
+    P(torch.linspace(-1, 1, 3))
+    P(torch.linspace(2, 2, 4))
+    P(torch.linspace(0, 1, 1))
+    P(torch.linspace(1, 0, 6))
+    P(shape(torch.linspace(0, 10, 0)))
+
+
+@case("tensors/like_constructors")
+def _():
+    x = C([[1, 2, 3], [4, 5, 6]])
+    P(torch.zeros_like(x))
+    P(torch.ones_like(x))
+    P(torch.ones_like(C(5)))
+    P([2, 0])
+    P(x)
+
+
+@case("tensors/random_seed")
+def _():
+    P([3, 4], [3, 4])
+    P(12)
+    P(True)
+    P([1000])
+    P(1000)
+    P(True, True)
+    P(1000)
+    P(True, True)
+    P([2], [2, 3, 1])
+
+
+@case("tensors/shape_properties")
+def _():
+    x = arange(24).reshape(2, 3, 4)
+    P(shape(x), x.ndim)
+    P(shape(x.permute(2, 1, 0)))
+    m = C([[1, 2, 3], [4, 5, 6]])
+    P(m.T)
+    v = C([1, 2, 3])
+    P(v, [3])
+    s = C(5)
+    P([], 0, s)
+    P(2, 4, 3)
+    P(x.permute(2, 1, 0)[3, 2, 1], x[1, 2, 3])
+
+
+@case("tensors/reshape")
+def _():
+    x = arange(6)
+    P(x.reshape(2, 3))
+    P(x.reshape(3, 2))
+    P(x.reshape(3, -1))
+    P(shape(x.reshape(-1, 6)))
+    P(x.reshape(2, 3).reshape(-1))
+    P(shape(x.reshape(1, 2, 1, 3)))
+    P(x.reshape(2, 3).reshape(3, 2))
+    P(C([4]).reshape(1, 1))
+    P(shape(torch.zeros(2, 0).reshape(-1, 5)))
+
+
+@case("tensors/flatten_transpose")
+def _():
+    x = arange(6).reshape(2, 3)
+    P(x.flatten())
+    P(x.T.flatten())
+    P(x.transpose(0, 1))
+    y = arange(24).reshape(2, 3, 4)
+    t = y.transpose(0, 2)
+    P(shape(t))
+    P(t[3, 2, 1], y[1, 2, 3])
+    P(shape(y.transpose(-1, -2)))
+    P(shape(C(3).flatten()))
+
+
+@case("tensors/squeeze_unsqueeze")
+def _():
+    x = torch.zeros(1, 3, 1)
+    P(shape(x.squeeze(0)))
+    P(shape(x.squeeze(2)))
+    P(shape(x.squeeze(-1)))
+    v = C([1, 2, 3])
+    P(v.unsqueeze(0))
+    P(v.unsqueeze(1))
+    P(shape(v.unsqueeze(-1)))
+    P(C(2).unsqueeze(0))
+    P(v)
+
+
+@case("tensors/cat_stack")
+def _():
+    a = C([[1, 2], [3, 4]])
+    b = C([[5, 6]])
+    P(torch.cat([a, b]))
+    P(shape(torch.cat([a, b], 0)))
+    P(torch.cat([a, a.T], 1))
+    P(shape(torch.cat([a, a, a], -1)))
+    P(torch.cat([C([1]), C([2, 3]), torch.zeros(0)]))
+    u, w = C([1, 2]), C([3, 4])
+    P(torch.stack([u, w]))
+    P(torch.stack([u, w], 1))
+    P(shape(torch.stack([u, w, u], -1)))
+    P(shape(torch.stack([a, a])))
+    P(torch.stack([C(1), C(2)]))
+
+
+@case("tensors/indexing")
+def _():
+    x = C([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    P(x[0]); P(x[-1]); P(x[1, 2]); P(x[-1, -3]); P(x[0][1])
+    y = arange(24).reshape(2, 3, 4)
+    P(y[1]); P(y[1, 0]); P(y[0, -1, -1])
+    P(shape(y[1, 2]), shape(y[1, 2, 3]))
+    v = C([5, 6, 7])
+    P(v[0], v[-1])
+
+
+@case("tensors/slicing")
+def _():
+    x = arange(12).reshape(4, 3)
+    for r in [x[:, 1], x[1:3, -1], x[::2], x[1:], x[:-2], x[-2:, :2], x[:, ::2], x[1::2, 1:]]:
+        P(r)
+    P(shape(x[2:1])); P(shape(x[:, 5:])); P(shape(x[0:100, 0:100]))
+    v = arange(10)
+    P(v[::3]); P(v[7:])
+
+
+@case("tensors/index_assign")
+def _():
+    x = torch.zeros(2, 3)
+    x[0, 1] = 5
+    x[1] = C([1, 2, 3])
+    P(x)
+    x[:, 2] = -1
+    P(x)
+    v = torch.ones(4)
+    v[1:3] = C([7, 8])
+    v[-1] = 0
+    P(v)
+    c = arange(6).reshape(3, 2)
+    c[1:, 0] = 10
+    P(c)
+
+
+# ----------------------------------------------------------------- broadcasting
+@case("broadcasting/scalar_either_side")
+def _():
+    x = C([1, 2, 4])
+    P(1 - x, x - 1)
+    P(2 / x, x / 2)
+    P(x ** 2, 2 ** x)
+    P(3 * x, x * 3)
+    P(1 + x, x + 1)
+    P(torch.remainder(5, x), torch.remainder(x, 3))
+    P(0.5 ** x)
+    P(x ** 0.5)
+
+
+@case("broadcasting/row_vector")
+def _():
+    x = C([[1, 2, 3], [4, 5, 6]])
+    r = C([10, 20, 30])
+    P(x + r)
+    P(r - x)
+    P(x * C([[1, 0, -1]]))
+    P(shape(x / r))
+
+
+@case("broadcasting/column_vector")
+def _():
+    x = C([[1, 2, 3], [4, 5, 6]])
+    c = C([[10], [100]])
+    P(x + c)
+    P(x * c)
+    P(c / x)
+    P(shape(c - x))
+
+
+@case("broadcasting/both_sides_expand")
+def _():
+    a = C([[0], [10], [20]])
+    b = C([[1, 2, 3, 4]])
+    P(a + b)
+    P(shape(a + b))
+    P(a * C([1, 2, 3, 4]))
+    P(b - a)
+    P(shape(C([[1], [2]]) ** C([1, 2, 3])))
+
+
+@case("broadcasting/rank_extending")
+def _():
+    x = arange(24).reshape(2, 3, 4)
+    P(x + C([100, 200, 300, 400]))
+    P(shape(x + torch.ones(3, 4)))
+    P(x - C([[1], [2], [3]]))
+    p = C([[[1, 2, 3, 4]], [[5, 6, 7, 8]]])
+    q = C([[1], [-1], [10]])
+    P(shape(p), shape(q))
+    P(p * q)
+    P(shape(p * q))
+    P(shape(torch.ones(2, 1, 3, 1, 2, 1) + torch.ones(4, 1, 1, 1, 2)))
+
+
+@case("broadcasting/zero_d_tensor")
+def _():
+    s = C(2)
+    P(s * torch.ones(2, 3))
+    P(C([[1], [2]]) - s)
+    P(s + s, shape(s + s))
+    P(torch.ones(4).sum() / C([1, 2, 4]))
+
+
+@case("broadcasting/size_zero_axes")
+def _():
+    a = torch.zeros(0, 3)
+    P(shape(a + torch.ones(3)))
+    P(shape(a + torch.ones(1, 3)))
+    P(shape(torch.zeros(2, 0) + torch.ones(2, 1)))
+    P(shape(torch.zeros(0) + 1))
+    P(a * 2)
+    P((a + 1).sum(), torch.zeros(2, 0).sum(1))
+    P(shape(torch.zeros(3, 0, 2) * torch.zeros(1, 2)))
+
+
+@case("broadcasting/comparisons")
+def _():
+    x = C([[1, 2, 3], [4, 5, 6]])
+    f = lambda b: b.float()
+    P(f(x > 2))
+    P(f(x == C([1, 5, 0])))
+    P(f(x <= C([[2], [5]])))
+    P(f(x != 3))
+    P(f(2 < x))
+    P(f(x >= 6), f(x < 1))
+    P(f(x > 3).sum(), f(x == x).mean())
+    P(f(x > 2) * x)
+
+
+@case("broadcasting/maximum_minimum_broadcast")
+def _():
+    a = C([[1], [5], [3]])
+    b = C([[2, 4, 6]])
+    P(torch.maximum(a, b))
+    P(torch.minimum(a, b))
+    P(torch.clamp(C([-1, 0, 1]), min=0))
+    P(torch.clamp(C([[1, 3]]), max=2))
+
+
+@case("broadcasting/chained_broadcast")
+def _():
+    X = C([[1, 2], [3, 6], [5, 10]])
+    mu = X.mean(0)
+    centred = X - mu
+    P(mu)
+    P(centred)
+    scale = torch.sqrt((centred ** 2).mean(0, keepdim=True))
+    P(centred / scale)
+    P(X / X.sum(1, keepdim=True))
+
+
+# ----------------------------------------------------------------- ops
+@case("ops/exp_log_sqrt")
+def _():
+    x = C([0.5, 1, 2, 4])
+    P(torch.exp(x)); P(torch.log(x)); P(torch.sqrt(x)); P(torch.exp(torch.log(x)))
+    P(math.exp(1), math.log(10), math.sqrt(2))
+    P(math.exp(0), math.log(1), math.sqrt(16))
+    P(torch.exp(C([[-1, 0], [1, 2]])))
+
+
+@case("ops/abs_relu")
+def _():
+    x = C([-2, -0.5, 0, 0.5, 2])
+    P(x.abs()); P(torch.relu(x))
+    P(3, 2.5, 0, 4)
+    P(torch.relu(C([[-1, 1], [2, -2]])))
+
+
+@case("ops/sigmoid_tanh")
+def _():
+    x = C([-10, -1, 0, 1, 10])
+    P(torch.sigmoid(x)); P(torch.tanh(x))
+    sig = lambda v: 1 / (1 + math.exp(-v))
+    P(sig(0), math.tanh(0), sig(2), math.tanh(-0.5))
+    P(torch.sigmoid(C([-30, 30])))
+    P(torch.tanh(C([-30, 30])))
+
+
+@case("ops/leaky_relu")
+def _():
+    x = C([-100, -1, 0, 2])
+    P(F.leaky_relu(x, 0.01)); P(F.leaky_relu(x, 0.2)); P(F.leaky_relu(x, 0.5))
+    P(-10 * 0.01, 3, -4 * 0.25)
+
+
+@case("ops/clamp")
+def _():
+    x = C([-2, -0.5, 0, 0.5, 2])
+    P(torch.clamp(x, -1, 1)); P(torch.clamp(x, 0, 0.25))
+    P(torch.clamp(C([[1e-9, 0.5], [1, 2]]), 1e-7, 1))
+    P(1, 0, 0.5)
+
+
+@case("ops/maximum_minimum")
+def _():
+    a = C([1, -2, 3, 0]); b = C([0, 0, 5, -1])
+    P(torch.maximum(a, b)); P(torch.minimum(a, b)); P(torch.maximum(a, b)); P(torch.minimum(a, b))
+    P(7, 3, 2, -1)
+    P(torch.clamp(a, min=1))
+
+
+@case("ops/reductions_sum_mean")
+def _():
+    x = C([[1, 2, 3], [4, 5, 6]])
+    P(x.sum(), x.mean())
+    P(x.sum(0), x.sum(1))
+    P(x.sum(-1), x.mean(-2))
+    P(x.sum(0, keepdim=True))
+    P(x.mean(1, keepdim=True))
+    P(shape(x.sum()), shape(x.sum(1, keepdim=True)))
+    y = arange(24).reshape(2, 3, 4)
+    P(y.sum(1)); P(y.mean(-1)); P(shape(y.sum(0, keepdim=True)))
+    P(C([0.1, 0.2, 0.4]).mean())
+
+
+@case("ops/reductions_max_min")
+def _():
+    x = C([[3, -1, 4], [1, 5, -9], [2, 6, 5]])
+    P(x.max(), x.min())
+    P(x.amax(0), x.amin(0))
+    P(x.amax(1))
+    P(x.amin(-1, keepdim=True))
+    P(shape(x.amax(-2, keepdim=True)))
+    y = arange(24).reshape(2, 3, 4)
+    P(y.amax(2)); P(y.amin(1))
+    P(item(C([-5, -3]).max()))
+
+
+@case("ops/argmax_argmin")
+def _():
+    x = C([[3, -1, 4], [1, 5, -9], [2, 6, 5]])
+    f = lambda t: t.float()
+    P(f(x.argmax()), f(x.argmin()))
+    P(f(x.argmax(0)))
+    P(f(x.argmax(1)))
+    P(f(x.argmin(0)), f(x.argmin(-1)))
+    P(f(C([1, 3, 3, 2]).argmax()), f(C([2, 0, 0]).argmin()))
+    P(shape(x.argmax(1)))
+    P(1)
+    P(f(arange(24).reshape(2, 3, 4).argmax(1)))
+
+
+@case("ops/matmul_1d_2d")
+def _():
+    u = C([1, 2, 3]); v = C([4, -5, 6])
+    P(u @ v, shape(u @ v))
+    A = C([[1, 2, 3], [4, 5, 6]]); B = C([[1, 0], [0, 1], [2, -1]])
+    P(A @ B); P(B @ A)
+    P(A @ u, shape(A @ u))
+    w = C([1, -1])
+    P(w @ A, shape(w @ A))
+    P(C([[2]]) @ C([[3]]))
+    P(torch.ones(3, 0) @ torch.ones(0, 2))
+
+
+@case("ops/matmul_batched")
+def _():
+    Pm = arange(12).reshape(2, 2, 3); Q = arange(12).reshape(2, 3, 2)
+    P(Pm @ Q)
+    M = C([[1, 0], [0, 1], [1, 1]])
+    P(Pm @ M)
+    P(shape(M.T @ Q))
+    P(M.T @ Q)
+    v = C([1, 0, -1])
+    P(Pm @ v); P(v @ Q)
+    P(shape(v @ Q), shape(Pm @ v))
+
+
+@case("ops/matmul_broadcast_batch")
+def _():
+    A = arange(24).reshape(2, 1, 3, 4)
+    B = arange(40).reshape(5, 4, 2) / 10
+    Cm = A @ B
+    P(shape(Cm)); P(Cm.sum()); P(Cm[1, 4]); P(Cm[0, 0])
+    D = torch.ones(3, 1, 2, 2) @ arange(8).reshape(2, 2, 2)
+    P(shape(D), item(D.sum()))
+    P(shape(torch.ones(1, 1, 1, 3) @ torch.ones(4, 3, 1)))
+
+
+@case("ops/softmax")
+def _():
+    x = C([[1, 2, 3], [1, 1, 1]])
+    P(torch.softmax(x, -1)); P(torch.softmax(x, 0))
+    P(torch.log_softmax(x, -1)); P(torch.log_softmax(x, 0))
+    P(torch.softmax(x, -1).sum(-1))
+    big = C([1000, 1001, 1002])
+    P(torch.softmax(big, -1)); P(torch.log_softmax(big, -1))
+    P(torch.softmax(C([-1000, 0]), -1))
+    P(torch.exp(torch.log_softmax(C([0.5, 1.5]), -1)))
+
+
+@case("ops/loss_mse")
+def _():
+    P(F.mse_loss(C([1, 2, 3]), C([1, 2, 5])))
+    P(F.mse_loss(C([[0.2], [0.7], [0.9]]), C([[0], [1], [1]])))
+    P(F.mse_loss(torch.zeros(2, 2), torch.ones(2, 2)))
+    P(F.mse_loss(C(3), C(1)))
+    l = F.mse_loss(C([[1, 2], [3, 4]]), C([[1, 1], [1, 1]]))
+    P(l, shape(l), item(l))
+
+
+@case("ops/loss_bce")
+def _():
+    bce = F.binary_cross_entropy
+    P(bce(C([[0.2], [0.7], [0.9]]), C([[0], [1], [1]])))
+    P(bce(C([0.5, 0.5]), C([0, 1])))
+    P(bce(C([0, 1]), C([0, 1])))
+    P(bce(C([0, 1]), C([1, 0])))
+    P(bce(C([1, 0.5]), C([0, 1])))
+    P(bce(C([0.3, 0.8]), C([0.5, 0.25])))
+    P(item(bce(C([0]), C([1]))))
+
+
+@case("ops/loss_bce_logits")
+def _():
+    bl = F.binary_cross_entropy_with_logits
+    P(bl(C([[1.5], [-0.5], [2]]), C([[0], [1], [1]])))
+    P(bl(C([0, 0]), C([0, 1])))
+    P(bl(C([-100, 100]), C([0, 1])))
+    P(bl(C([100, -100]), C([0, 1])))
+    P(bl(C([100]), C([0.5])))
+    P(bl(C([3, -2]), C([0.25, 0.75])))
+
+
+@case("ops/loss_cross_entropy")
+def _():
+    L = C([[2, 1, 0.1], [0.5, 2.5, 0.3], [1.2, 0.2, 3], [0, 0, 0]])
+    ce = F.cross_entropy
+    P(ce(L, torch.tensor([0, 1, 2, 1])))
+    P(ce(L, torch.tensor([2, 2, 0, 0])))
+    P(ce(L, C([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 0]])))
+    P(ce(L, C([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.25, 0.5], [1, 0, 0]])))
+    P(ce(C([[1000, 0], [0, 1000]]), torch.tensor([0, 0])))
+    P(ce(C([[0.5, -0.5]]), torch.tensor([1])))
+    P(ce(L, torch.tensor([0, 1, 2, 1])))
+
+
+# ----------------------------------------------------------------- printing
+@case("printing/precision_four")
+def _():
+    P(C([0.1, 0.25, -1.5]))
+    P(C([[1, -2.5], [-30.25, 4]]))
+    P(C([3.14159265, 2.71828]))
+    P(C([0.00005, 1]))
+    P(C([[0.12345, 123.456]]))
+    P(C([[[0.5, -1]], [[2.25, 3]]]))
+    P(C([1 / 3, 2 / 3]))
+
+
+@case("printing/integer_mode")
+def _():
+    P(C([1, 2, 3])); P(C([[0, 10], [-200, 3]])); P(C([1, 999])); P(C([100000])); P(C([-1, 0, 1]))
+    P(arange(6).reshape(2, 3) * 100)
+    P(C(7), C(-3))
+    P(torch.ones(2, 2, 2))
+
+
+@case("printing/scientific_mode")
+def _():
+    for v in [[1e-05, 1, 1000], [0.0001, 5e-05], [1, 1001], [1, 100000000, 3], [12345.678, 0.5],
+              1e-05, 123456789, [[1e-8, 1], [2, 3]], [-1e-9, 0.5, 1]]:
+        P(C(v))
+
+
+@case("printing/summarised_1d")
+def _():
+    P(arange(1001))
+    P(shape(arange(1000)))
+    P(torch.linspace(0, 1, 2001))
+    P(torch.ones(5000) * 2)
+
+
+@case("printing/summarised_2d")
+def _():
+    P(arange(2500).reshape(50, 50))
+    P(arange(3000).reshape(1000, 3))
+    P(arange(3000).reshape(3, 1000) / 7)
+
+
+@case("printing/summarised_3d")
+def _():
+    P(arange(2000).reshape(10, 20, 10))
+    P(torch.zeros(2, 2, 300))
+
+
+@case("printing/wrap_80_columns")
+def _():
+    P(arange(30))
+    P(torch.linspace(0, 1, 20))
+    P(arange(40).reshape(2, 20) / 3)
+    P(arange(12) * 1000000)
+
+
+@case("printing/negative_zero")
+def _():
+    P(C([-0.0, 1]))
+    P(-torch.zeros(2))
+    P(C([1, -2]) * 0)
+    P(C([-0.0, 0.5]))
+    P(-C(0))
+
+
+@case("printing/nan_inf")
+def _():
+    P(torch.log(torch.zeros(2)))
+    P(1 / torch.zeros(1))
+    P(C([1, -1]) / 0)
+    P(torch.sqrt(C([-1, 4])))
+    P(torch.log(C([0, 1, 2])))
+    P(torch.zeros(1) / torch.zeros(1))
+    P(torch.exp(C([100, 0.5])))
+    P(C([1, 2]) / C([0, 4]))
+
+
+@case("printing/empty_tensors")
+def _():
+    P(torch.zeros(0)); P(torch.zeros(2, 0, 3)); P(torch.zeros(0, 3)); P(torch.ones(3, 0)); P(arange(0))
+    P([0], [2, 0, 3])
+    S(torch.zeros(0))
+
+
+@case("printing/zero_d")
+def _():
+    P(C(0.25)); P(C(3)); P(C(-1.5)); P(C([0.1, 0.2]).sum()); P(torch.ones(3).mean())
+    P(C(1e-05)); P(C(123456789))
+    S(C(2.5))
+
+
+@case("printing/toplevel_display")
+def _():
+    x = C([1, 2])
+    S(x); S(x * 2); S(3); S(7 / 2); S("text"); S([1, "a", None]); S(True); S(None)
+    P("printed")
+    S(5)
+    S(x.sum()); S(shape(x)); S(3)
+
+
+@case("printing/nested_not_printed")
+def _():
+    P("end")
+
+
+@case("printing/print_values")
+def _():
+    P()
+    P(1, "a", True, None)
+    P([1, 2.5], ["a", "b"])
+    P([[1, 2], [3]])
+    P("x", C([1, 2]), 3)
+    P([True, None, 0.1, 1e-05, 1e16])
+    P(C([[1, 2]]), C(3))
+
+
+@case("printing/column_alignment")
+def _():
+    P(C([[1, 22, 333], [-4, 5, -66]]))
+    P(C([[0.5, -10.25], [100.125, 0]]))
+    P(C([[1], [-100], [10]]))
+    P(C([[[1, -1]], [[10, 100]]]))
+
+
+@case("printing/grad_tensor_no_grad_fn")
+def _():
+    W = T([[1, 2], [3, 4]])
+    h = W * 2 + 1
+    P(h)
+    loss = h.sum()
+    loss.backward()
+    P(loss)
+    P(W.grad)
+    S(h)
+    S(loss)
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

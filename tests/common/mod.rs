@@ -1,0 +1,197 @@
+//! Shared helpers of the integration tests: run a source text in-process with captured
+//! output, and show a readable diff.
+
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tsr::diagnostic::RenderStyle;
+use tsr::{Outcome, Session, SessionOptions};
+
+#[derive(Clone, Default)]
+pub struct Capture(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
+
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit: i32,
+    pub panicked: bool,
+}
+
+impl Run {
+    /// The golden file's text: stdout, then stderr, then the exit status.
+    pub fn snapshot(&self) -> String {
+        let mut s = self.stdout.clone();
+        if !self.stderr.is_empty() {
+            s.push_str("--- stderr\n");
+            s.push_str(&self.stderr);
+        }
+        s.push_str(&format!("--- exit {}\n", self.exit));
+        s
+    }
+}
+
+/// Run `text` as a script named `name` on a thread with a large stack (as the binary
+/// does), with the working directory's relative paths resolved from `cwd`. A watchdog
+/// interrupts the program after `limit`.
+pub fn run_with_limit(name: &str, text: &str, cwd: &Path, limit: Option<Duration>) -> Run {
+    let name = name.to_string();
+    let text = text.to_string();
+    let cwd = cwd.to_path_buf();
+    let handle = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || {
+            let _ = cwd;
+            let out = Capture::default();
+            let err = Capture::default();
+            let mut session = Session::new(
+                Box::new(out.clone()),
+                Box::new(err.clone()),
+                SessionOptions { style: RenderStyle::TEST, max_memory: Some(1 << 30) },
+            );
+            if let Some(limit) = limit {
+                let flag = session.interp.interrupt.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(limit);
+                    flag.store(true, Ordering::Relaxed);
+                });
+            }
+            let outcome = session.run_source(&name, &text);
+            let exit = match outcome {
+                Outcome::Ok => 0,
+                _ => 1,
+            };
+            (out.text(), err.text(), exit)
+        })
+        .unwrap();
+    match handle.join() {
+        Ok((stdout, stderr, exit)) => Run { stdout, stderr, exit, panicked: false },
+        Err(e) => {
+            let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            Run { stdout: String::new(), stderr: msg, exit: 101, panicked: true }
+        }
+    }
+}
+
+pub fn run_case(name: &str, text: &str, cwd: &Path) -> Run {
+    run_with_limit(name, text, cwd, None)
+}
+
+/// A line diff good enough to read a failing snapshot.
+pub fn diff(expected: &str, actual: &str) -> String {
+    let e: Vec<&str> = expected.lines().collect();
+    let a: Vec<&str> = actual.lines().collect();
+    let mut out = String::new();
+    let n = e.len().max(a.len());
+    let mut shown = 0;
+    for i in 0..n {
+        let (x, y) = (e.get(i), a.get(i));
+        if x != y {
+            if let Some(x) = x {
+                out.push_str(&format!("  -{:4} {}\n", i + 1, x));
+            }
+            if let Some(y) = y {
+                out.push_str(&format!("  +{:4} {}\n", i + 1, y));
+            }
+            shown += 1;
+            if shown > 12 {
+                out.push_str("  ...\n");
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The numbers in `text`, as the conformance runner finds them.
+pub fn numbers(text: &str) -> Vec<(f64, String)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        let mut j = i;
+        if j < b.len() && (b[j] == b'-' || b[j] == b'+') {
+            j += 1;
+        }
+        let digits_start = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        let mut had_digits = j > digits_start;
+        if j < b.len() && b[j] == b'.' {
+            let k = j + 1;
+            let mut m = k;
+            while m < b.len() && b[m].is_ascii_digit() {
+                m += 1;
+            }
+            if had_digits || m > k {
+                had_digits = true;
+                j = m;
+            }
+        }
+        if !had_digits {
+            i = start + 1;
+            continue;
+        }
+        if j < b.len() && (b[j] == b'e' || b[j] == b'E') {
+            let mut k = j + 1;
+            if k < b.len() && (b[k] == b'-' || b[k] == b'+') {
+                k += 1;
+            }
+            let ds = k;
+            while k < b.len() && b[k].is_ascii_digit() {
+                k += 1;
+            }
+            if k > ds {
+                j = k;
+            }
+        }
+        let s = &text[start..j];
+        if let Ok(v) = s.parse::<f64>() {
+            out.push((v, s.to_string()));
+        }
+        i = j;
+    }
+    out
+}
+
+/// Compare every number printed with the reference list (one per line), with the
+/// conformance suite's tolerance.
+pub fn numbers_match(stdout: &str, expect: &str) -> Result<(), String> {
+    let want: Vec<f64> = expect.lines().filter(|l| !l.trim().is_empty()).map(|l| l.trim().parse::<f64>().unwrap_or(f64::NAN)).collect();
+    let got = numbers(stdout);
+    for (i, w) in want.iter().enumerate() {
+        let Some((g, s)) = got.get(i) else {
+            return Err(format!("only {} numbers printed, expected {}", got.len(), want.len()));
+        };
+        let ok = (g - w).abs() <= 1e-3 + 2e-3 * w.abs() || (g.is_nan() && w.is_nan()) || (g == w);
+        if !ok {
+            return Err(format!("number #{i}: printed {s}, PyTorch gives {w}"));
+        }
+    }
+    if got.len() > want.len() {
+        return Err(format!("{} numbers printed, expected {}", got.len(), want.len()));
+    }
+    Ok(())
+}
