@@ -57,14 +57,16 @@ impl Builtin {
     }
 }
 
-pub fn table() -> &'static [Builtin] {
-    crate::stdlib::TABLE
+/// Every builtin, in table order: the core library, then data and pictures.
+pub fn table() -> &'static [&'static Builtin] {
+    static ALL: OnceLock<Vec<&'static Builtin>> = OnceLock::new();
+    ALL.get_or_init(|| crate::stdlib::TABLE.iter().chain(crate::data::TABLE.iter()).collect())
 }
 
 pub fn find(name: &str) -> Option<&'static Builtin> {
     static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
     let index = INDEX.get_or_init(|| table().iter().enumerate().map(|(i, b)| (b.name, i)).collect());
-    index.get(name).map(|&i| &table()[i])
+    index.get(name).map(|&i| table()[i])
 }
 
 /// Arguments bound to a builtin's parameters: one slot per non-variadic parameter, and

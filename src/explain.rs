@@ -444,7 +444,7 @@ fn matmul(site: &Site, lhs: &[usize], rhs: &[usize], kind: tensor::MatMulKind) -
                 shape_str(lhs),
                 shape_str(rhs)
             );
-            let primary = format!("{ln} has {k_left} {}, {rn} has {k_right} {}", plural(k_left, left_what), plural(k_right, right_what));
+            let primary = format!("{ln} has {}, {rn} has {}", plural(k_left, left_what), plural(k_right, right_what));
             let mut help = format!("`a @ b` needs the last axis of `a` to match {} of `b`", if rhs.len() == 1 { "the length" } else { "the second-to-last axis" });
             if let Some(fix) = matmul_fix(site, lhs, rhs) {
                 help = fix;
@@ -606,12 +606,12 @@ pub fn operator_type_error(interp: &Interp, op: BinOp, op_span: Span, l: &Value,
     d
 }
 
-/// "1 row", "3 rows"; "length" stays as it is.
+/// "1 row", "3 rows", "length 3".
 fn plural(n: usize, word: &str) -> String {
     match (n, word) {
-        (_, "length") => word.to_string(),
-        (1, "columns") => "column".to_string(),
-        (1, "rows") => "row".to_string(),
-        _ => word.to_string(),
+        (_, "length") => format!("length {n}"),
+        (1, "columns") => "1 column".to_string(),
+        (1, "rows") => "1 row".to_string(),
+        _ => format!("{n} {word}"),
     }
 }

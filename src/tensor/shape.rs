@@ -27,19 +27,16 @@ pub enum Resolved {
 /// byte budget.
 pub fn checked_numel(shape: &[usize]) -> Result<usize, TensorError> {
     let budget = super::max_tensor_bytes();
-    let mut n: usize = 1;
+    let overflow = || TensorError::TooLarge { shape: shape.to_vec(), bytes: None, budget };
+    // ndarray needs the product of the non-zero axis lengths to fit in isize, even for
+    // tensors with no elements.
+    let mut nonzero: usize = 1;
     for &d in shape {
-        n = match n.checked_mul(d) {
-            Some(v) => v,
-            None => {
-                // A zero anywhere makes the product zero even if a prefix overflows.
-                if shape.contains(&0) {
-                    return Ok(0);
-                }
-                return Err(TensorError::TooLarge { shape: shape.to_vec(), bytes: None, budget });
-            }
-        };
+        if d != 0 {
+            nonzero = nonzero.checked_mul(d).filter(|&v| v <= isize::MAX as usize).ok_or_else(overflow)?;
+        }
     }
+    let n = if shape.contains(&0) { 0 } else { nonzero };
     let bytes = (n as u64).checked_mul(4);
     match bytes {
         Some(b) if b <= budget => Ok(n),

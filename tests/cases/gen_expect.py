@@ -120,32 +120,16 @@ def grad(t):
     return t.grad.detach().clone()
 
 
-def bw(loss):
-    """tsr backward(): gradients are replaced, never accumulated"""
-    for t in _LEAVES:
+def bw(loss, *ts):
+    """tsr backward(loss): the gradients of ts are replaced, never accumulated"""
+    for t in ts:
         t.grad = None
     loss.backward(retain_graph=True)
-
-
-_LEAVES = []
-
-
-def L(x):
-    t = T(x)
-    _LEAVES.append(t)
-    return t
-
-
-def track(*ts):
-    for t in ts:
-        _LEAVES.append(t)
-    return ts
 
 
 
 def run_case(name):
     _OUT.clear()
-    _LEAVES.clear()
     torch.manual_seed(0)
     CASES[name]()
     return "".join(_OUT)
@@ -1410,6 +1394,320 @@ def _():
     P(W.grad)
     S(h)
     S(loss)
+
+
+# ----------------------------------------------------------------- autodiff
+@case("autodiff/grad_arithmetic")
+def _():
+    x = T([[1, 2, 3], [-1, 0.5, 4]])
+    y = T([[2, -1, 0.5], [3, 2, -2]])
+    bw((x * y - x / y + 3 * x - y - (-x)).sum(), x, y)
+    P(grad(x)); P(grad(y))
+    bw((x / y / y).sum(), x, y)
+    P(grad(x)); P(grad(y))
+
+
+@case("autodiff/grad_pow")
+def _():
+    x = T([0.5, 1, 2, 4])
+    for f in [lambda: x ** 2, lambda: x ** 3, lambda: x ** 0.5, lambda: 2 ** x]:
+        bw(f().sum(), x)
+        P(grad(x))
+    y = T([1, 2, 0.5, -1])
+    bw((x ** y).sum(), x, y)
+    P(grad(x)); P(grad(y))
+
+
+@case("autodiff/grad_exp_log_sqrt")
+def _():
+    x = T([0.25, 1, 2, 9])
+    for f in [torch.exp, torch.log, torch.sqrt, lambda v: torch.log(torch.exp(v) + 1)]:
+        bw(f(x).sum(), x)
+        P(grad(x))
+
+
+@case("autodiff/grad_kinks")
+def _():
+    x = T([-2, -1, 0, 1, 2])
+    w = C([1, 2, 3, 4, 5])
+    bw((torch.relu(x) * w).sum(), x); P(grad(x))
+    bw((x.abs() * w).sum(), x); P(grad(x))
+    bw(torch.clamp(x, -1, 1).sum(), x); P(grad(x))
+    bw((torch.clamp(x, 0, 5) * 2).sum(), x); P(grad(x))
+
+
+@case("autodiff/grad_sigmoid_tanh_leaky")
+def _():
+    x = T([-3, -0.5, 0.25, 2])
+    bw(torch.sigmoid(x).sum(), x); P(grad(x))
+    bw(torch.tanh(x).sum(), x); P(grad(x))
+    bw(F.leaky_relu(x, 0.01).sum(), x); P(grad(x))
+    bw((F.leaky_relu(x, 0.2) * x).sum(), x); P(grad(x))
+
+
+@case("autodiff/grad_maximum_minimum")
+def _():
+    a = T([[1, 5], [3, -2]]); b = T([2, 0])
+    w = C([[1, 2], [3, 4]])
+    bw((torch.maximum(a, b) * w).sum(), a, b); P(grad(a)); P(grad(b))
+    bw((torch.minimum(a, b) * w).sum(), a, b); P(grad(a)); P(grad(b))
+
+
+@case("autodiff/grad_reductions")
+def _():
+    x = T([[1, 2, 3], [4, 5, 6]])
+    bw(x.mean(), x); P(grad(x))
+    bw((x.sum(1) * C([1, -1])).sum(), x); P(grad(x))
+    bw((x.mean(0, keepdim=True) * C([[1, 2, 3]])).sum(), x); P(grad(x))
+    bw((x / x.sum(-1, keepdim=True) * C([[1, 0, 0], [0, 0, 1]])).sum(), x); P(grad(x))
+
+
+@case("autodiff/grad_max_min")
+def _():
+    x = T([1, 3, 3, 2])
+    bw(x.max(), x); P(grad(x))
+    bw((C([2, 1, 1, 1]) * x).min(), x); P(grad(x))
+    m = T([[1, 7, 3], [9, 2, 4]])
+    bw((m.amax(1) * C([1, 10])).sum(), m); P(grad(m))
+    bw(m.amin(0, keepdim=True).sum(), m); P(grad(m))
+
+
+@case("autodiff/grad_matmul")
+def _():
+    u = T([1, 2, 3]); v = T([-1, 0.5, 2])
+    bw(u @ v, u, v); P(grad(u), grad(v))
+    A = T([[1, 2, 3], [4, 5, 6]])
+    bw(((A @ u) * C([1, -1])).sum(), A, u); P(grad(A)); P(grad(u))
+    w = T([2, -1])
+    bw((w @ A).sum(), w, A); P(grad(w)); P(grad(A))
+    B = T([[0.5, -1], [1, 0], [2, 1]])
+    bw(((A @ B) ** 2).sum(), A, B); P(grad(A)); P(grad(B))
+
+
+@case("autodiff/grad_matmul_batched")
+def _():
+    A = T((arange(12).reshape(2, 2, 3) / 10).tolist())
+    M = T([[1, -1], [0, 2], [0.5, 0]])
+    bw(((A @ M) ** 2).sum(), A, M); P(grad(A)); P(grad(M))
+    X = T(torch.ones(2, 1, 2, 3).tolist())
+    Y = T((arange(18).reshape(3, 3, 2) / 10).tolist())
+    out = X @ Y
+    P(shape(out))
+    bw((out * out).sum(), X, Y)
+    P(grad(Y)); P(shape(grad(X))); P(grad(X)[1, 0])
+    v = T([1, -1, 2])
+    bw((A @ v).sum(), v, A); P(grad(v))
+
+
+@case("autodiff/grad_softmax")
+def _():
+    x = T([[1, 2, 3], [0.5, -1, 0]])
+    w = C([[1, 0, -1], [2, 1, 0]])
+    bw((torch.softmax(x, -1) * w).sum(), x); P(grad(x))
+    bw((torch.log_softmax(x, 0) * w).sum(), x); P(grad(x))
+    bw((torch.softmax(x, -1) ** 2).sum(), x); P(grad(x))
+
+
+@case("autodiff/grad_losses")
+def _():
+    p = T([[0.2], [0.7], [0.9]]); y = C([[0], [1], [1]])
+    bw(F.mse_loss(p, y), p); P(grad(p))
+    bw(F.binary_cross_entropy(p, y), p); P(grad(p))
+    z = T([[1.5], [-0.5], [2]])
+    bw(F.binary_cross_entropy_with_logits(z, y), z); P(grad(z))
+    L = T([[2, 1, 0.1], [0.5, 2.5, 0.3]])
+    bw(F.cross_entropy(L, C([[0, 0, 1], [0, 1, 0]])), L); P(grad(L))
+    bw(F.cross_entropy(L, C([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]])), L); P(grad(L))
+    bw(F.cross_entropy(L, torch.tensor([2, 1])), L); P(grad(L))
+
+
+@case("autodiff/grad_shape_ops")
+def _():
+    x = T(arange(6).reshape(2, 3).tolist())
+    w = arange(6) - 2
+    bw((x.reshape(3, 2).flatten() * w).sum(), x); P(grad(x))
+    bw((x.transpose(0, 1) * C([[1, 2], [3, 4], [5, 6]])).sum(), x); P(grad(x))
+    bw((x.T @ C([[1], [-1]])).sum(), x); P(grad(x))
+    bw((x.unsqueeze(0).squeeze(0) * x).sum(), x); P(grad(x))
+    a = T([1, 2]); b = T([3, 4, 5])
+    bw((torch.cat([a, b, a]) * arange(7)).sum(), a, b); P(grad(a), grad(b))
+    c = T([1, -1])
+    bw((torch.stack([a, c], 1) * C([[1, 2], [3, 4]])).sum(), a, c); P(grad(a), grad(c))
+
+
+@case("autodiff/grad_indexing")
+def _():
+    x = T(arange(12).reshape(3, 4).tolist())
+    bw(x[0].sum() + x[:, 1].sum() * 2, x); P(grad(x))
+    bw((x[1:3, -1] * C([10, 20])).sum(), x); P(grad(x))
+    bw(x[::2, ::2].sum() + x[2, 3] * 3, x); P(grad(x))
+    v = T([1, 2, 3, 4])
+    bw(v[0] * v[-1] + v[1] * v[1], v); P(grad(v))
+
+
+@case("autodiff/bias_broadcast")
+def _():
+    X = T([[1, 2, 0], [0, 1, -1], [2, 0, 1], [1, 1, 1]])
+    b_row = T([0.1, 0.2, -0.3]); b_col = T([[1], [0], [-1], [2]]); s = T(0.5)
+    h = X * 2 + b_row + b_col + s
+    loss = (h * h).sum() / 4
+    bw(loss)
+    P(loss)
+    P(grad(b_row), shape(grad(b_row)))
+    P(grad(b_col))
+    P(grad(s), shape(grad(s)))
+    P(grad(X))
+
+
+@case("autodiff/used_twice")
+def _():
+    x = T([1, -2, 3])
+    bw((x * x + x * 3 + torch.exp(x * 0)).sum()); P(grad(x))
+    W = T([[1, 2], [3, 4]])
+    bw((W @ W @ W).sum()); P(grad(W))
+    a = T([0.5, 2])
+    b = a * a
+    bw((b * a + b).sum()); P(grad(a))
+
+
+@case("autodiff/intermediate_grads")
+def _():
+    x = T([[1, -1], [2, 0.5]]); W = T([[0.5, 1], [-1, 2]])
+    h = x @ W
+    a = torch.relu(h)
+    loss = (a * a).mean()
+    keep(h, a, loss)
+    bw(loss)
+    P(grad(loss)); P(grad(a)); P(grad(h)); P(grad(W))
+    P(shape(grad(a)), shape(grad(loss)))
+
+
+@case("autodiff/replace_not_accumulate")
+def _():
+    w = T([1, 2, 3])
+    loss = (w * w).sum()
+    bw(loss, w); P(grad(w))
+    bw(loss, w); P(grad(w))
+    bw((w * 10).sum(), w); P(grad(w))
+    bw(loss, w); bw(loss, w); bw(loss, w); P(grad(w))
+
+
+@case("autodiff/inplace_update_keeps_leaf")
+def _():
+    W = T([[1, -1], [0.5, 2]])
+    x = C([[1, 2], [3, 4]])
+    for i in range(3):
+        loss = ((x @ W) ** 2).mean()
+        bw(loss, W)
+        with torch.no_grad():
+            W -= 0.01 * W.grad
+        P("loss", item(loss))
+    P(W)
+    P(grad(W))
+    with torch.no_grad():
+        W += 1; W *= 2; W /= 4
+    P(W)
+    bw(W.sum(), W)
+    P(grad(W))
+
+
+@case("autodiff/detach")
+def _():
+    x = T([1, 2, 3])
+    d = x.detach().clone().requires_grad_(True)
+    bw((x * d).sum(), x, d); P(grad(x))
+    bw((x * x).sum(), x, d); P(grad(x))
+    bw((d * d).sum(), x, d); P(grad(d))
+    P(d)
+    P(x)
+
+
+@case("autodiff/grad_property")
+def _():
+    w = T(2); b = T([1, -1])
+    loss = (w * w * 3 + b * w).sum()
+    bw(loss)
+    P(w.grad, grad(w)); P(b.grad); P(shape(w.grad)); P(item(w.grad) + 1)
+
+
+@case("autodiff/grad_modulo_neg")
+def _():
+    x = T([-3.5, 1, 7.25])
+    bw((torch.remainder(x, 2) * C([1, 2, 3])).sum(), x); P(grad(x))
+    bw((-x * 2 + (1 - x)).sum(), x); P(grad(x))
+    bw((1 / x).sum(), x); P(grad(x))
+
+
+@case("autodiff/sgd_plain")
+def _():
+    X = C([[1, 0.5], [0.2, -1], [-0.5, 0.3], [1.5, 1]])
+    y = C([[1.2], [-0.8], [0.1], [2]])
+    W = T([[0.0], [0.0]]); b = T([0.0])
+    opt = torch.optim.SGD([W, b], lr=0.1)
+    for i in range(5):
+        loss = F.mse_loss(X @ W + b, y)
+        opt.zero_grad(); loss.backward(); opt.step()
+        P("loss", item(loss))
+    P(W); P(b)
+
+
+@case("autodiff/sgd_momentum")
+def _():
+    W = T([[0.5, -0.5], [1, 0]])
+    x = C([[1, 2], [-1, 0.5], [0, 1]]); t = C([[1, 0], [0, 1], [1, 1]])
+    opt = torch.optim.SGD([W], lr=0.05, momentum=0.9)
+    for i in range(6):
+        loss = F.mse_loss(x @ W, t)
+        opt.zero_grad(); loss.backward(); opt.step()
+        P("loss", item(loss))
+    P(W)
+
+
+@case("autodiff/adam")
+def _():
+    W = T([[0.5, -0.5], [1, 0]]); b = T([0.1, -0.1])
+    x = C([[1, 2], [-1, 0.5], [0, 1]]); t = C([[1, 0], [0, 1], [1, 1]])
+    opt = torch.optim.Adam([W, b], lr=0.1)
+    for i in range(5):
+        loss = F.mse_loss(x @ W + b, t)
+        opt.zero_grad(); loss.backward(); opt.step()
+        P("loss", item(loss))
+    P(W); P(b)
+    V = T([1, -2, 3])
+    opt2 = torch.optim.Adam([V], lr=0.01, betas=(0.5, 0.9), eps=1e-6)
+    for i in range(3):
+        opt2.zero_grad(); (V * V).sum().backward(); opt2.step()
+    P(V)
+
+
+@case("autodiff/reassign_nonleaf_warns")
+def _():
+    W = T([1, -2])
+    for i in range(3):
+        loss = (W * W).sum()
+        g = torch.autograd.grad(loss, W)[0]
+        W = W - 0.25 * g
+        P("step", i, item(loss))
+    P(W)
+
+
+@case("autodiff/train_two_layer")
+def _():
+    X = C([[0, 0], [0, 1], [1, 0], [1, 1]]); y = C([[0], [1], [1], [0]])
+    W1 = T([[0.5, -0.4, 0.3], [0.2, 0.6, -0.5]]); b1 = T([0.1, 0, -0.1])
+    W2 = T([[0.7], [-0.6], [0.4]]); b2 = T([0.0])
+    ps = [W1, b1, W2, b2]
+    for step_i in range(50):
+        h = torch.tanh(X @ W1 + b1)
+        p = torch.sigmoid(h @ W2 + b2)
+        loss = F.binary_cross_entropy(p, y)
+        bw(loss, *ps)
+        with torch.no_grad():
+            for q in ps:
+                q -= 0.5 * q.grad
+        if step_i % 10 == 0:
+            P(step_i, item(loss))
+    P(p)
 
 if __name__ == "__main__":
     main(sys.argv[1:])
