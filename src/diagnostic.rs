@@ -206,13 +206,49 @@ impl RenderStyle {
     pub const TEST: RenderStyle = RenderStyle { width: 80, color: false };
 }
 
+/// Split text into words for wrapping, but never inside `[...]`, `(...)` or backticks,
+/// so that a shape like `[4, 3]` or a suggested fix is never broken across lines.
+fn split_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = Vec::new();
+    let mut depth: i32 = 0;
+    let mut in_code = false;
+    let mut start = 0;
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'[' | b'(' if !in_code => depth += 1,
+            b']' | b')' if !in_code => depth = (depth - 1).max(0),
+            b'`' => in_code = !in_code,
+            b' ' if depth == 0 && !in_code => {
+                let mut end = i;
+                while end < bytes.len() && bytes[end] == b' ' {
+                    end += 1;
+                }
+                words.push(textwrap::core::Word::from(&line[start..end]));
+                start = end;
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < line.len() {
+        words.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(words.into_iter())
+}
+
 /// Render one diagnostic to text, deterministically for a given style.
 pub fn render(diag: &Diagnostic, style: RenderStyle) -> String {
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_context_lines(1)
-        .without_syntax_highlighting();
+        .without_syntax_highlighting()
+        .with_word_separator(textwrap::WordSeparator::Custom(split_words))
+        .with_break_words(false);
     let mut out = String::new();
     if handler.render_report(&mut out, diag).is_err() {
         out = format!("{}: {}\n", diag.code, diag.message);

@@ -325,6 +325,9 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
         }
         TensorError::Value(msg) => Diagnostic::error("value::invalid", msg).primary(site.primary, format!("in `{}`", site.op)),
     };
+    if !d.code.starts_with("shape::") {
+        return d;
+    }
     let d = operand_labels(d, site);
     with_provenance(interp, d, site)
 }
@@ -349,13 +352,13 @@ fn broadcast(site: &Site, lhs: &[usize], rhs: &[usize], lhs_axis: usize, rhs_axi
     let rn = site.rhs().map(|o| o.name()).unwrap_or_else(|| "right".into());
     let from_right = lhs.len() - 1 - lhs_axis;
     let msg = format!("cannot broadcast {} with {} in `{}`", shape_str(lhs), shape_str(rhs), site.op);
-    let primary = format!(
-        "{} of {ln} has size {}, {} of {rn} has size {}",
-        axis_words(lhs_axis, lhs.len()),
-        lhs[lhs_axis],
-        axis_words(rhs_axis, rhs.len()),
-        rhs[rhs_axis]
-    );
+    let primary = if from_right == 0 {
+        format!("the last axes differ: {} vs {}", lhs[lhs_axis], rhs[rhs_axis])
+    } else if lhs_axis == rhs_axis {
+        format!("{} differs: {} vs {}", axis_words(lhs_axis, lhs.len()), lhs[lhs_axis], rhs[rhs_axis])
+    } else {
+        format!("axis {lhs_axis} of {ln} is {}, axis {rhs_axis} of {rn} is {}", lhs[lhs_axis], rhs[rhs_axis])
+    };
     let lname = site.lhs().map(|o| if o.is_short() { o.text.clone() } else { "left".into() }).unwrap_or_default();
     let rname = site.rhs().map(|o| if o.is_short() { o.text.clone() } else { "right".into() }).unwrap_or_default();
     let picture = aligned(&[(lname, lhs), (rname, rhs)], from_right);
@@ -560,6 +563,39 @@ fn cat(site: &Site, axis: isize, shapes: &[Vec<usize>], which: usize, kind: tens
 }
 
 fn loss_shape(site: &Site, loss: &str, pred: &[usize], target: &[usize]) -> Diagnostic {
+    if loss == "cross_entropy" {
+        let (n, c) = match pred {
+            [n, c] => (format!("{n}"), *c),
+            [c] => (String::new(), *c),
+            _ => (String::from("N"), 0),
+        };
+        if pred.len() > 2 || pred.is_empty() {
+            return Diagnostic::error(
+                "shape::loss",
+                format!("`cross_entropy` needs logits of shape [N, C] or [C], found {}", shape_str(pred)),
+            )
+            .primary(site.primary, "logits must have one row per example and one column per class")
+            .help("reshape the logits to [N, C]");
+        }
+        let indices = if n.is_empty() { "[]".to_string() } else { format!("[{n}]") };
+        let probs = if n.is_empty() { format!("[{c}]") } else { format!("[{n}, {c}]") };
+        let mut help = format!("a target of shape {indices} holds one class index per example; a target of shape {probs} holds class probabilities or one-hot rows");
+        let tcount: usize = target.iter().product();
+        let tn = site.rhs().map(|o| o.text.clone()).unwrap_or_else(|| "target".into());
+        if let Ok(nn) = n.parse::<usize>() {
+            if tcount == nn && target.len() > 1 {
+                help = format!("the target has one value per example: flatten it with `{}.reshape({nn})` to use class indices", tn);
+            } else if tcount == nn * c && target.len() != 2 {
+                help = format!("the target has {tcount} values: `{}.reshape({nn}, {c})` gives probabilities per class", tn);
+            }
+        }
+        return Diagnostic::error(
+            "shape::loss",
+            format!("`cross_entropy` of logits {} needs a target of shape {indices} or {probs}, found {}", shape_str(pred), shape_str(target)),
+        )
+        .primary(site.primary, "target does not fit the logits")
+        .help(help);
+    }
     let pn = site.lhs().map(|o| o.text.clone()).unwrap_or_else(|| "pred".into());
     let tn = site.rhs().map(|o| o.text.clone()).unwrap_or_else(|| "target".into());
     let msg = format!("`{loss}` needs prediction and target of the same shape, found {} and {}", shape_str(pred), shape_str(target));

@@ -29,7 +29,9 @@ pub static TABLE: &[Builtin] = &[
     b!("round", [Req("x"), Opt("digits", "0")], "round a number (half to even), or a tensor elementwise", "round(2.567, 2)", f_round),
     b!("list", [Req("x")], "a list of the items of a list, range, string or tensor's first axis", "list(range(3))", f_list),
     b!("append", [Req("list"), Req("value")], "add a value at the end of a list, in place", "losses.append(item(loss))", f_append),
+    b!("sorted", [Req("list")], "a new list of the numbers (or strings) in ascending order", "sorted(times)", f_sorted),
     b!("type", [Req("x")], "the kind of a value as a string", "type(3)", f_type),
+    b!("perf_counter", [], "seconds from a fixed point, for timing (not deterministic)", "t0 = perf_counter()", f_perf_counter),
     // ---- constructors
     b!("tensor", [Req("data")], "a tensor from a number or nested lists of numbers", "tensor([[1, 2], [3, 4]])", f_tensor),
     b!("zeros", [Var("dims")], "a tensor of zeros", "zeros(2, 3)", f_zeros),
@@ -314,6 +316,30 @@ fn f_append(interp: &mut Interp, a: &mut Args) -> R<Value> {
             Diagnostic::error("type::argument", format!("`append` needs a list, found a {}", other.kind())).primary(a.span(0), format!("this is a {}", other.kind())),
         )),
     }
+}
+
+fn f_sorted(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let items: Vec<Value> = match a.value(0) {
+        Value::List(l) => l.borrow().clone(),
+        Value::Range { start, stop, step } => (0..Value::range_len(start, stop, step).min(1 << 24)).map(|i| Value::Number((start + i * step) as f64)).collect(),
+        other => return Err(interp.fail(Diagnostic::error("type::argument", format!("`sorted` needs a list, found a {}", other.kind())).primary(a.span(0), ""))),
+    };
+    if items.iter().all(|v| crate::interp::as_number(v).is_some()) {
+        let mut nums: Vec<f64> = items.iter().filter_map(crate::interp::as_number).collect();
+        nums.sort_by(|x, y| x.total_cmp(y));
+        return Ok(Value::list(nums.into_iter().map(Value::Number).collect()));
+    }
+    if items.iter().all(|v| matches!(v, Value::Str(_))) {
+        let mut strs: Vec<String> = items.iter().map(|v| v.display()).collect();
+        strs.sort();
+        return Ok(Value::list(strs.iter().map(|s| Value::str(s)).collect()));
+    }
+    Err(interp.fail(Diagnostic::error("type::argument", "`sorted` needs a list of numbers or a list of strings").primary(a.span(0), "mixed or unsortable values")))
+}
+
+fn f_perf_counter(_: &mut Interp, _: &mut Args) -> R<Value> {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    Ok(Value::Number(START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()))
 }
 
 fn f_type(_: &mut Interp, a: &mut Args) -> R<Value> {

@@ -336,3 +336,25 @@ fn accessors() {
     assert_eq!(vals(&y), vec![14.0, 32.0, 32.0, 77.0]);
     assert!(c(1.0).is_constant());
 }
+
+#[test]
+fn optimiser_step_keeps_deferred_input_gradient() {
+    for adam in [false, true] {
+        let x = t(&[2, 2], &[1.0, 2.0, -1.0, 0.5]);
+        let w = t(&[2, 2], &[0.3, -0.2, 0.1, 0.4]);
+        let loss = sum(&unary(UnaryOp::Sigmoid, &matmul(&x, &w).unwrap()));
+        let s = backward(&loss).unwrap();
+        if adam {
+            Adam::new(vec![w.clone()], 0.1, 0.9, 0.999, 1e-8).step(&s).unwrap();
+        } else {
+            Sgd::new(vec![w.clone()], 0.5, 0.9).step(&s).unwrap();
+        }
+        assert_eq!(w.version(), 1);
+        let gx = s.grad(&x).unwrap();
+        let x2 = x.detach();
+        x2.mark_wanted();
+        let w2 = t(&[2, 2], &[0.3, -0.2, 0.1, 0.4]);
+        let l2 = sum(&unary(UnaryOp::Sigmoid, &matmul(&x2, &w2).unwrap()));
+        assert_eq!(vals(&gx), vals(&backward(&l2).unwrap().grad(&x2).unwrap()));
+    }
+}

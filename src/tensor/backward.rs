@@ -4,8 +4,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use super::elementwise::{BinaryOp, UnaryOp};
@@ -16,26 +15,6 @@ use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, R
 use super::shape_ops::{cat_piece, index_add};
 use super::{peek_next_id, Node, NotReachedWhy, Op, Tensor, TensorError};
 
-/// Ids are unique integers: hash them by one multiplication.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100000001b3);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type IdMap = HashMap<u64, usize, BuildHasherDefault<IdHasher>>;
-
 type Grads = Vec<Option<ArrayD<f32>>>;
 
 /// The gradients of one `backward` call.
@@ -44,7 +23,8 @@ pub struct GradStore(Rc<Inner>);
 struct Inner {
     /// Every tensor reached, inputs before consumers (the loss last).
     nodes: Vec<Tensor>,
-    index: IdMap,
+    /// (id, slot) sorted by id.
+    index: Vec<(u64, usize)>,
     grads: RefCell<Grads>,
     /// Edges into leaves not computed yet: (leaf slot, consumer slot, input index).
     deferred: RefCell<Vec<(usize, usize, usize)>>,
@@ -53,7 +33,8 @@ struct Inner {
 }
 
 thread_local! {
-    static LATEST: RefCell<Weak<Inner>> = RefCell::new(Weak::new());
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
+    static LATEST: RefCell<Weak<Inner>> = const { RefCell::new(Weak::new()) };
 }
 
 /// The gradients of `node`'s inputs selected by `need`, given its output gradient `g`;
@@ -228,11 +209,16 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
         return Err(TensorError::NotScalar { shape: loss.shape() });
     }
     let next_id = peek_next_id();
-    // Iterative post-order DFS: inputs get smaller slots than their consumers.
-    let mut index = IdMap::default();
-    let mut nodes: Vec<Tensor> = Vec::new();
-    let mut stack: Vec<(Tensor, usize)> = vec![(loss.clone(), 0)];
-    index.insert(loss.id(), usize::MAX);
+    let gen = GENERATION.with(|g| {
+        g.set(g.get() + 1);
+        g.get()
+    });
+    // Iterative post-order DFS: inputs get smaller slots than their consumers. A node is
+    // visited when its mark is this generation.
+    let mut nodes: Vec<Tensor> = Vec::with_capacity(32);
+    let mut stack: Vec<(Tensor, usize)> = Vec::with_capacity(32);
+    stack.push((loss.clone(), 0));
+    loss.mark().set(gen);
     while let Some(top) = stack.last_mut() {
         let i = top.1;
         if i == 0 {
@@ -241,13 +227,13 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
         if i < top.0 .0.op.num_inputs() {
             top.1 += 1;
             let child = match edge_live(&top.0 .0.op, i) {
-                Some(c) if !index.contains_key(&c.id()) => c.clone(),
+                Some(c) if c.mark().get() != gen => c.clone(),
                 _ => continue,
             };
-            index.insert(child.id(), usize::MAX);
+            child.mark().set(gen);
             stack.push((child, 0));
         } else if let Some((t, _)) = stack.pop() {
-            index.insert(t.id(), nodes.len());
+            t.slot().set(nodes.len());
             nodes.push(t);
         }
     }
@@ -255,8 +241,8 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
     let mut grads: Grads = vec![None; nodes.len()];
     let last = nodes.len() - 1;
     grads[last] = Some(ArrayD::from_elem(loss.data().raw_dim(), 1.0));
-    let mut deferred = Vec::new();
-    let mut need = Vec::new();
+    let mut deferred = Vec::with_capacity(8);
+    let mut need = Vec::with_capacity(8);
     for s in (0..nodes.len()).rev() {
         let t = &nodes[s];
         let op = &t.0.op;
@@ -269,7 +255,7 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
         for i in 0..k {
             let wanted = match edge_live(op, i) {
                 Some(inp) if inp.is_leaf() && !inp.grad_wanted() => {
-                    deferred.push((index[&inp.id()], s, i));
+                    deferred.push((inp.slot().get(), s, i));
                     false
                 }
                 Some(_) => true,
@@ -281,11 +267,13 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
             for (i, gi) in input_grads(&t.0, &g, &need).into_iter().enumerate() {
                 let (Some(gi), Some(inp)) = (gi, op.input(i)) else { continue };
                 let gi = unbroadcast(gi, inp.t.data().shape());
-                accumulate(&mut grads[index[&inp.t.id()]], gi);
+                accumulate(&mut grads[inp.t.slot().get()], gi);
             }
         }
         grads[s] = Some(g);
     }
+    let mut index: Vec<(u64, usize)> = nodes.iter().enumerate().map(|(s, t)| (t.id(), s)).collect();
+    index.sort_unstable();
     let inner = Rc::new(Inner { nodes, index, grads: RefCell::new(grads), deferred: RefCell::new(deferred), next_id });
     LATEST.with(|l| *l.borrow_mut() = Rc::downgrade(&inner));
     Ok(GradStore(inner))
@@ -334,8 +322,38 @@ impl Inner {
         Ok(())
     }
 
+    fn slot_of(&self, t: &Tensor) -> Option<usize> {
+        let i = self.index.binary_search_by_key(&t.id(), |&(id, _)| id).ok()?;
+        Some(self.index[i].1)
+    }
+
+    fn grad_ref(&self, t: &Tensor) -> Result<std::cell::Ref<'_, ArrayD<f32>>, TensorError> {
+        let slot = self.reached_slot(t)?;
+        self.resolve(slot)?;
+        {
+            let mut grads = self.grads.borrow_mut();
+            if grads[slot].is_none() {
+                grads[slot] = Some(ArrayD::zeros(t.data().raw_dim()));
+            }
+        }
+        Ok(std::cell::Ref::map(self.grads.borrow(), |g| g[slot].as_ref().expect("set above")))
+    }
+
+    fn reached_slot(&self, t: &Tensor) -> Result<usize, TensorError> {
+        self.slot_of(t).ok_or_else(|| {
+            let why = if t.is_constant() {
+                NotReachedWhy::Constant
+            } else if t.id() >= self.next_id {
+                NotReachedWhy::CreatedAfter
+            } else {
+                NotReachedWhy::NotAncestor
+            };
+            TensorError::NotReached { why }
+        })
+    }
+
     fn grad_array(&self, t: &Tensor) -> Result<ArrayD<f32>, TensorError> {
-        let Some(&slot) = self.index.get(&t.id()) else {
+        let Some(slot) = self.slot_of(t) else {
             let why = if t.is_constant() {
                 NotReachedWhy::Constant
             } else if t.id() >= self.next_id {
@@ -360,14 +378,19 @@ impl GradStore {
         Ok(Tensor::leaf(self.0.grad_array(t)?))
     }
 
-    /// d loss / d t as an array (for optimisers).
+    /// d loss / d t as an array.
     pub fn grad_array(&self, t: &Tensor) -> Result<ArrayD<f32>, TensorError> {
         self.0.grad_array(t)
     }
 
+    /// d loss / d t, borrowed from the store (no copy).
+    pub fn grad_ref(&self, t: &Tensor) -> Result<std::cell::Ref<'_, ArrayD<f32>>, TensorError> {
+        self.0.grad_ref(t)
+    }
+
     /// Whether this backward reached `t`.
     pub fn contains(&self, t: &Tensor) -> bool {
-        self.0.index.contains_key(&t.id())
+        self.0.slot_of(t).is_some()
     }
 
     /// Number of tensors reached.
@@ -393,7 +416,8 @@ pub(crate) fn flush_pending(t: &Tensor) {
             .iter()
             .filter(|&&(_, consumer, _)| {
                 let c = &inner.nodes[consumer];
-                c.ptr_eq(t) || c.inputs().iter().any(|i| i.ptr_eq(t))
+                let op = &c.0.op;
+                c.ptr_eq(t) || (0..op.num_inputs()).any(|i| op.input(i).is_some_and(|x| x.t.ptr_eq(t)))
             })
             .map(|&(leaf, _, _)| leaf)
             .collect();

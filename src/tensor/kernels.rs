@@ -5,7 +5,10 @@ use ndarray::{ArrayD, ArrayViewD, Axis, Ix2, IxDyn, Zip};
 
 /// Builds an array from a row-major vector whose length matches `shape`.
 pub(crate) fn from_vec(shape: &[usize], v: Vec<f32>) -> ArrayD<f32> {
-    ArrayD::from_shape_vec(IxDyn(shape), v).expect("length matches shape")
+    assert_eq!(shape.iter().product::<usize>(), v.len(), "length matches shape");
+    // SAFETY: the length matches the shape (asserted), and every shape reaching here was
+    // validated by `checked_numel` (its size fits in isize).
+    unsafe { ArrayD::from_shape_vec_unchecked(IxDyn(shape), v) }
 }
 
 /// `f(a, b)` elementwise with `a` and `b` broadcast to `out` (checked by the caller).

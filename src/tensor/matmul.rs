@@ -29,23 +29,35 @@ pub(crate) fn mm2(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
     let (m, k) = a.dim();
     let n = b.ncols();
     if m * n * k <= 1024 {
-        let mut v = Vec::with_capacity(m * n);
-        for i in 0..m {
-            let row = a.row(i);
-            for j in 0..n {
-                let col = b.column(j);
-                let mut s = 0.0f32;
-                for (&p, &q) in row.iter().zip(col.iter()) {
-                    s += p * q;
-                }
-                v.push(s);
-            }
-        }
-        return Array2::from_shape_vec((m, n), v).expect("m*n");
+        return small_mm(a, b);
     }
     let mut c = Array2::zeros((m, n));
     general_mat_mul(1.0, a, b, 0.0, &mut c);
     c
+}
+
+/// A plain triple loop over strided views (tiny products: no kernel set-up cost).
+fn small_mm(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    debug_assert_eq!(b.nrows(), k);
+    let (sa0, sa1) = (a.strides()[0], a.strides()[1]);
+    let (sb0, sb1) = (b.strides()[0], b.strides()[1]);
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let mut v = Vec::with_capacity(m * n);
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0f32;
+            for p in 0..k {
+                // SAFETY: i < m, p < k, j < n index inside both views (dims checked above).
+                unsafe {
+                    s += *pa.offset(i as isize * sa0 + p as isize * sa1) * *pb.offset(p as isize * sb0 + j as isize * sb1);
+                }
+            }
+            v.push(s);
+        }
+    }
+    Array2::from_shape_vec((m, n), v).expect("m*n")
 }
 
 fn to2<'a>(v: ArrayViewD<'a, f32>) -> ArrayView2<'a, f32> {

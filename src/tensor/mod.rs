@@ -36,8 +36,29 @@ thread_local! {
     static MAX_BYTES: Cell<u64> = Cell::new(default_budget());
 }
 
+/// Keeps glibc from handing large tensors back to the kernel after every op: with its
+/// default dynamic thresholds, each training step's large results are fresh mmaps or a
+/// re-grown heap, and page faults cost ~10% of an MLP step. Called once per thread with
+/// the first tensor; a no-op elsewhere.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(param: std::os::raw::c_int, value: std::os::raw::c_int) -> std::os::raw::c_int;
+        }
+        const M_TRIM_THRESHOLD: std::os::raw::c_int = -1;
+        const M_MMAP_THRESHOLD: std::os::raw::c_int = -3;
+        // SAFETY: mallopt only adjusts allocator parameters; any value is accepted.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 32 << 20);
+            mallopt(M_TRIM_THRESHOLD, 256 << 20);
+        }
+    }
+}
+
 /// A quarter of physical memory (from `/proc/meminfo`), or 4 GiB when unknown.
 fn default_budget() -> u64 {
+    tune_allocator();
     let fallback = 4u64 << 30;
     let Ok(s) = std::fs::read_to_string("/proc/meminfo") else { return fallback };
     for line in s.lines() {
@@ -223,6 +244,9 @@ pub struct Node {
     op: Op,
     constant: bool,
     grad_wanted: Cell<bool>,
+    /// The `backward` pass (generation) that last visited this node, and its slot there.
+    mark: Cell<u64>,
+    slot: Cell<usize>,
 }
 
 impl Drop for Node {
@@ -255,6 +279,8 @@ impl Tensor {
             op,
             constant,
             grad_wanted: Cell::new(false),
+            mark: Cell::new(0),
+            slot: Cell::new(usize::MAX),
         }))
     }
 
@@ -333,6 +359,12 @@ impl Tensor {
 
     pub(crate) fn bump_version(&self) {
         self.0.version.set(self.0.version.get() + 1);
+    }
+    pub(crate) fn mark(&self) -> &Cell<u64> {
+        &self.0.mark
+    }
+    pub(crate) fn slot(&self) -> &Cell<usize> {
+        &self.0.slot
     }
     pub(crate) fn data_mut(&self) -> std::cell::RefMut<'_, ArrayD<f32>> {
         self.0.data.borrow_mut()

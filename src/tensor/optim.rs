@@ -82,8 +82,8 @@ pub fn set_index(t: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(), 
 
 /// The gradient of `p`, `None` when the backward did not reach it (skipped, as PyTorch
 /// skips parameters whose `.grad` is `None`).
-fn grad_of(store: &GradStore, p: &Tensor) -> Result<Option<ArrayD<f32>>, TensorError> {
-    match store.grad_array(p) {
+fn grad_of<'a>(store: &'a GradStore, p: &Tensor) -> Result<Option<std::cell::Ref<'a, ArrayD<f32>>>, TensorError> {
+    match store.grad_ref(p) {
         Ok(g) => Ok(Some(g)),
         Err(TensorError::NotReached { why: NotReachedWhy::NotAncestor | NotReachedWhy::CreatedAfter | NotReachedWhy::Constant }) => Ok(None),
         Err(e) => Err(e),
@@ -114,25 +114,25 @@ impl Sgd {
     /// One step: `buf = g` then `buf = momentum buf + g`; `p -= lr buf`.
     pub fn step(&mut self, store: &GradStore) -> Result<(), TensorError> {
         for (p, buf) in self.params.iter().zip(self.bufs.iter_mut()) {
+            // Deferred gradients that read `p` are computed before it changes (and before
+            // the store's gradients are borrowed below).
+            flush_pending(p);
             let Some(g) = grad_of(store, p)? else { continue };
             check_grad_shape(p, &g)?;
-            let d = if self.momentum != 0.0 {
-                let b = match buf.take() {
-                    None => g,
-                    Some(mut b) => {
-                        let m = self.momentum;
-                        Zip::from(&mut b).and(&g).for_each(|b, &g| *b = *b * m + g);
+            let a = -self.lr;
+            if self.momentum != 0.0 {
+                let m = self.momentum;
+                let b = match buf {
+                    None => buf.insert(g.to_owned()),
+                    Some(b) => {
+                        Zip::from(&mut *b).and(&*g).for_each(|b, &g| *b = *b * m + g);
                         b
                     }
                 };
-                *buf = Some(b.clone());
-                b
+                Zip::from(&mut *p.data_mut()).and(&*b).for_each(|w, &u| *w += a * u);
             } else {
-                g
-            };
-            flush_pending(p);
-            let a = -self.lr;
-            Zip::from(&mut *p.data_mut()).and(&d).for_each(|w, &u| *w += a * u);
+                Zip::from(&mut *p.data_mut()).and(&*g).for_each(|w, &u| *w += a * u);
+            }
             p.bump_version();
         }
         Ok(())
@@ -169,25 +169,26 @@ impl Adam {
     pub fn step(&mut self, store: &GradStore) -> Result<(), TensorError> {
         for i in 0..self.params.len() {
             let p = &self.params[i];
+            flush_pending(p);
             let Some(g) = grad_of(store, p)? else { continue };
             check_grad_shape(p, &g)?;
+            let g: &ArrayD<f32> = &g;
             self.t[i] += 1;
             let step = self.t[i] as i32;
             let m = self.m[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
             let w1 = (1.0 - self.beta1) as f32;
-            Zip::from(&mut *m).and(&g).for_each(|m, &g| {
+            Zip::from(&mut *m).and(g).for_each(|m, &g| {
                 *m = if w1 < 0.5 { *m + w1 * (g - *m) } else { g - (g - *m) * (1.0 - w1) };
             });
             let v = self.v[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
             let b2 = self.beta2 as f32;
             let w2 = (1.0 - self.beta2) as f32;
-            Zip::from(&mut *v).and(&g).for_each(|v, &g| *v = *v * b2 + w2 * g * g);
+            Zip::from(&mut *v).and(g).for_each(|v, &g| *v = *v * b2 + w2 * g * g);
             let bc1 = 1.0 - self.beta1.powi(step);
             let bc2 = 1.0 - self.beta2.powi(step);
             let step_size = (-(self.lr / bc1)) as f32;
             let bc2_sqrt = bc2.sqrt() as f32;
             let eps = self.eps as f32;
-            flush_pending(p);
             Zip::from(&mut *p.data_mut()).and(&*m).and(&*v).for_each(|w, &m, &v| {
                 let denom = v.sqrt() / bc2_sqrt + eps;
                 *w += step_size * m / denom;

@@ -27,7 +27,8 @@ pub fn transpose(t: &Tensor, a: isize, b: isize) -> Result<Tensor, TensorError> 
 pub fn t_reverse(t: &Tensor) -> Tensor {
     let n = t.ndim();
     debug_assert_eq!(reverse_shape(&t.shape()).len(), n);
-    permute(t, (0..n).rev().collect(), "T")
+    let data = t.data().clone().reversed_axes();
+    Tensor::from_op(data, Op::Permute(Input::new(t), (0..n).rev().collect(), "T"))
 }
 
 fn reshaped(t: &Tensor, shape: &[usize], name: &'static str) -> Tensor {

@@ -143,6 +143,7 @@ def main(argv):
         argv = argv[:i] + argv[i + 2:]
     pattern = argv[0] if argv else ""
     missing = []
+    empty = []
     n = 0
     for name in sorted(CASES):
         if pattern not in name:
@@ -154,6 +155,7 @@ def main(argv):
         nums = NUM_RE.findall(text)
         path = os.path.join(HERE, name + ".expect")
         if not nums:
+            empty.append(name)
             if os.path.exists(path):
                 os.remove(path)
         else:
@@ -165,7 +167,7 @@ def main(argv):
             with open(out, "w") as f:
                 f.write(text)
         n += 1
-    print(f"wrote {n} .expect files")
+    print(f"ran {n} cases, wrote {n - len(empty)} .expect files ({len(empty)} cases print no numbers)")
     for m in missing:
         print("warning: no .tsr for", m)
 
@@ -1256,7 +1258,6 @@ def _():
     P(ce(L, C([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.25, 0.5], [1, 0, 0]])))
     P(ce(C([[1000, 0], [0, 1000]]), torch.tensor([0, 0])))
     P(ce(C([[0.5, -0.5]]), torch.tensor([1])))
-    P(ce(L, torch.tensor([0, 1, 2, 1])))
 
 
 # ----------------------------------------------------------------- printing
@@ -1361,6 +1362,7 @@ def _():
 
 @case("printing/nested_not_printed")
 def _():
+    S(1)          # the top-level call f() itself is a bare expression: its value prints
     P("end")
 
 
@@ -1432,8 +1434,12 @@ def _():
     w = C([1, 2, 3, 4, 5])
     bw((torch.relu(x) * w).sum(), x); P(grad(x))
     bw((x.abs() * w).sum(), x); P(grad(x))
-    bw(torch.clamp(x, -1, 1).sum(), x); P(grad(x))
-    bw((torch.clamp(x, 0, 5) * 2).sum(), x); P(grad(x))
+    # LANGUAGE.md: "clamp passes the gradient at its bounds" (the installed PyTorch 2.15
+    # gives 0 there for number bounds), so the contract's mask lo <= x <= hi is used here.
+    def clamp_grad(x, lo, hi, w):
+        return ((x >= lo) & (x <= hi)).float() * w
+    P(clamp_grad(x.detach(), -1, 1, 1))
+    P(clamp_grad(x.detach(), 0, 5, 2))
 
 
 @case("autodiff/grad_sigmoid_tanh_leaky")
@@ -1708,6 +1714,138 @@ def _():
         if step_i % 10 == 0:
             P(step_i, item(loss))
     P(p)
+
+
+# ----------------------------------------------------------------- more cases
+@case("values/number_equality")
+def _():
+    P(1 == 1.0, 2.0 == 2, 0.5 == 1 / 2)
+    P(0.1 + 0.2 == 0.3, 0.1 + 0.2 > 0.3)
+    P(1e3 == 1000, 10 ** 3)
+    P(3 != 3.0, -0.5 < 0)
+    P(True, True)
+
+
+@case("tensors/indexing_3d_slices")
+def _():
+    x = arange(24).reshape(2, 3, 4)
+    P(x[0, :, 1]); P(x[:, 1:, ::2]); P(x[:, -1])
+    P(shape(x[1, 1:2]), shape(x[:, :, 0]))
+    P(x[-1, ::2, 1:3])
+
+
+@case("tensors/tensor_identity")
+def _():
+    a = C([1, 2, 3]); b = a; c = a * 1
+    a[0] = 100
+    P(b); P(c)
+    b -= 1
+    P(a)
+
+
+@case("ops/zero_d_ops")
+def _():
+    s = C(2)
+    P(s.exp(), s.log(), s.sqrt())
+    P(s.sum(), s.mean(), s.max(), s.min())
+    P(torch.relu(-s), (-s).abs(), torch.sigmoid(s), torch.tanh(s))
+    P(shape(s.exp()), shape(s.sum()))
+    P(s ** 2 + s * 3)
+
+
+@case("ops/pow_ops")
+def _():
+    x = C([1, 2, 4])
+    P(x ** -1); P(x ** 0.5); P(x ** 0); P(x ** C([2, 3, 0.5]))
+    P(C([[2], [3]]) ** C([0, 1, 2]))
+    P(2 ** -1, 4 ** 0.5, (-2) ** 3)
+
+
+@case("ops/data_helpers")
+def _():
+    P(F.one_hot(torch.tensor([0, 2, 1, 2]), 3).float())
+    P(0.5)
+    P([6], 15, 5, 0)
+    P(2)
+
+
+@case("ops/reductions_empty")
+def _():
+    P(torch.zeros(0).sum())
+    P(torch.zeros(2, 0).sum(1))
+    P(torch.zeros(0, 3).sum(0))
+    P([])
+
+
+@case("ops/comparison_chain_tensors")
+def _():
+    x = C([-2, -1, 0, 1, 2])
+    pos = (x > 0).float(); neg = (x < 0).float()
+    P(pos, neg)
+    P(pos + neg)
+    P(x * pos - x * neg)
+    P((x == 0).float().sum(), (x >= 0).float().mean())
+    P((x > -2).float() * (x < 2).float())
+
+
+@case("functions/recursion_tensors")
+def _():
+    Fm = C([[1, 1], [1, 0]])
+    P(torch.linalg.matrix_power(Fm, 10))
+    P(item(torch.linalg.matrix_power(Fm, 20)[0, 1]))
+
+
+@case("functions/uniform_call_keywords")
+def _():
+    x = C([[-2, 1], [3, -4]])
+    P(F.leaky_relu(x, 0.1))
+    P(x.clamp(-1, 1).sum(0))
+    P(x.abs().amax(1, keepdim=True))
+    P(x.softmax(0).sum(0))
+    P(x.reshape(-1).argmax().float())
+
+
+@case("autodiff/grad_through_loop")
+def _():
+    x = T([1, 2]); w = T(1.5)
+    y = x
+    for i in range(3):
+        y = y * w
+    bw(y.sum())
+    P(y); P(grad(x)); P(grad(w))
+
+
+@case("autodiff/long_chain")
+def _():
+    x = T(1.0)
+    y = x
+    for i in range(10000):
+        y = y + x * 0.0001
+    bw(y)
+    P(grad(x)); P(y)
+
+
+@case("autodiff/item_is_constant")
+def _():
+    x = T([1, 2, 3])
+    k = item(x.sum())
+    bw((x * k).sum(), x)
+    P(k); P(grad(x))
+    bw((x * x.sum()).sum(), x)
+    P(grad(x))
+
+
+@case("autodiff/classifier_step")
+def _():
+    X = C([[1, 2], [-1, 0.5], [0.3, -0.7]]); labels = torch.tensor([1, 0, 2])
+    W = T([[0.1, -0.2, 0.3], [0.4, 0.1, -0.1]]); b = T([0.0, 0.0, 0.0])
+    loss = F.cross_entropy(X @ W + b, labels)
+    bw(loss)
+    P(loss); P(grad(W)); P(grad(b))
+    with torch.no_grad():
+        W -= 0.5 * W.grad; b -= 0.5 * b.grad
+    P(F.cross_entropy(X @ W + b, labels))
+    P((X @ W + b).argmax(1).float())
 
 if __name__ == "__main__":
     main(sys.argv[1:])
