@@ -3,7 +3,7 @@
 
 use crate::ast::{Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp, Stmt, StmtKind, Target, UnaryOp};
 use crate::builtins::{self, Builtin};
-use crate::diagnostic::{Diagnostic, Source};
+use crate::diagnostic::{render, Diagnostic, RenderStyle, Source};
 use crate::explain::{self, Operand, Site};
 use crate::span::Span;
 use crate::tensor::{self, GradStore, Rng, Tensor};
@@ -84,8 +84,9 @@ pub struct Interp {
     pub grads: Option<GradStore>,
     pub rng: Rng,
     pub out: Box<dyn Write>,
-    /// Warnings raised while running; the session renders them after each statement.
-    pub warnings: Vec<Diagnostic>,
+    /// Where diagnostics and warnings are rendered, as they happen.
+    pub err: Box<dyn Write>,
+    pub style: RenderStyle,
     warned: HashSet<(usize, usize, &'static str)>,
     call_depth: usize,
     /// Set from a Ctrl-C handler; checked at loop iterations and calls.
@@ -96,7 +97,7 @@ pub struct Interp {
 const MAX_CONTEXT_NOTES: usize = 4;
 
 impl Interp {
-    pub fn new(out: Box<dyn Write>) -> Interp {
+    pub fn new(out: Box<dyn Write>, err: Box<dyn Write>, style: RenderStyle) -> Interp {
         Interp {
             globals: Env::default(),
             frames: Vec::new(),
@@ -105,7 +106,8 @@ impl Interp {
             grads: None,
             rng: Rng::seeded(0),
             out,
-            warnings: Vec::new(),
+            err,
+            style,
             warned: HashSet::new(),
             call_depth: 0,
             interrupt: Arc::new(AtomicBool::new(false)),
@@ -137,11 +139,20 @@ impl Interp {
         Box::new(diag.with_source(self.source(self.src_id)))
     }
 
-    /// Record a warning once per source location and kind.
+    /// Render a diagnostic to the error writer now (stdout is flushed first, so that
+    /// on a terminal the two streams appear in order).
+    pub fn report(&mut self, d: &Diagnostic) {
+        let _ = self.out.flush();
+        let text = render(d, self.style);
+        let _ = self.err.write_all(text.as_bytes());
+        let _ = self.err.flush();
+    }
+
+    /// Report a warning once per source location and kind.
     pub fn warn_once(&mut self, span: Span, kind: &'static str, diag: Diagnostic) {
         if self.warned.insert((self.src_id, span.start, kind)) {
             let d = diag.with_source(self.source(self.src_id));
-            self.warnings.push(d);
+            self.report(&d);
         }
     }
 

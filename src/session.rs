@@ -2,7 +2,7 @@
 //! interpreter, rendering diagnostics and warnings to the error writer.
 
 use crate::ast::{Stmt, StmtKind};
-use crate::diagnostic::{render, Diagnostic, RenderStyle};
+use crate::diagnostic::{Diagnostic, RenderStyle};
 use crate::interp::{Flow, Interp};
 use crate::parser;
 use std::io::Write;
@@ -32,8 +32,6 @@ pub enum Outcome {
 
 pub struct Session {
     pub interp: Interp,
-    err: Box<dyn Write>,
-    pub style: RenderStyle,
 }
 
 impl Session {
@@ -41,21 +39,12 @@ impl Session {
         if let Some(bytes) = options.max_memory {
             crate::tensor::set_max_tensor_bytes(bytes);
         }
-        Session { interp: Interp::new(out), err, style: options.style }
+        Session { interp: Interp::new(out, err, options.style) }
     }
 
     /// Render a diagnostic to the error writer.
     pub fn report(&mut self, d: &Diagnostic) {
-        let text = render(d, self.style);
-        let _ = self.err.write_all(text.as_bytes());
-        let _ = self.err.flush();
-    }
-
-    fn flush_warnings(&mut self) {
-        let warnings = std::mem::take(&mut self.interp.warnings);
-        for w in &warnings {
-            self.report(w);
-        }
+        self.interp.report(d);
     }
 
     /// Parse `text`; on syntax errors report every one and return them.
@@ -115,7 +104,6 @@ impl Session {
                 },
             };
             let _ = self.interp.out.flush();
-            self.flush_warnings();
             if let Err(d) = result {
                 if d.code == "io::stdout" {
                     return Outcome::RuntimeError;
