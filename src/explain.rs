@@ -191,6 +191,8 @@ fn with_provenance(interp: &Interp, mut d: Diagnostic, site: &Site) -> Diagnosti
         }
         seen.push(op.text.clone());
         let text = format!("`{}` got its shape {} here", op.text, shape_str(shape));
+        // A parameter's value comes from the call site, which may be in another source
+        // or, for a recursive call, the same statement.
         if origin.src_id == interp.src_id {
             let overlaps = d.labels.iter().any(|l| l.span.start < origin.span.end && origin.span.start < l.span.end);
             if !overlaps {

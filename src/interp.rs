@@ -1024,6 +1024,8 @@ impl Interp {
         // Bind arguments to parameters, Python's rules.
         let n = f.params.len();
         let mut slots: Vec<Option<Value>> = vec![None; n];
+        // Where each parameter got its value: the argument at the call site.
+        let mut arg_spans: Vec<Option<Span>> = vec![None; n];
         let mut positional = 0;
         for a in args {
             match a.name {
@@ -1037,6 +1039,7 @@ impl Interp {
                         ));
                     }
                     slots[positional] = Some(a.value);
+                    arg_spans[positional] = Some(a.span);
                     positional += 1;
                 }
                 Some((name, span)) => match f.params.iter().position(|p| p.name.node == name) {
@@ -1049,6 +1052,7 @@ impl Interp {
                             ));
                         }
                         slots[i] = Some(a.value);
+                        arg_spans[i] = Some(a.span);
                     }
                     None => {
                         let mut d = Diagnostic::error("call::keyword", format!("`{}` has no parameter `{name}`", f.name))
@@ -1077,7 +1081,11 @@ impl Interp {
                     }
                 },
             };
-            locals.insert(Rc::from(p.name.node.as_str()), Binding { value: v, origin: Origin { src_id: f.src_id, span: p.name.span } });
+            let origin = match arg_spans[i] {
+                Some(span) => Origin { src_id: self.src_id, span },
+                None => Origin { src_id: f.src_id, span: p.name.span },
+            };
+            locals.insert(Rc::from(p.name.node.as_str()), Binding { value: v, origin });
         }
         let caller_src = self.src_id;
         self.frames.push(Frame { locals });

@@ -358,3 +358,36 @@ fn optimiser_step_keeps_deferred_input_gradient() {
         assert_eq!(vals(&gx), vals(&backward(&l2).unwrap().grad(&x2).unwrap()));
     }
 }
+
+#[test]
+fn tensor_positions_index_and_scatter_gradient() {
+    let x = t(&[3, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let item = IndexItem::from_tensor(&t(&[3], &[2.0, 0.0, 2.0])).unwrap();
+    let y = index(&x, &[item]).unwrap();
+    assert_eq!(vals(&y), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    let s = backward(&sum(&y)).unwrap();
+    assert_eq!(vals(&s.grad(&x).unwrap()), vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
+    assert_eq!(IndexItem::from_tensor(&c(-1.0)).unwrap(), IndexItem::At(-1));
+    assert!(IndexItem::from_tensor(&t(&[1], &[0.5])).is_err());
+    assert!(IndexItem::from_tensor(&t(&[1, 1], &[0.0])).is_err());
+    // x[[0, 2], 1] = [10, 20]
+    let items = [IndexItem::Positions(vec![0, 2]), IndexItem::At(1)];
+    set_index(&x, &items, &t(&[2], &[10.0, 20.0])).unwrap();
+    assert_eq!(vals(&x), vec![1.0, 10.0, 3.0, 4.0, 5.0, 20.0]);
+}
+
+#[test]
+fn zero_d_tensors_take_axis_0_like_pytorch() {
+    let x = t(&[], &[3.0]);
+    for op in [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min] {
+        for ax in [0, -1] {
+            let r = reduce(op, &x, Some(ax), true).unwrap();
+            assert_eq!((r.shape(), r.item()), (vec![], Some(3.0)));
+            let s = backward(&r).unwrap();
+            assert_eq!(s.grad(&x).unwrap().item(), Some(1.0));
+        }
+    }
+    assert_eq!(argmax(&x, Some(0)).unwrap().item(), Some(0.0));
+    assert_eq!(squeeze(&x, Some(-1)).unwrap().shape(), Vec::<usize>::new());
+    assert_eq!(reduce(ReduceOp::Sum, &x, Some(1), false).unwrap_err(), TensorError::Axis { axis: 1, ndim: 0 });
+}

@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, ArrayView1, ArrayViewMut1, Axis, IxDyn, Zip};
 
 use super::kernels::{broadcast_to, sum_all};
-use super::shape::{extreme_shape, normalize_axis, reduce_shape, softmax_shape};
+use super::shape::{extreme_shape, normalize_axis, reduce_shape, scalar_axis, softmax_shape};
 use super::{Input, Op, Tensor, TensorError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +102,7 @@ pub fn reduce(op: ReduceOp, t: &Tensor, axis: Option<isize>, keepdim: bool) -> R
         ReduceOp::Sum | ReduceOp::Mean => reduce_shape(&shape, axis, keepdim)?,
     };
     let ax = match axis {
+        _ if scalar_axis(&shape, axis) => None,
         Some(a) => Some(normalize_axis(a, shape.len())?),
         None => None,
     };
@@ -113,6 +114,7 @@ fn arg(max: bool, t: &Tensor, axis: Option<isize>) -> Result<Tensor, TensorError
     let shape = t.shape();
     extreme_shape(if max { "argmax" } else { "argmin" }, &shape, axis, false)?;
     let x = t.data();
+    let axis = if scalar_axis(&shape, axis) { None } else { axis };
     let data = match axis {
         None => {
             let flat = x.iter().copied().collect::<Vec<f32>>();

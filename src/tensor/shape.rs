@@ -55,6 +55,12 @@ pub fn normalize_axis(axis: isize, ndim: usize) -> Result<usize, TensorError> {
     }
 }
 
+/// PyTorch lets a 0-d tensor be reduced (or squeezed) along axis 0 or -1, as if it had
+/// one axis of size 1; the result is 0-d again.
+pub fn scalar_axis(s: &[usize], axis: Option<isize>) -> bool {
+    s.is_empty() && matches!(axis, Some(0) | Some(-1))
+}
+
 /// NumPy broadcasting of two shapes.
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>, TensorError> {
     if a == b {
@@ -180,6 +186,9 @@ pub fn flatten_shape(s: &[usize]) -> Result<Vec<usize>, TensorError> {
 /// `squeeze(x)` removes all size-1 axes; `squeeze(x, axis)` removes that axis, which must
 /// have size 1.
 pub fn squeeze_shape(s: &[usize], axis: Option<isize>) -> Result<Vec<usize>, TensorError> {
+    if scalar_axis(s, axis) {
+        return Ok(vec![]);
+    }
     match axis {
         None => Ok(s.iter().copied().filter(|&d| d != 1).collect()),
         Some(a) => {
@@ -320,6 +329,9 @@ pub fn index_shape(shape: &[usize], items: &[IndexItem]) -> Result<Vec<usize>, T
 
 /// `sum/mean/max/min(x, axis, keepdim)`. `None` reduces every axis.
 pub fn reduce_shape(s: &[usize], axis: Option<isize>, keepdim: bool) -> Result<Vec<usize>, TensorError> {
+    if scalar_axis(s, axis) {
+        return Ok(vec![]);
+    }
     match axis {
         None => Ok(if keepdim { vec![1; s.len()] } else { vec![] }),
         Some(a) => {
@@ -338,6 +350,7 @@ pub fn reduce_shape(s: &[usize], axis: Option<isize>, keepdim: bool) -> Result<V
 /// `max`/`min`/`argmax`/`argmin` also need something to pick from.
 pub fn extreme_shape(name: &str, s: &[usize], axis: Option<isize>, keepdim: bool) -> Result<Vec<usize>, TensorError> {
     let out = reduce_shape(s, axis, keepdim)?;
+    let axis = if scalar_axis(s, axis) { None } else { axis };
     let empty = match axis {
         None => s.contains(&0),
         Some(a) => s[normalize_axis(a, s.len())?] == 0,

@@ -154,3 +154,26 @@ pub fn index(t: &Tensor, items: &[IndexItem]) -> Result<Tensor, TensorError> {
 pub(crate) fn cat_piece(g: &ArrayD<f32>, ax: usize, offset: usize, len: usize) -> ArrayD<f32> {
     g.slice_axis(Axis(ax), Slice::from(offset..offset + len)).to_owned()
 }
+
+impl IndexItem {
+    /// The index item for a tensor used as an index: a 0-d tensor is one position, a 1-D
+    /// tensor a list of positions; the values must be whole numbers.
+    pub fn from_tensor(t: &Tensor) -> Result<IndexItem, TensorError> {
+        let d = t.data();
+        let whole = |v: f32| -> Result<isize, TensorError> {
+            if v.fract() == 0.0 && v.is_finite() && v.abs() < 9.0e15 {
+                Ok(v as isize)
+            } else {
+                Err(TensorError::Value(format!("index values must be whole numbers, got {v}")))
+            }
+        };
+        match d.ndim() {
+            0 => Ok(IndexItem::At(whole(d.iter().next().copied().unwrap_or(0.0))?)),
+            1 => Ok(IndexItem::Positions(d.iter().map(|&v| whole(v)).collect::<Result<_, _>>()?)),
+            n => Err(TensorError::Value(format!(
+                "an index tensor must have 0 or 1 axes, got {n} (shape {})",
+                super::ShapeFmt(d.shape())
+            ))),
+        }
+    }
+}
