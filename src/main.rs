@@ -13,7 +13,7 @@ const STACK_BYTES: usize = 1 << 30;
 
 #[derive(Parser)]
 #[command(name = "tsr", version, about = "tsr — a tensor scripting language with automatic differentiation")]
-#[command(args_conflicts_with_subcommands = true)]
+
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -96,9 +96,13 @@ fn new_session(max_memory: Option<u64>) -> Session {
 }
 
 fn run(cli: Cli) -> u8 {
-    let (script, interactive) = match cli.command {
-        Some(Command::Run { file }) => (Some(file), false),
-        None => (cli.file, cli.interactive),
+    let (script, interactive) = match (cli.command, cli.file) {
+        (Some(Command::Run { file }), None) => (Some(file), false),
+        (Some(Command::Run { .. }), Some(extra)) => {
+            eprintln!("error: unexpected argument `{extra}` before `run`\n\nUsage: tsr [OPTIONS] run FILE");
+            return 2;
+        }
+        (None, file) => (file, cli.interactive),
     };
     if interactive && script.is_none() {
         eprintln!("error: `-i` needs a FILE to run before the REPL starts");
