@@ -64,7 +64,8 @@ pub fn table() -> &'static [&'static Builtin] {
 }
 
 pub fn find(name: &str) -> Option<&'static Builtin> {
-    static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    type Index = HashMap<&'static str, usize, std::hash::BuildHasherDefault<crate::interp::FnvHasher>>;
+    static INDEX: OnceLock<Index> = OnceLock::new();
     let index = INDEX.get_or_init(|| table().iter().enumerate().map(|(i, b)| (b.name, i)).collect());
     index.get(name).map(|&i| table()[i])
 }
