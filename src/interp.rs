@@ -21,6 +21,10 @@ pub type R<T> = Result<T, Box<Diagnostic>>;
 /// User-function call depth limit (LANGUAGE.md "Errors").
 pub const MAX_CALL_DEPTH: usize = 1000;
 
+/// Graph-size limit: op nodes alive at once. A training loop that rebinds `W = W - ...`
+/// grows its graph every step; this stops it with a hint long before memory runs out.
+pub const MAX_GRAPH_NODES: u64 = 2_000_000;
+
 /// A small, fast, deterministic hasher for variable names (FNV-1a). Iteration order of
 /// these maps never reaches the output: `:vars` sorts by name.
 #[derive(Default)]
@@ -220,6 +224,13 @@ impl Interp {
     }
 
     pub fn exec(&mut self, stmt: &Stmt) -> R<Flow> {
+        if tensor::live_op_nodes() > MAX_GRAPH_NODES {
+            return Err(self.fail(
+                Diagnostic::error("limit::graph", format!("the autodiff graph has grown past {MAX_GRAPH_NODES} operations"))
+                    .primary(stmt.span, "stopped before running this statement")
+                    .help("a loop that rebinds a tensor to an expression of itself (`W = W - lr * grad(W)`, `x = x * 1.0`) keeps every step's history: update in place with `-=`, or cut the history with `detach(x)`"),
+            ));
+        }
         match &stmt.kind {
             StmtKind::Expr(e) => {
                 self.eval(e)?;

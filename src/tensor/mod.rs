@@ -249,10 +249,23 @@ pub struct Node {
     slot: Cell<usize>,
 }
 
+thread_local! {
+    /// Graph nodes (non-leaf tensors) alive now, for the graph-size limit.
+    static LIVE_OP_NODES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many op nodes (tensors that record an op) are alive on this thread.
+pub fn live_op_nodes() -> u64 {
+    LIVE_OP_NODES.with(|c| c.get())
+}
+
 impl Drop for Node {
     /// Dismantles the graph below without recursion: inputs that this node owns alone
     /// are moved onto an explicit stack and their ops emptied before they drop.
     fn drop(&mut self) {
+        if !matches!(self.op, Op::Leaf) {
+            LIVE_OP_NODES.with(|c| c.set(c.get().saturating_sub(1)));
+        }
         if matches!(self.op, Op::Leaf) {
             return;
         }
@@ -260,6 +273,10 @@ impl Drop for Node {
         std::mem::replace(&mut self.op, Op::Leaf).take_inputs(&mut stack);
         while let Some(mut t) = stack.pop() {
             if let Some(node) = Rc::get_mut(&mut t.0) {
+                if !matches!(node.op, Op::Leaf) {
+                    // This node's own drop will now see a leaf: count it here.
+                    LIVE_OP_NODES.with(|c| c.set(c.get().saturating_sub(1)));
+                }
                 std::mem::replace(&mut node.op, Op::Leaf).take_inputs(&mut stack);
             }
         }
@@ -272,6 +289,9 @@ pub struct Tensor(Rc<Node>);
 
 impl Tensor {
     fn make(data: ArrayD<f32>, op: Op, constant: bool) -> Tensor {
+        if !matches!(op, Op::Leaf) {
+            LIVE_OP_NODES.with(|c| c.set(c.get() + 1));
+        }
         Tensor(Rc::new(Node {
             id: next_id(),
             data: RefCell::new(data),
