@@ -21,12 +21,15 @@ pub enum P {
     Var(&'static str),
     /// Keyword-only, with its default.
     Kw(&'static str, &'static str),
+    /// Any number of further keyword arguments with names of the caller's choosing
+    /// (`**arrays`), kept in call order.
+    VarKw(&'static str),
 }
 
 impl P {
     pub fn name(self) -> &'static str {
         match self {
-            P::Req(n) | P::Opt(n, _) | P::Var(n) | P::Kw(n, _) => n,
+            P::Req(n) | P::Opt(n, _) | P::Var(n) | P::Kw(n, _) | P::VarKw(n) => n,
         }
     }
 }
@@ -51,6 +54,7 @@ impl Builtin {
                 P::Req(n) => n.to_string(),
                 P::Opt(n, d) | P::Kw(n, d) => format!("{n}={d}"),
                 P::Var(n) => format!("*{n}"),
+                P::VarKw(n) => format!("**{n}"),
             })
             .collect();
         format!("{}({})", self.name, parts.join(", "))
@@ -71,11 +75,14 @@ pub fn find(name: &str) -> Option<&'static Builtin> {
 }
 
 /// Arguments bound to a builtin's parameters: one slot per non-variadic parameter, and
-/// the extra positional values for a `Var` parameter.
+/// the extra positional values for a `Var` parameter, the extra keyword arguments for a
+/// `VarKw` parameter.
 pub struct Args {
     pub builtin: &'static Builtin,
     pub slots: Vec<Option<(Value, Span)>>,
     pub rest: Vec<(Value, Span)>,
+    /// `(name, name span, value, value span)` in call order.
+    pub kwargs: Vec<(String, Span, Value, Span)>,
     pub callee: Span,
     pub call: Span,
 }
@@ -83,6 +90,8 @@ pub struct Args {
 pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee: Span, call: Span) -> R<Args> {
     let mut slots: Vec<Option<(Value, Span)>> = vec![None; b.params.len()];
     let mut rest = Vec::new();
+    let mut kwargs: Vec<(String, Span, Value, Span)> = Vec::new();
+    let has_var_kw = b.params.iter().any(|p| matches!(p, P::VarKw(_)));
     let positional_params: Vec<usize> =
         b.params.iter().enumerate().filter(|(_, p)| matches!(p, P::Req(_) | P::Opt(..))).map(|(i, _)| i).collect();
     let has_var = b.params.iter().any(|p| matches!(p, P::Var(_)));
@@ -116,7 +125,7 @@ pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee
                 }
             }
             Some((name, span)) => {
-                let found = b.params.iter().position(|p| p.name() == name && !matches!(p, P::Var(_)));
+                let found = b.params.iter().position(|p| p.name() == name && !matches!(p, P::Var(_) | P::VarKw(_)));
                 match found {
                     Some(i) => {
                         if slots[i].is_some() {
@@ -128,8 +137,18 @@ pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee
                         }
                         slots[i] = Some((a.value, a.span));
                     }
+                    None if has_var_kw => {
+                        if kwargs.iter().any(|(n, ..)| *n == name) {
+                            return Err(interp.fail(
+                                Diagnostic::error("call::keyword", format!("`{}` got two values for `{name}`", b.name))
+                                    .primary(span, "given again here")
+                                    .help(format!("the signature is `{}`", b.signature())),
+                            ));
+                        }
+                        kwargs.push((name, span, a.value, a.span));
+                    }
                     None => {
-                        let names = b.params.iter().filter(|p| !matches!(p, P::Var(_))).map(|p| p.name().to_string());
+                        let names = b.params.iter().filter(|p| !matches!(p, P::Var(_) | P::VarKw(_))).map(|p| p.name().to_string());
                         let mut d = Diagnostic::error("call::keyword", format!("`{}` has no parameter `{name}`", b.name))
                             .primary(span, "unknown keyword");
                         let alias = match name.as_str() {
@@ -163,7 +182,7 @@ pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee
             }
         }
     }
-    Ok(Args { builtin: b, slots, rest, callee, call })
+    Ok(Args { builtin: b, slots, rest, kwargs, callee, call })
 }
 
 impl Args {

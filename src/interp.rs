@@ -201,11 +201,19 @@ impl Interp {
         names
     }
 
-    fn check_interrupt(&self, span: Span) -> R<()> {
+    /// Stop with an `interrupt` error if Ctrl-C was pressed. `progress` says how far the
+    /// loop being checked got; it is only built when the check fires.
+    fn check_interrupt(&self, span: Span, progress: impl FnOnce() -> Option<String>) -> R<()> {
         if self.interrupt.load(Ordering::Relaxed) {
             self.interrupt.store(false, Ordering::Relaxed);
+            let message = match progress() {
+                Some(p) => format!("interrupted {p}"),
+                None => "interrupted".to_string(),
+            };
             return Err(self.fail(
-                Diagnostic::error("interrupt", "interrupted").primary(span, "stopped here"),
+                Diagnostic::error("interrupt", message)
+                    .primary(span, "stopped here")
+                    .help("every statement that completed before this point keeps its effect"),
             ));
         }
         Ok(())
@@ -255,7 +263,7 @@ impl Interp {
             StmtKind::While { cond, body } => {
                 let mut iteration: u64 = 0;
                 loop {
-                    self.check_interrupt(cond.span)?;
+                    self.check_interrupt(cond.span, || Some(format!("after {iteration} iterations of this `while` loop")))?;
                     let c = self.eval(cond)?;
                     if !self.truthy(&c, cond.span)? {
                         break;
@@ -307,7 +315,8 @@ impl Interp {
 
     /// Add "in iteration ..." context to an error leaving a loop body.
     fn loop_note(&self, mut e: Box<Diagnostic>, header: Span, text: String) -> Box<Diagnostic> {
-        if e.code == "interrupt" || e.related.len() >= MAX_CONTEXT_NOTES {
+        // An interrupt names only the innermost loop it stopped in.
+        if (e.code == "interrupt" && !e.related.is_empty()) || e.related.len() >= MAX_CONTEXT_NOTES {
             return e;
         }
         let note = Diagnostic::advice("note::loop", text.clone())
@@ -320,8 +329,8 @@ impl Interp {
     fn exec_for(&mut self, var: &str, var_span: Span, iter: &Expr, body: &[Stmt]) -> R<Flow> {
         let it = self.eval(iter)?;
         let run = |this: &mut Interp, item: Value, label: &dyn Fn(&Value) -> String| -> R<Option<Flow>> {
-            this.check_interrupt(iter.span)?;
             let shown = label(&item);
+            this.check_interrupt(iter.span, || Some(format!("before running {}", shown.trim_start_matches("in "))))?;
             this.bind(var, item, var_span);
             let flow = this.exec_block(body).map_err(|e| this.loop_note(e, var_span.to(iter.span), shown))?;
             Ok(match flow {
@@ -1019,6 +1028,8 @@ impl Interp {
     }
 
     fn call_builtin(&mut self, b: &'static Builtin, args: Vec<ArgVal>, callee_span: Span, call_span: Span) -> R<Value> {
+        // Builtins are the op boundaries a straight run of statements can stop at.
+        self.check_interrupt(call_span, || None)?;
         let mut bound = builtins::bind_args(self, b, args, callee_span, call_span)?;
         (b.func)(self, &mut bound)
     }
@@ -1031,7 +1042,7 @@ impl Interp {
                     .help("a function that calls itself needs a case that returns without calling it again"),
             ));
         }
-        self.check_interrupt(call_span)?;
+        self.check_interrupt(call_span, || None)?;
         // Bind arguments to parameters, Python's rules.
         let n = f.params.len();
         let mut slots: Vec<Option<Value>> = vec![None; n];

@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod builtins;
+pub mod check;
 pub mod data;
 pub mod diagnostic;
 pub mod explain;

@@ -33,6 +33,13 @@ enum Command {
     Run {
         file: String,
     },
+    /// Find shape errors without running the tensor math (`-` reads standard input).
+    Check {
+        file: String,
+        /// Print the inferred shape of every assignment.
+        #[arg(long)]
+        shapes: bool,
+    },
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -97,6 +104,11 @@ fn new_session(max_memory: Option<u64>) -> Session {
 
 fn run(cli: Cli) -> u8 {
     let (script, interactive) = match (cli.command, cli.file) {
+        (Some(Command::Check { file, shapes }), None) => return check(&file, shapes, cli.max_memory),
+        (Some(Command::Check { .. }), Some(extra)) => {
+            eprintln!("error: unexpected argument `{extra}` before `check`\n\nUsage: tsr [OPTIONS] check [--shapes] FILE");
+            return 2;
+        }
         (Some(Command::Run { file }), None) => (Some(file), false),
         (Some(Command::Run { .. }), Some(extra)) => {
             eprintln!("error: unexpected argument `{extra}` before `run`\n\nUsage: tsr [OPTIONS] run FILE");
@@ -145,6 +157,29 @@ fn run(cli: Cli) -> u8 {
             }
         }
     }
+}
+
+/// `tsr check FILE`: diagnostics to stderr, `--shapes` to stdout; 1 when an error was found.
+fn check(path: &str, shapes: bool, max_memory: Option<u64>) -> u8 {
+    let (name, text) = match read_script(path) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return 2;
+        }
+    };
+    if let Some(bytes) = max_memory {
+        tsr::tensor::set_max_tensor_bytes(bytes);
+    }
+    let report = tsr::check::check_source(&name, &text);
+    if shapes {
+        print!("{}", report.shapes_text());
+    }
+    let style = terminal_style();
+    for d in &report.diagnostics {
+        eprint!("{}", tsr::diagnostic::render(d, style));
+    }
+    u8::from(report.has_errors())
 }
 
 fn main() -> ExitCode {
