@@ -199,7 +199,7 @@ fn completes_commands_and_help_topics() {
 
 fn repl_commands() -> Vec<String> {
     let mut c: Vec<String> =
-        [":graph", ":help", ":load", ":quit", ":reset", ":time", ":vars"].iter().map(|s| s.to_string()).collect();
+        [":check", ":graph", ":help", ":load", ":quit", ":reset", ":time", ":vars"].iter().map(|s| s.to_string()).collect();
     c.sort();
     c
 }

@@ -24,6 +24,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: ":reset", args: "", doc: "forget every variable and gradient" },
     Command { name: ":graph", args: "EXPR", doc: "the autodiff graph of a tensor, as a tree" },
     Command { name: ":time", args: "[-n N] STMT", doc: "run STMT and print the wall time (-n N: repeat it N times)" },
+    Command { name: ":check", args: "[FILE]", doc: "find shape errors without running: this session's inputs, or FILE" },
     Command { name: ":quit", args: "", doc: "leave the REPL (also Ctrl-D)" },
 ];
 
@@ -58,6 +59,7 @@ pub fn run(session: &mut Session, repl: &mut Repl, line: &str) -> Next {
         ":reset" => reset(session),
         ":graph" => graph_command(session, repl, arg),
         ":time" | ":timeit" => time(session, repl, line),
+        ":check" => check(session, arg),
         ":quit" | ":q" | ":exit" => return Next::Quit(0),
         _ => {
             let help = match closest_command(name) {
@@ -269,6 +271,40 @@ fn load(session: &mut Session, arg: &str) {
             complain(session, "repl::load", format!("cannot read `{path}`: {reason}"), None);
         }
     }
+}
+
+/// `:check`: run `tsr check` over the session's inputs so far (those that parse), or a file.
+fn check(session: &mut Session, arg: &str) {
+    let (name, text) = if arg.is_empty() {
+        let mut text = String::new();
+        for src in &session.interp.sources {
+            if src.name.starts_with("<input") && crate::parser::parse(&src.text).1.is_empty() {
+                text.push_str(&src.text);
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+            }
+        }
+        ("<session>".to_string(), text)
+    } else {
+        match std::fs::read(arg) {
+            Ok(bytes) => (arg.to_string(), String::from_utf8_lossy(&bytes).into_owned()),
+            Err(e) => {
+                complain(session, "io::not_found", format!("cannot read `{arg}`: {e}"), None);
+                return;
+            }
+        }
+    };
+    let report = crate::check::check_source(&name, &text);
+    for d in &report.diagnostics {
+        session.report(d);
+    }
+    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+    say(session, &match errors {
+        0 => "check: no shape errors found\n".to_string(),
+        1 => "check: 1 error\n".to_string(),
+        n => format!("check: {n} errors\n"),
+    });
 }
 
 fn reset(session: &mut Session) {
