@@ -653,3 +653,22 @@ fn plural(n: usize, word: &str) -> String {
         _ => format!("{n} {word}"),
     }
 }
+
+/// `x.nosuch`: an unknown property, with a did-you-mean among the tensor properties or a
+/// hint that a function must be called. Shared by the evaluator and `tsr check`.
+pub fn unknown_property(kind: &str, is_tensor: bool, name: &str, object_span: Span, span: Span) -> Diagnostic {
+    let known = ["shape", "ndim", "T", "grad"];
+    let d = Diagnostic::error("name::property", format!("a {kind} has no property `{name}`"))
+        .primary(span, "unknown property")
+        .label(object_span, format!("this is a {kind}"));
+    if crate::builtins::find(name).is_some() {
+        return d.help(format!("`{name}` is a function: call it as `.{name}()`"));
+    }
+    if !is_tensor {
+        return d;
+    }
+    match did_you_mean(name, known.iter().map(|s| s.to_string())) {
+        Some(s) => d.help(format!("did you mean `.{s}`?")),
+        None => d.help("tensors have `.shape`, `.ndim`, `.T` and `.grad`"),
+    }
+}

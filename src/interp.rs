@@ -864,22 +864,7 @@ impl Interp {
                 self.call(&Value::Builtin(f), argv, span, object.span.to(span))
             }
             (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
-            _ => {
-                let known = ["shape", "ndim", "T", "grad"];
-                let mut d = Diagnostic::error("name::property", format!("a {} has no property `{name}`", v.kind()))
-                    .primary(span, "unknown property")
-                    .label(object.span, format!("this is a {}", v.kind()));
-                if builtins::find(name).is_some() {
-                    d = d.help(format!("`{name}` is a function: call it as `.{name}()`"));
-                } else if let Value::Tensor(_) = v {
-                    if let Some(s) = explain::did_you_mean(name, known.iter().map(|s| s.to_string())) {
-                        d = d.help(format!("did you mean `.{s}`?"));
-                    } else {
-                        d = d.help("tensors have `.shape`, `.ndim`, `.T` and `.grad`");
-                    }
-                }
-                Err(self.fail(d))
-            }
+            _ => Err(self.fail(explain::unknown_property(v.kind(), matches!(v, Value::Tensor(_)), name, object.span, span))),
         }
     }
 

@@ -4,6 +4,8 @@
 //! (`tests/check/catch_rate.txt`), and the time to check a 1,000-line script.
 //! `UPDATE_EXPECT=1` rewrites the expected files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use tsr::check::{check_source, CheckReport};
 use tsr::diagnostic::{render, RenderStyle, Severity};
@@ -12,18 +14,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().map(|e| e == "tsr").unwrap_or(false) {
-            out.push(p);
-        }
-    }
-}
 
 fn rel(p: &Path) -> String {
     p.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/")
@@ -58,7 +48,7 @@ fn error_codes(report: &CheckReport) -> Vec<&'static str> {
 #[test]
 fn golden_check_cases() {
     let mut cases = Vec::new();
-    collect(&root().join("tests/check"), &mut cases);
+    common::collect(&root().join("tests/check"), &mut cases);
     assert!(cases.len() >= 8, "expected check cases, found {}", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
@@ -88,8 +78,8 @@ fn recorded_exit(case: &Path) -> Option<i32> {
 #[test]
 fn no_false_alarms_on_examples_and_passing_cases() {
     let mut cases = Vec::new();
-    collect(&root().join("examples"), &mut cases);
-    collect(&root().join("tests/cases"), &mut cases);
+    common::collect(&root().join("examples"), &mut cases);
+    common::collect(&root().join("tests/cases"), &mut cases);
     let mut alarms = Vec::new();
     let mut checked = 0;
     for case in &cases {
@@ -130,7 +120,7 @@ fn runtime_code(case: &Path) -> Option<String> {
 #[test]
 fn catch_rate_over_the_error_suite() {
     let mut cases = Vec::new();
-    collect(&root().join("tests/cases/errors"), &mut cases);
+    common::collect(&root().join("tests/cases/errors"), &mut cases);
     let mut rows = Vec::new();
     let (mut caught, mut total) = (0, 0);
     for case in &cases {

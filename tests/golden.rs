@@ -8,18 +8,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().map(|e| e == "tsr").unwrap_or(false) {
-            out.push(p);
-        }
-    }
-}
 
 /// Where the expected output of a case lives: beside it for tests, under
 /// `tests/examples/` for the examples.
@@ -35,8 +23,8 @@ fn expected_path(root: &Path, case: &Path) -> PathBuf {
 fn golden_cases() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut cases = Vec::new();
-    collect(&root.join("examples"), &mut cases);
-    collect(&root.join("tests/cases"), &mut cases);
+    common::collect(&root.join("examples"), &mut cases);
+    common::collect(&root.join("tests/cases"), &mut cases);
     assert!(cases.len() > 10, "expected golden cases, found {}", cases.len());
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let mut failures = Vec::new();

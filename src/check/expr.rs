@@ -364,19 +364,7 @@ impl Checker {
                 None => AVal::Num(ANum::Unknown),
             },
             _ => {
-                let known = ["shape", "ndim", "T", "grad"];
-                let mut d = Diagnostic::error("name::property", format!("a {} has no property `{name}`", v.kind()))
-                    .primary(span, "unknown property")
-                    .label(object.span, format!("this is a {}", v.kind()));
-                if builtins::find(name).is_some() {
-                    d = d.help(format!("`{name}` is a function: call it as `.{name}()`"));
-                } else if let AVal::Tensor(_) = v {
-                    d = match explain::did_you_mean(name, known.iter().map(|s| s.to_string())) {
-                        Some(s) => d.help(format!("did you mean `.{s}`?")),
-                        None => d.help("tensors have `.shape`, `.ndim`, `.T` and `.grad`"),
-                    };
-                }
-                self.report(d);
+                self.report(explain::unknown_property(v.kind(), matches!(v, AVal::Tensor(_)), name, object.span, span));
                 AVal::Unknown
             }
         }

@@ -195,3 +195,17 @@ pub fn numbers_match(stdout: &str, expect: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Every `.tsr` file below `dir`, sorted.
+pub fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<std::path::PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().map(|e| e == "tsr").unwrap_or(false) {
+            out.push(p);
+        }
+    }
+}
