@@ -325,6 +325,9 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
                 .primary(site.primary, "this would allocate it")
                 .help("use smaller sizes, or raise the limit with `--max-memory`")
         }
+        TensorError::Rank { ndim } => Diagnostic::error("shape::rank", format!("tensors have at most 6 axes, `{}` would make one with {ndim}", site.op))
+            .primary(site.primary, format!("{ndim} axes"))
+            .help("merge some axes with `reshape`, e.g. `x.reshape(-1, ...)`"),
         TensorError::Value(msg) => Diagnostic::error("value::invalid", msg).primary(site.primary, format!("in `{}`", site.op)),
     };
     if !d.code.starts_with("shape::") {

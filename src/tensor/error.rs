@@ -87,6 +87,8 @@ pub enum TensorError {
     NotReached { why: NotReachedWhy },
     /// A tensor larger than the budget; `bytes` is `None` when the size overflows.
     TooLarge { shape: Vec<usize>, bytes: Option<u64>, budget: u64 },
+    /// A result with more than 6 axes.
+    Rank { ndim: usize },
     Value(String),
 }
 
@@ -247,6 +249,7 @@ impl fmt::Display for TensorError {
                 ),
                 None => write!(f, "a tensor of shape {} is too large: its size overflows", ShapeFmt(shape)),
             },
+            Rank { ndim } => write!(f, "tensors have at most 6 axes, this result would have {ndim}"),
             Value(s) => write!(f, "{s}"),
         }
     }

@@ -142,6 +142,7 @@ pub fn reverse_shape(s: &[usize]) -> Vec<usize> {
 
 /// `reshape(x, spec)` with at most one `-1`.
 pub fn reshape_shape(from: &[usize], spec: &[isize]) -> Result<Vec<usize>, TensorError> {
+    check_rank(spec.len())?;
     let err = |reason| TensorError::Reshape { from: from.to_vec(), spec: spec.to_vec(), reason };
     let n = checked_numel(from)?;
     let mut infer = None;
@@ -203,8 +204,20 @@ pub fn squeeze_shape(s: &[usize], axis: Option<isize>) -> Result<Vec<usize>, Ten
     }
 }
 
+/// Tensors have at most this many axes (LANGUAGE.md: rank 0 to 6).
+pub const MAX_RANK: usize = 6;
+
+/// The rank of an op's result must not pass `MAX_RANK`.
+pub fn check_rank(ndim: usize) -> Result<(), TensorError> {
+    if ndim > MAX_RANK {
+        return Err(TensorError::Rank { ndim });
+    }
+    Ok(())
+}
+
 /// `unsqueeze(x, axis)`: inserts a size-1 axis; `axis` ranges over `-(ndim+1)..=ndim`.
 pub fn unsqueeze_shape(s: &[usize], axis: isize) -> Result<(Vec<usize>, usize), TensorError> {
+    check_rank(s.len() + 1)?;
     let a = normalize_axis(axis, s.len() + 1)?;
     let mut out = s.to_vec();
     out.insert(a, 1);
@@ -242,6 +255,7 @@ pub fn cat_shape(shapes: &[&[usize]], axis: isize) -> Result<(Vec<usize>, usize)
 
 /// `stack(list, axis)`: all shapes equal; a new axis at `axis` (`-(ndim+1)..=ndim`).
 pub fn stack_shape(shapes: &[&[usize]], axis: isize) -> Result<(Vec<usize>, usize), TensorError> {
+    check_rank(shapes.first().map(|f| f.len()).unwrap_or(0) + 1)?;
     let first = match shapes.first() {
         Some(f) => *f,
         None => return Err(TensorError::Cat { axis, shapes: vec![], which: 0, kind: CatKind::Empty }),
