@@ -329,7 +329,7 @@ impl Args {
     /// The call site for a tensor error, with the given argument slots as operands.
     pub fn site(&self, interp: &Interp, operands: &[usize]) -> Site {
         Site {
-            op: format!("{}", self.builtin.name),
+            op: self.builtin.name.to_string(),
             primary: self.callee,
             operands: operands
                 .iter()

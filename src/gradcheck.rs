@@ -81,9 +81,9 @@ pub fn gradcheck(interp: &mut Interp, a: &mut Args) -> R<Value> {
             let orig = value_at(t, flat);
             let set = |interp: &Interp, v: f32| tensor::set_index(t, &idx, &Tensor::constant(v)).map_err(|e| a.fail(interp, e, &[0]));
             set(interp, orig + STEP)?;
-            let plus = eval_loss(interp, a).and_then(|l| Ok(l.item().unwrap_or(0.0) as f64));
+            let plus = eval_loss(interp, a).map(|l| l.item().unwrap_or(0.0) as f64);
             set(interp, orig - STEP)?;
-            let minus = eval_loss(interp, a).and_then(|l| Ok(l.item().unwrap_or(0.0) as f64));
+            let minus = eval_loss(interp, a).map(|l| l.item().unwrap_or(0.0) as f64);
             set(interp, orig)?;
             let numeric = (plus? - minus?) / (2.0 * STEP as f64);
             let auto = analytic[flat] as f64;

@@ -6,6 +6,7 @@ pub mod builtins;
 pub mod check;
 pub mod data;
 pub mod diagnostic;
+pub mod eval;
 pub mod explain;
 pub mod gradcheck;
 pub mod interp;

@@ -13,7 +13,6 @@ const STACK_BYTES: usize = 1 << 30;
 
 #[derive(Parser)]
 #[command(name = "tsr", version, about = "tsr — a tensor scripting language with automatic differentiation")]
-
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -60,7 +59,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
         None => (s, 1),
     };
     let n: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a size like 512M or 4G"))?;
-    if !(n >= 0.0) {
+    if n.is_nan() || n < 0.0 {
         return Err(format!("`{s}` is not a size"));
     }
     Ok((n * mult as f64) as u64)

@@ -324,8 +324,8 @@ fn f_sorted(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Value::Range { start, stop, step } => (0..Value::range_len(start, stop, step).min(1 << 24)).map(|i| Value::Number((start + i * step) as f64)).collect(),
         other => return Err(interp.fail(Diagnostic::error("type::argument", format!("`sorted` needs a list, found a {}", other.kind())).primary(a.span(0), ""))),
     };
-    if items.iter().all(|v| crate::interp::as_number(v).is_some()) {
-        let mut nums: Vec<f64> = items.iter().filter_map(crate::interp::as_number).collect();
+    if items.iter().all(|v| crate::eval::as_number(v).is_some()) {
+        let mut nums: Vec<f64> = items.iter().filter_map(crate::eval::as_number).collect();
         nums.sort_by(|x, y| x.total_cmp(y));
         return Ok(Value::list(nums.into_iter().map(Value::Number).collect()));
     }
@@ -620,7 +620,7 @@ fn max_min(interp: &mut Interp, a: &mut Args, op: tensor::ReduceOp, pair: tensor
         let items = l.borrow().clone();
         let mut best: Option<f64> = None;
         for v in &items {
-            let n = crate::interp::as_number(v).ok_or_else(|| {
+            let n = crate::eval::as_number(v).ok_or_else(|| {
                 interp.fail(Diagnostic::error("type::argument", format!("`{}` of a list needs numbers", a.builtin.name)).primary(a.span(0), ""))
             })?;
             best = Some(match best {
@@ -785,7 +785,7 @@ fn f_adam(interp: &mut Interp, a: &mut Args) -> R<Value> {
         None => (0.9, 0.999),
         Some(Value::List(l)) if l.borrow().len() == 2 => {
             let l = l.borrow();
-            match (crate::interp::as_number(&l[0]), crate::interp::as_number(&l[1])) {
+            match (crate::eval::as_number(&l[0]), crate::eval::as_number(&l[1])) {
                 (Some(x), Some(y)) => (x, y),
                 _ => return Err(interp.fail(Diagnostic::error("type::argument", "`betas` needs two numbers").primary(a.span(2), ""))),
             }

@@ -414,7 +414,7 @@ impl Checker {
                                     self.report(Diagnostic::error("value::slice_step", "slice step cannot be zero").primary(*slice_span, ""));
                                     return AVal::Unknown;
                                 }
-                                let picked: Vec<AVal> = crate::interp::python_slice(seq.len(), *a, *b, *step).into_iter().map(|i| seq[i].clone()).collect();
+                                let picked: Vec<AVal> = crate::eval::python_slice(seq.len(), *a, *b, *step).into_iter().map(|i| seq[i].clone()).collect();
                                 match &v {
                                     AVal::Str(_) => AVal::Str(None),
                                     _ => AVal::list(picked),

@@ -412,7 +412,7 @@ fn series_of(interp: &Interp, v: &Value, span: Span) -> R<Vec<f64>> {
             let items = l.borrow();
             let mut out = Vec::with_capacity(items.len());
             for it in items.iter() {
-                match crate::interp::as_number(it) {
+                match crate::eval::as_number(it) {
                     Some(x) => out.push(x),
                     None => match it {
                         Value::Tensor(t) if t.numel() == 1 => out.push(t.item().unwrap_or(f32::NAN) as f64),
