@@ -37,8 +37,16 @@ impl Rng {
 }
 
 pub fn full(shape: &[usize], v: f32) -> Result<Tensor, TensorError> {
-    checked_numel(shape)?;
-    Ok(Tensor::leaf(ArrayD::from_elem(IxDyn(shape), v)))
+    let n = checked_numel(shape)?;
+    // A failed allocation (the machine is out of memory although the tensor is within the
+    // budget) is an error, not an abort.
+    let mut data: Vec<f32> = Vec::new();
+    if data.try_reserve_exact(n).is_err() {
+        let bytes = (n as u64).saturating_mul(4);
+        return Err(TensorError::TooLarge { shape: shape.to_vec(), bytes: Some(bytes), budget: super::max_tensor_bytes().min(bytes.saturating_sub(1)) });
+    }
+    data.resize(n, v);
+    Ok(Tensor::leaf(ArrayD::from_shape_vec(IxDyn(shape), data).expect("n elements for this shape")))
 }
 
 pub fn zeros(shape: &[usize]) -> Result<Tensor, TensorError> {
