@@ -272,7 +272,20 @@ impl Checker {
                 AVal::Unknown => AVal::Str(None),
                 v => AVal::Str(Some(Rc::from(v.kind()))),
             },
-            "float" | "perf_counter" | "accuracy" => AVal::Num(ANum::Unknown),
+            "accuracy" => {
+                // The run's own rule, applied only when every size is known (no false alarm).
+                if let (Some(ls), Some(ys)) = (self.arg_shape(a, 0), self.arg_shape(a, 1)) {
+                    let (ls, ys) = (self.canon(&ls), self.canon(&ys));
+                    let known = |s: &[usize]| s.iter().all(|&d| !super::dims::is_sym(d));
+                    if known(&ls) && known(&ys) {
+                        if let Some(why) = crate::data::accuracy_shape_problem(&ls, &ys) {
+                            self.report(crate::data::accuracy_shape_diag(&ls, &ys, &why, a.callee, a.span(0), a.span(1)));
+                        }
+                    }
+                }
+                AVal::Num(ANum::Unknown)
+            }
+            "float" | "perf_counter" => AVal::Num(ANum::Unknown),
             "int" => match a.val(0) {
                 AVal::Num(ANum::Dim(d)) => AVal::Num(ANum::Dim(d)),
                 _ => AVal::Num(ANum::Unknown),

@@ -337,27 +337,39 @@ fn f_one_hot(interp: &mut Interp, a: &mut Args) -> R<Value> {
     Ok(Value::Tensor(Tensor::leaf(arr)))
 }
 
+/// The shape rule of `accuracy`: logits [N, C], labels [N] or [N, C]. `None` when they fit;
+/// shared with `tsr check`.
+pub fn accuracy_shape_problem(ls: &[usize], ys: &[usize]) -> Option<String> {
+    if ls.len() != 2 {
+        return Some(format!("logits need 2 axes, found {}", ls.len()));
+    }
+    let (n, c) = (ls[0], ls[1]);
+    match ys {
+        [m] if *m == n => None,
+        [m, k] if *m == n && *k == c => None,
+        _ => Some(format!("the labels do not fit {n} rows of {c} classes")),
+    }
+}
+
+/// The diagnostic for an `accuracy` whose shapes do not fit (run and check alike).
+pub fn accuracy_shape_diag(ls: &[usize], ys: &[usize], why: &str, callee: Span, logits: Span, labels: Span) -> Diagnostic {
+    Diagnostic::error("shape::accuracy", format!("`accuracy` of {} and {}: {why}", explain::shape_str(ls), explain::shape_str(ys)))
+        .primary(callee, "in this call")
+        .label(logits, format!("logits {}", explain::shape_str(ls)))
+        .label(labels, format!("labels {}", explain::shape_str(ys)))
+        .help("logits are [N, C] (one row of scores per example); labels are class indices [N] or one-hot rows [N, C]")
+}
+
 fn f_accuracy(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let logits = a.tensor(interp, 0)?;
     let labels = a.tensor(interp, 1)?;
     let (ls, ys) = (logits.shape(), labels.shape());
-    let shape_error = |why: String| {
-        let d = Diagnostic::error("shape::accuracy", format!("`accuracy` of {} and {}: {why}", explain::shape_str(&ls), explain::shape_str(&ys)))
-            .primary(a.callee, "in this call")
-            .label(a.span(0), format!("logits {}", explain::shape_str(&ls)))
-            .label(a.span(1), format!("labels {}", explain::shape_str(&ys)))
-            .help("logits are [N, C] (one row of scores per example); labels are class indices [N] or one-hot rows [N, C]");
-        interp.fail(d)
-    };
-    if ls.len() != 2 {
-        return Err(shape_error(format!("logits need 2 axes, found {}", ls.len())));
+    let shape_error = |why: String| interp.fail(accuracy_shape_diag(&ls, &ys, &why, a.callee, a.span(0), a.span(1)));
+    if let Some(why) = accuracy_shape_problem(&ls, &ys) {
+        return Err(shape_error(why));
     }
     let (n, c) = (ls[0], ls[1]);
-    let one_hot = match ys.as_slice() {
-        [m] if *m == n => false,
-        [m, k] if *m == n && *k == c => true,
-        _ => return Err(shape_error(format!("the labels do not fit {n} rows of {c} classes"))),
-    };
+    let one_hot = ys.len() == 2;
     if n == 0 {
         return Err(interp.fail(Diagnostic::error("value::empty", "`accuracy` of no rows").primary(a.span(0), "0 rows")));
     }
