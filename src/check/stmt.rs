@@ -20,7 +20,7 @@ pub enum Flow {
 }
 
 /// Loops with at most this many known items are unrolled with each item's value.
-const UNROLL: usize = 16;
+const UNROLL: usize = 128;
 /// Other loops are followed at most this many iterations before their state is widened.
 const MAX_ITERS: usize = 8;
 /// User calls nested deeper than this are not followed (their result is unknown).
