@@ -42,7 +42,10 @@ impl BinOp {
     }
 
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
     }
 }
 
@@ -70,7 +73,12 @@ pub struct Arg {
 #[derive(Clone, Debug, PartialEq)]
 pub enum IndexItem {
     Index(Expr),
-    Slice { start: Option<Expr>, stop: Option<Expr>, step: Option<Expr>, span: Span },
+    Slice {
+        start: Option<Expr>,
+        stop: Option<Expr>,
+        step: Option<Expr>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -81,18 +89,46 @@ pub enum ExprKind {
     None,
     Name(String),
     List(Vec<Expr>),
-    Unary { op: UnaryOp, operand: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
     /// Arithmetic, `@`, `**` and a single comparison. `op_span` is the operator token.
-    Binary { op: BinOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// A chain `a < b <= c` of two or more comparisons (Python semantics: pairwise, `and`-ed).
-    Compare { first: Box<Expr>, rest: Vec<(BinOp, Span, Expr)> },
-    Logic { op: LogicOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Call { callee: Box<Expr>, args: Vec<Arg> },
+    Compare {
+        first: Box<Expr>,
+        rest: Vec<(BinOp, Span, Expr)>,
+    },
+    Logic {
+        op: LogicOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     /// `receiver.name(args)`: uniform call syntax for `name(receiver, args)`.
-    Method { receiver: Box<Expr>, name: Spanned<String>, args: Vec<Arg> },
+    Method {
+        receiver: Box<Expr>,
+        name: Spanned<String>,
+        args: Vec<Arg>,
+    },
     /// `object.name` without a call: a property such as `.shape`, `.T`, `.grad`.
-    Attr { object: Box<Expr>, name: Spanned<String> },
-    Index { object: Box<Expr>, items: Vec<IndexItem> },
+    Attr {
+        object: Box<Expr>,
+        name: Spanned<String>,
+    },
+    Index {
+        object: Box<Expr>,
+        items: Vec<IndexItem>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -111,7 +147,11 @@ impl Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
     Name(Spanned<String>),
-    Index { object: Box<Expr>, items: Vec<IndexItem>, span: Span },
+    Index {
+        object: Box<Expr>,
+        items: Vec<IndexItem>,
+        span: Span,
+    },
 }
 
 impl Target {
@@ -133,11 +173,30 @@ pub struct Param {
 pub enum StmtKind {
     Expr(Expr),
     /// `target = value` (`op == None`) or `target op= value`; `op_span` is the `=`/`op=` token.
-    Assign { target: Target, op: Option<BinOp>, op_span: Span, value: Expr },
-    If { branches: Vec<(Expr, Vec<Stmt>)>, else_body: Option<Vec<Stmt>> },
-    While { cond: Expr, body: Vec<Stmt> },
-    For { var: Spanned<String>, iter: Expr, body: Vec<Stmt> },
-    Def { name: Spanned<String>, params: Vec<Param>, body: std::rc::Rc<Vec<Stmt>> },
+    Assign {
+        target: Target,
+        op: Option<BinOp>,
+        op_span: Span,
+        value: Expr,
+    },
+    If {
+        branches: Vec<(Expr, Vec<Stmt>)>,
+        else_body: Option<Vec<Stmt>>,
+    },
+    While {
+        cond: Expr,
+        body: Vec<Stmt>,
+    },
+    For {
+        var: Spanned<String>,
+        iter: Expr,
+        body: Vec<Stmt>,
+    },
+    Def {
+        name: Spanned<String>,
+        params: Vec<Param>,
+        body: std::rc::Rc<Vec<Stmt>>,
+    },
     Return(Option<Expr>),
     Break,
     Continue,
@@ -172,7 +231,9 @@ fn write_items(f: &mut fmt::Formatter<'_>, items: &[IndexItem]) -> fmt::Result {
     for it in items {
         match it {
             IndexItem::Index(e) => write!(f, " {e}")?,
-            IndexItem::Slice { start, stop, step, .. } => {
+            IndexItem::Slice {
+                start, stop, step, ..
+            } => {
                 write!(f, " (slice")?;
                 for part in [start, stop, step] {
                     match part {
@@ -227,7 +288,11 @@ impl fmt::Display for Expr {
                 write_args(f, args)?;
                 write!(f, ")")
             }
-            ExprKind::Method { receiver, name, args } => {
+            ExprKind::Method {
+                receiver,
+                name,
+                args,
+            } => {
                 write!(f, "(method {receiver} {}", name.node)?;
                 write_args(f, args)?;
                 write!(f, ")")
@@ -254,7 +319,9 @@ impl fmt::Display for Stmt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             StmtKind::Expr(e) => write!(f, "{e}"),
-            StmtKind::Assign { target, op, value, .. } => {
+            StmtKind::Assign {
+                target, op, value, ..
+            } => {
                 let sym = match op {
                     Some(o) => format!("{}=", o.symbol()),
                     None => "=".to_string(),
@@ -268,7 +335,10 @@ impl fmt::Display for Stmt {
                     }
                 }
             }
-            StmtKind::If { branches, else_body } => {
+            StmtKind::If {
+                branches,
+                else_body,
+            } => {
                 write!(f, "(if")?;
                 for (c, b) in branches {
                     write!(f, " {c} ")?;

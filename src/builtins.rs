@@ -64,13 +64,25 @@ impl Builtin {
 /// Every builtin, in table order: the core library, then data and pictures.
 pub fn table() -> &'static [&'static Builtin] {
     static ALL: OnceLock<Vec<&'static Builtin>> = OnceLock::new();
-    ALL.get_or_init(|| crate::stdlib::TABLE.iter().chain(crate::data::TABLE.iter()).collect())
+    ALL.get_or_init(|| {
+        crate::stdlib::TABLE
+            .iter()
+            .chain(crate::data::TABLE.iter())
+            .collect()
+    })
 }
 
 pub fn find(name: &str) -> Option<&'static Builtin> {
-    type Index = HashMap<&'static str, usize, std::hash::BuildHasherDefault<crate::interp::FnvHasher>>;
+    type Index =
+        HashMap<&'static str, usize, std::hash::BuildHasherDefault<crate::interp::FnvHasher>>;
     static INDEX: OnceLock<Index> = OnceLock::new();
-    let index = INDEX.get_or_init(|| table().iter().enumerate().map(|(i, b)| (b.name, i)).collect());
+    let index = INDEX.get_or_init(|| {
+        table()
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name, i))
+            .collect()
+    });
     index.get(name).map(|&i| table()[i])
 }
 
@@ -87,13 +99,24 @@ pub struct Args {
     pub call: Span,
 }
 
-pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee: Span, call: Span) -> R<Args> {
+pub fn bind_args(
+    interp: &Interp,
+    b: &'static Builtin,
+    args: Vec<ArgVal>,
+    callee: Span,
+    call: Span,
+) -> R<Args> {
     let mut slots: Vec<Option<(Value, Span)>> = vec![None; b.params.len()];
     let mut rest = Vec::new();
     let mut kwargs: Vec<(String, Span, Value, Span)> = Vec::new();
     let has_var_kw = b.params.iter().any(|p| matches!(p, P::VarKw(_)));
-    let positional_params: Vec<usize> =
-        b.params.iter().enumerate().filter(|(_, p)| matches!(p, P::Req(_) | P::Opt(..))).map(|(i, _)| i).collect();
+    let positional_params: Vec<usize> = b
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| matches!(p, P::Req(_) | P::Opt(..)))
+        .map(|(i, _)| i)
+        .collect();
     let has_var = b.params.iter().any(|p| matches!(p, P::Var(_)));
     let mut next = 0;
     let n_positional = args.iter().filter(|a| a.name.is_none()).count();
@@ -125,14 +148,20 @@ pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee
                 }
             }
             Some((name, span)) => {
-                let found = b.params.iter().position(|p| p.name() == name && !matches!(p, P::Var(_) | P::VarKw(_)));
+                let found = b
+                    .params
+                    .iter()
+                    .position(|p| p.name() == name && !matches!(p, P::Var(_) | P::VarKw(_)));
                 match found {
                     Some(i) => {
                         if slots[i].is_some() {
                             return Err(interp.fail(
-                                Diagnostic::error("call::keyword", format!("`{}` got two values for `{name}`", b.name))
-                                    .primary(span, "given again here")
-                                    .help(format!("the signature is `{}`", b.signature())),
+                                Diagnostic::error(
+                                    "call::keyword",
+                                    format!("`{}` got two values for `{name}`", b.name),
+                                )
+                                .primary(span, "given again here")
+                                .help(format!("the signature is `{}`", b.signature())),
                             ));
                         }
                         slots[i] = Some((a.value, a.span));
@@ -140,17 +169,27 @@ pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee
                     None if has_var_kw => {
                         if kwargs.iter().any(|(n, ..)| *n == name) {
                             return Err(interp.fail(
-                                Diagnostic::error("call::keyword", format!("`{}` got two values for `{name}`", b.name))
-                                    .primary(span, "given again here")
-                                    .help(format!("the signature is `{}`", b.signature())),
+                                Diagnostic::error(
+                                    "call::keyword",
+                                    format!("`{}` got two values for `{name}`", b.name),
+                                )
+                                .primary(span, "given again here")
+                                .help(format!("the signature is `{}`", b.signature())),
                             ));
                         }
                         kwargs.push((name, span, a.value, a.span));
                     }
                     None => {
-                        let names = b.params.iter().filter(|p| !matches!(p, P::Var(_) | P::VarKw(_))).map(|p| p.name().to_string());
-                        let mut d = Diagnostic::error("call::keyword", format!("`{}` has no parameter `{name}`", b.name))
-                            .primary(span, "unknown keyword");
+                        let names = b
+                            .params
+                            .iter()
+                            .filter(|p| !matches!(p, P::Var(_) | P::VarKw(_)))
+                            .map(|p| p.name().to_string());
+                        let mut d = Diagnostic::error(
+                            "call::keyword",
+                            format!("`{}` has no parameter `{name}`", b.name),
+                        )
+                        .primary(span, "unknown keyword");
                         let alias = match name.as_str() {
                             "dim" | "axes" | "ax" => Some("axis"),
                             "keepdims" => Some("keepdim"),
@@ -162,7 +201,10 @@ pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee
                             .map(|s| s.to_string())
                             .or_else(|| explain::did_you_mean(&name, names));
                         d = match suggestion {
-                            Some(s) => d.help(format!("did you mean `{s}=`? the signature is `{}`", b.signature())),
+                            Some(s) => d.help(format!(
+                                "did you mean `{s}=`? the signature is `{}`",
+                                b.signature()
+                            )),
                             None => d.help(format!("the signature is `{}`", b.signature())),
                         };
                         return Err(interp.fail(d));
@@ -175,14 +217,24 @@ pub fn bind_args(interp: &Interp, b: &'static Builtin, args: Vec<ArgVal>, callee
         if let P::Req(n) = p {
             if slots[i].is_none() {
                 return Err(interp.fail(
-                    Diagnostic::error("call::arity", format!("`{}` is missing the argument `{n}`", b.name))
-                        .primary(call, format!("no value for `{n}`"))
-                        .help(format!("the signature is `{}`", b.signature())),
+                    Diagnostic::error(
+                        "call::arity",
+                        format!("`{}` is missing the argument `{n}`", b.name),
+                    )
+                    .primary(call, format!("no value for `{n}`"))
+                    .help(format!("the signature is `{}`", b.signature())),
                 ));
             }
         }
     }
-    Ok(Args { builtin: b, slots, rest, kwargs, callee, call })
+    Ok(Args {
+        builtin: b,
+        slots,
+        rest,
+        kwargs,
+        callee,
+        call,
+    })
 }
 
 impl Args {
@@ -205,11 +257,20 @@ impl Args {
     }
 
     fn type_error(&self, interp: &Interp, i: usize, want: &str, got: &Value) -> Box<Diagnostic> {
-        let pname = self.builtin.params.get(i).map(|p| p.name()).unwrap_or("argument");
+        let pname = self
+            .builtin
+            .params
+            .get(i)
+            .map(|p| p.name())
+            .unwrap_or("argument");
         interp.fail(
             Diagnostic::error(
                 "type::argument",
-                format!("`{}` needs {want} for `{pname}`, found a {}", self.builtin.name, got.kind()),
+                format!(
+                    "`{}` needs {want} for `{pname}`, found a {}",
+                    self.builtin.name,
+                    got.kind()
+                ),
             )
             .primary(self.span(i), format!("this is a {}", got.kind()))
             .help(format!("the signature is `{}`", self.builtin.signature())),
@@ -310,17 +371,30 @@ impl Args {
         for d in dims {
             if d < 0 {
                 return Err(interp.fail(
-                    Diagnostic::error("type::shape", format!("`{}` needs sizes that are 0 or more, found {d}", self.builtin.name))
-                        .primary(span, "a negative size")
-                        .help(format!("the signature is `{}`", self.builtin.signature())),
+                    Diagnostic::error(
+                        "type::shape",
+                        format!(
+                            "`{}` needs sizes that are 0 or more, found {d}",
+                            self.builtin.name
+                        ),
+                    )
+                    .primary(span, "a negative size")
+                    .help(format!("the signature is `{}`", self.builtin.signature())),
                 ));
             }
             out.push(d as usize);
         }
         if out.len() > 6 {
             return Err(interp.fail(
-                Diagnostic::error("shape::rank", format!("tensors have at most 6 axes, `{}` was asked for {}", self.builtin.name, out.len()))
-                    .primary(span, "too many sizes"),
+                Diagnostic::error(
+                    "shape::rank",
+                    format!(
+                        "tensors have at most 6 axes, `{}` was asked for {}",
+                        self.builtin.name,
+                        out.len()
+                    ),
+                )
+                .primary(span, "too many sizes"),
             ));
         }
         Ok(out)
@@ -341,7 +415,16 @@ impl Args {
     }
 
     /// Turn a tensor-layer error into a diagnostic at this call.
-    pub fn fail(&self, interp: &Interp, e: crate::tensor::TensorError, operands: &[usize]) -> Box<Diagnostic> {
-        interp.fail(explain::tensor_error(interp, e, &self.site(interp, operands)))
+    pub fn fail(
+        &self,
+        interp: &Interp,
+        e: crate::tensor::TensorError,
+        operands: &[usize],
+    ) -> Box<Diagnostic> {
+        interp.fail(explain::tensor_error(
+            interp,
+            e,
+            &self.site(interp, operands),
+        ))
     }
 }

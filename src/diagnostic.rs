@@ -59,22 +59,36 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     pub fn advice(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Advice, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Advice,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     /// The primary label: the operator, call or token that failed.
     pub fn primary(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { span, text: text.into(), primary: true });
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: true,
+        });
         self
     }
 
     /// A secondary label (an operand with its shape, where a variable got its shape).
     pub fn label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { span, text: text.into(), primary: false });
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: false,
+        });
         self
     }
 
@@ -101,7 +115,11 @@ impl Diagnostic {
 
     /// The span of the primary label, or of the first label.
     pub fn primary_span(&self) -> Option<Span> {
-        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| l.span)
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
     }
 }
 
@@ -160,7 +178,9 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -168,14 +188,22 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let text = self.source.as_ref().map(|s| s.inner().as_str()).unwrap_or("");
+        let text = self
+            .source
+            .as_ref()
+            .map(|s| s.inner().as_str())
+            .unwrap_or("");
         if self.source.is_none() || self.labels.is_empty() {
             return None;
         }
         let mut labels: Vec<LabeledSpan> = Vec::new();
         for l in &self.labels {
             let s = clamp_span(l.span, text);
-            let label = if l.text.is_empty() { None } else { Some(l.text.clone()) };
+            let label = if l.text.is_empty() {
+                None
+            } else {
+                Some(l.text.clone())
+            };
             let ls = if l.primary {
                 LabeledSpan::new_primary_with_span(label, (s.start, s.end - s.start))
             } else {
@@ -190,7 +218,9 @@ impl miette::Diagnostic for Diagnostic {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|d| d as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|d| d as &dyn miette::Diagnostic),
+        ))
     }
 }
 
@@ -203,7 +233,10 @@ pub struct RenderStyle {
 }
 
 impl RenderStyle {
-    pub const TEST: RenderStyle = RenderStyle { width: 80, color: false };
+    pub const TEST: RenderStyle = RenderStyle {
+        width: 80,
+        color: false,
+    };
 }
 
 /// Split text into words for wrapping, but never inside `[...]`, `(...)` or backticks,
@@ -242,7 +275,11 @@ fn split_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> 
 
 /// Render one diagnostic to text, deterministically for a given style.
 pub fn render(diag: &Diagnostic, style: RenderStyle) -> String {
-    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_context_lines(1)

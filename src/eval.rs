@@ -36,7 +36,12 @@ impl Interp {
                 let v = self.eval(operand)?;
                 self.unary(*op, v, e.span, operand)
             }
-            ExprKind::Binary { op, op_span, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
                 let l = self.eval(lhs)?;
                 let r = self.eval(rhs)?;
                 self.binary(*op, *op_span, l, r, lhs, rhs)
@@ -47,7 +52,8 @@ impl Interp {
                 let mut result = Value::Bool(true);
                 for (op, op_span, right_expr) in rest {
                     let right = self.eval(right_expr)?;
-                    let r = self.binary(*op, *op_span, left, right.clone(), left_expr, right_expr)?;
+                    let r =
+                        self.binary(*op, *op_span, left, right.clone(), left_expr, right_expr)?;
                     if !self.truthy(&r, e.span)? {
                         return Ok(r);
                     }
@@ -70,17 +76,27 @@ impl Interp {
                 let argv = self.eval_args(args)?;
                 self.call(&f, argv, callee.span, e.span)
             }
-            ExprKind::Method { receiver, name, args } => {
+            ExprKind::Method {
+                receiver,
+                name,
+                args,
+            } => {
                 let recv = self.eval(receiver)?;
                 let f = match self.lookup(&name.node) {
-                    Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => b.value.clone(),
+                    Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => {
+                        b.value.clone()
+                    }
                     _ => match builtins::find(&name.node) {
                         Some(b) => Value::Builtin(b),
                         None => return Err(self.unknown_method(&name.node, name.span, &recv)),
                     },
                 };
                 let mut argv = Vec::with_capacity(args.len() + 1);
-                argv.push(ArgVal { name: None, value: recv, span: receiver.span });
+                argv.push(ArgVal {
+                    name: None,
+                    value: recv,
+                    span: receiver.span,
+                });
                 argv.extend(self.eval_args(args)?);
                 self.call(&f, argv, name.span, e.span)
             }
@@ -99,7 +115,11 @@ impl Interp {
         let mut out = Vec::with_capacity(args.len());
         for a in args {
             let value = self.eval(&a.value)?;
-            out.push(ArgVal { name: a.name.as_ref().map(|n| (n.node.clone(), n.span)), value, span: a.value.span });
+            out.push(ArgVal {
+                name: a.name.as_ref().map(|n| (n.node.clone(), n.span)),
+                value,
+                span: a.value.span,
+            });
         }
         Ok(out)
     }
@@ -136,8 +156,11 @@ impl Interp {
             Value::Number(n) => Ok(Tensor::constant(*n as f32)),
             Value::Bool(b) => Ok(Tensor::constant(if *b { 1.0 } else { 0.0 })),
             other => Err(self.fail(
-                Diagnostic::error("type::tensor", format!("expected a tensor or a number, found a {}", other.kind()))
-                    .primary(span, format!("this is a {}", other.kind())),
+                Diagnostic::error(
+                    "type::tensor",
+                    format!("expected a tensor or a number, found a {}", other.kind()),
+                )
+                .primary(span, format!("this is a {}", other.kind())),
             )),
         }
     }
@@ -161,8 +184,15 @@ impl Interp {
                         }
                     }
                     other => Err(self.fail(
-                        Diagnostic::error("type::operator", format!("unary `{}` does not apply to a {}", if neg { "-" } else { "+" }, other.kind()))
-                            .primary(span, format!("this is a {}", other.kind())),
+                        Diagnostic::error(
+                            "type::operator",
+                            format!(
+                                "unary `{}` does not apply to a {}",
+                                if neg { "-" } else { "+" },
+                                other.kind()
+                            ),
+                        )
+                        .primary(span, format!("this is a {}", other.kind())),
                     )),
                 }
             }
@@ -170,10 +200,20 @@ impl Interp {
     }
 
     /// Apply a binary operator; `lhs`/`rhs` are the operand expressions for diagnostics.
-    pub fn binary(&mut self, op: BinOp, op_span: Span, l: Value, r: Value, lhs: &Expr, rhs: &Expr) -> R<Value> {
+    pub fn binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: Value,
+        r: Value,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> R<Value> {
         use Value::*;
         match (&l, &r) {
-            (Tensor(_), _) | (_, Tensor(_)) => return self.tensor_binary(op, op_span, &l, &r, lhs, rhs),
+            (Tensor(_), _) | (_, Tensor(_)) => {
+                return self.tensor_binary(op, op_span, &l, &r, lhs, rhs)
+            }
             _ => {}
         }
         if let (Some(a), Some(b)) = (as_number(&l), as_number(&r)) {
@@ -189,15 +229,21 @@ impl Interp {
             (BinOp::Mul, Str(s), n) | (BinOp::Mul, n, Str(s)) if as_number(n).is_some() => {
                 let k = as_number(n).unwrap_or(0.0).max(0.0) as usize;
                 if s.len().saturating_mul(k) > 1 << 30 {
-                    return Err(self.fail(Diagnostic::error("limit::memory", "string too large").primary(op_span, "")));
+                    return Err(self.fail(
+                        Diagnostic::error("limit::memory", "string too large").primary(op_span, ""),
+                    ));
                 }
                 Ok(Value::str(&s.repeat(k)))
             }
-            (BinOp::Mul, List(items), n) | (BinOp::Mul, n, List(items)) if as_number(n).is_some() => {
+            (BinOp::Mul, List(items), n) | (BinOp::Mul, n, List(items))
+                if as_number(n).is_some() =>
+            {
                 let k = as_number(n).unwrap_or(0.0).max(0.0) as usize;
                 let items = items.borrow();
                 if items.len().saturating_mul(k) > 1 << 26 {
-                    return Err(self.fail(Diagnostic::error("limit::memory", "list too large").primary(op_span, "")));
+                    return Err(self.fail(
+                        Diagnostic::error("limit::memory", "list too large").primary(op_span, ""),
+                    ));
                 }
                 let mut v = Vec::with_capacity(items.len() * k);
                 for _ in 0..k {
@@ -213,11 +259,21 @@ impl Interp {
                 BinOp::Gt => a > b,
                 _ => a >= b,
             })),
-            _ => Err(self.fail(explain::operator_type_error(self, op, op_span, &l, &r, lhs, rhs))),
+            _ => Err(self.fail(explain::operator_type_error(
+                self, op, op_span, &l, &r, lhs, rhs,
+            ))),
         }
     }
 
-    pub(crate) fn number_binary(&mut self, op: BinOp, op_span: Span, a: f64, b: f64, lhs: &Expr, rhs: &Expr) -> R<Value> {
+    pub(crate) fn number_binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        a: f64,
+        b: f64,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> R<Value> {
         let zero_div = |this: &Interp, what: &str| {
             this.fail(
                 Diagnostic::error("value::zero_division", format!("{what} by zero"))
@@ -265,10 +321,22 @@ impl Interp {
         })
     }
 
-    pub(crate) fn tensor_binary(&mut self, op: BinOp, op_span: Span, l: &Value, r: &Value, lhs: &Expr, rhs: &Expr) -> R<Value> {
+    pub(crate) fn tensor_binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: &Value,
+        r: &Value,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> R<Value> {
         let (a, b) = match (self.to_tensor(l, lhs.span), self.to_tensor(r, rhs.span)) {
             (Ok(a), Ok(b)) => (a, b),
-            _ => return Err(self.fail(explain::operator_type_error(self, op, op_span, l, r, lhs, rhs))),
+            _ => {
+                return Err(self.fail(explain::operator_type_error(
+                    self, op, op_span, l, r, lhs, rhs,
+                )))
+            }
         };
         let result = match op {
             BinOp::MatMul => tensor::matmul(&a, &b),
@@ -286,7 +354,10 @@ impl Interp {
                 let site = Site {
                     op: op.symbol().to_string(),
                     primary: op_span,
-                    operands: vec![Operand::new(self, lhs.span, Some(l), var_span(lhs)), Operand::new(self, rhs.span, Some(r), var_span(rhs))],
+                    operands: vec![
+                        Operand::new(self, lhs.span, Some(l), var_span(lhs)),
+                        Operand::new(self, rhs.span, Some(r), var_span(rhs)),
+                    ],
                     in_place: false,
                 };
                 Err(self.fail(explain::tensor_error(self, e, &site)))
@@ -302,7 +373,10 @@ impl Interp {
         if !inputs.iter().all(|t| all_finite(t)) {
             return;
         }
-        if self.warned.contains(&(self.src_id, span.start, "nonfinite")) {
+        if self
+            .warned
+            .contains(&(self.src_id, span.start, "nonfinite"))
+        {
             return;
         }
         let d = Diagnostic::warning("value::non_finite", format!("`{what}` produced nan or inf from finite inputs"))
@@ -311,18 +385,36 @@ impl Interp {
         self.warn_once(span, "nonfinite", d);
     }
 
-    pub(crate) fn attribute(&mut self, v: Value, object: &Expr, name: &str, span: Span) -> R<Value> {
+    pub(crate) fn attribute(
+        &mut self,
+        v: Value,
+        object: &Expr,
+        name: &str,
+        span: Span,
+    ) -> R<Value> {
         match (&v, name) {
-            (Value::Tensor(t), "shape") => Ok(Value::list(t.shape().iter().map(|&d| Value::Number(d as f64)).collect())),
+            (Value::Tensor(t), "shape") => Ok(Value::list(
+                t.shape().iter().map(|&d| Value::Number(d as f64)).collect(),
+            )),
             (Value::Tensor(t), "ndim") => Ok(Value::Number(t.ndim() as f64)),
             (Value::Tensor(t), "T") => Ok(Value::Tensor(tensor::t_reverse(t))),
             (Value::Tensor(_), "grad") => {
                 let f = builtins::find("grad").expect("grad is a builtin");
-                let argv = vec![ArgVal { name: None, value: v.clone(), span: object.span }];
+                let argv = vec![ArgVal {
+                    name: None,
+                    value: v.clone(),
+                    span: object.span,
+                }];
                 self.call(&Value::Builtin(f), argv, span, object.span.to(span))
             }
             (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
-            _ => Err(self.fail(explain::unknown_property(v.kind(), matches!(v, Value::Tensor(_)), name, object.span, span))),
+            _ => Err(self.fail(explain::unknown_property(
+                v.kind(),
+                matches!(v, Value::Tensor(_)),
+                name,
+                object.span,
+                span,
+            ))),
         }
     }
 
@@ -339,8 +431,14 @@ impl Interp {
         let pos = if n < 0 { n + len as i64 } else { n };
         if pos < 0 || pos >= len as i64 {
             return Err(self.fail(
-                Diagnostic::error("shape::index", format!("list index {n} is out of range for a list of length {len}"))
-                    .primary(span, format!("valid indices are {} to {}", -(len as i64), len as i64 - 1)),
+                Diagnostic::error(
+                    "shape::index",
+                    format!("list index {n} is out of range for a list of length {len}"),
+                )
+                .primary(
+                    span,
+                    format!("valid indices are {} to {}", -(len as i64), len as i64 - 1),
+                ),
             ));
         }
         Ok(pos as usize)
@@ -366,15 +464,24 @@ impl Interp {
             Value::Tensor(t) if t.numel() == 1 => t.item().unwrap_or(0.0) as f64,
             other => {
                 return Err(self.fail(
-                    Diagnostic::error("type::not_integer", format!("expected a whole number, found a {}", other.kind()))
-                        .primary(span, format!("this is a {}", other.kind())),
+                    Diagnostic::error(
+                        "type::not_integer",
+                        format!("expected a whole number, found a {}", other.kind()),
+                    )
+                    .primary(span, format!("this is a {}", other.kind())),
                 ))
             }
         };
         if n.fract() != 0.0 || !n.is_finite() || n.abs() > 9.0e15 {
             return Err(self.fail(
-                Diagnostic::error("type::not_integer", format!("expected a whole number, found {}", crate::print::format_number(n)))
-                    .primary(span, "not a whole number"),
+                Diagnostic::error(
+                    "type::not_integer",
+                    format!(
+                        "expected a whole number, found {}",
+                        crate::print::format_number(n)
+                    ),
+                )
+                .primary(span, "not a whole number"),
             ));
         }
         Ok(n as i64)
@@ -388,7 +495,9 @@ impl Interp {
                     let v = self.eval(e)?;
                     tensor::IndexItem::At(self.int_of(&v, e.span)? as isize)
                 }
-                IndexItem::Slice { start, stop, step, .. } => {
+                IndexItem::Slice {
+                    start, stop, step, ..
+                } => {
                     let start = self.opt_int(start)?;
                     let stop = self.opt_int(stop)?;
                     let step = self.opt_int(step)?.unwrap_or(1);
@@ -399,7 +508,13 @@ impl Interp {
         Ok(out)
     }
 
-    pub(crate) fn index(&mut self, v: Value, object: &Expr, items: &[IndexItem], span: Span) -> R<Value> {
+    pub(crate) fn index(
+        &mut self,
+        v: Value,
+        object: &Expr,
+        items: &[IndexItem],
+        span: Span,
+    ) -> R<Value> {
         match &v {
             Value::Tensor(t) => {
                 let idx = self.index_items(items)?;
@@ -416,8 +531,14 @@ impl Interp {
             Value::List(_) | Value::Str(_) | Value::Range { .. } => {
                 if items.len() != 1 {
                     return Err(self.fail(
-                        Diagnostic::error("shape::index", format!("too many indices for a {}", v.kind()))
-                            .primary(span, format!("{} indices given, a {} takes one", items.len(), v.kind())),
+                        Diagnostic::error(
+                            "shape::index",
+                            format!("too many indices for a {}", v.kind()),
+                        )
+                        .primary(
+                            span,
+                            format!("{} indices given, a {} takes one", items.len(), v.kind()),
+                        ),
                     ));
                 }
                 let seq: Vec<Value> = match &v {
@@ -425,7 +546,9 @@ impl Interp {
                     Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
                     Value::Range { start, stop, step } => {
                         let n = Value::range_len(*start, *stop, *step).min(1 << 24);
-                        (0..n).map(|i| Value::Number((start + i * step) as f64)).collect()
+                        (0..n)
+                            .map(|i| Value::Number((start + i * step) as f64))
+                            .collect()
                     }
                     _ => Vec::new(),
                 };
@@ -435,28 +558,43 @@ impl Interp {
                         let pos = self.list_position(&i, e.span, seq.len())?;
                         Ok(seq[pos].clone())
                     }
-                    IndexItem::Slice { start, stop, step, span } => {
+                    IndexItem::Slice {
+                        start,
+                        stop,
+                        step,
+                        span,
+                    } => {
                         let start = self.opt_int(start)?;
                         let stop = self.opt_int(stop)?;
                         let step = self.opt_int(step)?.unwrap_or(1);
                         if step == 0 {
-                            return Err(self.fail(Diagnostic::error("value::slice_step", "slice step cannot be zero").primary(*span, "")));
+                            return Err(self.fail(
+                                Diagnostic::error("value::slice_step", "slice step cannot be zero")
+                                    .primary(*span, ""),
+                            ));
                         }
-                        let picked: Vec<Value> = python_slice(seq.len(), start, stop, step).into_iter().map(|i| seq[i].clone()).collect();
+                        let picked: Vec<Value> = python_slice(seq.len(), start, stop, step)
+                            .into_iter()
+                            .map(|i| seq[i].clone())
+                            .collect();
                         Ok(match &v {
-                            Value::Str(_) => Value::str(&picked.iter().map(|p| p.display()).collect::<String>()),
+                            Value::Str(_) => {
+                                Value::str(&picked.iter().map(|p| p.display()).collect::<String>())
+                            }
                             _ => Value::list(picked),
                         })
                     }
                 }
             }
             other => Err(self.fail(
-                Diagnostic::error("type::index", format!("a {} cannot be indexed", other.kind()))
-                    .primary(object.span, format!("this is a {}", other.kind())),
+                Diagnostic::error(
+                    "type::index",
+                    format!("a {} cannot be indexed", other.kind()),
+                )
+                .primary(object.span, format!("this is a {}", other.kind())),
             )),
         }
     }
-
 }
 
 fn all_finite(t: &Tensor) -> bool {
@@ -483,7 +621,9 @@ fn all_finite(t: &Tensor) -> bool {
 }
 
 fn unreachable_op() -> Result<Tensor, tensor::TensorError> {
-    Err(tensor::TensorError::Value("unsupported operator".to_string()))
+    Err(tensor::TensorError::Value(
+        "unsupported operator".to_string(),
+    ))
 }
 
 /// The span of a plain variable operand (for provenance), if the expression is one.
@@ -493,7 +633,6 @@ pub fn var_span(e: &Expr) -> Option<Span> {
         _ => None,
     }
 }
-
 
 pub fn as_number(v: &Value) -> Option<f64> {
     match v {
@@ -531,7 +670,12 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 }
 
 /// The positions a Python slice `start:stop:step` picks from a sequence of `len`.
-pub fn python_slice(len: usize, start: Option<isize>, stop: Option<isize>, step: isize) -> Vec<usize> {
+pub fn python_slice(
+    len: usize,
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+) -> Vec<usize> {
     let len = len as isize;
     let norm = |v: isize, lo: isize, hi: isize| -> isize {
         let v = if v < 0 { v + len } else { v };

@@ -35,9 +35,23 @@ impl Operand {
         let kind = value.map(|v| v.kind()).unwrap_or("value");
         let is_ident = !text.is_empty()
             && text.chars().all(|c| c.is_alphanumeric() || c == '_')
-            && !text.chars().next().map(|c| c.is_ascii_digit()).unwrap_or(true);
-        let origin = if is_ident { interp.lookup(&text).map(|b| b.origin) } else { None };
-        Operand { span, text, shape, kind, origin }
+            && !text
+                .chars()
+                .next()
+                .map(|c| c.is_ascii_digit())
+                .unwrap_or(true);
+        let origin = if is_ident {
+            interp.lookup(&text).map(|b| b.origin)
+        } else {
+            None
+        };
+        Operand {
+            span,
+            text,
+            shape,
+            kind,
+            origin,
+        }
     }
 
     /// "`W` is [1, 3]" or "this is [1, 3]" or "a number".
@@ -63,7 +77,10 @@ impl Operand {
 
     /// The operand's text, wrapped in parentheses when a postfix like `.T` needs them.
     fn postfix_text(&self) -> String {
-        let simple = self.text.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        let simple = self
+            .text
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
             || self.text.ends_with(')') && !self.text.contains(' ')
             || self.text.ends_with(']') && !self.text.contains(' ');
         if simple {
@@ -84,7 +101,12 @@ pub struct Site {
 
 impl Site {
     pub fn call(op: &str, primary: Span, operands: Vec<Operand>) -> Site {
-        Site { op: op.to_string(), primary, operands, in_place: false }
+        Site {
+            op: op.to_string(),
+            primary,
+            operands,
+            in_place: false,
+        }
     }
 
     fn lhs(&self) -> Option<&Operand> {
@@ -142,7 +164,12 @@ pub fn did_you_mean(name: &str, candidates: impl Iterator<Item = String>) -> Opt
             continue;
         }
         let d = distance(&name.to_lowercase(), &c.to_lowercase());
-        if d <= limit && best.as_ref().map(|(bd, bs)| d < *bd || (d == *bd && c < *bs)).unwrap_or(true) {
+        if d <= limit
+            && best
+                .as_ref()
+                .map(|(bd, bs)| d < *bd || (d == *bd && c < *bs))
+                .unwrap_or(true)
+        {
             best = Some((d, c));
         }
     }
@@ -166,9 +193,17 @@ fn axis_words(axis: usize, ndim: usize) -> String {
 
 /// Draw shapes aligned from the right, one per line, with a caret under the mismatch.
 fn aligned(rows: &[(String, &[usize])], mismatch_from_right: usize) -> String {
-    let name_w = rows.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
+    let name_w = rows
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
     let max_rank = rows.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
-    let cell_w = rows.iter().flat_map(|(_, s)| s.iter().map(|d| d.to_string().len())).max().unwrap_or(1);
+    let cell_w = rows
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|d| d.to_string().len()))
+        .max()
+        .unwrap_or(1);
     let mut out = String::new();
     for (name, s) in rows {
         let mut cells: Vec<String> = vec![" ".repeat(cell_w); max_rank - s.len()];
@@ -176,7 +211,11 @@ fn aligned(rows: &[(String, &[usize])], mismatch_from_right: usize) -> String {
         out.push_str(&format!("\n  {:<name_w$}  {}", name, cells.join("  ")));
     }
     let caret_col = (max_rank - 1 - mismatch_from_right) * (cell_w + 2) + cell_w - 1;
-    out.push_str(&format!("\n  {:<name_w$}  {}^ these differ", "", " ".repeat(caret_col)));
+    out.push_str(&format!(
+        "\n  {:<name_w$}  {}^ these differ",
+        "",
+        " ".repeat(caret_col)
+    ));
     out
 }
 
@@ -185,7 +224,9 @@ fn aligned(rows: &[(String, &[usize])], mismatch_from_right: usize) -> String {
 fn with_provenance(interp: &Interp, mut d: Diagnostic, site: &Site) -> Diagnostic {
     let mut seen: Vec<String> = Vec::new();
     for op in &site.operands {
-        let (Some(origin), Some(shape)) = (op.origin, &op.shape) else { continue };
+        let (Some(origin), Some(shape)) = (op.origin, &op.shape) else {
+            continue;
+        };
         if seen.contains(&op.text) {
             continue;
         }
@@ -194,14 +235,23 @@ fn with_provenance(interp: &Interp, mut d: Diagnostic, site: &Site) -> Diagnosti
         // A parameter's value comes from the call site, which may be in another source
         // or, for a recursive call, the same statement.
         if origin.src_id == interp.src_id {
-            let overlaps = d.labels.iter().any(|l| l.span.start < origin.span.end && origin.span.start < l.span.end);
+            let overlaps = d
+                .labels
+                .iter()
+                .any(|l| l.span.start < origin.span.end && origin.span.start < l.span.end);
             if !overlaps {
                 d = d.label(origin.span, text);
             }
         } else {
-            let note = Diagnostic::advice("note::provenance", format!("`{}` was last assigned in {}", op.text, interp.sources[origin.src_id].name))
-                .primary(origin.span, text)
-                .with_source(interp.source(origin.src_id));
+            let note = Diagnostic::advice(
+                "note::provenance",
+                format!(
+                    "`{}` was last assigned in {}",
+                    op.text, interp.sources[origin.src_id].name
+                ),
+            )
+            .primary(origin.span, text)
+            .with_source(interp.source(origin.src_id));
             d = d.with_related(note);
         }
     }
@@ -212,7 +262,10 @@ fn operand_labels(mut d: Diagnostic, site: &Site) -> Diagnostic {
     let mut last: Option<Span> = None;
     for op in &site.operands {
         // Operands that overlap the primary label or each other are not labelled twice.
-        let clash = d.labels.iter().any(|l| l.span.start < op.span.end && op.span.start < l.span.end);
+        let clash = d
+            .labels
+            .iter()
+            .any(|l| l.span.start < op.span.end && op.span.start < l.span.end);
         if clash || last == Some(op.span) {
             continue;
         }
@@ -352,26 +405,74 @@ fn human_bytes(b: u64) -> String {
     }
 }
 
-fn broadcast(site: &Site, lhs: &[usize], rhs: &[usize], lhs_axis: usize, rhs_axis: usize) -> Diagnostic {
-    let ln = site.lhs().map(|o| o.name()).unwrap_or_else(|| "left".into());
-    let rn = site.rhs().map(|o| o.name()).unwrap_or_else(|| "right".into());
+fn broadcast(
+    site: &Site,
+    lhs: &[usize],
+    rhs: &[usize],
+    lhs_axis: usize,
+    rhs_axis: usize,
+) -> Diagnostic {
+    let ln = site
+        .lhs()
+        .map(|o| o.name())
+        .unwrap_or_else(|| "left".into());
+    let rn = site
+        .rhs()
+        .map(|o| o.name())
+        .unwrap_or_else(|| "right".into());
     let from_right = lhs.len() - 1 - lhs_axis;
-    let msg = format!("cannot broadcast {} with {} in `{}`", shape_str(lhs), shape_str(rhs), site.op);
+    let msg = format!(
+        "cannot broadcast {} with {} in `{}`",
+        shape_str(lhs),
+        shape_str(rhs),
+        site.op
+    );
     let primary = if from_right == 0 {
-        format!("the last axes differ: {} vs {}", lhs[lhs_axis], rhs[rhs_axis])
+        format!(
+            "the last axes differ: {} vs {}",
+            lhs[lhs_axis], rhs[rhs_axis]
+        )
     } else if lhs_axis == rhs_axis {
-        format!("{} differs: {} vs {}", axis_words(lhs_axis, lhs.len()), lhs[lhs_axis], rhs[rhs_axis])
+        format!(
+            "{} differs: {} vs {}",
+            axis_words(lhs_axis, lhs.len()),
+            lhs[lhs_axis],
+            rhs[rhs_axis]
+        )
     } else {
-        format!("axis {lhs_axis} of {ln} is {}, axis {rhs_axis} of {rn} is {}", lhs[lhs_axis], rhs[rhs_axis])
+        format!(
+            "axis {lhs_axis} of {ln} is {}, axis {rhs_axis} of {rn} is {}",
+            lhs[lhs_axis], rhs[rhs_axis]
+        )
     };
-    let lname = site.lhs().map(|o| if o.is_short() { o.text.clone() } else { "left".into() }).unwrap_or_default();
-    let rname = site.rhs().map(|o| if o.is_short() { o.text.clone() } else { "right".into() }).unwrap_or_default();
+    let lname = site
+        .lhs()
+        .map(|o| {
+            if o.is_short() {
+                o.text.clone()
+            } else {
+                "left".into()
+            }
+        })
+        .unwrap_or_default();
+    let rname = site
+        .rhs()
+        .map(|o| {
+            if o.is_short() {
+                o.text.clone()
+            } else {
+                "right".into()
+            }
+        })
+        .unwrap_or_default();
     let picture = aligned(&[(lname, lhs), (rname, rhs)], from_right);
     let mut help = format!("shapes broadcast when, aligned from the right, each pair of sizes is equal or one of them is 1:{picture}");
     if let Some(fix) = broadcast_fix(site, lhs, rhs) {
         help.push_str(&format!("\n{fix}"));
     }
-    Diagnostic::error("shape::broadcast", msg).primary(site.primary, primary).help(help)
+    Diagnostic::error("shape::broadcast", msg)
+        .primary(site.primary, primary)
+        .help(help)
 }
 
 /// A fix for a broadcast error, suggested only when it passes the broadcast rule.
@@ -411,9 +512,17 @@ fn broadcast_fix(site: &Site, lhs: &[usize], rhs: &[usize]) -> Option<String> {
     for (op, other, mine, is_left) in [(r, lhs, rhs, false), (l, rhs, lhs, true)] {
         if mine.len() == 2 {
             let t: Vec<usize> = mine.iter().rev().copied().collect();
-            let fits = if is_left { ok(&t, other) } else { ok(other, &t) };
+            let fits = if is_left {
+                ok(&t, other)
+            } else {
+                ok(other, &t)
+            };
             if fits {
-                return Some(format!("did you mean `{}.T`? its shape {} would broadcast", op.postfix_text(), shape_str(&t)));
+                return Some(format!(
+                    "did you mean `{}.T`? its shape {} would broadcast",
+                    op.postfix_text(),
+                    shape_str(&t)
+                ));
             }
         }
     }
@@ -421,12 +530,22 @@ fn broadcast_fix(site: &Site, lhs: &[usize], rhs: &[usize]) -> Option<String> {
 }
 
 fn matmul(site: &Site, lhs: &[usize], rhs: &[usize], kind: tensor::MatMulKind) -> Diagnostic {
-    let ln = site.lhs().map(|o| o.name()).unwrap_or_else(|| "left".into());
-    let rn = site.rhs().map(|o| o.name()).unwrap_or_else(|| "right".into());
+    let ln = site
+        .lhs()
+        .map(|o| o.name())
+        .unwrap_or_else(|| "left".into());
+    let rn = site
+        .rhs()
+        .map(|o| o.name())
+        .unwrap_or_else(|| "right".into());
     match kind {
         tensor::MatMulKind::ZeroDim => Diagnostic::error(
             "shape::matmul",
-            format!("`@` needs tensors with at least one axis, found {} and {}", shape_str(lhs), shape_str(rhs)),
+            format!(
+                "`@` needs tensors with at least one axis, found {} and {}",
+                shape_str(lhs),
+                shape_str(rhs)
+            ),
         )
         .primary(site.primary, "matrix product of a 0-d tensor")
         .help("to scale by a number, use `*`"),
@@ -444,7 +563,11 @@ fn matmul(site: &Site, lhs: &[usize], rhs: &[usize], kind: tensor::MatMulKind) -
         .help("all axes before the last two are batch axes and must broadcast"),
         tensor::MatMulKind::Inner => {
             let k_left = *lhs.last().unwrap_or(&0);
-            let k_right = if rhs.len() == 1 { rhs[0] } else { rhs[rhs.len() - 2] };
+            let k_right = if rhs.len() == 1 {
+                rhs[0]
+            } else {
+                rhs[rhs.len() - 2]
+            };
             let left_what = if lhs.len() == 1 { "length" } else { "columns" };
             let right_what = if rhs.len() == 1 { "length" } else { "rows" };
             let msg = format!(
@@ -452,12 +575,25 @@ fn matmul(site: &Site, lhs: &[usize], rhs: &[usize], kind: tensor::MatMulKind) -
                 shape_str(lhs),
                 shape_str(rhs)
             );
-            let primary = format!("{ln} has {}, {rn} has {}", plural(k_left, left_what), plural(k_right, right_what));
-            let mut help = format!("`a @ b` needs the last axis of `a` to match {} of `b`", if rhs.len() == 1 { "the length" } else { "the second-to-last axis" });
+            let primary = format!(
+                "{ln} has {}, {rn} has {}",
+                plural(k_left, left_what),
+                plural(k_right, right_what)
+            );
+            let mut help = format!(
+                "`a @ b` needs the last axis of `a` to match {} of `b`",
+                if rhs.len() == 1 {
+                    "the length"
+                } else {
+                    "the second-to-last axis"
+                }
+            );
             if let Some(fix) = matmul_fix(site, lhs, rhs) {
                 help = fix;
             }
-            Diagnostic::error("shape::matmul", msg).primary(site.primary, primary).help(help)
+            Diagnostic::error("shape::matmul", msg)
+                .primary(site.primary, primary)
+                .help(help)
         }
     }
 }
@@ -507,14 +643,28 @@ fn matmul_fix(site: &Site, lhs: &[usize], rhs: &[usize]) -> Option<String> {
         }
     }
     if shape::broadcast_shapes(lhs, rhs).is_ok() {
-        return Some(format!("for an elementwise product write `{} * {}`", l.text, r.text));
+        return Some(format!(
+            "for an elementwise product write `{} * {}`",
+            l.text, r.text
+        ));
     }
     None
 }
 
-fn reshape(site: &Site, from: &[usize], spec: &[isize], reason: tensor::ReshapeReason) -> Diagnostic {
+fn reshape(
+    site: &Site,
+    from: &[usize],
+    spec: &[isize],
+    reason: tensor::ReshapeReason,
+) -> Diagnostic {
     let n: usize = from.iter().product();
-    let spec_s = format!("[{}]", spec.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
+    let spec_s = format!(
+        "[{}]",
+        spec.iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let (msg, help) = match reason {
         tensor::ReshapeReason::Size => {
             let m: i128 = spec.iter().map(|&d| d as i128).product();
@@ -532,36 +682,71 @@ fn reshape(site: &Site, from: &[usize], spec: &[isize], reason: tensor::ReshapeR
             "use -1 for the one size to infer".to_string(),
         ),
         tensor::ReshapeReason::CannotInfer => {
-            let known: i128 = spec.iter().filter(|&&d| d != -1).map(|&d| d as i128).product();
+            let known: i128 = spec
+                .iter()
+                .filter(|&&d| d != -1)
+                .map(|&d| d as i128)
+                .product();
             (
                 format!("cannot reshape {} ({n} elements) into {spec_s}: {n} is not a multiple of {known}", shape_str(from)),
                 "the other sizes must divide the element count for -1 to be inferred".to_string(),
             )
         }
     };
-    Diagnostic::error("shape::reshape", msg).primary(site.primary, "reshape").help(help)
+    Diagnostic::error("shape::reshape", msg)
+        .primary(site.primary, "reshape")
+        .help(help)
 }
 
-fn cat(site: &Site, axis: isize, shapes: &[Vec<usize>], which: usize, kind: tensor::CatKind) -> Diagnostic {
+fn cat(
+    site: &Site,
+    axis: isize,
+    shapes: &[Vec<usize>],
+    which: usize,
+    kind: tensor::CatKind,
+) -> Diagnostic {
     let first = shapes.first().cloned().unwrap_or_default();
     let other = shapes.get(which).cloned().unwrap_or_default();
     match kind {
-        tensor::CatKind::Empty => Diagnostic::error("shape::cat", format!("`{}` needs at least one tensor", site.op))
-            .primary(site.primary, "an empty list")
-            .help("pass a list of tensors"),
+        tensor::CatKind::Empty => Diagnostic::error(
+            "shape::cat",
+            format!("`{}` needs at least one tensor", site.op),
+        )
+        .primary(site.primary, "an empty list")
+        .help("pass a list of tensors"),
         tensor::CatKind::Rank => Diagnostic::error(
             "shape::cat",
-            format!("`{}`: tensor {which} has {} axes, tensor 0 has {}", site.op, other.len(), first.len()),
+            format!(
+                "`{}`: tensor {which} has {} axes, tensor 0 has {}",
+                site.op,
+                other.len(),
+                first.len()
+            ),
         )
-        .primary(site.primary, format!("{} and {}", shape_str(&first), shape_str(&other)))
+        .primary(
+            site.primary,
+            format!("{} and {}", shape_str(&first), shape_str(&other)),
+        )
         .help("every tensor must have the same number of axes"),
         tensor::CatKind::Size => {
-            let what = if site.op == "stack" { "every axis".to_string() } else { format!("every axis except axis {axis}") };
+            let what = if site.op == "stack" {
+                "every axis".to_string()
+            } else {
+                format!("every axis except axis {axis}")
+            };
             Diagnostic::error(
                 "shape::cat",
-                format!("`{}` along axis {axis}: tensor {which} has shape {}, tensor 0 has {}", site.op, shape_str(&other), shape_str(&first)),
+                format!(
+                    "`{}` along axis {axis}: tensor {which} has shape {}, tensor 0 has {}",
+                    site.op,
+                    shape_str(&other),
+                    shape_str(&first)
+                ),
             )
-            .primary(site.primary, format!("shapes {} and {}", shape_str(&first), shape_str(&other)))
+            .primary(
+                site.primary,
+                format!("shapes {} and {}", shape_str(&first), shape_str(&other)),
+            )
             .help(format!("the tensors must have the same size on {what}"))
         }
     }
@@ -577,16 +762,33 @@ fn loss_shape(site: &Site, loss: &str, pred: &[usize], target: &[usize]) -> Diag
         if pred.len() > 2 || pred.is_empty() {
             return Diagnostic::error(
                 "shape::loss",
-                format!("`cross_entropy` needs logits of shape [N, C] or [C], found {}", shape_str(pred)),
+                format!(
+                    "`cross_entropy` needs logits of shape [N, C] or [C], found {}",
+                    shape_str(pred)
+                ),
             )
-            .primary(site.primary, "logits must have one row per example and one column per class")
+            .primary(
+                site.primary,
+                "logits must have one row per example and one column per class",
+            )
             .help("reshape the logits to [N, C]");
         }
-        let indices = if n.is_empty() { "[]".to_string() } else { format!("[{n}]") };
-        let probs = if n.is_empty() { format!("[{c}]") } else { format!("[{n}, {c}]") };
+        let indices = if n.is_empty() {
+            "[]".to_string()
+        } else {
+            format!("[{n}]")
+        };
+        let probs = if n.is_empty() {
+            format!("[{c}]")
+        } else {
+            format!("[{n}, {c}]")
+        };
         let mut help = format!("a target of shape {indices} holds one class index per example; a target of shape {probs} holds class probabilities or one-hot rows");
         let tcount: usize = target.iter().product();
-        let tn = site.rhs().map(|o| o.text.clone()).unwrap_or_else(|| "target".into());
+        let tn = site
+            .rhs()
+            .map(|o| o.text.clone())
+            .unwrap_or_else(|| "target".into());
         if let Ok(nn) = n.parse::<usize>() {
             if tcount == nn && target.len() > 1 {
                 help = format!("the target has one value per example: flatten it with `{}.reshape({nn})` to use class indices", tn);
@@ -601,9 +803,19 @@ fn loss_shape(site: &Site, loss: &str, pred: &[usize], target: &[usize]) -> Diag
         .primary(site.primary, "target does not fit the logits")
         .help(help);
     }
-    let pn = site.lhs().map(|o| o.text.clone()).unwrap_or_else(|| "pred".into());
-    let tn = site.rhs().map(|o| o.text.clone()).unwrap_or_else(|| "target".into());
-    let msg = format!("`{loss}` needs prediction and target of the same shape, found {} and {}", shape_str(pred), shape_str(target));
+    let pn = site
+        .lhs()
+        .map(|o| o.text.clone())
+        .unwrap_or_else(|| "pred".into());
+    let tn = site
+        .rhs()
+        .map(|o| o.text.clone())
+        .unwrap_or_else(|| "target".into());
+    let msg = format!(
+        "`{loss}` needs prediction and target of the same shape, found {} and {}",
+        shape_str(pred),
+        shape_str(target)
+    );
     let mut help = String::new();
     let pn_short = pn.len() <= 24;
     let tn_short = tn.len() <= 24;
@@ -611,35 +823,65 @@ fn loss_shape(site: &Site, loss: &str, pred: &[usize], target: &[usize]) -> Diag
     let tcount: usize = target.iter().product();
     if pcount == tcount {
         if tn_short {
-            let dims = pred.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+            let dims = pred
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             help = format!("both have {pcount} elements: reshape the target with `{loss}({pn}, {tn}.reshape({dims}))`");
         }
         if pred.len() == target.len() + 1 && pred.last() == Some(&1) && pn_short {
             let ax = pred.len() - 1;
-            help = format!("drop the prediction's last axis of size 1: `{loss}({pn}.squeeze({ax}), {tn})`");
+            help = format!(
+                "drop the prediction's last axis of size 1: `{loss}({pn}.squeeze({ax}), {tn})`"
+            );
         }
     }
     if let Ok(b) = shape::broadcast_shapes(pred, target) {
         let note = format!("(broadcasting them would compare every prediction with every target, giving {} — PyTorch only warns and returns a wrong number)", shape_str(&b));
-        help = if help.is_empty() { note } else { format!("{help}\n{note}") };
+        help = if help.is_empty() {
+            note
+        } else {
+            format!("{help}\n{note}")
+        };
     }
     if help.is_empty() {
         help = "the loss compares element by element: give both arguments the same shape".into();
     }
-    Diagnostic::error("shape::loss", msg).primary(site.primary, "shapes differ").help(help)
+    Diagnostic::error("shape::loss", msg)
+        .primary(site.primary, "shapes differ")
+        .help(help)
 }
 
 /// An operator applied to values it does not support (`"a" + tensor`, `None * 2`).
-pub fn operator_type_error(interp: &Interp, op: BinOp, op_span: Span, l: &Value, r: &Value, lhs: &Expr, rhs: &Expr) -> Diagnostic {
+pub fn operator_type_error(
+    interp: &Interp,
+    op: BinOp,
+    op_span: Span,
+    l: &Value,
+    r: &Value,
+    lhs: &Expr,
+    rhs: &Expr,
+) -> Diagnostic {
     let _ = interp;
     let mut d = Diagnostic::error(
         "type::operator",
-        format!("`{}` does not apply to a {} and a {}", op.symbol(), l.kind(), r.kind()),
+        format!(
+            "`{}` does not apply to a {} and a {}",
+            op.symbol(),
+            l.kind(),
+            r.kind()
+        ),
     )
     .primary(op_span, "unsupported operands")
     .label(lhs.span, format!("a {}", l.kind()))
     .label(rhs.span, format!("a {}", r.kind()));
-    if matches!((l, r), (Value::Str(_), Value::Number(_) | Value::Tensor(_)) | (Value::Number(_) | Value::Tensor(_), Value::Str(_))) && op == BinOp::Add {
+    if matches!(
+        (l, r),
+        (Value::Str(_), Value::Number(_) | Value::Tensor(_))
+            | (Value::Number(_) | Value::Tensor(_), Value::Str(_))
+    ) && op == BinOp::Add
+    {
         d = d.help("to join text and a value, write `\"text\" + str(x)` or `print(\"text\", x)`");
     } else if matches!(l, Value::List(_)) || matches!(r, Value::List(_)) {
         d = d.help("to compute with a list of numbers, make it a tensor: `tensor([...])`");
@@ -659,11 +901,20 @@ fn plural(n: usize, word: &str) -> String {
 
 /// `x.nosuch`: an unknown property, with a did-you-mean among the tensor properties or a
 /// hint that a function must be called. Shared by the evaluator and `tsr check`.
-pub fn unknown_property(kind: &str, is_tensor: bool, name: &str, object_span: Span, span: Span) -> Diagnostic {
+pub fn unknown_property(
+    kind: &str,
+    is_tensor: bool,
+    name: &str,
+    object_span: Span,
+    span: Span,
+) -> Diagnostic {
     let known = ["shape", "ndim", "T", "grad"];
-    let d = Diagnostic::error("name::property", format!("a {kind} has no property `{name}`"))
-        .primary(span, "unknown property")
-        .label(object_span, format!("this is a {kind}"));
+    let d = Diagnostic::error(
+        "name::property",
+        format!("a {kind} has no property `{name}`"),
+    )
+    .primary(span, "unknown property")
+    .label(object_span, format!("this is a {kind}"));
     if crate::builtins::find(name).is_some() {
         return d.help(format!("`{name}` is a function: call it as `.{name}()`"));
     }

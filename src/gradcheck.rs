@@ -19,13 +19,25 @@ fn eval_loss(interp: &mut Interp, a: &Args) -> R<Tensor> {
     match v {
         Value::Tensor(t) if t.numel() == 1 => Ok(t),
         Value::Tensor(t) => Err(interp.fail(
-            Diagnostic::error("grad::non_scalar", format!("`gradcheck` needs `f()` to return a one-element tensor, it returned shape {}", crate::explain::shape_str(&t.shape())))
-                .primary(a.span(0), "this function")
-                .help("return `sum(...)` or `mean(...)` of the result"),
+            Diagnostic::error(
+                "grad::non_scalar",
+                format!(
+                    "`gradcheck` needs `f()` to return a one-element tensor, it returned shape {}",
+                    crate::explain::shape_str(&t.shape())
+                ),
+            )
+            .primary(a.span(0), "this function")
+            .help("return `sum(...)` or `mean(...)` of the result"),
         )),
         other => Err(interp.fail(
-            Diagnostic::error("type::argument", format!("`gradcheck` needs `f()` to return a tensor, it returned a {}", other.kind()))
-                .primary(a.span(0), "this function"),
+            Diagnostic::error(
+                "type::argument",
+                format!(
+                    "`gradcheck` needs `f()` to return a tensor, it returned a {}",
+                    other.kind()
+                ),
+            )
+            .primary(a.span(0), "this function"),
         )),
     }
 }
@@ -50,16 +62,25 @@ pub fn gradcheck(interp: &mut Interp, a: &mut Args) -> R<Value> {
             Value::Tensor(t) => tensors.push((t.clone(), interp.text_of(*span))),
             other => {
                 return Err(interp.fail(
-                    Diagnostic::error("type::argument", format!("`gradcheck` checks tensors, found a {}", other.kind())).primary(*span, ""),
+                    Diagnostic::error(
+                        "type::argument",
+                        format!("`gradcheck` checks tensors, found a {}", other.kind()),
+                    )
+                    .primary(*span, ""),
                 ))
             }
         }
         if let Value::Tensor(t) = v {
             if t.numel() > MAX_ELEMENTS {
                 return Err(interp.fail(
-                    Diagnostic::error("limit::gradcheck", format!("`gradcheck` of {} elements would take too long", t.numel()))
-                        .primary(*span, "too large")
-                        .help(format!("check a smaller tensor (at most {MAX_ELEMENTS} elements)")),
+                    Diagnostic::error(
+                        "limit::gradcheck",
+                        format!("`gradcheck` of {} elements would take too long", t.numel()),
+                    )
+                    .primary(*span, "too large")
+                    .help(format!(
+                        "check a smaller tensor (at most {MAX_ELEMENTS} elements)"
+                    )),
                 ));
             }
         }
@@ -79,7 +100,10 @@ pub fn gradcheck(interp: &mut Interp, a: &mut Args) -> R<Value> {
         for flat in 0..t.numel() {
             let idx = multi_index(&shape, flat);
             let orig = value_at(t, flat);
-            let set = |interp: &Interp, v: f32| tensor::set_index(t, &idx, &Tensor::constant(v)).map_err(|e| a.fail(interp, e, &[0]));
+            let set = |interp: &Interp, v: f32| {
+                tensor::set_index(t, &idx, &Tensor::constant(v))
+                    .map_err(|e| a.fail(interp, e, &[0]))
+            };
             set(interp, orig + STEP)?;
             let plus = eval_loss(interp, a).map(|l| l.item().unwrap_or(0.0) as f64);
             set(interp, orig - STEP)?;
@@ -96,7 +120,11 @@ pub fn gradcheck(interp: &mut Interp, a: &mut Args) -> R<Value> {
         }
         let ok = worst <= TOLERANCE;
         all_ok &= ok;
-        let label = if name.is_empty() { format!("tensor {}", k + 1) } else { name.clone() };
+        let label = if name.is_empty() {
+            format!("tensor {}", k + 1)
+        } else {
+            name.clone()
+        };
         report.push_str(&format!(
             "gradcheck {label}: max relative error {} ({})\n",
             crate::print::format_number(format!("{worst:.2e}").parse::<f64>().unwrap_or(worst)),

@@ -35,7 +35,11 @@ impl Hasher for FnvHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
         for b in bytes {
             h ^= *b as u64;
             h = h.wrapping_mul(0x100000001b3);
@@ -135,7 +139,9 @@ impl Interp {
     /// The source text under `span` in the current source.
     pub fn text_of(&self, span: Span) -> String {
         let text = &self.sources[self.src_id].text;
-        text.get(span.start.min(text.len())..span.end.min(text.len())).unwrap_or("").to_string()
+        text.get(span.start.min(text.len())..span.end.min(text.len()))
+            .unwrap_or("")
+            .to_string()
     }
 
     /// Attach the current source to a diagnostic and box it.
@@ -172,7 +178,10 @@ impl Interp {
     }
 
     pub fn bind(&mut self, name: &str, value: Value, span: Span) {
-        let origin = Origin { src_id: self.src_id, span };
+        let origin = Origin {
+            src_id: self.src_id,
+            span,
+        };
         let env = match self.frames.last_mut() {
             Some(f) => &mut f.locals,
             None => &mut self.globals,
@@ -244,11 +253,19 @@ impl Interp {
                 self.eval(e)?;
                 Ok(Flow::Normal)
             }
-            StmtKind::Assign { target, op, op_span, value } => {
+            StmtKind::Assign {
+                target,
+                op,
+                op_span,
+                value,
+            } => {
                 self.exec_assign(stmt, target, *op, *op_span, value)?;
                 Ok(Flow::Normal)
             }
-            StmtKind::If { branches, else_body } => {
+            StmtKind::If {
+                branches,
+                else_body,
+            } => {
                 for (cond, body) in branches {
                     let c = self.eval(cond)?;
                     if self.truthy(&c, cond.span)? {
@@ -263,13 +280,19 @@ impl Interp {
             StmtKind::While { cond, body } => {
                 let mut iteration: u64 = 0;
                 loop {
-                    self.check_interrupt(cond.span, || Some(format!("after {iteration} iterations of this `while` loop")))?;
+                    self.check_interrupt(cond.span, || {
+                        Some(format!("after {iteration} iterations of this `while` loop"))
+                    })?;
                     let c = self.eval(cond)?;
                     if !self.truthy(&c, cond.span)? {
                         break;
                     }
                     let flow = self.exec_block(body).map_err(|e| {
-                        self.loop_note(e, cond.span, format!("in iteration {iteration} of this loop"))
+                        self.loop_note(
+                            e,
+                            cond.span,
+                            format!("in iteration {iteration} of this loop"),
+                        )
                     })?;
                     iteration += 1;
                     match flow {
@@ -280,7 +303,9 @@ impl Interp {
                 }
                 Ok(Flow::Normal)
             }
-            StmtKind::For { var, iter, body } => self.exec_for(var.node.as_str(), var.span, iter, body),
+            StmtKind::For { var, iter, body } => {
+                self.exec_for(var.node.as_str(), var.span, iter, body)
+            }
             StmtKind::Def { name, params, body } => {
                 let mut defaults = Vec::with_capacity(params.len());
                 for p in params {
@@ -316,7 +341,8 @@ impl Interp {
     /// Add "in iteration ..." context to an error leaving a loop body.
     fn loop_note(&self, mut e: Box<Diagnostic>, header: Span, text: String) -> Box<Diagnostic> {
         // An interrupt names only the innermost loop it stopped in.
-        if (e.code == "interrupt" && !e.related.is_empty()) || e.related.len() >= MAX_CONTEXT_NOTES {
+        if (e.code == "interrupt" && !e.related.is_empty()) || e.related.len() >= MAX_CONTEXT_NOTES
+        {
             return e;
         }
         let note = Diagnostic::advice("note::loop", text.clone())
@@ -328,20 +354,31 @@ impl Interp {
 
     fn exec_for(&mut self, var: &str, var_span: Span, iter: &Expr, body: &[Stmt]) -> R<Flow> {
         let it = self.eval(iter)?;
-        let run = |this: &mut Interp, item: Value, label: &dyn Fn(&Value) -> String| -> R<Option<Flow>> {
-            let shown = label(&item);
-            this.check_interrupt(iter.span, || Some(format!("before running {}", shown.trim_start_matches("in "))))?;
-            this.bind(var, item, var_span);
-            let flow = this.exec_block(body).map_err(|e| this.loop_note(e, var_span.to(iter.span), shown))?;
-            Ok(match flow {
-                Flow::Break => Some(Flow::Normal),
-                Flow::Return(v) => Some(Flow::Return(v)),
-                Flow::Continue | Flow::Normal => None,
-            })
-        };
+        let run =
+            |this: &mut Interp, item: Value, label: &dyn Fn(&Value) -> String| -> R<Option<Flow>> {
+                let shown = label(&item);
+                this.check_interrupt(iter.span, || {
+                    Some(format!(
+                        "before running {}",
+                        shown.trim_start_matches("in ")
+                    ))
+                })?;
+                this.bind(var, item, var_span);
+                let flow = this
+                    .exec_block(body)
+                    .map_err(|e| this.loop_note(e, var_span.to(iter.span), shown))?;
+                Ok(match flow {
+                    Flow::Break => Some(Flow::Normal),
+                    Flow::Return(v) => Some(Flow::Return(v)),
+                    Flow::Continue | Flow::Normal => None,
+                })
+            };
         let name_label = |v: &Value| -> String {
             match v {
-                Value::Tensor(t) => format!("in the iteration where `{var}` is a tensor of shape {}", explain::shape_str(&t.shape())),
+                Value::Tensor(t) => format!(
+                    "in the iteration where `{var}` is a tensor of shape {}",
+                    explain::shape_str(&t.shape())
+                ),
                 other => format!("in the iteration where `{var} = {}`", other.repr()),
             }
         };
@@ -380,9 +417,16 @@ impl Interp {
                     ));
                 }
                 for i in 0..shape[0] {
-                    let row = tensor::index(&t, &[tensor::IndexItem::At(i as isize)])
-                        .map_err(|e| self.fail(explain::tensor_error(self, e, &Site::call("index", iter.span, vec![]))))?;
-                    let label = |_: &Value| format!("in iteration {i} over the rows of this tensor");
+                    let row =
+                        tensor::index(&t, &[tensor::IndexItem::At(i as isize)]).map_err(|e| {
+                            self.fail(explain::tensor_error(
+                                self,
+                                e,
+                                &Site::call("index", iter.span, vec![]),
+                            ))
+                        })?;
+                    let label =
+                        |_: &Value| format!("in iteration {i} over the rows of this tensor");
                     if let Some(f) = run(self, Value::Tensor(row), &label)? {
                         return Ok(f);
                     }
@@ -390,16 +434,26 @@ impl Interp {
             }
             other => {
                 return Err(self.fail(
-                    Diagnostic::error("type::not_iterable", format!("cannot loop over a {}", other.kind()))
-                        .primary(iter.span, format!("this is a {}", other.kind()))
-                        .help("loop over `range(n)`, a list or a tensor"),
+                    Diagnostic::error(
+                        "type::not_iterable",
+                        format!("cannot loop over a {}", other.kind()),
+                    )
+                    .primary(iter.span, format!("this is a {}", other.kind()))
+                    .help("loop over `range(n)`, a list or a tensor"),
                 ))
             }
         }
         Ok(Flow::Normal)
     }
 
-    fn exec_assign(&mut self, stmt: &Stmt, target: &Target, op: Option<BinOp>, op_span: Span, value: &Expr) -> R<()> {
+    fn exec_assign(
+        &mut self,
+        stmt: &Stmt,
+        target: &Target,
+        op: Option<BinOp>,
+        op_span: Span,
+        value: &Expr,
+    ) -> R<()> {
         match target {
             Target::Name(name) => match op {
                 None => {
@@ -427,7 +481,11 @@ impl Interp {
                     Ok(())
                 }
             },
-            Target::Index { object, items, span } => {
+            Target::Index {
+                object,
+                items,
+                span,
+            } => {
                 let obj = self.eval(object)?;
                 let rhs = self.eval(value)?;
                 self.assign_index(obj, object, items, *span, op, op_span, value, rhs)
@@ -436,7 +494,15 @@ impl Interp {
     }
 
     /// `W -= e` on a tensor: the same tensor, new values, not recorded.
-    fn update_in_place(&mut self, t: &Tensor, op: BinOp, op_span: Span, target_span: Span, value: &Expr, rhs: Value) -> R<()> {
+    fn update_in_place(
+        &mut self,
+        t: &Tensor,
+        op: BinOp,
+        op_span: Span,
+        target_span: Span,
+        value: &Expr,
+        rhs: Value,
+    ) -> R<()> {
         let kind = match op {
             BinOp::Add => tensor::InPlaceOp::Add,
             BinOp::Sub => tensor::InPlaceOp::Sub,
@@ -444,8 +510,11 @@ impl Interp {
             BinOp::Div => tensor::InPlaceOp::Div,
             _ => {
                 return Err(self.fail(
-                    Diagnostic::error("syntax::augmented", format!("`{}=` is not an update operator", op.symbol()))
-                        .primary(op_span, "use `+=`, `-=`, `*=` or `/=`"),
+                    Diagnostic::error(
+                        "syntax::augmented",
+                        format!("`{}=` is not an update operator", op.symbol()),
+                    )
+                    .primary(op_span, "use `+=`, `-=`, `*=` or `/=`"),
                 ))
             }
         };
@@ -455,7 +524,12 @@ impl Interp {
                 op: format!("{}=", op.symbol()),
                 primary: op_span,
                 operands: vec![
-                    Operand::new(self, target_span, Some(&Value::Tensor(t.clone())), Some(target_span)),
+                    Operand::new(
+                        self,
+                        target_span,
+                        Some(&Value::Tensor(t.clone())),
+                        Some(target_span),
+                    ),
                     Operand::new(self, value.span, Some(&rhs), None),
                 ],
                 in_place: true,
@@ -466,7 +540,13 @@ impl Interp {
 
     /// Warn once when `W = W - lr * grad(W)` rebinds a tensor to an update of itself.
     fn check_rebind_update(&mut self, name: &str, value: &Expr, op_span: Span) {
-        if let ExprKind::Binary { op: op @ (BinOp::Sub | BinOp::Add), lhs, rhs, .. } = &value.kind {
+        if let ExprKind::Binary {
+            op: op @ (BinOp::Sub | BinOp::Add),
+            lhs,
+            rhs,
+            ..
+        } = &value.kind
+        {
             let is_self = matches!(&lhs.kind, ExprKind::Name(n) if n == name);
             if is_self && mentions_grad_of(rhs, name) {
                 let sym = if *op == BinOp::Sub { "-=" } else { "+=" };
@@ -483,7 +563,17 @@ impl Interp {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn assign_index(&mut self, obj: Value, object: &Expr, items: &[IndexItem], span: Span, op: Option<BinOp>, op_span: Span, value: &Expr, rhs: Value) -> R<()> {
+    fn assign_index(
+        &mut self,
+        obj: Value,
+        object: &Expr,
+        items: &[IndexItem],
+        span: Span,
+        op: Option<BinOp>,
+        op_span: Span,
+        value: &Expr,
+        rhs: Value,
+    ) -> R<()> {
         match obj {
             Value::List(list) => {
                 if items.len() != 1 {
@@ -496,8 +586,11 @@ impl Interp {
                     IndexItem::Index(e) => e,
                     IndexItem::Slice { span, .. } => {
                         return Err(self.fail(
-                            Diagnostic::error("type::index", "assigning to a slice of a list is not supported")
-                                .primary(*span, "slice"),
+                            Diagnostic::error(
+                                "type::index",
+                                "assigning to a slice of a list is not supported",
+                            )
+                            .primary(*span, "slice"),
                         ))
                     }
                 };
@@ -520,10 +613,18 @@ impl Interp {
                 let result = match op {
                     None => tensor::set_index(&t, &idx, &r),
                     Some(op) => {
-                        let cur = tensor::index(&t, &idx)
-                            .map_err(|e| self.fail(explain::tensor_error(self, e, &Site::call("index", span, vec![]))))?;
+                        let cur = tensor::index(&t, &idx).map_err(|e| {
+                            self.fail(explain::tensor_error(
+                                self,
+                                e,
+                                &Site::call("index", span, vec![]),
+                            ))
+                        })?;
                         let kind = explain::binary_kind(op).ok_or_else(|| {
-                            self.fail(Diagnostic::error("type::operator", "unsupported update operator").primary(op_span, ""))
+                            self.fail(
+                                Diagnostic::error("type::operator", "unsupported update operator")
+                                    .primary(op_span, ""),
+                            )
                         })?;
                         let newv = tensor::binary(kind, &cur.detach(), &r);
                         match newv {
@@ -546,33 +647,60 @@ impl Interp {
                 })
             }
             other => Err(self.fail(
-                Diagnostic::error("type::index", format!("cannot assign into a {}", other.kind()))
-                    .primary(object.span, format!("this is a {}", other.kind())),
+                Diagnostic::error(
+                    "type::index",
+                    format!("cannot assign into a {}", other.kind()),
+                )
+                .primary(object.span, format!("this is a {}", other.kind())),
             )),
         }
     }
 
     // ------------------------------------------------------------ calls
 
-    pub fn call(&mut self, f: &Value, args: Vec<ArgVal>, callee_span: Span, call_span: Span) -> R<Value> {
+    pub fn call(
+        &mut self,
+        f: &Value,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
         match f {
             Value::Builtin(b) => self.call_builtin(b, args, callee_span, call_span),
             Value::Function(uf) => self.call_user(uf.clone(), args, callee_span, call_span),
             other => Err(self.fail(
-                Diagnostic::error("type::not_callable", format!("a {} is not a function", other.kind()))
-                    .primary(callee_span, format!("this is a {}, not a function", other.kind())),
+                Diagnostic::error(
+                    "type::not_callable",
+                    format!("a {} is not a function", other.kind()),
+                )
+                .primary(
+                    callee_span,
+                    format!("this is a {}, not a function", other.kind()),
+                ),
             )),
         }
     }
 
-    fn call_builtin(&mut self, b: &'static Builtin, args: Vec<ArgVal>, callee_span: Span, call_span: Span) -> R<Value> {
+    fn call_builtin(
+        &mut self,
+        b: &'static Builtin,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
         // Builtins are the op boundaries a straight run of statements can stop at.
         self.check_interrupt(call_span, || None)?;
         let mut bound = builtins::bind_args(self, b, args, callee_span, call_span)?;
         (b.func)(self, &mut bound)
     }
 
-    fn call_user(&mut self, f: Rc<UserFn>, args: Vec<ArgVal>, callee_span: Span, call_span: Span) -> R<Value> {
+    fn call_user(
+        &mut self,
+        f: Rc<UserFn>,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
         if self.call_depth >= MAX_CALL_DEPTH {
             return Err(self.fail(
                 Diagnostic::error("limit::recursion", format!("too deep: more than {MAX_CALL_DEPTH} nested calls of user functions"))
@@ -592,10 +720,25 @@ impl Interp {
                 None => {
                     if positional >= n {
                         return Err(self.fail(
-                            Diagnostic::error("call::arity", format!("`{}` takes {} argument{} but more were given", f.name, n, if n == 1 { "" } else { "s" }))
-                                .primary(a.span, "unexpected extra argument")
-                                .label(callee_span, format!("`{}` is defined with ({})", f.name, param_list(&f)))
-                                .help(format!("the signature is `{}({})`", f.name, param_list(&f))),
+                            Diagnostic::error(
+                                "call::arity",
+                                format!(
+                                    "`{}` takes {} argument{} but more were given",
+                                    f.name,
+                                    n,
+                                    if n == 1 { "" } else { "s" }
+                                ),
+                            )
+                            .primary(a.span, "unexpected extra argument")
+                            .label(
+                                callee_span,
+                                format!("`{}` is defined with ({})", f.name, param_list(&f)),
+                            )
+                            .help(format!(
+                                "the signature is `{}({})`",
+                                f.name,
+                                param_list(&f)
+                            )),
                         ));
                     }
                     slots[positional] = Some(a.value);
@@ -606,20 +749,39 @@ impl Interp {
                     Some(i) => {
                         if slots[i].is_some() {
                             return Err(self.fail(
-                                Diagnostic::error("call::keyword", format!("`{}` got two values for `{name}`", f.name))
-                                    .primary(span, "given again here")
-                                    .help(format!("the signature is `{}({})`", f.name, param_list(&f))),
+                                Diagnostic::error(
+                                    "call::keyword",
+                                    format!("`{}` got two values for `{name}`", f.name),
+                                )
+                                .primary(span, "given again here")
+                                .help(format!(
+                                    "the signature is `{}({})`",
+                                    f.name,
+                                    param_list(&f)
+                                )),
                             ));
                         }
                         slots[i] = Some(a.value);
                         arg_spans[i] = Some(a.span);
                     }
                     None => {
-                        let mut d = Diagnostic::error("call::keyword", format!("`{}` has no parameter `{name}`", f.name))
-                            .primary(span, "unknown keyword");
-                        d = match explain::did_you_mean(&name, f.params.iter().map(|p| p.name.node.clone())) {
-                            Some(s) => d.help(format!("did you mean `{s}`? the signature is `{}({})`", f.name, param_list(&f))),
-                            None => d.help(format!("the signature is `{}({})`", f.name, param_list(&f))),
+                        let mut d = Diagnostic::error(
+                            "call::keyword",
+                            format!("`{}` has no parameter `{name}`", f.name),
+                        )
+                        .primary(span, "unknown keyword");
+                        d = match explain::did_you_mean(
+                            &name,
+                            f.params.iter().map(|p| p.name.node.clone()),
+                        ) {
+                            Some(s) => d.help(format!(
+                                "did you mean `{s}`? the signature is `{}({})`",
+                                f.name,
+                                param_list(&f)
+                            )),
+                            None => {
+                                d.help(format!("the signature is `{}({})`", f.name, param_list(&f)))
+                            }
                         };
                         return Err(self.fail(d));
                     }
@@ -634,16 +796,29 @@ impl Interp {
                     Some(d) => d.clone(),
                     None => {
                         return Err(self.fail(
-                            Diagnostic::error("call::arity", format!("`{}` is missing the argument `{}`", f.name, p.name.node))
-                                .primary(call_span, format!("no value for `{}`", p.name.node))
-                                .help(format!("the signature is `{}({})`", f.name, param_list(&f))),
+                            Diagnostic::error(
+                                "call::arity",
+                                format!("`{}` is missing the argument `{}`", f.name, p.name.node),
+                            )
+                            .primary(call_span, format!("no value for `{}`", p.name.node))
+                            .help(format!(
+                                "the signature is `{}({})`",
+                                f.name,
+                                param_list(&f)
+                            )),
                         ))
                     }
                 },
             };
             let origin = match arg_spans[i] {
-                Some(span) => Origin { src_id: self.src_id, span },
-                None => Origin { src_id: f.src_id, span: p.name.span },
+                Some(span) => Origin {
+                    src_id: self.src_id,
+                    span,
+                },
+                None => Origin {
+                    src_id: f.src_id,
+                    span: p.name.span,
+                },
             };
             locals.insert(Rc::from(p.name.node.as_str()), Binding { value: v, origin });
         }
@@ -660,9 +835,10 @@ impl Interp {
             Ok(_) => Ok(Value::None),
             Err(mut e) => {
                 if e.code != "interrupt" && e.related.len() < MAX_CONTEXT_NOTES {
-                    let note = Diagnostic::advice("note::call", format!("in the call of `{}`", f.name))
-                        .primary(call_span, format!("`{}` was called from here", f.name))
-                        .with_source(self.source(caller_src));
+                    let note =
+                        Diagnostic::advice("note::call", format!("in the call of `{}`", f.name))
+                            .primary(call_span, format!("`{}` was called from here", f.name))
+                            .with_source(self.source(caller_src));
                     e.related.push(note);
                 }
                 Err(e)
@@ -673,7 +849,8 @@ impl Interp {
     // ------------------------------------------------------------ errors
 
     pub fn unknown_name(&self, name: &str, span: Span) -> Box<Diagnostic> {
-        let mut d = Diagnostic::error("name::unknown", format!("`{name}` is not defined")).primary(span, "not defined");
+        let mut d = Diagnostic::error("name::unknown", format!("`{name}` is not defined"))
+            .primary(span, "not defined");
         if let Some(s) = explain::did_you_mean(name, self.visible_names().into_iter()) {
             d = d.help(format!("did you mean `{s}`?"));
             if let Some(b) = self.lookup(&s) {
@@ -686,8 +863,11 @@ impl Interp {
     }
 
     pub(crate) fn unknown_method(&self, name: &str, span: Span, recv: &Value) -> Box<Diagnostic> {
-        let mut d = Diagnostic::error("name::unknown", format!("there is no function `{name}` to call on a {}", recv.kind()))
-            .primary(span, "no such function");
+        let mut d = Diagnostic::error(
+            "name::unknown",
+            format!("there is no function `{name}` to call on a {}", recv.kind()),
+        )
+        .primary(span, "no such function");
         let fns = builtins::table().iter().map(|b| b.name.to_string());
         if let Some(s) = explain::did_you_mean(name, fns) {
             d = d.help(format!("did you mean `.{s}(...)`?"));
@@ -704,12 +884,14 @@ impl Interp {
     pub fn write_out(&mut self, text: &str) -> R<()> {
         if self.out.write_all(text.as_bytes()).is_err() {
             // A closed stdout (e.g. piped into `head`) ends the program quietly.
-            return Err(Box::new(Diagnostic::error("io::stdout", "standard output is closed")));
+            return Err(Box::new(Diagnostic::error(
+                "io::stdout",
+                "standard output is closed",
+            )));
         }
         Ok(())
     }
 }
-
 
 /// One evaluated argument of a call.
 pub struct ArgVal {
@@ -730,21 +912,31 @@ fn param_list(f: &UserFn) -> String {
         .join(", ")
 }
 
-
 fn mentions_grad_of(e: &Expr, name: &str) -> bool {
     match &e.kind {
         ExprKind::Call { callee, args } => {
             let is_grad = matches!(&callee.kind, ExprKind::Name(n) if n == "grad");
-            (is_grad && args.iter().any(|a| matches!(&a.value.kind, ExprKind::Name(n) if n == name)))
+            (is_grad
+                && args
+                    .iter()
+                    .any(|a| matches!(&a.value.kind, ExprKind::Name(n) if n == name)))
                 || args.iter().any(|a| mentions_grad_of(&a.value, name))
         }
-        ExprKind::Method { receiver, name: m, args } => {
+        ExprKind::Method {
+            receiver,
+            name: m,
+            args,
+        } => {
             (m.node == "grad" && matches!(&receiver.kind, ExprKind::Name(n) if n == name))
                 || mentions_grad_of(receiver, name)
                 || args.iter().any(|a| mentions_grad_of(&a.value, name))
         }
-        ExprKind::Attr { object, name: a } => a.node == "grad" && matches!(&object.kind, ExprKind::Name(n) if n == name),
-        ExprKind::Binary { lhs, rhs, .. } => mentions_grad_of(lhs, name) || mentions_grad_of(rhs, name),
+        ExprKind::Attr { object, name: a } => {
+            a.node == "grad" && matches!(&object.kind, ExprKind::Name(n) if n == name)
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            mentions_grad_of(lhs, name) || mentions_grad_of(rhs, name)
+        }
         ExprKind::Unary { operand, .. } => mentions_grad_of(operand, name),
         _ => false,
     }

@@ -206,7 +206,10 @@ impl Token {
 
     /// Keywords whose line opens a block, used to guess that a missing `:` was meant.
     fn opens_block(&self) -> bool {
-        matches!(self, Token::For | Token::While | Token::If | Token::Elif | Token::Else | Token::Def)
+        matches!(
+            self,
+            Token::For | Token::While | Token::If | Token::Elif | Token::Else | Token::Def
+        )
     }
 
     /// Binary operators and assignment operators; a line ending in one continues.
@@ -279,7 +282,9 @@ fn lex_number(lex: &mut logos::Lexer<Token>) -> Result<f64, LexError> {
         match tail.chars().next() {
             Some(c) if is_name_char(c) => {
                 end += c.len_utf8();
-                problem.get_or_insert("a number cannot run into a name; put an operator or a space between them");
+                problem.get_or_insert(
+                    "a number cannot run into a name; put an operator or a space between them",
+                );
             }
             Some('.') if tail[1..].starts_with(|c: char| c.is_ascii_digit()) => {
                 end = digits(end + 1);
@@ -292,7 +297,9 @@ fn lex_number(lex: &mut logos::Lexer<Token>) -> Result<f64, LexError> {
     lex.bump(end - matched);
     match problem {
         Some(hint) => Err(LexError::BadNumber(hint)),
-        None => rest[..end].parse::<f64>().map_err(|_| LexError::BadNumber("write a number such as `3`, `0.5` or `1e-3`")),
+        None => rest[..end]
+            .parse::<f64>()
+            .map_err(|_| LexError::BadNumber("write a number such as `3`, `0.5` or `1e-3`")),
     }
 }
 
@@ -392,7 +399,10 @@ pub fn lex(src: &str) -> Lexed {
     let mut layout = Layout {
         src,
         out: Lexed::default(),
-        levels: vec![Level { width: 0, real: true }],
+        levels: vec![Level {
+            width: 0,
+            real: true,
+        }],
         brackets: Vec::new(),
         line_has_tokens: false,
         newline_in_brackets: false,
@@ -429,9 +439,12 @@ pub fn lex(src: &str) -> Lexed {
                 } else {
                     layout.token(Token::Error, span);
                     layout.out.diagnostics.push(
-                        Diagnostic::error("syntax::char", "unexpected `\\` in the middle of a line")
-                            .primary(span, "a `\\` joins lines only at the very end of a line")
-                            .help("remove the `\\`, or end the line right after it"),
+                        Diagnostic::error(
+                            "syntax::char",
+                            "unexpected `\\` in the middle of a line",
+                        )
+                        .primary(span, "a `\\` joins lines only at the very end of a line")
+                        .help("remove the `\\`, or end the line right after it"),
                     );
                 }
             }
@@ -457,7 +470,9 @@ pub fn lex(src: &str) -> Lexed {
                 layout.out.diagnostics.push(
                     Diagnostic::error("syntax::string", "unterminated string")
                         .primary(span, "this string is never closed")
-                        .help(format!("add a closing `{quote}` before the end of the line")),
+                        .help(format!(
+                            "add a closing `{quote}` before the end of the line"
+                        )),
                 );
             }
             Err(LexError::BadNumber(hint)) => {
@@ -518,7 +533,11 @@ impl Layout<'_> {
             '&' | '|' => "use `and` / `or`".to_string(),
             _ => "remove it, or put it inside a string".to_string(),
         };
-        let plural = if text.chars().count() > 1 { "characters" } else { "character" };
+        let plural = if text.chars().count() > 1 {
+            "characters"
+        } else {
+            "character"
+        };
         let shown = text.escape_debug().to_string();
         self.out.diagnostics.push(
             Diagnostic::error("syntax::char", format!("invalid {plural} `{shown}`"))
@@ -566,7 +585,11 @@ impl Layout<'_> {
         match token {
             Token::LParen | Token::LBracket => self.brackets.push((token.clone(), span)),
             Token::RParen | Token::RBracket => {
-                let opener = if token == Token::RParen { Token::LParen } else { Token::LBracket };
+                let opener = if token == Token::RParen {
+                    Token::LParen
+                } else {
+                    Token::LBracket
+                };
                 // A closer pops back to its matching opener; the openers skipped over
                 // are unclosed. A closer with no opener is left to the parser.
                 if let Some(pos) = self.brackets.iter().rposition(|(t, _)| *t == opener) {
@@ -618,7 +641,11 @@ impl Layout<'_> {
                 Some((first, first_span)) if first != ch => {
                     mixed = true;
                     if !self.prev_line_mixed {
-                        let (this, other) = if ch == '\t' { ("a tab", "spaces") } else { ("spaces", "tabs") };
+                        let (this, other) = if ch == '\t' {
+                            ("a tab", "spaces")
+                        } else {
+                            ("spaces", "tabs")
+                        };
                         self.out.diagnostics.push(
                             Diagnostic::error(
                                 "syntax::tabs",
@@ -642,7 +669,8 @@ impl Layout<'_> {
         if width > top {
             // A line after a header that lacks its `:` is taken as the block the user
             // meant; the parser reports the missing `:`.
-            let opens = self.prev_last_is_colon || (!self.prev_colon && self.prev_first_opens_block);
+            let opens =
+                self.prev_last_is_colon || (!self.prev_colon && self.prev_first_opens_block);
             if opens {
                 self.levels.push(Level { width, real: true });
                 self.push(Token::Indent, ws_span);
@@ -667,12 +695,15 @@ impl Layout<'_> {
             if now != width && report {
                 let unit = if tabs > 0 { "tabs" } else { "spaces" };
                 self.out.diagnostics.push(
-                    Diagnostic::error("syntax::indent", "unindent does not match any outer indentation level")
-                        .primary(ws_span, format!("indented by {} {unit}", tabs + spaces))
-                        .help(format!(
-                            "the open indentation levels are {} {unit}; indent to one of them",
-                            join_and(&open)
-                        )),
+                    Diagnostic::error(
+                        "syntax::indent",
+                        "unindent does not match any outer indentation level",
+                    )
+                    .primary(ws_span, format!("indented by {} {unit}", tabs + spaces))
+                    .help(format!(
+                        "the open indentation levels are {} {unit}; indent to one of them",
+                        join_and(&open)
+                    )),
                 );
             }
         }
@@ -712,7 +743,14 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for (text, value) in [("3", 3.0), ("3.0", 3.0), ("3.", 3.0), (".5", 0.5), ("1e-3", 1e-3), ("2.5E+4", 2.5e4)] {
+        for (text, value) in [
+            ("3", 3.0),
+            ("3.0", 3.0),
+            ("3.", 3.0),
+            (".5", 0.5),
+            ("1e-3", 1e-3),
+            ("2.5E+4", 2.5e4),
+        ] {
             assert_eq!(kinds(text)[0], Token::Number(value), "{text}");
         }
         assert_eq!(codes("1e"), ["syntax::number"]);
@@ -723,7 +761,10 @@ mod tests {
 
     #[test]
     fn strings() {
-        assert_eq!(kinds(r#""a\nb\t\\\"\'\q""#)[0], Token::Str("a\nb\t\\\"'\\q".to_string()));
+        assert_eq!(
+            kinds(r#""a\nb\t\\\"\'\q""#)[0],
+            Token::Str("a\nb\t\\\"'\\q".to_string())
+        );
         assert_eq!(kinds(r"'it\'s'")[0], Token::Str("it's".to_string()));
         assert_eq!(kinds(r#""a\\""#)[0], Token::Str("a\\".to_string()));
         assert_eq!(codes("x = \"abc\ny = 1"), ["syntax::string"]);
@@ -733,7 +774,14 @@ mod tests {
 
     #[test]
     fn names_and_keywords() {
-        assert_eq!(kinds("für forx for")[..3], [Token::Name("für".into()), Token::Name("forx".into()), Token::For]);
+        assert_eq!(
+            kinds("für forx for")[..3],
+            [
+                Token::Name("für".into()),
+                Token::Name("forx".into()),
+                Token::For
+            ]
+        );
     }
 
     #[test]
@@ -758,8 +806,20 @@ mod tests {
                 Eof
             ]
         );
-        assert_eq!(kinds("f(1,\n  2)\n").iter().filter(|t| **t == Newline).count(), 1);
-        assert_eq!(kinds("x = 1 + \\\n  2\n").iter().filter(|t| **t == Newline).count(), 1);
+        assert_eq!(
+            kinds("f(1,\n  2)\n")
+                .iter()
+                .filter(|t| **t == Newline)
+                .count(),
+            1
+        );
+        assert_eq!(
+            kinds("x = 1 + \\\n  2\n")
+                .iter()
+                .filter(|t| **t == Newline)
+                .count(),
+            1
+        );
     }
 
     #[test]

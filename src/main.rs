@@ -12,7 +12,11 @@ use tsr::{Outcome, Session, SessionOptions};
 const STACK_BYTES: usize = 1 << 30;
 
 #[derive(Parser)]
-#[command(name = "tsr", version, about = "tsr — a tensor scripting language with automatic differentiation")]
+#[command(
+    name = "tsr",
+    version,
+    about = "tsr — a tensor scripting language with automatic differentiation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -29,9 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a script (`-` reads standard input).
-    Run {
-        file: String,
-    },
+    Run { file: String },
     /// Find shape errors without running the tensor math (`-` reads standard input).
     Check {
         file: String,
@@ -52,13 +54,21 @@ fn parse_size(s: &str) -> Result<u64, String> {
                 "m" => 1 << 20,
                 "g" => 1 << 30,
                 "t" => 1 << 40,
-                _ => return Err(format!("unknown size unit `{}` (use K, M, G or T)", &s[i..])),
+                _ => {
+                    return Err(format!(
+                        "unknown size unit `{}` (use K, M, G or T)",
+                        &s[i..]
+                    ))
+                }
             };
             (&s[..i], mult)
         }
         None => (s, 1),
     };
-    let n: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a size like 512M or 4G"))?;
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 512M or 4G"))?;
     if n.is_nan() || n < 0.0 {
         return Err(format!("`{s}` is not a size"));
     }
@@ -78,11 +88,19 @@ fn terminal_style() -> RenderStyle {
 fn read_script(path: &str) -> Result<(String, String), String> {
     if path == "-" {
         let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("cannot read standard input: {e}"))?;
-        return Ok(("<stdin>".to_string(), String::from_utf8_lossy(&bytes).into_owned()));
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok((
+            "<stdin>".to_string(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
     }
     match std::fs::read(path) {
-        Ok(bytes) => Ok((path.to_string(), String::from_utf8_lossy(&bytes).into_owned())),
+        Ok(bytes) => Ok((
+            path.to_string(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )),
         Err(e) => Err(format!("cannot read `{path}`: {}", io_reason(&e))),
     }
 }
@@ -98,12 +116,21 @@ fn io_reason(e: &std::io::Error) -> String {
 fn new_session(max_memory: Option<u64>) -> Session {
     let out: Box<dyn Write> = Box::new(std::io::LineWriter::new(std::io::stdout()));
     let err: Box<dyn Write> = Box::new(std::io::stderr());
-    Session::new(out, err, SessionOptions { style: terminal_style(), max_memory })
+    Session::new(
+        out,
+        err,
+        SessionOptions {
+            style: terminal_style(),
+            max_memory,
+        },
+    )
 }
 
 fn run(cli: Cli) -> u8 {
     let (script, interactive) = match (cli.command, cli.file) {
-        (Some(Command::Check { file, shapes }), None) => return check(&file, shapes, cli.max_memory),
+        (Some(Command::Check { file, shapes }), None) => {
+            return check(&file, shapes, cli.max_memory)
+        }
         (Some(Command::Check { .. }), Some(extra)) => {
             eprintln!("error: unexpected argument `{extra}` before `check`\n\nUsage: tsr [OPTIONS] check [--shapes] FILE");
             return 2;
@@ -190,7 +217,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let worker = std::thread::Builder::new().name("tsr".into()).stack_size(STACK_BYTES).spawn(move || run(cli));
+    let worker = std::thread::Builder::new()
+        .name("tsr".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || run(cli));
     let code = match worker {
         Ok(handle) => handle.join().unwrap_or(101),
         Err(e) => {

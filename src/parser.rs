@@ -11,7 +11,9 @@
 //! its own node but its span is widened to include the parentheses, so a label under
 //! `(a + b)` underlines what the user wrote.
 
-use crate::ast::{Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp, Param, Program, Stmt, StmtKind, Target, UnaryOp};
+use crate::ast::{
+    Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp, Param, Program, Stmt, StmtKind, Target, UnaryOp,
+};
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{lex, Token};
 use crate::span::{Span, Spanned};
@@ -64,11 +66,12 @@ pub fn is_incomplete(src: &str) -> bool {
     if lexed.open_at_end || lexed.ends_with_backslash {
         return true;
     }
-    let last = lexed
-        .tokens
-        .iter()
-        .rev()
-        .find(|t| !matches!(t.node, Token::Newline | Token::Indent | Token::Dedent | Token::Eof));
+    let last = lexed.tokens.iter().rev().find(|t| {
+        !matches!(
+            t.node,
+            Token::Newline | Token::Indent | Token::Dedent | Token::Eof
+        )
+    });
     if let Some(last) = last {
         if last.node == Token::Colon || last.node.is_operator() {
             return true;
@@ -211,7 +214,10 @@ impl Parser<'_> {
     fn bump(&mut self) -> Span {
         let token = &self.tokens[self.pos.min(self.tokens.len() - 1)];
         let span = token.span;
-        let visible = !matches!(token.node, Token::Newline | Token::Indent | Token::Dedent | Token::Eof);
+        let visible = !matches!(
+            token.node,
+            Token::Newline | Token::Indent | Token::Dedent | Token::Eof
+        );
         if token.node != Token::Eof {
             self.pos += 1;
         }
@@ -250,7 +256,10 @@ impl Parser<'_> {
     }
 
     fn at_statement_end(&self) -> bool {
-        matches!(self.peek(), Token::Newline | Token::Semicolon | Token::Eof | Token::Dedent)
+        matches!(
+            self.peek(),
+            Token::Newline | Token::Semicolon | Token::Eof | Token::Dedent
+        )
     }
 
     // ------------------------------------------------------------------ reporting
@@ -275,8 +284,11 @@ impl Parser<'_> {
             }
         }
         let found = self.found();
-        let mut diagnostic = Diagnostic::error("syntax::unexpected", format!("expected {expected}, found {found}"))
-            .primary(self.span(), format!("expected {expected}"));
+        let mut diagnostic = Diagnostic::error(
+            "syntax::unexpected",
+            format!("expected {expected}, found {found}"),
+        )
+        .primary(self.span(), format!("expected {expected}"));
         if let Some(help) = help {
             diagnostic = diagnostic.help(help);
         }
@@ -289,7 +301,12 @@ impl Parser<'_> {
             Token::Name(name) => Ok(Spanned::new(name, self.bump())),
             token if token.is_keyword() => {
                 let text = self.text(self.span()).to_string();
-                self.unexpected(expected, Some(help.unwrap_or(format!("`{text}` is a keyword and cannot be used as a name"))))
+                self.unexpected(
+                    expected,
+                    Some(help.unwrap_or(format!(
+                        "`{text}` is a keyword and cannot be used as a name"
+                    ))),
+                )
             }
             _ => self.unexpected(expected, help),
         }
@@ -314,7 +331,10 @@ impl Parser<'_> {
         self.error(
             Diagnostic::error("syntax::unclosed", format!("unclosed `{open_text}`"))
                 .primary(open, format!("this `{open_text}` is never closed"))
-                .label(here, format!("expected `{close_text}` before {}", self.found()))
+                .label(
+                    here,
+                    format!("expected `{close_text}` before {}", self.found()),
+                )
                 .help(format!("add the missing `{close_text}`")),
         );
         Err(Fail)
@@ -337,19 +357,26 @@ impl Parser<'_> {
             Token::Comma if closer == Token::RParen && inside == "parenthesised" => {
                 "tsr has no tuples; use a list `[a, b]`".to_string()
             }
-            Token::Assign if inside == "call" => "a keyword argument's name must be a plain name, as in `f(axis=1)`".to_string(),
+            Token::Assign if inside == "call" => {
+                "a keyword argument's name must be a plain name, as in `f(axis=1)`".to_string()
+            }
             Token::Assign => "did you mean `==`?".to_string(),
-            t if starts_expression(t) && inside == "parenthesised" => "perhaps an operator is missing".to_string(),
+            t if starts_expression(t) && inside == "parenthesised" => {
+                "perhaps an operator is missing".to_string()
+            }
             t if starts_expression(t) => "perhaps a `,` is missing".to_string(),
             _ => format!("close the `{open_text}` with `{close_text}`"),
         };
         let found = self.found();
         let here = self.span();
         self.error(
-            Diagnostic::error("syntax::unexpected", format!("expected {expected}, found {found}"))
-                .primary(here, format!("expected {expected}"))
-                .label(open, format!("the {inside} `{open_text}` opened here"))
-                .help(help),
+            Diagnostic::error(
+                "syntax::unexpected",
+                format!("expected {expected}, found {found}"),
+            )
+            .primary(here, format!("expected {expected}"))
+            .label(open, format!("the {inside} `{open_text}` opened here"))
+            .help(help),
         );
         Err(Fail)
     }
@@ -388,7 +415,9 @@ impl Parser<'_> {
         let start = self.pos;
         let orphan_ok = std::mem::take(&mut self.orphan_branch_ok);
         let result = match self.peek() {
-            Token::If | Token::While | Token::For | Token::Def => self.compound_stmt().map(|s| out.push(s)),
+            Token::If | Token::While | Token::For | Token::Def => {
+                self.compound_stmt().map(|s| out.push(s))
+            }
             Token::Elif | Token::Else if orphan_ok => {
                 // The `if` this branch belongs to failed and was reported; parse the
                 // branch for its own errors and drop it.
@@ -415,7 +444,10 @@ impl Parser<'_> {
         match result {
             Ok(()) => self.recovered = false,
             Err(Fail) => {
-                let was_if = matches!(self.tokens.get(start).map(|t| &t.node), Some(Token::If | Token::Elif | Token::Else));
+                let was_if = matches!(
+                    self.tokens.get(start).map(|t| &t.node),
+                    Some(Token::If | Token::Elif | Token::Else)
+                );
                 self.recover();
                 self.orphan_branch_ok = was_if;
             }
@@ -466,7 +498,9 @@ impl Parser<'_> {
             if let Some(stmt) = self.simple_stmt()? {
                 out.push(stmt);
             }
-            if self.eat(&Token::Semicolon).is_none() || matches!(self.peek(), Token::Newline | Token::Eof) {
+            if self.eat(&Token::Semicolon).is_none()
+                || matches!(self.peek(), Token::Newline | Token::Eof)
+            {
                 break;
             }
         }
@@ -475,17 +509,28 @@ impl Parser<'_> {
             return Ok(());
         }
         let help = match self.peek() {
-            Token::Assign | Token::PlusAssign | Token::MinusAssign | Token::StarAssign | Token::SlashAssign => {
-                "tsr assigns one target per statement; split it into separate assignments".to_string()
+            Token::Assign
+            | Token::PlusAssign
+            | Token::MinusAssign
+            | Token::StarAssign
+            | Token::SlashAssign => {
+                "tsr assigns one target per statement; split it into separate assignments"
+                    .to_string()
             }
             Token::Comma => "tsr has no tuples; use a list `[a, b]`".to_string(),
-            Token::Colon => "only `if`, `elif`, `else`, `while`, `for` and `def` lines end with `:`".to_string(),
+            Token::Colon => {
+                "only `if`, `elif`, `else`, `while`, `for` and `def` lines end with `:`".to_string()
+            }
             Token::RParen | Token::RBracket => "remove it: it closes nothing".to_string(),
             t if starts_expression(t) => match out.last().map(|s| &s.kind) {
-                Some(StmtKind::Expr(Expr { kind: ExprKind::Name(name), .. })) => {
+                Some(StmtKind::Expr(Expr {
+                    kind: ExprKind::Name(name),
+                    ..
+                })) => {
                     format!("to call `{name}`, write `{name}(...)`")
                 }
-                _ => "perhaps an operator or `,` is missing, or `;` between two statements".to_string(),
+                _ => "perhaps an operator or `,` is missing, or `;` between two statements"
+                    .to_string(),
             },
             _ => "end the statement here, or put the next one on a new line".to_string(),
         };
@@ -505,19 +550,31 @@ impl Parser<'_> {
     /// pass_stmt = "pass"
     fn pass_stmt(&mut self) -> PResult<Stmt> {
         let span = self.bump();
-        Ok(Stmt { kind: StmtKind::Pass, span })
+        Ok(Stmt {
+            kind: StmtKind::Pass,
+            span,
+        })
     }
 
     /// break_stmt = "break" | "continue"
     fn break_stmt(&mut self) -> PResult<Stmt> {
         let is_break = self.at(&Token::Break);
         let span = self.bump();
-        let (kind, word) = if is_break { (StmtKind::Break, "break") } else { (StmtKind::Continue, "continue") };
+        let (kind, word) = if is_break {
+            (StmtKind::Break, "break")
+        } else {
+            (StmtKind::Continue, "continue")
+        };
         if !self.in_loop {
             self.error(
                 Diagnostic::error("syntax::break_outside", format!("`{word}` outside a loop"))
-                    .primary(span, format!("`{word}` is not inside a `for` or `while` loop"))
-                    .help(format!("`{word}` can only be used inside a loop (a `def` starts a new context)")),
+                    .primary(
+                        span,
+                        format!("`{word}` is not inside a `for` or `while` loop"),
+                    )
+                    .help(format!(
+                        "`{word}` can only be used inside a loop (a `def` starts a new context)"
+                    )),
             );
         }
         Ok(Stmt { kind, span })
@@ -533,9 +590,16 @@ impl Parser<'_> {
                     .help("`return` can only be used inside a function body"),
             );
         }
-        let value = if self.at_statement_end() { None } else { Some(self.expression(0)?) };
+        let value = if self.at_statement_end() {
+            None
+        } else {
+            Some(self.expression(0)?)
+        };
         let end = value.as_ref().map_or(keyword, |v| v.span);
-        Ok(Stmt { kind: StmtKind::Return(value), span: keyword.to(end) })
+        Ok(Stmt {
+            kind: StmtKind::Return(value),
+            span: keyword.to(end),
+        })
     }
 
     /// expr_stmt = expression [ assign_op expression ]
@@ -544,14 +608,27 @@ impl Parser<'_> {
         let expr = self.expression(0)?;
         let Some(op) = assign_op(self.peek()) else {
             let span = expr.span;
-            return Ok(Some(Stmt { kind: StmtKind::Expr(expr), span }));
+            return Ok(Some(Stmt {
+                kind: StmtKind::Expr(expr),
+                span,
+            }));
         };
         let op_span = self.bump();
         let target = self.target(expr, op_span);
         let value = self.expression(0)?;
-        let Some(target) = target else { return Ok(None) };
+        let Some(target) = target else {
+            return Ok(None);
+        };
         let span = target.span().to(value.span);
-        Ok(Some(Stmt { kind: StmtKind::Assign { target, op, op_span, value }, span }))
+        Ok(Some(Stmt {
+            kind: StmtKind::Assign {
+                target,
+                op,
+                op_span,
+                value,
+            },
+            span,
+        }))
     }
 
     /// target = NAME | postfix_expr subscript   (checked on the parsed left side)
@@ -559,11 +636,19 @@ impl Parser<'_> {
         let span = expr.span;
         let what = match expr.kind {
             ExprKind::Name(name) => return Some(Target::Name(Spanned::new(name, span))),
-            ExprKind::Index { object, items } => return Some(Target::Index { object, items, span }),
+            ExprKind::Index { object, items } => {
+                return Some(Target::Index {
+                    object,
+                    items,
+                    span,
+                })
+            }
             ExprKind::Call { .. } => "a function call",
             ExprKind::Method { .. } => "a method call",
             ExprKind::Attr { .. } => "an attribute",
-            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::None => "a literal",
+            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::None => {
+                "a literal"
+            }
             ExprKind::List(_) => "a list",
             ExprKind::Compare { .. } => "a comparison",
             ExprKind::Binary { op, .. } if op.is_comparison() => "a comparison",
@@ -619,7 +704,13 @@ impl Parser<'_> {
             }
         }
         let span = keyword.to(Span::new(self.last_end, self.last_end));
-        Ok(Stmt { kind: StmtKind::If { branches, else_body }, span })
+        Ok(Stmt {
+            kind: StmtKind::If {
+                branches,
+                else_body,
+            },
+            span,
+        })
     }
 
     /// while_stmt = "while" condition ":" block
@@ -631,7 +722,10 @@ impl Parser<'_> {
         let body = self.block(keyword);
         self.in_loop = in_loop;
         let span = keyword.to(Span::new(self.last_end, self.last_end));
-        Ok(Stmt { kind: StmtKind::While { cond, body: body? }, span })
+        Ok(Stmt {
+            kind: StmtKind::While { cond, body: body? },
+            span,
+        })
     }
 
     /// for_stmt = "for" NAME "in" expression ":" block
@@ -653,7 +747,14 @@ impl Parser<'_> {
         let body = self.block(keyword);
         self.in_loop = in_loop;
         let span = keyword.to(Span::new(self.last_end, self.last_end));
-        Ok(Stmt { kind: StmtKind::For { var, iter, body: body? }, span })
+        Ok(Stmt {
+            kind: StmtKind::For {
+                var,
+                iter,
+                body: body?,
+            },
+            span,
+        })
     }
 
     /// def_stmt = "def" NAME parameters ":" block
@@ -668,13 +769,23 @@ impl Parser<'_> {
         self.in_def = in_def;
         self.in_loop = in_loop;
         let span = keyword.to(Span::new(self.last_end, self.last_end));
-        Ok(Stmt { kind: StmtKind::Def { name, params, body: Rc::new(body?) }, span })
+        Ok(Stmt {
+            kind: StmtKind::Def {
+                name,
+                params,
+                body: Rc::new(body?),
+            },
+            span,
+        })
     }
 
     /// parameters = "(" [ param { "," param } [ "," ] ] ")"
     fn parameters(&mut self) -> PResult<Vec<Param>> {
         if !self.at(&Token::LParen) {
-            return self.unexpected("`(` after the function name", Some("write `def name(a, b):`".to_string()));
+            return self.unexpected(
+                "`(` after the function name",
+                Some("write `def name(a, b):`".to_string()),
+            );
         }
         let open = self.open(Token::RParen);
         let mut params: Vec<Param> = Vec::new();
@@ -683,23 +794,29 @@ impl Parser<'_> {
             if let Some(earlier) = params.iter().find(|p| p.name.node == param.name.node) {
                 let earlier = earlier.name.span;
                 self.error(
-                    Diagnostic::error("syntax::param", format!("duplicate parameter `{}`", param.name.node))
-                        .primary(param.name.span, "defined again here")
-                        .label(earlier, "first defined here")
-                        .help("give each parameter a different name"),
+                    Diagnostic::error(
+                        "syntax::param",
+                        format!("duplicate parameter `{}`", param.name.node),
+                    )
+                    .primary(param.name.span, "defined again here")
+                    .label(earlier, "first defined here")
+                    .help("give each parameter a different name"),
                 );
             } else if param.default.is_none() {
                 if let Some(with_default) = params.iter().find(|p| p.default.is_some()) {
                     let earlier = with_default.name.span;
                     let earlier_name = with_default.name.node.clone();
                     self.error(
-                        Diagnostic::error("syntax::param", "parameter without a default follows a parameter with a default")
-                            .primary(param.name.span, "this parameter has no default")
-                            .label(earlier, "this one has a default")
-                            .help(format!(
-                                "give `{}` a default too, or move it before `{earlier_name}`",
-                                param.name.node
-                            )),
+                        Diagnostic::error(
+                            "syntax::param",
+                            "parameter without a default follows a parameter with a default",
+                        )
+                        .primary(param.name.span, "this parameter has no default")
+                        .label(earlier, "this one has a default")
+                        .help(format!(
+                            "give `{}` a default too, or move it before `{earlier_name}`",
+                            param.name.node
+                        )),
                     );
                 }
             }
@@ -715,7 +832,11 @@ impl Parser<'_> {
     /// param = NAME [ "=" expression ]
     fn param(&mut self) -> PResult<Param> {
         let name = self.expect_name("a parameter name", None)?;
-        let default = if self.eat(&Token::Assign).is_some() { Some(self.expression(0)?) } else { None };
+        let default = if self.eat(&Token::Assign).is_some() {
+            Some(self.expression(0)?)
+        } else {
+            None
+        };
         Ok(Param { name, default })
     }
 
@@ -778,10 +899,13 @@ impl Parser<'_> {
         let found = self.found();
         let span = self.span();
         self.error(
-            Diagnostic::error("syntax::indent", format!("expected an indented block after `{word}`, found {found}"))
-                .primary(span, "expected an indented line here")
-                .label(opener, format!("this `{word}` needs a body"))
-                .help("indent the body (4 spaces is usual); write `pass` for an empty body"),
+            Diagnostic::error(
+                "syntax::indent",
+                format!("expected an indented block after `{word}`, found {found}"),
+            )
+            .primary(span, "expected an indented line here")
+            .label(opener, format!("this `{word}` needs a body"))
+            .help("indent the body (4 spaces is usual); write `pass` for an empty body"),
         );
         Ok(Vec::new())
     }
@@ -793,9 +917,12 @@ impl Parser<'_> {
         if self.blocks > MAX_BLOCKS {
             self.blocks -= 1;
             self.error(
-                Diagnostic::error("syntax::too_deep", format!("blocks nested more than {MAX_BLOCKS} deep"))
-                    .primary(indent, "too deeply nested")
-                    .help("move the inner code into a function"),
+                Diagnostic::error(
+                    "syntax::too_deep",
+                    format!("blocks nested more than {MAX_BLOCKS} deep"),
+                )
+                .primary(indent, "too deeply nested")
+                .help("move the inner code into a function"),
             );
             // Skip the whole block without recursing into it.
             let mut open = 1usize;
@@ -851,9 +978,12 @@ impl Parser<'_> {
         }
         let span = self.span();
         self.error(
-            Diagnostic::error("syntax::too_deep", format!("expression nested more than {MAX_DEPTH} levels deep"))
-                .primary(span, "nesting passes the limit here")
-                .help("split the expression into smaller parts with intermediate variables"),
+            Diagnostic::error(
+                "syntax::too_deep",
+                format!("expression nested more than {MAX_DEPTH} levels deep"),
+            )
+            .primary(span, "nesting passes the limit here")
+            .help("split the expression into smaller parts with intermediate variables"),
         );
         Err(Fail)
     }
@@ -870,7 +1000,14 @@ impl Parser<'_> {
                     self.bump();
                     let rhs = self.expression(r_bp)?;
                     let span = lhs.span.to(rhs.span);
-                    lhs = Expr::new(ExprKind::Logic { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
+                    lhs = Expr::new(
+                        ExprKind::Logic {
+                            op,
+                            lhs: Box::new(lhs),
+                            rhs: Box::new(rhs),
+                        },
+                        span,
+                    );
                 }
                 Infix::Binary(op, (l_bp, r_bp)) => {
                     if l_bp < min_bp {
@@ -879,7 +1016,15 @@ impl Parser<'_> {
                     let op_span = self.bump();
                     let rhs = self.expression(r_bp)?;
                     let span = lhs.span.to(rhs.span);
-                    lhs = Expr::new(ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
+                    lhs = Expr::new(
+                        ExprKind::Binary {
+                            op,
+                            op_span,
+                            lhs: Box::new(lhs),
+                            rhs: Box::new(rhs),
+                        },
+                        span,
+                    );
                 }
                 Infix::Compare => {
                     if CMP_BP.0 < min_bp {
@@ -905,9 +1050,23 @@ impl Parser<'_> {
         let span = first.span.to(rest.last().map_or(first.span, |r| r.2.span));
         if rest.len() == 1 {
             let (op, op_span, rhs) = rest.pop().expect("one comparison");
-            return Ok(Expr::new(ExprKind::Binary { op, op_span, lhs: Box::new(first), rhs: Box::new(rhs) }, span));
+            return Ok(Expr::new(
+                ExprKind::Binary {
+                    op,
+                    op_span,
+                    lhs: Box::new(first),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            ));
         }
-        Ok(Expr::new(ExprKind::Compare { first: Box::new(first), rest }, span))
+        Ok(Expr::new(
+            ExprKind::Compare {
+                first: Box::new(first),
+                rest,
+            },
+            span,
+        ))
     }
 
     /// prefix_expr = ( "-" | "+" ) expression | "not" expression | postfix_expr
@@ -919,7 +1078,10 @@ impl Parser<'_> {
             Token::Not if min_bp > NOT_BP => {
                 return self.unexpected(
                     "an expression",
-                    Some("a `not` inside a comparison or arithmetic needs parentheses: `(not x)`".to_string()),
+                    Some(
+                        "a `not` inside a comparison or arithmetic needs parentheses: `(not x)`"
+                            .to_string(),
+                    ),
                 );
             }
             Token::Not => UnaryOp::Not,
@@ -928,7 +1090,13 @@ impl Parser<'_> {
         let op_span = self.bump();
         let operand = self.expression(if op == UnaryOp::Not { NOT_BP } else { UNARY_BP })?;
         let span = op_span.to(operand.span);
-        Ok(Expr::new(ExprKind::Unary { op, operand: Box::new(operand) }, span))
+        Ok(Expr::new(
+            ExprKind::Unary {
+                op,
+                operand: Box::new(operand),
+            },
+            span,
+        ))
     }
 
     /// postfix_expr = atom { arguments | subscript | "." NAME [ arguments ] }
@@ -939,26 +1107,53 @@ impl Parser<'_> {
                 Token::LParen => {
                     let (args, close) = self.arguments()?;
                     let span = expr.span.to(close);
-                    expr = Expr::new(ExprKind::Call { callee: Box::new(expr), args }, span);
+                    expr = Expr::new(
+                        ExprKind::Call {
+                            callee: Box::new(expr),
+                            args,
+                        },
+                        span,
+                    );
                 }
                 Token::LBracket => {
                     let (items, close) = self.subscript()?;
                     let span = expr.span.to(close);
-                    expr = Expr::new(ExprKind::Index { object: Box::new(expr), items }, span);
+                    expr = Expr::new(
+                        ExprKind::Index {
+                            object: Box::new(expr),
+                            items,
+                        },
+                        span,
+                    );
                 }
                 Token::Dot => {
                     self.bump();
                     let name = self.expect_name(
                         "a name after `.`",
-                        Some("write a property or method name, as in `x.T` or `x.sum()`".to_string()),
+                        Some(
+                            "write a property or method name, as in `x.T` or `x.sum()`".to_string(),
+                        ),
                     )?;
                     if self.at(&Token::LParen) {
                         let (args, close) = self.arguments()?;
                         let span = expr.span.to(close);
-                        expr = Expr::new(ExprKind::Method { receiver: Box::new(expr), name, args }, span);
+                        expr = Expr::new(
+                            ExprKind::Method {
+                                receiver: Box::new(expr),
+                                name,
+                                args,
+                            },
+                            span,
+                        );
                     } else {
                         let span = expr.span.to(name.span);
-                        expr = Expr::new(ExprKind::Attr { object: Box::new(expr), name }, span);
+                        expr = Expr::new(
+                            ExprKind::Attr {
+                                object: Box::new(expr),
+                                name,
+                            },
+                            span,
+                        );
                     }
                 }
                 _ => break,
@@ -976,13 +1171,20 @@ impl Parser<'_> {
             let arg = self.argument()?;
             match &arg.name {
                 Some(name) => {
-                    if let Some(earlier) = args.iter().filter_map(|a| a.name.as_ref()).find(|n| n.node == name.node) {
+                    if let Some(earlier) = args
+                        .iter()
+                        .filter_map(|a| a.name.as_ref())
+                        .find(|n| n.node == name.node)
+                    {
                         let earlier = earlier.span;
                         self.error(
-                            Diagnostic::error("syntax::argument", format!("keyword argument `{}` repeated", name.node))
-                                .primary(name.span, "given again here")
-                                .label(earlier, "first given here")
-                                .help("give each keyword argument once"),
+                            Diagnostic::error(
+                                "syntax::argument",
+                                format!("keyword argument `{}` repeated", name.node),
+                            )
+                            .primary(name.span, "given again here")
+                            .label(earlier, "first given here")
+                            .help("give each keyword argument once"),
                         );
                     }
                 }
@@ -990,10 +1192,13 @@ impl Parser<'_> {
                     if let Some(keyword) = args.iter().find_map(|a| a.name.as_ref()) {
                         let keyword = keyword.span;
                         self.error(
-                            Diagnostic::error("syntax::argument", "positional argument after keyword argument")
-                                .primary(arg.value.span, "positional argument")
-                                .label(keyword, "keyword argument before it")
-                                .help("put positional arguments before keyword arguments"),
+                            Diagnostic::error(
+                                "syntax::argument",
+                                "positional argument after keyword argument",
+                            )
+                            .primary(arg.value.span, "positional argument")
+                            .label(keyword, "keyword argument before it")
+                            .help("put positional arguments before keyword arguments"),
                         );
                     }
                 }
@@ -1014,16 +1219,25 @@ impl Parser<'_> {
             let name_span = self.bump();
             self.bump();
             let value = self.expression(0)?;
-            return Ok(Arg { name: Some(Spanned::new(name, name_span)), value });
+            return Ok(Arg {
+                name: Some(Spanned::new(name, name_span)),
+                value,
+            });
         }
-        Ok(Arg { name: None, value: self.expression(0)? })
+        Ok(Arg {
+            name: None,
+            value: self.expression(0)?,
+        })
     }
 
     /// subscript = "[" index_item { "," index_item } [ "," ] "]"
     fn subscript(&mut self) -> PResult<(Vec<IndexItem>, Span)> {
         let open = self.open(Token::RBracket);
         if self.at(&Token::RBracket) {
-            return self.unexpected("an index", Some("write an index such as `x[0]` or a slice such as `x[1:3]`".to_string()));
+            return self.unexpected(
+                "an index",
+                Some("write an index such as `x[0]` or a slice such as `x[1:3]`".to_string()),
+            );
         }
         let mut items = Vec::new();
         while !self.at(&Token::RBracket) {
@@ -1039,19 +1253,34 @@ impl Parser<'_> {
     /// index_item = expression | [ expression ] ":" [ expression ] [ ":" [ expression ] ]
     fn index_item(&mut self) -> PResult<IndexItem> {
         let first = self.span();
-        let start = if self.at(&Token::Colon) { None } else { Some(self.expression(0)?) };
+        let start = if self.at(&Token::Colon) {
+            None
+        } else {
+            Some(self.expression(0)?)
+        };
         if !self.at(&Token::Colon) {
             return Ok(IndexItem::Index(start.expect("an index expression")));
         }
         self.bump();
         let slice_end = |t: &Token| matches!(t, Token::Colon | Token::Comma | Token::RBracket);
-        let stop = if slice_end(self.peek()) { None } else { Some(self.expression(0)?) };
+        let stop = if slice_end(self.peek()) {
+            None
+        } else {
+            Some(self.expression(0)?)
+        };
         let mut step = None;
-        if self.eat(&Token::Colon).is_some() && !matches!(self.peek(), Token::Comma | Token::RBracket) {
+        if self.eat(&Token::Colon).is_some()
+            && !matches!(self.peek(), Token::Comma | Token::RBracket)
+        {
             step = Some(self.expression(0)?);
         }
         let span = first.to(Span::new(self.last_end, self.last_end));
-        Ok(IndexItem::Slice { start, stop, step, span })
+        Ok(IndexItem::Slice {
+            start,
+            stop,
+            step,
+            span,
+        })
     }
 
     /// atom = NUMBER | STRING | "True" | "False" | "None" | NAME | list_display | paren_expr
@@ -1089,7 +1318,10 @@ impl Parser<'_> {
             },
             Token::Assign => "did you mean `==`?".to_string(),
             t if t.is_keyword() => {
-                format!("`{}` is a keyword; it cannot start an expression", self.text(self.span()))
+                format!(
+                    "`{}` is a keyword; it cannot start an expression",
+                    self.text(self.span())
+                )
             }
             Token::StarStar | Token::Star | Token::Slash | Token::Percent | Token::At => {
                 "this operator needs an operand on its left".to_string()
@@ -1117,7 +1349,10 @@ impl Parser<'_> {
     fn paren_expr(&mut self) -> PResult<Expr> {
         let open = self.open(Token::RParen);
         if self.at(&Token::RParen) {
-            return self.unexpected("an expression", Some("tsr has no tuples; put an expression inside `( )`".to_string()));
+            return self.unexpected(
+                "an expression",
+                Some("tsr has no tuples; put an expression inside `( )`".to_string()),
+            );
         }
         let mut inner = self.expression(0)?;
         let close = self.close(open, Token::RParen, "`)`", "parenthesised")?;
@@ -1156,8 +1391,12 @@ mod tests {
     #[test]
     fn spans() {
         let (program, _) = parse("y = (a + b) * c.sum(1)\n");
-        let StmtKind::Assign { value, .. } = &program.stmts[0].kind else { panic!() };
-        let ExprKind::Binary { lhs, rhs, .. } = &value.kind else { panic!() };
+        let StmtKind::Assign { value, .. } = &program.stmts[0].kind else {
+            panic!()
+        };
+        let ExprKind::Binary { lhs, rhs, .. } = &value.kind else {
+            panic!()
+        };
         assert_eq!(lhs.span, Span::new(4, 11));
         assert_eq!(rhs.span, Span::new(14, 22));
         assert_eq!(program.stmts[0].span, Span::new(0, 22));
@@ -1165,7 +1404,12 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_one_diagnostic() {
-        for src in ["(".repeat(100_000), "-".repeat(100_000) + "1", "[".repeat(100_000), "x".to_string() + &".a".repeat(100_000)] {
+        for src in [
+            "(".repeat(100_000),
+            "-".repeat(100_000) + "1",
+            "[".repeat(100_000),
+            "x".to_string() + &".a".repeat(100_000),
+        ] {
             assert_eq!(codes(&src), ["syntax::too_deep"]);
         }
         let sum = vec!["1"; 100_000].join("+");
@@ -1182,10 +1426,24 @@ mod tests {
 
     #[test]
     fn incomplete() {
-        for src in ["f(1,", "if x:", "x = 1 +", "x = 1 \\", "def f():\n    return 1", "[1,\n 2"] {
+        for src in [
+            "f(1,",
+            "if x:",
+            "x = 1 +",
+            "x = 1 \\",
+            "def f():\n    return 1",
+            "[1,\n 2",
+        ] {
             assert!(is_incomplete(src), "{src:?}");
         }
-        for src in ["", "x = 1", "if x:\n    y = 1\n", "while True: pass", "print('abc", "f(\"abc"] {
+        for src in [
+            "",
+            "x = 1",
+            "if x:\n    y = 1\n",
+            "while True: pass",
+            "print('abc",
+            "f(\"abc",
+        ] {
             assert!(!is_incomplete(src), "{src:?}");
         }
     }

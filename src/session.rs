@@ -16,7 +16,10 @@ pub struct SessionOptions {
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { style: RenderStyle::TEST, max_memory: None }
+        SessionOptions {
+            style: RenderStyle::TEST,
+            max_memory: None,
+        }
     }
 }
 
@@ -39,7 +42,9 @@ impl Session {
         if let Some(bytes) = options.max_memory {
             crate::tensor::set_max_tensor_bytes(bytes);
         }
-        Session { interp: Interp::new(out, err, options.style) }
+        Session {
+            interp: Interp::new(out, err, options.style),
+        }
     }
 
     /// Render a diagnostic to the error writer.

@@ -98,7 +98,9 @@ fn backward_needs_one_element() {
     let one = t(&[1, 1], &[3.0]);
     let s = backward(&mul(&one, &one)).unwrap();
     assert_eq!(vals(&s.grad(&one).unwrap()), vec![6.0]);
-    assert!(TensorError::NotScalar { shape: vec![2, 3] }.to_string().contains("[2, 3]"));
+    assert!(TensorError::NotScalar { shape: vec![2, 3] }
+        .to_string()
+        .contains("[2, 3]"));
 }
 
 #[test]
@@ -109,7 +111,11 @@ fn stale_after_in_place_change() {
     assert!(backward(&loss).is_ok());
     update_in_place(&w, InPlaceOp::Sub, &c(1.0)).unwrap();
     match backward(&loss) {
-        Err(TensorError::Stale { op, input_version, now_version }) => {
+        Err(TensorError::Stale {
+            op,
+            input_version,
+            now_version,
+        }) => {
             assert_eq!(op, "mul");
             assert_eq!((input_version, now_version), (0, 1));
         }
@@ -143,10 +149,15 @@ fn in_place_keeps_identity_and_is_not_recorded() {
     assert_eq!(w.version(), 4);
     assert_eq!(vals(&w), vec![0.0, 4.0, 4.0, 6.0]);
     match update_in_place(&w, InPlaceOp::Sub, &t(&[3], &[1.0, 1.0, 1.0])) {
-        Err(TensorError::Broadcast { lhs_axis, rhs_axis, .. }) => assert_eq!((lhs_axis, rhs_axis), (1, 0)),
+        Err(TensorError::Broadcast {
+            lhs_axis, rhs_axis, ..
+        }) => assert_eq!((lhs_axis, rhs_axis), (1, 0)),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(update_in_place(&w, InPlaceOp::Sub, &t(&[2, 2, 2], &[0.0; 8])), Err(TensorError::InPlace { .. })));
+    assert!(matches!(
+        update_in_place(&w, InPlaceOp::Sub, &t(&[2, 2, 2], &[0.0; 8])),
+        Err(TensorError::InPlace { .. })
+    ));
     assert_eq!(w.version(), 4);
 }
 
@@ -229,21 +240,48 @@ fn shape_errors_carry_their_data() {
     let b = t(&[4, 3], &[0.0; 12]);
     match binary(BinaryOp::Add, &a, &b) {
         Err(e @ TensorError::Broadcast { .. }) => {
-            assert_eq!(e, TensorError::Broadcast { lhs: vec![2, 3], rhs: vec![4, 3], lhs_axis: 0, rhs_axis: 0 });
+            assert_eq!(
+                e,
+                TensorError::Broadcast {
+                    lhs: vec![2, 3],
+                    rhs: vec![4, 3],
+                    lhs_axis: 0,
+                    rhs_axis: 0
+                }
+            );
             assert!(e.to_string().contains("[2, 3]"));
         }
         other => panic!("{other:?}"),
     }
     let v = t(&[3], &[0.0; 3]);
-    let e = binary(BinaryOp::Add, &t(&[5, 4, 2], &[0.0; 40]), &t(&[4, 3], &[0.0; 12])).unwrap_err();
-    assert_eq!(e, TensorError::Broadcast { lhs: vec![5, 4, 2], rhs: vec![4, 3], lhs_axis: 2, rhs_axis: 1 });
+    let e = binary(
+        BinaryOp::Add,
+        &t(&[5, 4, 2], &[0.0; 40]),
+        &t(&[4, 3], &[0.0; 12]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        TensorError::Broadcast {
+            lhs: vec![5, 4, 2],
+            rhs: vec![4, 3],
+            lhs_axis: 2,
+            rhs_axis: 1
+        }
+    );
     let kind = |r: Result<Tensor, TensorError>| match r {
         Err(TensorError::MatMul { kind, .. }) => kind,
         other => panic!("{other:?}"),
     };
     assert_eq!(kind(matmul(&a, &a)), MatMulKind::Inner);
     assert_eq!(kind(matmul(&c(1.0), &a)), MatMulKind::ZeroDim);
-    assert_eq!(kind(matmul(&t(&[2, 2, 3], &[0.0; 12]), &t(&[3, 3, 1], &[0.0; 9]))), MatMulKind::Batch);
+    assert_eq!(
+        kind(matmul(
+            &t(&[2, 2, 3], &[0.0; 12]),
+            &t(&[3, 3, 1], &[0.0; 9])
+        )),
+        MatMulKind::Batch
+    );
     assert_eq!(kind(matmul(&v, &t(&[2], &[0.0; 2]))), MatMulKind::Inner);
     let reason = |spec: &[isize]| match reshape(&a, spec) {
         Err(TensorError::Reshape { reason, .. }) => reason,
@@ -254,55 +292,154 @@ fn shape_errors_carry_their_data() {
     assert_eq!(reason(&[-2, -3]), ReshapeReason::Negative);
     assert_eq!(reason(&[4, -1]), ReshapeReason::CannotInfer);
     assert_eq!(reshape(&a, &[3, -1]).unwrap().shape(), vec![3, 2]);
-    assert_eq!(squeeze(&a, Some(0)).unwrap_err(), TensorError::Squeeze { axis: 0, size: 2 });
-    assert_eq!(squeeze(&a, Some(2)).unwrap_err(), TensorError::Axis { axis: 2, ndim: 2 });
+    assert_eq!(
+        squeeze(&a, Some(0)).unwrap_err(),
+        TensorError::Squeeze { axis: 0, size: 2 }
+    );
+    assert_eq!(
+        squeeze(&a, Some(2)).unwrap_err(),
+        TensorError::Axis { axis: 2, ndim: 2 }
+    );
     assert_eq!(
         index(&a, &[IndexItem::At(0), IndexItem::At(-4)]).unwrap_err(),
-        TensorError::IndexOutOfRange { axis: 1, index: -4, size: 3 }
+        TensorError::IndexOutOfRange {
+            axis: 1,
+            index: -4,
+            size: 3
+        }
     );
-    assert_eq!(index(&a, &[IndexItem::At(0), IndexItem::At(0), IndexItem::At(0)]).unwrap_err(), TensorError::TooManyIndices { given: 3, ndim: 2 });
+    assert_eq!(
+        index(&a, &[IndexItem::At(0), IndexItem::At(0), IndexItem::At(0)]).unwrap_err(),
+        TensorError::TooManyIndices { given: 3, ndim: 2 }
+    );
     assert!(matches!(
-        index(&a, &[IndexItem::Slice { start: None, stop: None, step: 0 }]),
+        index(
+            &a,
+            &[IndexItem::Slice {
+                start: None,
+                stop: None,
+                step: 0
+            }]
+        ),
         Err(TensorError::Value(_))
     ));
-    assert_eq!(index(&a, &[IndexItem::Slice { start: Some(5), stop: Some(9), step: 1 }]).unwrap().shape(), vec![0, 3]);
-    assert!(matches!(cat(&[], 0), Err(TensorError::Cat { kind: CatKind::Empty, .. })));
-    assert!(matches!(cat(&[a.clone(), v.clone()], 0), Err(TensorError::Cat { kind: CatKind::Rank, which: 1, .. })));
-    assert!(matches!(cat(&[a.clone(), b.clone()], 1), Err(TensorError::Cat { kind: CatKind::Size, which: 1, .. })));
+    assert_eq!(
+        index(
+            &a,
+            &[IndexItem::Slice {
+                start: Some(5),
+                stop: Some(9),
+                step: 1
+            }]
+        )
+        .unwrap()
+        .shape(),
+        vec![0, 3]
+    );
+    assert!(matches!(
+        cat(&[], 0),
+        Err(TensorError::Cat {
+            kind: CatKind::Empty,
+            ..
+        })
+    ));
+    assert!(matches!(
+        cat(&[a.clone(), v.clone()], 0),
+        Err(TensorError::Cat {
+            kind: CatKind::Rank,
+            which: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        cat(&[a.clone(), b.clone()], 1),
+        Err(TensorError::Cat {
+            kind: CatKind::Size,
+            which: 1,
+            ..
+        })
+    ));
     assert_eq!(cat(&[a.clone(), b.clone()], 0).unwrap().shape(), vec![6, 3]);
-    assert!(matches!(stack(&[a.clone(), b.clone()], 0), Err(TensorError::Cat { kind: CatKind::Size, .. })));
+    assert!(matches!(
+        stack(&[a.clone(), b.clone()], 0),
+        Err(TensorError::Cat {
+            kind: CatKind::Size,
+            ..
+        })
+    ));
     assert_eq!(
         mse(&t(&[3, 1], &[0.0; 3]), &v).unwrap_err(),
-        TensorError::LossShape { loss: "mse", pred: vec![3, 1], target: vec![3] }
+        TensorError::LossShape {
+            loss: "mse",
+            pred: vec![3, 1],
+            target: vec![3]
+        }
     );
     let logits = t(&[2, 3], &[0.0; 6]);
     assert!(matches!(
         cross_entropy(&logits, &t(&[2], &[0.0, 3.0])),
-        Err(TensorError::ClassTarget { kind: ClassTargetKind::OutOfRange { position: 1, classes: 3, .. } })
+        Err(TensorError::ClassTarget {
+            kind: ClassTargetKind::OutOfRange {
+                position: 1,
+                classes: 3,
+                ..
+            }
+        })
     ));
     assert!(matches!(
         cross_entropy(&logits, &t(&[2], &[0.5, 1.0])),
-        Err(TensorError::ClassTarget { kind: ClassTargetKind::NotInteger { position: 0, .. } })
+        Err(TensorError::ClassTarget {
+            kind: ClassTargetKind::NotInteger { position: 0, .. }
+        })
     ));
-    assert!(matches!(cross_entropy(&logits, &t(&[3], &[0.0; 3])), Err(TensorError::LossShape { .. })));
+    assert!(matches!(
+        cross_entropy(&logits, &t(&[3], &[0.0; 3])),
+        Err(TensorError::LossShape { .. })
+    ));
     assert!(matches!(arange(0.0, 1.0, 0.0), Err(TensorError::Value(_))));
     assert!(matches!(linspace(0.0, 1.0, -1), Err(TensorError::Value(_))));
-    assert!(matches!(reduce(ReduceOp::Max, &t(&[0], &[]), None, false), Err(TensorError::Value(_))));
-    assert_eq!(reduce(ReduceOp::Sum, &t(&[0], &[]), None, false).unwrap().item(), Some(0.0));
+    assert!(matches!(
+        reduce(ReduceOp::Max, &t(&[0], &[]), None, false),
+        Err(TensorError::Value(_))
+    ));
+    assert_eq!(
+        reduce(ReduceOp::Sum, &t(&[0], &[]), None, false)
+            .unwrap()
+            .item(),
+        Some(0.0)
+    );
 }
 
 #[test]
 fn memory_budget() {
     set_max_tensor_bytes(1 << 20);
-    assert!(matches!(zeros(&[1024, 1024]), Err(TensorError::TooLarge { bytes: Some(4194304), .. })));
-    assert!(matches!(zeros(&[usize::MAX, 4]), Err(TensorError::TooLarge { bytes: None, .. })));
-    assert!(matches!(zeros(&[usize::MAX, 0]), Err(TensorError::TooLarge { bytes: None, .. })));
+    assert!(matches!(
+        zeros(&[1024, 1024]),
+        Err(TensorError::TooLarge {
+            bytes: Some(4194304),
+            ..
+        })
+    ));
+    assert!(matches!(
+        zeros(&[usize::MAX, 4]),
+        Err(TensorError::TooLarge { bytes: None, .. })
+    ));
+    assert!(matches!(
+        zeros(&[usize::MAX, 0]),
+        Err(TensorError::TooLarge { bytes: None, .. })
+    ));
     assert_eq!(zeros(&[1 << 40, 0]).unwrap().numel(), 0);
     let a = zeros(&[513, 1]).unwrap();
     let b = zeros(&[1, 513]).unwrap();
-    assert!(matches!(binary(BinaryOp::Add, &a, &b), Err(TensorError::TooLarge { .. })));
+    assert!(matches!(
+        binary(BinaryOp::Add, &a, &b),
+        Err(TensorError::TooLarge { .. })
+    ));
     assert!(matches!(matmul(&a, &b), Err(TensorError::TooLarge { .. })));
-    assert!(matches!(arange(0.0, 1e12, 1.0), Err(TensorError::TooLarge { .. })));
+    assert!(matches!(
+        arange(0.0, 1e12, 1.0),
+        Err(TensorError::TooLarge { .. })
+    ));
     set_max_tensor_bytes(u64::MAX);
 }
 
@@ -316,7 +453,10 @@ fn seeded_random_is_reproducible() {
     let n = randn(&[20000], &mut Rng::seeded(2)).unwrap();
     let mean: f32 = n.data().iter().sum::<f32>() / 20000.0;
     let var: f32 = n.data().iter().map(|v| v * v).sum::<f32>() / 20000.0;
-    assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+    assert!(
+        mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+        "{mean} {var}"
+    );
 }
 
 #[test]
@@ -345,7 +485,9 @@ fn optimiser_step_keeps_deferred_input_gradient() {
         let loss = sum(&unary(UnaryOp::Sigmoid, &matmul(&x, &w).unwrap()));
         let s = backward(&loss).unwrap();
         if adam {
-            Adam::new(vec![w.clone()], 0.1, 0.9, 0.999, 1e-8).step(&s).unwrap();
+            Adam::new(vec![w.clone()], 0.1, 0.9, 0.999, 1e-8)
+                .step(&s)
+                .unwrap();
         } else {
             Sgd::new(vec![w.clone()], 0.5, 0.9).step(&s).unwrap();
         }
@@ -366,7 +508,10 @@ fn tensor_positions_index_and_scatter_gradient() {
     let y = index(&x, &[item]).unwrap();
     assert_eq!(vals(&y), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
     let s = backward(&sum(&y)).unwrap();
-    assert_eq!(vals(&s.grad(&x).unwrap()), vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
+    assert_eq!(
+        vals(&s.grad(&x).unwrap()),
+        vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]
+    );
     assert_eq!(IndexItem::from_tensor(&c(-1.0)).unwrap(), IndexItem::At(-1));
     assert!(IndexItem::from_tensor(&t(&[1], &[0.5])).is_err());
     assert!(IndexItem::from_tensor(&t(&[1, 1], &[0.0])).is_err());
@@ -389,5 +534,8 @@ fn zero_d_tensors_take_axis_0_like_pytorch() {
     }
     assert_eq!(argmax(&x, Some(0)).unwrap().item(), Some(0.0));
     assert_eq!(squeeze(&x, Some(-1)).unwrap().shape(), Vec::<usize>::new());
-    assert_eq!(reduce(ReduceOp::Sum, &x, Some(1), false).unwrap_err(), TensorError::Axis { axis: 1, ndim: 0 });
+    assert_eq!(
+        reduce(ReduceOp::Sum, &x, Some(1), false).unwrap_err(),
+        TensorError::Axis { axis: 1, ndim: 0 }
+    );
 }

@@ -14,9 +14,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-
 fn rel(p: &Path) -> String {
-    p.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/")
+    p.strip_prefix(root())
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Check a file as the command line would, from the package root (data paths in the
@@ -42,14 +44,23 @@ fn update() -> bool {
 }
 
 fn error_codes(report: &CheckReport) -> Vec<&'static str> {
-    report.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.code).collect()
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.code)
+        .collect()
 }
 
 #[test]
 fn golden_check_cases() {
     let mut cases = Vec::new();
     common::collect(&root().join("tests/check"), &mut cases);
-    assert!(cases.len() >= 8, "expected check cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 8,
+        "expected check cases, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let actual = snapshot(&check_file(case));
@@ -60,8 +71,14 @@ fn golden_check_cases() {
         }
         match std::fs::read_to_string(&expected_file) {
             Ok(expected) if expected == actual => {}
-            Ok(expected) => failures.push(format!("{}: output differs\n--- expected\n{expected}\n--- actual\n{actual}", rel(case))),
-            Err(_) => failures.push(format!("{}: no expected file (run with UPDATE_EXPECT=1)", rel(case))),
+            Ok(expected) => failures.push(format!(
+                "{}: output differs\n--- expected\n{expected}\n--- actual\n{actual}",
+                rel(case)
+            )),
+            Err(_) => failures.push(format!(
+                "{}: no expected file (run with UPDATE_EXPECT=1)",
+                rel(case)
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -70,9 +87,19 @@ fn golden_check_cases() {
 /// The exit status recorded in a golden `.out` file of the run.
 fn recorded_exit(case: &Path) -> Option<i32> {
     let out = std::fs::read_to_string(case.with_extension("out"))
-        .or_else(|_| std::fs::read_to_string(root().join("tests/examples").join(case.file_name().unwrap()).with_extension("out")))
+        .or_else(|_| {
+            std::fs::read_to_string(
+                root()
+                    .join("tests/examples")
+                    .join(case.file_name().unwrap())
+                    .with_extension("out"),
+            )
+        })
         .ok()?;
-    out.lines().rev().find_map(|l| l.strip_prefix("--- exit ")).and_then(|n| n.trim().parse().ok())
+    out.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("--- exit "))
+        .and_then(|n| n.trim().parse().ok())
 }
 
 #[test]
@@ -95,8 +122,15 @@ fn no_false_alarms_on_examples_and_passing_cases() {
         checked += 1;
         let report = check_file(case);
         if report.has_errors() {
-            let shown: String = report.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| render(d, RenderStyle::TEST)).collect();
-            alarms.push(format!("{name}: check reports an error but the program runs cleanly\n{shown}"));
+            let shown: String = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| render(d, RenderStyle::TEST))
+                .collect();
+            alarms.push(format!(
+                "{name}: check reports an error but the program runs cleanly\n{shown}"
+            ));
         }
     }
     assert!(checked > 50, "expected passing cases, found {checked}");
@@ -110,7 +144,12 @@ fn runtime_code(case: &Path) -> Option<String> {
     let is_code = |l: &str| !l.is_empty() && l.contains("::") && !l.contains(' ');
     let mut code = None;
     for (i, l) in lines.iter().enumerate() {
-        if is_code(l) && lines.get(i + 2).map(|n| n.trim_start().starts_with('×')).unwrap_or(false) {
+        if is_code(l)
+            && lines
+                .get(i + 2)
+                .map(|n| n.trim_start().starts_with('×'))
+                .unwrap_or(false)
+        {
             code = Some(l.to_string());
         }
     }
@@ -124,7 +163,9 @@ fn catch_rate_over_the_error_suite() {
     let mut rows = Vec::new();
     let (mut caught, mut total) = (0, 0);
     for case in &cases {
-        let Some(code) = runtime_code(case) else { continue };
+        let Some(code) = runtime_code(case) else {
+            continue;
+        };
         total += 1;
         let report = check_file(case);
         let found = error_codes(&report);
@@ -149,9 +190,15 @@ fn catch_rate_over_the_error_suite() {
         std::fs::write(&file, &table).unwrap();
     } else {
         let expected = std::fs::read_to_string(&file).unwrap_or_default();
-        assert_eq!(expected, table, "the catch rate changed: review and run with UPDATE_EXPECT=1");
+        assert_eq!(
+            expected, table,
+            "the catch rate changed: review and run with UPDATE_EXPECT=1"
+        );
     }
-    assert!(total > 50 && caught * 10 >= total * 7, "check catches only {caught} of {total} error cases");
+    assert!(
+        total > 50 && caught * 10 >= total * 7,
+        "check catches only {caught} of {total} error cases"
+    );
 }
 
 /// A generated 1,000-line training script.
@@ -176,8 +223,19 @@ fn checks_a_thousand_lines_quickly() {
     let start = std::time::Instant::now();
     let report = check_source("generated.tsr", &text);
     let elapsed = start.elapsed();
-    assert!(!report.has_errors(), "{}", report.diagnostics.iter().map(|d| render(d, RenderStyle::TEST)).collect::<String>());
+    assert!(
+        !report.has_errors(),
+        "{}",
+        report
+            .diagnostics
+            .iter()
+            .map(|d| render(d, RenderStyle::TEST))
+            .collect::<String>()
+    );
     let limit = if cfg!(debug_assertions) { 2000 } else { 100 };
     eprintln!("checked {} lines in {elapsed:?}", text.lines().count());
-    assert!(elapsed.as_millis() < limit, "checking 1,000 lines took {elapsed:?}");
+    assert!(
+        elapsed.as_millis() < limit,
+        "checking 1,000 lines took {elapsed:?}"
+    );
 }

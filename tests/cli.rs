@@ -10,10 +10,25 @@ fn tsr() -> Command {
 }
 
 fn run_with_stdin(args: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = tsr().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let mut child = tsr()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn temp_script(name: &str, text: &str) -> std::path::PathBuf {
@@ -29,7 +44,10 @@ fn run_file_prints_and_exits_zero() {
     let p = temp_script("ok.tsr", "x = tensor([1, 2])\nprint(x * 2)\nx.sum()\n");
     let out = tsr().arg("run").arg(&p).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "tensor([2., 4.])\ntensor(3.)\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tensor([2., 4.])\ntensor(3.)\n"
+    );
     assert!(out.stderr.is_empty());
 }
 
@@ -57,7 +75,10 @@ fn non_terminal_stdin_without_arguments_is_a_script() {
 
 #[test]
 fn runtime_error_exits_one_and_keeps_earlier_output() {
-    let (code, out, err) = run_with_stdin(&["run", "-"], "print('before')\nx = ones(2, 3) @ ones(2, 3)\nprint('after')\n");
+    let (code, out, err) = run_with_stdin(
+        &["run", "-"],
+        "print('before')\nx = ones(2, 3) @ ones(2, 3)\nprint('after')\n",
+    );
     assert_eq!(code, 1);
     assert_eq!(out, "before\n");
     assert!(err.contains("shape::matmul"), "{err}");
@@ -91,12 +112,18 @@ fn version_and_help() {
     let out = tsr().arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(help.contains("run") && help.contains("--max-memory"), "{help}");
+    assert!(
+        help.contains("run") && help.contains("--max-memory"),
+        "{help}"
+    );
 }
 
 #[test]
 fn max_memory_limits_tensor_size() {
-    let (code, _, err) = run_with_stdin(&["--max-memory", "1M", "run", "-"], "x = zeros(1000, 1000)\n");
+    let (code, _, err) = run_with_stdin(
+        &["--max-memory", "1M", "run", "-"],
+        "x = zeros(1000, 1000)\n",
+    );
     assert_eq!(code, 1);
     assert!(err.contains("limit::memory"), "{err}");
     let (code, _, _) = run_with_stdin(&["--max-memory", "1M", "run", "-"], "x = zeros(100, 100)\n");
@@ -114,7 +141,10 @@ fn invalid_utf8_is_not_a_crash() {
 
 #[test]
 fn deep_recursion_is_a_diagnostic() {
-    let (code, out, err) = run_with_stdin(&["run", "-"], "print('started')\ndef f(n):\n    return f(n + 1)\nf(0)\n");
+    let (code, out, err) = run_with_stdin(
+        &["run", "-"],
+        "print('started')\ndef f(n):\n    return f(n + 1)\nf(0)\n",
+    );
     assert_eq!(code, 1);
     assert_eq!(out, "started\n");
     assert!(err.contains("limit::recursion"), "{err}");

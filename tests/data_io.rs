@@ -10,7 +10,9 @@ use tsr::data::{csv, dot, npy, npz, plot};
 use tsr::tensor::{self, Tensor};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/npy")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -21,7 +23,10 @@ fn load_npy(bytes: &[u8]) -> Result<ArrayD<f32>, String> {
 
 fn load_member(archive: &[u8], name: &str) -> ArrayD<f32> {
     let entries = npz::entries(archive).unwrap();
-    let e = entries.iter().find(|e| e.array_name() == name).unwrap_or_else(|| panic!("no member {name}"));
+    let e = entries
+        .iter()
+        .find(|e| e.array_name() == name)
+        .unwrap_or_else(|| panic!("no member {name}"));
     load_npy(&npz::read(archive, e, 1 << 30).unwrap()).unwrap()
 }
 
@@ -31,8 +36,16 @@ fn expected() -> Vec<(String, Vec<usize>, Vec<f32>)> {
     text.lines()
         .map(|line| {
             let parts: Vec<&str> = line.split('\t').collect();
-            let shape = parts[1].split(',').filter(|s| !s.is_empty()).map(|d| d.parse().unwrap()).collect();
-            let values = parts[2].split(' ').filter(|s| !s.is_empty()).map(|v| v.parse::<f64>().unwrap() as f32).collect();
+            let shape = parts[1]
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|d| d.parse().unwrap())
+                .collect();
+            let values = parts[2]
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(|v| v.parse::<f64>().unwrap() as f32)
+                .collect();
             (parts[0].to_string(), shape, values)
         })
         .collect()
@@ -51,7 +64,10 @@ fn every_fixture_reads_to_numpys_values() {
         let got: Vec<f32> = arr.iter().copied().collect();
         assert_eq!(got.len(), values.len(), "{name}: count");
         for (i, (g, w)) in got.iter().zip(&values).enumerate() {
-            assert!(g == w || (g.is_nan() && w.is_nan()), "{name}[{i}]: read {g}, numpy read {w}");
+            assert!(
+                g == w || (g.is_nan() && w.is_nan()),
+                "{name}[{i}]: read {g}, numpy read {w}"
+            );
         }
     }
 }
@@ -59,12 +75,29 @@ fn every_fixture_reads_to_numpys_values() {
 #[test]
 fn headers_say_what_numpy_wrote() {
     let h = npy::read_header(&fixture("f8_be.npy")).unwrap();
-    assert_eq!(h.dtype, npy::Dtype { kind: b'f', size: 8, big_endian: true });
+    assert_eq!(
+        h.dtype,
+        npy::Dtype {
+            kind: b'f',
+            size: 8,
+            big_endian: true
+        }
+    );
     assert_eq!(h.shape, vec![2, 3]);
     assert!(!h.fortran_order);
-    assert!(npy::read_header(&fixture("fortran.npy")).unwrap().fortran_order);
-    assert_eq!(npy::read_header(&fixture("scalar.npy")).unwrap().shape, Vec::<usize>::new());
-    assert_eq!(npy::read_header(&fixture("v3.npy")).unwrap().data_offset % 64, 0);
+    assert!(
+        npy::read_header(&fixture("fortran.npy"))
+            .unwrap()
+            .fortran_order
+    );
+    assert_eq!(
+        npy::read_header(&fixture("scalar.npy")).unwrap().shape,
+        Vec::<usize>::new()
+    );
+    assert_eq!(
+        npy::read_header(&fixture("v3.npy")).unwrap().data_offset % 64,
+        0
+    );
     // Fortran order is converted to C order: element [1, 2, 3] of arange(24).reshape(2, 3, 4).
     let f = load_npy(&fixture("fortran.npy")).unwrap();
     assert_eq!(f[[1, 2, 3]], 23.0);
@@ -73,10 +106,21 @@ fn headers_say_what_numpy_wrote() {
 
 #[test]
 fn written_npy_is_byte_for_byte_numpys() {
-    for name in ["f4_2x3.npy", "scalar.npy", "empty.npy", "vector.npy", "rank6.npy", "big_first_axis.npy"] {
+    for name in [
+        "f4_2x3.npy",
+        "scalar.npy",
+        "empty.npy",
+        "vector.npy",
+        "rank6.npy",
+        "big_first_axis.npy",
+    ] {
         let numpy_bytes = fixture(name);
         let arr = load_npy(&numpy_bytes).unwrap();
-        assert_eq!(npy::write(&arr), numpy_bytes, "{name}: tsr's bytes differ from numpy.save's");
+        assert_eq!(
+            npy::write(&arr),
+            numpy_bytes,
+            "{name}: tsr's bytes differ from numpy.save's"
+        );
     }
     // A transposed (non-contiguous) view is written in its logical C order.
     let arr = load_npy(&fixture("f4_2x3.npy")).unwrap();
@@ -94,23 +138,42 @@ fn written_npz_members_are_numpys_and_round_trip() {
     let member = npz::read(&numpy_archive, &entries[0], 1 << 20).unwrap();
     assert_eq!(npy::write(&w), member);
 
-    let ours = npz::write(&[("W.npy".into(), npy::write(&w)), ("b.npy".into(), npy::write(&b))]).unwrap();
-    let names: Vec<String> = npz::entries(&ours).unwrap().iter().map(|e| e.array_name().to_string()).collect();
+    let ours = npz::write(&[
+        ("W.npy".into(), npy::write(&w)),
+        ("b.npy".into(), npy::write(&b)),
+    ])
+    .unwrap();
+    let names: Vec<String> = npz::entries(&ours)
+        .unwrap()
+        .iter()
+        .map(|e| e.array_name().to_string())
+        .collect();
     assert_eq!(names, ["W", "b"]);
     assert_eq!(load_member(&ours, "W"), w);
     assert_eq!(load_member(&ours, "b"), b);
     // Deterministic: the same arrays give the same bytes.
-    let again = npz::write(&[("W.npy".into(), npy::write(&w)), ("b.npy".into(), npy::write(&b))]).unwrap();
+    let again = npz::write(&[
+        ("W.npy".into(), npy::write(&w)),
+        ("b.npy".into(), npy::write(&b)),
+    ])
+    .unwrap();
     assert_eq!(ours, again);
 }
 
 #[test]
 fn compressed_archives_inflate_in_stored_order() {
     let archive = fixture("weights_compressed.npz");
-    let names: Vec<String> = npz::entries(&archive).unwrap().iter().map(|e| e.array_name().to_string()).collect();
+    let names: Vec<String> = npz::entries(&archive)
+        .unwrap()
+        .iter()
+        .map(|e| e.array_name().to_string())
+        .collect();
     assert_eq!(names, ["W", "b", "extra"]);
     let extra = load_member(&archive, "extra");
-    assert_eq!(extra.iter().copied().collect::<Vec<f32>>(), (0..100).map(|i| i as f32).collect::<Vec<f32>>());
+    assert_eq!(
+        extra.iter().copied().collect::<Vec<f32>>(),
+        (0..100).map(|i| i as f32).collect::<Vec<f32>>()
+    );
 }
 
 #[test]
@@ -123,22 +186,38 @@ fn crc32_is_the_zip_one() {
 fn damaged_files_are_errors() {
     let e = load_npy(&fixture("truncated.npy")).unwrap_err();
     assert!(e.contains("truncated"), "{e}");
-    assert!(load_npy(&fixture("truncated_header.npy")).unwrap_err().contains("truncated"));
-    assert!(npy::read_header(&fixture("complex.npy")).unwrap_err().contains("unsupported dtype `<c8`"));
-    assert!(npy::read_header(&fixture("strings.npy")).unwrap_err().contains("unsupported dtype"));
+    assert!(load_npy(&fixture("truncated_header.npy"))
+        .unwrap_err()
+        .contains("truncated"));
+    assert!(npy::read_header(&fixture("complex.npy"))
+        .unwrap_err()
+        .contains("unsupported dtype `<c8`"));
+    assert!(npy::read_header(&fixture("strings.npy"))
+        .unwrap_err()
+        .contains("unsupported dtype"));
     let bad = fixture("bad_crc.npz");
     let entries = npz::entries(&bad).unwrap();
-    assert!(npz::read(&bad, &entries[0], 1 << 20).unwrap_err().contains("CRC-32"));
+    assert!(npz::read(&bad, &entries[0], 1 << 20)
+        .unwrap_err()
+        .contains("CRC-32"));
     assert!(npz::entries(&fixture("truncated.npz")).is_err());
     // A member larger than the caller allows is refused before it is inflated.
     let archive = fixture("weights_compressed.npz");
     let entries = npz::entries(&archive).unwrap();
-    assert!(npz::read(&archive, &entries[2], 10).unwrap_err().contains("memory limit"));
+    assert!(npz::read(&archive, &entries[2], 10)
+        .unwrap_err()
+        .contains("memory limit"));
 }
 
 #[test]
 fn every_prefix_and_flipped_byte_is_an_error_or_a_value_never_a_panic() {
-    for name in ["f8_le.npy", "fortran.npy", "v3.npy", "weights.npz", "weights_compressed.npz"] {
+    for name in [
+        "f8_le.npy",
+        "fortran.npy",
+        "v3.npy",
+        "weights.npz",
+        "weights_compressed.npz",
+    ] {
         let bytes = fixture(name);
         for cut in 0..bytes.len() {
             let prefix = &bytes[..cut];
@@ -182,10 +261,26 @@ fn csv_reads_numbers_quotes_and_blank_lines() {
     assert_eq!(t.values[..3], [1.0, 2.0, -300.0]);
     assert!(t.values[3].is_nan());
     let err = csv::parse("x,label\n1,2\n3,cat\n", true).unwrap_err();
-    assert_eq!(err.to_string(), "row 3, column 2 (`label`) is not a number: \"cat\"");
+    assert_eq!(
+        err.to_string(),
+        "row 3, column 2 (`label`) is not a number: \"cat\""
+    );
     let err = csv::parse("1,2\n3\n", false).unwrap_err();
-    assert_eq!(err, csv::CsvError::Ragged { line: 2, found: 1, expected: 2 });
-    assert!(matches!(csv::parse("a,b\n1,2\n", false), Err(csv::CsvError::NotNumber { first_row: true, .. })));
+    assert_eq!(
+        err,
+        csv::CsvError::Ragged {
+            line: 2,
+            found: 1,
+            expected: 2
+        }
+    );
+    assert!(matches!(
+        csv::parse("a,b\n1,2\n", false),
+        Err(csv::CsvError::NotNumber {
+            first_row: true,
+            ..
+        })
+    ));
     assert_eq!(csv::parse("", false), Err(csv::CsvError::Empty));
     let header_only = csv::parse("a,b\n", true).unwrap();
     assert_eq!((header_only.rows, header_only.cols), (0, 2));
@@ -213,7 +308,9 @@ fn numbers_have_four_significant_digits_like_pythons_g() {
 
 #[test]
 fn text_charts_have_a_fixed_size_and_are_deterministic() {
-    let losses: Vec<f64> = (0..450).map(|i| 2.3 * (-(i as f64) / 40.0).exp() + 0.01 * ((i * 7 % 11) as f64)).collect();
+    let losses: Vec<f64> = (0..450)
+        .map(|i| 2.3 * (-(i as f64) / 40.0).exp() + 0.01 * ((i * 7 % 11) as f64))
+        .collect();
     let a = plot::text(std::slice::from_ref(&losses), &[], None).unwrap();
     let b = plot::text(std::slice::from_ref(&losses), &[], None).unwrap();
     assert_eq!(a, b);
@@ -222,10 +319,18 @@ fn text_charts_have_a_fixed_size_and_are_deterministic() {
     let axis = lines[plot::HEIGHT];
     assert!(axis.trim_start().starts_with('└'));
     assert_eq!(axis.trim_start().chars().count(), plot::WIDTH + 1);
-    assert!(lines.iter().take(plot::HEIGHT).all(|l| l.chars().count() <= axis.chars().count()));
+    assert!(lines
+        .iter()
+        .take(plot::HEIGHT)
+        .all(|l| l.chars().count() <= axis.chars().count()));
     assert!(lines[plot::HEIGHT + 1].trim_end().ends_with("449"));
     // Two series get a legend; not finite values are counted.
-    let two = plot::text(&[losses.clone(), vec![1.0, f64::NAN, 0.5]], &["train".into(), "test".into()], None).unwrap();
+    let two = plot::text(
+        &[losses.clone(), vec![1.0, f64::NAN, 0.5]],
+        &["train".into(), "test".into()],
+        None,
+    )
+    .unwrap();
     assert!(two.contains("── train   ══ test"));
     assert!(two.contains("(1 value not finite, not drawn)"));
     assert!(plot::text(&[vec![f64::NAN]], &[], None).is_err());
@@ -235,13 +340,26 @@ fn text_charts_have_a_fixed_size_and_are_deterministic() {
 fn svg_is_deterministic_and_well_formed() {
     let losses: Vec<f64> = (0..5000).map(|i| 1.0 / (1.0 + i as f64 / 100.0)).collect();
     let a = plot::svg(std::slice::from_ref(&losses), &[], Some("loss <train>")).unwrap();
-    assert_eq!(a, plot::svg(std::slice::from_ref(&losses), &[], Some("loss <train>")).unwrap());
+    assert_eq!(
+        a,
+        plot::svg(std::slice::from_ref(&losses), &[], Some("loss <train>")).unwrap()
+    );
     assert!(a.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(a.ends_with("</svg>\n"));
     assert!(a.contains("loss &lt;train&gt;"));
     assert_eq!(a.matches("<polyline").count(), 1);
-    let points = a.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
-    assert_eq!(points.split(' ').count(), 2000, "long series are thinned to 2000 points");
+    let points = a
+        .split("points=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert_eq!(
+        points.split(' ').count(),
+        2000,
+        "long series are thinned to 2000 points"
+    );
     let two = plot::svg(&[vec![3.0, 2.0, 1.0], vec![2.5, 2.0, 1.5]], &[], None).unwrap();
     assert_eq!(two.matches("<polyline").count(), 2);
     assert!(two.contains(">series 1</text>"));

@@ -8,12 +8,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-
 /// Where the expected output of a case lives: beside it for tests, under
 /// `tests/examples/` for the examples.
 fn expected_path(root: &Path, case: &Path) -> PathBuf {
     if case.starts_with(root.join("examples")) {
-        root.join("tests/examples").join(case.file_name().unwrap()).with_extension("out")
+        root.join("tests/examples")
+            .join(case.file_name().unwrap())
+            .with_extension("out")
     } else {
         case.with_extension("out")
     }
@@ -25,11 +26,19 @@ fn golden_cases() {
     let mut cases = Vec::new();
     common::collect(&root.join("examples"), &mut cases);
     common::collect(&root.join("tests/cases"), &mut cases);
-    assert!(cases.len() > 10, "expected golden cases, found {}", cases.len());
+    assert!(
+        cases.len() > 10,
+        "expected golden cases, found {}",
+        cases.len()
+    );
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let mut failures = Vec::new();
     for case in &cases {
-        let rel = case.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = case
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let text = std::fs::read_to_string(case).unwrap();
         let run = common::run_case(&rel, &text, &root);
         let is_error_case = rel.split('/').any(|part| part == "errors");
@@ -38,7 +47,10 @@ fn golden_cases() {
             continue;
         }
         if is_error_case && (run.exit == 0 || run.stderr.trim().is_empty()) {
-            failures.push(format!("{rel}: an error case must end in a diagnostic (exit {})", run.exit));
+            failures.push(format!(
+                "{rel}: an error case must end in a diagnostic (exit {})",
+                run.exit
+            ));
         }
         if !is_error_case && run.exit != 0 {
             failures.push(format!("{rel}: exit {}\n{}", run.exit, run.stderr));
@@ -58,12 +70,23 @@ fn golden_cases() {
         }
         match std::fs::read_to_string(&expected_file) {
             Ok(expected) if expected == actual => {}
-            Ok(expected) => failures.push(format!("{rel}: output differs\n{}", common::diff(&expected, &actual))),
-            Err(_) => failures.push(format!("{rel}: no expected file {} (run with UPDATE_EXPECT=1)", expected_file.display())),
+            Ok(expected) => failures.push(format!(
+                "{rel}: output differs\n{}",
+                common::diff(&expected, &actual)
+            )),
+            Err(_) => failures.push(format!(
+                "{rel}: no expected file {} (run with UPDATE_EXPECT=1)",
+                expected_file.display()
+            )),
         }
     }
     eprintln!("golden: {} cases", cases.len());
     if !failures.is_empty() {
-        panic!("{} of {} golden cases failed:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+        panic!(
+            "{} of {} golden cases failed:\n\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n\n")
+        );
     }
 }

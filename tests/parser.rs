@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use tsr::parser::parse;
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("parser")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("parser")
 }
 
 fn case_files() -> Vec<PathBuf> {
@@ -43,7 +45,12 @@ fn actual(src: &str) -> String {
     let mut out = String::new();
     for diagnostic in &diagnostics {
         let (line, col) = line_col(src, diagnostic.primary_span().map_or(0, |s| s.start));
-        writeln!(out, "{} @ {line}:{col} {}", diagnostic.code, diagnostic.message).expect("write to string");
+        writeln!(
+            out,
+            "{} @ {line}:{col} {}",
+            diagnostic.code, diagnostic.message
+        )
+        .expect("write to string");
     }
     out
 }
@@ -52,7 +59,11 @@ fn actual(src: &str) -> String {
 fn parser_cases() {
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let files = case_files();
-    assert!(files.len() >= 25, "expected at least 25 parser cases, found {}", files.len());
+    assert!(
+        files.len() >= 25,
+        "expected at least 25 parser cases, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for path in &files {
         let src = std::fs::read_to_string(path).expect("readable case");
@@ -64,10 +75,18 @@ fn parser_cases() {
         }
         let expected = std::fs::read_to_string(&expect_path).unwrap_or_default();
         if got != expected {
-            failures.push(format!("--- {}\nexpected:\n{expected}\nactual:\n{got}", path.display()));
+            failures.push(format!(
+                "--- {}\nexpected:\n{expected}\nactual:\n{got}",
+                path.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) differ (UPDATE_EXPECT=1 rewrites):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ (UPDATE_EXPECT=1 rewrites):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// A tiny deterministic generator, so that the same edits are tried on every run.
@@ -107,7 +126,11 @@ fn parse_survives_truncations_and_random_edits() {
         let mut bytes = samples[round % samples.len()].clone().into_bytes();
         for _ in 0..1 + rng.below(4) {
             let at = rng.below(bytes.len() + 1);
-            let byte = if rng.below(4) == 0 { rng.next() as u8 } else { interesting[rng.below(interesting.len())] };
+            let byte = if rng.below(4) == 0 {
+                rng.next() as u8
+            } else {
+                interesting[rng.below(interesting.len())]
+            };
             match rng.below(3) {
                 0 if at < bytes.len() => bytes[at] = byte,
                 1 if at < bytes.len() => {
@@ -120,8 +143,14 @@ fn parse_survives_truncations_and_random_edits() {
         let (_, diagnostics) = parse(&src);
         for diagnostic in &diagnostics {
             for label in &diagnostic.labels {
-                assert!(label.span.start <= label.span.end && label.span.end <= src.len(), "span out of range in {src:?}");
-                assert!(src.is_char_boundary(label.span.start) && src.is_char_boundary(label.span.end), "span inside a character in {src:?}");
+                assert!(
+                    label.span.start <= label.span.end && label.span.end <= src.len(),
+                    "span out of range in {src:?}"
+                );
+                assert!(
+                    src.is_char_boundary(label.span.start) && src.is_char_boundary(label.span.end),
+                    "span inside a character in {src:?}"
+                );
             }
         }
         let _ = tsr::parser::is_incomplete(&src);
@@ -130,7 +159,11 @@ fn parse_survives_truncations_and_random_edits() {
 
 #[test]
 fn deep_nesting_gives_one_diagnostic() {
-    for src in ["(".repeat(100_000), "x = ".to_string() + &"[".repeat(100_000), "-".repeat(100_000) + "1"] {
+    for src in [
+        "(".repeat(100_000),
+        "x = ".to_string() + &"[".repeat(100_000),
+        "-".repeat(100_000) + "1",
+    ] {
         let (_, diagnostics) = parse(&src);
         let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["syntax::too_deep"], "{}", &src[..10]);

@@ -40,7 +40,9 @@ impl P<'_> {
                         self.i += 1;
                         return J::Obj(v);
                     }
-                    let J::Str(k) = self.value() else { panic!("key") };
+                    let J::Str(k) = self.value() else {
+                        panic!("key")
+                    };
                     self.ws();
                     assert_eq!(self.s[self.i], b':');
                     self.i += 1;
@@ -95,7 +97,12 @@ impl P<'_> {
                 while self.i < self.s.len() && b"+-0123456789.eE".contains(&self.s[self.i]) {
                     self.i += 1;
                 }
-                J::Num(std::str::from_utf8(&self.s[st..self.i]).unwrap().parse().unwrap())
+                J::Num(
+                    std::str::from_utf8(&self.s[st..self.i])
+                        .unwrap()
+                        .parse()
+                        .unwrap(),
+                )
             }
         }
     }
@@ -104,7 +111,11 @@ impl P<'_> {
 impl J {
     fn get(&self, k: &str) -> &J {
         match self {
-            J::Obj(v) => v.iter().find(|(kk, _)| kk == k).map(|(_, v)| v).unwrap_or(&J::Null),
+            J::Obj(v) => v
+                .iter()
+                .find(|(kk, _)| kk == k)
+                .map(|(_, v)| v)
+                .unwrap_or(&J::Null),
             _ => &J::Null,
         }
     }
@@ -139,16 +150,31 @@ impl J {
         matches!(self, J::Bool(true))
     }
     fn tensor(&self) -> ArrayD<f32> {
-        let shape: Vec<usize> = self.get("shape").arr().iter().map(|d| d.num() as usize).collect();
-        let data: Vec<f32> = self.get("data").arr().iter().map(|d| d.num() as f32).collect();
+        let shape: Vec<usize> = self
+            .get("shape")
+            .arr()
+            .iter()
+            .map(|d| d.num() as usize)
+            .collect();
+        let data: Vec<f32> = self
+            .get("data")
+            .arr()
+            .iter()
+            .map(|d| d.num() as f32)
+            .collect();
         ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap()
     }
 }
 
 fn load() -> J {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/autodiff.json");
-    let text = std::fs::read_to_string(path).expect("autodiff.json (run tests/fixtures/gen_autodiff.py)");
-    P { s: text.as_bytes(), i: 0 }.value()
+    let text =
+        std::fs::read_to_string(path).expect("autodiff.json (run tests/fixtures/gen_autodiff.py)");
+    P {
+        s: text.as_bytes(),
+        i: 0,
+    }
+    .value()
 }
 
 // ---- comparisons -----------------------------------------------------------------------
@@ -166,7 +192,10 @@ fn close(a: f32, b: f32) -> bool {
 fn assert_close(what: &str, got: &ArrayD<f32>, want: &ArrayD<f32>) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     for (i, (&g, &w)) in got.iter().zip(want.iter()).enumerate() {
-        assert!(close(g, w), "{what}: element {i}: got {g}, torch {w}\n got {got}\n torch {want}");
+        assert!(
+            close(g, w),
+            "{what}: element {i}: got {g}, torch {w}\n got {got}\n torch {want}"
+        );
     }
 }
 
@@ -221,13 +250,23 @@ fn apply(op: &str, p: &J, t: &[Tensor]) -> Tensor {
         "sigmoid" => un(UnaryOp::Sigmoid),
         "tanh" => un(UnaryOp::Tanh),
         "leaky_relu" => un(UnaryOp::LeakyRelu(p.get("slope").num() as f32)),
-        "clamp" => un(UnaryOp::Clamp(p.get("lo").num() as f32, p.get("hi").num() as f32)),
+        "clamp" => un(UnaryOp::Clamp(
+            p.get("lo").num() as f32,
+            p.get("hi").num() as f32,
+        )),
         "matmul" => matmul(&t[0], &t[1]).unwrap(),
         "matmul_bt" => matmul(&t[0], &t_reverse(&t[1])).unwrap(),
-        "transpose" => transpose(&t[0], p.get("a").num() as isize, p.get("b").num() as isize).unwrap(),
+        "transpose" => {
+            transpose(&t[0], p.get("a").num() as isize, p.get("b").num() as isize).unwrap()
+        }
         "T" => t_reverse(&t[0]),
         "reshape" => {
-            let spec: Vec<isize> = p.get("spec").arr().iter().map(|d| d.num() as isize).collect();
+            let spec: Vec<isize> = p
+                .get("spec")
+                .arr()
+                .iter()
+                .map(|d| d.num() as isize)
+                .collect();
             reshape(&t[0], &spec).unwrap()
         }
         "flatten" => flatten(&t[0]).unwrap(),
@@ -259,23 +298,46 @@ fn ops_match_pytorch() {
     assert!(cases.len() > 150);
     for c in cases {
         let name = c.get("name").str();
-        let inputs: Vec<Tensor> = c.get("inputs").arr().iter().map(|a| Tensor::leaf(a.tensor())).collect();
+        let inputs: Vec<Tensor> = c
+            .get("inputs")
+            .arr()
+            .iter()
+            .map(|a| Tensor::leaf(a.tensor()))
+            .collect();
         let out = apply(c.get("op").str(), c.get("params"), &inputs);
-        assert_close(&format!("{name}: forward"), &out.data(), &c.get("out").tensor());
+        assert_close(
+            &format!("{name}: forward"),
+            &out.data(),
+            &c.get("out").tensor(),
+        );
         let grads = c.get("grads").arr();
         if grads.iter().all(|g| matches!(g, J::Null)) {
             continue;
         }
         let n = out.numel();
-        let w = ArrayD::from_shape_vec(IxDyn(&out.shape()), (0..n).map(|i| 1.0 + 0.1 * (i % 7) as f32).collect()).unwrap();
-        let loss = reduce(ReduceOp::Sum, &binary(BinaryOp::Mul, &out, &Tensor::leaf(w)).unwrap(), None, false).unwrap();
+        let w = ArrayD::from_shape_vec(
+            IxDyn(&out.shape()),
+            (0..n).map(|i| 1.0 + 0.1 * (i % 7) as f32).collect(),
+        )
+        .unwrap();
+        let loss = reduce(
+            ReduceOp::Sum,
+            &binary(BinaryOp::Mul, &out, &Tensor::leaf(w)).unwrap(),
+            None,
+            false,
+        )
+        .unwrap();
         let store = backward(&loss).unwrap();
         for (k, g) in grads.iter().enumerate() {
             if matches!(g, J::Null) {
                 continue;
             }
             let got = store.grad(&inputs[k]).unwrap();
-            assert_close(&format!("{name}: grad of input {k}"), &got.data(), &g.tensor());
+            assert_close(
+                &format!("{name}: grad of input {k}"),
+                &got.data(),
+                &g.tensor(),
+            );
         }
     }
 }
@@ -309,23 +371,44 @@ fn optimisers_match_pytorch() {
             A(Adam),
         }
         let mut opt = match run.get("kind").str() {
-            "sgd" => O::S(Sgd::new(vec![w.clone(), b.clone()], run.get("lr").num() as f32, run.get("momentum").num() as f32)),
+            "sgd" => O::S(Sgd::new(
+                vec![w.clone(), b.clone()],
+                run.get("lr").num() as f32,
+                run.get("momentum").num() as f32,
+            )),
             _ => {
                 let betas = run.get("betas").arr();
-                O::A(Adam::new(vec![w.clone(), b.clone()], run.get("lr").num(), betas[0].num(), betas[1].num(), run.get("eps").num()))
+                O::A(Adam::new(
+                    vec![w.clone(), b.clone()],
+                    run.get("lr").num(),
+                    betas[0].num(),
+                    betas[1].num(),
+                    run.get("eps").num(),
+                ))
             }
         };
         for (s, step) in run.get("steps").arr().iter().enumerate() {
             let pred = binary(BinaryOp::Add, &matmul(&x, &t_reverse(&w)).unwrap(), &b).unwrap();
             let loss = mse(&pred, &y).unwrap();
-            assert!(close(loss.item().unwrap(), step.get("loss").num() as f32), "{name} step {s}: loss");
+            assert!(
+                close(loss.item().unwrap(), step.get("loss").num() as f32),
+                "{name} step {s}: loss"
+            );
             let store = backward(&loss).unwrap();
             match &mut opt {
                 O::S(o) => o.step(&store).unwrap(),
                 O::A(o) => o.step(&store).unwrap(),
             }
-            assert_close(&format!("{name} step {s}: W"), &w.data(), &step.get("W").tensor());
-            assert_close(&format!("{name} step {s}: b"), &b.data(), &step.get("b").tensor());
+            assert_close(
+                &format!("{name} step {s}: W"),
+                &w.data(),
+                &step.get("W").tensor(),
+            );
+            assert_close(
+                &format!("{name} step {s}: b"),
+                &b.data(),
+                &step.get("b").tensor(),
+            );
         }
     }
 }

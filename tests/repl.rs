@@ -30,7 +30,11 @@ impl Write for Shared {
 }
 
 fn session(buf: &Shared) -> Session {
-    Session::new(Box::new(buf.clone()), Box::new(buf.clone()), SessionOptions::default())
+    Session::new(
+        Box::new(buf.clone()),
+        Box::new(buf.clone()),
+        SessionOptions::default(),
+    )
 }
 
 /// The typed lines of a transcript.
@@ -79,7 +83,11 @@ fn run_transcript(lines: Vec<String>) -> String {
     drop(session);
     let mut text = String::from_utf8_lossy(&buf.0.borrow()).into_owned();
     text.push_str(&format!("[exit {code}]\n"));
-    text.lines().map(|l| mask_durations(l.trim_end())).collect::<Vec<_>>().join("\n") + "\n"
+    text.lines()
+        .map(|l| mask_durations(l.trim_end()))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 fn transcript_files() -> Vec<PathBuf> {
@@ -97,7 +105,11 @@ fn transcript_files() -> Vec<PathBuf> {
 fn transcripts() {
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let files = transcript_files();
-    assert!(files.len() >= 8, "expected the REPL transcripts in tests/repl, found {}", files.len());
+    assert!(
+        files.len() >= 8,
+        "expected the REPL transcripts in tests/repl, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for path in files {
         let expected = std::fs::read_to_string(&path).unwrap();
@@ -109,14 +121,26 @@ fn transcripts() {
             std::fs::write(&path, &actual).unwrap();
             continue;
         }
-        failures.push(format!("--- {}\n{}", path.display(), first_difference(&expected, &actual)));
+        failures.push(format!(
+            "--- {}\n{}",
+            path.display(),
+            first_difference(&expected, &actual)
+        ));
     }
-    assert!(failures.is_empty(), "transcripts differ (UPDATE_EXPECT=1 rewrites them):\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "transcripts differ (UPDATE_EXPECT=1 rewrites them):\n{}",
+        failures.join("\n")
+    );
 }
 
 fn first_difference(expected: &str, actual: &str) -> String {
     let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
-    let i = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+    let i = e
+        .iter()
+        .zip(&a)
+        .position(|(x, y)| x != y)
+        .unwrap_or(e.len().min(a.len()));
     format!(
         "line {}:\n  expected: {:?}\n  actual:   {:?}\nactual transcript:\n{actual}",
         i + 1,
@@ -129,11 +153,20 @@ fn first_difference(expected: &str, actual: &str) -> String {
 #[test]
 fn help_lists_every_command_and_builtin() {
     let out = run_transcript(vec![":help".to_string()]);
-    for command in [":help", ":vars", ":load", ":reset", ":graph", ":time", ":quit"] {
-        assert!(out.contains(&format!("\n  {command}")), "{command} missing:\n{out}");
+    for command in [
+        ":help", ":vars", ":load", ":reset", ":graph", ":time", ":quit",
+    ] {
+        assert!(
+            out.contains(&format!("\n  {command}")),
+            "{command} missing:\n{out}"
+        );
     }
     for b in tsr::builtins::table() {
-        assert!(out.split_whitespace().any(|w| w == b.name), "{} missing:\n{out}", b.name);
+        assert!(
+            out.split_whitespace().any(|w| w == b.name),
+            "{} missing:\n{out}",
+            b.name
+        );
     }
     assert!(out.lines().all(|l| l.chars().count() <= 90), "{out}");
 }
@@ -145,7 +178,10 @@ fn the_harness_masks_durations_only() {
         mask_durations("time: 3.10 µs per run (mean of 10 runs), best 2.00 µs"),
         "time: <time> per run (mean of 10 runs), best <time>"
     );
-    assert_eq!(mask_durations("tensor([1., 2.]) 3 s"), "tensor([1., 2.]) <time>");
+    assert_eq!(
+        mask_durations("tensor([1., 2.]) 3 s"),
+        "tensor([1., 2.]) <time>"
+    );
     assert_eq!(mask_durations("10 runs"), "10 runs");
 }
 
@@ -165,7 +201,13 @@ fn candidates(scope: &Scope, line: &str) -> (usize, Vec<String>) {
 #[test]
 fn completes_variables_builtins_and_keywords() {
     let scope = scope_with("learning_rate = 0.1\nlearn_steps = 3\n");
-    assert_eq!(candidates(&scope, "x = learn"), (4, vec!["learn_steps".to_string(), "learning_rate".to_string()]));
+    assert_eq!(
+        candidates(&scope, "x = learn"),
+        (
+            4,
+            vec!["learn_steps".to_string(), "learning_rate".to_string()]
+        )
+    );
     assert_eq!(candidates(&scope, "sigm").1, vec!["sigmoid"]);
     assert_eq!(candidates(&scope, "whi").1, vec!["while"]);
     assert_eq!(candidates(&scope, "Tr").1, vec!["True"]);
@@ -198,8 +240,12 @@ fn completes_commands_and_help_topics() {
 }
 
 fn repl_commands() -> Vec<String> {
-    let mut c: Vec<String> =
-        [":check", ":graph", ":help", ":load", ":quit", ":reset", ":time", ":vars"].iter().map(|s| s.to_string()).collect();
+    let mut c: Vec<String> = [
+        ":check", ":graph", ":help", ":load", ":quit", ":reset", ":time", ":vars",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     c.sort();
     c
 }
@@ -213,9 +259,15 @@ fn completes_file_names_inside_load_strings() {
     let d = dir.display().to_string();
     let scope = Scope::default();
     let line = format!("X = load(\"{d}/tr");
-    assert_eq!(candidates(&scope, &line), (line.len() - 2, vec!["train.npy".to_string()]));
+    assert_eq!(
+        candidates(&scope, &line),
+        (line.len() - 2, vec!["train.npy".to_string()])
+    );
     let line = format!("X = load('{d}/");
-    assert_eq!(candidates(&scope, &line).1, vec!["test.npy", "train.npy", "weights/"]);
+    assert_eq!(
+        candidates(&scope, &line).1,
+        vec!["test.npy", "train.npy", "weights/"]
+    );
     let line = format!(":load {d}/w");
     assert_eq!(candidates(&scope, &line).1, vec!["weights/"]);
     // Other strings are not paths.
@@ -226,7 +278,10 @@ fn completes_file_names_inside_load_strings() {
 
 #[test]
 fn tab_in_the_indentation_indents() {
-    assert_eq!(candidates(&Scope::default(), "  "), (2, vec!["    ".to_string()]));
+    assert_eq!(
+        candidates(&Scope::default(), "  "),
+        (2, vec!["    ".to_string()])
+    );
 }
 
 // ------------------------------------------------------------------ hints
@@ -235,11 +290,20 @@ fn tab_in_the_indentation_indents() {
 fn hints_show_the_signature_after_an_open_call() {
     let scope = scope_with("def step_fn(w, lr=0.5):\n    return w - lr\n");
     let hint = |line: &str| repl::hint(&scope, line, line.len());
-    assert_eq!(hint("sum(").as_deref(), Some("x, axis=None, keepdim=False)"));
-    assert_eq!(hint("y = sum(X, ").as_deref(), Some("  # sum(x, axis=None, keepdim=False)"));
+    assert_eq!(
+        hint("sum(").as_deref(),
+        Some("x, axis=None, keepdim=False)")
+    );
+    assert_eq!(
+        hint("y = sum(X, ").as_deref(),
+        Some("  # sum(x, axis=None, keepdim=False)")
+    );
     assert_eq!(hint("step_fn(").as_deref(), Some("w, lr=0.5)"));
     assert_eq!(hint("mse(relu(").as_deref(), Some("x)"));
-    assert_eq!(hint("mse(relu(x), ").as_deref(), Some("  # mse(pred, target)"));
+    assert_eq!(
+        hint("mse(relu(x), ").as_deref(),
+        Some("  # mse(pred, target)")
+    );
     assert_eq!(hint("sum(x)"), None);
     assert_eq!(hint("nosuch("), None);
     assert_eq!(hint("print(\"a("), None);
@@ -273,7 +337,10 @@ fn highlighting_marks_the_matching_bracket() {
     assert!(out.starts_with("f\x1b[1;4m(\x1b[0m"), "{out:?}");
     // Cursor on `[`.
     let out = repl::highlight(line, Some(3));
-    assert!(out.contains("\x1b[1;4m[\x1b[0m") && out.contains("\x1b[1;4m]\x1b[0m"), "{out:?}");
+    assert!(
+        out.contains("\x1b[1;4m[\x1b[0m") && out.contains("\x1b[1;4m]\x1b[0m"),
+        "{out:?}"
+    );
     assert_eq!(repl::strip_ansi(&out), line);
 }
 
@@ -281,7 +348,11 @@ fn highlighting_marks_the_matching_bracket() {
 #[test]
 fn highlighting_never_panics_and_never_changes_the_text() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut texts = vec!["x = 'unterminated".to_string(), "é = [ü, (\"ß\"".to_string(), "1e 2x .5 # ✓".to_string()];
+    let mut texts = vec![
+        "x = 'unterminated".to_string(),
+        "é = [ü, (\"ß\"".to_string(),
+        "1e 2x .5 # ✓".to_string(),
+    ];
     for dir in ["examples", "tests/parser"] {
         for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
             if e.path().extension().is_some_and(|x| x == "tsr") {
@@ -291,11 +362,16 @@ fn highlighting_never_panics_and_never_changes_the_text() {
     }
     for text in texts {
         for line in text.lines().take(60) {
-            let ends: Vec<usize> = (0..=line.len()).filter(|&i| line.is_char_boundary(i)).collect();
+            let ends: Vec<usize> = (0..=line.len())
+                .filter(|&i| line.is_char_boundary(i))
+                .collect();
             for &end in &ends {
                 let prefix = &line[..end];
                 for &cursor in ends.iter().filter(|&&c| c <= end) {
-                    assert_eq!(repl::strip_ansi(&repl::highlight(prefix, Some(cursor))), prefix);
+                    assert_eq!(
+                        repl::strip_ansi(&repl::highlight(prefix, Some(cursor))),
+                        prefix
+                    );
                 }
                 let scope = Scope::default();
                 let _ = repl::complete(&scope, prefix, prefix.len());
@@ -309,10 +385,27 @@ fn highlighting_never_panics_and_never_changes_the_text() {
 
 #[test]
 fn input_stays_open_while_incomplete() {
-    for open in ["x = (1 +", "for i in range(3):", "y = 2 *", "z = 1 + \\", "W = [[1, 2],", "def f(x):\n    return x"] {
-        assert!(repl::needs_more(open), "{open:?} should ask for another line");
+    for open in [
+        "x = (1 +",
+        "for i in range(3):",
+        "y = 2 *",
+        "z = 1 + \\",
+        "W = [[1, 2],",
+        "def f(x):\n    return x",
+    ] {
+        assert!(
+            repl::needs_more(open),
+            "{open:?} should ask for another line"
+        );
     }
-    for done in ["x = 1", "while True: pass", "for i in range(3):\n    print(i)\n", "x = 'open", ":vars", "x = )"] {
+    for done in [
+        "x = 1",
+        "while True: pass",
+        "for i in range(3):\n    print(i)\n",
+        "x = 'open",
+        ":vars",
+        "x = )",
+    ] {
         assert!(!repl::needs_more(done), "{done:?} should run");
     }
     assert!(repl::needs_more(":time for i in range(3):"));
@@ -324,13 +417,28 @@ fn history_location_follows_the_environment() {
     use std::collections::HashMap;
     use std::ffi::OsString;
     let path = |vars: &[(&str, &str)]| {
-        let map: HashMap<String, OsString> = vars.iter().map(|(k, v)| (k.to_string(), OsString::from(v))).collect();
+        let map: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
         repl::history_path_from(|k| map.get(k).cloned())
     };
-    assert_eq!(path(&[("HOME", "/home/u")]), Some(PathBuf::from("/home/u/.local/state/tsr/history")));
-    assert_eq!(path(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "/s")]), Some(PathBuf::from("/s/tsr/history")));
-    assert_eq!(path(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "relative")]), Some(PathBuf::from("/home/u/.local/state/tsr/history")));
-    assert_eq!(path(&[("HOME", "/home/u"), ("TSR_HISTORY", "/tmp/h")]), Some(PathBuf::from("/tmp/h")));
+    assert_eq!(
+        path(&[("HOME", "/home/u")]),
+        Some(PathBuf::from("/home/u/.local/state/tsr/history"))
+    );
+    assert_eq!(
+        path(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "/s")]),
+        Some(PathBuf::from("/s/tsr/history"))
+    );
+    assert_eq!(
+        path(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "relative")]),
+        Some(PathBuf::from("/home/u/.local/state/tsr/history"))
+    );
+    assert_eq!(
+        path(&[("HOME", "/home/u"), ("TSR_HISTORY", "/tmp/h")]),
+        Some(PathBuf::from("/tmp/h"))
+    );
     assert_eq!(path(&[("HOME", "/home/u"), ("TSR_HISTORY", "")]), None);
     assert_eq!(path(&[]), None);
     assert_eq!(repl::HISTORY_SIZE, 10_000);
@@ -358,8 +466,19 @@ fn interrupt_stops_a_loop_and_keeps_the_session() {
     assert!(out.contains("interrupted after "), "{out}");
     assert!(out.contains("iterations of this `while` loop"), "{out}");
     assert!(out.contains("<2>:1:"), "the header names the line: {out}");
-    let iterations: u64 = out.split("interrupted after ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-    let mut check = repl::Scripted::new(["print(n, item(W[0]))".to_string()], Box::new(std::io::sink()));
+    let iterations: u64 = out
+        .split("interrupted after ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut check = repl::Scripted::new(
+        ["print(n, item(W[0]))".to_string()],
+        Box::new(std::io::sink()),
+    );
     buf.0.borrow_mut().clear();
     repl::run_with(&mut s, &mut check);
     let after = String::from_utf8_lossy(&buf.0.borrow()).into_owned();

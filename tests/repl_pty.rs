@@ -78,13 +78,24 @@ fn open_pty() -> (File, PathBuf) {
     // of `ptsname`'s buffer while the lock is held.
     unsafe {
         let fd = sys::posix_openpt(sys::O_RDWR | sys::O_NOCTTY);
-        assert!(fd >= 0, "posix_openpt failed: {}", std::io::Error::last_os_error());
+        assert!(
+            fd >= 0,
+            "posix_openpt failed: {}",
+            std::io::Error::last_os_error()
+        );
         assert_eq!(sys::grantpt(fd), 0);
         assert_eq!(sys::unlockpt(fd), 0);
         let name = sys::ptsname(fd);
         assert!(!name.is_null());
-        let name = std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned();
-        let size = sys::Winsize { rows: 24, cols: 120, x_pixels: 0, y_pixels: 0 };
+        let name = std::ffi::CStr::from_ptr(name)
+            .to_string_lossy()
+            .into_owned();
+        let size = sys::Winsize {
+            rows: 24,
+            cols: 120,
+            x_pixels: 0,
+            y_pixels: 0,
+        };
         sys::ioctl(fd, sys::TIOCSWINSZ, &size as *const sys::Winsize);
         (File::from_raw_fd(fd), PathBuf::from(name))
     }
@@ -94,7 +105,11 @@ impl Pty {
     /// Start `tsr ARGS` on a new terminal with the state directories under `dir`.
     fn spawn(dir: &Path, args: &[&str], colour: bool) -> Pty {
         let (master, slave_path) = open_pty();
-        let slave = File::options().read(true).write(true).open(&slave_path).unwrap();
+        let slave = File::options()
+            .read(true)
+            .write(true)
+            .open(&slave_path)
+            .unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tsr"));
         cmd.args(args)
             .current_dir(dir)
@@ -138,7 +153,12 @@ impl Pty {
                 sink.lock().unwrap().extend_from_slice(part);
             }
         });
-        let mut pty = Pty { master, child, output, mark: 0 };
+        let mut pty = Pty {
+            master,
+            child,
+            output,
+            mark: 0,
+        };
         pty.expect(">>> ");
         pty
     }
@@ -170,7 +190,10 @@ impl Pty {
                 return seen[..i + needle.len()].to_string();
             }
             if Instant::now() > deadline {
-                panic!("no {needle:?} on the terminal; it shows:\n{}", tsr::repl::strip_ansi(&self.text()));
+                panic!(
+                    "no {needle:?} on the terminal; it shows:\n{}",
+                    tsr::repl::strip_ansi(&self.text())
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -184,7 +207,10 @@ impl Pty {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("tsr did not exit; the terminal shows:\n{}", tsr::repl::strip_ansi(&self.text()));
+                panic!(
+                    "tsr did not exit; the terminal shows:\n{}",
+                    tsr::repl::strip_ansi(&self.text())
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -224,7 +250,11 @@ fn typing_a_block_runs_it_once_an_empty_line_closes_it() {
     t.line("y");
     t.expect("3");
     t.ctrl_d_exits_zero();
-    assert_eq!(std::fs::read_dir(dir.join("home")).unwrap().count(), 0, "nothing may be written to $HOME");
+    assert_eq!(
+        std::fs::read_dir(dir.join("home")).unwrap().count(),
+        0,
+        "nothing may be written to $HOME"
+    );
 }
 
 #[test]
@@ -254,7 +284,11 @@ fn ctrl_c_at_the_prompt_clears_the_line() {
     t.expect(">>> ");
     t.line("7 * 6");
     t.expect("42");
-    assert!(!t.text().contains("1001"), "the cleared line must not run:\n{}", t.text());
+    assert!(
+        !t.text().contains("1001"),
+        "the cleared line must not run:\n{}",
+        t.text()
+    );
     // Ctrl-C in the middle of a block drops the whole block.
     t.line("for i in range(3):");
     t.send("\x03");
@@ -296,10 +330,18 @@ fn hints_and_colours_reach_the_terminal() {
     let mut t = Pty::spawn(&dir, &[], true);
     t.send("sum(");
     t.expect("x, axis=None, keepdim=False)");
-    assert!(t.text().contains("\x1b[34msum"), "the builtin is coloured: {:?}", t.text());
+    assert!(
+        t.text().contains("\x1b[34msum"),
+        "the builtin is coloured: {:?}",
+        t.text()
+    );
     t.send("\x03");
     t.line("x = 42");
-    assert!(t.text().contains("\x1b[36m42"), "the number is coloured: {:?}", t.text());
+    assert!(
+        t.text().contains("\x1b[36m42"),
+        "the number is coloured: {:?}",
+        t.text()
+    );
     t.ctrl_d_exits_zero();
 }
 
@@ -336,8 +378,15 @@ fn history_goes_to_tsr_history_and_comes_back() {
     t.line("");
     t.expect("again 9");
     t.ctrl_d_exits_zero();
-    assert_eq!(std::fs::read_dir(dir.join("home")).unwrap().count(), 0, "nothing may be written to $HOME");
-    assert!(!dir.join("state").exists(), "TSR_HISTORY overrides XDG_STATE_HOME");
+    assert_eq!(
+        std::fs::read_dir(dir.join("home")).unwrap().count(),
+        0,
+        "nothing may be written to $HOME"
+    );
+    assert!(
+        !dir.join("state").exists(),
+        "TSR_HISTORY overrides XDG_STATE_HOME"
+    );
 }
 
 #[test]
@@ -369,7 +418,10 @@ fn tsr_run_exits_on_ctrl_c() {
         sys::kill(child.id() as i32, sys::SIGINT);
     }
     let status = child.wait_with_output().unwrap().status;
-    assert!(status.signal() == Some(sys::SIGINT) || status.code() == Some(130), "{status:?}");
+    assert!(
+        status.signal() == Some(sys::SIGINT) || status.code() == Some(130),
+        "{status:?}"
+    );
 }
 
 #[test]

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.filter_map(|e| e.ok()) {
         let p = e.path();
         if p.is_dir() {
@@ -34,7 +36,10 @@ impl Gen {
     }
 }
 
-const INTERESTING: &[&[u8]] = &[b"(", b")", b"[", b"]", b":", b"\n", b"\t", b"    ", b"@", b"**", b"-1", b"1e308", b"\"", b"\xff", b"def ", b"for ", b".T", b",", b"=", b"0"];
+const INTERESTING: &[&[u8]] = &[
+    b"(", b")", b"[", b"]", b":", b"\n", b"\t", b"    ", b"@", b"**", b"-1", b"1e308", b"\"",
+    b"\xff", b"def ", b"for ", b".T", b",", b"=", b"0",
+];
 
 #[test]
 fn cut_and_edited_programs_never_panic() {
@@ -76,13 +81,24 @@ fn cut_and_edited_programs_never_panic() {
         }
         for p in programs {
             let text = String::from_utf8_lossy(&p).into_owned();
-            let run = common::run_with_limit("fuzz.tsr", &text, &root, Some(Duration::from_millis(300)));
+            let run =
+                common::run_with_limit("fuzz.tsr", &text, &root, Some(Duration::from_millis(300)));
             variants += 1;
             if run.panicked {
-                panics.push(format!("{}: variant panicked: {}\n--- program ---\n{}", f.display(), run.stderr, text));
+                panics.push(format!(
+                    "{}: variant panicked: {}\n--- program ---\n{}",
+                    f.display(),
+                    run.stderr,
+                    text
+                ));
             }
         }
     }
     eprintln!("robustness: {variants} variants of {} files", files.len());
-    assert!(panics.is_empty(), "{} of {variants} variants panicked:\n{}", panics.len(), panics.join("\n\n"));
+    assert!(
+        panics.is_empty(),
+        "{} of {variants} variants panicked:\n{}",
+        panics.len(),
+        panics.join("\n\n")
+    );
 }

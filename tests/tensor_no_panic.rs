@@ -16,7 +16,9 @@ fn rand_shape(rng: &mut Rng) -> Vec<usize> {
 
 fn rand_tensor(rng: &mut Rng, shape: &[usize]) -> Tensor {
     let n: usize = shape.iter().product();
-    let v: Vec<f32> = (0..n).map(|_| (rng.uniform_f32() * 6.0 - 3.0).round()).collect();
+    let v: Vec<f32> = (0..n)
+        .map(|_| (rng.uniform_f32() * 6.0 - 3.0).round())
+        .collect();
     Tensor::leaf(ArrayD::from_shape_vec(IxDyn(shape), v).unwrap())
 }
 
@@ -25,17 +27,38 @@ fn rand_axis(rng: &mut Rng) -> isize {
 }
 
 fn opt(rng: &mut Rng) -> Option<isize> {
-    if pick(rng, 3) == 0 { None } else { Some(rand_axis(rng)) }
+    if pick(rng, 3) == 0 {
+        None
+    } else {
+        Some(rand_axis(rng))
+    }
 }
 
 fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
     let bops = [
-        BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Pow, BinaryOp::Rem,
-        BinaryOp::Maximum, BinaryOp::Minimum, BinaryOp::Eq, BinaryOp::Lt, BinaryOp::Ge,
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Pow,
+        BinaryOp::Rem,
+        BinaryOp::Maximum,
+        BinaryOp::Minimum,
+        BinaryOp::Eq,
+        BinaryOp::Lt,
+        BinaryOp::Ge,
     ];
     let uops = [
-        UnaryOp::Neg, UnaryOp::Exp, UnaryOp::Log, UnaryOp::Sqrt, UnaryOp::Abs, UnaryOp::Relu,
-        UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::LeakyRelu(0.1), UnaryOp::Clamp(-1.0, 1.0),
+        UnaryOp::Neg,
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Sqrt,
+        UnaryOp::Abs,
+        UnaryOp::Relu,
+        UnaryOp::Sigmoid,
+        UnaryOp::Tanh,
+        UnaryOp::LeakyRelu(0.1),
+        UnaryOp::Clamp(-1.0, 1.0),
     ];
     let rops = [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min];
     match pick(rng, 22) {
@@ -79,7 +102,11 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
         19 => bce_logits(a, b),
         20 => cross_entropy(a, b),
         _ => {
-            let r = if pick(rng, 2) == 0 { set_index(a, &[IndexItem::At(rand_axis(rng))], b) } else { update_in_place(a, InPlaceOp::Add, b) };
+            let r = if pick(rng, 2) == 0 {
+                set_index(a, &[IndexItem::At(rand_axis(rng))], b)
+            } else {
+                update_in_place(a, InPlaceOp::Add, b)
+            };
             r.map(|_| a.clone())
         }
     }
@@ -91,7 +118,11 @@ fn random_ops_never_panic() {
     let mut ok = 0;
     for _ in 0..20000 {
         let sa = rand_shape(&mut rng);
-        let sb = if pick(&mut rng, 2) == 0 { sa.clone() } else { rand_shape(&mut rng) };
+        let sb = if pick(&mut rng, 2) == 0 {
+            sa.clone()
+        } else {
+            rand_shape(&mut rng)
+        };
         let a = rand_tensor(&mut rng, &sa);
         let b = rand_tensor(&mut rng, &sb);
         let mut cur = a.clone();

@@ -19,7 +19,11 @@ impl Checker {
                         Some(1) => {}
                         Some(_) if all_real => {
                             let site = self.site(a, &[0]);
-                            self.tensor_error(TensorError::NotScalar { shape: s.clone() }, &site, &[&s]);
+                            self.tensor_error(
+                                TensorError::NotScalar { shape: s.clone() },
+                                &site,
+                                &[&s],
+                            );
                         }
                         _ => {
                             let shown = self.shape_text(&s);
@@ -31,7 +35,11 @@ impl Checker {
             }
             AVal::Unknown => self.st.bw = Backward::Yes(None, self.next_id),
             other => self.report(
-                Diagnostic::error("type::argument", format!("`backward` needs a tensor, found a {}", other.kind())).primary(a.span(0), format!("this is a {}", other.kind())),
+                Diagnostic::error(
+                    "type::argument",
+                    format!("`backward` needs a tensor, found a {}", other.kind()),
+                )
+                .primary(a.span(0), format!("this is a {}", other.kind())),
             ),
         }
         AVal::None
@@ -42,8 +50,14 @@ impl Checker {
             AVal::Tensor(t) => {
                 let why = match &self.st.bw {
                     Backward::No => Some(TensorError::NoBackward),
-                    Backward::Yes(Some(reached), watermark) if !t.ids.iter().any(|id| reached.contains(id)) => {
-                        let why = if t.ids.iter().all(|&id| id >= *watermark) { NotReachedWhy::CreatedAfter } else { NotReachedWhy::NotAncestor };
+                    Backward::Yes(Some(reached), watermark)
+                        if !t.ids.iter().any(|id| reached.contains(id)) =>
+                    {
+                        let why = if t.ids.iter().all(|&id| id >= *watermark) {
+                            NotReachedWhy::CreatedAfter
+                        } else {
+                            NotReachedWhy::NotAncestor
+                        };
                         Some(TensorError::NotReached { why })
                     }
                     _ => None,
@@ -57,11 +71,14 @@ impl Checker {
             AVal::Unknown => self.leaf(None),
             other => {
                 self.report(
-                    Diagnostic::error("type::argument", format!("`grad` needs a tensor, found a {}", other.kind())).primary(a.span(0), format!("this is a {}", other.kind())),
+                    Diagnostic::error(
+                        "type::argument",
+                        format!("`grad` needs a tensor, found a {}", other.kind()),
+                    )
+                    .primary(a.span(0), format!("this is a {}", other.kind())),
                 );
                 AVal::Unknown
             }
         }
     }
-
 }

@@ -22,8 +22,20 @@ fn not_loaded(_: &mut Interp, _: &mut Args) -> R<Value> {
 
 /// Signatures of the data builtins, used while `data::TABLE` does not list them yet.
 static DATA_FALLBACK: &[Builtin] = &[
-    Builtin { name: "load", params: &[P::Req("path"), P::Opt("name", "None")], doc: "", example: "", func: not_loaded },
-    Builtin { name: "load_csv", params: &[P::Req("path"), P::Kw("header", "False")], doc: "", example: "", func: not_loaded },
+    Builtin {
+        name: "load",
+        params: &[P::Req("path"), P::Opt("name", "None")],
+        doc: "",
+        example: "",
+        func: not_loaded,
+    },
+    Builtin {
+        name: "load_csv",
+        params: &[P::Req("path"), P::Kw("header", "False")],
+        doc: "",
+        example: "",
+        func: not_loaded,
+    },
 ];
 
 pub fn find_builtin(name: &str) -> Option<&'static Builtin> {
@@ -33,13 +45,37 @@ pub fn find_builtin(name: &str) -> Option<&'static Builtin> {
 /// Builtins that compute only with numbers, strings and lists (or small literal
 /// tensors): run for real when every argument is known.
 const PURE: &[&str] = &[
-    "len", "range", "str", "float", "int", "round", "list", "sorted", "type", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh",
-    "leaky_relu", "clamp", "maximum", "minimum", "tensor", "item",
+    "len",
+    "range",
+    "str",
+    "float",
+    "int",
+    "round",
+    "list",
+    "sorted",
+    "type",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "leaky_relu",
+    "clamp",
+    "maximum",
+    "minimum",
+    "tensor",
+    "item",
 ];
 
 /// A placeholder runtime value standing for argument `k` (no real range has step 0).
 fn placeholder(k: usize) -> Value {
-    Value::Range { start: k as i64, stop: i64::MIN, step: 0 }
+    Value::Range {
+        start: k as i64,
+        stop: i64::MIN,
+        step: 0,
+    }
 }
 
 /// Arguments bound to a builtin: abstract values per parameter, and the real binder's
@@ -77,7 +113,8 @@ impl CArgs {
     }
 
     fn all_known(&self) -> bool {
-        (0..self.slots.len()).all(|i| self.known(i)) && self.rest.iter().all(|(v, _)| v.realize().is_some())
+        (0..self.slots.len()).all(|i| self.known(i))
+            && self.rest.iter().all(|(v, _)| v.realize().is_some())
     }
 
     /// Dimension values from slot `first` on and the variadic rest.
@@ -122,18 +159,29 @@ impl Checker {
             other => {
                 let kind = other.kind();
                 self.report(
-                    Diagnostic::error("type::not_callable", format!("a {kind} is not a function")).primary(callee_span, format!("this is a {kind}, not a function")),
+                    Diagnostic::error("type::not_callable", format!("a {kind} is not a function"))
+                        .primary(callee_span, format!("this is a {kind}, not a function")),
                 );
                 AVal::Unknown
             }
         }
     }
 
-    fn call_builtin(&mut self, b: &'static Builtin, args: Vec<AArg>, callee: Span, call: Span) -> AVal {
+    fn call_builtin(
+        &mut self,
+        b: &'static Builtin,
+        args: Vec<AArg>,
+        callee: Span,
+        call: Span,
+    ) -> AVal {
         let argvals: Vec<ArgVal> = args
             .iter()
             .enumerate()
-            .map(|(k, a)| ArgVal { name: a.name.clone(), value: a.value.realize().unwrap_or_else(|| placeholder(k)), span: a.span })
+            .map(|(k, a)| ArgVal {
+                name: a.name.clone(),
+                value: a.value.realize().unwrap_or_else(|| placeholder(k)),
+                span: a.span,
+            })
             .collect();
         let real = match builtins::bind_args(&self.interp, b, argvals, callee, call) {
             Ok(r) => r,
@@ -145,7 +193,13 @@ impl Checker {
         // The same assignment of arguments to parameters as the binder's.
         let mut slots: Vec<Option<(AVal, Span)>> = vec![None; b.params.len()];
         let mut rest = Vec::new();
-        let positional: Vec<usize> = b.params.iter().enumerate().filter(|(_, p)| matches!(p, P::Req(_) | P::Opt(..))).map(|(i, _)| i).collect();
+        let positional: Vec<usize> = b
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| matches!(p, P::Req(_) | P::Opt(..)))
+            .map(|(i, _)| i)
+            .collect();
         let mut next = 0;
         for a in args {
             match &a.name {
@@ -155,13 +209,23 @@ impl Checker {
                 }
                 None => rest.push((a.value, a.span)),
                 Some((name, _)) => {
-                    if let Some(i) = b.params.iter().position(|p| p.name() == name && !matches!(p, P::Var(_))) {
+                    if let Some(i) = b
+                        .params
+                        .iter()
+                        .position(|p| p.name() == name && !matches!(p, P::Var(_)))
+                    {
                         slots[i] = Some((a.value, a.span));
                     }
                 }
             }
         }
-        let mut ca = CArgs { b, slots, rest, real, callee };
+        let mut ca = CArgs {
+            b,
+            slots,
+            rest,
+            real,
+            callee,
+        };
         if PURE.contains(&b.name) && ca.all_known() {
             return match (b.func)(&mut self.interp, &mut ca.real) {
                 Ok(Value::Tensor(t)) => self.leaf(Some(t.shape())),
@@ -190,7 +254,11 @@ impl Checker {
         Site {
             op: a.b.name.to_string(),
             primary: a.callee,
-            operands: operands.iter().filter(|&&i| a.slots.get(i).map(|s| s.is_some()).unwrap_or(false)).map(|&i| self.operand(a.span(i), &a.val(i))).collect(),
+            operands: operands
+                .iter()
+                .filter(|&&i| a.slots.get(i).map(|s| s.is_some()).unwrap_or(false))
+                .map(|&i| self.operand(a.span(i), &a.val(i)))
+                .collect(),
             in_place: false,
         }
     }
@@ -200,13 +268,22 @@ impl Checker {
         match a.val(i) {
             AVal::List(_) => list_shape(&a.val(i)),
             AVal::Unknown => None,
-            v @ (AVal::Tensor(_) | AVal::Num(_) | AVal::Bool(_)) => self.tensor_shape_of(&v, a.span(i)).flatten(),
+            v @ (AVal::Tensor(_) | AVal::Num(_) | AVal::Bool(_)) => {
+                self.tensor_shape_of(&v, a.span(i)).flatten()
+            }
             other => {
                 let pname = a.b.params.get(i).map(|p| p.name()).unwrap_or("argument");
                 self.report(
-                    Diagnostic::error("type::argument", format!("`{}` needs a tensor for `{pname}`, found a {}", a.b.name, other.kind()))
-                        .primary(a.span(i), format!("this is a {}", other.kind()))
-                        .help(format!("the signature is `{}`", a.b.signature())),
+                    Diagnostic::error(
+                        "type::argument",
+                        format!(
+                            "`{}` needs a tensor for `{pname}`, found a {}",
+                            a.b.name,
+                            other.kind()
+                        ),
+                    )
+                    .primary(a.span(i), format!("this is a {}", other.kind()))
+                    .help(format!("the signature is `{}`", a.b.signature())),
                 );
                 None
             }
@@ -214,7 +291,15 @@ impl Checker {
     }
 
     fn inputs(a: &CArgs, idx: &[usize]) -> Vec<Rc<ATensor>> {
-        idx.iter().filter_map(|&i| if let AVal::Tensor(t) = a.val(i) { Some(t) } else { None }).collect()
+        idx.iter()
+            .filter_map(|&i| {
+                if let AVal::Tensor(t) = a.val(i) {
+                    Some(t)
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// A result computed from arguments `idx` through a rule.
@@ -229,7 +314,9 @@ impl Checker {
     /// A tensor with the shape given by size arguments from `first` on.
     fn sized(&mut self, a: &mut CArgs, first: usize) -> AVal {
         if a.all_known() {
-            let Some(s) = self.take(a.real.shape(&self.interp, first)) else { return AVal::Unknown };
+            let Some(s) = self.take(a.real.shape(&self.interp, first)) else {
+                return AVal::Unknown;
+            };
             if let Err(e) = shape::checked_numel(&s) {
                 let site = self.site(a, &[]);
                 self.tensor_error(e, &site, &[]);
@@ -253,7 +340,9 @@ impl Checker {
                 AVal::Tensor(t) => match &t.shape {
                     Some(s) if s.is_empty() => {
                         self.report(
-                            Diagnostic::error("type::len", "a 0-d tensor has no length").primary(a.span(0), "0-d tensor").help("use `numel(x)` or `item(x)`"),
+                            Diagnostic::error("type::len", "a 0-d tensor has no length")
+                                .primary(a.span(0), "0-d tensor")
+                                .help("use `numel(x)` or `item(x)`"),
                         );
                         AVal::Unknown
                     }
@@ -279,7 +368,14 @@ impl Checker {
                     let known = |s: &[usize]| s.iter().all(|&d| !super::dims::is_sym(d));
                     if known(&ls) && known(&ys) {
                         if let Some(why) = crate::data::accuracy_shape_problem(&ls, &ys) {
-                            self.report(crate::data::accuracy_shape_diag(&ls, &ys, &why, a.callee, a.span(0), a.span(1)));
+                            self.report(crate::data::accuracy_shape_diag(
+                                &ls,
+                                &ys,
+                                &why,
+                                a.callee,
+                                a.span(0),
+                                a.span(1),
+                            ));
                         }
                     }
                 }
@@ -293,7 +389,9 @@ impl Checker {
             "list" => match a.val(0) {
                 AVal::List(_) => match a.val(0).exact_items() {
                     Some(items) => AVal::list(items),
-                    None => AVal::List(Rc::new(RefCell::new(AList::Approx(a.val(0).element_approx())))),
+                    None => AVal::List(Rc::new(RefCell::new(AList::Approx(
+                        a.val(0).element_approx(),
+                    )))),
                 },
                 AVal::Tensor(t) => {
                     let elem = match &t.shape {
@@ -313,8 +411,11 @@ impl Checker {
                     }
                     AVal::Unknown => {}
                     other => self.report(
-                        Diagnostic::error("type::argument", format!("`append` needs a list, found a {}", other.kind()))
-                            .primary(a.span(0), format!("this is a {}", other.kind())),
+                        Diagnostic::error(
+                            "type::argument",
+                            format!("`append` needs a list, found a {}", other.kind()),
+                        )
+                        .primary(a.span(0), format!("this is a {}", other.kind())),
                     ),
                 }
                 AVal::None
@@ -330,8 +431,12 @@ impl Checker {
             "zeros" | "ones" | "full" | "randn" | "rand" => self.sized(a, 0),
             "eye" | "randperm" => {
                 if a.all_known() {
-                    let Some(s) = self.take(a.real.shape(&self.interp, 0)) else { return AVal::Unknown };
-                    let Some(&n) = s.first() else { return self.leaf(None) };
+                    let Some(s) = self.take(a.real.shape(&self.interp, 0)) else {
+                        return AVal::Unknown;
+                    };
+                    let Some(&n) = s.first() else {
+                        return self.leaf(None);
+                    };
                     let s = if name == "eye" { vec![n, n] } else { vec![n] };
                     if let Err(e) = shape::checked_numel(&s) {
                         let site = self.site(a, &[]);
@@ -345,14 +450,20 @@ impl Checker {
             "arange" => {
                 if a.all_known() {
                     let first = self.take(a.real.number(&self.interp, 0));
-                    let stop = if a.get(1).is_some() { self.take(a.real.number(&self.interp, 1)) } else { None };
+                    let stop = if a.get(1).is_some() {
+                        self.take(a.real.number(&self.interp, 1))
+                    } else {
+                        None
+                    };
                     let step = self.take(a.real.number_or(&self.interp, 2, 1.0));
                     let (start, stop) = match (first, a.get(1).is_some(), stop) {
                         (Some(f), true, Some(s)) => (f, s),
                         (Some(f), false, _) => (0.0, f),
                         _ => return AVal::Unknown,
                     };
-                    let Some(step) = step else { return AVal::Unknown };
+                    let Some(step) = step else {
+                        return AVal::Unknown;
+                    };
                     return match shape::arange_len(start, stop, step) {
                         Ok(n) => self.leaf(Some(vec![n])),
                         Err(e) => {
@@ -366,9 +477,17 @@ impl Checker {
             }
             "linspace" => {
                 if a.known(2) && a.get(2).is_some() {
-                    let Some(n) = self.take(a.real.int(&self.interp, 2)) else { return AVal::Unknown };
+                    let Some(n) = self.take(a.real.int(&self.interp, 2)) else {
+                        return AVal::Unknown;
+                    };
                     if n < 0 {
-                        self.report(Diagnostic::error("type::shape", "`linspace` needs a count of 0 or more").primary(a.span(2), format!("{n}")));
+                        self.report(
+                            Diagnostic::error(
+                                "type::shape",
+                                "`linspace` needs a count of 0 or more",
+                            )
+                            .primary(a.span(2), format!("{n}")),
+                        );
                         return self.leaf(None);
                     }
                     return match shape::linspace_shape(n) {
@@ -389,14 +508,20 @@ impl Checker {
             }
             "reshape" => self.reshape(a),
             "flatten" => {
-                let Some(s) = self.arg_shape(a, 0) else { return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]) };
+                let Some(s) = self.arg_shape(a, 0) else {
+                    return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
+                };
                 let s = self.canon(&s);
                 let out = if s.iter().all(|&d| !is_sym(d)) {
                     shape::flatten_shape(&s).map_or_else(RuleOut::Error, RuleOut::Ok)
                 } else {
                     let syms: Vec<usize> = s.iter().copied().filter(|&d| is_sym(d)).collect();
                     let real_all_one = s.iter().all(|&d| is_sym(d) || d == 1);
-                    RuleOut::Ok(vec![if syms.len() == 1 && real_all_one { syms[0] } else { ANON }])
+                    RuleOut::Ok(vec![if syms.len() == 1 && real_all_one {
+                        syms[0]
+                    } else {
+                        ANON
+                    }])
                 };
                 self.from_rule(a, out, &[0], &[&s])
             }
@@ -405,16 +530,23 @@ impl Checker {
                 let (x, y) = (self.int_arg(a, 1), self.int_arg(a, 2));
                 match (s, x, y) {
                     (Some(s), Some(x), Some(y)) => {
-                        let out = self.rule_simple(&s, |sh| shape::transpose_shape(sh, x, y).map(|r| r.0));
+                        let out = self
+                            .rule_simple(&s, |sh| shape::transpose_shape(sh, x, y).map(|r| r.0));
                         self.from_rule(a, out, &[0], &[&s])
                     }
-                    (Some(s), _, _) => self.from_rule(a, RuleOut::Ok(vec![ANON; s.len()]), &[0], &[]),
+                    (Some(s), _, _) => {
+                        self.from_rule(a, RuleOut::Ok(vec![ANON; s.len()]), &[0], &[])
+                    }
                     _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
                 }
             }
             "squeeze" => {
                 let s = self.arg_shape(a, 0);
-                let axis = if a.get(1).is_none() { Some(None) } else { self.int_arg(a, 1).map(Some) };
+                let axis = if a.get(1).is_none() {
+                    Some(None)
+                } else {
+                    self.int_arg(a, 1).map(Some)
+                };
                 match (s, axis) {
                     (Some(s), Some(axis)) => {
                         let out = self.rule_squeeze(&s, axis, a.callee);
@@ -425,17 +557,21 @@ impl Checker {
             }
             "unsqueeze" => match (self.arg_shape(a, 0), self.int_arg(a, 1)) {
                 (Some(s), Some(axis)) => {
-                    let out = self.rule_simple(&s, |sh| shape::unsqueeze_shape(sh, axis).map(|r| r.0));
+                    let out =
+                        self.rule_simple(&s, |sh| shape::unsqueeze_shape(sh, axis).map(|r| r.0));
                     self.from_rule(a, out, &[0], &[&s])
                 }
                 _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
             },
             "cat" | "stack" => self.cat(a),
             "numel" => match self.arg_shape(a, 0).map(|s| self.canon(&s)) {
-                Some(s) if s.iter().all(|&d| !is_sym(d)) => AVal::num(s.iter().product::<usize>() as f64),
+                Some(s) if s.iter().all(|&d| !is_sym(d)) => {
+                    AVal::num(s.iter().product::<usize>() as f64)
+                }
                 _ => AVal::Num(ANum::Unknown),
             },
-            "exp" | "log" | "sqrt" | "abs" | "relu" | "sigmoid" | "tanh" | "leaky_relu" | "clamp" | "round" => match a.val(0) {
+            "exp" | "log" | "sqrt" | "abs" | "relu" | "sigmoid" | "tanh" | "leaky_relu"
+            | "clamp" | "round" => match a.val(0) {
                 AVal::Num(_) | AVal::Bool(_) => AVal::Num(ANum::Unknown),
                 _ => {
                     let s = self.arg_shape(a, 0);
@@ -467,7 +603,11 @@ impl Checker {
             }
             "softmax" | "log_softmax" => {
                 let s = self.arg_shape(a, 0);
-                let axis = if a.get(1).is_none() { Some(-1) } else { self.int_arg(a, 1) };
+                let axis = if a.get(1).is_none() {
+                    Some(-1)
+                } else {
+                    self.int_arg(a, 1)
+                };
                 match (s, axis) {
                     (Some(s), Some(axis)) => {
                         let out = self.rule_simple(&s, |sh| shape::softmax_shape(sh, axis));
@@ -505,7 +645,13 @@ impl Checker {
                 }
                 AVal::Num(_) | AVal::Unknown => AVal::Num(ANum::Unknown),
                 other => {
-                    self.report(Diagnostic::error("type::argument", format!("`item` needs a tensor, found a {}", other.kind())).primary(a.span(0), ""));
+                    self.report(
+                        Diagnostic::error(
+                            "type::argument",
+                            format!("`item` needs a tensor, found a {}", other.kind()),
+                        )
+                        .primary(a.span(0), ""),
+                    );
                     AVal::Unknown
                 }
             },
@@ -528,9 +674,12 @@ impl Checker {
                     }
                     AVal::Unknown => {}
                     other => self.report(
-                        Diagnostic::error("type::argument", format!("`step` needs an optimiser, found a {}", other.kind()))
-                            .primary(a.span(0), "")
-                            .help("make one with `opt = sgd([W1, W2], lr=0.1)` or `adam(...)`"),
+                        Diagnostic::error(
+                            "type::argument",
+                            format!("`step` needs an optimiser, found a {}", other.kind()),
+                        )
+                        .primary(a.span(0), "")
+                        .help("make one with `opt = sgd([W1, W2], lr=0.1)` or `adam(...)`"),
                     ),
                 }
                 AVal::None
@@ -573,8 +722,14 @@ impl Checker {
 
     /// `sum`, `mean`, `max`, `min`, `argmax`, `argmin` with the axis and keepdim slots.
     fn reduce(&mut self, a: &mut CArgs, axis_slot: usize, keep_slot: usize, extreme: bool) -> AVal {
-        let Some(s) = self.arg_shape(a, 0) else { return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]) };
-        let axis = if a.get(axis_slot).is_none() { Some(None) } else { self.int_arg(a, axis_slot).map(Some) };
+        let Some(s) = self.arg_shape(a, 0) else {
+            return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
+        };
+        let axis = if a.get(axis_slot).is_none() {
+            Some(None)
+        } else {
+            self.int_arg(a, axis_slot).map(Some)
+        };
         let keep = if keep_slot == usize::MAX || a.get(keep_slot).is_none() {
             Some(false)
         } else if a.known(keep_slot) {
@@ -586,12 +741,20 @@ impl Checker {
             return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
         };
         let name = a.b.name;
-        let out = self.rule_simple(&s, |sh| if extreme { shape::extreme_shape(name, sh, axis, keep) } else { shape::reduce_shape(sh, axis, keep) });
+        let out = self.rule_simple(&s, |sh| {
+            if extreme {
+                shape::extreme_shape(name, sh, axis, keep)
+            } else {
+                shape::reduce_shape(sh, axis, keep)
+            }
+        });
         self.from_rule(a, out, &[0], &[&s])
     }
 
     fn reshape(&mut self, a: &mut CArgs) -> AVal {
-        let Some(s) = self.arg_shape(a, 0) else { return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]) };
+        let Some(s) = self.arg_shape(a, 0) else {
+            return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
+        };
         let spec: Option<Vec<isize>> = if a.all_known() {
             match self.take(a.real.dims(&self.interp, 1)) {
                 Some((dims, _)) => Some(dims.iter().map(|&d| d as isize).collect()),
@@ -617,16 +780,27 @@ impl Checker {
 
     fn cat(&mut self, a: &mut CArgs) -> AVal {
         let stack = a.b.name == "stack";
-        let axis = if a.get(1).is_none() { Some(0) } else { self.int_arg(a, 1) };
+        let axis = if a.get(1).is_none() {
+            Some(0)
+        } else {
+            self.int_arg(a, 1)
+        };
         let list = a.val(0);
         let items = match &list {
             AVal::List(_) => list.exact_items(),
             AVal::Unknown => return self.leaf(None),
             other => {
                 self.report(
-                    Diagnostic::error("type::argument", format!("`{}` needs a list of tensors, found a {}", a.b.name, other.kind()))
-                        .primary(a.span(0), format!("this is a {}", other.kind()))
-                        .help(format!("write `{}([a, b], axis=0)`", a.b.name)),
+                    Diagnostic::error(
+                        "type::argument",
+                        format!(
+                            "`{}` needs a list of tensors, found a {}",
+                            a.b.name,
+                            other.kind()
+                        ),
+                    )
+                    .primary(a.span(0), format!("this is a {}", other.kind()))
+                    .help(format!("write `{}([a, b], axis=0)`", a.b.name)),
                 );
                 return AVal::Unknown;
             }
@@ -665,13 +839,23 @@ impl Checker {
                 AVal::Unknown => return self.leaf(None),
                 other => {
                     self.report(
-                        Diagnostic::error("type::argument", format!("`{}` needs a list of tensors, found a {} in it", a.b.name, other.kind())).primary(a.span(0), "this list"),
+                        Diagnostic::error(
+                            "type::argument",
+                            format!(
+                                "`{}` needs a list of tensors, found a {} in it",
+                                a.b.name,
+                                other.kind()
+                            ),
+                        )
+                        .primary(a.span(0), "this list"),
                     );
                     return AVal::Unknown;
                 }
             }
         }
-        let Some(axis) = axis else { return self.leaf(None) };
+        let Some(axis) = axis else {
+            return self.leaf(None);
+        };
         let out = self.rule_cat(&shapes, axis, stack, a.callee);
         let site = self.site(a, &[0]);
         let raw: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
@@ -679,7 +863,6 @@ impl Checker {
         let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
         self.new_tensor(shape, &refs)
     }
-
 }
 
 /// The shape of nested lists as a tensor (numbers and 0-d tensors at the leaves).

@@ -23,7 +23,10 @@ pub fn npy_shape(path: &str) -> Result<Vec<usize>, String> {
         _ => {
             let mut more = [0u8; 2];
             f.read_exact(&mut more).map_err(|e| e.to_string())?;
-            (u32::from_le_bytes([head[8], head[9], more[0], more[1]]) as usize, 2)
+            (
+                u32::from_le_bytes([head[8], head[9], more[0], more[1]]) as usize,
+                2,
+            )
         }
     };
     let _ = skip;
@@ -43,7 +46,11 @@ pub fn npy_shape(path: &str) -> Result<Vec<usize>, String> {
         if part.is_empty() {
             continue;
         }
-        shape.push(part.trim_end_matches('L').parse::<usize>().map_err(|_| format!("bad size `{part}`"))?);
+        shape.push(
+            part.trim_end_matches('L')
+                .parse::<usize>()
+                .map_err(|_| format!("bad size `{part}`"))?,
+        );
     }
     Ok(shape)
 }

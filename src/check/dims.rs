@@ -37,7 +37,14 @@ const NAMES: [&str; 6] = ["n", "m", "k", "p", "q", "r"];
 
 impl SymTable {
     pub fn new() -> SymTable {
-        SymTable { syms: vec![SymInfo { parent: 0, value: None, name: "?".into(), origin: Span::default() }] }
+        SymTable {
+            syms: vec![SymInfo {
+                parent: 0,
+                value: None,
+                name: "?".into(),
+                origin: Span::default(),
+            }],
+        }
     }
 
     /// A new named size, e.g. the rows of a CSV file.
@@ -47,7 +54,12 @@ impl SymTable {
             Some(n) => n.to_string(),
             None => format!("n{k}"),
         };
-        self.syms.push(SymInfo { parent: k, value: None, name, origin });
+        self.syms.push(SymInfo {
+            parent: k,
+            value: None,
+            name,
+            origin,
+        });
         SYM_BASE + k
     }
 
@@ -135,7 +147,11 @@ impl SymTable {
 
     /// Where the size named `name` came from.
     pub fn find_by_name(&self, name: &str) -> Option<Span> {
-        self.syms.iter().skip(1).find(|s| s.name == name).map(|s| s.origin)
+        self.syms
+            .iter()
+            .skip(1)
+            .find(|s| s.name == name)
+            .map(|s| s.origin)
     }
 
     /// The name a sentinel is shown with.
@@ -150,7 +166,9 @@ impl SymTable {
     /// Every sentinel that may appear in a diagnostic, with its name (longest first, so
     /// that replacing text never hits a prefix).
     pub fn all_names(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = (0..self.syms.len()).map(|k| ((SYM_BASE + k).to_string(), self.name(SYM_BASE + k))).collect();
+        let mut out: Vec<(String, String)> = (0..self.syms.len())
+            .map(|k| ((SYM_BASE + k).to_string(), self.name(SYM_BASE + k)))
+            .collect();
         out.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(b.0.cmp(&a.0)));
         out
     }
@@ -192,7 +210,10 @@ impl Compression {
                 max_real = max_real.max(d);
             }
         }
-        Compression { syms, base: max_real + 2 }
+        Compression {
+            syms,
+            base: max_real + 2,
+        }
     }
 
     fn down(&self, d: usize) -> usize {
@@ -227,18 +248,68 @@ impl Compression {
     fn up_err(&self, e: TensorError) -> TensorError {
         use TensorError as E;
         match e {
-            E::Broadcast { lhs, rhs, lhs_axis, rhs_axis } => E::Broadcast { lhs: self.up_vec(lhs), rhs: self.up_vec(rhs), lhs_axis, rhs_axis },
-            E::InPlace { target, value } => E::InPlace { target: self.up_vec(target), value: self.up_vec(value) },
-            E::MatMul { lhs, rhs, kind } => E::MatMul { lhs: self.up_vec(lhs), rhs: self.up_vec(rhs), kind },
-            E::Reshape { from, spec, reason } => {
-                E::Reshape { from: self.up_vec(from), spec: spec.into_iter().map(|d| self.up_i(d)).collect(), reason }
-            }
-            E::Squeeze { axis, size } => E::Squeeze { axis, size: self.up(size) },
-            E::IndexOutOfRange { axis, index, size } => E::IndexOutOfRange { axis, index, size: self.up(size) },
-            E::Cat { axis, shapes, which, kind } => E::Cat { axis, shapes: shapes.into_iter().map(|s| self.up_vec(s)).collect(), which, kind },
-            E::LossShape { loss, pred, target } => E::LossShape { loss, pred: self.up_vec(pred), target: self.up_vec(target) },
-            E::NotScalar { shape } => E::NotScalar { shape: self.up_vec(shape) },
-            E::TooLarge { shape, bytes, budget } => E::TooLarge { shape: self.up_vec(shape), bytes, budget },
+            E::Broadcast {
+                lhs,
+                rhs,
+                lhs_axis,
+                rhs_axis,
+            } => E::Broadcast {
+                lhs: self.up_vec(lhs),
+                rhs: self.up_vec(rhs),
+                lhs_axis,
+                rhs_axis,
+            },
+            E::InPlace { target, value } => E::InPlace {
+                target: self.up_vec(target),
+                value: self.up_vec(value),
+            },
+            E::MatMul { lhs, rhs, kind } => E::MatMul {
+                lhs: self.up_vec(lhs),
+                rhs: self.up_vec(rhs),
+                kind,
+            },
+            E::Reshape { from, spec, reason } => E::Reshape {
+                from: self.up_vec(from),
+                spec: spec.into_iter().map(|d| self.up_i(d)).collect(),
+                reason,
+            },
+            E::Squeeze { axis, size } => E::Squeeze {
+                axis,
+                size: self.up(size),
+            },
+            E::IndexOutOfRange { axis, index, size } => E::IndexOutOfRange {
+                axis,
+                index,
+                size: self.up(size),
+            },
+            E::Cat {
+                axis,
+                shapes,
+                which,
+                kind,
+            } => E::Cat {
+                axis,
+                shapes: shapes.into_iter().map(|s| self.up_vec(s)).collect(),
+                which,
+                kind,
+            },
+            E::LossShape { loss, pred, target } => E::LossShape {
+                loss,
+                pred: self.up_vec(pred),
+                target: self.up_vec(target),
+            },
+            E::NotScalar { shape } => E::NotScalar {
+                shape: self.up_vec(shape),
+            },
+            E::TooLarge {
+                shape,
+                bytes,
+                budget,
+            } => E::TooLarge {
+                shape: self.up_vec(shape),
+                bytes,
+                budget,
+            },
             other => other,
         }
     }
@@ -265,7 +336,10 @@ pub fn call_rule(
     if c.syms.is_empty() {
         return f(shapes, &|d| d);
     }
-    let small: Vec<Vec<usize>> = shapes.iter().map(|s| s.iter().map(|&d| c.down(d)).collect()).collect();
+    let small: Vec<Vec<usize>> = shapes
+        .iter()
+        .map(|s| s.iter().map(|&d| c.down(d)).collect())
+        .collect();
     match f(&small, &|d| c.down(d)) {
         Ok(v) => Ok(c.up_vec(v)),
         Err(e) => Err(c.up_err(e)),

@@ -46,7 +46,12 @@ impl Checker {
                 let v = self.eval(operand);
                 self.unary(*op, v, e.span, operand)
             }
-            ExprKind::Binary { op, op_span, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
                 let l = self.eval(lhs);
                 let r = self.eval(rhs);
                 self.binary(*op, *op_span, l, r, lhs, rhs)
@@ -88,10 +93,16 @@ impl Checker {
                 let argv = self.eval_args(args);
                 self.call(&f, argv, callee.span, e.span)
             }
-            ExprKind::Method { receiver, name, args } => {
+            ExprKind::Method {
+                receiver,
+                name,
+                args,
+            } => {
                 let recv = self.eval(receiver);
                 let f = match self.lookup(&name.node) {
-                    Some(b) if matches!(b.value, AVal::Func(_) | AVal::Builtin(_)) => b.value.clone(),
+                    Some(b) if matches!(b.value, AVal::Func(_) | AVal::Builtin(_)) => {
+                        b.value.clone()
+                    }
                     _ => match super::calls::find_builtin(&name.node) {
                         Some(b) => AVal::Builtin(b),
                         None => {
@@ -101,7 +112,11 @@ impl Checker {
                         }
                     },
                 };
-                let mut argv = vec![AArg { name: None, value: recv, span: receiver.span }];
+                let mut argv = vec![AArg {
+                    name: None,
+                    value: recv,
+                    span: receiver.span,
+                }];
                 argv.extend(self.eval_args(args));
                 self.call(&f, argv, name.span, e.span)
             }
@@ -120,7 +135,11 @@ impl Checker {
         args.iter()
             .map(|a| {
                 let value = self.eval(&a.value);
-                AArg { name: a.name.as_ref().map(|n| (n.node.clone(), n.span)), value, span: a.value.span }
+                AArg {
+                    name: a.name.as_ref().map(|n| (n.node.clone(), n.span)),
+                    value,
+                    span: a.value.span,
+                }
             })
             .collect()
     }
@@ -133,7 +152,11 @@ impl Checker {
             anc.extend(t.anc.iter().copied());
         }
         anc.insert(id);
-        AVal::Tensor(Rc::new(ATensor { shape, ids: Rc::new(vec![id]), anc: Rc::new(anc) }))
+        AVal::Tensor(Rc::new(ATensor {
+            shape,
+            ids: Rc::new(vec![id]),
+            anc: Rc::new(anc),
+        }))
     }
 
     /// A new leaf tensor (constructors, `detach`, `grad`).
@@ -181,7 +204,8 @@ impl Checker {
     }
 
     pub fn unknown_name(&mut self, name: &str, span: Span) {
-        let mut d = Diagnostic::error("name::unknown", format!("`{name}` is not defined")).primary(span, "not defined");
+        let mut d = Diagnostic::error("name::unknown", format!("`{name}` is not defined"))
+            .primary(span, "not defined");
         let mut names: Vec<String> = Vec::new();
         if let Some(l) = &self.st.locals {
             names.extend(l.keys().map(|k| k.to_string()));
@@ -200,11 +224,17 @@ impl Checker {
     }
 
     fn unknown_method(&mut self, name: &str, span: Span, recv: &AVal) {
-        let mut d = Diagnostic::error("name::unknown", format!("there is no function `{name}` to call on a {}", recv.kind())).primary(span, "no such function");
+        let mut d = Diagnostic::error(
+            "name::unknown",
+            format!("there is no function `{name}` to call on a {}", recv.kind()),
+        )
+        .primary(span, "no such function");
         let fns = builtins::table().iter().map(|b| b.name.to_string());
         d = match explain::did_you_mean(name, fns) {
             Some(s) => d.help(format!("did you mean `.{s}(...)`?")),
-            None => d.help("`x.f(a)` calls `f(x, a)`: `f` must be a builtin or a function you defined"),
+            None => {
+                d.help("`x.f(a)` calls `f(x, a)`: `f` must be a builtin or a function you defined")
+            }
         };
         if matches!(recv, AVal::Unknown) {
             // The evaluator names the receiver's kind; unknown here, but the error stands.
@@ -218,7 +248,11 @@ impl Checker {
             UnaryOp::Not => AVal::Bool(self.truthy(&v, operand.span).map(|b| !b)),
             UnaryOp::Plus | UnaryOp::Neg => match v {
                 AVal::Num(ANum::Known(n)) => AVal::num(if op == UnaryOp::Neg { -n } else { n }),
-                AVal::Bool(Some(b)) => AVal::num(if op == UnaryOp::Neg { -(b as i32 as f64) } else { b as i32 as f64 }),
+                AVal::Bool(Some(b)) => AVal::num(if op == UnaryOp::Neg {
+                    -(b as i32 as f64)
+                } else {
+                    b as i32 as f64
+                }),
                 AVal::Num(_) | AVal::Bool(None) => AVal::Num(ANum::Unknown),
                 AVal::Tensor(t) if op == UnaryOp::Neg => self.new_tensor(t.shape.clone(), &[&t]),
                 AVal::Tensor(t) => AVal::Tensor(t),
@@ -226,8 +260,11 @@ impl Checker {
                 other => {
                     let sign = if op == UnaryOp::Neg { "-" } else { "+" };
                     self.report(
-                        Diagnostic::error("type::operator", format!("unary `{sign}` does not apply to a {}", other.kind()))
-                            .primary(span, format!("this is a {}", other.kind())),
+                        Diagnostic::error(
+                            "type::operator",
+                            format!("unary `{sign}` does not apply to a {}", other.kind()),
+                        )
+                        .primary(span, format!("this is a {}", other.kind())),
                     );
                     AVal::Unknown
                 }
@@ -245,14 +282,26 @@ impl Checker {
             AVal::Bool(_) => Value::Bool(true),
             AVal::Str(_) => Value::str("s"),
             AVal::List(_) => Value::list(Vec::new()),
-            AVal::Range(_) => Value::Range { start: 0, stop: 1, step: 1 },
+            AVal::Range(_) => Value::Range {
+                start: 0,
+                stop: 1,
+                step: 1,
+            },
             AVal::Tensor(_) => Value::Tensor(crate::tensor::Tensor::constant(0.0)),
             AVal::Func(_) => Value::Builtin(builtins::table()[0]),
             _ => return None,
         })
     }
 
-    pub fn binary(&mut self, op: BinOp, op_span: Span, l: AVal, r: AVal, lhs: &Expr, rhs: &Expr) -> AVal {
+    pub fn binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: AVal,
+        r: AVal,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> AVal {
         if matches!(l, AVal::Tensor(_)) || matches!(r, AVal::Tensor(_)) {
             return self.tensor_binary(op, op_span, &l, &r, lhs, rhs);
         }
@@ -267,8 +316,12 @@ impl Checker {
         }
         if let (AVal::List(a), AVal::List(b), BinOp::Add) = (&l, &r, op) {
             return match (&*a.borrow(), &*b.borrow()) {
-                (AList::Exact(x), AList::Exact(y)) => AVal::list(x.iter().chain(y).cloned().collect()),
-                _ => AVal::List(Rc::new(RefCell::new(AList::Approx(l.element_approx().join(&r.element_approx()))))),
+                (AList::Exact(x), AList::Exact(y)) => {
+                    AVal::list(x.iter().chain(y).cloned().collect())
+                }
+                _ => AVal::List(Rc::new(RefCell::new(AList::Approx(
+                    l.element_approx().join(&r.element_approx()),
+                )))),
             };
         }
         let (Some(a), Some(b)) = (self.representative(&l), self.representative(&r)) else {
@@ -279,12 +332,16 @@ impl Checker {
                 Value::Number(_) => AVal::Num(ANum::Unknown),
                 Value::Bool(_) => AVal::Bool(None),
                 Value::Str(_) => AVal::Str(None),
-                Value::List(_) => AVal::List(Rc::new(RefCell::new(AList::Approx(l.element_approx().join(&r.element_approx()))))),
+                Value::List(_) => AVal::List(Rc::new(RefCell::new(AList::Approx(
+                    l.element_approx().join(&r.element_approx()),
+                )))),
                 _ => AVal::Unknown,
             },
             Err(d) => {
                 // Only errors that depend on the kinds alone are certain.
-                if d.code == "type::operator" || (d.code == "value::zero_division" && r.realize().is_some()) {
+                if d.code == "type::operator"
+                    || (d.code == "value::zero_division" && r.realize().is_some())
+                {
                     self.report(*d);
                 }
                 AVal::Unknown
@@ -301,16 +358,32 @@ impl Checker {
             AVal::Unknown => None,
             other => {
                 self.report(
-                    Diagnostic::error("type::tensor", format!("expected a tensor or a number, found a {}", other.kind()))
-                        .primary(span, format!("this is a {}", other.kind())),
+                    Diagnostic::error(
+                        "type::tensor",
+                        format!("expected a tensor or a number, found a {}", other.kind()),
+                    )
+                    .primary(span, format!("this is a {}", other.kind())),
                 );
                 None
             }
         }
     }
 
-    fn tensor_binary(&mut self, op: BinOp, op_span: Span, l: &AVal, r: &AVal, lhs: &Expr, rhs: &Expr) -> AVal {
-        let is_operand = |v: &AVal| matches!(v, AVal::Tensor(_) | AVal::Num(_) | AVal::Bool(_) | AVal::Unknown);
+    fn tensor_binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: &AVal,
+        r: &AVal,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> AVal {
+        let is_operand = |v: &AVal| {
+            matches!(
+                v,
+                AVal::Tensor(_) | AVal::Num(_) | AVal::Bool(_) | AVal::Unknown
+            )
+        };
         if !is_operand(l) || !is_operand(r) {
             if let (Some(a), Some(b)) = (self.representative(l), self.representative(r)) {
                 let d = explain::operator_type_error(&self.interp, op, op_span, &a, &b, lhs, rhs);
@@ -318,9 +391,21 @@ impl Checker {
             }
             return AVal::Unknown;
         }
-        let inputs: Vec<Rc<ATensor>> = [l, r].into_iter().filter_map(|v| if let AVal::Tensor(t) = v { Some(t.clone()) } else { None }).collect();
+        let inputs: Vec<Rc<ATensor>> = [l, r]
+            .into_iter()
+            .filter_map(|v| {
+                if let AVal::Tensor(t) = v {
+                    Some(t.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
         let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
-        let shapes = (self.tensor_shape_of(l, lhs.span).flatten(), self.tensor_shape_of(r, rhs.span).flatten());
+        let shapes = (
+            self.tensor_shape_of(l, lhs.span).flatten(),
+            self.tensor_shape_of(r, rhs.span).flatten(),
+        );
         let (Some(a), Some(b)) = shapes else {
             return self.new_tensor(None, &refs);
         };
@@ -345,26 +430,48 @@ impl Checker {
             (AVal::Unknown, _) => AVal::Unknown,
             (AVal::Tensor(t), "shape") => match &t.shape {
                 Some(s) => AVal::list(self.canon(s).into_iter().map(dim_number).collect()),
-                None => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Num(ANum::Unknown))))),
+                None => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Num(
+                    ANum::Unknown,
+                ))))),
             },
             (AVal::Tensor(t), "ndim") => match &t.shape {
                 Some(s) => AVal::num(s.len() as f64),
                 None => AVal::Num(ANum::Unknown),
             },
             (AVal::Tensor(t), "T") => {
-                let shape = t.shape.as_ref().map(|s| crate::tensor::shape::reverse_shape(s));
+                let shape = t
+                    .shape
+                    .as_ref()
+                    .map(|s| crate::tensor::shape::reverse_shape(s));
                 self.new_tensor(shape, &[t])
             }
             (AVal::Tensor(_), "grad") => {
-                let args = vec![AArg { name: None, value: v.clone(), span: object.span }];
-                self.call(&AVal::Builtin(super::calls::find_builtin("grad").expect("grad is a builtin")), args, span, object.span.to(span))
+                let args = vec![AArg {
+                    name: None,
+                    value: v.clone(),
+                    span: object.span,
+                }];
+                self.call(
+                    &AVal::Builtin(super::calls::find_builtin("grad").expect("grad is a builtin")),
+                    args,
+                    span,
+                    object.span.to(span),
+                )
             }
-            (AVal::Tensor(t), "size") => match t.shape.as_ref().and_then(|s| known_numel(&self.canon(s))) {
-                Some(n) => AVal::num(n as f64),
-                None => AVal::Num(ANum::Unknown),
-            },
+            (AVal::Tensor(t), "size") => {
+                match t.shape.as_ref().and_then(|s| known_numel(&self.canon(s))) {
+                    Some(n) => AVal::num(n as f64),
+                    None => AVal::Num(ANum::Unknown),
+                }
+            }
             _ => {
-                self.report(explain::unknown_property(v.kind(), matches!(v, AVal::Tensor(_)), name, object.span, span));
+                self.report(explain::unknown_property(
+                    v.kind(),
+                    matches!(v, AVal::Tensor(_)),
+                    name,
+                    object.span,
+                    span,
+                ));
                 AVal::Unknown
             }
         }
@@ -378,20 +485,35 @@ impl Checker {
                     return self.new_tensor(None, &[t]);
                 };
                 let out = self.rule_index(s, &idx);
-                let site = Site { op: "indexing".to_string(), primary: span, operands: vec![self.operand(object.span, &v)], in_place: false };
+                let site = Site {
+                    op: "indexing".to_string(),
+                    primary: span,
+                    operands: vec![self.operand(object.span, &v)],
+                    in_place: false,
+                };
                 let shape = self.settle(out, &site, &[s]);
                 self.new_tensor(shape, &[t])
             }
             AVal::List(_) | AVal::Str(_) | AVal::Range(_) => {
                 if items.len() != 1 {
                     self.report(
-                        Diagnostic::error("shape::index", format!("too many indices for a {}", v.kind()))
-                            .primary(span, format!("{} indices given, a {} takes one", items.len(), v.kind())),
+                        Diagnostic::error(
+                            "shape::index",
+                            format!("too many indices for a {}", v.kind()),
+                        )
+                        .primary(
+                            span,
+                            format!("{} indices given, a {} takes one", items.len(), v.kind()),
+                        ),
                     );
                     return AVal::Unknown;
                 }
                 let seq = match &v {
-                    AVal::Str(Some(s)) => Some(s.chars().map(|c| AVal::Str(Some(Rc::from(c.to_string().as_str())))).collect()),
+                    AVal::Str(Some(s)) => Some(
+                        s.chars()
+                            .map(|c| AVal::Str(Some(Rc::from(c.to_string().as_str()))))
+                            .collect(),
+                    ),
                     _ => v.exact_items(),
                 };
                 let elem = match &v {
@@ -406,15 +528,27 @@ impl Checker {
                             _ => elem,
                         }
                     }
-                    IndexItem::Slice { span: slice_span, .. } => {
+                    IndexItem::Slice {
+                        span: slice_span, ..
+                    } => {
                         let parts = self.index_items(std::slice::from_ref(&items[0]));
                         match (seq, &parts[0]) {
                             (Some(seq), super::rules::AIdx::Slice(Some((a, b, step)))) => {
                                 if *step == 0 {
-                                    self.report(Diagnostic::error("value::slice_step", "slice step cannot be zero").primary(*slice_span, ""));
+                                    self.report(
+                                        Diagnostic::error(
+                                            "value::slice_step",
+                                            "slice step cannot be zero",
+                                        )
+                                        .primary(*slice_span, ""),
+                                    );
                                     return AVal::Unknown;
                                 }
-                                let picked: Vec<AVal> = crate::eval::python_slice(seq.len(), *a, *b, *step).into_iter().map(|i| seq[i].clone()).collect();
+                                let picked: Vec<AVal> =
+                                    crate::eval::python_slice(seq.len(), *a, *b, *step)
+                                        .into_iter()
+                                        .map(|i| seq[i].clone())
+                                        .collect();
                                 match &v {
                                     AVal::Str(_) => AVal::Str(None),
                                     _ => AVal::list(picked),
@@ -434,7 +568,10 @@ impl Checker {
             }
             other => {
                 let kind = other.kind();
-                self.report(Diagnostic::error("type::index", format!("a {kind} cannot be indexed")).primary(object.span, format!("this is a {kind}")));
+                self.report(
+                    Diagnostic::error("type::index", format!("a {kind} cannot be indexed"))
+                        .primary(object.span, format!("this is a {kind}")),
+                );
                 AVal::Unknown
             }
         }
@@ -443,7 +580,10 @@ impl Checker {
     fn list_item(&mut self, seq: &[AVal], n: f64, i: &AVal, span: Span) -> AVal {
         if n.fract() != 0.0 {
             let shown = i.realize().map(|v| v.repr()).unwrap_or_default();
-            self.report(Diagnostic::error("type::index", "list indices must be whole numbers").primary(span, format!("this is {shown}")));
+            self.report(
+                Diagnostic::error("type::index", "list indices must be whole numbers")
+                    .primary(span, format!("this is {shown}")),
+            );
             return AVal::Unknown;
         }
         let len = seq.len() as i64;
@@ -451,8 +591,11 @@ impl Checker {
         let pos = if n < 0 { n + len } else { n };
         if pos < 0 || pos >= len {
             self.report(
-                Diagnostic::error("shape::index", format!("list index {n} is out of range for a list of length {len}"))
-                    .primary(span, format!("valid indices are {} to {}", -len, len - 1)),
+                Diagnostic::error(
+                    "shape::index",
+                    format!("list index {n} is out of range for a list of length {len}"),
+                )
+                .primary(span, format!("valid indices are {} to {}", -len, len - 1)),
             );
             return AVal::Unknown;
         }
@@ -475,7 +618,10 @@ pub fn dim_number(d: usize) -> AVal {
 /// that the count is not 1 (`Some(2)` stands for "more than one").
 pub fn known_numel(s: &[usize]) -> Option<usize> {
     if s.iter().all(|&d| !is_sym(d)) {
-        return s.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).or(Some(usize::MAX));
+        return s
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .or(Some(usize::MAX));
     }
     if s.contains(&0) {
         return Some(0);

@@ -38,24 +38,36 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     /// The `--shapes` listing: `line 3: W = [1, 3]`.
     pub fn shapes_text(&self) -> String {
-        self.shapes.iter().map(|(line, s)| format!("line {line}: {s}\n")).collect()
+        self.shapes
+            .iter()
+            .map(|(line, s)| format!("line {line}: {s}\n"))
+            .collect()
     }
 }
 
 /// Check a whole program text. A program with syntax errors reports those only.
 pub fn check_source(name: &str, text: &str) -> CheckReport {
-    let mut interp = Interp::new(Box::new(std::io::sink()), Box::new(std::io::sink()), crate::diagnostic::RenderStyle::TEST);
+    let mut interp = Interp::new(
+        Box::new(std::io::sink()),
+        Box::new(std::io::sink()),
+        crate::diagnostic::RenderStyle::TEST,
+    );
     let src_id = interp.add_source(name, text);
     interp.src_id = src_id;
     let (program, errors) = parser::parse(text);
     if !errors.is_empty() {
         let source = interp.source(src_id).clone();
-        return CheckReport { diagnostics: errors.into_iter().map(|e| e.with_source(&source)).collect(), shapes: Vec::new() };
+        return CheckReport {
+            diagnostics: errors.into_iter().map(|e| e.with_source(&source)).collect(),
+            shapes: Vec::new(),
+        };
     }
     let mut checker = Checker::new(interp, text);
     checker.exec_top(&program.stmts);
@@ -69,7 +81,8 @@ pub(crate) struct ABind {
     pub origin: Span,
 }
 
-pub(crate) type Env = HashMap<Rc<str>, ABind, std::hash::BuildHasherDefault<crate::interp::FnvHasher>>;
+pub(crate) type Env =
+    HashMap<Rc<str>, ABind, std::hash::BuildHasherDefault<crate::interp::FnvHasher>>;
 
 /// What is known about `backward` at a point of the program.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,11 +129,23 @@ fn join_env(a: &Env, b: &Env) -> Env {
             Some(vb) => va.value.join(&vb.value),
             None => AVal::Unknown,
         };
-        out.insert(k.clone(), ABind { value, origin: va.origin });
+        out.insert(
+            k.clone(),
+            ABind {
+                value,
+                origin: va.origin,
+            },
+        );
     }
     for (k, vb) in b {
         if !a.contains_key(k) {
-            out.insert(k.clone(), ABind { value: AVal::Unknown, origin: vb.origin });
+            out.insert(
+                k.clone(),
+                ABind {
+                    value: AVal::Unknown,
+                    origin: vb.origin,
+                },
+            );
         }
     }
     out
@@ -141,7 +166,14 @@ impl State {
 
     /// Whether every variable is the same in both states (a loop's fixed point).
     pub fn same(&self, other: &State) -> bool {
-        let env_same = |a: &Env, b: &Env| a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).map(|w| v.value.same(&w.value, &self.syms)).unwrap_or(false));
+        let env_same = |a: &Env, b: &Env| {
+            a.len() == b.len()
+                && a.iter().all(|(k, v)| {
+                    b.get(k)
+                        .map(|w| v.value.same(&w.value, &self.syms))
+                        .unwrap_or(false)
+                })
+        };
         let locals_same = match (&self.locals, &other.locals) {
             (Some(a), Some(b)) => env_same(a, b),
             (None, None) => true,
@@ -193,7 +225,12 @@ impl Checker {
         Checker {
             interp,
             text: Rc::from(text),
-            st: State { globals: Env::default(), locals: None, syms: SymTable::new(), bw: Backward::No },
+            st: State {
+                globals: Env::default(),
+                locals: None,
+                syms: SymTable::new(),
+                bw: Backward::No,
+            },
             diags: Vec::new(),
             seen: HashSet::new(),
             notes: Vec::new(),
@@ -217,7 +254,10 @@ impl Checker {
     }
 
     pub fn text_of(&self, span: Span) -> String {
-        self.text.get(span.start.min(self.text.len())..span.end.min(self.text.len())).unwrap_or("").to_string()
+        self.text
+            .get(span.start.min(self.text.len())..span.end.min(self.text.len()))
+            .unwrap_or("")
+            .to_string()
     }
 
     pub fn lookup(&self, name: &str) -> Option<&ABind> {
@@ -256,7 +296,8 @@ impl Checker {
             None => value.clone(),
         };
         let text = self.describe(&joined);
-        self.assigned.insert(stmt_span.start, (name.to_string(), joined, text));
+        self.assigned
+            .insert(stmt_span.start, (name.to_string(), joined, text));
     }
 
     /// Report an error (or advice) found in the program.
@@ -267,21 +308,35 @@ impl Checker {
         let mut d = self.name_syms(d);
         // One diagnostic per place and call chain: a loop reports its first failing
         // iteration only, a function once per call site.
-        let calls: Vec<usize> = self.notes.iter().filter(|n| n.code == "note::call").map(|n| n.span.start).collect();
-        let key = (d.code, d.primary_span().map(|s| s.start).unwrap_or(0), calls);
+        let calls: Vec<usize> = self
+            .notes
+            .iter()
+            .filter(|n| n.code == "note::call")
+            .map(|n| n.span.start)
+            .collect();
+        let key = (
+            d.code,
+            d.primary_span().map(|s| s.start).unwrap_or(0),
+            calls,
+        );
         if !self.seen.insert(key) {
             return;
         }
         let source = self.interp.source(self.interp.src_id).clone();
         for note in self.notes.iter().rev().take(4) {
-            d.related.push(Diagnostic::advice(note.code, note.message.clone()).primary(note.span, note.label.clone()).with_source(&source));
+            d.related.push(
+                Diagnostic::advice(note.code, note.message.clone())
+                    .primary(note.span, note.label.clone())
+                    .with_source(&source),
+            );
         }
         self.diags.push(d.with_source(&source));
     }
 
     /// Advice where the checker cannot decide.
     pub fn advise(&mut self, span: Span, message: String, help: Option<String>) {
-        let mut d = Diagnostic::advice("check::unknown", message).primary(span, "decided only when the program runs");
+        let mut d = Diagnostic::advice("check::unknown", message)
+            .primary(span, "decided only when the program runs");
         if let Some(h) = help {
             d = d.help(h);
         }
@@ -291,7 +346,13 @@ impl Checker {
     /// Show symbolic sizes by name (`[n, 4]`) and say where each one comes from.
     fn name_syms(&self, mut d: Diagnostic) -> Diagnostic {
         let names = self.st.syms.all_names();
-        let mentioned = |s: &str| names.iter().filter(|(digits, _)| s.contains(digits.as_str())).map(|(_, n)| n.clone()).collect::<Vec<_>>();
+        let mentioned = |s: &str| {
+            names
+                .iter()
+                .filter(|(digits, _)| s.contains(digits.as_str()))
+                .map(|(_, n)| n.clone())
+                .collect::<Vec<_>>()
+        };
         let mut used = mentioned(&d.message);
         let replace = |s: &str| -> String {
             let mut out = s.to_string();
@@ -315,9 +376,15 @@ impl Checker {
                 continue;
             }
             if let Some(origin) = self.st.syms.origin_of(&name) {
-                let overlaps = d.labels.iter().any(|l| l.span.start < origin.end && origin.start < l.span.end);
+                let overlaps = d
+                    .labels
+                    .iter()
+                    .any(|l| l.span.start < origin.end && origin.start < l.span.end);
                 if !overlaps && origin.end > origin.start {
-                    d = d.label(origin, format!("`{name}` is a size known only when the program runs"));
+                    d = d.label(
+                        origin,
+                        format!("`{name}` is a size known only when the program runs"),
+                    );
                 }
             }
         }
@@ -333,11 +400,17 @@ impl Checker {
         let mut scanned = 0;
         let mut shapes = Vec::with_capacity(assigned.len());
         for (offset, (name, _, text)) in assigned {
-            line += self.text.as_bytes()[scanned..offset.min(self.text.len())].iter().filter(|&&b| b == b'\n').count();
+            line += self.text.as_bytes()[scanned..offset.min(self.text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             scanned = offset.min(self.text.len());
             shapes.push((line, format!("{name} = {text}")));
         }
-        CheckReport { diagnostics: diags, shapes }
+        CheckReport {
+            diagnostics: diags,
+            shapes,
+        }
     }
 
     /// A value for `--shapes`: a tensor's shape, a known number, or its kind.
@@ -352,8 +425,17 @@ impl Checker {
             AVal::Bool(Some(b)) => if *b { "True" } else { "False" }.to_string(),
             AVal::Str(Some(s)) => crate::print::format_string_repr(s),
             AVal::List(_) => match v.exact_items() {
-                Some(items) if items.iter().all(|i| matches!(i, AVal::Num(_))) && items.len() <= 8 => {
-                    format!("[{}]", items.iter().map(|i| self.describe(i)).collect::<Vec<_>>().join(", "))
+                Some(items)
+                    if items.iter().all(|i| matches!(i, AVal::Num(_))) && items.len() <= 8 =>
+                {
+                    format!(
+                        "[{}]",
+                        items
+                            .iter()
+                            .map(|i| self.describe(i))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 }
                 Some(items) => format!("list of {}", items.len()),
                 None => "list".to_string(),
@@ -375,7 +457,13 @@ impl Checker {
     }
 
     pub fn shape_text(&self, s: &[usize]) -> String {
-        format!("[{}]", s.iter().map(|&d| self.dim_text(d)).collect::<Vec<_>>().join(", "))
+        format!(
+            "[{}]",
+            s.iter()
+                .map(|&d| self.dim_text(d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     }
 }
 

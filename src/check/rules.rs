@@ -36,17 +36,29 @@ impl Checker {
         let (mut a, mut b) = (self.canon(a), self.canon(b));
         let mut undecided: Option<String> = None;
         for _ in 0..MAX_RETRIES {
-            match call_rule(&[a.clone(), b.clone()], &[], |s, _| shape::broadcast_shapes(&s[0], &s[1])) {
+            match call_rule(&[a.clone(), b.clone()], &[], |s, _| {
+                shape::broadcast_shapes(&s[0], &s[1])
+            }) {
                 Ok(out) => {
                     return match undecided {
                         Some(msg) => RuleOut::Undecided(msg, Some(out)),
                         None => RuleOut::Ok(out),
                     }
                 }
-                Err(TensorError::Broadcast { lhs, rhs, lhs_axis, rhs_axis }) => {
+                Err(TensorError::Broadcast {
+                    lhs,
+                    rhs,
+                    lhs_axis,
+                    rhs_axis,
+                }) => {
                     let (x, y) = (lhs[lhs_axis], rhs[rhs_axis]);
                     if !is_sym(x) && !is_sym(y) {
-                        return RuleOut::Error(TensorError::Broadcast { lhs, rhs, lhs_axis, rhs_axis });
+                        return RuleOut::Error(TensorError::Broadcast {
+                            lhs,
+                            rhs,
+                            lhs_axis,
+                            rhs_axis,
+                        });
                     }
                     if (x != ANON && is_sym(x)) || (y != ANON && is_sym(y)) {
                         undecided.get_or_insert_with(|| {
@@ -80,14 +92,24 @@ impl Checker {
     pub fn rule_matmul(&mut self, a: &[usize], b: &[usize], at: Span) -> RuleOut {
         let (mut a, mut b) = (self.canon(a), self.canon(b));
         for _ in 0..MAX_RETRIES {
-            match call_rule(&[a.clone(), b.clone()], &[], |s, _| shape::matmul_shape(&s[0], &s[1])) {
+            match call_rule(&[a.clone(), b.clone()], &[], |s, _| {
+                shape::matmul_shape(&s[0], &s[1])
+            }) {
                 Ok(out) => return RuleOut::Ok(out),
-                Err(TensorError::MatMul { lhs, rhs, kind: MatMulKind::Inner }) => {
+                Err(TensorError::MatMul {
+                    lhs,
+                    rhs,
+                    kind: MatMulKind::Inner,
+                }) => {
                     let ia = lhs.len() - 1;
                     let ib = if rhs.len() == 1 { 0 } else { rhs.len() - 2 };
                     let (x, y) = (lhs[ia], rhs[ib]);
                     if !is_sym(x) && !is_sym(y) {
-                        return RuleOut::Error(TensorError::MatMul { lhs, rhs, kind: MatMulKind::Inner });
+                        return RuleOut::Error(TensorError::MatMul {
+                            lhs,
+                            rhs,
+                            kind: MatMulKind::Inner,
+                        });
                     }
                     if x == ANON {
                         a[ia] = y;
@@ -99,7 +121,12 @@ impl Checker {
                         b = self.canon(&b);
                     }
                 }
-                Err(e @ TensorError::MatMul { kind: MatMulKind::Batch, .. }) => return self.sym_error(e, &[&a, &b]),
+                Err(
+                    e @ TensorError::MatMul {
+                        kind: MatMulKind::Batch,
+                        ..
+                    },
+                ) => return self.sym_error(e, &[&a, &b]),
                 Err(e) => return self.sym_error(e, &[&a, &b]),
             }
         }
@@ -148,17 +175,29 @@ impl Checker {
                 self.equate_shapes(&mut l[..n], &mut t, at);
             }
         }
-        match call_rule(&[l.clone(), t.clone()], &[], |s, _| shape::cross_entropy_shape(&s[0], &s[1]).map(|r| r.0)) {
+        match call_rule(&[l.clone(), t.clone()], &[], |s, _| {
+            shape::cross_entropy_shape(&s[0], &s[1]).map(|r| r.0)
+        }) {
             Ok(out) => RuleOut::Ok(out),
             Err(e) => RuleOut::Error(e),
         }
     }
 
     /// `cat` (`stack == false`) or `stack` of known shapes along `axis`.
-    pub fn rule_cat(&mut self, shapes: &[Vec<usize>], axis: isize, stack: bool, at: Span) -> RuleOut {
+    pub fn rule_cat(
+        &mut self,
+        shapes: &[Vec<usize>],
+        axis: isize,
+        stack: bool,
+        at: Span,
+    ) -> RuleOut {
         let mut shapes: Vec<Vec<usize>> = shapes.iter().map(|s| self.canon(s)).collect();
         let first_rank = shapes.first().map(|s| s.len()).unwrap_or(0);
-        let ax = if stack { None } else { shape::normalize_axis(axis, first_rank).ok() };
+        let ax = if stack {
+            None
+        } else {
+            shape::normalize_axis(axis, first_rank).ok()
+        };
         if shapes.iter().all(|s| s.len() == first_rank) {
             for i in 1..shapes.len() {
                 let (head, rest) = shapes.split_at_mut(i);
@@ -195,7 +234,11 @@ impl Checker {
             Ok(mut out) => {
                 if let Some(ax) = ax {
                     if shapes.iter().any(|s| is_sym(s[ax])) {
-                        out[ax] = if shapes.len() == 1 { shapes[0][ax] } else { ANON };
+                        out[ax] = if shapes.len() == 1 {
+                            shapes[0][ax]
+                        } else {
+                            ANON
+                        };
                     }
                 }
                 RuleOut::Ok(out)
@@ -213,28 +256,69 @@ impl Checker {
     /// `reshape(x, spec)`; sizes in `spec` may be symbolic.
     pub fn rule_reshape(&mut self, from: &[usize], spec: &[isize]) -> RuleOut {
         let from = self.canon(from);
-        let spec: Vec<isize> = spec.iter().map(|&d| if d >= 0 && is_sym(d as usize) { self.st.syms.canon(d as usize) as isize } else { d }).collect();
-        let spec_syms: Vec<usize> = spec.iter().filter(|&&d| d >= 0 && is_sym(d as usize)).map(|&d| d as usize).collect();
+        let spec: Vec<isize> = spec
+            .iter()
+            .map(|&d| {
+                if d >= 0 && is_sym(d as usize) {
+                    self.st.syms.canon(d as usize) as isize
+                } else {
+                    d
+                }
+            })
+            .collect();
+        let spec_syms: Vec<usize> = spec
+            .iter()
+            .filter(|&&d| d >= 0 && is_sym(d as usize))
+            .map(|&d| d as usize)
+            .collect();
         if !has_sym(&from) && spec_syms.is_empty() {
             return match shape::reshape_shape(&from, &spec) {
                 Ok(out) => RuleOut::Ok(out),
                 Err(e) => RuleOut::Error(e),
             };
         }
-        let undecided = |what: &str| RuleOut::Undecided(format!("whether {} can be reshaped to {} depends on {what}", shape_str(&from), spec_text(&spec)), None);
+        let undecided = |what: &str| {
+            RuleOut::Undecided(
+                format!(
+                    "whether {} can be reshaped to {} depends on {what}",
+                    shape_str(&from),
+                    spec_text(&spec)
+                ),
+                None,
+            )
+        };
         if spec.iter().filter(|&&d| d == -1).count() > 1 || spec.iter().any(|&d| d < -1) {
-            let small: Vec<isize> = spec.iter().map(|&d| if d >= 0 && is_sym(d as usize) { 2 } else { d }).collect();
+            let small: Vec<isize> = spec
+                .iter()
+                .map(|&d| if d >= 0 && is_sym(d as usize) { 2 } else { d })
+                .collect();
             return match shape::reshape_shape(&[], &small) {
-                Err(TensorError::Reshape { reason, .. }) => RuleOut::Error(TensorError::Reshape { from: from.clone(), spec: spec.clone(), reason }),
+                Err(TensorError::Reshape { reason, .. }) => RuleOut::Error(TensorError::Reshape {
+                    from: from.clone(),
+                    spec: spec.clone(),
+                    reason,
+                }),
                 _ => undecided("sizes known only when the program runs"),
             };
         }
         if from.contains(&ANON) || spec_syms.contains(&ANON) {
-            return RuleOut::Ok(spec.iter().map(|&d| if d == -1 { ANON } else { d as usize }).collect());
+            return RuleOut::Ok(
+                spec.iter()
+                    .map(|&d| if d == -1 { ANON } else { d as usize })
+                    .collect(),
+            );
         }
         let mut from_syms: Vec<usize> = from.iter().copied().filter(|&d| is_sym(d)).collect();
-        let from_real: u128 = from.iter().filter(|&&d| !is_sym(d)).map(|&d| d as u128).product();
-        let spec_real: u128 = spec.iter().filter(|&&d| d >= 0 && !is_sym(d as usize)).map(|&d| d as u128).product();
+        let from_real: u128 = from
+            .iter()
+            .filter(|&&d| !is_sym(d))
+            .map(|&d| d as u128)
+            .product();
+        let spec_real: u128 = spec
+            .iter()
+            .filter(|&&d| d >= 0 && !is_sym(d as usize))
+            .map(|&d| d as u128)
+            .product();
         for s in &spec_syms {
             match from_syms.iter().position(|x| x == s) {
                 Some(i) => {
@@ -244,7 +328,11 @@ impl Checker {
             }
         }
         let infer = spec.iter().position(|&d| d == -1);
-        let dims = |fill: usize| spec.iter().map(|&d| if d == -1 { fill } else { d as usize }).collect::<Vec<usize>>();
+        let dims = |fill: usize| {
+            spec.iter()
+                .map(|&d| if d == -1 { fill } else { d as usize })
+                .collect::<Vec<usize>>()
+        };
         match infer {
             None if from_syms.is_empty() && from_real == spec_real => RuleOut::Ok(dims(0)),
             None => undecided("sizes known only when the program runs"),
@@ -299,12 +387,22 @@ impl Checker {
                 }
                 AIdx::Slice(Some((a, b, step))) => {
                     extras.extend(a.iter().chain(b.iter()).map(|v| v.unsigned_abs() + 1));
-                    real.push(IndexItem::Slice { start: *a, stop: *b, step: *step });
+                    real.push(IndexItem::Slice {
+                        start: *a,
+                        stop: *b,
+                        step: *step,
+                    });
                 }
-                AIdx::Slice(None) => real.push(IndexItem::Slice { start: None, stop: None, step: 1 }),
+                AIdx::Slice(None) => real.push(IndexItem::Slice {
+                    start: None,
+                    stop: None,
+                    step: 1,
+                }),
             }
         }
-        match call_rule(std::slice::from_ref(&s), &extras, |sh, _| shape::index_shape(&sh[0], &real)) {
+        match call_rule(std::slice::from_ref(&s), &extras, |sh, _| {
+            shape::index_shape(&sh[0], &real)
+        }) {
             Ok(out) => {
                 let mut fixed = Vec::with_capacity(out.len());
                 let mut pos = 0;
@@ -359,7 +457,11 @@ impl Checker {
     }
 
     /// A rule that only moves sizes around (transpose, reductions, softmax, ...).
-    pub fn rule_simple(&mut self, s: &[usize], f: impl FnOnce(&[usize]) -> Result<Vec<usize>, TensorError>) -> RuleOut {
+    pub fn rule_simple(
+        &mut self,
+        s: &[usize],
+        f: impl FnOnce(&[usize]) -> Result<Vec<usize>, TensorError>,
+    ) -> RuleOut {
         let s = self.canon(s);
         match call_rule(&[s.clone()], &[], |sh, _| f(&sh[0])) {
             Ok(out) => RuleOut::Ok(out),
@@ -383,13 +485,26 @@ impl Checker {
         };
         let is_ident = !text.is_empty()
             && text.chars().all(|c| c.is_alphanumeric() || c == '_')
-            && !text.chars().next().map(|c| c.is_ascii_digit()).unwrap_or(true);
+            && !text
+                .chars()
+                .next()
+                .map(|c| c.is_ascii_digit())
+                .unwrap_or(true);
         let origin = if is_ident {
-            self.lookup(&text).map(|b| crate::interp::Origin { src_id: self.interp.src_id, span: b.origin })
+            self.lookup(&text).map(|b| crate::interp::Origin {
+                src_id: self.interp.src_id,
+                span: b.origin,
+            })
         } else {
             None
         };
-        Operand { span, text, shape, kind, origin }
+        Operand {
+            span,
+            text,
+            shape,
+            kind,
+            origin,
+        }
     }
 
     /// The result of a rule at `site`: the shape on success, `None` after reporting an
@@ -414,12 +529,22 @@ impl Checker {
     /// each symbolic size involved was fixed.
     pub fn tensor_error(&mut self, e: TensorError, site: &Site, raw: &[&[usize]]) {
         if !products_fit(&e) {
-            self.advise(site.primary, format!("`{}` may fail for sizes known only when the program runs", site.op), None);
+            self.advise(
+                site.primary,
+                format!(
+                    "`{}` may fail for sizes known only when the program runs",
+                    site.op
+                ),
+                None,
+            );
             return;
         }
         let mut d: Diagnostic = explain::tensor_error(&self.interp, e, site);
         for (name, value, at, _) in self.st.syms.fixed_in(raw) {
-            let overlaps = d.labels.iter().any(|l| l.span.start < at.end && at.start < l.span.end);
+            let overlaps = d
+                .labels
+                .iter()
+                .any(|l| l.span.start < at.end && at.start < l.span.end);
             if !overlaps {
                 d = d.label(at, format!("here `{name}` had to be {value}"));
             }
@@ -429,15 +554,27 @@ impl Checker {
 }
 
 fn spec_text(spec: &[isize]) -> String {
-    format!("[{}]", spec.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        spec.iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// Whether every shape in the error has an element count that fits in a `usize` (the
 /// diagnostics multiply sizes; several symbolic sizes would overflow).
 fn products_fit(e: &TensorError) -> bool {
-    let fits = |s: &[usize]| s.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_some();
+    let fits = |s: &[usize]| {
+        s.iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .is_some()
+    };
     match e {
-        TensorError::Broadcast { lhs, rhs, .. } | TensorError::MatMul { lhs, rhs, .. } => fits(lhs) && fits(rhs),
+        TensorError::Broadcast { lhs, rhs, .. } | TensorError::MatMul { lhs, rhs, .. } => {
+            fits(lhs) && fits(rhs)
+        }
         TensorError::InPlace { target, value } => fits(target) && fits(value),
         TensorError::Reshape { from, .. } => fits(from),
         TensorError::Cat { shapes, .. } => shapes.iter().all(|s| fits(s)),

@@ -32,7 +32,11 @@ enum Items {
     Exact(Vec<AVal>),
     /// Items alike (`elem`), the first one possibly known (`first`); their number when
     /// known.
-    Alike { elem: AVal, first: Option<AVal>, count: Option<usize> },
+    Alike {
+        elem: AVal,
+        first: Option<AVal>,
+        count: Option<usize>,
+    },
 }
 
 impl Checker {
@@ -60,17 +64,30 @@ impl Checker {
                 self.eval(e);
                 Flow::Normal
             }
-            StmtKind::Assign { target, op, op_span, value } => {
+            StmtKind::Assign {
+                target,
+                op,
+                op_span,
+                value,
+            } => {
                 self.exec_assign(stmt.span, target, *op, *op_span, value);
                 Flow::Normal
             }
-            StmtKind::If { branches, else_body } => self.exec_if(branches, else_body.as_deref()),
+            StmtKind::If {
+                branches,
+                else_body,
+            } => self.exec_if(branches, else_body.as_deref()),
             StmtKind::While { cond, body } => self.exec_loop(None, Some(cond), cond.span, body),
             StmtKind::For { var, iter, body } => {
                 let it = self.eval(iter);
                 let header = var.span.to(iter.span);
                 match self.loop_items(&it, iter.span) {
-                    Some(items) => self.exec_loop(Some((var.node.as_str(), var.span, items)), None, header, body),
+                    Some(items) => self.exec_loop(
+                        Some((var.node.as_str(), var.span, items)),
+                        None,
+                        header,
+                        body,
+                    ),
                     None => Flow::Normal,
                 }
             }
@@ -79,7 +96,12 @@ impl Checker {
                 for p in params {
                     defaults.push(p.default.as_ref().map(|d| self.eval(d)));
                 }
-                let f = AFunc { name: name.node.clone(), params: params.clone(), defaults, body: body.clone() };
+                let f = AFunc {
+                    name: name.node.clone(),
+                    params: params.clone(),
+                    defaults,
+                    body: body.clone(),
+                };
                 self.bind(&name.node, AVal::Func(Rc::new(f)), stmt.span);
                 Flow::Normal
             }
@@ -159,12 +181,28 @@ impl Checker {
                         AVal::Range(_) => AVal::Num(ANum::Unknown),
                         _ => it.element_approx(),
                     };
-                    Some(Items::Alike { elem, first: items.first().cloned(), count: Some(items.len()) })
+                    Some(Items::Alike {
+                        elem,
+                        first: items.first().cloned(),
+                        count: Some(items.len()),
+                    })
                 }
-                None => Some(Items::Alike { elem: it.element_approx(), first: None, count: None }),
+                None => Some(Items::Alike {
+                    elem: it.element_approx(),
+                    first: None,
+                    count: None,
+                }),
             },
-            AVal::Range(None) => Some(Items::Alike { elem: AVal::Num(ANum::Unknown), first: None, count: None }),
-            AVal::Str(_) => Some(Items::Alike { elem: AVal::Str(None), first: None, count: None }),
+            AVal::Range(None) => Some(Items::Alike {
+                elem: AVal::Num(ANum::Unknown),
+                first: None,
+                count: None,
+            }),
+            AVal::Str(_) => Some(Items::Alike {
+                elem: AVal::Str(None),
+                first: None,
+                count: None,
+            }),
             AVal::Tensor(t) => match &t.shape {
                 Some(s) if s.is_empty() => {
                     self.report(
@@ -178,16 +216,31 @@ impl Checker {
                     let rows = s[1..].to_vec();
                     let count = self.st.syms.canon(s[0]);
                     let count = (!super::dims::is_sym(count)).then_some(count);
-                    Some(Items::Alike { elem: self.new_tensor(Some(rows), &[t]), first: None, count })
+                    Some(Items::Alike {
+                        elem: self.new_tensor(Some(rows), &[t]),
+                        first: None,
+                        count,
+                    })
                 }
-                None => Some(Items::Alike { elem: AVal::Tensor(self.unknown_tensor()), first: None, count: None }),
+                None => Some(Items::Alike {
+                    elem: AVal::Tensor(self.unknown_tensor()),
+                    first: None,
+                    count: None,
+                }),
             },
-            AVal::Unknown => Some(Items::Alike { elem: AVal::Unknown, first: None, count: None }),
+            AVal::Unknown => Some(Items::Alike {
+                elem: AVal::Unknown,
+                first: None,
+                count: None,
+            }),
             other => {
                 self.report(
-                    Diagnostic::error("type::not_iterable", format!("cannot loop over a {}", other.kind()))
-                        .primary(span, format!("this is a {}", other.kind()))
-                        .help("loop over `range(n)`, a list or a tensor"),
+                    Diagnostic::error(
+                        "type::not_iterable",
+                        format!("cannot loop over a {}", other.kind()),
+                    )
+                    .primary(span, format!("this is a {}", other.kind()))
+                    .help("loop over `range(n)`, a list or a tensor"),
                 );
                 None
             }
@@ -195,10 +248,18 @@ impl Checker {
     }
 
     /// A `for` loop (`var` with its items) or a `while` loop (`cond`).
-    fn exec_loop(&mut self, var: Option<(&str, Span, Items)>, cond: Option<&Expr>, header: Span, body: &[Stmt]) -> Flow {
+    fn exec_loop(
+        &mut self,
+        var: Option<(&str, Span, Items)>,
+        cond: Option<&Expr>,
+        header: Span,
+        body: &[Stmt],
+    ) -> Flow {
         let (max, count, exact) = match &var {
             Some((_, _, Items::Exact(items))) => (items.len(), Some(items.len()), true),
-            Some((_, _, Items::Alike { count, .. })) => (count.unwrap_or(usize::MAX).min(MAX_ITERS), *count, false),
+            Some((_, _, Items::Alike { count, .. })) => {
+                (count.unwrap_or(usize::MAX).min(MAX_ITERS), *count, false)
+            }
             None => (MAX_ITERS, None, false),
         };
         if exact {
@@ -237,10 +298,23 @@ impl Checker {
                         Items::Alike { first: Some(f), .. } if i == 0 => f.clone(),
                         Items::Alike { elem, .. } => elem.clone(),
                     };
-                    let known_item = exact || (i == 0 && matches!(items, Items::Alike { first: Some(_), .. }));
+                    let known_item =
+                        exact || (i == 0 && matches!(items, Items::Alike { first: Some(_), .. }));
                     let label = match (&item, known_item) {
-                        (AVal::Tensor(t), true) => format!("in the iteration where `{name}` is a tensor of shape {}", t.shape.as_ref().map(|s| self.shape_text(s)).unwrap_or_default()),
-                        (other, true) => format!("in the iteration where `{name} = {}`", other.realize().map(|v| v.repr()).unwrap_or_else(|| "?".into())),
+                        (AVal::Tensor(t), true) => format!(
+                            "in the iteration where `{name}` is a tensor of shape {}",
+                            t.shape
+                                .as_ref()
+                                .map(|s| self.shape_text(s))
+                                .unwrap_or_default()
+                        ),
+                        (other, true) => format!(
+                            "in the iteration where `{name} = {}`",
+                            other
+                                .realize()
+                                .map(|v| v.repr())
+                                .unwrap_or_else(|| "?".into())
+                        ),
                         _ if i == 0 => "in the first iteration of this loop".to_string(),
                         _ => format!("in iteration {i} of this loop or a later one"),
                     };
@@ -250,7 +324,12 @@ impl Checker {
                 None if i == 0 => "in the first iteration of this loop".to_string(),
                 None => format!("in iteration {i} of this loop or a later one"),
             };
-            self.notes.push(Note { span: header, message: note.clone(), label: note, code: "note::loop" });
+            self.notes.push(Note {
+                span: header,
+                message: note.clone(),
+                label: note,
+                code: "note::loop",
+            });
             self.loops.push((Vec::new(), Vec::new()));
             let returns_before = self.returns_seen;
             let flow = self.exec_block(body);
@@ -305,7 +384,13 @@ impl Checker {
 
     /// A loop that did not settle: say which shapes keep changing, then continue from a
     /// state that covers every iteration.
-    fn widen_loop(&mut self, prev: &State, header: Span, body: &[Stmt], var: &Option<(&str, Span, Items)>) {
+    fn widen_loop(
+        &mut self,
+        prev: &State,
+        header: Span,
+        body: &[Stmt],
+        var: &Option<(&str, Span, Items)>,
+    ) {
         let mut changing: Vec<String> = Vec::new();
         let env_now = self.st.locals.as_ref().unwrap_or(&self.st.globals);
         let env_prev: &Env = prev.locals.as_ref().unwrap_or(&prev.globals);
@@ -315,16 +400,27 @@ impl Checker {
             if let (Some(a), Some(b)) = (env_prev.get(name), env_now.get(name)) {
                 if let (AVal::Tensor(x), AVal::Tensor(y)) = (&a.value, &b.value) {
                     if !a.value.same(&b.value, &self.st.syms) {
-                        let show = |t: &super::value::ATensor| t.shape.as_ref().map(|s| self.shape_text(s)).unwrap_or_else(|| "?".into());
+                        let show = |t: &super::value::ATensor| {
+                            t.shape
+                                .as_ref()
+                                .map(|s| self.shape_text(s))
+                                .unwrap_or_else(|| "?".into())
+                        };
                         changing.push(format!("`{name}` goes from {} to {}", show(x), show(y)));
                     }
                 }
             }
         }
         if !changing.is_empty() && self.fuel > 0 {
-            let d = Diagnostic::advice("check::loop_shape", format!("shapes keep changing between iterations of this loop: {}", changing.join(", ")))
-                .primary(header, "checked for the first iterations only")
-                .help("later iterations are checked with these sizes unknown");
+            let d = Diagnostic::advice(
+                "check::loop_shape",
+                format!(
+                    "shapes keep changing between iterations of this loop: {}",
+                    changing.join(", ")
+                ),
+            )
+            .primary(header, "checked for the first iterations only")
+            .help("later iterations are checked with these sizes unknown");
             self.report(d);
         }
         let mut widened = prev.join(&self.st);
@@ -333,7 +429,12 @@ impl Checker {
             self.st = widened.clone();
             if let Some((name, span, items)) = var {
                 let elem = match items {
-                    Items::Exact(v) => v.iter().skip(1).fold(v.first().cloned().unwrap_or(AVal::Unknown), |a, b| a.join(b)),
+                    Items::Exact(v) => v
+                        .iter()
+                        .skip(1)
+                        .fold(v.first().cloned().unwrap_or(AVal::Unknown), |a, b| {
+                            a.join(b)
+                        }),
                     Items::Alike { elem, .. } => elem.clone(),
                 };
                 self.bind(name, elem, *span);
@@ -347,7 +448,14 @@ impl Checker {
         self.st = widened;
     }
 
-    fn exec_assign(&mut self, stmt_span: Span, target: &Target, op: Option<BinOp>, op_span: Span, value: &Expr) {
+    fn exec_assign(
+        &mut self,
+        stmt_span: Span,
+        target: &Target,
+        op: Option<BinOp>,
+        op_span: Span,
+        value: &Expr,
+    ) {
         match target {
             Target::Name(name) => match op {
                 None => {
@@ -369,13 +477,18 @@ impl Checker {
                         self.record_assign(stmt_span, &name.node, &current);
                         return;
                     }
-                    let target_expr = Expr::new(crate::ast::ExprKind::Name(name.node.clone()), name.span);
+                    let target_expr =
+                        Expr::new(crate::ast::ExprKind::Name(name.node.clone()), name.span);
                     let v = self.binary(op, op_span, current, rhs, &target_expr, value);
                     self.record_assign(stmt_span, &name.node, &v);
                     self.bind(&name.node, v, stmt_span);
                 }
             },
-            Target::Index { object, items, span } => {
+            Target::Index {
+                object,
+                items,
+                span,
+            } => {
                 let obj = self.eval(object);
                 let rhs = self.eval(value);
                 self.assign_index(obj, object, items, *span, op_span, value, rhs);
@@ -384,29 +497,54 @@ impl Checker {
     }
 
     /// `W -= e`: `e` must broadcast to exactly `W`'s shape.
-    fn update_in_place(&mut self, t: &Rc<super::value::ATensor>, op: BinOp, op_span: Span, target_span: Span, value: &Expr, rhs: &AVal) {
+    fn update_in_place(
+        &mut self,
+        t: &Rc<super::value::ATensor>,
+        op: BinOp,
+        op_span: Span,
+        target_span: Span,
+        value: &Expr,
+        rhs: &AVal,
+    ) {
         if !matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div) {
             self.report(
-                Diagnostic::error("syntax::augmented", format!("`{}=` is not an update operator", op.symbol()))
-                    .primary(op_span, "use `+=`, `-=`, `*=` or `/=`"),
+                Diagnostic::error(
+                    "syntax::augmented",
+                    format!("`{}=` is not an update operator", op.symbol()),
+                )
+                .primary(op_span, "use `+=`, `-=`, `*=` or `/=`"),
             );
             return;
         }
-        let Some(r) = self.tensor_shape_of(rhs, value.span) else { return };
+        let Some(r) = self.tensor_shape_of(rhs, value.span) else {
+            return;
+        };
         let Some(target) = &t.shape else { return };
         let Some(r) = r else { return };
         let out = self.rule_in_place(target, &r);
         let site = Site {
             op: format!("{}=", op.symbol()),
             primary: op_span,
-            operands: vec![self.operand(target_span, &AVal::Tensor(t.clone())), self.operand(value.span, rhs)],
+            operands: vec![
+                self.operand(target_span, &AVal::Tensor(t.clone())),
+                self.operand(value.span, rhs),
+            ],
             in_place: true,
         };
         self.settle(out, &site, &[target, &r]);
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn assign_index(&mut self, obj: AVal, object: &Expr, items: &[IndexItem], span: Span, op_span: Span, value: &Expr, rhs: AVal) {
+    fn assign_index(
+        &mut self,
+        obj: AVal,
+        object: &Expr,
+        items: &[IndexItem],
+        span: Span,
+        op_span: Span,
+        value: &Expr,
+        rhs: AVal,
+    ) {
         match &obj {
             AVal::List(l) => {
                 let elem = obj.element_approx().join(&rhs);
@@ -415,7 +553,9 @@ impl Checker {
             AVal::Tensor(t) => {
                 let idx = self.index_items(items);
                 let Some(shape) = &t.shape else { return };
-                let Some(Some(r)) = self.tensor_shape_of(&rhs, value.span) else { return };
+                let Some(Some(r)) = self.tensor_shape_of(&rhs, value.span) else {
+                    return;
+                };
                 let region = match self.rule_index(shape, &idx) {
                     super::dims::RuleOut::Ok(s) => s,
                     super::dims::RuleOut::Error(e) => {
@@ -438,7 +578,8 @@ impl Checker {
             other => {
                 let kind = other.kind();
                 self.report(
-                    Diagnostic::error("type::index", format!("cannot assign into a {kind}")).primary(object.span, format!("this is a {kind}")),
+                    Diagnostic::error("type::index", format!("cannot assign into a {kind}"))
+                        .primary(object.span, format!("this is a {kind}")),
                 );
             }
         }
@@ -446,7 +587,13 @@ impl Checker {
 
     /// An operand with no value to show (an indexed region).
     fn operand_unknown(&self, span: Span) -> explain::Operand {
-        explain::Operand { span, text: self.text_of(span), shape: None, kind: "value", origin: None }
+        explain::Operand {
+            span,
+            text: self.text_of(span),
+            shape: None,
+            kind: "value",
+            origin: None,
+        }
     }
 
     /// Index items as far as they are known.
@@ -458,7 +605,9 @@ impl Checker {
                     let v = self.eval(e);
                     AIdx::At(self.known_int(&v, e.span))
                 }
-                IndexItem::Slice { start, stop, step, .. } => {
+                IndexItem::Slice {
+                    start, stop, step, ..
+                } => {
                     let mut parts = [None, None, None];
                     let mut known = true;
                     for (k, part) in [start, stop, step].into_iter().enumerate() {
@@ -496,14 +645,26 @@ impl Checker {
     }
 
     /// Call a user function with argument values, checking its body with them.
-    pub fn call_user(&mut self, f: Rc<AFunc>, args: Vec<super::expr::AArg>, callee_span: Span, call_span: Span) -> AVal {
+    pub fn call_user(
+        &mut self,
+        f: Rc<AFunc>,
+        args: Vec<super::expr::AArg>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> AVal {
         let n = f.params.len();
         let sig = || {
             f.params
                 .iter()
                 .zip(&f.defaults)
                 .map(|(p, d)| match d {
-                    Some(v) => format!("{}={}", p.name.node, v.realize().map(|r| r.repr()).unwrap_or_else(|| "...".into())),
+                    Some(v) => format!(
+                        "{}={}",
+                        p.name.node,
+                        v.realize()
+                            .map(|r| r.repr())
+                            .unwrap_or_else(|| "...".into())
+                    ),
                     None => p.name.node.clone(),
                 })
                 .collect::<Vec<_>>()
@@ -518,10 +679,25 @@ impl Checker {
                 None => {
                     if positional >= n {
                         self.report(
-                            Diagnostic::error("call::arity", format!("`{}` takes {} argument{} but more were given", f.name, n, if n == 1 { "" } else { "s" }))
-                                .primary(a.span, "unexpected extra argument")
-                                .label(callee_span, format!("`{}` is defined with ({})", f.name, sig()))
-                                .help(format!("the signature is `{}({})`", f.name, sig())),
+                            Diagnostic::error(
+                                "call::arity",
+                                format!(
+                                    "`{}` takes {} argument{} but more were given",
+                                    f.name,
+                                    n,
+                                    if n == 1 { "" } else { "s" }
+                                ),
+                            )
+                            .primary(a.span, "unexpected extra argument")
+                            .label(
+                                callee_span,
+                                format!("`{}` is defined with ({})", f.name, sig()),
+                            )
+                            .help(format!(
+                                "the signature is `{}({})`",
+                                f.name,
+                                sig()
+                            )),
                         );
                         return AVal::Unknown;
                     }
@@ -532,9 +708,16 @@ impl Checker {
                 Some((name, span)) => match f.params.iter().position(|p| p.name.node == name) {
                     Some(i) if slots[i].is_some() => {
                         self.report(
-                            Diagnostic::error("call::keyword", format!("`{}` got two values for `{name}`", f.name))
-                                .primary(span, "given again here")
-                                .help(format!("the signature is `{}({})`", f.name, sig())),
+                            Diagnostic::error(
+                                "call::keyword",
+                                format!("`{}` got two values for `{name}`", f.name),
+                            )
+                            .primary(span, "given again here")
+                            .help(format!(
+                                "the signature is `{}({})`",
+                                f.name,
+                                sig()
+                            )),
                         );
                         return AVal::Unknown;
                     }
@@ -543,9 +726,20 @@ impl Checker {
                         arg_spans[i] = Some(a.span);
                     }
                     None => {
-                        let mut d = Diagnostic::error("call::keyword", format!("`{}` has no parameter `{name}`", f.name)).primary(span, "unknown keyword");
-                        d = match explain::did_you_mean(&name, f.params.iter().map(|p| p.name.node.clone())) {
-                            Some(s) => d.help(format!("did you mean `{s}`? the signature is `{}({})`", f.name, sig())),
+                        let mut d = Diagnostic::error(
+                            "call::keyword",
+                            format!("`{}` has no parameter `{name}`", f.name),
+                        )
+                        .primary(span, "unknown keyword");
+                        d = match explain::did_you_mean(
+                            &name,
+                            f.params.iter().map(|p| p.name.node.clone()),
+                        ) {
+                            Some(s) => d.help(format!(
+                                "did you mean `{s}`? the signature is `{}({})`",
+                                f.name,
+                                sig()
+                            )),
                             None => d.help(format!("the signature is `{}({})`", f.name, sig())),
                         };
                         self.report(d);
@@ -560,14 +754,27 @@ impl Checker {
                 Some(v) => v,
                 None => {
                     self.report(
-                        Diagnostic::error("call::arity", format!("`{}` is missing the argument `{}`", f.name, p.name.node))
-                            .primary(call_span, format!("no value for `{}`", p.name.node))
-                            .help(format!("the signature is `{}({})`", f.name, sig())),
+                        Diagnostic::error(
+                            "call::arity",
+                            format!("`{}` is missing the argument `{}`", f.name, p.name.node),
+                        )
+                        .primary(call_span, format!("no value for `{}`", p.name.node))
+                        .help(format!(
+                            "the signature is `{}({})`",
+                            f.name,
+                            sig()
+                        )),
                     );
                     return AVal::Unknown;
                 }
             };
-            locals.insert(Rc::from(p.name.node.as_str()), super::ABind { value: v, origin: arg_spans[i].unwrap_or(p.name.span) });
+            locals.insert(
+                Rc::from(p.name.node.as_str()),
+                super::ABind {
+                    value: v,
+                    origin: arg_spans[i].unwrap_or(p.name.span),
+                },
+            );
         }
         if self.call_depth >= MAX_CALL_DEPTH || self.fuel == 0 {
             return AVal::Unknown;
@@ -601,4 +808,3 @@ impl Default for AList {
         AList::Exact(Vec::new())
     }
 }
-

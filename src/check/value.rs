@@ -110,7 +110,11 @@ impl AVal {
             AVal::Bool(Some(b)) => Value::Bool(*b),
             AVal::Num(ANum::Known(n)) => Value::Number(*n),
             AVal::Str(Some(s)) => Value::Str(s.clone()),
-            AVal::Range(Some((start, stop, step))) => Value::Range { start: *start, stop: *stop, step: *step },
+            AVal::Range(Some((start, stop, step))) => Value::Range {
+                start: *start,
+                stop: *stop,
+                step: *step,
+            },
             AVal::Builtin(b) => Value::Builtin(b),
             AVal::List(l) => match &*l.borrow() {
                 AList::Exact(items) => {
@@ -152,7 +156,11 @@ impl AVal {
                 if n > 1 << 16 {
                     return None;
                 }
-                Some((0..n).map(|i| AVal::num((start + i * step) as f64)).collect())
+                Some(
+                    (0..n)
+                        .map(|i| AVal::num((start + i * step) as f64))
+                        .collect(),
+                )
             }
             _ => None,
         }
@@ -162,7 +170,12 @@ impl AVal {
     pub fn element_approx(&self) -> AVal {
         match self {
             AVal::List(l) => match &*l.borrow() {
-                AList::Exact(items) => items.iter().skip(1).fold(items.first().cloned().unwrap_or(AVal::Unknown), |a, b| a.join(b)),
+                AList::Exact(items) => items
+                    .iter()
+                    .skip(1)
+                    .fold(items.first().cloned().unwrap_or(AVal::Unknown), |a, b| {
+                        a.join(b)
+                    }),
                 AList::Approx(e) => e.clone(),
             },
             AVal::Range(_) => AVal::Num(ANum::Unknown),
@@ -179,7 +192,11 @@ impl AVal {
             (AVal::Num(a), AVal::Num(b)) => AVal::Num(if a == b { *a } else { ANum::Unknown }),
             (AVal::Str(a), AVal::Str(b)) => AVal::Str(if a == b { a.clone() } else { None }),
             (AVal::Range(a), AVal::Range(b)) => AVal::Range(if a == b { *a } else { None }),
-            (AVal::Tensor(a), AVal::Tensor(b)) => AVal::Tensor(if Rc::ptr_eq(a, b) { a.clone() } else { Rc::new(a.join(b)) }),
+            (AVal::Tensor(a), AVal::Tensor(b)) => AVal::Tensor(if Rc::ptr_eq(a, b) {
+                a.clone()
+            } else {
+                Rc::new(a.join(b))
+            }),
             (AVal::List(a), AVal::List(b)) => {
                 if Rc::ptr_eq(a, b) {
                     return self.clone();
@@ -208,10 +225,14 @@ impl AVal {
     /// same shapes, where any two unknown sizes count as equal.
     pub fn same(&self, other: &AVal, syms: &SymTable) -> bool {
         match (self, other) {
-            (AVal::Unknown, AVal::Unknown) | (AVal::None, AVal::None) | (AVal::Optimizer, AVal::Optimizer) => true,
+            (AVal::Unknown, AVal::Unknown)
+            | (AVal::None, AVal::None)
+            | (AVal::Optimizer, AVal::Optimizer) => true,
             (AVal::Bool(a), AVal::Bool(b)) => a == b,
             (AVal::Num(a), AVal::Num(b)) => match (a, b) {
-                (ANum::Dim(x), ANum::Dim(y)) => syms.canon(*x) == syms.canon(*y) || (syms.is_anon(*x) && syms.is_anon(*y)),
+                (ANum::Dim(x), ANum::Dim(y)) => {
+                    syms.canon(*x) == syms.canon(*y) || (syms.is_anon(*x) && syms.is_anon(*y))
+                }
                 _ => a == b,
             },
             (AVal::Str(a), AVal::Str(b)) => a == b,
@@ -232,7 +253,9 @@ impl AVal {
                     return true;
                 }
                 match (&*a.borrow(), &*b.borrow()) {
-                    (AList::Exact(x), AList::Exact(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same(q, syms)),
+                    (AList::Exact(x), AList::Exact(y)) => {
+                        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same(q, syms))
+                    }
                     (AList::Approx(x), AList::Approx(y)) => x.same(y, syms),
                     _ => false,
                 }
@@ -247,9 +270,12 @@ impl AVal {
 impl ATensor {
     pub fn join(&self, other: &ATensor) -> ATensor {
         let shape = match (&self.shape, &other.shape) {
-            (Some(a), Some(b)) if a.len() == b.len() => {
-                Some(a.iter().zip(b).map(|(&x, &y)| if x == y { x } else { super::dims::ANON }).collect())
-            }
+            (Some(a), Some(b)) if a.len() == b.len() => Some(
+                a.iter()
+                    .zip(b)
+                    .map(|(&x, &y)| if x == y { x } else { super::dims::ANON })
+                    .collect(),
+            ),
             _ => None,
         };
         let mut ids: Vec<u32> = self.ids.iter().chain(other.ids.iter()).copied().collect();
@@ -260,6 +286,10 @@ impl ATensor {
         } else {
             Rc::new(self.anc.union(&other.anc).copied().collect())
         };
-        ATensor { shape, ids: Rc::new(ids), anc }
+        ATensor {
+            shape,
+            ids: Rc::new(ids),
+            anc,
+        }
     }
 }

@@ -14,9 +14,19 @@ pub struct Table {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CsvError {
     /// A cell that is not a number; `column_name` from the header when there is one.
-    NotNumber { line: usize, column: usize, column_name: Option<String>, cell: String, first_row: bool },
+    NotNumber {
+        line: usize,
+        column: usize,
+        column_name: Option<String>,
+        cell: String,
+        first_row: bool,
+    },
     /// A row with a different number of cells from the first.
-    Ragged { line: usize, found: usize, expected: usize },
+    Ragged {
+        line: usize,
+        found: usize,
+        expected: usize,
+    },
     /// No rows at all (not even a header).
     Empty,
 }
@@ -24,15 +34,28 @@ pub enum CsvError {
 impl std::fmt::Display for CsvError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CsvError::NotNumber { line, column, column_name, cell, .. } => {
+            CsvError::NotNumber {
+                line,
+                column,
+                column_name,
+                cell,
+                ..
+            } => {
                 write!(f, "row {line}, column {column}")?;
                 if let Some(n) = column_name {
                     write!(f, " (`{n}`)")?;
                 }
                 write!(f, " is not a number: {cell:?}")
             }
-            CsvError::Ragged { line, found, expected } => {
-                write!(f, "row {line} has {found} cells, the first row has {expected}")
+            CsvError::Ragged {
+                line,
+                found,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "row {line} has {found} cells, the first row has {expected}"
+                )
             }
             CsvError::Empty => write!(f, "the file has no rows"),
         }
@@ -65,8 +88,13 @@ fn split(line: &str) -> Vec<String> {
 fn number(cell: &str) -> Option<f32> {
     let lower = cell.to_ascii_lowercase();
     let ok = !cell.is_empty()
-        && lower.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e'))
-        || matches!(lower.trim_start_matches(['-', '+']), "nan" | "inf" | "infinity");
+        && lower
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e'))
+        || matches!(
+            lower.trim_start_matches(['-', '+']),
+            "nan" | "inf" | "infinity"
+        );
     if !ok {
         return None;
     }
@@ -76,7 +104,11 @@ fn number(cell: &str) -> Option<f32> {
 /// Parses `text`; with `header`, the first non-blank row is the column names.
 pub fn parse(text: &str, header: bool) -> Result<Table, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty());
     let mut columns = Vec::new();
     if header {
         match lines.next() {
@@ -91,7 +123,11 @@ pub fn parse(text: &str, header: bool) -> Result<Table, CsvError> {
         let cells = split(l);
         let expected = *cols.get_or_insert(cells.len());
         if cells.len() != expected {
-            return Err(CsvError::Ragged { line, found: cells.len(), expected });
+            return Err(CsvError::Ragged {
+                line,
+                found: cells.len(),
+                expected,
+            });
         }
         for (j, cell) in cells.iter().enumerate() {
             match number(cell) {
@@ -112,5 +148,10 @@ pub fn parse(text: &str, header: bool) -> Result<Table, CsvError> {
     if rows == 0 && !header {
         return Err(CsvError::Empty);
     }
-    Ok(Table { columns, rows, cols: cols.unwrap_or(0), values })
+    Ok(Table {
+        columns,
+        rows,
+        cols: cols.unwrap_or(0),
+        values,
+    })
 }

@@ -59,7 +59,10 @@ fn shape_text(shape: &[usize]) -> String {
 
 fn attributes(t: &Tensor, grads: Option<&GradStore>, names: &HashMap<u64, String>) -> String {
     if t.is_constant() {
-        let v = t.item().map(|v| crate::print::format_number(v as f64)).unwrap_or_default();
+        let v = t
+            .item()
+            .map(|v| crate::print::format_number(v as f64))
+            .unwrap_or_default();
         return format!("label=\"{v}\", shape=plaintext, style=\"\"");
     }
     let mut lines = Vec::new();
@@ -74,7 +77,11 @@ fn attributes(t: &Tensor, grads: Option<&GradStore>, names: &HashMap<u64, String
     if let Some(store) = grads {
         if store.contains(t) {
             if let Ok(g) = store.grad_array(t) {
-                let norm = g.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt();
+                let norm = g
+                    .iter()
+                    .map(|&x| (x as f64) * (x as f64))
+                    .sum::<f64>()
+                    .sqrt();
                 lines.push(format!("grad norm {}", super::plot::format_sig(norm, 4)));
             }
         }

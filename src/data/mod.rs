@@ -64,7 +64,11 @@ fn io_reason(e: &std::io::Error, writing: bool) -> String {
 fn read_bytes(interp: &Interp, a: &Args, slot: usize, path: &str) -> R<Vec<u8>> {
     std::fs::read(path).map_err(|e| {
         let reason = io_reason(&e, false);
-        let code = if e.kind() == std::io::ErrorKind::NotFound { "io::not_found" } else { "io::read" };
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            "io::not_found"
+        } else {
+            "io::read"
+        };
         interp.fail(
             Diagnostic::error(code, format!("cannot read `{path}`: {reason}"))
                 .primary(a.span(slot), reason)
@@ -85,7 +89,13 @@ fn write_bytes(interp: &Interp, a: &Args, slot: usize, path: &str, bytes: &[u8])
 }
 
 /// A corrupt, truncated or unsupported file.
-fn format_error(interp: &Interp, a: &Args, slot: usize, path: &str, what: String) -> Box<Diagnostic> {
+fn format_error(
+    interp: &Interp,
+    a: &Args,
+    slot: usize,
+    path: &str,
+    what: String,
+) -> Box<Diagnostic> {
     interp.fail(
         Diagnostic::error("io::format", format!("cannot load `{path}`: {what}"))
             .primary(a.span(slot), "this file")
@@ -98,9 +108,15 @@ fn tensor_from_npy(interp: &Interp, a: &Args, path: &str, bytes: &[u8]) -> R<Ten
     let header = npy::read_header(bytes).map_err(|w| format_error(interp, a, 0, path, w))?;
     if header.shape.len() > 6 {
         return Err(interp.fail(
-            Diagnostic::error("shape::rank", format!("cannot load `{path}`: it has {} axes, tensors have at most 6", header.shape.len()))
-                .primary(a.span(0), "this file")
-                .help("reshape it in numpy before saving"),
+            Diagnostic::error(
+                "shape::rank",
+                format!(
+                    "cannot load `{path}`: it has {} axes, tensors have at most 6",
+                    header.shape.len()
+                ),
+            )
+            .primary(a.span(0), "this file")
+            .help("reshape it in numpy before saving"),
         ));
     }
     tensor::shape::checked_numel(&header.shape).map_err(|e| a.fail(interp, e, &[]))?;
@@ -118,9 +134,12 @@ fn f_load(interp: &mut Interp, a: &mut Args) -> R<Value> {
     if npy::is_npy(&bytes) {
         if name.is_some() {
             return Err(interp.fail(
-                Diagnostic::error("type::argument", format!("`{path}` is a .npy file: it holds one array, without a name"))
-                    .primary(a.span(1), "a name is only for .npz archives")
-                    .help(format!("write `load(\"{path}\")`")),
+                Diagnostic::error(
+                    "type::argument",
+                    format!("`{path}` is a .npy file: it holds one array, without a name"),
+                )
+                .primary(a.span(1), "a name is only for .npz archives")
+                .help(format!("write `load(\"{path}\")`")),
             ));
         }
         return Ok(Value::Tensor(tensor_from_npy(interp, a, &path, &bytes)?));
@@ -131,32 +150,52 @@ fn f_load(interp: &mut Interp, a: &mut Args) -> R<Value> {
         } else {
             "tsr reads the .npy and .npz files of `numpy.save`, `numpy.savez` and `numpy.savez_compressed`"
         };
-        let what = if bytes.is_empty() { "the file is empty" } else { "not a .npy file or .npz archive (wrong magic bytes)" };
+        let what = if bytes.is_empty() {
+            "the file is empty"
+        } else {
+            "not a .npy file or .npz archive (wrong magic bytes)"
+        };
         return Err(interp.fail(
-            Diagnostic::error("io::format", format!("cannot load `{path}`: {what}")).primary(a.span(0), "this file").help(help),
+            Diagnostic::error("io::format", format!("cannot load `{path}`: {what}"))
+                .primary(a.span(0), "this file")
+                .help(help),
         ));
     }
     let entries = npz::entries(&bytes).map_err(|w| format_error(interp, a, 0, &path, w))?;
     // An f64 member is twice its f32 tensor; a header is at most a few kilobytes.
-    let max_size = tensor::max_tensor_bytes().saturating_mul(2).saturating_add(1 << 20);
+    let max_size = tensor::max_tensor_bytes()
+        .saturating_mul(2)
+        .saturating_add(1 << 20);
     let member = |e: &npz::Entry| -> R<Tensor> {
-        let data = npz::read(&bytes, e, max_size).map_err(|w| format_error(interp, a, 0, &path, w))?;
+        let data =
+            npz::read(&bytes, e, max_size).map_err(|w| format_error(interp, a, 0, &path, w))?;
         tensor_from_npy(interp, a, &format!("{path}:{}", e.name), &data)
     };
     match name {
         Some(name) => match entries.iter().find(|e| e.array_name() == name) {
             Some(e) => Ok(Value::Tensor(member(e)?)),
             None => {
-                let names: Vec<String> = entries.iter().map(|e| e.array_name().to_string()).collect();
+                let names: Vec<String> =
+                    entries.iter().map(|e| e.array_name().to_string()).collect();
                 let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-                let mut help = format!("it holds {}", if listed.is_empty() { "no arrays".to_string() } else { listed.join(", ") });
+                let mut help = format!(
+                    "it holds {}",
+                    if listed.is_empty() {
+                        "no arrays".to_string()
+                    } else {
+                        listed.join(", ")
+                    }
+                );
                 if let Some(s) = explain::did_you_mean(&name, names.into_iter()) {
                     help = format!("did you mean `{s}`? {help}");
                 }
                 Err(interp.fail(
-                    Diagnostic::error("io::not_found", format!("`{path}` has no array named `{name}`"))
-                        .primary(a.span(1), "no such array")
-                        .help(help),
+                    Diagnostic::error(
+                        "io::not_found",
+                        format!("`{path}` has no array named `{name}`"),
+                    )
+                    .primary(a.span(1), "no such array")
+                    .help(help),
                 ))
             }
         },
@@ -174,10 +213,15 @@ fn f_load(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn savable(interp: &Interp, v: &Value, span: Span) -> R<Tensor> {
     match v {
         Value::Tensor(t) => Ok(t.clone()),
-        Value::Number(_) | Value::Bool(_) | Value::List(_) => crate::stdlib::tensor_from_value(interp, v, span),
+        Value::Number(_) | Value::Bool(_) | Value::List(_) => {
+            crate::stdlib::tensor_from_value(interp, v, span)
+        }
         other => Err(interp.fail(
-            Diagnostic::error("type::argument", format!("`save` writes tensors, found a {}", other.kind()))
-                .primary(span, format!("this is a {}", other.kind())),
+            Diagnostic::error(
+                "type::argument",
+                format!("`save` writes tensors, found a {}", other.kind()),
+            )
+            .primary(span, format!("this is a {}", other.kind())),
         )),
     }
 }
@@ -195,7 +239,11 @@ fn f_save(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 ))
             }
         };
-        let path = if path.ends_with(".npz") { path } else { format!("{path}.npz") };
+        let path = if path.ends_with(".npz") {
+            path
+        } else {
+            format!("{path}.npz")
+        };
         let mut members = Vec::with_capacity(a.kwargs.len());
         for (name, _, v, span) in &a.kwargs {
             let t = savable(interp, v, *span)?;
@@ -221,7 +269,13 @@ fn f_save(interp: &mut Interp, a: &mut Args) -> R<Value> {
                     .help(usage),
             ))
         }
-        _ => return Err(interp.fail(Diagnostic::error("type::argument", "`save` needs a path string").primary(a.span(1), "not a string").help(usage))),
+        _ => {
+            return Err(interp.fail(
+                Diagnostic::error("type::argument", "`save` needs a path string")
+                    .primary(a.span(1), "not a string")
+                    .help(usage),
+            ))
+        }
     };
     let t = savable(interp, &a.value(x_slot), a.span(x_slot))?;
     let path = a.string(interp, path_slot)?;
@@ -230,16 +284,27 @@ fn f_save(interp: &mut Interp, a: &mut Args) -> R<Value> {
         return write_archive(interp, a, &path, &members);
     }
     // numpy.save adds the extension when it is missing; so do we.
-    let path = if path.ends_with(".npy") { path } else { format!("{path}.npy") };
+    let path = if path.ends_with(".npy") {
+        path
+    } else {
+        format!("{path}.npy")
+    };
     write_bytes(interp, a, path_slot, &path, &npy::write(&t.data()))?;
     Ok(Value::None)
 }
 
 fn write_archive(interp: &Interp, a: &Args, path: &str, members: &[(String, Vec<u8>)]) -> R<Value> {
     let bytes = npz::write(members).map_err(|w| {
-        interp.fail(Diagnostic::error("limit::memory", format!("cannot write `{path}`: {w}")).primary(a.callee, "in this call"))
+        interp.fail(
+            Diagnostic::error("limit::memory", format!("cannot write `{path}`: {w}"))
+                .primary(a.callee, "in this call"),
+        )
     })?;
-    let slot = if matches!(a.value(0), Value::Str(_)) { 0 } else { 1 };
+    let slot = if matches!(a.value(0), Value::Str(_)) {
+        0
+    } else {
+        1
+    };
     write_bytes(interp, a, slot, path, &bytes)?;
     Ok(Value::None)
 }
@@ -250,8 +315,12 @@ fn read_csv(interp: &Interp, a: &Args, header: bool) -> R<csv::Table> {
     let text = String::from_utf8_lossy(&bytes);
     csv::parse(&text, header).map_err(|e| {
         let help = match &e {
-            csv::CsvError::NotNumber { first_row: true, .. } => "the first row looks like a header: pass `header=True`".to_string(),
-            csv::CsvError::NotNumber { .. } => "every cell must be a number: encode text labels as numbers first".to_string(),
+            csv::CsvError::NotNumber {
+                first_row: true, ..
+            } => "the first row looks like a header: pass `header=True`".to_string(),
+            csv::CsvError::NotNumber { .. } => {
+                "every cell must be a number: encode text labels as numbers first".to_string()
+            }
             csv::CsvError::Ragged { .. } => "every row needs the same number of cells".to_string(),
             csv::CsvError::Empty => "the file must have at least one row of numbers".to_string(),
         };
@@ -269,7 +338,10 @@ fn f_load_csv(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let shape = [table.rows, table.cols];
     tensor::shape::checked_numel(&shape).map_err(|e| a.fail(interp, e, &[]))?;
     let arr = ArrayD::from_shape_vec(IxDyn(&shape), table.values).map_err(|_| {
-        interp.fail(Diagnostic::error("io::csv", "the rows do not make a rectangle").primary(a.span(0), "this file"))
+        interp.fail(
+            Diagnostic::error("io::csv", "the rows do not make a rectangle")
+                .primary(a.span(0), "this file"),
+        )
     })?;
     Ok(Value::Tensor(Tensor::leaf(arr)))
 }
@@ -279,17 +351,34 @@ fn f_csv_columns(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let bytes = read_bytes(interp, a, 0, &path)?;
     let text = String::from_utf8_lossy(&bytes);
     // Only the header row is needed: parse the first non-blank line alone.
-    let first = text.strip_prefix('\u{feff}').unwrap_or(&text).lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(&text)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let table = csv::parse(first, true).map_err(|e| {
-        interp.fail(Diagnostic::error("io::csv", format!("cannot read `{path}`: {e}")).primary(a.span(0), "this file"))
+        interp.fail(
+            Diagnostic::error("io::csv", format!("cannot read `{path}`: {e}"))
+                .primary(a.span(0), "this file"),
+        )
     })?;
-    Ok(Value::list(table.columns.iter().map(|c| Value::str(c)).collect()))
+    Ok(Value::list(
+        table.columns.iter().map(|c| Value::str(c)).collect(),
+    ))
 }
 
 // ------------------------------------------------------------------ training helpers
 
 /// Checks that `v` is a class index below `n` (when given); the error names the position.
-fn class_index(interp: &Interp, a: &Args, slot: usize, position: usize, v: f32, n: Option<usize>) -> R<usize> {
+fn class_index(
+    interp: &Interp,
+    a: &Args,
+    slot: usize,
+    position: usize,
+    v: f32,
+    n: Option<usize>,
+) -> R<usize> {
     let ok = v.fract() == 0.0 && v >= 0.0 && n.map(|n| (v as usize) < n).unwrap_or(true);
     if ok {
         return Ok(v as usize);
@@ -299,9 +388,15 @@ fn class_index(interp: &Interp, a: &Args, slot: usize, position: usize, v: f32, 
         None => "a whole number 0 or more".to_string(),
     };
     Err(interp.fail(
-        Diagnostic::error("value::label", format!("label {} at position {position} is not a class index", crate::print::format_number(v as f64)))
-            .primary(a.span(slot), format!("each label must be {want}"))
-            .help(format!("the signature is `{}`", a.builtin.signature())),
+        Diagnostic::error(
+            "value::label",
+            format!(
+                "label {} at position {position} is not a class index",
+                crate::print::format_number(v as f64)
+            ),
+        )
+        .primary(a.span(slot), format!("each label must be {want}"))
+        .help(format!("the signature is `{}`", a.builtin.signature())),
     ))
 }
 
@@ -311,7 +406,13 @@ fn f_one_hot(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Some(_) => {
             let n = a.int(interp, 1)?;
             if n < 0 {
-                return Err(interp.fail(Diagnostic::error("type::shape", format!("`one_hot` needs a class count of 0 or more, found {n}")).primary(a.span(1), "negative")));
+                return Err(interp.fail(
+                    Diagnostic::error(
+                        "type::shape",
+                        format!("`one_hot` needs a class count of 0 or more, found {n}"),
+                    )
+                    .primary(a.span(1), "negative"),
+                ));
             }
             Some(n as usize)
         }
@@ -326,7 +427,13 @@ fn f_one_hot(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let mut shape = labels.shape();
     shape.push(n);
     if shape.len() > 6 {
-        return Err(interp.fail(Diagnostic::error("shape::rank", "`one_hot` would make a tensor of 7 axes, the most is 6").primary(a.span(0), "labels of 6 axes")));
+        return Err(interp.fail(
+            Diagnostic::error(
+                "shape::rank",
+                "`one_hot` would make a tensor of 7 axes, the most is 6",
+            )
+            .primary(a.span(0), "labels of 6 axes"),
+        ));
     }
     let total = tensor::shape::checked_numel(&shape).map_err(|e| a.fail(interp, e, &[0]))?;
     let mut data = vec![0f32; total];
@@ -352,7 +459,14 @@ pub fn accuracy_shape_problem(ls: &[usize], ys: &[usize]) -> Option<String> {
 }
 
 /// The diagnostic for an `accuracy` whose shapes do not fit (run and check alike).
-pub fn accuracy_shape_diag(ls: &[usize], ys: &[usize], why: &str, callee: Span, logits: Span, labels: Span) -> Diagnostic {
+pub fn accuracy_shape_diag(
+    ls: &[usize],
+    ys: &[usize],
+    why: &str,
+    callee: Span,
+    logits: Span,
+    labels: Span,
+) -> Diagnostic {
     Diagnostic::error("shape::accuracy", format!("`accuracy` of {} and {}: {why}", explain::shape_str(ls), explain::shape_str(ys)))
         .primary(callee, "in this call")
         .label(logits, format!("logits {}", explain::shape_str(ls)))
@@ -364,17 +478,30 @@ fn f_accuracy(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let logits = a.tensor(interp, 0)?;
     let labels = a.tensor(interp, 1)?;
     let (ls, ys) = (logits.shape(), labels.shape());
-    let shape_error = |why: String| interp.fail(accuracy_shape_diag(&ls, &ys, &why, a.callee, a.span(0), a.span(1)));
+    let shape_error = |why: String| {
+        interp.fail(accuracy_shape_diag(
+            &ls,
+            &ys,
+            &why,
+            a.callee,
+            a.span(0),
+            a.span(1),
+        ))
+    };
     if let Some(why) = accuracy_shape_problem(&ls, &ys) {
         return Err(shape_error(why));
     }
     let (n, c) = (ls[0], ls[1]);
     let one_hot = ys.len() == 2;
     if n == 0 {
-        return Err(interp.fail(Diagnostic::error("value::empty", "`accuracy` of no rows").primary(a.span(0), "0 rows")));
+        return Err(interp.fail(
+            Diagnostic::error("value::empty", "`accuracy` of no rows").primary(a.span(0), "0 rows"),
+        ));
     }
     if c == 0 {
-        return Err(shape_error("there are no classes to choose from".to_string()));
+        return Err(shape_error(
+            "there are no classes to choose from".to_string(),
+        ));
     }
     let scores = logits.data().as_standard_layout().into_owned();
     let scores = scores.as_slice().expect("standard layout");
@@ -396,7 +523,11 @@ fn f_accuracy(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let mut correct = 0usize;
     for i in 0..n {
         let predicted = argmax(&scores[i * c..(i + 1) * c]);
-        let label = if one_hot { argmax(&targets[i * c..(i + 1) * c]) } else { class_index(interp, a, 1, i, targets[i], Some(c))? };
+        let label = if one_hot {
+            argmax(&targets[i * c..(i + 1) * c])
+        } else {
+            class_index(interp, a, 1, i, targets[i], Some(c))?
+        };
         correct += (predicted == label) as usize;
     }
     Ok(Value::Number(correct as f64 / n as f64))
@@ -408,17 +539,26 @@ fn f_accuracy(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn series_of(interp: &Interp, v: &Value, span: Span) -> R<Vec<f64>> {
     let bad = |what: String| {
         interp.fail(
-            Diagnostic::error("type::argument", format!("`plot` draws lists of numbers or 1-D tensors, found {what}"))
-                .primary(span, "this series")
-                .help("record values in a list, e.g. `losses.append(item(loss))`, then `plot(losses)`"),
+            Diagnostic::error(
+                "type::argument",
+                format!("`plot` draws lists of numbers or 1-D tensors, found {what}"),
+            )
+            .primary(span, "this series")
+            .help("record values in a list, e.g. `losses.append(item(loss))`, then `plot(losses)`"),
         )
     };
     match v {
         Value::Tensor(t) if t.ndim() == 1 => Ok(t.data().iter().map(|&x| x as f64).collect()),
         Value::Tensor(t) => Err(interp.fail(
-            Diagnostic::error("type::argument", format!("`plot` draws lists of numbers or 1-D tensors, found a {}-D tensor", t.ndim()))
-                .primary(span, format!("shape {}", explain::shape_str(&t.shape())))
-                .help("plot one row, e.g. `plot(x[0])`, or `flatten(x)` first"),
+            Diagnostic::error(
+                "type::argument",
+                format!(
+                    "`plot` draws lists of numbers or 1-D tensors, found a {}-D tensor",
+                    t.ndim()
+                ),
+            )
+            .primary(span, format!("shape {}", explain::shape_str(&t.shape())))
+            .help("plot one row, e.g. `plot(x[0])`, or `flatten(x)` first"),
         )),
         Value::List(l) => {
             let items = l.borrow();
@@ -427,7 +567,9 @@ fn series_of(interp: &Interp, v: &Value, span: Span) -> R<Vec<f64>> {
                 match crate::eval::as_number(it) {
                     Some(x) => out.push(x),
                     None => match it {
-                        Value::Tensor(t) if t.numel() == 1 => out.push(t.item().unwrap_or(f32::NAN) as f64),
+                        Value::Tensor(t) if t.numel() == 1 => {
+                            out.push(t.item().unwrap_or(f32::NAN) as f64)
+                        }
                         other => return Err(bad(format!("a list containing a {}", other.kind()))),
                     },
                 }
@@ -444,7 +586,10 @@ fn f_plot(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let mut given: Vec<(Value, Span)> = a.rest.clone();
     if let [(Value::List(l), span)] = given.as_slice() {
         let items = l.borrow().clone();
-        let nested = !items.is_empty() && items.iter().all(|v| matches!(v, Value::List(_)) || matches!(v, Value::Tensor(t) if t.ndim() == 1));
+        let nested = !items.is_empty()
+            && items.iter().all(|v| {
+                matches!(v, Value::List(_)) || matches!(v, Value::Tensor(t) if t.ndim() == 1)
+            });
         if nested {
             let span = *span;
             given = items.into_iter().map(|v| (v, span)).collect();
@@ -452,20 +597,33 @@ fn f_plot(interp: &mut Interp, a: &mut Args) -> R<Value> {
     }
     if given.is_empty() {
         return Err(interp.fail(
-            Diagnostic::error("call::arity", "`plot` needs at least one series").primary(a.call, "nothing to plot").help("write `plot(losses)`"),
+            Diagnostic::error("call::arity", "`plot` needs at least one series")
+                .primary(a.call, "nothing to plot")
+                .help("write `plot(losses)`"),
         ));
     }
     if given.len() > plot::MAX_SERIES {
         return Err(interp.fail(
-            Diagnostic::error("type::argument", format!("`plot` draws at most {} series, found {}", plot::MAX_SERIES, given.len()))
-                .primary(a.call, "too many series"),
+            Diagnostic::error(
+                "type::argument",
+                format!(
+                    "`plot` draws at most {} series, found {}",
+                    plot::MAX_SERIES,
+                    given.len()
+                ),
+            )
+            .primary(a.call, "too many series"),
         ));
     }
     let mut series = Vec::with_capacity(given.len());
     for (v, span) in &given {
         let s = series_of(interp, v, *span)?;
         if s.is_empty() {
-            return Err(interp.fail(Diagnostic::error("value::empty", "`plot` of an empty series").primary(*span, "no values").help("append values before plotting")));
+            return Err(interp.fail(
+                Diagnostic::error("value::empty", "`plot` of an empty series")
+                    .primary(*span, "no values")
+                    .help("append values before plotting"),
+            ));
         }
         series.push(s);
     }
@@ -479,17 +637,29 @@ fn f_plot(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Some(Value::Str(s)) => vec![s.to_string()],
         Some(other) => {
             return Err(interp.fail(
-                Diagnostic::error("type::argument", format!("`labels` needs a list of names, found a {}", other.kind())).primary(a.span(3), ""),
+                Diagnostic::error(
+                    "type::argument",
+                    format!("`labels` needs a list of names, found a {}", other.kind()),
+                )
+                .primary(a.span(3), ""),
             ))
         }
     };
     if !names.is_empty() && names.len() != series.len() {
         return Err(interp.fail(
-            Diagnostic::error("type::argument", format!("{} labels for {} series", names.len(), series.len()))
-                .primary(a.span(3), "one label per series"),
+            Diagnostic::error(
+                "type::argument",
+                format!("{} labels for {} series", names.len(), series.len()),
+            )
+            .primary(a.span(3), "one label per series"),
         ));
     }
-    let no_values = |w: String| interp.fail(Diagnostic::error("value::plot", format!("cannot plot: {w}")).primary(a.callee, "in this call"));
+    let no_values = |w: String| {
+        interp.fail(
+            Diagnostic::error("value::plot", format!("cannot plot: {w}"))
+                .primary(a.callee, "in this call"),
+        )
+    };
     match a.get(1) {
         Some(_) => {
             let path = a.string(interp, 1)?;
@@ -509,8 +679,11 @@ fn f_dot(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Value::Tensor(t) => t,
         other => {
             return Err(interp.fail(
-                Diagnostic::error("type::argument", format!("`dot` draws a tensor's graph, found a {}", other.kind()))
-                    .primary(a.span(0), format!("this is a {}", other.kind())),
+                Diagnostic::error(
+                    "type::argument",
+                    format!("`dot` draws a tensor's graph, found a {}", other.kind()),
+                )
+                .primary(a.span(0), format!("this is a {}", other.kind())),
             ))
         }
     };

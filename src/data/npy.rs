@@ -48,21 +48,33 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, String> {
         1 => (2, false),
         2 => (4, false),
         3 => (4, true),
-        _ => return Err(format!("unsupported .npy format version {major}.{minor} (1.0 to 3.0 are read)")),
+        _ => {
+            return Err(format!(
+                "unsupported .npy format version {major}.{minor} (1.0 to 3.0 are read)"
+            ))
+        }
     };
     let start = 8 + len_size;
     let Some(len_bytes) = bytes.get(8..start) else {
         return Err("truncated: the file ends inside the header length".into());
     };
-    let header_len = len_bytes.iter().rev().fold(0usize, |acc, &b| acc << 8 | b as usize);
-    let Some(text) = start.checked_add(header_len).and_then(|end| bytes.get(start..end)) else {
+    let header_len = len_bytes
+        .iter()
+        .rev()
+        .fold(0usize, |acc, &b| acc << 8 | b as usize);
+    let Some(text) = start
+        .checked_add(header_len)
+        .and_then(|end| bytes.get(start..end))
+    else {
         return Err(format!(
             "truncated: the header says it is {header_len} bytes long, but only {} follow",
             bytes.len().saturating_sub(start)
         ));
     };
     let text = if utf8 {
-        std::str::from_utf8(text).map_err(|_| "the header is not valid UTF-8".to_string())?.to_string()
+        std::str::from_utf8(text)
+            .map_err(|_| "the header is not valid UTF-8".to_string())?
+            .to_string()
     } else {
         text.iter().map(|&b| b as char).collect()
     };
@@ -73,21 +85,33 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, String> {
     for (key, value) in dict {
         match (key.as_str(), value) {
             ("descr", Lit::Str(s)) => descr = Some(s),
-            ("descr", Lit::List) => return Err("structured dtypes (records with named fields) are not supported".into()),
+            ("descr", Lit::List) => {
+                return Err(
+                    "structured dtypes (records with named fields) are not supported".into(),
+                )
+            }
             ("fortran_order", Lit::Bool(b)) => fortran_order = Some(b),
             ("shape", Lit::Tuple(t)) => shape = Some(t),
-            ("descr" | "fortran_order" | "shape", _) => return Err(format!("the header's `{key}` has the wrong type")),
+            ("descr" | "fortran_order" | "shape", _) => {
+                return Err(format!("the header's `{key}` has the wrong type"))
+            }
             _ => return Err(format!("the header has an unexpected key `{key}`")),
         }
     }
     let descr = descr.ok_or("the header has no `descr`")?;
     let fortran_order = fortran_order.ok_or("the header has no `fortran_order`")?;
     let shape = shape.ok_or("the header has no `shape`")?;
-    Ok(Header { dtype: parse_descr(&descr)?, fortran_order, shape, data_offset: start + header_len })
+    Ok(Header {
+        dtype: parse_descr(&descr)?,
+        fortran_order,
+        shape,
+        data_offset: start + header_len,
+    })
 }
 
 fn parse_descr(descr: &str) -> Result<Dtype, String> {
-    let unsupported = || format!("unsupported dtype `{descr}`: tsr reads float, integer and bool arrays");
+    let unsupported =
+        || format!("unsupported dtype `{descr}`: tsr reads float, integer and bool arrays");
     let b = descr.as_bytes();
     if b.len() < 3 {
         return Err(unsupported());
@@ -107,7 +131,11 @@ fn parse_descr(descr: &str) -> Result<Dtype, String> {
     if !ok {
         return Err(unsupported());
     }
-    Ok(Dtype { kind: b[1], size, big_endian })
+    Ok(Dtype {
+        kind: b[1],
+        size,
+        big_endian,
+    })
 }
 
 /// A value in the header dict. Only the shapes numpy writes are understood.
@@ -121,7 +149,10 @@ enum Lit {
 
 fn parse_dict(text: &str) -> Result<Vec<(String, Lit)>, String> {
     let bad = |what: &str| format!("the header is not a valid dict literal: {what}");
-    let mut p = Cursor { s: text.trim().as_bytes(), i: 0 };
+    let mut p = Cursor {
+        s: text.trim().as_bytes(),
+        i: 0,
+    };
     if !p.eat(b'{') {
         return Err(bad("it does not start with `{`"));
     }
@@ -137,7 +168,9 @@ fn parse_dict(text: &str) -> Result<Vec<(String, Lit)>, String> {
             return Err(bad("expected `:` after a key"));
         }
         p.skip_space();
-        let value = p.literal().ok_or_else(|| bad(&format!("cannot read the value of `{key}`")))?;
+        let value = p
+            .literal()
+            .ok_or_else(|| bad(&format!("cannot read the value of `{key}`")))?;
         out.push((key, value));
         p.skip_space();
         if p.eat(b',') {
@@ -257,7 +290,9 @@ pub fn numel(shape: &[usize]) -> Option<usize> {
 /// checked the element count against the memory budget.
 pub fn read_data(h: &Header, bytes: &[u8]) -> Result<ArrayD<f32>, String> {
     let n = numel(&h.shape).ok_or("the header's shape has more elements than can be counted")?;
-    let need = n.checked_mul(h.dtype.size).ok_or("the header's shape has more bytes than can be counted")?;
+    let need = n
+        .checked_mul(h.dtype.size)
+        .ok_or("the header's shape has more bytes than can be counted")?;
     let data = bytes.get(h.data_offset..).unwrap_or(&[]);
     if data.len() < need {
         return Err(format!(
@@ -266,7 +301,10 @@ pub fn read_data(h: &Header, bytes: &[u8]) -> Result<ArrayD<f32>, String> {
             data.len()
         ));
     }
-    let values: Vec<f32> = data[..need].chunks_exact(h.dtype.size).map(|c| convert(h.dtype, c)).collect();
+    let values: Vec<f32> = data[..need]
+        .chunks_exact(h.dtype.size)
+        .map(|c| convert(h.dtype, c))
+        .collect();
     let shape = IxDyn(&h.shape);
     let arr = if h.fortran_order {
         ArrayD::from_shape_vec(shape.f(), values).map(|a| a.as_standard_layout().into_owned())
@@ -277,7 +315,13 @@ pub fn read_data(h: &Header, bytes: &[u8]) -> Result<ArrayD<f32>, String> {
 }
 
 fn descr_name(d: Dtype) -> String {
-    let order = if d.size == 1 { '|' } else if d.big_endian { '>' } else { '<' };
+    let order = if d.size == 1 {
+        '|'
+    } else if d.big_endian {
+        '>'
+    } else {
+        '<'
+    };
     format!("{order}{}{}", d.kind as char, d.size)
 }
 

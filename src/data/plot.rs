@@ -29,7 +29,13 @@ pub fn format_sig(v: f64, digits: usize) -> String {
         return "0".into();
     }
     if !v.is_finite() {
-        return if v.is_nan() { "nan".into() } else if v > 0.0 { "inf".into() } else { "-inf".into() };
+        return if v.is_nan() {
+            "nan".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
     }
     // Round first, then choose fixed or scientific from the rounded exponent.
     let sci = format!("{:.*e}", digits - 1, v);
@@ -65,14 +71,22 @@ pub fn resample(values: &[f64], width: usize) -> Vec<Option<f64>> {
         (0..width)
             .map(|c| {
                 let (lo, hi) = (c * n / width, (c + 1) * n / width);
-                let finite: Vec<f64> = values[lo..hi].iter().copied().filter(|v| v.is_finite()).collect();
+                let finite: Vec<f64> = values[lo..hi]
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .collect();
                 (!finite.is_empty()).then(|| finite.iter().sum::<f64>() / finite.len() as f64)
             })
             .collect()
     } else {
         (0..width)
             .map(|c| {
-                let t = if width == 1 { 0.0 } else { c as f64 * (n - 1) as f64 / (width - 1) as f64 };
+                let t = if width == 1 {
+                    0.0
+                } else {
+                    c as f64 * (n - 1) as f64 / (width - 1) as f64
+                };
                 let i = (t.floor() as usize).min(n - 1);
                 let j = (i + 1).min(n - 1);
                 let (a, b) = (values[i], values[j]);
@@ -111,10 +125,17 @@ fn count_not_finite(series: &[Vec<f64>]) -> usize {
 pub fn text(series: &[Vec<f64>], names: &[String], title: Option<&str>) -> Result<String, String> {
     // The y axis covers what is drawn: the columns' values, not the raw extremes.
     let columns: Vec<Vec<Option<f64>>> = series.iter().map(|s| resample(s, WIDTH)).collect();
-    let drawn: Vec<Vec<f64>> = columns.iter().map(|c| c.iter().flatten().copied().collect()).collect();
+    let drawn: Vec<Vec<f64>> = columns
+        .iter()
+        .map(|c| c.iter().flatten().copied().collect())
+        .collect();
     let (lo, hi) = y_range(&drawn).ok_or("no finite values to plot")?;
     let rows = HEIGHT - 1;
-    let row_of = |v: f64| -> usize { ((hi - v) / (hi - lo) * rows as f64).round().clamp(0.0, rows as f64) as usize };
+    let row_of = |v: f64| -> usize {
+        ((hi - v) / (hi - lo) * rows as f64)
+            .round()
+            .clamp(0.0, rows as f64) as usize
+    };
     let mut grid = vec![vec![' '; WIDTH]; HEIGHT];
     for (s, cols) in columns.iter().enumerate() {
         let g = GLYPHS[s];
@@ -145,9 +166,15 @@ pub fn text(series: &[Vec<f64>], names: &[String], title: Option<&str>) -> Resul
         }
     }
     // Labels on every other row, 4 significant digits, right-aligned.
-    let labels: Vec<Option<String>> =
-        (0..HEIGHT).map(|r| (r % 2 == 0).then(|| format_sig(hi - (hi - lo) * r as f64 / rows as f64, 4))).collect();
-    let label_width = labels.iter().flatten().map(|l| l.chars().count()).max().unwrap_or(1);
+    let labels: Vec<Option<String>> = (0..HEIGHT)
+        .map(|r| (r % 2 == 0).then(|| format_sig(hi - (hi - lo) * r as f64 / rows as f64, 4)))
+        .collect();
+    let label_width = labels
+        .iter()
+        .flatten()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1);
     let mut out = String::new();
     if let Some(t) = title {
         let pad = (label_width + 2 + WIDTH).saturating_sub(t.chars().count()) / 2;
@@ -169,7 +196,12 @@ pub fn text(series: &[Vec<f64>], names: &[String], title: Option<&str>) -> Resul
     for &t in &ticks {
         axis[t] = '┬';
     }
-    let _ = writeln!(out, "{} └{}", " ".repeat(label_width), axis.iter().collect::<String>());
+    let _ = writeln!(
+        out,
+        "{} └{}",
+        " ".repeat(label_width),
+        axis.iter().collect::<String>()
+    );
     let index_at = |c: usize| -> usize {
         if n <= 1 {
             0
@@ -206,7 +238,10 @@ pub fn text(series: &[Vec<f64>], names: &[String], title: Option<&str>) -> Resul
     if series.len() > 1 || !names.is_empty() {
         let parts: Vec<String> = (0..series.len())
             .map(|s| {
-                let name = names.get(s).cloned().unwrap_or_else(|| format!("series {s}"));
+                let name = names
+                    .get(s)
+                    .cloned()
+                    .unwrap_or_else(|| format!("series {s}"));
                 format!("{}{} {name}", GLYPHS[s][0], GLYPHS[s][0])
             })
             .collect();
@@ -214,7 +249,12 @@ pub fn text(series: &[Vec<f64>], names: &[String], title: Option<&str>) -> Resul
     }
     let skipped = count_not_finite(series);
     if skipped > 0 {
-        let _ = writeln!(out, "{}  ({skipped} value{} not finite, not drawn)", " ".repeat(label_width), if skipped == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "{}  ({skipped} value{} not finite, not drawn)",
+            " ".repeat(label_width),
+            if skipped == 1 { "" } else { "s" }
+        );
     }
     Ok(out)
 }
@@ -223,14 +263,21 @@ pub fn text(series: &[Vec<f64>], names: &[String], title: Option<&str>) -> Resul
 fn nice_ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
     let raw = (hi - lo) / count as f64;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
     (first..=last).map(|k| k as f64 * step).collect()
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The chart as an SVG document (640 × 400), at most 2000 points per series.
@@ -243,25 +290,61 @@ pub fn svg(series: &[Vec<f64>], names: &[String], title: Option<&str>) -> Result
     let x_of = |i: f64| left + if n <= 1 { 0.0 } else { i / (n - 1) as f64 * pw };
     let y_of = |v: f64| top + (hi - v) / (hi - lo) * ph;
     let mut out = String::new();
-    let _ = writeln!(out, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#);
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+    );
     let _ = writeln!(out, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
     if let Some(t) = title {
-        let _ = writeln!(out, r#"<text x="{:.1}" y="24" text-anchor="middle" font-size="15">{}</text>"#, left + pw / 2.0, escape(t));
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="24" text-anchor="middle" font-size="15">{}</text>"#,
+            left + pw / 2.0,
+            escape(t)
+        );
     }
     for v in nice_ticks(lo, hi, 5) {
         let y = y_of(v);
-        let _ = writeln!(out, r##"<line x1="{left}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="#dddddd"/>"##, left + pw);
-        let _ = writeln!(out, r#"<text x="{:.1}" y="{:.2}" text-anchor="end">{}</text>"#, left - 6.0, y + 4.0, format_sig(v, 4));
+        let _ = writeln!(
+            out,
+            r##"<line x1="{left}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="#dddddd"/>"##,
+            left + pw
+        );
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.2}" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            y + 4.0,
+            format_sig(v, 4)
+        );
     }
     if n > 1 {
         for i in nice_ticks(0.0, (n - 1) as f64, 6) {
             let x = x_of(i);
-            let _ = writeln!(out, r##"<line x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{:.2}" stroke="#000000"/>"##, top + ph, top + ph + 5.0);
-            let _ = writeln!(out, r#"<text x="{x:.2}" y="{:.2}" text-anchor="middle">{}</text>"#, top + ph + 18.0, format_sig(i, 6));
+            let _ = writeln!(
+                out,
+                r##"<line x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{:.2}" stroke="#000000"/>"##,
+                top + ph,
+                top + ph + 5.0
+            );
+            let _ = writeln!(
+                out,
+                r#"<text x="{x:.2}" y="{:.2}" text-anchor="middle">{}</text>"#,
+                top + ph + 18.0,
+                format_sig(i, 6)
+            );
         }
     }
-    let _ = writeln!(out, r#"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="black"/>"#);
-    let _ = writeln!(out, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">step</text>"#, left + pw / 2.0, h - 10.0);
+    let _ = writeln!(
+        out,
+        r#"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="black"/>"#
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">step</text>"#,
+        left + pw / 2.0,
+        h - 10.0
+    );
     for (s, values) in series.iter().enumerate() {
         // Long series are thinned to bucket means; index positions keep their scale.
         let points: Vec<(f64, f64)> = if values.len() > 2000 {
@@ -272,18 +355,46 @@ pub fn svg(series: &[Vec<f64>], names: &[String], title: Option<&str>) -> Result
                 .filter_map(|(c, v)| v.map(|v| ((c as f64 + 0.5) * m as f64 / 2000.0 - 0.5, v)))
                 .collect()
         } else {
-            values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, &v)| (i as f64, v)).collect()
+            values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(i, &v)| (i as f64, v))
+                .collect()
         };
-        let coords: Vec<String> = points.iter().map(|&(i, v)| format!("{:.2},{:.2}", x_of(i), y_of(v))).collect();
-        let _ = writeln!(out, r#"<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>"#, COLOURS[s], coords.join(" "));
+        let coords: Vec<String> = points
+            .iter()
+            .map(|&(i, v)| format!("{:.2},{:.2}", x_of(i), y_of(v)))
+            .collect();
+        let _ = writeln!(
+            out,
+            r#"<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>"#,
+            COLOURS[s],
+            coords.join(" ")
+        );
     }
     if series.len() > 1 || !names.is_empty() {
         for (s, colour) in COLOURS.iter().enumerate().take(series.len()) {
-            let name = names.get(s).cloned().unwrap_or_else(|| format!("series {s}"));
+            let name = names
+                .get(s)
+                .cloned()
+                .unwrap_or_else(|| format!("series {s}"));
             let y = top + 16.0 + 18.0 * s as f64;
             let x = left + pw - 150.0;
-            let _ = writeln!(out, r#"<line x1="{x}" y1="{:.1}" x2="{}" y2="{:.1}" stroke="{}" stroke-width="2"/>"#, y - 4.0, x + 24.0, y - 4.0, colour);
-            let _ = writeln!(out, r#"<text x="{}" y="{y:.1}">{}</text>"#, x + 30.0, escape(&name));
+            let _ = writeln!(
+                out,
+                r#"<line x1="{x}" y1="{:.1}" x2="{}" y2="{:.1}" stroke="{}" stroke-width="2"/>"#,
+                y - 4.0,
+                x + 24.0,
+                y - 4.0,
+                colour
+            );
+            let _ = writeln!(
+                out,
+                r#"<text x="{}" y="{y:.1}">{}</text>"#,
+                x + 30.0,
+                escape(&name)
+            );
         }
     }
     out.push_str("</svg>\n");

@@ -18,14 +18,46 @@ pub struct Command {
 }
 
 pub const COMMANDS: &[Command] = &[
-    Command { name: ":help", args: "[NAME]", doc: "this overview, or the signature, doc and example of NAME" },
-    Command { name: ":vars", args: "", doc: "the variables: kind, shape, gradient, size in bytes" },
-    Command { name: ":load", args: "FILE", doc: "run a script into this session" },
-    Command { name: ":reset", args: "", doc: "forget every variable and gradient" },
-    Command { name: ":graph", args: "EXPR", doc: "the autodiff graph of a tensor, as a tree" },
-    Command { name: ":time", args: "[-n N] STMT", doc: "run STMT and print the wall time (-n N: repeat it N times)" },
-    Command { name: ":check", args: "[FILE]", doc: "find shape errors without running: this session's inputs, or FILE" },
-    Command { name: ":quit", args: "", doc: "leave the REPL (also Ctrl-D)" },
+    Command {
+        name: ":help",
+        args: "[NAME]",
+        doc: "this overview, or the signature, doc and example of NAME",
+    },
+    Command {
+        name: ":vars",
+        args: "",
+        doc: "the variables: kind, shape, gradient, size in bytes",
+    },
+    Command {
+        name: ":load",
+        args: "FILE",
+        doc: "run a script into this session",
+    },
+    Command {
+        name: ":reset",
+        args: "",
+        doc: "forget every variable and gradient",
+    },
+    Command {
+        name: ":graph",
+        args: "EXPR",
+        doc: "the autodiff graph of a tensor, as a tree",
+    },
+    Command {
+        name: ":time",
+        args: "[-n N] STMT",
+        doc: "run STMT and print the wall time (-n N: repeat it N times)",
+    },
+    Command {
+        name: ":check",
+        args: "[FILE]",
+        doc: "find shape errors without running: this session's inputs, or FILE",
+    },
+    Command {
+        name: ":quit",
+        args: "",
+        doc: "leave the REPL (also Ctrl-D)",
+    },
 ];
 
 /// What the loop does after a command.
@@ -66,7 +98,12 @@ pub fn run(session: &mut Session, repl: &mut Repl, line: &str) -> Next {
                 Some(s) => format!("did you mean `{s}`? `:help` lists the commands"),
                 None => "`:help` lists the commands".to_string(),
             };
-            complain(session, "repl::command", format!("unknown command `{name}`"), Some(help));
+            complain(
+                session,
+                "repl::command",
+                format!("unknown command `{name}`"),
+                Some(help),
+            );
         }
     }
     Next::Continue
@@ -104,7 +141,9 @@ fn typo_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -152,17 +191,29 @@ fn help(session: &mut Session, arg: &str) {
     }
     let name = arg.trim_start_matches(':');
     if let Some(c) = COMMANDS.iter().find(|c| &c.name[1..] == name) {
-        say(session, &format!("{} {}\n    {}\n", c.name, c.args, c.doc).replace(" \n", "\n"));
+        say(
+            session,
+            &format!("{} {}\n    {}\n", c.name, c.args, c.doc).replace(" \n", "\n"),
+        );
         return;
     }
     if let Some(b) = session.interp.lookup(name).map(|b| b.value.clone()) {
         let text = match &b {
             Value::Function(f) => {
-                let sig = super::Scope::of(&session.interp).signature(name).unwrap_or_else(|| format!("{name}(...)"));
+                let sig = super::Scope::of(&session.interp)
+                    .signature(name)
+                    .unwrap_or_else(|| format!("{name}(...)"));
                 let src = &session.interp.sources[f.src_id];
-                format!("{sig}\n    defined in {}, line {}\n", src.name, graph::line_of(&src.text, f.def_span.start))
+                format!(
+                    "{sig}\n    defined in {}, line {}\n",
+                    src.name,
+                    graph::line_of(&src.text, f.def_span.start)
+                )
             }
-            Value::Tensor(t) => format!("{name}: tensor of shape {}\n", explain::shape_str(&t.shape())),
+            Value::Tensor(t) => format!(
+                "{name}: tensor of shape {}\n",
+                explain::shape_str(&t.shape())
+            ),
             other => format!("{name}: {}\n", other.kind()),
         };
         say(session, &text);
@@ -182,8 +233,14 @@ fn help(session: &mut Session, arg: &str) {
                 .map(|b| b.name.to_string())
                 .chain(session.interp.globals.keys().map(|k| k.to_string()))
                 .chain(COMMANDS.iter().map(|c| c.name[1..].to_string()));
-            let help = explain::did_you_mean(name, candidates).map(|s| format!("did you mean `{s}`?"));
-            complain(session, "repl::help", format!("no builtin, variable or command is called `{name}`"), help);
+            let help =
+                explain::did_you_mean(name, candidates).map(|s| format!("did you mean `{s}`?"));
+            complain(
+                session,
+                "repl::help",
+                format!("no builtin, variable or command is called `{name}`"),
+                help,
+            );
         }
     }
 }
@@ -210,27 +267,47 @@ fn size_of(v: &Value, depth: usize) -> Option<usize> {
 
 fn vars(session: &mut Session) {
     let interp = &session.interp;
-    let mut names: Vec<&str> = interp.globals.keys().map(|k| &**k).filter(|k| *k != "_").collect();
+    let mut names: Vec<&str> = interp
+        .globals
+        .keys()
+        .map(|k| &**k)
+        .filter(|k| *k != "_")
+        .collect();
     names.sort();
     if names.is_empty() {
         say(session, "no variables\n");
         return;
     }
-    let mut rows: Vec<[String; 5]> = vec![["name", "kind", "shape", "grad", "bytes"].map(String::from)];
+    let mut rows: Vec<[String; 5]> =
+        vec![["name", "kind", "shape", "grad", "bytes"].map(String::from)];
     for name in names {
         let value = &interp.globals[name].value;
         let (shape, grad) = match value {
             Value::Tensor(t) => {
                 let has = interp.grads.as_ref().is_some_and(|g| g.contains(t));
-                (explain::shape_str(&t.shape()), if has { "yes" } else { "no" }.to_string())
+                (
+                    explain::shape_str(&t.shape()),
+                    if has { "yes" } else { "no" }.to_string(),
+                )
             }
-            Value::List(items) => (format!("len {}", items.try_borrow().map_or(0, |i| i.len())), String::new()),
+            Value::List(items) => (
+                format!("len {}", items.try_borrow().map_or(0, |i| i.len())),
+                String::new(),
+            ),
             _ => (String::new(), String::new()),
         };
         let bytes = size_of(value, 0).map_or(String::new(), |b| b.to_string());
-        rows.push([name.to_string(), value.kind().to_string(), shape, grad, bytes]);
+        rows.push([
+            name.to_string(),
+            value.kind().to_string(),
+            shape,
+            grad,
+            bytes,
+        ]);
     }
-    let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..5)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut text = String::new();
     for row in &rows {
         let line = format!(
@@ -255,12 +332,20 @@ fn vars(session: &mut Session) {
 fn load(session: &mut Session, arg: &str) {
     let path = arg.trim().trim_matches(|c| c == '"' || c == '\'');
     if path.is_empty() {
-        complain(session, "repl::load", "`:load` needs a file name".to_string(), Some("`:load train.tsr`".to_string()));
+        complain(
+            session,
+            "repl::load",
+            "`:load` needs a file name".to_string(),
+            Some("`:load train.tsr`".to_string()),
+        );
         return;
     }
     match std::fs::read(path) {
         Ok(bytes) => {
-            session.interp.interrupt.store(false, std::sync::atomic::Ordering::SeqCst);
+            session
+                .interp
+                .interrupt
+                .store(false, std::sync::atomic::Ordering::SeqCst);
             session.run_source(path, &String::from_utf8_lossy(&bytes));
         }
         Err(e) => {
@@ -268,7 +353,12 @@ fn load(session: &mut Session, arg: &str) {
                 std::io::ErrorKind::NotFound => "no such file".to_string(),
                 _ => e.to_string(),
             };
-            complain(session, "repl::load", format!("cannot read `{path}`: {reason}"), None);
+            complain(
+                session,
+                "repl::load",
+                format!("cannot read `{path}`: {reason}"),
+                None,
+            );
         }
     }
 }
@@ -288,9 +378,17 @@ fn check(session: &mut Session, arg: &str) {
         ("<session>".to_string(), text)
     } else {
         match std::fs::read(arg) {
-            Ok(bytes) => (arg.to_string(), String::from_utf8_lossy(&bytes).into_owned()),
+            Ok(bytes) => (
+                arg.to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ),
             Err(e) => {
-                complain(session, "io::not_found", format!("cannot read `{arg}`: {e}"), None);
+                complain(
+                    session,
+                    "io::not_found",
+                    format!("cannot read `{arg}`: {e}"),
+                    None,
+                );
                 return;
             }
         }
@@ -300,23 +398,39 @@ fn check(session: &mut Session, arg: &str) {
         session.report(d);
     }
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
-    say(session, &match errors {
-        0 => "check: no shape errors found\n".to_string(),
-        1 => "check: 1 error\n".to_string(),
-        n => format!("check: {n} errors\n"),
-    });
+    say(
+        session,
+        &match errors {
+            0 => "check: no shape errors found\n".to_string(),
+            1 => "check: 1 error\n".to_string(),
+            n => format!("check: {n} errors\n"),
+        },
+    );
 }
 
 fn reset(session: &mut Session) {
-    let n = session.interp.globals.keys().filter(|k| &***k != "_").count();
+    let n = session
+        .interp
+        .globals
+        .keys()
+        .filter(|k| &***k != "_")
+        .count();
     session.interp.globals.clear();
     session.interp.grads = None;
-    say(session, &format!("forgot {n} variable{}\n", if n == 1 { "" } else { "s" }));
+    say(
+        session,
+        &format!("forgot {n} variable{}\n", if n == 1 { "" } else { "s" }),
+    );
 }
 
 fn graph_command(session: &mut Session, repl: &mut Repl, arg: &str) {
     if arg.is_empty() {
-        complain(session, "repl::graph", "`:graph` needs an expression".to_string(), Some("`:graph loss`".to_string()));
+        complain(
+            session,
+            "repl::graph",
+            "`:graph` needs an expression".to_string(),
+            Some("`:graph loss`".to_string()),
+        );
         return;
     }
     let name = repl.next_name();
@@ -327,17 +441,30 @@ fn graph_command(session: &mut Session, repl: &mut Repl, arg: &str) {
         [stmt] => match &stmt.kind {
             StmtKind::Expr(e) => e.clone(),
             _ => {
-                complain(session, "repl::graph", "`:graph` takes an expression, not a statement".to_string(), None);
+                complain(
+                    session,
+                    "repl::graph",
+                    "`:graph` takes an expression, not a statement".to_string(),
+                    None,
+                );
                 return;
             }
         },
         _ => {
-            complain(session, "repl::graph", "`:graph` takes one expression".to_string(), None);
+            complain(
+                session,
+                "repl::graph",
+                "`:graph` takes one expression".to_string(),
+                None,
+            );
             return;
         }
     };
     session.interp.src_id = src_id;
-    session.interp.interrupt.store(false, std::sync::atomic::Ordering::SeqCst);
+    session
+        .interp
+        .interrupt
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     match session.interp.eval(&expr) {
         Ok(Value::Tensor(t)) => {
             let text = graph::render(&session.interp, &t, arg);
@@ -356,7 +483,9 @@ fn graph_command(session: &mut Session, repl: &mut Repl, arg: &str) {
 /// Split the argument of `:time`: an optional `-n N` repeat count, then the statement.
 /// `None` when `line` is not a `:time` command.
 pub fn time_statement(line: &str) -> Option<Result<(Option<u64>, &str), String>> {
-    let rest = line.strip_prefix(":timeit").or_else(|| line.strip_prefix(":time"))?;
+    let rest = line
+        .strip_prefix(":timeit")
+        .or_else(|| line.strip_prefix(":time"))?;
     if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
         return None;
     }
@@ -368,7 +497,10 @@ pub fn time_statement(line: &str) -> Option<Result<(Option<u64>, &str), String>>
     let end = after.find(char::is_whitespace).unwrap_or(after.len());
     match after[..end].parse::<u64>() {
         Ok(n) if n > 0 => Some(Ok((Some(n), after[end..].trim_start()))),
-        _ => Some(Err(format!("`-n` needs a positive whole number of runs, not `{}`", &after[..end]))),
+        _ => Some(Err(format!(
+            "`-n` needs a positive whole number of runs, not `{}`",
+            &after[..end]
+        ))),
     }
 }
 
@@ -384,18 +516,36 @@ pub fn format_duration(d: Duration) -> String {
     } else {
         (s * 1e9, "ns")
     };
-    let digits = if value >= 100.0 { 0 } else if value >= 10.0 { 1 } else { 2 };
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
     format!("{value:.digits$} {unit}")
 }
 
 fn time(session: &mut Session, repl: &mut Repl, line: &str) {
     let (runs, statement) = match time_statement(line) {
         Some(Ok(parts)) => parts,
-        Some(Err(message)) => return complain(session, "repl::time", message, Some("`:time -n 100 x @ W`".to_string())),
+        Some(Err(message)) => {
+            return complain(
+                session,
+                "repl::time",
+                message,
+                Some("`:time -n 100 x @ W`".to_string()),
+            )
+        }
         None => return,
     };
     if statement.trim().is_empty() {
-        complain(session, "repl::time", "`:time` needs a statement".to_string(), Some("`:time x @ W`".to_string()));
+        complain(
+            session,
+            "repl::time",
+            "`:time` needs a statement".to_string(),
+            Some("`:time x @ W`".to_string()),
+        );
         return;
     }
     let start = Instant::now();
@@ -442,5 +592,12 @@ fn time(session: &mut Session, repl: &mut Repl, line: &str) {
     }
     session.interp.out = out;
     let mean = total / done;
-    say(session, &format!("time: {} per run (mean of {done} runs), best {}\n", format_duration(mean), format_duration(best)));
+    say(
+        session,
+        &format!(
+            "time: {} per run (mean of {done} runs), best {}\n",
+            format_duration(mean),
+            format_duration(best)
+        ),
+    );
 }

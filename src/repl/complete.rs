@@ -8,8 +8,8 @@ use crate::value::Value;
 
 /// The keywords of the language (LANGUAGE.md "Lexical structure").
 pub const KEYWORDS: &[&str] = &[
-    "and", "break", "continue", "def", "elif", "else", "False", "for", "if", "in", "None", "not", "or", "pass",
-    "return", "True", "while",
+    "and", "break", "continue", "def", "elif", "else", "False", "for", "if", "in", "None", "not",
+    "or", "pass", "return", "True", "while",
 ];
 
 /// What `x.` may be followed by besides functions.
@@ -40,14 +40,21 @@ impl Scope {
                     .params
                     .iter()
                     .map(|p| match &p.default {
-                        Some(d) => format!("{}={}", p.name.node, text.get(d.span.start..d.span.end).unwrap_or("…")),
+                        Some(d) => format!(
+                            "{}={}",
+                            p.name.node,
+                            text.get(d.span.start..d.span.end).unwrap_or("…")
+                        ),
                         None => p.name.node.clone(),
                     })
                     .collect();
                 functions.push((name.clone(), format!("{name}({})", params.join(", "))));
             }
         }
-        Scope { variables, functions }
+        Scope {
+            variables,
+            functions,
+        }
     }
 
     /// The signature of a user function or builtin called `name`.
@@ -68,7 +75,12 @@ fn is_name_char(c: char) -> bool {
 
 /// Where the identifier that ends at `pos` starts.
 fn word_start(line: &str, pos: usize) -> usize {
-    line[..pos].char_indices().rev().take_while(|(_, c)| is_name_char(*c)).last().map_or(pos, |(i, _)| i)
+    line[..pos]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_name_char(*c))
+        .last()
+        .map_or(pos, |(i, _)| i)
 }
 
 /// The byte offset of the opening quote when `pos` is inside a string literal.
@@ -132,7 +144,10 @@ fn open_call(line: &str, pos: usize) -> Option<(usize, &str)> {
 }
 
 fn with_prefix<'a>(candidates: impl Iterator<Item = &'a str>, prefix: &str) -> Vec<String> {
-    let mut out: Vec<String> = candidates.filter(|c| c.starts_with(prefix)).map(str::to_string).collect();
+    let mut out: Vec<String> = candidates
+        .filter(|c| c.starts_with(prefix))
+        .map(str::to_string)
+        .collect();
     out.sort();
     out.dedup();
     out
@@ -153,7 +168,9 @@ pub fn complete(scope: &Scope, line: &str, pos: usize) -> (usize, Vec<String>) {
     }
     if let Some(quote) = open_string(line, pos) {
         return match open_call(line, quote) {
-            Some((_, name)) if FILE_FUNCTIONS.contains(&name) => complete_path(line, quote + 1, pos),
+            Some((_, name)) if FILE_FUNCTIONS.contains(&name) => {
+                complete_path(line, quote + 1, pos)
+            }
             _ => (pos, Vec::new()),
         };
     }
@@ -166,11 +183,14 @@ fn complete_expression(scope: &Scope, line: &str, pos: usize) -> (usize, Vec<Str
     if prefix.starts_with(|c: char| c.is_ascii_digit()) {
         return (start, Vec::new());
     }
-    let after_dot = line[..start].trim_end().ends_with('.') && !line[..start].trim_end().ends_with("..");
+    let after_dot =
+        line[..start].trim_end().ends_with('.') && !line[..start].trim_end().ends_with("..");
     if after_dot {
         let receiver = line[..start].trim_end().trim_end_matches('.');
         // `1.` is a number, not a receiver.
-        if receiver.ends_with(|c: char| c.is_ascii_digit()) && word_start(receiver, receiver.len()) < receiver.len() {
+        if receiver.ends_with(|c: char| c.is_ascii_digit())
+            && word_start(receiver, receiver.len()) < receiver.len()
+        {
             let w = &receiver[word_start(receiver, receiver.len())..];
             if w.chars().all(|c| c.is_ascii_digit()) {
                 return (start, Vec::new());
@@ -197,7 +217,9 @@ fn complete_expression(scope: &Scope, line: &str, pos: usize) -> (usize, Vec<Str
 
 fn complete_command(scope: &Scope, line: &str, pos: usize) -> (usize, Vec<String>) {
     let lead = line.len() - line.trim_start().len();
-    let word_end = line[lead..].find(char::is_whitespace).map_or(line.len(), |i| lead + i);
+    let word_end = line[lead..]
+        .find(char::is_whitespace)
+        .map_or(line.len(), |i| lead + i);
     if pos <= word_end {
         let names = super::commands::COMMANDS.iter().map(|c| c.name);
         return (lead, with_prefix(names, &line[lead..pos]));
@@ -223,7 +245,11 @@ fn complete_command(scope: &Scope, line: &str, pos: usize) -> (usize, Vec<String
 fn complete_path(line: &str, start: usize, pos: usize) -> (usize, Vec<String>) {
     let typed = &line[start..pos];
     let (dir, file_prefix, replace_from) = match typed.rfind('/') {
-        Some(i) => (if i == 0 { "/" } else { &typed[..i] }, &typed[i + 1..], start + i + 1),
+        Some(i) => (
+            if i == 0 { "/" } else { &typed[..i] },
+            &typed[i + 1..],
+            start + i + 1,
+        ),
         None => (".", typed, start),
     };
     let dir_path = match dir.strip_prefix("~/") {
@@ -236,7 +262,9 @@ fn complete_path(line: &str, start: usize, pos: usize) -> (usize, Vec<String>) {
     let mut out = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with(file_prefix) || (name.starts_with('.') && !file_prefix.starts_with('.')) {
+        if !name.starts_with(file_prefix)
+            || (name.starts_with('.') && !file_prefix.starts_with('.'))
+        {
             continue;
         }
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);

@@ -48,15 +48,28 @@ impl Validator for TsrHelper {
         if !input.contains('\n') {
             return Ok(ValidationResult::Valid(None));
         }
-        let whole = if self.pending.is_empty() { input.to_string() } else { format!("{}\n{input}", self.pending) };
-        Ok(if super::needs_more(&whole) { ValidationResult::Incomplete } else { ValidationResult::Valid(None) })
+        let whole = if self.pending.is_empty() {
+            input.to_string()
+        } else {
+            format!("{}\n{input}", self.pending)
+        };
+        Ok(if super::needs_more(&whole) {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
     }
 }
 
 impl Completer for TsrHelper {
     type Candidate = String;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
         if line[..pos].is_empty() && !self.pending.is_empty() {
             return Ok((pos, vec!["    ".to_string()]));
         }
@@ -74,11 +87,19 @@ impl Hinter for TsrHelper {
 
 impl Highlighter for TsrHelper {
     fn highlight<'l>(&self, line: &'l str, pos: usize) -> Cow<'l, str> {
-        let cursor = if self.show_bracket.get() { Some(pos) } else { None };
+        let cursor = if self.show_bracket.get() {
+            Some(pos)
+        } else {
+            None
+        };
         Cow::Owned(highlight::highlight(line, cursor))
     }
 
-    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        _default: bool,
+    ) -> Cow<'b, str> {
         Cow::Owned(format!("\x1b[32m{prompt}\x1b[0m"))
     }
 
@@ -112,7 +133,11 @@ impl EditorSource {
             .bracketed_paste(true)
             .build();
         let mut editor: Editor<TsrHelper, FileHistory> = Editor::with_config(config)?;
-        editor.set_helper(Some(TsrHelper { scope: Scope::default(), pending: String::new(), show_bracket: Cell::new(true) }));
+        editor.set_helper(Some(TsrHelper {
+            scope: Scope::default(),
+            pending: String::new(),
+            show_bracket: Cell::new(true),
+        }));
         if let Some(path) = &history {
             // A missing file is the normal first run; a damaged one only loses history.
             let _ = editor.load_history(path);
@@ -142,7 +167,10 @@ impl LineSource for EditorSource {
     }
 
     fn add_history(&mut self, entry: &str) -> io::Result<()> {
-        let added = self.editor.add_history_entry(entry).map_err(|e| io::Error::other(e.to_string()))?;
+        let added = self
+            .editor
+            .add_history_entry(entry)
+            .map_err(|e| io::Error::other(e.to_string()))?;
         let Some(path) = &self.history else {
             return Ok(());
         };

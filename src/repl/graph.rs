@@ -16,12 +16,17 @@ const MAX_DEPTH: usize = 60;
 
 /// The 1-based line of byte offset `at` in `text`.
 pub fn line_of(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Global variables holding tensors, by tensor id: name and where it was bound.
 fn tensor_names(interp: &Interp) -> HashMap<u64, (String, String)> {
-    let mut names: Vec<(&str, &crate::interp::Binding)> = interp.globals.iter().map(|(k, b)| (&**k, b)).collect();
+    let mut names: Vec<(&str, &crate::interp::Binding)> =
+        interp.globals.iter().map(|(k, b)| (&**k, b)).collect();
     // Sorted so that a tensor bound to two names always shows the same one.
     names.sort_by(|a, b| (a.0 == "_").cmp(&(b.0 == "_")).then(a.0.cmp(b.0)));
     let mut out = HashMap::new();
@@ -41,7 +46,10 @@ fn tensor_names(interp: &Interp) -> HashMap<u64, (String, String)> {
 fn describe(t: &Tensor, names: &HashMap<u64, (String, String)>, interp: &Interp) -> String {
     let shape = explain::shape_str(&t.shape());
     let mut text = if t.is_constant() {
-        format!("constant {}", crate::print::format_number(t.item().unwrap_or(f32::NAN) as f64))
+        format!(
+            "constant {}",
+            crate::print::format_number(t.item().unwrap_or(f32::NAN) as f64)
+        )
     } else {
         format!("{} {shape}", t.op_name())
     };
@@ -75,13 +83,20 @@ pub fn render(interp: &Interp, root: &Tensor, expr: &str) -> String {
     }
     let mut numbers: HashMap<u64, usize> = HashMap::new();
     // The expression is repeated as a title unless the tree's first line names it.
-    let titled = names.get(&root.id()).is_none_or(|(name, _)| name != expr.trim());
-    let mut out = if titled { format!("{expr}\n") } else { String::new() };
+    let titled = names
+        .get(&root.id())
+        .is_none_or(|(name, _)| name != expr.trim());
+    let mut out = if titled {
+        format!("{expr}\n")
+    } else {
+        String::new()
+    };
     let mut any_gradient = false;
     let mut lines = 0;
     let mut cut = false;
     // (tensor, prefix for its own line, prefix for its children, depth)
-    let mut todo: Vec<(Tensor, String, String, usize)> = vec![(root.clone(), String::new(), String::new(), 0)];
+    let mut todo: Vec<(Tensor, String, String, usize)> =
+        vec![(root.clone(), String::new(), String::new(), 0)];
     while let Some((t, own, child_prefix, depth)) = todo.pop() {
         if lines >= MAX_LINES {
             cut = true;
@@ -89,7 +104,11 @@ pub fn render(interp: &Interp, root: &Tensor, expr: &str) -> String {
         }
         lines += 1;
         if let Some(n) = numbers.get(&t.id()) {
-            out.push_str(&format!("{own}{} {} → #{n} above\n", t.op_name(), explain::shape_str(&t.shape())));
+            out.push_str(&format!(
+                "{own}{} {} → #{n} above\n",
+                t.op_name(),
+                explain::shape_str(&t.shape())
+            ));
             continue;
         }
         let text = describe(&t, &names, interp);
@@ -107,15 +126,27 @@ pub fn render(interp: &Interp, root: &Tensor, expr: &str) -> String {
             continue;
         }
         if depth >= MAX_DEPTH {
-            out.push_str(&format!("{child_prefix}└─ … ({} deeper levels not shown)\n", depth_below(&t)));
+            out.push_str(&format!(
+                "{child_prefix}└─ … ({} deeper levels not shown)\n",
+                depth_below(&t)
+            ));
             lines += 1;
             continue;
         }
         let last = inputs.len() - 1;
         // Pushed in reverse so that the first input is printed first.
         for (i, input) in inputs.into_iter().enumerate().rev() {
-            let (branch, next) = if i == last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
-            todo.push((input, format!("{child_prefix}{branch}"), format!("{child_prefix}{next}"), depth + 1));
+            let (branch, next) = if i == last {
+                ("└─ ", "   ")
+            } else {
+                ("├─ ", "│  ")
+            };
+            todo.push((
+                input,
+                format!("{child_prefix}{branch}"),
+                format!("{child_prefix}{next}"),
+                depth + 1,
+            ));
         }
     }
     if cut {

@@ -23,7 +23,9 @@ fn styles(line: &str) -> Vec<(usize, usize, &'static str)> {
     let trimmed = line.trim_start();
     if trimmed.starts_with(':') {
         let lead = line.len() - trimmed.len();
-        let end = trimmed.find(char::is_whitespace).map_or(line.len(), |i| lead + i);
+        let end = trimmed
+            .find(char::is_whitespace)
+            .map_or(line.len(), |i| lead + i);
         out.push((lead, end, COMMAND));
         offset = end;
     }
@@ -47,7 +49,13 @@ fn styles(line: &str) -> Vec<(usize, usize, &'static str)> {
 }
 
 /// A comment is the part of a gap between tokens from `#` to the end of its line.
-fn comments_in(code: &str, from: usize, to: usize, offset: usize, out: &mut Vec<(usize, usize, &'static str)>) {
+fn comments_in(
+    code: &str,
+    from: usize,
+    to: usize,
+    offset: usize,
+    out: &mut Vec<(usize, usize, &'static str)>,
+) {
     let mut at = from;
     while let Some(i) = code[at..to].find('#') {
         let start = at + i;

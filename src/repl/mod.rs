@@ -66,7 +66,10 @@ pub struct Scripted {
 
 impl Scripted {
     pub fn new(lines: impl IntoIterator<Item = String>, echo: Box<dyn Write>) -> Scripted {
-        Scripted { lines: lines.into_iter().collect(), echo }
+        Scripted {
+            lines: lines.into_iter().collect(),
+            echo,
+        }
     }
 }
 
@@ -107,10 +110,17 @@ pub fn needs_more(text: &str) -> bool {
         .tokens
         .iter()
         .rev()
-        .find(|t| !matches!(t.node, Token::Newline | Token::Indent | Token::Dedent | Token::Eof))
+        .find(|t| {
+            !matches!(
+                t.node,
+                Token::Newline | Token::Indent | Token::Dedent | Token::Eof
+            )
+        })
         .map_or(0, |t| t.span.end);
     let (_, errors) = parser::parse(&joined);
-    errors.iter().all(|e| e.code == "syntax::unclosed" || e.primary_span().is_none_or(|s| s.start >= last_token_end))
+    errors.iter().all(|e| {
+        e.code == "syntax::unclosed" || e.primary_span().is_none_or(|s| s.start >= last_token_end)
+    })
 }
 
 /// A line that ends in a binary operator continues on the next line, as if it ended in
@@ -147,13 +157,23 @@ pub fn history_path() -> Option<PathBuf> {
 /// `history_path` over any environment (tests pass a map).
 pub fn history_path_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
     if let Some(p) = var("TSR_HISTORY") {
-        return if p.is_empty() { None } else { Some(PathBuf::from(p)) };
+        return if p.is_empty() {
+            None
+        } else {
+            Some(PathBuf::from(p))
+        };
     }
     if let Some(state) = var("XDG_STATE_HOME").filter(|s| PathBuf::from(s).is_absolute()) {
         return Some(PathBuf::from(state).join("tsr").join("history"));
     }
     let home = var("HOME").filter(|h| !h.is_empty())?;
-    Some(PathBuf::from(home).join(".local").join("state").join("tsr").join("history"))
+    Some(
+        PathBuf::from(home)
+            .join(".local")
+            .join("state")
+            .join("tsr")
+            .join("history"),
+    )
 }
 
 /// Run the REPL on the terminal until Ctrl-D (exit 0) or `:quit`. Ctrl-C while a
@@ -164,11 +184,17 @@ pub fn run(mut session: Session) -> u8 {
     let mut source = match editor::EditorSource::new(history_path()) {
         Ok(s) => s,
         Err(e) => {
-            session.report(&Diagnostic::error("repl::editor", format!("cannot start the line editor: {e}")));
+            session.report(&Diagnostic::error(
+                "repl::editor",
+                format!("cannot start the line editor: {e}"),
+            ));
             return 2;
         }
     };
-    let banner = format!("tsr {} — `:help` for help, Ctrl-D to exit\n", env!("CARGO_PKG_VERSION"));
+    let banner = format!(
+        "tsr {} — `:help` for help, Ctrl-D to exit\n",
+        env!("CARGO_PKG_VERSION")
+    );
     let _ = session.interp.write_out(&banner);
     run_with(&mut session, &mut source)
 }
@@ -184,7 +210,11 @@ enum Input {
 fn read_input(lines: &mut dyn LineSource) -> io::Result<Input> {
     let mut text = String::new();
     loop {
-        let prompt = if text.is_empty() { PROMPT } else { CONTINUATION };
+        let prompt = if text.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
         match lines.read(prompt, &text)? {
             Read::Line(line) => {
                 if !text.is_empty() {
@@ -203,7 +233,10 @@ fn read_input(lines: &mut dyn LineSource) -> io::Result<Input> {
 
 /// The loop over any line source; returns the exit status.
 pub fn run_with(session: &mut Session, lines: &mut dyn LineSource) -> u8 {
-    let mut repl = Repl { n_inputs: 0, history_failed: false };
+    let mut repl = Repl {
+        n_inputs: 0,
+        history_failed: false,
+    };
     loop {
         lines.set_scope(Scope::of(&session.interp));
         let text = match read_input(lines) {
@@ -217,7 +250,10 @@ pub fn run_with(session: &mut Session, lines: &mut dyn LineSource) -> u8 {
                 return 0;
             }
             Err(e) => {
-                session.report(&Diagnostic::error("repl::input", format!("cannot read input: {e}")));
+                session.report(&Diagnostic::error(
+                    "repl::input",
+                    format!("cannot read input: {e}"),
+                ));
                 return 1;
             }
         };
@@ -227,7 +263,10 @@ pub fn run_with(session: &mut Session, lines: &mut dyn LineSource) -> u8 {
         if let Err(e) = lines.add_history(text.trim_end()) {
             if !repl.history_failed {
                 repl.history_failed = true;
-                session.report(&Diagnostic::warning("repl::history", format!("cannot write the history file: {e}")));
+                session.report(&Diagnostic::warning(
+                    "repl::history",
+                    format!("cannot write the history file: {e}"),
+                ));
             }
         }
         let trimmed = text.trim();

@@ -19,7 +19,9 @@ pub struct SigintGuard {
 pub fn install(flag: Arc<AtomicBool>) -> SigintGuard {
     #[cfg(unix)]
     {
-        SigintGuard { inner: unix::install(flag) }
+        SigintGuard {
+            inner: unix::install(flag),
+        }
     }
     #[cfg(not(unix))]
     {
@@ -80,7 +82,10 @@ mod unix {
         // keeps the handler installed and restarts interrupted reads (BSD semantics, as
         // glibc, musl and macOS give it).
         let previous = unsafe { signal(SIGINT, on_sigint as extern "C" fn(i32) as usize) };
-        Installed { _flag: flag, previous: (previous != SIG_ERR).then_some(previous) }
+        Installed {
+            _flag: flag,
+            previous: (previous != SIG_ERR).then_some(previous),
+        }
     }
 
     impl Installed {

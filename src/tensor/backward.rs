@@ -3,8 +3,8 @@
 //! are deferred and computed on demand by `GradStore::grad`.
 
 use ndarray::{ArrayD, Axis, IxDyn};
-use std::cell::RefCell;
 use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use super::elementwise::{BinaryOp, UnaryOp};
@@ -64,9 +64,23 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                 ],
                 // d/da = g c a^(c-1) (0 where c == 0), d/dc = g a^c ln a (0 where a == 0 and c >= 0)
                 BinaryOp::Pow => vec![
-                    n(0).then(|| zip3_map(g, &x, &y, out, |v, p, c| if c == 0.0 { 0.0 } else { v * (c * p.powf(c - 1.0)) })),
+                    n(0).then(|| {
+                        zip3_map(g, &x, &y, out, |v, p, c| {
+                            if c == 0.0 {
+                                0.0
+                            } else {
+                                v * (c * p.powf(c - 1.0))
+                            }
+                        })
+                    }),
                     n(1).then(|| {
-                        zip3_map(g, &x, &y, out, |v, p, c| if p == 0.0 && c >= 0.0 { 0.0 } else { v * (p.powf(c) * p.ln()) })
+                        zip3_map(g, &x, &y, out, |v, p, c| {
+                            if p == 0.0 && c >= 0.0 {
+                                0.0
+                            } else {
+                                v * (p.powf(c) * p.ln())
+                            }
+                        })
                     }),
                 ],
                 // d/da = g, d/db = -g floor(a / b)
@@ -76,16 +90,61 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                 ],
                 // g to the larger, half each at ties
                 BinaryOp::Maximum => vec![
-                    n(0).then(|| zip3_map(g, &x, &y, out, |v, p, q| if p > q { v } else if p == q { v / 2.0 } else { 0.0 })),
-                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| if q > p { v } else if p == q { v / 2.0 } else { 0.0 })),
+                    n(0).then(|| {
+                        zip3_map(g, &x, &y, out, |v, p, q| {
+                            if p > q {
+                                v
+                            } else if p == q {
+                                v / 2.0
+                            } else {
+                                0.0
+                            }
+                        })
+                    }),
+                    n(1).then(|| {
+                        zip3_map(g, &x, &y, out, |v, p, q| {
+                            if q > p {
+                                v
+                            } else if p == q {
+                                v / 2.0
+                            } else {
+                                0.0
+                            }
+                        })
+                    }),
                 ],
                 // g to the smaller, half each at ties
                 BinaryOp::Minimum => vec![
-                    n(0).then(|| zip3_map(g, &x, &y, out, |v, p, q| if p < q { v } else if p == q { v / 2.0 } else { 0.0 })),
-                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| if q < p { v } else if p == q { v / 2.0 } else { 0.0 })),
+                    n(0).then(|| {
+                        zip3_map(g, &x, &y, out, |v, p, q| {
+                            if p < q {
+                                v
+                            } else if p == q {
+                                v / 2.0
+                            } else {
+                                0.0
+                            }
+                        })
+                    }),
+                    n(1).then(|| {
+                        zip3_map(g, &x, &y, out, |v, p, q| {
+                            if q < p {
+                                v
+                            } else if p == q {
+                                v / 2.0
+                            } else {
+                                0.0
+                            }
+                        })
+                    }),
                 ],
                 // comparisons: no gradient
-                BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => vec![None, None],
+                BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge => vec![None, None],
             }
         }
         Op::Unary(op, a) => {
@@ -104,7 +163,15 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                 // d sqrt(x) = g / (2 y)   (inf at 0)
                 UnaryOp::Sqrt => zip_map(g, &y, out, |v, r| v / (2.0 * r)),
                 // d |x| = g sign(x), 0 at 0
-                UnaryOp::Abs => zip_map(g, &x, out, |v, p| if p > 0.0 { v } else if p < 0.0 { -v } else { 0.0 }),
+                UnaryOp::Abs => zip_map(g, &x, out, |v, p| {
+                    if p > 0.0 {
+                        v
+                    } else if p < 0.0 {
+                        -v
+                    } else {
+                        0.0
+                    }
+                }),
                 // d relu(x) = g [x > 0]
                 UnaryOp::Relu => zip_map(g, &x, out, |v, p| if p > 0.0 { v } else { 0.0 }),
                 // d sigmoid(x) = g (1 - y) y
@@ -112,9 +179,18 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                 // d tanh(x) = g (1 - y²)
                 UnaryOp::Tanh => zip_map(g, &y, out, |v, t| v * (1.0 - t * t)),
                 // d leaky_relu(x) = g [x > 0] + g slope [x <= 0]
-                UnaryOp::LeakyRelu(s) => zip_map(g, &x, out, |v, p| if p > 0.0 { v } else { v * s }),
+                UnaryOp::LeakyRelu(s) => {
+                    zip_map(g, &x, out, |v, p| if p > 0.0 { v } else { v * s })
+                }
                 // d clamp(x) = g [lo <= x <= hi]
-                UnaryOp::Clamp(lo, hi) => zip_map(g, &x, out, |v, p| if p >= *lo && p <= *hi { v } else { 0.0 }),
+                UnaryOp::Clamp(lo, hi) => {
+                    zip_map(
+                        g,
+                        &x,
+                        out,
+                        |v, p| if p >= *lo && p <= *hi { v } else { 0.0 },
+                    )
+                }
             };
             vec![Some(d)]
         }
@@ -148,7 +224,9 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                 .collect()
         }
         // each input's slice of g
-        Op::Stack(inputs, ax) => (0..inputs.len()).map(|i| n(i).then(|| g.index_axis(Axis(*ax), i).to_owned())).collect(),
+        Op::Stack(inputs, ax) => (0..inputs.len())
+            .map(|i| n(i).then(|| g.index_axis(Axis(*ax), i).to_owned()))
+            .collect(),
         // g scattered (added) into zeros of the input's shape
         Op::Index(a, res) => vec![n(0).then(|| {
             let mut z = ArrayD::<f32>::zeros(a.d().raw_dim());
@@ -187,12 +265,20 @@ fn check_fresh(t: &Tensor) -> Result<(), TensorError> {
         if let Some(inp) = op.input(i) {
             let now = inp.t.version();
             if now != inp.version {
-                return Err(TensorError::Stale { op: op.name(), input_version: inp.version, now_version: now });
+                return Err(TensorError::Stale {
+                    op: op.name(),
+                    input_version: inp.version,
+                    now_version: now,
+                });
             }
         }
     }
     if op.uses_output() && t.version() != 0 {
-        return Err(TensorError::Stale { op: op.name(), input_version: 0, now_version: t.version() });
+        return Err(TensorError::Stale {
+            op: op.name(),
+            input_version: 0,
+            now_version: t.version(),
+        });
     }
     Ok(())
 }
@@ -206,7 +292,9 @@ fn edge_live(op: &Op, i: usize) -> Option<&Tensor> {
 /// Computes d loss / d t for every tensor `t` the one-element `loss` depends on.
 pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
     if loss.numel() != 1 {
-        return Err(TensorError::NotScalar { shape: loss.shape() });
+        return Err(TensorError::NotScalar {
+            shape: loss.shape(),
+        });
     }
     let next_id = peek_next_id();
     let gen = GENERATION.with(|g| {
@@ -265,7 +353,9 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
         }
         if need.iter().any(|&w| w) {
             for (i, gi) in input_grads(&t.0, &g, &need).into_iter().enumerate() {
-                let (Some(gi), Some(inp)) = (gi, op.input(i)) else { continue };
+                let (Some(gi), Some(inp)) = (gi, op.input(i)) else {
+                    continue;
+                };
                 let gi = unbroadcast(gi, inp.t.data().shape());
                 accumulate(&mut grads[inp.t.slot().get()], gi);
             }
@@ -274,7 +364,13 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
     }
     let mut index: Vec<(u64, usize)> = nodes.iter().enumerate().map(|(s, t)| (t.id(), s)).collect();
     index.sort_unstable();
-    let inner = Rc::new(Inner { nodes, index, grads: RefCell::new(grads), deferred: RefCell::new(deferred), next_id });
+    let inner = Rc::new(Inner {
+        nodes,
+        index,
+        grads: RefCell::new(grads),
+        deferred: RefCell::new(deferred),
+        next_id,
+    });
     LATEST.with(|l| *l.borrow_mut() = Rc::downgrade(&inner));
     Ok(GradStore(inner))
 }
@@ -289,8 +385,13 @@ fn accumulate(slot: &mut Option<ArrayD<f32>>, g: ArrayD<f32>) {
 impl Inner {
     /// Computes the deferred gradient of the leaf in `slot`, if it has pending edges.
     fn resolve(&self, slot: usize) -> Result<(), TensorError> {
-        let pending: Vec<(usize, usize, usize)> =
-            self.deferred.borrow().iter().copied().filter(|&(leaf, _, _)| leaf == slot).collect();
+        let pending: Vec<(usize, usize, usize)> = self
+            .deferred
+            .borrow()
+            .iter()
+            .copied()
+            .filter(|&(leaf, _, _)| leaf == slot)
+            .collect();
         if pending.is_empty() {
             return Ok(());
         }
@@ -307,14 +408,20 @@ impl Inner {
                 .map(|i| pending.iter().any(|&(_, cs, ii)| cs == consumer && ii == i))
                 .collect();
             let grads = self.grads.borrow();
-            let Some(g) = grads[consumer].as_ref() else { continue };
+            let Some(g) = grads[consumer].as_ref() else {
+                continue;
+            };
             for (i, gi) in input_grads(&c.0, g, &need).into_iter().enumerate() {
-                let (Some(gi), Some(inp)) = (gi, c.0.op.input(i)) else { continue };
+                let (Some(gi), Some(inp)) = (gi, c.0.op.input(i)) else {
+                    continue;
+                };
                 accumulate(&mut acc, unbroadcast(gi, inp.t.data().shape()));
             }
         }
         self.nodes[slot].mark_wanted();
-        self.deferred.borrow_mut().retain(|&(leaf, _, _)| leaf != slot);
+        self.deferred
+            .borrow_mut()
+            .retain(|&(leaf, _, _)| leaf != slot);
         let mut grads = self.grads.borrow_mut();
         if let Some(a) = acc {
             accumulate(&mut grads[slot], a);
@@ -323,7 +430,10 @@ impl Inner {
     }
 
     fn slot_of(&self, t: &Tensor) -> Option<usize> {
-        let i = self.index.binary_search_by_key(&t.id(), |&(id, _)| id).ok()?;
+        let i = self
+            .index
+            .binary_search_by_key(&t.id(), |&(id, _)| id)
+            .ok()?;
         Some(self.index[i].1)
     }
 
@@ -336,7 +446,9 @@ impl Inner {
                 grads[slot] = Some(ArrayD::zeros(t.data().raw_dim()));
             }
         }
-        Ok(std::cell::Ref::map(self.grads.borrow(), |g| g[slot].as_ref().expect("set above")))
+        Ok(std::cell::Ref::map(self.grads.borrow(), |g| {
+            g[slot].as_ref().expect("set above")
+        }))
     }
 
     fn reached_slot(&self, t: &Tensor) -> Result<usize, TensorError> {
@@ -406,7 +518,9 @@ impl GradStore {
 /// Before `t` changes in place: computes now the deferred leaf gradients of the latest
 /// store whose pending edges read `t`, so they still see the values of the backward.
 pub(crate) fn flush_pending(t: &Tensor) {
-    let Some(inner) = LATEST.with(|l| l.borrow().upgrade()) else { return };
+    let Some(inner) = LATEST.with(|l| l.borrow().upgrade()) else {
+        return;
+    };
     let slots: Vec<usize> = {
         let d = inner.deferred.borrow();
         if d.is_empty() {
@@ -417,7 +531,8 @@ pub(crate) fn flush_pending(t: &Tensor) {
             .filter(|&&(_, consumer, _)| {
                 let c = &inner.nodes[consumer];
                 let op = &c.0.op;
-                c.ptr_eq(t) || (0..op.num_inputs()).any(|i| op.input(i).is_some_and(|x| x.t.ptr_eq(t)))
+                c.ptr_eq(t)
+                    || (0..op.num_inputs()).any(|i| op.input(i).is_some_and(|x| x.t.ptr_eq(t)))
             })
             .map(|&(leaf, _, _)| leaf)
             .collect();

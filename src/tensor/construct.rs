@@ -43,10 +43,16 @@ pub fn full(shape: &[usize], v: f32) -> Result<Tensor, TensorError> {
     let mut data: Vec<f32> = Vec::new();
     if data.try_reserve_exact(n).is_err() {
         let bytes = (n as u64).saturating_mul(4);
-        return Err(TensorError::TooLarge { shape: shape.to_vec(), bytes: Some(bytes), budget: super::max_tensor_bytes().min(bytes.saturating_sub(1)) });
+        return Err(TensorError::TooLarge {
+            shape: shape.to_vec(),
+            bytes: Some(bytes),
+            budget: super::max_tensor_bytes().min(bytes.saturating_sub(1)),
+        });
     }
     data.resize(n, v);
-    Ok(Tensor::leaf(ArrayD::from_shape_vec(IxDyn(shape), data).expect("n elements for this shape")))
+    Ok(Tensor::leaf(
+        ArrayD::from_shape_vec(IxDyn(shape), data).expect("n elements for this shape"),
+    ))
 }
 
 pub fn zeros(shape: &[usize]) -> Result<Tensor, TensorError> {
@@ -71,7 +77,10 @@ pub fn eye(n: usize) -> Result<Tensor, TensorError> {
 /// and rounded to f32, as PyTorch does.
 pub fn arange(start: f64, stop: f64, step: f64) -> Result<Tensor, TensorError> {
     let n = arange_len(start, stop, step)?;
-    Ok(Tensor::leaf(from_vec(&[n], (0..n).map(|i| (start + step * i as f64) as f32).collect())))
+    Ok(Tensor::leaf(from_vec(
+        &[n],
+        (0..n).map(|i| (start + step * i as f64) as f32).collect(),
+    )))
 }
 
 /// `n` evenly spaced points from `start` to `stop`, with PyTorch's f32 formula (the first
@@ -87,7 +96,15 @@ pub fn linspace(start: f64, stop: f64, n: i64) -> Result<Tensor, TensorError> {
     } else {
         let step = (b - a) / (n - 1) as f32;
         let half = n / 2;
-        (0..n).map(|i| if i < half { a + step * i as f32 } else { b - step * (n - i - 1) as f32 }).collect()
+        (0..n)
+            .map(|i| {
+                if i < half {
+                    a + step * i as f32
+                } else {
+                    b - step * (n - i - 1) as f32
+                }
+            })
+            .collect()
     };
     Ok(Tensor::leaf(from_vec(&shape, v)))
 }
@@ -109,5 +126,8 @@ pub fn randn(shape: &[usize], rng: &mut Rng) -> Result<Tensor, TensorError> {
 /// Uniform samples in `[0, 1)`.
 pub fn rand(shape: &[usize], rng: &mut Rng) -> Result<Tensor, TensorError> {
     let n = checked_numel(shape)?;
-    Ok(Tensor::leaf(from_vec(shape, (0..n).map(|_| rng.uniform_f32()).collect())))
+    Ok(Tensor::leaf(from_vec(
+        shape,
+        (0..n).map(|_| rng.uniform_f32()).collect(),
+    )))
 }

@@ -45,7 +45,10 @@ impl BinaryOp {
     }
     /// Comparisons give 0./1. and pass no gradient.
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
     }
 }
 
@@ -152,7 +155,10 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorErro
             BinaryOp::Ge => zip_map(&x, &y, &out, |p, q| flag(p >= q)),
         }
     };
-    Ok(Tensor::from_op(data, Op::Binary(op, Input::new(a), Input::new(b))))
+    Ok(Tensor::from_op(
+        data,
+        Op::Binary(op, Input::new(a), Input::new(b)),
+    ))
 }
 
 /// `op(x)` elementwise.

@@ -42,7 +42,11 @@ pub enum CatKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClassTargetKind {
     /// A class index outside `0..classes`.
-    OutOfRange { position: usize, value: f32, classes: usize },
+    OutOfRange {
+        position: usize,
+        value: f32,
+        classes: usize,
+    },
     /// A value that is not a whole number.
     NotInteger { position: usize, value: f32 },
 }
@@ -63,32 +67,86 @@ pub enum NotReachedWhy {
 pub enum TensorError {
     /// Two shapes do not broadcast; `lhs_axis`/`rhs_axis` are the first mismatching axes
     /// (scanning from the right), each in its own operand's indexing.
-    Broadcast { lhs: Vec<usize>, rhs: Vec<usize>, lhs_axis: usize, rhs_axis: usize },
+    Broadcast {
+        lhs: Vec<usize>,
+        rhs: Vec<usize>,
+        lhs_axis: usize,
+        rhs_axis: usize,
+    },
     /// An in-place update whose value broadcasts to a larger shape than the target.
-    InPlace { target: Vec<usize>, value: Vec<usize> },
-    MatMul { lhs: Vec<usize>, rhs: Vec<usize>, kind: MatMulKind },
-    Reshape { from: Vec<usize>, spec: Vec<isize>, reason: ReshapeReason },
+    InPlace {
+        target: Vec<usize>,
+        value: Vec<usize>,
+    },
+    MatMul {
+        lhs: Vec<usize>,
+        rhs: Vec<usize>,
+        kind: MatMulKind,
+    },
+    Reshape {
+        from: Vec<usize>,
+        spec: Vec<isize>,
+        reason: ReshapeReason,
+    },
     /// An axis out of range for a tensor of `ndim` axes.
-    Axis { axis: isize, ndim: usize },
+    Axis {
+        axis: isize,
+        ndim: usize,
+    },
     /// `squeeze` of an axis whose size is not 1.
-    Squeeze { axis: usize, size: usize },
-    IndexOutOfRange { axis: usize, index: isize, size: usize },
-    TooManyIndices { given: usize, ndim: usize },
-    Cat { axis: isize, shapes: Vec<Vec<usize>>, which: usize, kind: CatKind },
-    LossShape { loss: &'static str, pred: Vec<usize>, target: Vec<usize> },
-    ClassTarget { kind: ClassTargetKind },
+    Squeeze {
+        axis: usize,
+        size: usize,
+    },
+    IndexOutOfRange {
+        axis: usize,
+        index: isize,
+        size: usize,
+    },
+    TooManyIndices {
+        given: usize,
+        ndim: usize,
+    },
+    Cat {
+        axis: isize,
+        shapes: Vec<Vec<usize>>,
+        which: usize,
+        kind: CatKind,
+    },
+    LossShape {
+        loss: &'static str,
+        pred: Vec<usize>,
+        target: Vec<usize>,
+    },
+    ClassTarget {
+        kind: ClassTargetKind,
+    },
     /// `backward` of a tensor that does not have exactly one element.
-    NotScalar { shape: Vec<usize> },
+    NotScalar {
+        shape: Vec<usize>,
+    },
     /// Backward through `op`, whose saved input (or own output) changed in place after
     /// the op was built.
-    Stale { op: &'static str, input_version: u64, now_version: u64 },
+    Stale {
+        op: &'static str,
+        input_version: u64,
+        now_version: u64,
+    },
     /// `grad` before any `backward`.
     NoBackward,
-    NotReached { why: NotReachedWhy },
+    NotReached {
+        why: NotReachedWhy,
+    },
     /// A tensor larger than the budget; `bytes` is `None` when the size overflows.
-    TooLarge { shape: Vec<usize>, bytes: Option<u64>, budget: u64 },
+    TooLarge {
+        shape: Vec<usize>,
+        bytes: Option<u64>,
+        budget: u64,
+    },
     /// A result with more than 6 axes.
-    Rank { ndim: usize },
+    Rank {
+        ndim: usize,
+    },
     Value(String),
 }
 

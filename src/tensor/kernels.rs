@@ -5,14 +5,23 @@ use ndarray::{ArrayD, ArrayViewD, Axis, Ix2, IxDyn, Zip};
 
 /// Builds an array from a row-major vector whose length matches `shape`.
 pub(crate) fn from_vec(shape: &[usize], v: Vec<f32>) -> ArrayD<f32> {
-    assert_eq!(shape.iter().product::<usize>(), v.len(), "length matches shape");
+    assert_eq!(
+        shape.iter().product::<usize>(),
+        v.len(),
+        "length matches shape"
+    );
     // SAFETY: the length matches the shape (asserted), and every shape reaching here was
     // validated by `checked_numel` (its size fits in isize).
     unsafe { ArrayD::from_shape_vec_unchecked(IxDyn(shape), v) }
 }
 
 /// `f(a, b)` elementwise with `a` and `b` broadcast to `out` (checked by the caller).
-pub(crate) fn zip_map<F: Fn(f32, f32) -> f32>(a: &ArrayD<f32>, b: &ArrayD<f32>, out: &[usize], f: F) -> ArrayD<f32> {
+pub(crate) fn zip_map<F: Fn(f32, f32) -> f32>(
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    out: &[usize],
+    f: F,
+) -> ArrayD<f32> {
     if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
         if a.shape() == b.shape() {
             return from_vec(out, x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect());
@@ -31,7 +40,10 @@ pub(crate) fn zip_map<F: Fn(f32, f32) -> f32>(a: &ArrayD<f32>, b: &ArrayD<f32>, 
     if out.len() == 2 {
         let av = av.into_dimensionality::<Ix2>().expect("2-d");
         let bv = bv.into_dimensionality::<Ix2>().expect("2-d");
-        return Zip::from(&av).and(&bv).map_collect(|&p, &q| f(p, q)).into_dyn();
+        return Zip::from(&av)
+            .and(&bv)
+            .map_collect(|&p, &q| f(p, q))
+            .into_dyn();
     }
     Zip::from(&av).and(&bv).map_collect(|&p, &q| f(p, q))
 }
@@ -46,13 +58,23 @@ pub(crate) fn zip3_map<F: Fn(f32, f32, f32) -> f32>(
 ) -> ArrayD<f32> {
     if let (Some(x), Some(y), Some(z)) = (a.as_slice(), b.as_slice(), c.as_slice()) {
         if a.shape() == out && b.shape() == out && c.shape() == out {
-            return from_vec(out, x.iter().zip(y).zip(z).map(|((&p, &q), &r)| f(p, q, r)).collect());
+            return from_vec(
+                out,
+                x.iter()
+                    .zip(y)
+                    .zip(z)
+                    .map(|((&p, &q), &r)| f(p, q, r))
+                    .collect(),
+            );
         }
     }
     let av = a.broadcast(out).expect("shape checked");
     let bv = b.broadcast(out).expect("shape checked");
     let cv = c.broadcast(out).expect("shape checked");
-    Zip::from(&av).and(&bv).and(&cv).map_collect(|&p, &q, &r| f(p, q, r))
+    Zip::from(&av)
+        .and(&bv)
+        .and(&cv)
+        .map_collect(|&p, &q, &r| f(p, q, r))
 }
 
 /// `f(x)` elementwise.

@@ -14,7 +14,9 @@ pub enum LossOp {
     Bce,
     BceLogits,
     /// `classes`: the target holds class indices (else probabilities).
-    CrossEntropy { classes: bool },
+    CrossEntropy {
+        classes: bool,
+    },
 }
 
 impl LossOp {
@@ -63,7 +65,9 @@ pub fn bce(prob: &Tensor, target: &Tensor) -> Result<Tensor, TensorError> {
                 "`bce` needs probabilities between 0 and 1, got {bad} (use `bce_logits` for raw scores)"
             )));
         }
-        let d = zip_map(&p, &t, p.shape(), |x, y| (y - 1.0) * (-x).ln_1p().max(-100.0) - y * x.ln().max(-100.0));
+        let d = zip_map(&p, &t, p.shape(), |x, y| {
+            (y - 1.0) * (-x).ln_1p().max(-100.0) - y * x.ln().max(-100.0)
+        });
         sum_all(&d) / p.len() as f32
     };
     Ok(make(LossOp::Bce, prob, target, v))
@@ -86,9 +90,20 @@ fn class_indices(t: &ArrayD<f32>, classes: usize) -> Result<Vec<usize>, TensorEr
         .enumerate()
         .map(|(i, &v)| {
             if v.fract() != 0.0 || !v.is_finite() {
-                Err(TensorError::ClassTarget { kind: ClassTargetKind::NotInteger { position: i, value: v } })
+                Err(TensorError::ClassTarget {
+                    kind: ClassTargetKind::NotInteger {
+                        position: i,
+                        value: v,
+                    },
+                })
             } else if v < 0.0 || v >= classes as f32 {
-                Err(TensorError::ClassTarget { kind: ClassTargetKind::OutOfRange { position: i, value: v, classes } })
+                Err(TensorError::ClassTarget {
+                    kind: ClassTargetKind::OutOfRange {
+                        position: i,
+                        value: v,
+                        classes,
+                    },
+                })
             } else {
                 Ok(v as usize)
             }
@@ -116,7 +131,10 @@ pub fn cross_entropy(logits: &Tensor, target: &Tensor) -> Result<Tensor, TensorE
         let n = ls.shape()[0];
         let total = if classes {
             let idx = class_indices(&t, c)?;
-            -idx.iter().enumerate().map(|(i, &k)| ls[[i, k]]).sum::<f32>()
+            -idx.iter()
+                .enumerate()
+                .map(|(i, &k)| ls[[i, k]])
+                .sum::<f32>()
         } else {
             let tr = rows(&t);
             -sum_all(&zip_map(&ls, &tr, ls.shape(), |a, b| a * b))
@@ -127,14 +145,23 @@ pub fn cross_entropy(logits: &Tensor, target: &Tensor) -> Result<Tensor, TensorE
 }
 
 /// Gradients of a loss for the inputs in `need`, given the upstream scalar `g`.
-pub(crate) fn loss_grads(op: LossOp, p: &ArrayD<f32>, t: &ArrayD<f32>, g: f32, need: [bool; 2]) -> [Option<ArrayD<f32>>; 2] {
+pub(crate) fn loss_grads(
+    op: LossOp,
+    p: &ArrayD<f32>,
+    t: &ArrayD<f32>,
+    g: f32,
+    need: [bool; 2],
+) -> [Option<ArrayD<f32>>; 2] {
     let n = p.len().max(1) as f32;
     let s = p.shape();
     match op {
         // d/dp = 2 (p - t) / n, d/dt = -d/dp
         LossOp::Mse => {
             let k = 2.0 * g / n;
-            [need[0].then(|| zip_map(p, t, s, |a, b| k * (a - b))), need[1].then(|| zip_map(p, t, s, |a, b| -k * (a - b)))]
+            [
+                need[0].then(|| zip_map(p, t, s, |a, b| k * (a - b))),
+                need[1].then(|| zip_map(p, t, s, |a, b| -k * (a - b))),
+            ]
         }
         // d/dp = (p - t) / max(p (1 - p), 1e-12) / n, d/dt = -logit(p) / n
         LossOp::Bce => {
@@ -168,16 +195,22 @@ pub(crate) fn loss_grads(op: LossOp, p: &ArrayD<f32>, t: &ArrayD<f32>, g: f32, n
                     sm.mapv_inplace(|v| v * k);
                 } else {
                     let tr = rows(t);
-                    Zip::from(sm.rows_mut()).and(tr.rows()).for_each(|mut sr, trow| {
-                        let tot: f32 = trow.sum();
-                        Zip::from(&mut sr).and(&trow).for_each(|a, &b| *a = (*a * tot - b) * k);
-                    });
+                    Zip::from(sm.rows_mut())
+                        .and(tr.rows())
+                        .for_each(|mut sr, trow| {
+                            let tot: f32 = trow.sum();
+                            Zip::from(&mut sr)
+                                .and(&trow)
+                                .for_each(|a, &b| *a = (*a * tot - b) * k);
+                        });
                 }
                 sm.into_shape_with_order(IxDyn(s)).expect("same size")
             });
             let dt = (need[1] && !classes).then(|| {
                 let ls = softmax_array(&xr, 1, true);
-                ls.mapv(|v| -v * k).into_shape_with_order(IxDyn(s)).expect("same size")
+                ls.mapv(|v| -v * k)
+                    .into_shape_with_order(IxDyn(s))
+                    .expect("same size")
             });
             [dx, dt]
         }

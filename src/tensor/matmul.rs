@@ -15,13 +15,21 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
         let out = matmul_shape(x.shape(), y.shape())?;
         matmul_arrays(&x.view(), &y.view(), &out)
     };
-    Ok(Tensor::from_op(data, Op::MatMul(Input::new(a), Input::new(b))))
+    Ok(Tensor::from_op(
+        data,
+        Op::MatMul(Input::new(a), Input::new(b)),
+    ))
 }
 
 /// Row-major reshape of an owned array (copies only when not in standard layout).
 pub(crate) fn reshape_owned(a: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
-    let a = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
-    a.into_shape_with_order(IxDyn(shape)).expect("same element count")
+    let a = if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
+    };
+    a.into_shape_with_order(IxDyn(shape))
+        .expect("same element count")
 }
 
 /// 2-D product into a fresh row-major array.
@@ -50,7 +58,11 @@ fn gemm_mm(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
     let n = b.ncols();
     let mut c = Array2::<f32>::zeros((m, n));
     let threads = if m * n * k >= 1 << 21 { 2 } else { 1 };
-    let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
     let (ars, acs) = (a.strides()[0], a.strides()[1]);
     let (brs, bcs) = (b.strides()[0], b.strides()[1]);
     let dst = c.as_mut_ptr();
@@ -59,12 +71,24 @@ fn gemm_mm(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
     // reads only inside them and writes only `c`.
     unsafe {
         gemm::gemm(
-            m, n, k,
-            dst, 1, n as isize, false,
-            a.as_ptr(), acs, ars,
-            b.as_ptr(), bcs, brs,
-            0.0f32, 1.0f32,
-            false, false, false,
+            m,
+            n,
+            k,
+            dst,
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            acs,
+            ars,
+            b.as_ptr(),
+            bcs,
+            brs,
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
             parallelism,
         );
     }
@@ -86,7 +110,8 @@ fn small_mm(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
             for p in 0..k {
                 // SAFETY: i < m, p < k, j < n index inside both views (dims checked above).
                 unsafe {
-                    s += *pa.offset(i as isize * sa0 + p as isize * sa1) * *pb.offset(p as isize * sb0 + j as isize * sb1);
+                    s += *pa.offset(i as isize * sa0 + p as isize * sa1)
+                        * *pb.offset(p as isize * sb0 + j as isize * sb1);
                 }
             }
             v.push(s);
@@ -145,7 +170,11 @@ pub(crate) fn bmm(a: &ArrayViewD<f32>, b: &ArrayViewD<f32>) -> ArrayD<f32> {
 }
 
 /// NumPy matmul of two views whose result shape `out` was checked by `matmul_shape`.
-pub(crate) fn matmul_arrays(a: &ArrayViewD<f32>, b: &ArrayViewD<f32>, out: &[usize]) -> ArrayD<f32> {
+pub(crate) fn matmul_arrays(
+    a: &ArrayViewD<f32>,
+    b: &ArrayViewD<f32>,
+    out: &[usize],
+) -> ArrayD<f32> {
     match (a.ndim(), b.ndim()) {
         (1, 1) => {
             let x = a.view().into_dimensionality::<Ix1>().expect("1-d");
@@ -162,8 +191,16 @@ pub(crate) fn matmul_arrays(a: &ArrayViewD<f32>, b: &ArrayViewD<f32>, out: &[usi
             reshape_owned(mm2(&to2(x), &to2(b.view())).into_dyn(), out)
         }
         _ => {
-            let x = if a.ndim() == 1 { a.view().insert_axis(Axis(0)) } else { a.view() };
-            let y = if b.ndim() == 1 { b.view().insert_axis(Axis(1)) } else { b.view() };
+            let x = if a.ndim() == 1 {
+                a.view().insert_axis(Axis(0))
+            } else {
+                a.view()
+            };
+            let y = if b.ndim() == 1 {
+                b.view().insert_axis(Axis(1))
+            } else {
+                b.view()
+            };
             reshape_owned(bmm(&x, &y), out)
         }
     }
@@ -180,17 +217,28 @@ fn swap_last<'a>(v: ArrayViewD<'a, f32>) -> ArrayViewD<'a, f32> {
 /// Gradients of `a @ b` given the output gradient `g`, for the inputs in `need`; each in
 /// a shape that `unbroadcast` sums down to the input's shape.
 ///   2-D: dA = G Bᵀ, dB = Aᵀ G; vectors are promoted to matrices and back.
-pub(crate) fn matmul_grads(a: &ArrayD<f32>, b: &ArrayD<f32>, g: &ArrayD<f32>, need: [bool; 2]) -> [Option<ArrayD<f32>>; 2] {
+pub(crate) fn matmul_grads(
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    g: &ArrayD<f32>,
+    need: [bool; 2],
+) -> [Option<ArrayD<f32>>; 2] {
     let (na, nb) = (a.ndim(), b.ndim());
     match (na, nb) {
         (1, 1) => {
             // d(a·b)/da = b g, d/db = a g
             let s = g.iter().next().copied().unwrap_or(0.0);
-            [need[0].then(|| b.mapv(|q| q * s)), need[1].then(|| a.mapv(|p| p * s))]
+            [
+                need[0].then(|| b.mapv(|q| q * s)),
+                need[1].then(|| a.mapv(|p| p * s)),
+            ]
         }
         (2, 2) => {
             let (a2, b2, g2) = (to2(a.view()), to2(b.view()), to2(g.view()));
-            [need[0].then(|| mm2(&g2, &b2.t()).into_dyn()), need[1].then(|| mm2(&a2.t(), &g2).into_dyn())]
+            [
+                need[0].then(|| mm2(&g2, &b2.t()).into_dyn()),
+                need[1].then(|| mm2(&a2.t(), &g2).into_dyn()),
+            ]
         }
         (2, 1) => {
             // y = A b: dA = g bᵀ (outer), db = Aᵀ g
@@ -216,8 +264,16 @@ pub(crate) fn matmul_grads(a: &ArrayD<f32>, b: &ArrayD<f32>, g: &ArrayD<f32>, ne
         }
         _ => {
             // Promote vectors, work batched, un-promote.
-            let x = if na == 1 { a.view().insert_axis(Axis(0)) } else { a.view() };
-            let y = if nb == 1 { b.view().insert_axis(Axis(1)) } else { b.view() };
+            let x = if na == 1 {
+                a.view().insert_axis(Axis(0))
+            } else {
+                a.view()
+            };
+            let y = if nb == 1 {
+                b.view().insert_axis(Axis(1))
+            } else {
+                b.view()
+            };
             let mut gs = g.shape().to_vec();
             if na == 1 {
                 gs.insert(gs.len() - usize::from(nb != 1), 1);

@@ -23,13 +23,17 @@ mod shape_ops;
 pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
 pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
-pub use error::{CatKind, ClassTargetKind, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt, TensorError};
+pub use error::{
+    CatKind, ClassTargetKind, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt, TensorError,
+};
 pub use loss::{bce, bce_logits, cross_entropy, mse, LossOp};
 pub use matmul::matmul;
 pub use optim::{set_index, update_in_place, Adam, InPlaceOp, Sgd};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
 pub use shape::{IndexItem, Resolved};
-pub use shape_ops::{cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze};
+pub use shape_ops::{
+    cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze,
+};
 
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
@@ -44,7 +48,10 @@ pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         extern "C" {
-            fn mallopt(param: std::os::raw::c_int, value: std::os::raw::c_int) -> std::os::raw::c_int;
+            fn mallopt(
+                param: std::os::raw::c_int,
+                value: std::os::raw::c_int,
+            ) -> std::os::raw::c_int;
         }
         const M_TRIM_THRESHOLD: std::os::raw::c_int = -1;
         const M_MMAP_THRESHOLD: std::os::raw::c_int = -3;
@@ -60,7 +67,9 @@ pub fn tune_allocator() {
 fn default_budget() -> u64 {
     tune_allocator();
     let fallback = 4u64 << 30;
-    let Ok(s) = std::fs::read_to_string("/proc/meminfo") else { return fallback };
+    let Ok(s) = std::fs::read_to_string("/proc/meminfo") else {
+        return fallback;
+    };
     for line in s.lines() {
         if let Some(rest) = line.strip_prefix("MemTotal:") {
             let kb: Option<u64> = rest.trim().trim_end_matches("kB").trim().parse().ok();
@@ -103,7 +112,10 @@ pub struct Input {
 
 impl Input {
     pub(crate) fn new(t: &Tensor) -> Input {
-        Input { t: t.clone(), version: t.version() }
+        Input {
+            t: t.clone(),
+            version: t.version(),
+        }
     }
     pub fn tensor(&self) -> &Tensor {
         &self.t
@@ -200,7 +212,10 @@ impl Op {
     /// output make it stale).
     pub(crate) fn uses_output(&self) -> bool {
         match self {
-            Op::Unary(u, _) => matches!(u, UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh),
+            Op::Unary(u, _) => matches!(
+                u,
+                UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh
+            ),
             Op::Softmax(..) | Op::LogSoftmax(..) => true,
             _ => false,
         }
@@ -354,7 +369,9 @@ impl Tensor {
         self.0.op.name()
     }
     pub fn inputs(&self) -> Vec<Tensor> {
-        (0..self.0.op.num_inputs()).filter_map(|i| self.0.op.input(i).map(|x| x.t.clone())).collect()
+        (0..self.0.op.num_inputs())
+            .filter_map(|i| self.0.op.input(i).map(|x| x.t.clone()))
+            .collect()
     }
     /// The value of a one-element tensor.
     pub fn item(&self) -> Option<f32> {
@@ -393,6 +410,12 @@ impl Tensor {
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tensor(id={}, op={}, data={:?})", self.id(), self.op_name(), self.data())
+        write!(
+            f,
+            "Tensor(id={}, op={}, data={:?})",
+            self.id(),
+            self.op_name(),
+            self.data()
+        )
     }
 }

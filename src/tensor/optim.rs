@@ -61,7 +61,11 @@ pub fn set_index(t: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(), 
     let (res, region) = resolve_index(&t.shape(), items)?;
     in_place_shape(&region, &value.shape())?;
     flush_pending(t);
-    let v = if t.ptr_eq(value) { value.data().clone() } else { value.data().to_owned() };
+    let v = if t.ptr_eq(value) {
+        value.data().clone()
+    } else {
+        value.data().to_owned()
+    };
     {
         let mut d = t.data_mut();
         let nd = d.ndim();
@@ -71,7 +75,8 @@ pub fn set_index(t: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(), 
             None => view.assign(&vb),
             Some((ax, ps)) => {
                 for (j, &p) in ps.iter().enumerate() {
-                    view.index_axis_mut(Axis(ax), p).assign(&vb.index_axis(Axis(ax), j));
+                    view.index_axis_mut(Axis(ax), p)
+                        .assign(&vb.index_axis(Axis(ax), j));
                 }
             }
         }
@@ -82,10 +87,15 @@ pub fn set_index(t: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(), 
 
 /// The gradient of `p`, `None` when the backward did not reach it (skipped, as PyTorch
 /// skips parameters whose `.grad` is `None`).
-fn grad_of<'a>(store: &'a GradStore, p: &Tensor) -> Result<Option<std::cell::Ref<'a, ArrayD<f32>>>, TensorError> {
+fn grad_of<'a>(
+    store: &'a GradStore,
+    p: &Tensor,
+) -> Result<Option<std::cell::Ref<'a, ArrayD<f32>>>, TensorError> {
     match store.grad_ref(p) {
         Ok(g) => Ok(Some(g)),
-        Err(TensorError::NotReached { why: NotReachedWhy::NotAncestor | NotReachedWhy::CreatedAfter | NotReachedWhy::Constant }) => Ok(None),
+        Err(TensorError::NotReached {
+            why: NotReachedWhy::NotAncestor | NotReachedWhy::CreatedAfter | NotReachedWhy::Constant,
+        }) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -108,7 +118,12 @@ impl Sgd {
             p.mark_wanted();
         }
         let bufs = vec![None; params.len()];
-        Sgd { params, lr, momentum, bufs }
+        Sgd {
+            params,
+            lr,
+            momentum,
+            bufs,
+        }
     }
 
     /// One step: `buf = g` then `buf = momentum buf + g`; `p -= lr buf`.
@@ -117,7 +132,9 @@ impl Sgd {
             // Deferred gradients that read `p` are computed before it changes (and before
             // the store's gradients are borrowed below).
             flush_pending(p);
-            let Some(g) = grad_of(store, p)? else { continue };
+            let Some(g) = grad_of(store, p)? else {
+                continue;
+            };
             check_grad_shape(p, &g)?;
             let a = -self.lr;
             if self.momentum != 0.0 {
@@ -125,13 +142,19 @@ impl Sgd {
                 let b = match buf {
                     None => buf.insert(g.to_owned()),
                     Some(b) => {
-                        Zip::from(&mut *b).and(&*g).for_each(|b, &g| *b = *b * m + g);
+                        Zip::from(&mut *b)
+                            .and(&*g)
+                            .for_each(|b, &g| *b = *b * m + g);
                         b
                     }
                 };
-                Zip::from(&mut *p.data_mut()).and(&*b).for_each(|w, &u| *w += a * u);
+                Zip::from(&mut *p.data_mut())
+                    .and(&*b)
+                    .for_each(|w, &u| *w += a * u);
             } else {
-                Zip::from(&mut *p.data_mut()).and(&*g).for_each(|w, &u| *w += a * u);
+                Zip::from(&mut *p.data_mut())
+                    .and(&*g)
+                    .for_each(|w, &u| *w += a * u);
             }
             p.bump_version();
         }
@@ -154,13 +177,28 @@ pub struct Adam {
 impl Adam {
     /// Hyper-parameters as f64 (PyTorch computes the bias corrections in double); f32
     /// arguments are accepted too.
-    pub fn new(params: Vec<Tensor>, lr: impl Into<f64>, beta1: impl Into<f64>, beta2: impl Into<f64>, eps: impl Into<f64>) -> Adam {
+    pub fn new(
+        params: Vec<Tensor>,
+        lr: impl Into<f64>,
+        beta1: impl Into<f64>,
+        beta2: impl Into<f64>,
+        eps: impl Into<f64>,
+    ) -> Adam {
         let (lr, beta1, beta2, eps) = (lr.into(), beta1.into(), beta2.into(), eps.into());
         for p in &params {
             p.mark_wanted();
         }
         let n = params.len();
-        Adam { params, lr, beta1, beta2, eps, t: vec![0; n], m: vec![None; n], v: vec![None; n] }
+        Adam {
+            params,
+            lr,
+            beta1,
+            beta2,
+            eps,
+            t: vec![0; n],
+            m: vec![None; n],
+            v: vec![None; n],
+        }
     }
 
     /// One step, per parameter with a gradient:
@@ -170,7 +208,9 @@ impl Adam {
         for i in 0..self.params.len() {
             let p = &self.params[i];
             flush_pending(p);
-            let Some(g) = grad_of(store, p)? else { continue };
+            let Some(g) = grad_of(store, p)? else {
+                continue;
+            };
             check_grad_shape(p, &g)?;
             let g: &ArrayD<f32> = &g;
             self.t[i] += 1;
@@ -178,21 +218,30 @@ impl Adam {
             let m = self.m[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
             let w1 = (1.0 - self.beta1) as f32;
             Zip::from(&mut *m).and(g).for_each(|m, &g| {
-                *m = if w1 < 0.5 { *m + w1 * (g - *m) } else { g - (g - *m) * (1.0 - w1) };
+                *m = if w1 < 0.5 {
+                    *m + w1 * (g - *m)
+                } else {
+                    g - (g - *m) * (1.0 - w1)
+                };
             });
             let v = self.v[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
             let b2 = self.beta2 as f32;
             let w2 = (1.0 - self.beta2) as f32;
-            Zip::from(&mut *v).and(g).for_each(|v, &g| *v = *v * b2 + w2 * g * g);
+            Zip::from(&mut *v)
+                .and(g)
+                .for_each(|v, &g| *v = *v * b2 + w2 * g * g);
             let bc1 = 1.0 - self.beta1.powi(step);
             let bc2 = 1.0 - self.beta2.powi(step);
             let step_size = (-(self.lr / bc1)) as f32;
             let bc2_sqrt = bc2.sqrt() as f32;
             let eps = self.eps as f32;
-            Zip::from(&mut *p.data_mut()).and(&*m).and(&*v).for_each(|w, &m, &v| {
-                let denom = v.sqrt() / bc2_sqrt + eps;
-                *w += step_size * m / denom;
-            });
+            Zip::from(&mut *p.data_mut())
+                .and(&*m)
+                .and(&*v)
+                .for_each(|w, &m, &v| {
+                    let denom = v.sqrt() / bc2_sqrt + eps;
+                    *w += step_size * m / denom;
+                });
             p.bump_version();
         }
         Ok(())

@@ -61,7 +61,12 @@ pub(crate) fn arg_lane(max: bool, lane: ArrayView1<f32>) -> usize {
 }
 
 /// The forward value of a reduction (shape checked by the caller).
-pub(crate) fn reduce_array(op: ReduceOp, x: &ArrayD<f32>, axis: Option<usize>, keepdim: bool) -> ArrayD<f32> {
+pub(crate) fn reduce_array(
+    op: ReduceOp,
+    x: &ArrayD<f32>,
+    axis: Option<usize>,
+    keepdim: bool,
+) -> ArrayD<f32> {
     match axis {
         None => {
             let v = match op {
@@ -82,7 +87,9 @@ pub(crate) fn reduce_array(op: ReduceOp, x: &ArrayD<f32>, axis: Option<usize>, k
                     s.mapv_inplace(|v| v / n as f32);
                     s
                 }
-                ReduceOp::Max => x.fold_axis(Axis(ax), f32::NEG_INFINITY, |&a, &v| pick(true, a, v)),
+                ReduceOp::Max => {
+                    x.fold_axis(Axis(ax), f32::NEG_INFINITY, |&a, &v| pick(true, a, v))
+                }
                 ReduceOp::Min => x.fold_axis(Axis(ax), f32::INFINITY, |&a, &v| pick(false, a, v)),
             };
             if keepdim {
@@ -95,7 +102,12 @@ pub(crate) fn reduce_array(op: ReduceOp, x: &ArrayD<f32>, axis: Option<usize>, k
 }
 
 /// `sum/mean/max/min(x, axis, keepdim)`; `axis == None` reduces everything.
-pub fn reduce(op: ReduceOp, t: &Tensor, axis: Option<isize>, keepdim: bool) -> Result<Tensor, TensorError> {
+pub fn reduce(
+    op: ReduceOp,
+    t: &Tensor,
+    axis: Option<isize>,
+    keepdim: bool,
+) -> Result<Tensor, TensorError> {
     let shape = t.shape();
     match op {
         ReduceOp::Max | ReduceOp::Min => extreme_shape(op.name(), &shape, axis, keepdim)?,
@@ -107,14 +119,21 @@ pub fn reduce(op: ReduceOp, t: &Tensor, axis: Option<isize>, keepdim: bool) -> R
         None => None,
     };
     let data = reduce_array(op, &t.data(), ax, keepdim);
-    Ok(Tensor::from_op(data, Op::Reduce(op, Input::new(t), ax, keepdim)))
+    Ok(Tensor::from_op(
+        data,
+        Op::Reduce(op, Input::new(t), ax, keepdim),
+    ))
 }
 
 fn arg(max: bool, t: &Tensor, axis: Option<isize>) -> Result<Tensor, TensorError> {
     let shape = t.shape();
     extreme_shape(if max { "argmax" } else { "argmin" }, &shape, axis, false)?;
     let x = t.data();
-    let axis = if scalar_axis(&shape, axis) { None } else { axis };
+    let axis = if scalar_axis(&shape, axis) {
+        None
+    } else {
+        axis
+    };
     let data = match axis {
         None => {
             let flat = x.iter().copied().collect::<Vec<f32>>();
@@ -141,10 +160,20 @@ pub fn argmin(t: &Tensor, axis: Option<isize>) -> Result<Tensor, TensorError> {
 
 /// Gradient of a max/min reduction: all of `g` to the extreme PyTorch picks (the first
 /// along an axis), or split evenly among ties for a full reduction.
-pub(crate) fn extreme_grad(max: bool, x: &ArrayD<f32>, g: &ArrayD<f32>, axis: Option<usize>) -> ArrayD<f32> {
+pub(crate) fn extreme_grad(
+    max: bool,
+    x: &ArrayD<f32>,
+    g: &ArrayD<f32>,
+    axis: Option<usize>,
+) -> ArrayD<f32> {
     match axis {
         None => {
-            let m = reduce_array(if max { ReduceOp::Max } else { ReduceOp::Min }, x, None, false);
+            let m = reduce_array(
+                if max { ReduceOp::Max } else { ReduceOp::Min },
+                x,
+                None,
+                false,
+            );
             let m = m.iter().next().copied().unwrap_or(0.0);
             let hit = |v: f32| v == m || (v.is_nan() && m.is_nan());
             let count = x.iter().filter(|&&v| hit(v)).count() as f32;
@@ -154,8 +183,15 @@ pub(crate) fn extreme_grad(max: bool, x: &ArrayD<f32>, g: &ArrayD<f32>, axis: Op
         Some(ax) => {
             let mut z = ArrayD::<f32>::zeros(x.raw_dim());
             let idx = x.map_axis(Axis(ax), |lane| arg_lane(max, lane));
-            let gs = if g.ndim() == x.ndim() { g.index_axis(Axis(ax), 0) } else { g.view() };
-            Zip::from(z.lanes_mut(Axis(ax))).and(&idx).and(&gs).for_each(|mut lane, &i, &gv| lane[i] = gv);
+            let gs = if g.ndim() == x.ndim() {
+                g.index_axis(Axis(ax), 0)
+            } else {
+                g.view()
+            };
+            Zip::from(z.lanes_mut(Axis(ax)))
+                .and(&idx)
+                .and(&gs)
+                .for_each(|mut lane, &i, &gv| lane[i] = gv);
             z
         }
     }
@@ -163,7 +199,13 @@ pub(crate) fn extreme_grad(max: bool, x: &ArrayD<f32>, g: &ArrayD<f32>, axis: Op
 
 /// Gradient of sum/mean: `g` spread back over the reduced axes (divided by the count for
 /// a mean).
-pub(crate) fn spread_grad(mean: bool, x_shape: &[usize], g: &ArrayD<f32>, axis: Option<usize>, keepdim: bool) -> ArrayD<f32> {
+pub(crate) fn spread_grad(
+    mean: bool,
+    x_shape: &[usize],
+    g: &ArrayD<f32>,
+    axis: Option<usize>,
+    keepdim: bool,
+) -> ArrayD<f32> {
     let n: usize = match axis {
         None => x_shape.iter().product(),
         Some(ax) => x_shape[ax],
@@ -225,19 +267,31 @@ pub fn log_softmax(t: &Tensor, axis: isize) -> Result<Tensor, TensorError> {
 /// Softmax backward: `dx = y * (g - sum(g * y))` per lane (`y` the output).
 pub(crate) fn softmax_grad(y: &ArrayD<f32>, g: &ArrayD<f32>, ax: usize) -> ArrayD<f32> {
     let mut out = ArrayD::<f32>::zeros(y.raw_dim());
-    Zip::from(out.lanes_mut(Axis(ax))).and(y.lanes(Axis(ax))).and(g.lanes(Axis(ax))).for_each(|mut o, yl, gl| {
-        let s: f32 = yl.iter().zip(gl.iter()).map(|(&a, &b)| a * b).sum();
-        Zip::from(&mut o).and(&yl).and(&gl).for_each(|o, &a, &b| *o = a * (b - s));
-    });
+    Zip::from(out.lanes_mut(Axis(ax)))
+        .and(y.lanes(Axis(ax)))
+        .and(g.lanes(Axis(ax)))
+        .for_each(|mut o, yl, gl| {
+            let s: f32 = yl.iter().zip(gl.iter()).map(|(&a, &b)| a * b).sum();
+            Zip::from(&mut o)
+                .and(&yl)
+                .and(&gl)
+                .for_each(|o, &a, &b| *o = a * (b - s));
+        });
     out
 }
 
 /// Log-softmax backward: `dx = g - exp(y) * sum(g)` per lane (`y` the output).
 pub(crate) fn log_softmax_grad(y: &ArrayD<f32>, g: &ArrayD<f32>, ax: usize) -> ArrayD<f32> {
     let mut out = ArrayD::<f32>::zeros(y.raw_dim());
-    Zip::from(out.lanes_mut(Axis(ax))).and(y.lanes(Axis(ax))).and(g.lanes(Axis(ax))).for_each(|mut o, yl, gl| {
-        let s: f32 = gl.iter().sum();
-        Zip::from(&mut o).and(&yl).and(&gl).for_each(|o, &a, &b| *o = b - a.exp() * s);
-    });
+    Zip::from(out.lanes_mut(Axis(ax)))
+        .and(y.lanes(Axis(ax)))
+        .and(g.lanes(Axis(ax)))
+        .for_each(|mut o, yl, gl| {
+            let s: f32 = gl.iter().sum();
+            Zip::from(&mut o)
+                .and(&yl)
+                .and(&gl)
+                .for_each(|o, &a, &b| *o = b - a.exp() * s);
+        });
     out
 }

@@ -9,7 +9,11 @@ pub enum IndexItem {
     /// A single position (negative counts from the end); removes the axis.
     At(isize),
     /// A Python slice; `step` must be positive.
-    Slice { start: Option<isize>, stop: Option<isize>, step: isize },
+    Slice {
+        start: Option<isize>,
+        stop: Option<isize>,
+        step: isize,
+    },
     /// A list of positions (from an integer-valued 1-D tensor); keeps the axis with
     /// `len` entries. At most one per index expression.
     Positions(Vec<isize>),
@@ -19,7 +23,11 @@ pub enum IndexItem {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Resolved {
     At(usize),
-    Slice { start: usize, len: usize, step: usize },
+    Slice {
+        start: usize,
+        len: usize,
+        step: usize,
+    },
     Positions(Vec<usize>),
 }
 
@@ -27,20 +35,31 @@ pub enum Resolved {
 /// byte budget.
 pub fn checked_numel(shape: &[usize]) -> Result<usize, TensorError> {
     let budget = super::max_tensor_bytes();
-    let overflow = || TensorError::TooLarge { shape: shape.to_vec(), bytes: None, budget };
+    let overflow = || TensorError::TooLarge {
+        shape: shape.to_vec(),
+        bytes: None,
+        budget,
+    };
     // ndarray needs the product of the non-zero axis lengths to fit in isize, even for
     // tensors with no elements.
     let mut nonzero: usize = 1;
     for &d in shape {
         if d != 0 {
-            nonzero = nonzero.checked_mul(d).filter(|&v| v <= isize::MAX as usize).ok_or_else(overflow)?;
+            nonzero = nonzero
+                .checked_mul(d)
+                .filter(|&v| v <= isize::MAX as usize)
+                .ok_or_else(overflow)?;
         }
     }
     let n = if shape.contains(&0) { 0 } else { nonzero };
     let bytes = (n as u64).checked_mul(4);
     match bytes {
         Some(b) if b <= budget => Ok(n),
-        _ => Err(TensorError::TooLarge { shape: shape.to_vec(), bytes, budget }),
+        _ => Err(TensorError::TooLarge {
+            shape: shape.to_vec(),
+            bytes,
+            budget,
+        }),
     }
 }
 
@@ -93,14 +112,21 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>, TensorEr
 pub fn in_place_shape(target: &[usize], value: &[usize]) -> Result<Vec<usize>, TensorError> {
     let out = broadcast_shapes(target, value)?;
     if out != target {
-        return Err(TensorError::InPlace { target: target.to_vec(), value: value.to_vec() });
+        return Err(TensorError::InPlace {
+            target: target.to_vec(),
+            value: value.to_vec(),
+        });
     }
     Ok(out)
 }
 
 /// NumPy `matmul` rule.
 pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, TensorError> {
-    let err = |kind| TensorError::MatMul { lhs: a.to_vec(), rhs: b.to_vec(), kind };
+    let err = |kind| TensorError::MatMul {
+        lhs: a.to_vec(),
+        rhs: b.to_vec(),
+        kind,
+    };
     if a.is_empty() || b.is_empty() {
         return Err(err(MatMulKind::ZeroDim));
     }
@@ -109,8 +135,16 @@ pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, TensorError>
     if ka != kb {
         return Err(err(MatMulKind::Inner));
     }
-    let ab = if a.len() >= 2 { &a[..a.len() - 2] } else { &[][..] };
-    let bb = if b.len() >= 2 { &b[..b.len() - 2] } else { &[][..] };
+    let ab = if a.len() >= 2 {
+        &a[..a.len() - 2]
+    } else {
+        &[][..]
+    };
+    let bb = if b.len() >= 2 {
+        &b[..b.len() - 2]
+    } else {
+        &[][..]
+    };
     let mut out = match broadcast_shapes(ab, bb) {
         Ok(s) => s,
         Err(TensorError::Broadcast { .. }) => return Err(err(MatMulKind::Batch)),
@@ -127,7 +161,11 @@ pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, TensorError>
 }
 
 /// `transpose(x, a, b)`: swaps two axes. Returns the normalised axes too.
-pub fn transpose_shape(s: &[usize], a: isize, b: isize) -> Result<(Vec<usize>, usize, usize), TensorError> {
+pub fn transpose_shape(
+    s: &[usize],
+    a: isize,
+    b: isize,
+) -> Result<(Vec<usize>, usize, usize), TensorError> {
     let a = normalize_axis(a, s.len())?;
     let b = normalize_axis(b, s.len())?;
     let mut out = s.to_vec();
@@ -143,7 +181,11 @@ pub fn reverse_shape(s: &[usize]) -> Vec<usize> {
 /// `reshape(x, spec)` with at most one `-1`.
 pub fn reshape_shape(from: &[usize], spec: &[isize]) -> Result<Vec<usize>, TensorError> {
     check_rank(spec.len())?;
-    let err = |reason| TensorError::Reshape { from: from.to_vec(), spec: spec.to_vec(), reason };
+    let err = |reason| TensorError::Reshape {
+        from: from.to_vec(),
+        spec: spec.to_vec(),
+        reason,
+    };
     let n = checked_numel(from)?;
     let mut infer = None;
     let mut known: usize = 1;
@@ -195,7 +237,10 @@ pub fn squeeze_shape(s: &[usize], axis: Option<isize>) -> Result<Vec<usize>, Ten
         Some(a) => {
             let a = normalize_axis(a, s.len())?;
             if s[a] != 1 {
-                return Err(TensorError::Squeeze { axis: a, size: s[a] });
+                return Err(TensorError::Squeeze {
+                    axis: a,
+                    size: s[a],
+                });
             }
             let mut out = s.to_vec();
             out.remove(a);
@@ -229,18 +274,35 @@ pub fn cat_shape(shapes: &[&[usize]], axis: isize) -> Result<(Vec<usize>, usize)
     let all = || shapes.iter().map(|s| s.to_vec()).collect::<Vec<_>>();
     let first = match shapes.first() {
         Some(f) => *f,
-        None => return Err(TensorError::Cat { axis, shapes: vec![], which: 0, kind: CatKind::Empty }),
+        None => {
+            return Err(TensorError::Cat {
+                axis,
+                shapes: vec![],
+                which: 0,
+                kind: CatKind::Empty,
+            })
+        }
     };
     let ax = normalize_axis(axis, first.len())?;
     let mut out = first.to_vec();
     out[ax] = 0;
     for (i, s) in shapes.iter().enumerate() {
         if s.len() != first.len() {
-            return Err(TensorError::Cat { axis, shapes: all(), which: i, kind: CatKind::Rank });
+            return Err(TensorError::Cat {
+                axis,
+                shapes: all(),
+                which: i,
+                kind: CatKind::Rank,
+            });
         }
         for (d, (&x, &y)) in s.iter().zip(first.iter()).enumerate() {
             if d != ax && x != y {
-                return Err(TensorError::Cat { axis, shapes: all(), which: i, kind: CatKind::Size });
+                return Err(TensorError::Cat {
+                    axis,
+                    shapes: all(),
+                    which: i,
+                    kind: CatKind::Size,
+                });
             }
         }
         out[ax] = out[ax].checked_add(s[ax]).ok_or(TensorError::TooLarge {
@@ -258,12 +320,23 @@ pub fn stack_shape(shapes: &[&[usize]], axis: isize) -> Result<(Vec<usize>, usiz
     check_rank(shapes.first().map(|f| f.len()).unwrap_or(0) + 1)?;
     let first = match shapes.first() {
         Some(f) => *f,
-        None => return Err(TensorError::Cat { axis, shapes: vec![], which: 0, kind: CatKind::Empty }),
+        None => {
+            return Err(TensorError::Cat {
+                axis,
+                shapes: vec![],
+                which: 0,
+                kind: CatKind::Empty,
+            })
+        }
     };
     let ax = normalize_axis(axis, first.len() + 1)?;
     for (i, s) in shapes.iter().enumerate() {
         if *s != first {
-            let kind = if s.len() != first.len() { CatKind::Rank } else { CatKind::Size };
+            let kind = if s.len() != first.len() {
+                CatKind::Rank
+            } else {
+                CatKind::Size
+            };
             return Err(TensorError::Cat {
                 axis,
                 shapes: shapes.iter().map(|s| s.to_vec()).collect(),
@@ -281,7 +354,11 @@ pub fn stack_shape(shapes: &[&[usize]], axis: isize) -> Result<(Vec<usize>, usiz
 fn resolve_position(i: isize, axis: usize, size: usize) -> Result<usize, TensorError> {
     let j = if i < 0 { i + size as isize } else { i };
     if j < 0 || j >= size as isize {
-        Err(TensorError::IndexOutOfRange { axis, index: i, size })
+        Err(TensorError::IndexOutOfRange {
+            axis,
+            index: i,
+            size,
+        })
     } else {
         Ok(j as usize)
     }
@@ -289,9 +366,15 @@ fn resolve_position(i: isize, axis: usize, size: usize) -> Result<usize, TensorE
 
 /// Resolves an index expression against `shape` (Python semantics: negative positions
 /// count from the end, slices are clamped) and gives the result shape.
-pub fn resolve_index(shape: &[usize], items: &[IndexItem]) -> Result<(Vec<Resolved>, Vec<usize>), TensorError> {
+pub fn resolve_index(
+    shape: &[usize],
+    items: &[IndexItem],
+) -> Result<(Vec<Resolved>, Vec<usize>), TensorError> {
     if items.len() > shape.len() {
-        return Err(TensorError::TooManyIndices { given: items.len(), ndim: shape.len() });
+        return Err(TensorError::TooManyIndices {
+            given: items.len(),
+            ndim: shape.len(),
+        });
     }
     let mut out = Vec::with_capacity(shape.len());
     let mut res = Vec::with_capacity(items.len());
@@ -314,9 +397,17 @@ pub fn resolve_index(shape: &[usize], items: &[IndexItem]) -> Result<(Vec<Resolv
                 };
                 let s = clamp(*start, 0);
                 let e = clamp(*stop, n);
-                let len = if e > s { ((e - s) + step - 1) / step } else { 0 };
+                let len = if e > s {
+                    ((e - s) + step - 1) / step
+                } else {
+                    0
+                };
                 out.push(len as usize);
-                res.push(Resolved::Slice { start: s as usize, len: len as usize, step: *step as usize });
+                res.push(Resolved::Slice {
+                    start: s as usize,
+                    len: len as usize,
+                    step: *step as usize,
+                });
             }
             IndexItem::Positions(ps) => {
                 lists += 1;
@@ -325,7 +416,10 @@ pub fn resolve_index(shape: &[usize], items: &[IndexItem]) -> Result<(Vec<Resolv
                         "only one tensor of positions is supported in an index".to_string(),
                     ));
                 }
-                let r = ps.iter().map(|&p| resolve_position(p, axis, size)).collect::<Result<Vec<_>, _>>()?;
+                let r = ps
+                    .iter()
+                    .map(|&p| resolve_position(p, axis, size))
+                    .collect::<Result<Vec<_>, _>>()?;
                 out.push(r.len());
                 res.push(Resolved::Positions(r));
             }
@@ -342,7 +436,11 @@ pub fn index_shape(shape: &[usize], items: &[IndexItem]) -> Result<Vec<usize>, T
 }
 
 /// `sum/mean/max/min(x, axis, keepdim)`. `None` reduces every axis.
-pub fn reduce_shape(s: &[usize], axis: Option<isize>, keepdim: bool) -> Result<Vec<usize>, TensorError> {
+pub fn reduce_shape(
+    s: &[usize],
+    axis: Option<isize>,
+    keepdim: bool,
+) -> Result<Vec<usize>, TensorError> {
     if scalar_axis(s, axis) {
         return Ok(vec![]);
     }
@@ -362,7 +460,12 @@ pub fn reduce_shape(s: &[usize], axis: Option<isize>, keepdim: bool) -> Result<V
 }
 
 /// `max`/`min`/`argmax`/`argmin` also need something to pick from.
-pub fn extreme_shape(name: &str, s: &[usize], axis: Option<isize>, keepdim: bool) -> Result<Vec<usize>, TensorError> {
+pub fn extreme_shape(
+    name: &str,
+    s: &[usize],
+    axis: Option<isize>,
+    keepdim: bool,
+) -> Result<Vec<usize>, TensorError> {
     let out = reduce_shape(s, axis, keepdim)?;
     let axis = if scalar_axis(s, axis) { None } else { axis };
     let empty = match axis {
@@ -370,7 +473,10 @@ pub fn extreme_shape(name: &str, s: &[usize], axis: Option<isize>, keepdim: bool
         Some(a) => s[normalize_axis(a, s.len())?] == 0,
     };
     if empty {
-        return Err(TensorError::Value(format!("`{name}` of an empty tensor (shape {})", super::error::ShapeFmt(s))));
+        return Err(TensorError::Value(format!(
+            "`{name}` of an empty tensor (shape {})",
+            super::error::ShapeFmt(s)
+        )));
     }
     Ok(out)
 }
@@ -382,9 +488,17 @@ pub fn softmax_shape(s: &[usize], axis: isize) -> Result<Vec<usize>, TensorError
 }
 
 /// `mse`, `bce`, `bce_logits`: both arguments of exactly the same shape; the result is 0-d.
-pub fn loss_shape(loss: &'static str, pred: &[usize], target: &[usize]) -> Result<Vec<usize>, TensorError> {
+pub fn loss_shape(
+    loss: &'static str,
+    pred: &[usize],
+    target: &[usize],
+) -> Result<Vec<usize>, TensorError> {
     if pred != target {
-        return Err(TensorError::LossShape { loss, pred: pred.to_vec(), target: target.to_vec() });
+        return Err(TensorError::LossShape {
+            loss,
+            pred: pred.to_vec(),
+            target: target.to_vec(),
+        });
     }
     Ok(vec![])
 }
@@ -392,8 +506,15 @@ pub fn loss_shape(loss: &'static str, pred: &[usize], target: &[usize]) -> Resul
 /// `cross_entropy(logits, target)`: logits `[N, C]` with class indices `[N]` or
 /// probabilities `[N, C]`; or logits `[C]` with a class index `[]` or probabilities `[C]`.
 /// Returns `[]` and whether the target holds class indices.
-pub fn cross_entropy_shape(logits: &[usize], target: &[usize]) -> Result<(Vec<usize>, bool), TensorError> {
-    let err = || TensorError::LossShape { loss: "cross_entropy", pred: logits.to_vec(), target: target.to_vec() };
+pub fn cross_entropy_shape(
+    logits: &[usize],
+    target: &[usize],
+) -> Result<(Vec<usize>, bool), TensorError> {
+    let err = || TensorError::LossShape {
+        loss: "cross_entropy",
+        pred: logits.to_vec(),
+        target: target.to_vec(),
+    };
     match logits.len() {
         1 | 2 => {
             if target == logits {
@@ -411,10 +532,14 @@ pub fn cross_entropy_shape(logits: &[usize], target: &[usize]) -> Result<(Vec<us
 /// Length of `arange(start, stop, step)`: `ceil((stop - start) / step)`, as PyTorch.
 pub fn arange_len(start: f64, stop: f64, step: f64) -> Result<usize, TensorError> {
     if step == 0.0 {
-        return Err(TensorError::Value("`arange` step must not be zero".to_string()));
+        return Err(TensorError::Value(
+            "`arange` step must not be zero".to_string(),
+        ));
     }
     if !(start.is_finite() && stop.is_finite() && step.is_finite()) {
-        return Err(TensorError::Value("`arange` bounds and step must be finite".to_string()));
+        return Err(TensorError::Value(
+            "`arange` bounds and step must be finite".to_string(),
+        ));
     }
     if (step > 0.0 && stop < start) || (step < 0.0 && stop > start) {
         return Err(TensorError::Value(format!(
@@ -423,7 +548,11 @@ pub fn arange_len(start: f64, stop: f64, step: f64) -> Result<usize, TensorError
     }
     let n = ((stop - start) / step).ceil();
     if n >= 1e18 {
-        return Err(TensorError::TooLarge { shape: vec![usize::MAX], bytes: None, budget: super::max_tensor_bytes() });
+        return Err(TensorError::TooLarge {
+            shape: vec![usize::MAX],
+            bytes: None,
+            budget: super::max_tensor_bytes(),
+        });
     }
     let n = n as usize;
     checked_numel(&[n])?;
@@ -433,7 +562,9 @@ pub fn arange_len(start: f64, stop: f64, step: f64) -> Result<usize, TensorError
 /// Shape of `linspace(start, stop, n)`.
 pub fn linspace_shape(n: i64) -> Result<Vec<usize>, TensorError> {
     if n < 0 {
-        return Err(TensorError::Value(format!("`linspace` needs a non-negative number of points, got {n}")));
+        return Err(TensorError::Value(format!(
+            "`linspace` needs a non-negative number of points, got {n}"
+        )));
     }
     let s = vec![n as usize];
     checked_numel(&s)?;

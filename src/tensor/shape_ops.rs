@@ -4,8 +4,8 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn, Slice, SliceInfo, 
 
 use super::matmul::reshape_owned;
 use super::shape::{
-    cat_shape, flatten_shape, resolve_index, reshape_shape, reverse_shape, squeeze_shape, stack_shape,
-    transpose_shape, unsqueeze_shape, IndexItem, Resolved,
+    cat_shape, flatten_shape, reshape_shape, resolve_index, reverse_shape, squeeze_shape,
+    stack_shape, transpose_shape, unsqueeze_shape, IndexItem, Resolved,
 };
 use super::{Input, Op, Tensor, TensorError};
 
@@ -28,7 +28,10 @@ pub fn t_reverse(t: &Tensor) -> Tensor {
     let n = t.ndim();
     debug_assert_eq!(reverse_shape(&t.shape()).len(), n);
     let data = t.data().clone().reversed_axes();
-    Tensor::from_op(data, Op::Permute(Input::new(t), (0..n).rev().collect(), "T"))
+    Tensor::from_op(
+        data,
+        Op::Permute(Input::new(t), (0..n).rev().collect(), "T"),
+    )
 }
 
 fn reshaped(t: &Tensor, shape: &[usize], name: &'static str) -> Tensor {
@@ -70,7 +73,10 @@ pub fn cat(ts: &[Tensor], axis: isize) -> Result<Tensor, TensorError> {
         let views: Vec<ArrayViewD<f32>> = ds.iter().map(|d| d.view()).collect();
         ndarray::concatenate(Axis(ax), &views).expect("shapes checked")
     };
-    Ok(Tensor::from_op(data, Op::Cat(ts.iter().map(Input::new).collect(), ax)))
+    Ok(Tensor::from_op(
+        data,
+        Op::Cat(ts.iter().map(Input::new).collect(), ax),
+    ))
 }
 
 /// `stack(list, axis)`.
@@ -83,24 +89,46 @@ pub fn stack(ts: &[Tensor], axis: isize) -> Result<Tensor, TensorError> {
         let views: Vec<ArrayViewD<f32>> = ds.iter().map(|d| d.view()).collect();
         ndarray::stack(Axis(ax), &views).expect("shapes checked")
     };
-    Ok(Tensor::from_op(data, Op::Stack(ts.iter().map(Input::new).collect(), ax)))
+    Ok(Tensor::from_op(
+        data,
+        Op::Stack(ts.iter().map(Input::new).collect(), ax),
+    ))
 }
 
 /// The ndarray slice for resolved items (a list of positions becomes a full slice).
-pub(crate) fn slice_info(res: &[Resolved], ndim: usize) -> SliceInfo<Vec<SliceInfoElem>, IxDyn, IxDyn> {
+pub(crate) fn slice_info(
+    res: &[Resolved],
+    ndim: usize,
+) -> SliceInfo<Vec<SliceInfoElem>, IxDyn, IxDyn> {
     let mut elems: Vec<SliceInfoElem> = res
         .iter()
         .map(|r| match r {
             Resolved::At(i) => SliceInfoElem::Index(*i as isize),
             Resolved::Slice { start, len, step } => {
-                let end = if *len == 0 { *start } else { start + (len - 1) * step + 1 };
-                SliceInfoElem::Slice { start: *start as isize, end: Some(end as isize), step: *step as isize }
+                let end = if *len == 0 {
+                    *start
+                } else {
+                    start + (len - 1) * step + 1
+                };
+                SliceInfoElem::Slice {
+                    start: *start as isize,
+                    end: Some(end as isize),
+                    step: *step as isize,
+                }
             }
-            Resolved::Positions(_) => SliceInfoElem::Slice { start: 0, end: None, step: 1 },
+            Resolved::Positions(_) => SliceInfoElem::Slice {
+                start: 0,
+                end: None,
+                step: 1,
+            },
         })
         .collect();
     while elems.len() < ndim {
-        elems.push(SliceInfoElem::Slice { start: 0, end: None, step: 1 });
+        elems.push(SliceInfoElem::Slice {
+            start: 0,
+            end: None,
+            step: 1,
+        });
     }
     SliceInfo::try_from(elems).expect("valid slice")
 }
@@ -152,7 +180,8 @@ pub fn index(t: &Tensor, items: &[IndexItem]) -> Result<Tensor, TensorError> {
 
 /// Gradient of `cat` for input `i`: its slab of `g` along `ax`.
 pub(crate) fn cat_piece(g: &ArrayD<f32>, ax: usize, offset: usize, len: usize) -> ArrayD<f32> {
-    g.slice_axis(Axis(ax), Slice::from(offset..offset + len)).to_owned()
+    g.slice_axis(Axis(ax), Slice::from(offset..offset + len))
+        .to_owned()
 }
 
 impl IndexItem {
@@ -164,12 +193,18 @@ impl IndexItem {
             if v.fract() == 0.0 && v.is_finite() && v.abs() < 9.0e15 {
                 Ok(v as isize)
             } else {
-                Err(TensorError::Value(format!("index values must be whole numbers, got {v}")))
+                Err(TensorError::Value(format!(
+                    "index values must be whole numbers, got {v}"
+                )))
             }
         };
         match d.ndim() {
-            0 => Ok(IndexItem::At(whole(d.iter().next().copied().unwrap_or(0.0))?)),
-            1 => Ok(IndexItem::Positions(d.iter().map(|&v| whole(v)).collect::<Result<_, _>>()?)),
+            0 => Ok(IndexItem::At(whole(
+                d.iter().next().copied().unwrap_or(0.0),
+            )?)),
+            1 => Ok(IndexItem::Positions(
+                d.iter().map(|&v| whole(v)).collect::<Result<_, _>>()?,
+            )),
             n => Err(TensorError::Value(format!(
                 "an index tensor must have 0 or 1 axes, got {n} (shape {})",
                 super::ShapeFmt(d.shape())

@@ -67,7 +67,10 @@ pub fn run_with_limit(name: &str, text: &str, cwd: &Path, limit: Option<Duration
             let mut session = Session::new(
                 Box::new(out.clone()),
                 Box::new(err.clone()),
-                SessionOptions { style: RenderStyle::TEST, max_memory: Some(1 << 30) },
+                SessionOptions {
+                    style: RenderStyle::TEST,
+                    max_memory: Some(1 << 30),
+                },
             );
             if let Some(limit) = limit {
                 let flag = session.interp.interrupt.clone();
@@ -85,10 +88,24 @@ pub fn run_with_limit(name: &str, text: &str, cwd: &Path, limit: Option<Duration
         })
         .unwrap();
     match handle.join() {
-        Ok((stdout, stderr, exit)) => Run { stdout, stderr, exit, panicked: false },
+        Ok((stdout, stderr, exit)) => Run {
+            stdout,
+            stderr,
+            exit,
+            panicked: false,
+        },
         Err(e) => {
-            let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
-            Run { stdout: String::new(), stderr: msg, exit: 101, panicked: true }
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Run {
+                stdout: String::new(),
+                stderr: msg,
+                exit: 101,
+                panicked: true,
+            }
         }
     }
 }
@@ -179,11 +196,19 @@ pub fn numbers(text: &str) -> Vec<(f64, String)> {
 /// Compare every number printed with the reference list (one per line), with the
 /// conformance suite's tolerance.
 pub fn numbers_match(stdout: &str, expect: &str) -> Result<(), String> {
-    let want: Vec<f64> = expect.lines().filter(|l| !l.trim().is_empty()).map(|l| l.trim().parse::<f64>().unwrap_or(f64::NAN)).collect();
+    let want: Vec<f64> = expect
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.trim().parse::<f64>().unwrap_or(f64::NAN))
+        .collect();
     let got = numbers(stdout);
     for (i, w) in want.iter().enumerate() {
         let Some((g, s)) = got.get(i) else {
-            return Err(format!("only {} numbers printed, expected {}", got.len(), want.len()));
+            return Err(format!(
+                "only {} numbers printed, expected {}",
+                got.len(),
+                want.len()
+            ));
         };
         let ok = (g - w).abs() <= 1e-3 + 2e-3 * w.abs() || (g.is_nan() && w.is_nan()) || (g == w);
         if !ok {
@@ -191,15 +216,22 @@ pub fn numbers_match(stdout: &str, expect: &str) -> Result<(), String> {
         }
     }
     if got.len() > want.len() {
-        return Err(format!("{} numbers printed, expected {}", got.len(), want.len()));
+        return Err(format!(
+            "{} numbers printed, expected {}",
+            got.len(),
+            want.len()
+        ));
     }
     Ok(())
 }
 
 /// Every `.tsr` file below `dir`, sorted.
 pub fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<std::path::PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<std::path::PathBuf> =
+        entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
