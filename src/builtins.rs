@@ -110,26 +110,23 @@ pub fn bind_args(
     let mut rest = Vec::new();
     let mut kwargs: Vec<(String, Span, Value, Span)> = Vec::new();
     let has_var_kw = b.params.iter().any(|p| matches!(p, P::VarKw(_)));
-    let positional_params: Vec<usize> = b
-        .params
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| matches!(p, P::Req(_) | P::Opt(..)))
-        .map(|(i, _)| i)
-        .collect();
+    let is_positional = |p: &P| matches!(p, P::Req(_) | P::Opt(..));
+    // The slot of the next positional parameter: a cursor, no allocation per call.
+    let next_positional =
+        |from: usize| (from..b.params.len()).find(|&i| is_positional(&b.params[i]));
     let has_var = b.params.iter().any(|p| matches!(p, P::Var(_)));
-    let mut next = 0;
+    let mut next = next_positional(0);
     let n_positional = args.iter().filter(|a| a.name.is_none()).count();
     for a in args {
         match a.name {
             None => {
-                if next < positional_params.len() {
-                    slots[positional_params[next]] = Some((a.value, a.span));
-                    next += 1;
+                if let Some(i) = next {
+                    slots[i] = Some((a.value, a.span));
+                    next = next_positional(i + 1);
                 } else if has_var {
                     rest.push((a.value, a.span));
                 } else {
-                    let max = positional_params.len();
+                    let max = b.params.iter().filter(|p| is_positional(p)).count();
                     return Err(interp.fail(
                         Diagnostic::error(
                             "call::arity",
