@@ -217,12 +217,23 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let worker = std::thread::Builder::new()
-        .name("tsr".into())
+    // The interpreter is one worker of a two-thread pool: large matrix products split
+    // over it and the other worker, and between products the other worker sleeps
+    // instead of competing with the interpreter for the machine's cores.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .thread_name(|i| format!("tsr-{i}"))
         .stack_size(STACK_BYTES)
-        .spawn(move || run(cli));
-    let code = match worker {
-        Ok(handle) => handle.join().unwrap_or(101),
+        .build();
+    let code = match pool {
+        Ok(pool) => {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pool.install(move || run(cli))
+            })) {
+                Ok(code) => code,
+                Err(_) => 101,
+            }
+        }
         Err(e) => {
             eprintln!("error: cannot start the interpreter thread: {e}");
             101

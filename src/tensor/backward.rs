@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use super::elementwise::{BinaryOp, UnaryOp};
-use super::kernels::{add_assign, map, unbroadcast, zip3_map, zip_map};
+use super::kernels::{add_assign, map, standard, unbroadcast, zip3_map, zip_map};
 use super::loss::loss_grads;
 use super::matmul::{matmul_grads, reshape_owned};
 use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, ReduceOp};
@@ -205,7 +205,7 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
             for (i, &ax) in axes.iter().enumerate() {
                 inv[ax] = i;
             }
-            vec![n(0).then(|| g.clone().permuted_axes(IxDyn(&inv)))]
+            vec![n(0).then(|| standard(&g.view().permuted_axes(IxDyn(&inv))))]
         }
         // g in the input's shape
         Op::Reshape(a, _) => vec![n(0).then(|| reshape_owned(g.clone(), a.d().shape()))],

@@ -3,6 +3,8 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Ix2, IxDyn, Zip};
 
+pub(crate) use super::layout::standard;
+
 /// Builds an array from a row-major vector whose length matches `shape`.
 pub(crate) fn from_vec(shape: &[usize], v: Vec<f32>) -> ArrayD<f32> {
     assert_eq!(

@@ -4,7 +4,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix1, Ix2, IxDyn};
 
-use super::kernels::zip_map;
+use super::kernels::{standard, zip_map};
 use super::shape::{broadcast_shapes, matmul_shape};
 use super::{Input, Op, Tensor, TensorError};
 
@@ -26,7 +26,7 @@ pub(crate) fn reshape_owned(a: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
     let a = if a.is_standard_layout() {
         a
     } else {
-        a.as_standard_layout().into_owned()
+        standard(&a.view())
     };
     a.into_shape_with_order(IxDyn(shape))
         .expect("same element count")

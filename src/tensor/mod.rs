@@ -13,6 +13,7 @@ mod construct;
 mod elementwise;
 mod error;
 mod kernels;
+mod layout;
 mod loss;
 mod matmul;
 mod optim;

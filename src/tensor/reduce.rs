@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, ArrayView1, ArrayViewMut1, Axis, IxDyn, Zip};
 
-use super::kernels::{broadcast_to, sum_all};
+use super::kernels::{broadcast_to, standard, sum_all};
 use super::shape::{extreme_shape, normalize_axis, reduce_shape, scalar_axis, softmax_shape};
 use super::{Input, Op, Tensor, TensorError};
 
@@ -241,7 +241,7 @@ fn softmax_lane(mut o: ArrayViewMut1<f32>, log: bool) {
 }
 
 pub(crate) fn softmax_array(x: &ArrayD<f32>, ax: usize, log: bool) -> ArrayD<f32> {
-    let mut out = x.as_standard_layout().into_owned();
+    let mut out = standard(&x.view());
     for lane in out.lanes_mut(Axis(ax)) {
         softmax_lane(lane, log);
     }

@@ -2,6 +2,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn, Slice, SliceInfo, SliceInfoElem};
 
+use super::kernels::standard;
 use super::matmul::reshape_owned;
 use super::shape::{
     cat_shape, flatten_shape, reshape_shape, resolve_index, reverse_shape, squeeze_shape,
@@ -10,7 +11,7 @@ use super::shape::{
 use super::{Input, Op, Tensor, TensorError};
 
 fn permute(t: &Tensor, axes: Vec<usize>, name: &'static str) -> Tensor {
-    let data = t.data().clone().permuted_axes(IxDyn(&axes));
+    let data = standard(&t.data().view().permuted_axes(IxDyn(&axes)));
     Tensor::from_op(data, Op::Permute(Input::new(t), axes, name))
 }
 
@@ -27,7 +28,7 @@ pub fn transpose(t: &Tensor, a: isize, b: isize) -> Result<Tensor, TensorError> 
 pub fn t_reverse(t: &Tensor) -> Tensor {
     let n = t.ndim();
     debug_assert_eq!(reverse_shape(&t.shape()).len(), n);
-    let data = t.data().clone().reversed_axes();
+    let data = standard(&t.data().view().reversed_axes());
     Tensor::from_op(
         data,
         Op::Permute(Input::new(t), (0..n).rev().collect(), "T"),
