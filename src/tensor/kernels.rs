@@ -90,14 +90,42 @@ pub(crate) fn map<F: Fn(f32) -> f32>(a: &ArrayD<f32>, f: F) -> ArrayD<f32> {
 /// `a += b` with `b` broadcast to `a`'s shape (checked by the caller).
 pub(crate) fn add_assign(a: &mut ArrayD<f32>, b: &ArrayD<f32>) {
     if a.shape() == b.shape() {
-        if let (Some(x), Some(y)) = (a.as_slice_mut(), b.as_slice()) {
+        update_with(a, b, |p, q| *p += q);
+    } else {
+        *a += b;
+    }
+}
+
+/// `f(d, a)` for each element of `d` and the same-shaped `a`, over plain slices when
+/// both are row-major (the optimisers' update loops).
+pub(crate) fn update_with<F: FnMut(&mut f32, f32)>(d: &mut ArrayD<f32>, a: &ArrayD<f32>, mut f: F) {
+    if d.shape() == a.shape() {
+        if let (Some(x), Some(y)) = (d.as_slice_mut(), a.as_slice()) {
             for (p, &q) in x.iter_mut().zip(y) {
-                *p += q;
+                f(p, q);
             }
             return;
         }
     }
-    *a += b;
+    Zip::from(d).and(a).for_each(|p, &q| f(p, q));
+}
+
+/// `f(d, a, b)` for each element of `d` and the same-shaped `a` and `b`, as `update_with`.
+pub(crate) fn update_with2<F: FnMut(&mut f32, f32, f32)>(
+    d: &mut ArrayD<f32>,
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    mut f: F,
+) {
+    if d.shape() == a.shape() && d.shape() == b.shape() {
+        if let (Some(x), Some(y), Some(z)) = (d.as_slice_mut(), a.as_slice(), b.as_slice()) {
+            for ((p, &q), &r) in x.iter_mut().zip(y).zip(z) {
+                f(p, q, r);
+            }
+            return;
+        }
+    }
+    Zip::from(d).and(a).and(b).for_each(|p, &q, &r| f(p, q, r));
 }
 
 /// Sum of all elements (8 accumulators on contiguous data).

@@ -1,7 +1,6 @@
 //! Matrix product with NumPy `matmul` rules (1-D, 2-D and broadcast-batched N-D) on
 //! views: transposed operands are never copied; tiny products use a plain loop.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix1, Ix2, IxDyn};
 
 use super::kernels::{standard, zip_map};
@@ -34,49 +33,61 @@ pub(crate) fn reshape_owned(a: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
 
 /// 2-D product into a fresh row-major array.
 pub(crate) fn mm2(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
-    let (m, k) = a.dim();
-    let n = b.ncols();
-    if m * n * k <= 1024 {
-        return small_mm(a, b);
+    let (m, n) = (a.nrows(), b.ncols());
+    let mut c: Vec<f32> = Vec::with_capacity(m * n);
+    // SAFETY: `c` has room for the m×n row-major destination, and `mm_into` writes every
+    // element of it before the length is set.
+    unsafe {
+        mm_into(a, b, c.as_mut_ptr(), [n as isize, 1]);
+        c.set_len(m * n);
     }
-    if m * n * k >= GEMM_MIN_WORK && m >= 16 && n >= 16 && k >= 16 {
-        return gemm_mm(a, b);
-    }
-    let mut c = Array2::zeros((m, n));
-    general_mat_mul(1.0, a, b, 0.0, &mut c);
-    c
+    Array2::from_shape_vec((m, n), c).expect("m*n")
 }
 
-/// Products at least this large (m·n·k) go to the `gemm` crate, which splits them over
-/// two threads; below it matrixmultiply's single thread wins (RUST_NOTES: gemm's fixed
-/// cost is ~250 ns, and thread start-up dominates small products).
-const GEMM_MIN_WORK: usize = 1 << 18;
+/// Products of at most this many multiply-adds (m·n·k) use a plain loop: gemm's fixed
+/// cost (~0.3 us) dominates them. Above it gemm beats matrixmultiply at every shape
+/// measured (8³ … 200³, skinny 256×128×10, vector-matrix), by 15–80%.
+const SMALL_WORK: usize = 1024;
 
-/// `a @ b` with `gemm` on strided views: transposed views are read in place, never copied.
-fn gemm_mm(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
+/// From this many multiply-adds gemm may split a product over the pool's two threads
+/// (100×64×128 takes 10 us on two, 17 us on one); smaller ones stay on one.
+const PARALLEL_WORK: usize = 1 << 19;
+
+/// `dst = a @ b` for an m×k `a` and a k×n `b` (strided views: transposed operands are
+/// read in place) into the m×n matrix at `dst` with row and column strides `ds`. Every
+/// element of `dst` is written, none is read.
+///
+/// # Safety
+/// `dst` with strides `ds` must be valid for writes of m×n elements that do not overlap
+/// `a` or `b`.
+unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [isize; 2]) {
     let (m, k) = a.dim();
     let n = b.ncols();
-    let mut c = Array2::<f32>::zeros((m, n));
-    let threads = if m * n * k >= 1 << 21 { 2 } else { 1 };
-    let parallelism = if threads > 1 {
-        gemm::Parallelism::Rayon(threads)
+    debug_assert_eq!(b.nrows(), k);
+    if m * n * k <= SMALL_WORK {
+        // SAFETY: as required by this function.
+        unsafe { small_mm(a, b, dst, ds) };
+        return;
+    }
+    let parallelism = if m * n * k >= PARALLEL_WORK {
+        gemm::Parallelism::Rayon(2)
     } else {
         gemm::Parallelism::None
     };
     let (ars, acs) = (a.strides()[0], a.strides()[1]);
     let (brs, bcs) = (b.strides()[0], b.strides()[1]);
-    let dst = c.as_mut_ptr();
-    // SAFETY: the pointers and strides describe the live views `a`, `b` (m×k, k×n, shapes
-    // checked by the caller's shape rule) and the fresh row-major m×n array `c`; gemm
-    // reads only inside them and writes only `c`.
+    // SAFETY: the pointers and strides describe the live views `a` (m×k) and `b` (k×n)
+    // and the destination this function's caller vouches for; gemm reads only inside `a`
+    // and `b`, and with `read_dst` false and k > 0 it writes every element of `dst`
+    // without reading it.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
             dst,
-            1,
-            n as isize,
+            ds[1],
+            ds[0],
             false,
             a.as_ptr(),
             acs,
@@ -92,32 +103,33 @@ fn gemm_mm(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
             parallelism,
         );
     }
-    c
 }
 
 /// A plain triple loop over strided views (tiny products: no kernel set-up cost).
-fn small_mm(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
+///
+/// # Safety
+/// As `mm_into`.
+unsafe fn small_mm(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [isize; 2]) {
     let (m, k) = a.dim();
     let n = b.ncols();
-    debug_assert_eq!(b.nrows(), k);
     let (sa0, sa1) = (a.strides()[0], a.strides()[1]);
     let (sb0, sb1) = (b.strides()[0], b.strides()[1]);
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut v = Vec::with_capacity(m * n);
     for i in 0..m {
         for j in 0..n {
             let mut s = 0.0f32;
             for p in 0..k {
-                // SAFETY: i < m, p < k, j < n index inside both views (dims checked above).
+                // SAFETY: i < m, p < k, j < n index inside both views (dims checked by
+                // the caller).
                 unsafe {
                     s += *pa.offset(i as isize * sa0 + p as isize * sa1)
                         * *pb.offset(p as isize * sb0 + j as isize * sb1);
                 }
             }
-            v.push(s);
+            // SAFETY: (i, j) is inside the m×n destination (this function's contract).
+            unsafe { *dst.offset(i as isize * ds[0] + j as isize * ds[1]) = s };
         }
     }
-    Array2::from_shape_vec((m, n), v).expect("m*n")
 }
 
 fn to2<'a>(v: ArrayViewD<'a, f32>) -> ArrayView2<'a, f32> {
@@ -150,13 +162,10 @@ pub(crate) fn bmm(a: &ArrayViewD<f32>, b: &ArrayViewD<f32>) -> ArrayD<f32> {
             bv = bv.index_axis_move(Axis(0), i);
             ov = ov.index_axis_move(Axis(0), i);
         }
-        let (a2, b2) = (to2(av), to2(bv));
         let mut o2 = ov.into_dimensionality::<Ix2>().expect("2-d");
-        if m * n * k <= 1024 {
-            o2.assign(&mm2(&a2, &b2));
-        } else {
-            general_mat_mul(1.0, &a2, &b2, 0.0, &mut o2);
-        }
+        let ds = [o2.strides()[0], o2.strides()[1]];
+        // SAFETY: `o2` is an m×n view into the fresh `out`, apart from `a` and `b`.
+        unsafe { mm_into(&to2(av), &to2(bv), o2.as_mut_ptr(), ds) };
         // Advance the batch multi-index (row-major).
         for d in (0..idx.len()).rev() {
             idx[d] += 1;

@@ -3,6 +3,8 @@
 
 use ndarray::{ArrayD, Axis, Zip};
 
+use super::kernels::{update_with, update_with2};
+
 use super::backward::{flush_pending, GradStore};
 use super::shape::{in_place_shape, resolve_index, IndexItem};
 use super::shape_ops::{positions_axis, slice_info};
@@ -24,12 +26,8 @@ fn apply(op: InPlaceOp, d: &mut ArrayD<f32>, r: &ArrayD<f32>) {
         InPlaceOp::Div => *p /= q,
     };
     if d.shape() == r.shape() {
-        if let (Some(x), Some(y)) = (d.as_slice_mut(), r.as_slice()) {
-            for (p, &q) in x.iter_mut().zip(y) {
-                f(p, q);
-            }
-            return;
-        }
+        update_with(d, r, f);
+        return;
     }
     if r.len() == 1 {
         let q = r.iter().next().copied().unwrap_or(0.0);
@@ -142,19 +140,13 @@ impl Sgd {
                 let b = match buf {
                     None => buf.insert(g.to_owned()),
                     Some(b) => {
-                        Zip::from(&mut *b)
-                            .and(&*g)
-                            .for_each(|b, &g| *b = *b * m + g);
+                        update_with(b, &g, |b, g| *b = *b * m + g);
                         b
                     }
                 };
-                Zip::from(&mut *p.data_mut())
-                    .and(&*b)
-                    .for_each(|w, &u| *w += a * u);
+                update_with(&mut p.data_mut(), b, |w, u| *w += a * u);
             } else {
-                Zip::from(&mut *p.data_mut())
-                    .and(&*g)
-                    .for_each(|w, &u| *w += a * u);
+                update_with(&mut p.data_mut(), &g, |w, u| *w += a * u);
             }
             p.bump_version();
         }
@@ -217,7 +209,7 @@ impl Adam {
             let step = self.t[i] as i32;
             let m = self.m[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
             let w1 = (1.0 - self.beta1) as f32;
-            Zip::from(&mut *m).and(g).for_each(|m, &g| {
+            update_with(m, g, |m, g| {
                 *m = if w1 < 0.5 {
                     *m + w1 * (g - *m)
                 } else {
@@ -227,21 +219,16 @@ impl Adam {
             let v = self.v[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
             let b2 = self.beta2 as f32;
             let w2 = (1.0 - self.beta2) as f32;
-            Zip::from(&mut *v)
-                .and(g)
-                .for_each(|v, &g| *v = *v * b2 + w2 * g * g);
+            update_with(v, g, |v, g| *v = *v * b2 + w2 * g * g);
             let bc1 = 1.0 - self.beta1.powi(step);
             let bc2 = 1.0 - self.beta2.powi(step);
             let step_size = (-(self.lr / bc1)) as f32;
             let bc2_sqrt = bc2.sqrt() as f32;
             let eps = self.eps as f32;
-            Zip::from(&mut *p.data_mut())
-                .and(&*m)
-                .and(&*v)
-                .for_each(|w, &m, &v| {
-                    let denom = v.sqrt() / bc2_sqrt + eps;
-                    *w += step_size * m / denom;
-                });
+            update_with2(&mut p.data_mut(), m, v, |w, m, v| {
+                let denom = v.sqrt() / bc2_sqrt + eps;
+                *w += step_size * m / denom;
+            });
             p.bump_version();
         }
         Ok(())

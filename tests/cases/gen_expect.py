@@ -1203,6 +1203,29 @@ def _():
     P(shape(torch.ones(1, 1, 1, 3) @ torch.ones(4, 3, 1)))
 
 
+@case("ops/matmul_kernels")
+def _():
+    A = (arange(6400).reshape(100, 64) % 17 - 8) / 8
+    B = (arange(8192).reshape(128, 64) % 13 - 6) / 6
+    Cm = A @ B.T
+    P(shape(Cm), Cm.sum(), Cm[3, 5], Cm[99, 127])
+    D = A[::2] @ B.T[:, 1::3]
+    P(shape(D), D.sum(), D[7, 11])
+    E = A.reshape(4, 25, 64) @ B.T
+    P(shape(E), E.sum(), E[2, 3, 4])
+    Fm = B @ A[:10].T
+    P(shape(Fm), Fm.sum(), Fm[100, 9])
+    G = B.T @ B
+    P(shape(G), G.sum(), G[63, 0])
+    W = B.clone().requires_grad_(True)
+    bw(((A @ W.T) ** 2).mean(), W)
+    g = grad(W)
+    P(shape(g), g.sum(), g[5, 7], g[127, 63])
+    X = A.clone().requires_grad_(True)
+    bw((torch.relu(X @ W.T) * 0.01).sum(), X, W)
+    P(grad(X).sum(), grad(X)[50, 32], grad(W)[64, 0])
+
+
 @case("ops/softmax")
 def _():
     x = C([[1, 2, 3], [1, 1, 1]])
