@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Time tsr's w1 (notebook step) and w2 (MLP step) beside the PyTorch eager and numpy
 # autograd peers of ../shared/bench, in one invocation, and print the ratios.
-# Needs the peers' venv (see ../shared/bench/README.md):
-#   python3 -m venv ~/.cache/peers-venv && ~/.cache/peers-venv/bin/pip install numpy torch
+# Needs the peers' venv (see ../shared/bench/README.md; the numpy peer also needs
+# threadpoolctl):
+#   python3 -m venv ~/.cache/peers-venv
+#   ~/.cache/peers-venv/bin/pip install numpy torch threadpoolctl
+# Every program runs REPS times (default 3), alternating, and medians are compared: the
+# machines are shared and one process can be 30% slower than the next.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEERS=${PEERS:-../shared/bench}
@@ -10,16 +14,16 @@ PY=${PY:-$HOME/.cache/peers-venv/bin/python}
 cargo build --release --quiet
 TSR=target/release/tsr
 out=$(mktemp)
-for rep in 1 2 3; do
+for rep in $(seq "${REPS:-3}"); do
   "$TSR" run bench/w1.tsr >>"$out"
   "$TSR" run bench/w2.tsr >>"$out"
+  if [ -x "$PY" ]; then
+    for impl in torch numpy_class; do
+      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$PEERS/w1_tiny_net.py" --impl "$impl" >>"$out" 2>/dev/null || true
+      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$PEERS/w2_mlp.py" --impl "$impl" >>"$out" 2>/dev/null || true
+    done
+  fi
 done
-if [ -x "$PY" ]; then
-  for impl in torch numpy_class; do
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$PEERS/w1_tiny_net.py" --impl "$impl" >>"$out" 2>/dev/null || true
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$PEERS/w2_mlp.py" --impl "$impl" >>"$out" 2>/dev/null || true
-  done
-fi
 python3 - "$out" <<'PY'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.count("\t") >= 3]

@@ -1,9 +1,9 @@
 //! Reductions (sum, mean, max, min over one axis or all), argmax/argmin, and the
 //! numerically stable softmax / log_softmax.
 
-use ndarray::{ArrayD, ArrayView1, ArrayViewMut1, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayView1, Axis, IxDyn, Zip};
 
-use super::kernels::{broadcast_to, standard, sum_all};
+use super::kernels::{broadcast_to, standard, sum_all, sum_axis};
 use super::shape::{extreme_shape, normalize_axis, reduce_shape, scalar_axis, softmax_shape};
 use super::{Input, Op, Tensor, TensorError};
 
@@ -81,9 +81,9 @@ pub(crate) fn reduce_array(
         Some(ax) => {
             let n = x.shape()[ax];
             let r = match op {
-                ReduceOp::Sum => x.sum_axis(Axis(ax)),
+                ReduceOp::Sum => sum_axis(x, ax),
                 ReduceOp::Mean => {
-                    let mut s = x.sum_axis(Axis(ax));
+                    let mut s = sum_axis(x, ax);
                     s.mapv_inplace(|v| v / n as f32);
                     s
                 }
@@ -221,29 +221,42 @@ pub(crate) fn spread_grad(
     out
 }
 
-fn softmax_lane(mut o: ArrayViewMut1<f32>, log: bool) {
+fn softmax_lane(o: &mut [f32], log: bool) {
     let m = o.iter().fold(f32::NEG_INFINITY, |a, &v| pick(true, a, v));
     let m = if m.is_infinite() { 0.0 } else { m };
     if log {
         let s: f32 = o.iter().map(|&v| (v - m).exp()).sum();
         let l = s.ln();
-        o.mapv_inplace(|v| v - m - l);
+        o.iter_mut().for_each(|v| *v = *v - m - l);
     } else {
         let mut s = 0.0f32;
-        o.mapv_inplace(|v| {
-            let e = (v - m).exp();
+        o.iter_mut().for_each(|v| {
+            let e = (*v - m).exp();
             s += e;
-            e
+            *v = e;
         });
         let r = 1.0 / s;
-        o.mapv_inplace(|v| v * r);
+        o.iter_mut().for_each(|v| *v *= r);
     }
 }
 
 pub(crate) fn softmax_array(x: &ArrayD<f32>, ax: usize, log: bool) -> ArrayD<f32> {
     let mut out = standard(&x.view());
-    for lane in out.lanes_mut(Axis(ax)) {
-        softmax_lane(lane, log);
+    let n = out.shape()[ax];
+    if ax + 1 == out.ndim() && n > 0 {
+        // Lanes along the last axis of a row-major array are consecutive slices.
+        if let Some(s) = out.as_slice_mut() {
+            s.chunks_exact_mut(n)
+                .for_each(|lane| softmax_lane(lane, log));
+            return out;
+        }
+    }
+    let mut buf = Vec::with_capacity(n);
+    for mut lane in out.lanes_mut(Axis(ax)) {
+        buf.clear();
+        buf.extend(lane.iter());
+        softmax_lane(&mut buf, log);
+        lane.iter_mut().zip(&buf).for_each(|(o, &v)| *o = v);
     }
     out
 }
