@@ -241,6 +241,9 @@ fn softmax_lane(o: &mut [f32], log: bool) {
 }
 
 pub(crate) fn softmax_array(x: &ArrayD<f32>, ax: usize, log: bool) -> ArrayD<f32> {
+    if x.ndim() == 0 {
+        return as_lane(x, |l| softmax_array(l, 0, log));
+    }
     let mut out = standard(&x.view());
     let n = out.shape()[ax];
     if ax + 1 == out.ndim() && n > 0 {
@@ -263,22 +266,46 @@ pub(crate) fn softmax_array(x: &ArrayD<f32>, ax: usize, log: bool) -> ArrayD<f32
 
 /// `softmax(x, axis)`, stable (the lane's max is subtracted first).
 pub fn softmax(t: &Tensor, axis: isize) -> Result<Tensor, TensorError> {
-    softmax_shape(&t.shape(), axis)?;
-    let ax = normalize_axis(axis, t.ndim())?;
+    let ax = softmax_axis(t, axis)?;
     let data = softmax_array(&t.data(), ax, false);
     Ok(Tensor::from_op(data, Op::Softmax(Input::new(t), ax)))
 }
 
 /// `log_softmax(x, axis) = x - max - log(sum(exp(x - max)))`.
 pub fn log_softmax(t: &Tensor, axis: isize) -> Result<Tensor, TensorError> {
-    softmax_shape(&t.shape(), axis)?;
-    let ax = normalize_axis(axis, t.ndim())?;
+    let ax = softmax_axis(t, axis)?;
     let data = softmax_array(&t.data(), ax, true);
     Ok(Tensor::from_op(data, Op::LogSoftmax(Input::new(t), ax)))
 }
 
+/// The checked axis of a softmax; a 0-d tensor counts as one lane of one element (axis
+/// 0 or -1, as in PyTorch).
+fn softmax_axis(t: &Tensor, axis: isize) -> Result<usize, TensorError> {
+    let shape = t.shape();
+    softmax_shape(&shape, axis)?;
+    if shape.is_empty() {
+        return Ok(0);
+    }
+    normalize_axis(axis, shape.len())
+}
+
+/// `f` applied to a 0-d array as to the 1-element lane `[x]`.
+fn as_lane(x: &ArrayD<f32>, f: impl FnOnce(&ArrayD<f32>) -> ArrayD<f32>) -> ArrayD<f32> {
+    let r = f(&x.to_shape(IxDyn(&[1])).expect("one element").into_owned());
+    r.into_shape_with_order(IxDyn(&[])).expect("one element")
+}
+
 /// Softmax backward: `dx = y * (g - sum(g * y))` per lane (`y` the output).
 pub(crate) fn softmax_grad(y: &ArrayD<f32>, g: &ArrayD<f32>, ax: usize) -> ArrayD<f32> {
+    if y.ndim() == 0 {
+        return as_lane(y, |l| {
+            softmax_grad(
+                l,
+                &g.to_shape(IxDyn(&[1])).expect("one element").into_owned(),
+                0,
+            )
+        });
+    }
     let mut out = ArrayD::<f32>::zeros(y.raw_dim());
     Zip::from(out.lanes_mut(Axis(ax)))
         .and(y.lanes(Axis(ax)))
@@ -295,6 +322,15 @@ pub(crate) fn softmax_grad(y: &ArrayD<f32>, g: &ArrayD<f32>, ax: usize) -> Array
 
 /// Log-softmax backward: `dx = g - exp(y) * sum(g)` per lane (`y` the output).
 pub(crate) fn log_softmax_grad(y: &ArrayD<f32>, g: &ArrayD<f32>, ax: usize) -> ArrayD<f32> {
+    if y.ndim() == 0 {
+        return as_lane(y, |l| {
+            log_softmax_grad(
+                l,
+                &g.to_shape(IxDyn(&[1])).expect("one element").into_owned(),
+                0,
+            )
+        });
+    }
     let mut out = ArrayD::<f32>::zeros(y.raw_dim());
     Zip::from(out.lanes_mut(Axis(ax)))
         .and(y.lanes(Axis(ax)))

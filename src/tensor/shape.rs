@@ -483,7 +483,9 @@ pub fn extreme_shape(
 
 /// `softmax`/`log_softmax(x, axis)`: same shape.
 pub fn softmax_shape(s: &[usize], axis: isize) -> Result<Vec<usize>, TensorError> {
-    normalize_axis(axis, s.len())?;
+    if !scalar_axis(s, Some(axis)) {
+        normalize_axis(axis, s.len())?;
+    }
     Ok(s.to_vec())
 }
 

@@ -1226,6 +1226,16 @@ def _():
     P(grad(X).sum(), grad(X)[50, 32], grad(W)[64, 0])
 
 
+@case("ops/softmax_0d")
+def _():
+    x = T(2.0)
+    P(torch.softmax(x, -1), torch.log_softmax(x, -1), torch.softmax(x, 0), torch.log_softmax(x, -1))
+    y = torch.softmax(x * 3, -1) + torch.log_softmax(x, -1) * x
+    bw(y, x)
+    P(y, grad(x))
+    P(shape(torch.softmax(C([1.0, 2.0]), -1)[1:]))
+
+
 @case("ops/softmax")
 def _():
     x = C([[1, 2, 3], [1, 1, 1]])
