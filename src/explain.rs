@@ -275,46 +275,140 @@ fn operand_labels(mut d: Diagnostic, site: &Site) -> Diagnostic {
     d
 }
 
+/// `grad::stale`: names the variable that changed and points at the change when the
+/// interpreter recorded it.
+fn stale(interp: &Interp, site: &Site, op: &str, tensor: u64, was: u64, now: u64) -> Diagnostic {
+    let loss = site
+        .lhs()
+        .map(|o| o.text.clone())
+        .unwrap_or_else(|| "the loss".into());
+    let var = interp.name_of_tensor(tensor);
+    let who = var
+        .as_ref()
+        .map(|v| format!("`{v}`"))
+        .unwrap_or_else(|| "a tensor".into());
+    let mut d = Diagnostic::error(
+        "grad::stale",
+        format!("{who} was changed in place after the graph of `{loss}` used it in `{op}`"),
+    )
+    .primary(site.primary, "backward through a graph with stale values");
+    if let Some(o) = site.lhs().and_then(|o| o.origin) {
+        let clash = d
+            .labels
+            .iter()
+            .any(|l| l.span.start < o.span.end && o.span.start < l.span.end);
+        if o.src_id == interp.src_id && !clash {
+            d = d.label(o.span, format!("`{loss}` computed here"));
+        }
+    }
+    if let Some(at) = interp.changed_at(tensor) {
+        let text = format!("{who} changed here (version {was} → {now})");
+        if at.src_id == interp.src_id {
+            d = d.label(at.span, text);
+        } else {
+            let note = Diagnostic::advice(
+                "note::provenance",
+                format!("{who} was changed in {}", interp.sources[at.src_id].name),
+            )
+            .primary(at.span, text)
+            .with_source(interp.source(at.src_id));
+            d = d.with_related(note);
+        }
+    }
+    let (old, new) = match &var {
+        Some(v) => (format!("version {was} of `{v}`"), format!("the new `{v}`")),
+        None => (
+            format!("version {was} of that tensor"),
+            "the new values".to_string(),
+        ),
+    };
+    d.help(format!(
+        "the graph of `{loss}` was built from {old}; compute `{loss}` again from {new}, then call `backward` — or call `backward` before the update"
+    ))
+}
+
 /// The one conversion from a tensor error to a diagnostic at `site`.
 pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic {
     let d = match e {
-        TensorError::Broadcast { lhs, rhs, lhs_axis, rhs_axis } => broadcast(site, &lhs, &rhs, lhs_axis, rhs_axis),
+        TensorError::Broadcast {
+            lhs,
+            rhs,
+            lhs_axis,
+            rhs_axis,
+        } => broadcast(site, &lhs, &rhs, lhs_axis, rhs_axis),
         TensorError::InPlace { target, value } => {
-            let t = site.lhs().map(|o| o.name()).unwrap_or_else(|| "the target".into());
+            let t = site
+                .lhs()
+                .map(|o| o.name())
+                .unwrap_or_else(|| "the target".into());
             Diagnostic::error(
                 "shape::broadcast",
-                format!("cannot update {t} of shape {} in place with a value of shape {}", shape_str(&target), shape_str(&value)),
+                format!(
+                    "cannot update {t} of shape {} in place with a value of shape {}",
+                    shape_str(&target),
+                    shape_str(&value)
+                ),
             )
-            .primary(site.primary, "the result would change the shape of the target")
-            .help(format!("an in-place update keeps the shape {}: the value must broadcast to it", shape_str(&target)))
+            .primary(
+                site.primary,
+                "the result would change the shape of the target",
+            )
+            .help(format!(
+                "an in-place update keeps the shape {}: the value must broadcast to it",
+                shape_str(&target)
+            ))
         }
         TensorError::MatMul { lhs, rhs, kind } => matmul(site, &lhs, &rhs, kind),
         TensorError::Reshape { from, spec, reason } => reshape(site, &from, &spec, reason),
         TensorError::Axis { axis, ndim } => {
-            let d = Diagnostic::error("shape::axis", format!("axis {axis} is out of range for a tensor with {ndim} axes"))
-                .primary(site.primary, format!("`{}` with axis {axis}", site.op));
+            let d = Diagnostic::error(
+                "shape::axis",
+                format!("axis {axis} is out of range for a tensor with {ndim} axes"),
+            )
+            .primary(site.primary, format!("`{}` with axis {axis}", site.op));
             if ndim == 0 {
                 d.help("a 0-d tensor has no axes: leave out `axis`")
             } else {
-                d.help(format!("valid axes are {} to {} (negative axes count from the end)", -(ndim as isize), ndim - 1))
+                d.help(format!(
+                    "valid axes are {} to {} (negative axes count from the end)",
+                    -(ndim as isize),
+                    ndim - 1
+                ))
             }
         }
-        TensorError::Squeeze { axis, size } => Diagnostic::error("shape::squeeze", format!("cannot squeeze axis {axis}: its size is {size}, not 1"))
-            .primary(site.primary, "only axes of size 1 can be removed")
-            .help("use `reshape` to change the shape, or `squeeze(x)` to drop every axis of size 1"),
+        TensorError::Squeeze { axis, size } => Diagnostic::error(
+            "shape::squeeze",
+            format!("cannot squeeze axis {axis}: its size is {size}, not 1"),
+        )
+        .primary(site.primary, "only axes of size 1 can be removed")
+        .help("use `reshape` to change the shape, or `squeeze(x)` to drop every axis of size 1"),
         TensorError::IndexOutOfRange { axis, index, size } => Diagnostic::error(
             "shape::index",
             format!("index {index} is out of range for axis {axis} of size {size}"),
         )
-        .primary(site.primary, format!("axis {axis} has indices {} to {}", -(size as isize), size as isize - 1))
+        .primary(
+            site.primary,
+            format!(
+                "axis {axis} has indices {} to {}",
+                -(size as isize),
+                size as isize - 1
+            ),
+        )
         .help("negative indices count from the end: -1 is the last"),
         TensorError::TooManyIndices { given, ndim } => Diagnostic::error(
             "shape::index",
             format!("too many indices: {given} given for a tensor with {ndim} axes"),
         )
         .primary(site.primary, format!("{given} indices"))
-        .help(format!("a tensor with {ndim} axes takes at most {ndim} indices")),
-        TensorError::Cat { axis, shapes, which, kind } => cat(site, axis, &shapes, which, kind),
+        .help(format!(
+            "a tensor with {ndim} axes takes at most {ndim} indices"
+        )),
+        TensorError::Cat {
+            axis,
+            shapes,
+            which,
+            kind,
+        } => cat(site, axis, &shapes, which, kind),
         TensorError::LossShape { loss, pred, target } => loss_shape(site, loss, &pred, &target),
         TensorError::ClassTarget { kind } => {
             let (msg, help) = match kind {
@@ -327,35 +421,57 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
                     "a target of shape [N] holds class indices; for probabilities pass shape [N, C]".to_string(),
                 ),
             };
-            Diagnostic::error("shape::class_target", msg).primary(site.primary, "invalid target").help(help)
+            Diagnostic::error("shape::class_target", msg)
+                .primary(site.primary, "invalid target")
+                .help(help)
         }
         TensorError::NotScalar { shape: s } => {
-            let name = site.lhs().map(|o| o.name()).unwrap_or_else(|| "the tensor".into());
+            let name = site
+                .lhs()
+                .map(|o| o.name())
+                .unwrap_or_else(|| "the tensor".into());
             let n: usize = s.iter().product();
-            let arg = site.lhs().map(|o| o.text.clone()).unwrap_or_else(|| "loss".into());
+            let arg = site
+                .lhs()
+                .map(|o| o.text.clone())
+                .unwrap_or_else(|| "loss".into());
             Diagnostic::error(
                 "grad::non_scalar",
-                format!("`backward` needs a one-element tensor, but {name} has shape {} ({n} elements)", shape_str(&s)),
+                format!(
+                    "`backward` needs a one-element tensor, but {name} has shape {} ({n} elements)",
+                    shape_str(&s)
+                ),
             )
             .primary(site.primary, "backward of a tensor that is not one element")
-            .help(format!("reduce it to one number first: `backward(sum({arg}))` or `backward(mean({arg}))`"))
+            .help(format!(
+                "reduce it to one number first: `backward(sum({arg}))` or `backward(mean({arg}))`"
+            ))
         }
-        TensorError::Stale { op, input_version, now_version } => Diagnostic::error(
-            "grad::stale",
-            format!("a tensor used by `{op}` was changed in place after the graph was built"),
-        )
-        .primary(site.primary, "backward through a graph with stale values")
-        .help(format!(
-            "it was at version {input_version} when used and is now at version {now_version}: recompute the loss after updating the weights, then call `backward`"
-        )),
+        TensorError::Stale {
+            op,
+            tensor,
+            input_version,
+            now_version,
+        } => stale(interp, site, op, tensor, input_version, now_version),
         TensorError::NoBackward => {
-            let name = site.lhs().map(|o| o.name()).unwrap_or_else(|| "this tensor".into());
-            Diagnostic::error("grad::no_backward", format!("no gradients yet: `backward` has not been called, so {name} has no gradient"))
-                .primary(site.primary, "asked before any backward")
-                .help("compute a loss and call `backward(loss)` first")
+            let name = site
+                .lhs()
+                .map(|o| o.name())
+                .unwrap_or_else(|| "this tensor".into());
+            Diagnostic::error(
+                "grad::no_backward",
+                format!(
+                    "no gradients yet: `backward` has not been called, so {name} has no gradient"
+                ),
+            )
+            .primary(site.primary, "asked before any backward")
+            .help("compute a loss and call `backward(loss)` first")
         }
         TensorError::NotReached { why } => {
-            let name = site.lhs().map(|o| o.name()).unwrap_or_else(|| "this tensor".into());
+            let name = site
+                .lhs()
+                .map(|o| o.name())
+                .unwrap_or_else(|| "this tensor".into());
             let (reason, help) = match why {
                 tensor::NotReachedWhy::Constant => ("it is a constant".to_string(), "constants have no gradient".to_string()),
                 tensor::NotReachedWhy::CreatedAfter => (
@@ -367,21 +483,43 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
                     "it is not used by the loss, or only through something without a gradient (`detach`, `item`, a comparison, `argmax`): use it in the loss, or ask for the gradient of a tensor the loss uses".to_string(),
                 ),
             };
-            Diagnostic::error("grad::not_in_graph", format!("{name} has no gradient: {reason}")).primary(site.primary, "not reached by the last backward").help(help)
+            Diagnostic::error(
+                "grad::not_in_graph",
+                format!("{name} has no gradient: {reason}"),
+            )
+            .primary(site.primary, "not reached by the last backward")
+            .help(help)
         }
-        TensorError::TooLarge { shape: s, bytes, budget } => {
+        TensorError::TooLarge {
+            shape: s,
+            bytes,
+            budget,
+        } => {
             let size = match bytes {
                 Some(b) => format!("{} ({})", human_bytes(b), shape_str(&s)),
                 None => format!("more elements than can be counted ({})", shape_str(&s)),
             };
-            Diagnostic::error("limit::memory", format!("tensor too large: {size} exceeds the memory limit of {}", human_bytes(budget)))
-                .primary(site.primary, "this would allocate it")
-                .help("use smaller sizes, or raise the limit with `--max-memory`")
+            Diagnostic::error(
+                "limit::memory",
+                format!(
+                    "tensor too large: {size} exceeds the memory limit of {}",
+                    human_bytes(budget)
+                ),
+            )
+            .primary(site.primary, "this would allocate it")
+            .help("use smaller sizes, or raise the limit with `--max-memory`")
         }
-        TensorError::Rank { ndim } => Diagnostic::error("shape::rank", format!("tensors have at most 6 axes, `{}` would make one with {ndim}", site.op))
-            .primary(site.primary, format!("{ndim} axes"))
-            .help("merge some axes with `reshape`, e.g. `x.reshape(-1, ...)`"),
-        TensorError::Value(msg) => Diagnostic::error("value::invalid", msg).primary(site.primary, format!("in `{}`", site.op)),
+        TensorError::Rank { ndim } => Diagnostic::error(
+            "shape::rank",
+            format!(
+                "tensors have at most 6 axes, `{}` would make one with {ndim}",
+                site.op
+            ),
+        )
+        .primary(site.primary, format!("{ndim} axes"))
+        .help("merge some axes with `reshape`, e.g. `x.reshape(-1, ...)`"),
+        TensorError::Value(msg) => Diagnostic::error("value::invalid", msg)
+            .primary(site.primary, format!("in `{}`", site.op)),
     };
     if !d.code.starts_with("shape::") {
         return d;

@@ -99,7 +99,14 @@ pub struct Interp {
     call_depth: usize,
     /// Set from a Ctrl-C handler; checked at loop iterations and calls.
     pub interrupt: Arc<AtomicBool>,
+    /// Where tensors (by id) were last changed in place: `-=`, an indexed assignment,
+    /// `step`. Read by the `grad::stale` diagnostic; cleared when it grows past
+    /// `MAX_CHANGED` (the diagnostic then just lacks that label).
+    changed: HashMap<u64, Origin, BuildHasherDefault<FnvHasher>>,
 }
+
+/// Entries of `Interp::changed` kept at most.
+const MAX_CHANGED: usize = 4096;
 
 /// Context notes added to an error as it leaves calls and loops: at most this many.
 const MAX_CONTEXT_NOTES: usize = 4;
@@ -119,7 +126,40 @@ impl Interp {
             warned: HashSet::new(),
             call_depth: 0,
             interrupt: Arc::new(AtomicBool::new(false)),
+            changed: HashMap::default(),
         }
+    }
+
+    /// Records that `t` was changed in place by the code at `span`.
+    pub fn note_changed(&mut self, t: &Tensor, span: Span) {
+        if self.changed.len() >= MAX_CHANGED {
+            self.changed.clear();
+        }
+        let origin = Origin {
+            src_id: self.src_id,
+            span,
+        };
+        self.changed.insert(t.id(), origin);
+    }
+
+    /// Where the tensor with this id was last changed in place, if known.
+    pub fn changed_at(&self, id: u64) -> Option<Origin> {
+        self.changed.get(&id).copied()
+    }
+
+    /// The name of a visible variable bound to the tensor with this id (the first in
+    /// name order when several are).
+    pub fn name_of_tensor(&self, id: u64) -> Option<String> {
+        let locals = self.frames.last().map(|f| &f.locals);
+        let mut names: Vec<&str> = locals
+            .into_iter()
+            .chain(std::iter::once(&self.globals))
+            .flat_map(|env| env.iter())
+            .filter(|(_, b)| matches!(&b.value, Value::Tensor(t) if t.id() == id))
+            .map(|(n, _)| &**n)
+            .collect();
+        names.sort_unstable();
+        names.first().map(|n| n.to_string())
     }
 
     pub fn add_source(&mut self, name: &str, text: &str) -> usize {
@@ -519,6 +559,7 @@ impl Interp {
             }
         };
         let r = self.to_tensor(&rhs, value.span)?;
+        self.note_changed(t, target_span.to(value.span));
         tensor::update_in_place(t, kind, &r).map_err(|e| {
             let site = Site {
                 op: format!("{}=", op.symbol()),
@@ -610,6 +651,7 @@ impl Interp {
             Value::Tensor(t) => {
                 let idx = self.index_items(items)?;
                 let r = self.to_tensor(&rhs, value.span)?;
+                self.note_changed(&t, span.to(value.span));
                 let result = match op {
                     None => tensor::set_index(&t, &idx, &r),
                     Some(op) => {

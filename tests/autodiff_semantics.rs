@@ -113,10 +113,12 @@ fn stale_after_in_place_change() {
     match backward(&loss) {
         Err(TensorError::Stale {
             op,
+            tensor,
             input_version,
             now_version,
         }) => {
             assert_eq!(op, "mul");
+            assert_eq!(tensor, w.id(), "the changed tensor is named");
             assert_eq!((input_version, now_version), (0, 1));
         }
         other => panic!("{:?}", other.map(|_| ())),
@@ -125,7 +127,10 @@ fn stale_after_in_place_change() {
     let s = unary(UnaryOp::Sigmoid, &x);
     update_in_place(&s, InPlaceOp::Add, &c(1.0)).unwrap();
     match backward(&sum(&s)) {
-        Err(TensorError::Stale { op, .. }) => assert_eq!(op, "sigmoid"),
+        Err(TensorError::Stale { op, tensor, .. }) => {
+            assert_eq!(op, "sigmoid");
+            assert_eq!(tensor, s.id());
+        }
         other => panic!("{:?}", other.map(|_| ())),
     }
     // set_index bumps the version too

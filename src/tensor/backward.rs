@@ -267,6 +267,7 @@ fn check_fresh(t: &Tensor) -> Result<(), TensorError> {
             if now != inp.version {
                 return Err(TensorError::Stale {
                     op: op.name(),
+                    tensor: inp.t.id(),
                     input_version: inp.version,
                     now_version: now,
                 });
@@ -276,6 +277,7 @@ fn check_fresh(t: &Tensor) -> Result<(), TensorError> {
     if op.uses_output() && t.version() != 0 {
         return Err(TensorError::Stale {
             op: op.name(),
+            tensor: t.id(),
             input_version: 0,
             now_version: t.version(),
         });

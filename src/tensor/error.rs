@@ -129,6 +129,8 @@ pub enum TensorError {
     /// the op was built.
     Stale {
         op: &'static str,
+        /// The id of the tensor that changed.
+        tensor: u64,
         input_version: u64,
         now_version: u64,
     },
@@ -284,7 +286,7 @@ impl fmt::Display for TensorError {
                 "`backward` needs a tensor with one element, got shape {}",
                 ShapeFmt(shape)
             ),
-            Stale { op, input_version, now_version } => write!(
+            Stale { op, input_version, now_version, .. } => write!(
                 f,
                 "cannot backpropagate through `{op}`: a tensor it saved was modified in place after it was computed (version {input_version}, now {now_version})"
             ),
