@@ -493,6 +493,11 @@ impl Interp {
             out.push(match it {
                 IndexItem::Index(e) => {
                     let v = self.eval(e)?;
+                    if matches!(&v, Value::List(_))
+                        || matches!(&v, Value::Tensor(t) if t.numel() != 1)
+                    {
+                        return Err(self.fail(fancy_index(&v, e.span)));
+                    }
                     tensor::IndexItem::At(self.int_of(&v, e.span)? as isize)
                 }
                 IndexItem::Slice {
@@ -700,4 +705,21 @@ pub fn python_slice(
         }
     }
     out
+}
+
+/// An index that is a list or a tensor of several elements: tsr indexes with whole
+/// numbers and slices only (PyTorch's mask and position indexing are not in the
+/// language), so say what to write instead.
+fn fancy_index(v: &Value, span: Span) -> Diagnostic {
+    let kind = v.kind();
+    Diagnostic::error(
+        "type::index",
+        format!("an index must be a whole number or a slice, found a {kind}"),
+    )
+    .primary(span, format!("a {kind} used as an index"))
+    .help(
+        "tsr has no mask or position indexing: to keep values where a condition holds, \
+         multiply by the 0./1. mask (`x * (x > 0)`); to take some rows, use a slice \
+         (`x[2:5]`, `x[::2]`) or `cat([x[0:1], x[3:4]])`",
+    )
 }
