@@ -478,9 +478,19 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
                     "it was created after the last `backward`".to_string(),
                     "call `backward` on a loss computed from it".to_string(),
                 ),
+                tensor::NotReachedWhy::Through(op) => match comparison_symbol(op) {
+                    Some(sym) => (
+                        format!("the loss of the last `backward` uses it only through the comparison `{sym}`, which has no gradient"),
+                        format!("a comparison is a 0./1. step whose slope is zero everywhere: for a smooth version use `sigmoid(k * (a - b))`, or make the loss depend on {name} directly"),
+                    ),
+                    None => (
+                        format!("the loss of the last `backward` uses it only as the class indices of `{op}`, which have no gradient"),
+                        "class indices pick entries; they are not differentiated. Ask for the gradient of the logits instead".to_string(),
+                    ),
+                },
                 tensor::NotReachedWhy::NotAncestor => (
                     "the loss of the last `backward` does not depend on it".to_string(),
-                    "it is not used by the loss, or only through something without a gradient (`detach`, `item`, a comparison, `argmax`): use it in the loss, or ask for the gradient of a tensor the loss uses".to_string(),
+                    "it is not used by the loss, or only through a value that left the graph (`detach`, `item`, `argmax`): use it in the loss, or ask for the gradient of a tensor the loss uses".to_string(),
                 ),
             };
             Diagnostic::error(
@@ -1063,4 +1073,17 @@ pub fn unknown_property(
         Some(s) => d.help(format!("did you mean `.{s}`?")),
         None => d.help("tensors have `.shape`, `.ndim`, `.T` and `.grad`"),
     }
+}
+
+/// The operator of a comparison op's name (`gt` → `>`), `None` for other ops.
+fn comparison_symbol(op: &str) -> Option<&'static str> {
+    Some(match op {
+        "eq" => "==",
+        "ne" => "!=",
+        "lt" => "<",
+        "le" => "<=",
+        "gt" => ">",
+        "ge" => ">=",
+        _ => return None,
+    })
 }

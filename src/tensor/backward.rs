@@ -377,6 +377,34 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
     Ok(GradStore(inner))
 }
 
+/// When `target` is an ancestor of `loss` only along paths that cross an edge without a
+/// gradient, the op of the first such edge on one of them (searched iteratively, each
+/// node once).
+fn dead_edge_to(loss: &Tensor, target: &Tensor) -> Option<&'static str> {
+    let mut seen = std::collections::HashSet::new();
+    // (node, the first gradient-less op on the path to it)
+    let mut stack: Vec<(Tensor, Option<&'static str>)> = vec![(loss.clone(), None)];
+    while let Some((t, dead)) = stack.pop() {
+        if t.ptr_eq(target) {
+            if dead.is_some() {
+                return dead;
+            }
+            continue;
+        }
+        if !seen.insert((t.id(), dead.is_some())) {
+            continue;
+        }
+        let op = &t.0.op;
+        for i in 0..op.num_inputs() {
+            if let Some(inp) = op.input(i) {
+                let d = dead.or((!op.differentiable(i)).then(|| op.name()));
+                stack.push((inp.t.clone(), d));
+            }
+        }
+    }
+    None
+}
+
 fn accumulate(slot: &mut Option<ArrayD<f32>>, g: ArrayD<f32>) {
     match slot {
         Some(acc) => add_assign(acc, &g),
@@ -454,29 +482,27 @@ impl Inner {
     }
 
     fn reached_slot(&self, t: &Tensor) -> Result<usize, TensorError> {
-        self.slot_of(t).ok_or_else(|| {
-            let why = if t.is_constant() {
-                NotReachedWhy::Constant
-            } else if t.id() >= self.next_id {
-                NotReachedWhy::CreatedAfter
-            } else {
-                NotReachedWhy::NotAncestor
-            };
-            TensorError::NotReached { why }
+        self.slot_of(t).ok_or_else(|| TensorError::NotReached {
+            why: self.why_not_reached(t),
         })
     }
 
+    /// Why the backward did not reach `t`.
+    fn why_not_reached(&self, t: &Tensor) -> NotReachedWhy {
+        if t.is_constant() {
+            NotReachedWhy::Constant
+        } else if t.id() >= self.next_id {
+            NotReachedWhy::CreatedAfter
+        } else {
+            self.nodes
+                .last()
+                .and_then(|loss| dead_edge_to(loss, t))
+                .map_or(NotReachedWhy::NotAncestor, NotReachedWhy::Through)
+        }
+    }
+
     fn grad_array(&self, t: &Tensor) -> Result<ArrayD<f32>, TensorError> {
-        let Some(slot) = self.slot_of(t) else {
-            let why = if t.is_constant() {
-                NotReachedWhy::Constant
-            } else if t.id() >= self.next_id {
-                NotReachedWhy::CreatedAfter
-            } else {
-                NotReachedWhy::NotAncestor
-            };
-            return Err(TensorError::NotReached { why });
-        };
+        let slot = self.reached_slot(t)?;
         self.resolve(slot)?;
         let grads = self.grads.borrow();
         Ok(match &grads[slot] {

@@ -52,15 +52,18 @@ pub enum ClassTargetKind {
 }
 
 /// Why `grad(t)` has no gradient for `t`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NotReachedWhy {
     /// `t` is a constant (a number turned into a tensor): constants get no gradient.
     Constant,
     /// `t` was created after that `backward` ran.
     CreatedAfter,
-    /// The loss does not depend on `t` (or only through operations without gradients,
-    /// such as comparisons, `argmax` or class-index targets).
+    /// The loss does not depend on `t` (or only through values that left the graph:
+    /// `item`, `detach`, `argmax`).
     NotAncestor,
+    /// The loss depends on `t` only through the named op's input that has no gradient
+    /// (a comparison, or the class indices of `cross_entropy`).
+    Through(&'static str),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -299,6 +302,10 @@ impl fmt::Display for TensorError {
                 NotReachedWhy::NotAncestor => write!(
                     f,
                     "the last `backward` did not reach this tensor: the loss does not depend on it through differentiable operations"
+                ),
+                NotReachedWhy::Through(op) => write!(
+                    f,
+                    "the last `backward` did not reach this tensor: the loss uses it only through `{op}`, which has no gradient"
                 ),
             },
             TooLarge { shape, bytes, budget } => match bytes {

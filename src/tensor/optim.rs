@@ -8,7 +8,7 @@ use super::kernels::{update_with, update_with2};
 use super::backward::{flush_pending, GradStore};
 use super::shape::{in_place_shape, resolve_index, IndexItem};
 use super::shape_ops::{positions_axis, slice_info};
-use super::{NotReachedWhy, Tensor, TensorError};
+use super::{Tensor, TensorError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InPlaceOp {
@@ -89,13 +89,10 @@ fn grad_of<'a>(
     store: &'a GradStore,
     p: &Tensor,
 ) -> Result<Option<std::cell::Ref<'a, ArrayD<f32>>>, TensorError> {
-    match store.grad_ref(p) {
-        Ok(g) => Ok(Some(g)),
-        Err(TensorError::NotReached {
-            why: NotReachedWhy::NotAncestor | NotReachedWhy::CreatedAfter | NotReachedWhy::Constant,
-        }) => Ok(None),
-        Err(e) => Err(e),
+    if !store.contains(p) {
+        return Ok(None);
     }
+    store.grad_ref(p).map(Some)
 }
 
 fn check_grad_shape(p: &Tensor, g: &ArrayD<f32>) -> Result<(), TensorError> {
