@@ -219,6 +219,36 @@ fn aligned(rows: &[(String, &[usize])], mismatch_from_right: usize) -> String {
     out
 }
 
+/// `text` at `origin`: a label when it is in the source being run (unless it would
+/// overlap another label), else a related note titled `note` (nothing when `None`).
+fn at_origin(
+    interp: &Interp,
+    d: Diagnostic,
+    origin: Origin,
+    text: String,
+    note: Option<String>,
+) -> Diagnostic {
+    if origin.src_id == interp.src_id {
+        let overlaps = d
+            .labels
+            .iter()
+            .any(|l| l.span.start < origin.span.end && origin.span.start < l.span.end);
+        return if overlaps {
+            d
+        } else {
+            d.label(origin.span, text)
+        };
+    }
+    match note {
+        Some(title) => d.with_related(
+            Diagnostic::advice("note::provenance", title)
+                .primary(origin.span, text)
+                .with_source(interp.source(origin.src_id)),
+        ),
+        None => d,
+    }
+}
+
 /// Add provenance labels (same source) or related notes (other sources) for operands
 /// that are variables, never overlapping another label.
 fn with_provenance(interp: &Interp, mut d: Diagnostic, site: &Site) -> Diagnostic {
@@ -234,26 +264,11 @@ fn with_provenance(interp: &Interp, mut d: Diagnostic, site: &Site) -> Diagnosti
         let text = format!("`{}` got its shape {} here", op.text, shape_str(shape));
         // A parameter's value comes from the call site, which may be in another source
         // or, for a recursive call, the same statement.
-        if origin.src_id == interp.src_id {
-            let overlaps = d
-                .labels
-                .iter()
-                .any(|l| l.span.start < origin.span.end && origin.span.start < l.span.end);
-            if !overlaps {
-                d = d.label(origin.span, text);
-            }
-        } else {
-            let note = Diagnostic::advice(
-                "note::provenance",
-                format!(
-                    "`{}` was last assigned in {}",
-                    op.text, interp.sources[origin.src_id].name
-                ),
-            )
-            .primary(origin.span, text)
-            .with_source(interp.source(origin.src_id));
-            d = d.with_related(note);
-        }
+        let note = format!(
+            "`{}` was last assigned in {}",
+            op.text, interp.sources[origin.src_id].name
+        );
+        d = at_origin(interp, d, origin, text, Some(note));
     }
     d
 }
@@ -293,27 +308,12 @@ fn stale(interp: &Interp, site: &Site, op: &str, tensor: u64, was: u64, now: u64
     )
     .primary(site.primary, "backward through a graph with stale values");
     if let Some(o) = site.lhs().and_then(|o| o.origin) {
-        let clash = d
-            .labels
-            .iter()
-            .any(|l| l.span.start < o.span.end && o.span.start < l.span.end);
-        if o.src_id == interp.src_id && !clash {
-            d = d.label(o.span, format!("`{loss}` computed here"));
-        }
+        d = at_origin(interp, d, o, format!("`{loss}` computed here"), None);
     }
     if let Some(at) = interp.changed_at(tensor) {
         let text = format!("{who} changed here (version {was} → {now})");
-        if at.src_id == interp.src_id {
-            d = d.label(at.span, text);
-        } else {
-            let note = Diagnostic::advice(
-                "note::provenance",
-                format!("{who} was changed in {}", interp.sources[at.src_id].name),
-            )
-            .primary(at.span, text)
-            .with_source(interp.source(at.src_id));
-            d = d.with_related(note);
-        }
+        let note = format!("{who} was changed in {}", interp.sources[at.src_id].name);
+        d = at_origin(interp, d, at, text, Some(note));
     }
     let (old, new) = match &var {
         Some(v) => (format!("version {was} of `{v}`"), format!("the new `{v}`")),
@@ -593,26 +593,17 @@ fn broadcast(
             lhs[lhs_axis], rhs[rhs_axis]
         )
     };
-    let lname = site
-        .lhs()
-        .map(|o| {
+    let short = |o: Option<&Operand>, side: &str| {
+        o.map(|o| {
             if o.is_short() {
                 o.text.clone()
             } else {
-                "left".into()
+                side.into()
             }
         })
-        .unwrap_or_default();
-    let rname = site
-        .rhs()
-        .map(|o| {
-            if o.is_short() {
-                o.text.clone()
-            } else {
-                "right".into()
-            }
-        })
-        .unwrap_or_default();
+        .unwrap_or_default()
+    };
+    let (lname, rname) = (short(site.lhs(), "left"), short(site.rhs(), "right"));
     let picture = aligned(&[(lname, lhs), (rname, rhs)], from_right);
     let mut help = format!("shapes broadcast when, aligned from the right, each pair of sizes is equal or one of them is 1:{picture}");
     if let Some(fix) = broadcast_fix(site, lhs, rhs) {

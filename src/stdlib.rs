@@ -1435,12 +1435,15 @@ fn f_step(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Some(s) => s,
         None => return Err(a.fail(interp, tensor::TensorError::NoBackward, &[0])),
     };
-    let (r, params) = match &mut *opt.borrow_mut() {
-        Optimizer::Sgd(s) => (s.step(store), s.params.clone()),
-        Optimizer::Adam(s) => (s.step(store), s.params.clone()),
+    let r = match &mut *opt.borrow_mut() {
+        Optimizer::Sgd(s) => s.step(store),
+        Optimizer::Adam(s) => s.step(store),
     };
     r.map_err(|e| a.fail(interp, e, &[0]))?;
-    for p in &params {
+    let o = opt.borrow();
+    let (Optimizer::Sgd(tensor::Sgd { params, .. }) | Optimizer::Adam(tensor::Adam { params, .. })) =
+        &*o;
+    for p in params {
         interp.note_changed(p, a.call);
     }
     Ok(Value::None)

@@ -88,56 +88,24 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                     n(0).then(|| g.clone()),
                     n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| -v * (p / q).floor())),
                 ],
-                // g to the larger, half each at ties
-                BinaryOp::Maximum => vec![
-                    n(0).then(|| {
-                        zip3_map(g, &x, &y, out, |v, p, q| {
-                            if p > q {
-                                v
-                            } else if p == q {
-                                v / 2.0
-                            } else {
-                                0.0
-                            }
-                        })
-                    }),
-                    n(1).then(|| {
-                        zip3_map(g, &x, &y, out, |v, p, q| {
-                            if q > p {
-                                v
-                            } else if p == q {
-                                v / 2.0
-                            } else {
-                                0.0
-                            }
-                        })
-                    }),
-                ],
-                // g to the smaller, half each at ties
-                BinaryOp::Minimum => vec![
-                    n(0).then(|| {
-                        zip3_map(g, &x, &y, out, |v, p, q| {
-                            if p < q {
-                                v
-                            } else if p == q {
-                                v / 2.0
-                            } else {
-                                0.0
-                            }
-                        })
-                    }),
-                    n(1).then(|| {
-                        zip3_map(g, &x, &y, out, |v, p, q| {
-                            if q < p {
-                                v
-                            } else if p == q {
-                                v / 2.0
-                            } else {
-                                0.0
-                            }
-                        })
-                    }),
-                ],
+                // g to the larger (smaller) input, half each at ties
+                BinaryOp::Maximum | BinaryOp::Minimum => {
+                    let max = *op == BinaryOp::Maximum;
+                    let share = move |v: f32, mine: f32, other: f32| {
+                        let wins = if max { mine > other } else { mine < other };
+                        if wins {
+                            v
+                        } else if mine == other {
+                            v / 2.0
+                        } else {
+                            0.0
+                        }
+                    };
+                    vec![
+                        n(0).then(|| zip3_map(g, &x, &y, out, |v, p, q| share(v, p, q))),
+                        n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| share(v, q, p))),
+                    ]
+                }
                 // comparisons: no gradient
                 BinaryOp::Eq
                 | BinaryOp::Ne

@@ -3,7 +3,9 @@
 //! row-major (gemm is up to 40% slower on a column-major right operand, and the
 //! optimisers' update loops run over plain slices).
 
-use ndarray::{ArrayD, ArrayView2, ArrayViewD, Axis, Dimension, Ix2, IxDyn};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, Axis, Dimension, Ix2};
+
+use super::kernels::from_vec;
 
 /// `v` copied into a fresh row-major array. A 2-D view, or the trailing two axes of an
 /// N-D one, is copied tile by tile; a transposed view goes through an 8×8 register
@@ -35,7 +37,7 @@ pub(crate) fn standard(v: &ArrayViewD<f32>) -> ArrayD<f32> {
     }
     // SAFETY: `copy_2d` wrote every one of the `total` elements.
     unsafe { out.set_len(total) };
-    ArrayD::from_shape_vec(IxDyn(v.shape()), out).expect("length matches shape")
+    from_vec(v.shape(), out)
 }
 
 /// Writes `src` row-major to `dst`.

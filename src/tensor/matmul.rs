@@ -1,9 +1,9 @@
 //! Matrix product with NumPy `matmul` rules (1-D, 2-D and broadcast-batched N-D) on
 //! views: transposed operands are never copied; tiny products use a plain loop.
 
-use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix1, Ix2, IxDyn};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix1, Ix2, IxDyn};
 
-use super::kernels::{standard, zip_map};
+use super::kernels::{from_vec, standard, zip_map};
 use super::shape::{broadcast_shapes, matmul_shape};
 use super::{Input, Op, Tensor, TensorError};
 
@@ -32,7 +32,7 @@ pub(crate) fn reshape_owned(a: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
 }
 
 /// 2-D product into a fresh row-major array.
-pub(crate) fn mm2(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
+pub(crate) fn mm2(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> ArrayD<f32> {
     let (m, n) = (a.nrows(), b.ncols());
     let mut c: Vec<f32> = Vec::with_capacity(m * n);
     // SAFETY: `c` has room for the m×n row-major destination, and `mm_into` writes every
@@ -41,7 +41,7 @@ pub(crate) fn mm2(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> Array2<f32> {
         mm_into(a, b, c.as_mut_ptr(), [n as isize, 1]);
         c.set_len(m * n);
     }
-    Array2::from_shape_vec((m, n), c).expect("m*n")
+    from_vec(&[m, n], c)
 }
 
 /// Products of at most this many multiply-adds (m·n·k) use a plain loop: gemm's fixed
@@ -195,14 +195,14 @@ pub(crate) fn matmul_arrays(
             let y = b.view().into_dimensionality::<Ix1>().expect("1-d");
             ArrayD::from_elem(IxDyn(&[]), x.dot(&y))
         }
-        (2, 2) => mm2(&to2(a.view()), &to2(b.view())).into_dyn(),
+        (2, 2) => mm2(&to2(a.view()), &to2(b.view())),
         (2, 1) => {
             let y = b.view().insert_axis(Axis(1));
-            reshape_owned(mm2(&to2(a.view()), &to2(y)).into_dyn(), out)
+            reshape_owned(mm2(&to2(a.view()), &to2(y)), out)
         }
         (1, 2) => {
             let x = a.view().insert_axis(Axis(0));
-            reshape_owned(mm2(&to2(x), &to2(b.view())).into_dyn(), out)
+            reshape_owned(mm2(&to2(x), &to2(b.view())), out)
         }
         _ => {
             let x = if a.ndim() == 1 {
@@ -250,8 +250,8 @@ pub(crate) fn matmul_grads(
         (2, 2) => {
             let (a2, b2, g2) = (to2(a.view()), to2(b.view()), to2(g.view()));
             [
-                need[0].then(|| mm2(&g2, &b2.t()).into_dyn()),
-                need[1].then(|| mm2(&a2.t(), &g2).into_dyn()),
+                need[0].then(|| mm2(&g2, &b2.t())),
+                need[1].then(|| mm2(&a2.t(), &g2)),
             ]
         }
         (2, 1) => {
@@ -262,7 +262,7 @@ pub(crate) fn matmul_grads(
             let g2 = to2(g.view().insert_axis(Axis(1)));
             [
                 need[0].then(|| zip_map(&gc, &br, &[a2.nrows(), a2.ncols()], |p, q| p * q)),
-                need[1].then(|| reshape_owned(mm2(&a2.t(), &g2).into_dyn(), &[a2.ncols()])),
+                need[1].then(|| reshape_owned(mm2(&a2.t(), &g2), &[a2.ncols()])),
             ]
         }
         (1, 2) => {
@@ -272,7 +272,7 @@ pub(crate) fn matmul_grads(
             let ac = a.view().insert_axis(Axis(1)).into_owned();
             let gr = g.view().insert_axis(Axis(0)).into_owned();
             [
-                need[0].then(|| reshape_owned(mm2(&b2, &g2).into_dyn(), &[b2.nrows()])),
+                need[0].then(|| reshape_owned(mm2(&b2, &g2), &[b2.nrows()])),
                 need[1].then(|| zip_map(&ac, &gr, &[b2.nrows(), b2.ncols()], |p, q| p * q)),
             ]
         }

@@ -242,7 +242,7 @@ fn softmax_lane(o: &mut [f32], log: bool) {
 
 pub(crate) fn softmax_array(x: &ArrayD<f32>, ax: usize, log: bool) -> ArrayD<f32> {
     if x.ndim() == 0 {
-        return as_lane(x, |l| softmax_array(l, 0, log));
+        return softmax_array(&lane(x), 0, log).remove_axis(Axis(0));
     }
     let mut out = standard(&x.view());
     let n = out.shape()[ax];
@@ -289,22 +289,15 @@ fn softmax_axis(t: &Tensor, axis: isize) -> Result<usize, TensorError> {
     normalize_axis(axis, shape.len())
 }
 
-/// `f` applied to a 0-d array as to the 1-element lane `[x]`.
-fn as_lane(x: &ArrayD<f32>, f: impl FnOnce(&ArrayD<f32>) -> ArrayD<f32>) -> ArrayD<f32> {
-    let r = f(&x.to_shape(IxDyn(&[1])).expect("one element").into_owned());
-    r.into_shape_with_order(IxDyn(&[])).expect("one element")
+/// A 0-d array as the one-element lane `[x]` (softmax works on lanes).
+fn lane(x: &ArrayD<f32>) -> ArrayD<f32> {
+    x.clone().insert_axis(Axis(0))
 }
 
 /// Softmax backward: `dx = y * (g - sum(g * y))` per lane (`y` the output).
 pub(crate) fn softmax_grad(y: &ArrayD<f32>, g: &ArrayD<f32>, ax: usize) -> ArrayD<f32> {
     if y.ndim() == 0 {
-        return as_lane(y, |l| {
-            softmax_grad(
-                l,
-                &g.to_shape(IxDyn(&[1])).expect("one element").into_owned(),
-                0,
-            )
-        });
+        return softmax_grad(&lane(y), &lane(g), 0).remove_axis(Axis(0));
     }
     let mut out = ArrayD::<f32>::zeros(y.raw_dim());
     Zip::from(out.lanes_mut(Axis(ax)))
@@ -323,13 +316,7 @@ pub(crate) fn softmax_grad(y: &ArrayD<f32>, g: &ArrayD<f32>, ax: usize) -> Array
 /// Log-softmax backward: `dx = g - exp(y) * sum(g)` per lane (`y` the output).
 pub(crate) fn log_softmax_grad(y: &ArrayD<f32>, g: &ArrayD<f32>, ax: usize) -> ArrayD<f32> {
     if y.ndim() == 0 {
-        return as_lane(y, |l| {
-            log_softmax_grad(
-                l,
-                &g.to_shape(IxDyn(&[1])).expect("one element").into_owned(),
-                0,
-            )
-        });
+        return log_softmax_grad(&lane(y), &lane(g), 0).remove_axis(Axis(0));
     }
     let mut out = ArrayD::<f32>::zeros(y.raw_dim());
     Zip::from(out.lanes_mut(Axis(ax)))
