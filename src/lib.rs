@@ -1,23 +1,19 @@
 //! tsr: a tensor scripting language with automatic differentiation. `Session` is the one
 //! entry point that the command line, the REPL and the tests call.
+//!
+//! The folders are the layers, and each imports only the ones above it in this list:
+//! - `syntax`: spans, lexer, parser, AST and the one diagnostic type;
+//! - `tensor`: the tensor core (data model, shape rules, kernels, backward, optimisers);
+//!   knows nothing of spans;
+//! - `runtime`: values, the walker, argument binding, the builtins, errors explained;
+//! - `front`: the REPL and `tsr check`, thin over one `Session`.
 
-pub mod ast;
-pub mod builtins;
-pub mod check;
-pub mod data;
-pub mod diagnostic;
-pub mod eval;
-pub mod explain;
-pub mod gradcheck;
-pub mod interp;
-pub mod lexer;
-pub mod parser;
-pub mod print;
-pub mod repl;
-pub mod session;
-pub mod span;
-pub mod stdlib;
+pub mod front;
+pub mod runtime;
+pub mod syntax;
 pub mod tensor;
-pub mod value;
 
-pub use session::{Outcome, Session, SessionOptions};
+pub use front::{check, repl};
+pub use runtime::session::{Outcome, Session, SessionOptions};
+pub use runtime::{builtins, data, print};
+pub use syntax::{diagnostic, parser};

@@ -1,0 +1,84 @@
+//! The autodiff facts that are static: `backward` of a tensor that is not one element,
+//! `grad` before any `backward`, `grad` of a tensor the last `backward` cannot reach.
+
+use super::calls::CArgs;
+use super::dims::is_sym;
+use super::expr::known_numel;
+use super::value::AVal;
+use super::{Backward, Checker};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::tensor::{NotReachedWhy, TensorError};
+
+impl Checker {
+    pub(super) fn backward(&mut self, a: &mut CArgs) -> AVal {
+        match a.val(0) {
+            AVal::Tensor(t) => {
+                if let Some(s) = t.shape.as_ref().map(|s| self.canon(s)) {
+                    let all_real = s.iter().all(|&d| !is_sym(d));
+                    match known_numel(&s) {
+                        Some(1) => {}
+                        Some(_) if all_real => {
+                            let site = self.site(a, &[0]);
+                            self.tensor_error(
+                                TensorError::NotScalar { shape: s.clone() },
+                                &site,
+                                &[&s],
+                            );
+                        }
+                        _ => {
+                            let shown = self.shape_text(&s);
+                            self.advise(a.callee, format!("`backward` needs a one-element tensor; this one has shape {shown}"), None);
+                        }
+                    }
+                }
+                self.st.bw = Backward::Yes(Some(t.anc.clone()), self.next_id);
+            }
+            AVal::Unknown => self.st.bw = Backward::Yes(None, self.next_id),
+            other => self.report(
+                Diagnostic::error(
+                    "type::argument",
+                    format!("`backward` needs a tensor, found a {}", other.kind()),
+                )
+                .primary(a.span(0), format!("this is a {}", other.kind())),
+            ),
+        }
+        AVal::None
+    }
+
+    pub(super) fn grad(&mut self, a: &mut CArgs) -> AVal {
+        match a.val(0) {
+            AVal::Tensor(t) => {
+                let why = match &self.st.bw {
+                    Backward::No => Some(TensorError::NoBackward),
+                    Backward::Yes(Some(reached), watermark)
+                        if !t.ids.iter().any(|id| reached.contains(id)) =>
+                    {
+                        let why = if t.ids.iter().all(|&id| id >= *watermark) {
+                            NotReachedWhy::CreatedAfter
+                        } else {
+                            NotReachedWhy::NotAncestor
+                        };
+                        Some(TensorError::NotReached { why })
+                    }
+                    _ => None,
+                };
+                if let Some(e) = why {
+                    let site = self.site(a, &[0]);
+                    self.tensor_error(e, &site, &[]);
+                }
+                self.leaf(t.shape.clone())
+            }
+            AVal::Unknown => self.leaf(None),
+            other => {
+                self.report(
+                    Diagnostic::error(
+                        "type::argument",
+                        format!("`grad` needs a tensor, found a {}", other.kind()),
+                    )
+                    .primary(a.span(0), format!("this is a {}", other.kind())),
+                );
+                AVal::Unknown
+            }
+        }
+    }
+}

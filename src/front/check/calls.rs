@@ -1,0 +1,890 @@
+//! Calls of builtins: arguments are bound by the ONE binder of `builtins.rs` (so arity
+//! and keyword errors are the evaluator's own), pure builtins on known values run for
+//! real, and every tensor builtin computes its result's shape with its op's rule.
+
+use super::dims::{is_sym, RuleOut, ANON};
+use super::expr::{dim_number, known_numel, AArg};
+use super::value::{AList, ANum, ATensor, AVal};
+use super::{Backward, Checker};
+use crate::runtime::builtins::{self, Args, Builtin, P};
+use crate::runtime::explain::Site;
+use crate::runtime::interp::{ArgVal, Interp, R};
+use crate::runtime::value::Value;
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+use crate::tensor::{shape, TensorError};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+fn not_loaded(_: &mut Interp, _: &mut Args) -> R<Value> {
+    Ok(Value::None)
+}
+
+/// Signatures of the data builtins, used while `data::TABLE` does not list them yet.
+static DATA_FALLBACK: &[Builtin] = &[
+    Builtin {
+        name: "load",
+        params: &[P::Req("path"), P::Opt("name", "None")],
+        doc: "",
+        example: "",
+        func: not_loaded,
+    },
+    Builtin {
+        name: "load_csv",
+        params: &[P::Req("path"), P::Kw("header", "False")],
+        doc: "",
+        example: "",
+        func: not_loaded,
+    },
+];
+
+pub fn find_builtin(name: &str) -> Option<&'static Builtin> {
+    builtins::find(name).or_else(|| DATA_FALLBACK.iter().find(|b| b.name == name))
+}
+
+/// Builtins that compute only with numbers, strings and lists (or small literal
+/// tensors): run for real when every argument is known.
+const PURE: &[&str] = &[
+    "len",
+    "range",
+    "str",
+    "float",
+    "int",
+    "round",
+    "list",
+    "sorted",
+    "type",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "leaky_relu",
+    "clamp",
+    "maximum",
+    "minimum",
+    "tensor",
+    "item",
+];
+
+/// A placeholder runtime value standing for argument `k` (no real range has step 0).
+fn placeholder(k: usize) -> Value {
+    Value::Range {
+        start: k as i64,
+        stop: i64::MIN,
+        step: 0,
+    }
+}
+
+/// Arguments bound to a builtin: abstract values per parameter, and the real binder's
+/// `Args` (known values, placeholders elsewhere) for its conversions and errors.
+pub struct CArgs {
+    pub b: &'static Builtin,
+    slots: Vec<Option<(AVal, Span)>>,
+    rest: Vec<(AVal, Span)>,
+    real: Args,
+    pub callee: Span,
+}
+
+impl CArgs {
+    pub(super) fn get(&self, i: usize) -> Option<&AVal> {
+        match self.slots.get(i) {
+            Some(Some((v, _))) if !matches!(v, AVal::None) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub(super) fn val(&self, i: usize) -> AVal {
+        self.get(i).cloned().unwrap_or(AVal::None)
+    }
+
+    pub(super) fn span(&self, i: usize) -> Span {
+        self.real.span(i)
+    }
+
+    /// Whether slot `i` holds a known value (or nothing).
+    fn known(&self, i: usize) -> bool {
+        match self.slots.get(i) {
+            Some(Some((v, _))) => v.realize().is_some(),
+            _ => true,
+        }
+    }
+
+    fn all_known(&self) -> bool {
+        (0..self.slots.len()).all(|i| self.known(i))
+            && self.rest.iter().all(|(v, _)| v.realize().is_some())
+    }
+
+    /// Dimension values from slot `first` on and the variadic rest.
+    fn dim_values(&self, first: usize) -> Vec<AVal> {
+        let mut vals: Vec<AVal> = Vec::new();
+        for i in first..self.slots.len() {
+            if matches!(self.b.params[i], P::Req(_) | P::Opt(..)) {
+                if let Some((v, _)) = &self.slots[i] {
+                    vals.push(v.clone());
+                }
+            }
+        }
+        vals.extend(self.rest.iter().map(|(v, _)| v.clone()));
+        if vals.len() == 1 {
+            if let AVal::List(_) = &vals[0] {
+                return match vals[0].exact_items() {
+                    Some(items) => items,
+                    None => vec![AVal::Unknown; 0],
+                };
+            }
+        }
+        vals
+    }
+}
+
+/// A size from a number value: real, symbolic, or unknown (`ANON`).
+fn size_of(v: &AVal) -> Option<usize> {
+    match v {
+        AVal::Num(ANum::Known(n)) if *n >= 0.0 && n.fract() == 0.0 => Some(*n as usize),
+        AVal::Num(ANum::Known(_)) => None,
+        AVal::Num(ANum::Dim(d)) => Some(*d),
+        _ => Some(ANON),
+    }
+}
+
+impl Checker {
+    pub fn call(&mut self, f: &AVal, args: Vec<AArg>, callee_span: Span, call_span: Span) -> AVal {
+        match f {
+            AVal::Builtin(b) => self.call_builtin(b, args, callee_span, call_span),
+            AVal::Func(uf) => self.call_user(uf.clone(), args, callee_span, call_span),
+            AVal::Unknown => AVal::Unknown,
+            other => {
+                let kind = other.kind();
+                self.report(
+                    Diagnostic::error("type::not_callable", format!("a {kind} is not a function"))
+                        .primary(callee_span, format!("this is a {kind}, not a function")),
+                );
+                AVal::Unknown
+            }
+        }
+    }
+
+    fn call_builtin(
+        &mut self,
+        b: &'static Builtin,
+        args: Vec<AArg>,
+        callee: Span,
+        call: Span,
+    ) -> AVal {
+        let argvals: Vec<ArgVal> = args
+            .iter()
+            .enumerate()
+            .map(|(k, a)| ArgVal {
+                name: a.name.clone(),
+                value: a.value.realize().unwrap_or_else(|| placeholder(k)),
+                span: a.span,
+            })
+            .collect();
+        let real = match builtins::bind_args(&self.interp, b, argvals, callee, call) {
+            Ok(r) => r,
+            Err(d) => {
+                self.report(*d);
+                return AVal::Unknown;
+            }
+        };
+        // The same assignment of arguments to parameters as the binder's.
+        let mut slots: Vec<Option<(AVal, Span)>> = vec![None; b.params.len()];
+        let mut rest = Vec::new();
+        let positional: Vec<usize> = b
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| matches!(p, P::Req(_) | P::Opt(..)))
+            .map(|(i, _)| i)
+            .collect();
+        let mut next = 0;
+        for a in args {
+            match &a.name {
+                None if next < positional.len() => {
+                    slots[positional[next]] = Some((a.value, a.span));
+                    next += 1;
+                }
+                None => rest.push((a.value, a.span)),
+                Some((name, _)) => {
+                    if let Some(i) = b
+                        .params
+                        .iter()
+                        .position(|p| p.name() == name && !matches!(p, P::Var(_)))
+                    {
+                        slots[i] = Some((a.value, a.span));
+                    }
+                }
+            }
+        }
+        let mut ca = CArgs {
+            b,
+            slots,
+            rest,
+            real,
+            callee,
+        };
+        if PURE.contains(&b.name) && ca.all_known() {
+            return match (b.func)(&mut self.interp, &mut ca.real) {
+                Ok(Value::Tensor(t)) => self.leaf(Some(t.shape())),
+                Ok(v) => AVal::from_value(&v),
+                Err(d) => {
+                    self.report(*d);
+                    AVal::Unknown
+                }
+            };
+        }
+        self.builtin(&mut ca, call)
+    }
+
+    /// Report the error of a real `Args` conversion; `None` then.
+    fn take<T>(&mut self, r: R<T>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(d) => {
+                self.report(*d);
+                None
+            }
+        }
+    }
+
+    pub(super) fn site(&self, a: &CArgs, operands: &[usize]) -> Site {
+        Site {
+            op: a.b.name.to_string(),
+            primary: a.callee,
+            operands: operands
+                .iter()
+                .filter(|&&i| a.slots.get(i).map(|s| s.is_some()).unwrap_or(false))
+                .map(|&i| self.operand(a.span(i), &a.val(i)))
+                .collect(),
+            in_place: false,
+        }
+    }
+
+    /// The shape of a tensor argument (lists become tensors, numbers 0-d tensors).
+    fn arg_shape(&mut self, a: &CArgs, i: usize) -> Option<Vec<usize>> {
+        match a.val(i) {
+            AVal::List(_) => list_shape(&a.val(i)),
+            AVal::Unknown => None,
+            v @ (AVal::Tensor(_) | AVal::Num(_) | AVal::Bool(_)) => {
+                self.tensor_shape_of(&v, a.span(i)).flatten()
+            }
+            other => {
+                let pname = a.b.params.get(i).map(|p| p.name()).unwrap_or("argument");
+                self.report(
+                    Diagnostic::error(
+                        "type::argument",
+                        format!(
+                            "`{}` needs a tensor for `{pname}`, found a {}",
+                            a.b.name,
+                            other.kind()
+                        ),
+                    )
+                    .primary(a.span(i), format!("this is a {}", other.kind()))
+                    .help(format!("the signature is `{}`", a.b.signature())),
+                );
+                None
+            }
+        }
+    }
+
+    fn inputs(a: &CArgs, idx: &[usize]) -> Vec<Rc<ATensor>> {
+        idx.iter()
+            .filter_map(|&i| {
+                if let AVal::Tensor(t) = a.val(i) {
+                    Some(t)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// A result computed from arguments `idx` through a rule.
+    fn from_rule(&mut self, a: &CArgs, out: RuleOut, operands: &[usize], raw: &[&[usize]]) -> AVal {
+        let site = self.site(a, operands);
+        let shape = self.settle(out, &site, raw);
+        let ins = Self::inputs(a, operands);
+        let refs: Vec<&ATensor> = ins.iter().map(|t| &**t).collect();
+        self.new_tensor(shape, &refs)
+    }
+
+    /// A tensor with the shape given by size arguments from `first` on.
+    fn sized(&mut self, a: &mut CArgs, first: usize) -> AVal {
+        if a.all_known() {
+            let Some(s) = self.take(a.real.shape(&self.interp, first)) else {
+                return AVal::Unknown;
+            };
+            if let Err(e) = shape::checked_numel(&s) {
+                let site = self.site(a, &[]);
+                self.tensor_error(e, &site, &[]);
+                return self.leaf(None);
+            }
+            return self.leaf(Some(s));
+        }
+        let vals = a.dim_values(first);
+        if vals.is_empty() && !a.rest.is_empty() {
+            return self.leaf(None);
+        }
+        let dims: Option<Vec<usize>> = vals.iter().map(size_of).collect();
+        self.leaf(dims)
+    }
+
+    fn builtin(&mut self, a: &mut CArgs, call: Span) -> AVal {
+        let name = a.b.name;
+        match name {
+            "print" | "seed" | "zero_grad" | "save" | "plot" | "dot" => AVal::None,
+            "len" => match a.val(0) {
+                AVal::Tensor(t) => match &t.shape {
+                    Some(s) if s.is_empty() => {
+                        self.report(
+                            Diagnostic::error("type::len", "a 0-d tensor has no length")
+                                .primary(a.span(0), "0-d tensor")
+                                .help("use `numel(x)` or `item(x)`"),
+                        );
+                        AVal::Unknown
+                    }
+                    Some(s) => dim_number(self.st.syms.canon(s[0])),
+                    None => AVal::Num(ANum::Unknown),
+                },
+                AVal::List(_) => match a.val(0).exact_items() {
+                    Some(items) => AVal::num(items.len() as f64),
+                    None => AVal::Num(ANum::Unknown),
+                },
+                _ => AVal::Num(ANum::Unknown),
+            },
+            "range" => AVal::Range(None),
+            "str" => AVal::Str(None),
+            "type" => match a.val(0) {
+                AVal::Unknown => AVal::Str(None),
+                v => AVal::Str(Some(Rc::from(v.kind()))),
+            },
+            "accuracy" => {
+                // The run's own rule, applied only when every size is known (no false alarm).
+                if let (Some(ls), Some(ys)) = (self.arg_shape(a, 0), self.arg_shape(a, 1)) {
+                    let (ls, ys) = (self.canon(&ls), self.canon(&ys));
+                    let known = |s: &[usize]| s.iter().all(|&d| !super::dims::is_sym(d));
+                    if known(&ls) && known(&ys) {
+                        if let Some(why) = crate::runtime::data::accuracy_shape_problem(&ls, &ys) {
+                            self.report(crate::runtime::data::accuracy_shape_diag(
+                                &ls,
+                                &ys,
+                                &why,
+                                a.callee,
+                                a.span(0),
+                                a.span(1),
+                            ));
+                        }
+                    }
+                }
+                AVal::Num(ANum::Unknown)
+            }
+            "float" | "perf_counter" => AVal::Num(ANum::Unknown),
+            "int" => match a.val(0) {
+                AVal::Num(ANum::Dim(d)) => AVal::Num(ANum::Dim(d)),
+                _ => AVal::Num(ANum::Unknown),
+            },
+            "list" => match a.val(0) {
+                AVal::List(_) => match a.val(0).exact_items() {
+                    Some(items) => AVal::list(items),
+                    None => AVal::List(Rc::new(RefCell::new(AList::Approx(
+                        a.val(0).element_approx(),
+                    )))),
+                },
+                AVal::Tensor(t) => {
+                    let elem = match &t.shape {
+                        Some(s) if s.len() == 1 => AVal::Num(ANum::Unknown),
+                        Some(s) if !s.is_empty() => self.new_tensor(Some(s[1..].to_vec()), &[&t]),
+                        _ => AVal::Unknown,
+                    };
+                    AVal::List(Rc::new(RefCell::new(AList::Approx(elem))))
+                }
+                _ => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Unknown)))),
+            },
+            "append" => {
+                match a.val(0) {
+                    AVal::List(l) => {
+                        let elem = a.val(0).element_approx().join(&a.val(1));
+                        *l.borrow_mut() = AList::Approx(elem);
+                    }
+                    AVal::Unknown => {}
+                    other => self.report(
+                        Diagnostic::error(
+                            "type::argument",
+                            format!("`append` needs a list, found a {}", other.kind()),
+                        )
+                        .primary(a.span(0), format!("this is a {}", other.kind())),
+                    ),
+                }
+                AVal::None
+            }
+            "sorted" => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Unknown)))),
+            "tensor" => match a.val(0) {
+                AVal::Tensor(t) => self.leaf(t.shape.clone()),
+                v => {
+                    let s = list_shape(&v);
+                    self.leaf(s)
+                }
+            },
+            "zeros" | "ones" | "full" | "randn" | "rand" => self.sized(a, 0),
+            "eye" | "randperm" => {
+                if a.all_known() {
+                    let Some(s) = self.take(a.real.shape(&self.interp, 0)) else {
+                        return AVal::Unknown;
+                    };
+                    let Some(&n) = s.first() else {
+                        return self.leaf(None);
+                    };
+                    let s = if name == "eye" { vec![n, n] } else { vec![n] };
+                    if let Err(e) = shape::checked_numel(&s) {
+                        let site = self.site(a, &[]);
+                        self.tensor_error(e, &site, &[]);
+                    }
+                    return self.leaf(Some(s));
+                }
+                let n = size_of(&a.val(0)).unwrap_or(ANON);
+                self.leaf(Some(if name == "eye" { vec![n, n] } else { vec![n] }))
+            }
+            "arange" => {
+                if a.all_known() {
+                    let first = self.take(a.real.number(&self.interp, 0));
+                    let stop = if a.get(1).is_some() {
+                        self.take(a.real.number(&self.interp, 1))
+                    } else {
+                        None
+                    };
+                    let step = self.take(a.real.number_or(&self.interp, 2, 1.0));
+                    let (start, stop) = match (first, a.get(1).is_some(), stop) {
+                        (Some(f), true, Some(s)) => (f, s),
+                        (Some(f), false, _) => (0.0, f),
+                        _ => return AVal::Unknown,
+                    };
+                    let Some(step) = step else {
+                        return AVal::Unknown;
+                    };
+                    return match shape::arange_len(start, stop, step) {
+                        Ok(n) => self.leaf(Some(vec![n])),
+                        Err(e) => {
+                            let site = self.site(a, &[]);
+                            self.tensor_error(e, &site, &[]);
+                            self.leaf(None)
+                        }
+                    };
+                }
+                self.leaf(Some(vec![ANON]))
+            }
+            "linspace" => {
+                if a.known(2) && a.get(2).is_some() {
+                    let Some(n) = self.take(a.real.int(&self.interp, 2)) else {
+                        return AVal::Unknown;
+                    };
+                    if n < 0 {
+                        self.report(
+                            Diagnostic::error(
+                                "type::shape",
+                                "`linspace` needs a count of 0 or more",
+                            )
+                            .primary(a.span(2), format!("{n}")),
+                        );
+                        return self.leaf(None);
+                    }
+                    return match shape::linspace_shape(n) {
+                        Ok(s) => self.leaf(Some(s)),
+                        Err(e) => {
+                            let site = self.site(a, &[]);
+                            self.tensor_error(e, &site, &[]);
+                            self.leaf(None)
+                        }
+                    };
+                }
+                let n = size_of(&a.val(2)).unwrap_or(ANON);
+                self.leaf(Some(vec![n]))
+            }
+            "zeros_like" | "ones_like" | "detach" => {
+                let s = self.arg_shape(a, 0);
+                self.leaf(s)
+            }
+            "reshape" => self.reshape(a),
+            "flatten" => {
+                let Some(s) = self.arg_shape(a, 0) else {
+                    return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
+                };
+                let s = self.canon(&s);
+                let out = if s.iter().all(|&d| !is_sym(d)) {
+                    shape::flatten_shape(&s).map_or_else(RuleOut::Error, RuleOut::Ok)
+                } else {
+                    let syms: Vec<usize> = s.iter().copied().filter(|&d| is_sym(d)).collect();
+                    let real_all_one = s.iter().all(|&d| is_sym(d) || d == 1);
+                    RuleOut::Ok(vec![if syms.len() == 1 && real_all_one {
+                        syms[0]
+                    } else {
+                        ANON
+                    }])
+                };
+                self.from_rule(a, out, &[0], &[&s])
+            }
+            "transpose" => {
+                let s = self.arg_shape(a, 0);
+                let (x, y) = (self.int_arg(a, 1), self.int_arg(a, 2));
+                match (s, x, y) {
+                    (Some(s), Some(x), Some(y)) => {
+                        let out = self
+                            .rule_simple(&s, |sh| shape::transpose_shape(sh, x, y).map(|r| r.0));
+                        self.from_rule(a, out, &[0], &[&s])
+                    }
+                    (Some(s), _, _) => {
+                        self.from_rule(a, RuleOut::Ok(vec![ANON; s.len()]), &[0], &[])
+                    }
+                    _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
+                }
+            }
+            "squeeze" => {
+                let s = self.arg_shape(a, 0);
+                let axis = if a.get(1).is_none() {
+                    Some(None)
+                } else {
+                    self.int_arg(a, 1).map(Some)
+                };
+                match (s, axis) {
+                    (Some(s), Some(axis)) => {
+                        let out = self.rule_squeeze(&s, axis, a.callee);
+                        self.from_rule(a, out, &[0], &[&s])
+                    }
+                    _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
+                }
+            }
+            "unsqueeze" => match (self.arg_shape(a, 0), self.int_arg(a, 1)) {
+                (Some(s), Some(axis)) => {
+                    let out =
+                        self.rule_simple(&s, |sh| shape::unsqueeze_shape(sh, axis).map(|r| r.0));
+                    self.from_rule(a, out, &[0], &[&s])
+                }
+                _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
+            },
+            "cat" | "stack" => self.cat(a),
+            "numel" => match self.arg_shape(a, 0).map(|s| self.canon(&s)) {
+                Some(s) if s.iter().all(|&d| !is_sym(d)) => {
+                    AVal::num(s.iter().product::<usize>() as f64)
+                }
+                _ => AVal::Num(ANum::Unknown),
+            },
+            "exp" | "log" | "sqrt" | "abs" | "relu" | "sigmoid" | "tanh" | "leaky_relu"
+            | "clamp" | "round" => match a.val(0) {
+                AVal::Num(_) | AVal::Bool(_) => AVal::Num(ANum::Unknown),
+                _ => {
+                    let s = self.arg_shape(a, 0);
+                    let ins = Self::inputs(a, &[0]);
+                    let refs: Vec<&ATensor> = ins.iter().map(|t| &**t).collect();
+                    self.new_tensor(s, &refs)
+                }
+            },
+            "maximum" | "minimum" => self.elementwise2(a),
+            "sum" | "mean" => match a.val(0) {
+                AVal::List(_) if name == "sum" => AVal::Num(ANum::Unknown),
+                _ => self.reduce(a, 1, 2, false),
+            },
+            "max" | "min" => {
+                if a.get(1).is_some() {
+                    return self.elementwise2(a);
+                }
+                match a.val(0) {
+                    AVal::List(_) | AVal::Num(_) => AVal::Num(ANum::Unknown),
+                    _ => self.reduce(a, 2, 3, true),
+                }
+            }
+            "argmax" | "argmin" => {
+                let t = self.reduce(a, 1, usize::MAX, true);
+                match t {
+                    AVal::Tensor(t) => self.leaf(t.shape.clone()),
+                    other => other,
+                }
+            }
+            "softmax" | "log_softmax" => {
+                let s = self.arg_shape(a, 0);
+                let axis = if a.get(1).is_none() {
+                    Some(-1)
+                } else {
+                    self.int_arg(a, 1)
+                };
+                match (s, axis) {
+                    (Some(s), Some(axis)) => {
+                        let out = self.rule_simple(&s, |sh| shape::softmax_shape(sh, axis));
+                        self.from_rule(a, out, &[0], &[&s])
+                    }
+                    (s, _) => self.from_rule(a, RuleOut::Ok(s.unwrap_or_default()), &[0], &[]),
+                }
+            }
+            "mse" | "bce" | "bce_logits" | "cross_entropy" => {
+                let (p, t) = (self.arg_shape(a, 0), self.arg_shape(a, 1));
+                let (Some(p), Some(t)) = (p, t) else {
+                    return self.from_rule(a, RuleOut::Ok(vec![]), &[0, 1], &[]);
+                };
+                let out = match name {
+                    "mse" => self.rule_loss("mse", &p, &t, a.callee),
+                    "bce" => self.rule_loss("bce", &p, &t, a.callee),
+                    "bce_logits" => self.rule_loss("bce_logits", &p, &t, a.callee),
+                    _ => self.rule_cross_entropy(&p, &t, a.callee),
+                };
+                self.from_rule(a, out, &[0, 1], &[&p, &t])
+            }
+            "item" => match a.val(0) {
+                AVal::Tensor(t) => {
+                    if let Some(s) = t.shape.as_ref().map(|s| self.canon(s)) {
+                        if s.iter().all(|&d| !is_sym(d)) && known_numel(&s) != Some(1) {
+                            let n: usize = s.iter().product();
+                            self.report(
+                                Diagnostic::error("shape::item", format!("`item` needs a one-element tensor, this one has {n} elements"))
+                                    .primary(a.span(0), format!("shape {}", crate::runtime::explain::shape_str(&s)))
+                                    .help("reduce it first, e.g. `item(sum(x))` or `item(mean(x))`"),
+                            );
+                        }
+                    }
+                    AVal::Num(ANum::Unknown)
+                }
+                AVal::Num(_) | AVal::Unknown => AVal::Num(ANum::Unknown),
+                other => {
+                    self.report(
+                        Diagnostic::error(
+                            "type::argument",
+                            format!("`item` needs a tensor, found a {}", other.kind()),
+                        )
+                        .primary(a.span(0), ""),
+                    );
+                    AVal::Unknown
+                }
+            },
+            "backward" => self.backward(a),
+            "grad" => self.grad(a),
+            "gradcheck" => {
+                if let AVal::Func(f) = a.val(0) {
+                    self.call_user(f, Vec::new(), a.callee, call);
+                }
+                AVal::Bool(None)
+            }
+            "sgd" | "adam" => AVal::Optimizer,
+            "step" => {
+                match a.val(0) {
+                    AVal::Optimizer => {
+                        if self.st.bw == Backward::No {
+                            let site = self.site(a, &[0]);
+                            self.tensor_error(TensorError::NoBackward, &site, &[]);
+                        }
+                    }
+                    AVal::Unknown => {}
+                    other => self.report(
+                        Diagnostic::error(
+                            "type::argument",
+                            format!("`step` needs an optimiser, found a {}", other.kind()),
+                        )
+                        .primary(a.span(0), "")
+                        .help("make one with `opt = sgd([W1, W2], lr=0.1)` or `adam(...)`"),
+                    ),
+                }
+                AVal::None
+            }
+            "load" => self.load(a),
+            "load_csv" => self.load_csv(a),
+            "one_hot" => {
+                let s = self.arg_shape(a, 0);
+                let n = size_of(&a.val(1)).unwrap_or(ANON);
+                self.leaf(s.map(|mut s| {
+                    s.push(n);
+                    s
+                }))
+            }
+            _ => AVal::Unknown,
+        }
+    }
+
+    /// A known whole-number argument (reporting a known value that is not one).
+    fn int_arg(&mut self, a: &CArgs, i: usize) -> Option<isize> {
+        if !a.known(i) {
+            return None;
+        }
+        self.take(a.real.int(&self.interp, i)).map(|n| n as isize)
+    }
+
+    fn elementwise2(&mut self, a: &mut CArgs) -> AVal {
+        if matches!((a.val(0), a.val(1)), (AVal::Num(_), AVal::Num(_))) {
+            return AVal::Num(ANum::Unknown);
+        }
+        let (x, y) = (self.arg_shape(a, 0), self.arg_shape(a, 1));
+        match (x, y) {
+            (Some(x), Some(y)) => {
+                let out = self.rule_broadcast(&x, &y);
+                self.from_rule(a, out, &[0, 1], &[&x, &y])
+            }
+            _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0, 1], &[]),
+        }
+    }
+
+    /// `sum`, `mean`, `max`, `min`, `argmax`, `argmin` with the axis and keepdim slots.
+    fn reduce(&mut self, a: &mut CArgs, axis_slot: usize, keep_slot: usize, extreme: bool) -> AVal {
+        let Some(s) = self.arg_shape(a, 0) else {
+            return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
+        };
+        let axis = if a.get(axis_slot).is_none() {
+            Some(None)
+        } else {
+            self.int_arg(a, axis_slot).map(Some)
+        };
+        let keep = if keep_slot == usize::MAX || a.get(keep_slot).is_none() {
+            Some(false)
+        } else if a.known(keep_slot) {
+            self.take(a.real.bool_or(&self.interp, keep_slot, false))
+        } else {
+            None
+        };
+        let (Some(axis), Some(keep)) = (axis, keep) else {
+            return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
+        };
+        let name = a.b.name;
+        let out = self.rule_simple(&s, |sh| {
+            if extreme {
+                shape::extreme_shape(name, sh, axis, keep)
+            } else {
+                shape::reduce_shape(sh, axis, keep)
+            }
+        });
+        self.from_rule(a, out, &[0], &[&s])
+    }
+
+    fn reshape(&mut self, a: &mut CArgs) -> AVal {
+        let Some(s) = self.arg_shape(a, 0) else {
+            return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
+        };
+        let spec: Option<Vec<isize>> = if a.all_known() {
+            match self.take(a.real.dims(&self.interp, 1)) {
+                Some((dims, _)) => Some(dims.iter().map(|&d| d as isize).collect()),
+                None => return AVal::Unknown,
+            }
+        } else {
+            let vals = a.dim_values(1);
+            vals.iter()
+                .map(|v| match v {
+                    AVal::Num(ANum::Known(n)) if n.fract() == 0.0 => Some(*n as isize),
+                    AVal::Num(ANum::Dim(d)) => Some(*d as isize),
+                    _ => None,
+                })
+                .collect::<Option<Vec<isize>>>()
+                .filter(|v| !v.is_empty() || vals.is_empty())
+        };
+        let out = match spec {
+            Some(spec) => self.rule_reshape(&s, &spec),
+            None => RuleOut::Ok(vec![ANON; a.dim_values(1).len()]),
+        };
+        self.from_rule(a, out, &[0], &[&s])
+    }
+
+    fn cat(&mut self, a: &mut CArgs) -> AVal {
+        let stack = a.b.name == "stack";
+        let axis = if a.get(1).is_none() {
+            Some(0)
+        } else {
+            self.int_arg(a, 1)
+        };
+        let list = a.val(0);
+        let items = match &list {
+            AVal::List(_) => list.exact_items(),
+            AVal::Unknown => return self.leaf(None),
+            other => {
+                self.report(
+                    Diagnostic::error(
+                        "type::argument",
+                        format!(
+                            "`{}` needs a list of tensors, found a {}",
+                            a.b.name,
+                            other.kind()
+                        ),
+                    )
+                    .primary(a.span(0), format!("this is a {}", other.kind()))
+                    .help(format!("write `{}([a, b], axis=0)`", a.b.name)),
+                );
+                return AVal::Unknown;
+            }
+        };
+        let Some(items) = items else {
+            // A list of unknown length: every item is like `elem`.
+            let elem = list.element_approx();
+            let shape = match (&elem, axis) {
+                (AVal::Tensor(t), Some(axis)) => t.shape.as_ref().and_then(|s| {
+                    let rank = if stack { s.len() + 1 } else { s.len() };
+                    let ax = shape::normalize_axis(axis, rank).ok()?;
+                    let mut s = s.clone();
+                    if stack {
+                        s.insert(ax, ANON);
+                    } else {
+                        s[ax] = ANON;
+                    }
+                    Some(s)
+                }),
+                _ => None,
+            };
+            return self.leaf(shape);
+        };
+        let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(items.len());
+        let mut inputs: Vec<Rc<ATensor>> = Vec::new();
+        for it in &items {
+            match it {
+                AVal::Tensor(t) => {
+                    inputs.push(t.clone());
+                    match &t.shape {
+                        Some(s) => shapes.push(s.clone()),
+                        None => return self.leaf(None),
+                    }
+                }
+                AVal::Num(_) => shapes.push(Vec::new()),
+                AVal::Unknown => return self.leaf(None),
+                other => {
+                    self.report(
+                        Diagnostic::error(
+                            "type::argument",
+                            format!(
+                                "`{}` needs a list of tensors, found a {} in it",
+                                a.b.name,
+                                other.kind()
+                            ),
+                        )
+                        .primary(a.span(0), "this list"),
+                    );
+                    return AVal::Unknown;
+                }
+            }
+        }
+        let Some(axis) = axis else {
+            return self.leaf(None);
+        };
+        let out = self.rule_cat(&shapes, axis, stack, a.callee);
+        let site = self.site(a, &[0]);
+        let raw: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+        let shape = self.settle(out, &site, &raw);
+        let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
+        self.new_tensor(shape, &refs)
+    }
+}
+
+/// The shape of nested lists as a tensor (numbers and 0-d tensors at the leaves).
+fn list_shape(v: &AVal) -> Option<Vec<usize>> {
+    match v {
+        AVal::Num(_) | AVal::Bool(_) => Some(Vec::new()),
+        AVal::Tensor(t) => t.shape.as_ref().filter(|s| s.is_empty()).cloned(),
+        AVal::List(_) => {
+            let items = v.exact_items()?;
+            let mut inner: Option<Vec<usize>> = None;
+            for it in &items {
+                let s = list_shape(it)?;
+                match &inner {
+                    None => inner = Some(s),
+                    Some(prev) if *prev == s => {}
+                    Some(_) => return None,
+                }
+            }
+            let mut out = vec![items.len()];
+            out.extend(inner.unwrap_or_default());
+            Some(out)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,633 @@
+//! Expressions: names, operators (the real evaluator's arithmetic when both sides are
+//! known, a shape rule when a tensor is involved), truth values, properties and indexing.
+
+use super::dims::{is_sym, ANON};
+use super::value::{AList, ANum, ATensor, AVal};
+use super::Checker;
+use crate::runtime::builtins;
+use crate::runtime::explain::{self, Site};
+use crate::runtime::value::Value;
+use crate::syntax::ast::{BinOp, Expr, ExprKind, IndexItem, LogicOp, UnaryOp};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+/// One evaluated argument of a call.
+pub struct AArg {
+    pub name: Option<(String, Span)>,
+    pub value: AVal,
+    pub span: Span,
+}
+
+impl Checker {
+    pub fn eval(&mut self, e: &Expr) -> AVal {
+        match &e.kind {
+            ExprKind::Number(n) => AVal::num(*n),
+            ExprKind::Str(s) => AVal::Str(Some(Rc::from(s.as_str()))),
+            ExprKind::Bool(b) => AVal::Bool(Some(*b)),
+            ExprKind::None => AVal::None,
+            ExprKind::Name(n) => match self.lookup(n) {
+                Some(b) => b.value.clone(),
+                None => match super::calls::find_builtin(n) {
+                    Some(b) => AVal::Builtin(b),
+                    None => {
+                        self.unknown_name(n, e.span);
+                        AVal::Unknown
+                    }
+                },
+            },
+            ExprKind::List(items) => {
+                let vs = items.iter().map(|it| self.eval(it)).collect();
+                AVal::list(vs)
+            }
+            ExprKind::Unary { op, operand } => {
+                let v = self.eval(operand);
+                self.unary(*op, v, e.span, operand)
+            }
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
+                let l = self.eval(lhs);
+                let r = self.eval(rhs);
+                self.binary(*op, *op_span, l, r, lhs, rhs)
+            }
+            ExprKind::Compare { first, rest } => {
+                let mut left = self.eval(first);
+                let mut left_expr: &Expr = first;
+                let mut result = AVal::Bool(Some(true));
+                let mut decided = true;
+                for (op, op_span, right_expr) in rest {
+                    let right = self.eval(right_expr);
+                    let r = self.binary(*op, *op_span, left, right.clone(), left_expr, right_expr);
+                    match self.truthy(&r, e.span) {
+                        Some(false) if decided => return r,
+                        Some(_) => {}
+                        None => decided = false,
+                    }
+                    result = if decided { r } else { result.join(&r) };
+                    left = right;
+                    left_expr = right_expr;
+                }
+                result
+            }
+            ExprKind::Logic { op, lhs, rhs } => {
+                let l = self.eval(lhs);
+                match (op, self.truthy(&l, lhs.span)) {
+                    (LogicOp::And, Some(false)) | (LogicOp::Or, Some(true)) => l,
+                    (_, Some(_)) => self.eval(rhs),
+                    (_, None) => {
+                        let before = self.st.clone();
+                        let r = self.eval(rhs);
+                        self.st = before.join(&self.st);
+                        l.join(&r)
+                    }
+                }
+            }
+            ExprKind::Call { callee, args } => {
+                let f = self.eval(callee);
+                let argv = self.eval_args(args);
+                self.call(&f, argv, callee.span, e.span)
+            }
+            ExprKind::Method {
+                receiver,
+                name,
+                args,
+            } => {
+                let recv = self.eval(receiver);
+                let f = match self.lookup(&name.node) {
+                    Some(b) if matches!(b.value, AVal::Func(_) | AVal::Builtin(_)) => {
+                        b.value.clone()
+                    }
+                    _ => match super::calls::find_builtin(&name.node) {
+                        Some(b) => AVal::Builtin(b),
+                        None => {
+                            self.unknown_method(&name.node, name.span, &recv);
+                            self.eval_args(args);
+                            return AVal::Unknown;
+                        }
+                    },
+                };
+                let mut argv = vec![AArg {
+                    name: None,
+                    value: recv,
+                    span: receiver.span,
+                }];
+                argv.extend(self.eval_args(args));
+                self.call(&f, argv, name.span, e.span)
+            }
+            ExprKind::Attr { object, name } => {
+                let v = self.eval(object);
+                self.attribute(v, object, &name.node, name.span)
+            }
+            ExprKind::Index { object, items } => {
+                let v = self.eval(object);
+                self.index(v, object, items, e.span)
+            }
+        }
+    }
+
+    fn eval_args(&mut self, args: &[crate::syntax::ast::Arg]) -> Vec<AArg> {
+        args.iter()
+            .map(|a| {
+                let value = self.eval(&a.value);
+                AArg {
+                    name: a.name.as_ref().map(|n| (n.node.clone(), n.span)),
+                    value,
+                    span: a.value.span,
+                }
+            })
+            .collect()
+    }
+
+    /// A new tensor computed from `inputs` (it may depend on all of them).
+    pub fn new_tensor(&mut self, shape: Option<Vec<usize>>, inputs: &[&ATensor]) -> AVal {
+        let id = self.fresh_id();
+        let mut anc: BTreeSet<u32> = BTreeSet::new();
+        for t in inputs {
+            anc.extend(t.anc.iter().copied());
+        }
+        anc.insert(id);
+        AVal::Tensor(Rc::new(ATensor {
+            shape,
+            ids: Rc::new(vec![id]),
+            anc: Rc::new(anc),
+        }))
+    }
+
+    /// A new leaf tensor (constructors, `detach`, `grad`).
+    pub fn leaf(&mut self, shape: Option<Vec<usize>>) -> AVal {
+        self.new_tensor(shape, &[])
+    }
+
+    pub fn unknown_tensor(&mut self) -> Rc<ATensor> {
+        match self.leaf(None) {
+            AVal::Tensor(t) => t,
+            _ => unreachable!("leaf makes a tensor"),
+        }
+    }
+
+    /// Truth value if known; reports a tensor with more than one element.
+    pub fn truthy(&mut self, v: &AVal, span: Span) -> Option<bool> {
+        match v {
+            AVal::None => Some(false),
+            AVal::Bool(b) => *b,
+            AVal::Num(ANum::Known(n)) => Some(*n != 0.0),
+            AVal::Str(Some(s)) => Some(!s.is_empty()),
+            AVal::List(l) => match &*l.borrow() {
+                AList::Exact(items) => Some(!items.is_empty()),
+                AList::Approx(_) => None,
+            },
+            AVal::Range(Some((a, b, s))) => Some(Value::range_len(*a, *b, *s) > 0),
+            AVal::Func(_) | AVal::Builtin(_) | AVal::Optimizer => Some(true),
+            AVal::Tensor(t) => {
+                if let Some(s) = &t.shape {
+                    let s = self.canon(s);
+                    if let Some(n) = known_numel(&s) {
+                        if n != 1 {
+                            self.report(
+                                Diagnostic::error("type::ambiguous_truth", format!("the truth value of a tensor with {n} elements is ambiguous"))
+                                    .primary(span, format!("a tensor of shape {}", explain::shape_str(&s)))
+                                    .help("reduce it to one element first, e.g. `all(...)` is spelled `min(x) > 0`, `any(...)` is `max(x) > 0`"),
+                            );
+                        }
+                    }
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub fn unknown_name(&mut self, name: &str, span: Span) {
+        let mut d = Diagnostic::error("name::unknown", format!("`{name}` is not defined"))
+            .primary(span, "not defined");
+        let mut names: Vec<String> = Vec::new();
+        if let Some(l) = &self.st.locals {
+            names.extend(l.keys().map(|k| k.to_string()));
+        }
+        names.extend(self.st.globals.keys().map(|k| k.to_string()));
+        names.extend(builtins::table().iter().map(|b| b.name.to_string()));
+        names.sort();
+        names.dedup();
+        if let Some(s) = explain::did_you_mean(name, names.into_iter()) {
+            d = d.help(format!("did you mean `{s}`?"));
+            if let Some(b) = self.lookup(&s) {
+                d = d.label(b.origin, format!("`{s}` is defined here"));
+            }
+        }
+        self.report(d);
+    }
+
+    fn unknown_method(&mut self, name: &str, span: Span, recv: &AVal) {
+        let mut d = Diagnostic::error(
+            "name::unknown",
+            format!("there is no function `{name}` to call on a {}", recv.kind()),
+        )
+        .primary(span, "no such function");
+        let fns = builtins::table().iter().map(|b| b.name.to_string());
+        d = match explain::did_you_mean(name, fns) {
+            Some(s) => d.help(format!("did you mean `.{s}(...)`?")),
+            None => {
+                d.help("`x.f(a)` calls `f(x, a)`: `f` must be a builtin or a function you defined")
+            }
+        };
+        if matches!(recv, AVal::Unknown) {
+            // The evaluator names the receiver's kind; unknown here, but the error stands.
+            d.message = format!("there is no function `{name}` to call on this value");
+        }
+        self.report(d);
+    }
+
+    fn unary(&mut self, op: UnaryOp, v: AVal, span: Span, operand: &Expr) -> AVal {
+        match op {
+            UnaryOp::Not => AVal::Bool(self.truthy(&v, operand.span).map(|b| !b)),
+            UnaryOp::Plus | UnaryOp::Neg => match v {
+                AVal::Num(ANum::Known(n)) => AVal::num(if op == UnaryOp::Neg { -n } else { n }),
+                AVal::Bool(Some(b)) => AVal::num(if op == UnaryOp::Neg {
+                    -(b as i32 as f64)
+                } else {
+                    b as i32 as f64
+                }),
+                AVal::Num(_) | AVal::Bool(None) => AVal::Num(ANum::Unknown),
+                AVal::Tensor(t) if op == UnaryOp::Neg => self.new_tensor(t.shape.clone(), &[&t]),
+                AVal::Tensor(t) => AVal::Tensor(t),
+                AVal::Unknown => AVal::Unknown,
+                other => {
+                    let sign = if op == UnaryOp::Neg { "-" } else { "+" };
+                    self.report(
+                        Diagnostic::error(
+                            "type::operator",
+                            format!("unary `{sign}` does not apply to a {}", other.kind()),
+                        )
+                        .primary(span, format!("this is a {}", other.kind())),
+                    );
+                    AVal::Unknown
+                }
+            },
+        }
+    }
+
+    /// A stand-in runtime value of the same kind, for the evaluator's kind checks.
+    fn representative(&self, v: &AVal) -> Option<Value> {
+        if let Some(real) = v.realize() {
+            return Some(real);
+        }
+        Some(match v {
+            AVal::Num(_) => Value::Number(1.0),
+            AVal::Bool(_) => Value::Bool(true),
+            AVal::Str(_) => Value::str("s"),
+            AVal::List(_) => Value::list(Vec::new()),
+            AVal::Range(_) => Value::Range {
+                start: 0,
+                stop: 1,
+                step: 1,
+            },
+            AVal::Tensor(_) => Value::Tensor(crate::tensor::Tensor::constant(0.0)),
+            AVal::Func(_) => Value::Builtin(builtins::table()[0]),
+            _ => return None,
+        })
+    }
+
+    pub fn binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: AVal,
+        r: AVal,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> AVal {
+        if matches!(l, AVal::Tensor(_)) || matches!(r, AVal::Tensor(_)) {
+            return self.tensor_binary(op, op_span, &l, &r, lhs, rhs);
+        }
+        if let (Some(a), Some(b)) = (l.realize(), r.realize()) {
+            return match self.interp.binary(op, op_span, a, b, lhs, rhs) {
+                Ok(v) => AVal::from_value(&v),
+                Err(d) => {
+                    self.report(*d);
+                    AVal::Unknown
+                }
+            };
+        }
+        if let (AVal::List(a), AVal::List(b), BinOp::Add) = (&l, &r, op) {
+            return match (&*a.borrow(), &*b.borrow()) {
+                (AList::Exact(x), AList::Exact(y)) => {
+                    AVal::list(x.iter().chain(y).cloned().collect())
+                }
+                _ => AVal::List(Rc::new(RefCell::new(AList::Approx(
+                    l.element_approx().join(&r.element_approx()),
+                )))),
+            };
+        }
+        let (Some(a), Some(b)) = (self.representative(&l), self.representative(&r)) else {
+            return AVal::Unknown;
+        };
+        match self.interp.binary(op, op_span, a, b, lhs, rhs) {
+            Ok(v) => match v {
+                Value::Number(_) => AVal::Num(ANum::Unknown),
+                Value::Bool(_) => AVal::Bool(None),
+                Value::Str(_) => AVal::Str(None),
+                Value::List(_) => AVal::List(Rc::new(RefCell::new(AList::Approx(
+                    l.element_approx().join(&r.element_approx()),
+                )))),
+                _ => AVal::Unknown,
+            },
+            Err(d) => {
+                // Only errors that depend on the kinds alone are certain.
+                if d.code == "type::operator"
+                    || (d.code == "value::zero_division" && r.realize().is_some())
+                {
+                    self.report(*d);
+                }
+                AVal::Unknown
+            }
+        }
+    }
+
+    /// The shape a value has as a tensor operand: numbers are 0-d; `None` when not
+    /// known (the outer `None` also after reporting a value that is not a tensor).
+    pub fn tensor_shape_of(&mut self, v: &AVal, span: Span) -> Option<Option<Vec<usize>>> {
+        match v {
+            AVal::Tensor(t) => Some(t.shape.clone()),
+            AVal::Num(_) | AVal::Bool(_) => Some(Some(Vec::new())),
+            AVal::Unknown => None,
+            other => {
+                self.report(
+                    Diagnostic::error(
+                        "type::tensor",
+                        format!("expected a tensor or a number, found a {}", other.kind()),
+                    )
+                    .primary(span, format!("this is a {}", other.kind())),
+                );
+                None
+            }
+        }
+    }
+
+    fn tensor_binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: &AVal,
+        r: &AVal,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> AVal {
+        let is_operand = |v: &AVal| {
+            matches!(
+                v,
+                AVal::Tensor(_) | AVal::Num(_) | AVal::Bool(_) | AVal::Unknown
+            )
+        };
+        if !is_operand(l) || !is_operand(r) {
+            if let (Some(a), Some(b)) = (self.representative(l), self.representative(r)) {
+                let d = explain::operator_type_error(&self.interp, op, op_span, &a, &b, lhs, rhs);
+                self.report(d);
+            }
+            return AVal::Unknown;
+        }
+        let inputs: Vec<Rc<ATensor>> = [l, r]
+            .into_iter()
+            .filter_map(|v| {
+                if let AVal::Tensor(t) = v {
+                    Some(t.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
+        let shapes = (
+            self.tensor_shape_of(l, lhs.span).flatten(),
+            self.tensor_shape_of(r, rhs.span).flatten(),
+        );
+        let (Some(a), Some(b)) = shapes else {
+            return self.new_tensor(None, &refs);
+        };
+        let out = match op {
+            BinOp::MatMul => self.rule_matmul(&a, &b, op_span),
+            _ => self.rule_broadcast(&a, &b),
+        };
+        let site = Site {
+            op: op.symbol().to_string(),
+            primary: op_span,
+            operands: vec![self.operand(lhs.span, l), self.operand(rhs.span, r)],
+            in_place: false,
+        };
+        let shape = self.settle(out, &site, &[&a, &b]);
+        // A comparison passes no gradient: its result depends on nothing for backward.
+        let refs = if op.is_comparison() { Vec::new() } else { refs };
+        self.new_tensor(shape, &refs)
+    }
+
+    fn attribute(&mut self, v: AVal, object: &Expr, name: &str, span: Span) -> AVal {
+        match (&v, name) {
+            (AVal::Unknown, _) => AVal::Unknown,
+            (AVal::Tensor(t), "shape") => match &t.shape {
+                Some(s) => AVal::list(self.canon(s).into_iter().map(dim_number).collect()),
+                None => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Num(
+                    ANum::Unknown,
+                ))))),
+            },
+            (AVal::Tensor(t), "ndim") => match &t.shape {
+                Some(s) => AVal::num(s.len() as f64),
+                None => AVal::Num(ANum::Unknown),
+            },
+            (AVal::Tensor(t), "T") => {
+                let shape = t
+                    .shape
+                    .as_ref()
+                    .map(|s| crate::tensor::shape::reverse_shape(s));
+                self.new_tensor(shape, &[t])
+            }
+            (AVal::Tensor(_), "grad") => {
+                let args = vec![AArg {
+                    name: None,
+                    value: v.clone(),
+                    span: object.span,
+                }];
+                self.call(
+                    &AVal::Builtin(super::calls::find_builtin("grad").expect("grad is a builtin")),
+                    args,
+                    span,
+                    object.span.to(span),
+                )
+            }
+            (AVal::Tensor(t), "size") => {
+                match t.shape.as_ref().and_then(|s| known_numel(&self.canon(s))) {
+                    Some(n) => AVal::num(n as f64),
+                    None => AVal::Num(ANum::Unknown),
+                }
+            }
+            _ => {
+                self.report(explain::unknown_property(
+                    v.kind(),
+                    matches!(v, AVal::Tensor(_)),
+                    name,
+                    object.span,
+                    span,
+                ));
+                AVal::Unknown
+            }
+        }
+    }
+
+    fn index(&mut self, v: AVal, object: &Expr, items: &[IndexItem], span: Span) -> AVal {
+        match &v {
+            AVal::Tensor(t) => {
+                let idx = self.index_items(items);
+                let Some(s) = &t.shape else {
+                    return self.new_tensor(None, &[t]);
+                };
+                let out = self.rule_index(s, &idx);
+                let site = Site {
+                    op: "indexing".to_string(),
+                    primary: span,
+                    operands: vec![self.operand(object.span, &v)],
+                    in_place: false,
+                };
+                let shape = self.settle(out, &site, &[s]);
+                self.new_tensor(shape, &[t])
+            }
+            AVal::List(_) | AVal::Str(_) | AVal::Range(_) => {
+                if items.len() != 1 {
+                    self.report(
+                        Diagnostic::error(
+                            "shape::index",
+                            format!("too many indices for a {}", v.kind()),
+                        )
+                        .primary(
+                            span,
+                            format!("{} indices given, a {} takes one", items.len(), v.kind()),
+                        ),
+                    );
+                    return AVal::Unknown;
+                }
+                let seq = match &v {
+                    AVal::Str(Some(s)) => Some(
+                        s.chars()
+                            .map(|c| AVal::Str(Some(Rc::from(c.to_string().as_str()))))
+                            .collect(),
+                    ),
+                    _ => v.exact_items(),
+                };
+                let elem = match &v {
+                    AVal::Str(_) => AVal::Str(None),
+                    _ => v.element_approx(),
+                };
+                match &items[0] {
+                    IndexItem::Index(e) => {
+                        let i = self.eval(e);
+                        match (seq, i.as_known_number()) {
+                            (Some(seq), Some(n)) => self.list_item(&seq, n, &i, e.span),
+                            _ => elem,
+                        }
+                    }
+                    IndexItem::Slice {
+                        span: slice_span, ..
+                    } => {
+                        let parts = self.index_items(std::slice::from_ref(&items[0]));
+                        match (seq, &parts[0]) {
+                            (Some(seq), super::rules::AIdx::Slice(Some((a, b, step)))) => {
+                                if *step == 0 {
+                                    self.report(
+                                        Diagnostic::error(
+                                            "value::slice_step",
+                                            "slice step cannot be zero",
+                                        )
+                                        .primary(*slice_span, ""),
+                                    );
+                                    return AVal::Unknown;
+                                }
+                                let picked: Vec<AVal> =
+                                    crate::runtime::eval::python_slice(seq.len(), *a, *b, *step)
+                                        .into_iter()
+                                        .map(|i| seq[i].clone())
+                                        .collect();
+                                match &v {
+                                    AVal::Str(_) => AVal::Str(None),
+                                    _ => AVal::list(picked),
+                                }
+                            }
+                            _ => match &v {
+                                AVal::Str(_) => AVal::Str(None),
+                                _ => AVal::List(Rc::new(RefCell::new(AList::Approx(elem)))),
+                            },
+                        }
+                    }
+                }
+            }
+            AVal::Unknown => {
+                self.index_items(items);
+                AVal::Unknown
+            }
+            other => {
+                let kind = other.kind();
+                self.report(
+                    Diagnostic::error("type::index", format!("a {kind} cannot be indexed"))
+                        .primary(object.span, format!("this is a {kind}")),
+                );
+                AVal::Unknown
+            }
+        }
+    }
+
+    fn list_item(&mut self, seq: &[AVal], n: f64, i: &AVal, span: Span) -> AVal {
+        if n.fract() != 0.0 {
+            let shown = i.realize().map(|v| v.repr()).unwrap_or_default();
+            self.report(
+                Diagnostic::error("type::index", "list indices must be whole numbers")
+                    .primary(span, format!("this is {shown}")),
+            );
+            return AVal::Unknown;
+        }
+        let len = seq.len() as i64;
+        let n = n as i64;
+        let pos = if n < 0 { n + len } else { n };
+        if pos < 0 || pos >= len {
+            self.report(
+                Diagnostic::error(
+                    "shape::index",
+                    format!("list index {n} is out of range for a list of length {len}"),
+                )
+                .primary(span, format!("valid indices are {} to {}", -len, len - 1)),
+            );
+            return AVal::Unknown;
+        }
+        seq[pos as usize].clone()
+    }
+}
+
+/// A size as a number value: known, symbolic, or unknown.
+pub fn dim_number(d: usize) -> AVal {
+    if d == ANON {
+        AVal::Num(ANum::Unknown)
+    } else if is_sym(d) {
+        AVal::Num(ANum::Dim(d))
+    } else {
+        AVal::num(d as f64)
+    }
+}
+
+/// The element count when every size is real, or when one real size makes it certain
+/// that the count is not 1 (`Some(2)` stands for "more than one").
+pub fn known_numel(s: &[usize]) -> Option<usize> {
+    if s.iter().all(|&d| !is_sym(d)) {
+        return s
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .or(Some(usize::MAX));
+    }
+    if s.contains(&0) {
+        return Some(0);
+    }
+    if s.iter().any(|&d| !is_sym(d) && d > 1) {
+        return Some(2);
+    }
+    None
+}

@@ -1,0 +1,474 @@
+//! `tsr check`: runs a program on values that carry shapes instead of data, calling the
+//! same shape rule for every op as the evaluator, and reports every shape error it can
+//! prove (a run with the same input shapes would hit it) plus advice where it cannot
+//! decide. No tensor arithmetic runs; data files are read only as far as their shapes.
+//!
+//! - `value.rs`: abstract values and how they join; `dims.rs`: symbolic sizes and rule
+//!   calls; `rules.rs`: each op's shape with symbolic sizes; `stmt.rs`: statements,
+//!   branches, loops, user calls; `expr.rs`: expressions; `calls.rs`: the builtins;
+//!   `autodiff.rs`: `backward` and `grad`; `data.rs`: shapes from `.npy` headers and CSV
+//!   header lines.
+
+mod autodiff;
+mod calls;
+mod data;
+mod dims;
+mod expr;
+mod rules;
+mod stmt;
+mod value;
+
+use crate::runtime::interp::Interp;
+use crate::syntax::diagnostic::{Diagnostic, Severity};
+use crate::syntax::parser;
+use crate::syntax::span::Span;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+
+use dims::{is_sym, SymTable, ANON};
+use value::AVal;
+
+/// What `check_source` found.
+pub struct CheckReport {
+    /// Syntax errors, shape errors and advice, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// `(line, text)` for every assignment: `W = [1, 3]`.
+    pub shapes: Vec<(usize, String)>,
+}
+
+impl CheckReport {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    /// The `--shapes` listing: `line 3: W = [1, 3]`.
+    pub fn shapes_text(&self) -> String {
+        self.shapes
+            .iter()
+            .map(|(line, s)| format!("line {line}: {s}\n"))
+            .collect()
+    }
+}
+
+/// Check a whole program text. A program with syntax errors reports those only.
+pub fn check_source(name: &str, text: &str) -> CheckReport {
+    let mut interp = Interp::new(
+        Box::new(std::io::sink()),
+        Box::new(std::io::sink()),
+        crate::syntax::diagnostic::RenderStyle::TEST,
+    );
+    let src_id = interp.add_source(name, text);
+    interp.src_id = src_id;
+    let (program, errors) = parser::parse(text);
+    if !errors.is_empty() {
+        let source = interp.source(src_id).clone();
+        return CheckReport {
+            diagnostics: errors.into_iter().map(|e| e.with_source(&source)).collect(),
+            shapes: Vec::new(),
+        };
+    }
+    let mut checker = Checker::new(interp, text);
+    checker.exec_top(&program.stmts);
+    checker.finish()
+}
+
+/// A variable's abstract value and the statement that bound it.
+#[derive(Clone)]
+pub(crate) struct ABind {
+    pub value: AVal,
+    pub origin: Span,
+}
+
+pub(crate) type Env =
+    HashMap<Rc<str>, ABind, std::hash::BuildHasherDefault<crate::runtime::interp::FnvHasher>>;
+
+/// What is known about `backward` at a point of the program.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Backward {
+    /// No `backward` has run on any path here.
+    No,
+    /// One has run on some paths only.
+    Maybe,
+    /// One has run: the tensors it may have reached (`None`: unknown) and the first
+    /// tensor id created after it.
+    Yes(Option<Rc<BTreeSet<u32>>>, u32),
+}
+
+impl Backward {
+    fn join(&self, other: &Backward) -> Backward {
+        match (self, other) {
+            (Backward::No, Backward::No) => Backward::No,
+            (Backward::Yes(a, wa), Backward::Yes(b, wb)) => {
+                let reached = match (a, b) {
+                    (Some(a), Some(b)) if Rc::ptr_eq(a, b) => Some(a.clone()),
+                    (Some(a), Some(b)) => Some(Rc::new(a.union(b).copied().collect())),
+                    _ => None,
+                };
+                Backward::Yes(reached, (*wa).max(*wb))
+            }
+            _ => Backward::Maybe,
+        }
+    }
+}
+
+/// Everything that differs between two paths through the program.
+#[derive(Clone)]
+pub(crate) struct State {
+    pub globals: Env,
+    pub locals: Option<Env>,
+    pub syms: SymTable,
+    pub bw: Backward,
+}
+
+fn join_env(a: &Env, b: &Env) -> Env {
+    let mut out = Env::with_capacity_and_hasher(a.len(), Default::default());
+    for (k, va) in a {
+        let value = match b.get(k) {
+            Some(vb) => va.value.join(&vb.value),
+            None => AVal::Unknown,
+        };
+        out.insert(
+            k.clone(),
+            ABind {
+                value,
+                origin: va.origin,
+            },
+        );
+    }
+    for (k, vb) in b {
+        if !a.contains_key(k) {
+            out.insert(
+                k.clone(),
+                ABind {
+                    value: AVal::Unknown,
+                    origin: vb.origin,
+                },
+            );
+        }
+    }
+    out
+}
+
+impl State {
+    pub fn join(&self, other: &State) -> State {
+        State {
+            globals: join_env(&self.globals, &other.globals),
+            locals: match (&self.locals, &other.locals) {
+                (Some(a), Some(b)) => Some(join_env(a, b)),
+                (a, _) => a.clone(),
+            },
+            syms: self.syms.join(&other.syms),
+            bw: self.bw.join(&other.bw),
+        }
+    }
+
+    /// Whether every variable is the same in both states (a loop's fixed point).
+    pub fn same(&self, other: &State) -> bool {
+        let env_same = |a: &Env, b: &Env| {
+            a.len() == b.len()
+                && a.iter().all(|(k, v)| {
+                    b.get(k)
+                        .map(|w| v.value.same(&w.value, &self.syms))
+                        .unwrap_or(false)
+                })
+        };
+        let locals_same = match (&self.locals, &other.locals) {
+            (Some(a), Some(b)) => env_same(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        locals_same && env_same(&self.globals, &other.globals) && self.bw == other.bw
+    }
+}
+
+/// Context notes attached to errors found inside loops and calls, innermost last.
+pub(crate) struct Note {
+    pub span: Span,
+    pub message: String,
+    pub label: String,
+    pub code: &'static str,
+}
+
+pub(crate) struct Checker {
+    pub interp: Interp,
+    pub text: Rc<str>,
+    pub st: State,
+    diags: Vec<Diagnostic>,
+    seen: HashSet<(&'static str, usize, Vec<usize>)>,
+    pub notes: Vec<Note>,
+    /// Assignment statement start → (variable, joined value, its description).
+    assigned: BTreeMap<usize, (String, AVal, String)>,
+    pub next_id: u32,
+    /// Statements left to simulate; loops and calls stop being followed when it runs out.
+    pub fuel: u64,
+    /// While > 0, errors are not reported (a pass over a widened loop state).
+    pub quiet: usize,
+    pub unroll_depth: usize,
+    pub call_depth: usize,
+    /// Per enclosing loop: the states at `break` and at `continue`.
+    pub loops: Vec<(Vec<State>, Vec<State>)>,
+    /// Per enclosing user call: the joined return value.
+    pub returns: Vec<Option<AVal>>,
+    /// `return` statements followed so far (a loop that saw one may have ended).
+    pub returns_seen: usize,
+    /// The symbolic row count of each `load_csv` call site.
+    pub csv_rows: HashMap<usize, usize>,
+}
+
+/// How many statements one check may simulate (loops unrolled, calls followed).
+const FUEL: u64 = 400_000;
+
+impl Checker {
+    fn new(interp: Interp, text: &str) -> Checker {
+        Checker {
+            interp,
+            text: Rc::from(text),
+            st: State {
+                globals: Env::default(),
+                locals: None,
+                syms: SymTable::new(),
+                bw: Backward::No,
+            },
+            diags: Vec::new(),
+            seen: HashSet::new(),
+            notes: Vec::new(),
+            assigned: BTreeMap::new(),
+            next_id: 1,
+            fuel: FUEL,
+            quiet: 0,
+            unroll_depth: 0,
+            call_depth: 0,
+            loops: Vec::new(),
+            returns: Vec::new(),
+            returns_seen: 0,
+            csv_rows: HashMap::new(),
+        }
+    }
+
+    pub fn fresh_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    pub fn text_of(&self, span: Span) -> String {
+        self.text
+            .get(span.start.min(self.text.len())..span.end.min(self.text.len()))
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<&ABind> {
+        if let Some(l) = &self.st.locals {
+            if let Some(b) = l.get(name) {
+                return Some(b);
+            }
+        }
+        self.st.globals.get(name)
+    }
+
+    pub fn bind(&mut self, name: &str, value: AVal, origin: Span) {
+        let env = match &mut self.st.locals {
+            Some(l) => l,
+            None => &mut self.st.globals,
+        };
+        match env.get_mut(name) {
+            Some(b) => {
+                b.value = value;
+                b.origin = origin;
+            }
+            None => {
+                env.insert(Rc::from(name), ABind { value, origin });
+            }
+        }
+    }
+
+    /// Remember an assignment's value for `--shapes`.
+    pub fn record_assign(&mut self, stmt_span: Span, name: &str, value: &AVal) {
+        if self.quiet > 0 {
+            return;
+        }
+        // Described now: a size unified later must not rewrite what was known here.
+        let joined = match self.assigned.get(&stmt_span.start) {
+            Some((_, old, _)) => old.join(value),
+            None => value.clone(),
+        };
+        let text = self.describe(&joined);
+        self.assigned
+            .insert(stmt_span.start, (name.to_string(), joined, text));
+    }
+
+    /// Report an error (or advice) found in the program.
+    pub fn report(&mut self, d: Diagnostic) {
+        if self.quiet > 0 {
+            return;
+        }
+        let mut d = self.name_syms(d);
+        // One diagnostic per place and call chain: a loop reports its first failing
+        // iteration only, a function once per call site.
+        let calls: Vec<usize> = self
+            .notes
+            .iter()
+            .filter(|n| n.code == "note::call")
+            .map(|n| n.span.start)
+            .collect();
+        let key = (
+            d.code,
+            d.primary_span().map(|s| s.start).unwrap_or(0),
+            calls,
+        );
+        if !self.seen.insert(key) {
+            return;
+        }
+        let source = self.interp.source(self.interp.src_id).clone();
+        for note in self.notes.iter().rev().take(4) {
+            d.related.push(
+                Diagnostic::advice(note.code, note.message.clone())
+                    .primary(note.span, note.label.clone())
+                    .with_source(&source),
+            );
+        }
+        self.diags.push(d.with_source(&source));
+    }
+
+    /// Advice where the checker cannot decide.
+    pub fn advise(&mut self, span: Span, message: String, help: Option<String>) {
+        let mut d = Diagnostic::advice("check::unknown", message)
+            .primary(span, "decided only when the program runs");
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        self.report(d);
+    }
+
+    /// Show symbolic sizes by name (`[n, 4]`) and say where each one comes from.
+    fn name_syms(&self, mut d: Diagnostic) -> Diagnostic {
+        let names = self.st.syms.all_names();
+        let mentioned = |s: &str| {
+            names
+                .iter()
+                .filter(|(digits, _)| s.contains(digits.as_str()))
+                .map(|(_, n)| n.clone())
+                .collect::<Vec<_>>()
+        };
+        let mut used = mentioned(&d.message);
+        let replace = |s: &str| -> String {
+            let mut out = s.to_string();
+            for (digits, name) in &names {
+                if out.contains(digits.as_str()) {
+                    out = out.replace(digits.as_str(), name);
+                }
+            }
+            out
+        };
+        d.message = replace(&d.message);
+        d.help = d.help.as_deref().map(replace);
+        for l in &mut d.labels {
+            used.extend(mentioned(&l.text));
+            l.text = replace(&l.text);
+        }
+        used.sort();
+        used.dedup();
+        for name in used {
+            if name == "?" {
+                continue;
+            }
+            if let Some(origin) = self.st.syms.origin_of(&name) {
+                let overlaps = d
+                    .labels
+                    .iter()
+                    .any(|l| l.span.start < origin.end && origin.start < l.span.end);
+                if !overlaps && origin.end > origin.start {
+                    d = d.label(
+                        origin,
+                        format!("`{name}` is a size known only when the program runs"),
+                    );
+                }
+            }
+        }
+        d
+    }
+
+    /// Shapes and advice in source order; the report.
+    fn finish(mut self) -> CheckReport {
+        let mut diags = std::mem::take(&mut self.diags);
+        diags.sort_by_key(|d| d.primary_span().map(|s| s.start).unwrap_or(0));
+        let assigned = std::mem::take(&mut self.assigned);
+        let mut line = 1;
+        let mut scanned = 0;
+        let mut shapes = Vec::with_capacity(assigned.len());
+        for (offset, (name, _, text)) in assigned {
+            line += self.text.as_bytes()[scanned..offset.min(self.text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            scanned = offset.min(self.text.len());
+            shapes.push((line, format!("{name} = {text}")));
+        }
+        CheckReport {
+            diagnostics: diags,
+            shapes,
+        }
+    }
+
+    /// A value for `--shapes`: a tensor's shape, a known number, or its kind.
+    pub fn describe(&self, v: &AVal) -> String {
+        match v {
+            AVal::Tensor(t) => match &t.shape {
+                Some(s) => self.shape_text(s),
+                None => "tensor of unknown shape".to_string(),
+            },
+            AVal::Num(value::ANum::Known(n)) => crate::runtime::print::format_number(*n),
+            AVal::Num(value::ANum::Dim(d)) => self.dim_text(*d),
+            AVal::Bool(Some(b)) => if *b { "True" } else { "False" }.to_string(),
+            AVal::Str(Some(s)) => crate::runtime::print::format_string_repr(s),
+            AVal::List(_) => match v.exact_items() {
+                Some(items)
+                    if items.iter().all(|i| matches!(i, AVal::Num(_))) && items.len() <= 8 =>
+                {
+                    format!(
+                        "[{}]",
+                        items
+                            .iter()
+                            .map(|i| self.describe(i))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+                Some(items) => format!("list of {}", items.len()),
+                None => "list".to_string(),
+            },
+            AVal::Unknown => "unknown".to_string(),
+            other => other.kind().to_string(),
+        }
+    }
+
+    pub fn dim_text(&self, d: usize) -> String {
+        let c = self.st.syms.canon(d);
+        if c == ANON {
+            "?".to_string()
+        } else if is_sym(c) {
+            self.st.syms.name(c)
+        } else {
+            c.to_string()
+        }
+    }
+
+    pub fn shape_text(&self, s: &[usize]) -> String {
+        format!(
+            "[{}]",
+            s.iter()
+                .map(|&d| self.dim_text(d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+impl SymTable {
+    fn origin_of(&self, name: &str) -> Option<Span> {
+        self.find_by_name(name)
+    }
+}

@@ -1,0 +1,812 @@
+//! Statements: assignments, in-place updates, branches (both arms when the condition is
+//! not known, then joined), loops (iterated until every variable keeps its shape, or a
+//! bounded number of times), function definitions and calls of user functions.
+
+use super::rules::AIdx;
+use super::value::{AFunc, AList, ANum, AVal};
+use super::{Checker, Env, Note, State};
+use crate::runtime::explain::{self, Site};
+use crate::syntax::ast::{BinOp, Expr, IndexItem, Stmt, StmtKind, Target};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+use std::rc::Rc;
+
+/// Whether control may continue after a statement.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Flow {
+    Normal,
+    /// Every path left by `break`, `continue` or `return`.
+    Jump,
+}
+
+/// Loops with at most this many known items are unrolled with each item's value.
+const UNROLL: usize = 128;
+/// Other loops are followed at most this many iterations before their state is widened.
+const MAX_ITERS: usize = 8;
+/// User calls nested deeper than this are not followed (their result is unknown).
+const MAX_CALL_DEPTH: usize = 24;
+
+/// What a `for` loop walks over.
+enum Items {
+    /// Each item known: one iteration per item, with its value.
+    Exact(Vec<AVal>),
+    /// Items alike (`elem`), the first one possibly known (`first`); their number when
+    /// known.
+    Alike {
+        elem: AVal,
+        first: Option<AVal>,
+        count: Option<usize>,
+    },
+}
+
+impl Checker {
+    pub fn exec_top(&mut self, stmts: &[Stmt]) {
+        for s in stmts {
+            if self.exec(s) == Flow::Jump {
+                break;
+            }
+        }
+    }
+
+    pub fn exec_block(&mut self, body: &[Stmt]) -> Flow {
+        for s in body {
+            if self.exec(s) == Flow::Jump {
+                return Flow::Jump;
+            }
+        }
+        Flow::Normal
+    }
+
+    pub fn exec(&mut self, stmt: &Stmt) -> Flow {
+        self.fuel = self.fuel.saturating_sub(1);
+        match &stmt.kind {
+            StmtKind::Expr(e) => {
+                self.eval(e);
+                Flow::Normal
+            }
+            StmtKind::Assign {
+                target,
+                op,
+                op_span,
+                value,
+            } => {
+                self.exec_assign(stmt.span, target, *op, *op_span, value);
+                Flow::Normal
+            }
+            StmtKind::If {
+                branches,
+                else_body,
+            } => self.exec_if(branches, else_body.as_deref()),
+            StmtKind::While { cond, body } => self.exec_loop(None, Some(cond), cond.span, body),
+            StmtKind::For { var, iter, body } => {
+                let it = self.eval(iter);
+                let header = var.span.to(iter.span);
+                match self.loop_items(&it, iter.span) {
+                    Some(items) => self.exec_loop(
+                        Some((var.node.as_str(), var.span, items)),
+                        None,
+                        header,
+                        body,
+                    ),
+                    None => Flow::Normal,
+                }
+            }
+            StmtKind::Def { name, params, body } => {
+                let mut defaults = Vec::with_capacity(params.len());
+                for p in params {
+                    defaults.push(p.default.as_ref().map(|d| self.eval(d)));
+                }
+                let f = AFunc {
+                    name: name.node.clone(),
+                    params: params.clone(),
+                    defaults,
+                    body: body.clone(),
+                };
+                self.bind(&name.node, AVal::Func(Rc::new(f)), stmt.span);
+                Flow::Normal
+            }
+            StmtKind::Return(e) => {
+                self.returns_seen += 1;
+                let v = match e {
+                    Some(e) => self.eval(e),
+                    None => AVal::None,
+                };
+                if let Some(slot) = self.returns.last_mut() {
+                    *slot = Some(match slot.take() {
+                        Some(old) => old.join(&v),
+                        None => v,
+                    });
+                }
+                Flow::Jump
+            }
+            StmtKind::Break => {
+                let st = self.st.clone();
+                if let Some(l) = self.loops.last_mut() {
+                    l.0.push(st);
+                }
+                Flow::Jump
+            }
+            StmtKind::Continue => {
+                let st = self.st.clone();
+                if let Some(l) = self.loops.last_mut() {
+                    l.1.push(st);
+                }
+                Flow::Jump
+            }
+            StmtKind::Pass => Flow::Normal,
+        }
+    }
+
+    fn exec_if(&mut self, branches: &[(Expr, Vec<Stmt>)], else_body: Option<&[Stmt]>) -> Flow {
+        let Some(((cond, body), rest)) = branches.split_first() else {
+            return match else_body {
+                Some(b) => self.exec_block(b),
+                None => Flow::Normal,
+            };
+        };
+        let c = self.eval(cond);
+        match self.truthy(&c, cond.span) {
+            Some(true) => self.exec_block(body),
+            Some(false) => self.exec_if(rest, else_body),
+            None => {
+                let before = self.st.clone();
+                let flow_a = self.exec_block(body);
+                let after_a = std::mem::replace(&mut self.st, before);
+                let flow_b = self.exec_if(rest, else_body);
+                match (flow_a, flow_b) {
+                    (Flow::Jump, Flow::Jump) => Flow::Jump,
+                    (Flow::Jump, Flow::Normal) => Flow::Normal,
+                    (Flow::Normal, Flow::Jump) => {
+                        self.st = after_a;
+                        Flow::Normal
+                    }
+                    (Flow::Normal, Flow::Normal) => {
+                        self.st = after_a.join(&self.st);
+                        Flow::Normal
+                    }
+                }
+            }
+        }
+    }
+
+    /// What a `for` loop iterates over; `None` after reporting a value that cannot be
+    /// looped over.
+    fn loop_items(&mut self, it: &AVal, span: Span) -> Option<Items> {
+        let exact_ok = self.unroll_depth < 2;
+        match it {
+            AVal::Range(Some(_)) | AVal::List(_) => match it.exact_items() {
+                Some(items) if items.len() <= UNROLL && exact_ok => Some(Items::Exact(items)),
+                Some(items) => {
+                    let elem = match it {
+                        AVal::Range(_) => AVal::Num(ANum::Unknown),
+                        _ => it.element_approx(),
+                    };
+                    Some(Items::Alike {
+                        elem,
+                        first: items.first().cloned(),
+                        count: Some(items.len()),
+                    })
+                }
+                None => Some(Items::Alike {
+                    elem: it.element_approx(),
+                    first: None,
+                    count: None,
+                }),
+            },
+            AVal::Range(None) => Some(Items::Alike {
+                elem: AVal::Num(ANum::Unknown),
+                first: None,
+                count: None,
+            }),
+            AVal::Str(_) => Some(Items::Alike {
+                elem: AVal::Str(None),
+                first: None,
+                count: None,
+            }),
+            AVal::Tensor(t) => match &t.shape {
+                Some(s) if s.is_empty() => {
+                    self.report(
+                        Diagnostic::error("type::not_iterable", "cannot loop over a 0-d tensor")
+                            .primary(span, "this tensor has no axes")
+                            .help("a `for` loop over a tensor walks its first axis; use `item(t)` for the number"),
+                    );
+                    None
+                }
+                Some(s) => {
+                    let rows = s[1..].to_vec();
+                    let count = self.st.syms.canon(s[0]);
+                    let count = (!super::dims::is_sym(count)).then_some(count);
+                    Some(Items::Alike {
+                        elem: self.new_tensor(Some(rows), &[t]),
+                        first: None,
+                        count,
+                    })
+                }
+                None => Some(Items::Alike {
+                    elem: AVal::Tensor(self.unknown_tensor()),
+                    first: None,
+                    count: None,
+                }),
+            },
+            AVal::Unknown => Some(Items::Alike {
+                elem: AVal::Unknown,
+                first: None,
+                count: None,
+            }),
+            other => {
+                self.report(
+                    Diagnostic::error(
+                        "type::not_iterable",
+                        format!("cannot loop over a {}", other.kind()),
+                    )
+                    .primary(span, format!("this is a {}", other.kind()))
+                    .help("loop over `range(n)`, a list or a tensor"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A `for` loop (`var` with its items) or a `while` loop (`cond`).
+    fn exec_loop(
+        &mut self,
+        var: Option<(&str, Span, Items)>,
+        cond: Option<&Expr>,
+        header: Span,
+        body: &[Stmt],
+    ) -> Flow {
+        let (max, count, exact) = match &var {
+            Some((_, _, Items::Exact(items))) => (items.len(), Some(items.len()), true),
+            Some((_, _, Items::Alike { count, .. })) => {
+                (count.unwrap_or(usize::MAX).min(MAX_ITERS), *count, false)
+            }
+            None => (MAX_ITERS, None, false),
+        };
+        if exact {
+            self.unroll_depth += 1;
+        }
+        let mut exits: Vec<State> = Vec::new();
+        let mut prev_head = self.st.clone();
+        let mut settled = false;
+        let mut ended = false;
+        let mut i = 0;
+        // Once the loop may have ended (a `break` or `return` on some path, a condition
+        // not known), later iterations are only possible: their errors are not certain.
+        let quiet_before = self.quiet;
+        let mut may_end = false;
+        while i < max && self.fuel > 0 {
+            if (may_end || !exits.is_empty()) && self.quiet == quiet_before {
+                self.quiet += 1;
+            }
+            if let Some(c) = cond {
+                let v = self.eval(c);
+                match self.truthy(&v, c.span) {
+                    Some(false) => {
+                        ended = true;
+                        break;
+                    }
+                    Some(true) => {}
+                    None => exits.push(self.st.clone()),
+                }
+            } else if count.is_none() {
+                exits.push(self.st.clone());
+            }
+            let note = match &var {
+                Some((name, span, items)) => {
+                    let item = match items {
+                        Items::Exact(v) => v[i].clone(),
+                        Items::Alike { first: Some(f), .. } if i == 0 => f.clone(),
+                        Items::Alike { elem, .. } => elem.clone(),
+                    };
+                    let known_item =
+                        exact || (i == 0 && matches!(items, Items::Alike { first: Some(_), .. }));
+                    let label = match (&item, known_item) {
+                        (AVal::Tensor(t), true) => format!(
+                            "in the iteration where `{name}` is a tensor of shape {}",
+                            t.shape
+                                .as_ref()
+                                .map(|s| self.shape_text(s))
+                                .unwrap_or_default()
+                        ),
+                        (other, true) => format!(
+                            "in the iteration where `{name} = {}`",
+                            other
+                                .realize()
+                                .map(|v| v.repr())
+                                .unwrap_or_else(|| "?".into())
+                        ),
+                        _ if i == 0 => "in the first iteration of this loop".to_string(),
+                        _ => format!("in iteration {i} of this loop or a later one"),
+                    };
+                    self.bind(name, item, *span);
+                    label
+                }
+                None if i == 0 => "in the first iteration of this loop".to_string(),
+                None => format!("in iteration {i} of this loop or a later one"),
+            };
+            self.notes.push(Note {
+                span: header,
+                message: note.clone(),
+                label: note,
+                code: "note::loop",
+            });
+            self.loops.push((Vec::new(), Vec::new()));
+            let returns_before = self.returns_seen;
+            let flow = self.exec_block(body);
+            let (breaks, continues) = self.loops.pop().unwrap_or_default();
+            self.notes.pop();
+            may_end |= self.returns_seen != returns_before;
+            exits.extend(breaks);
+            let mut head = (flow == Flow::Normal).then(|| self.st.clone());
+            for c in continues {
+                head = Some(match head {
+                    Some(h) => h.join(&c),
+                    None => c,
+                });
+            }
+            i += 1;
+            match head {
+                None => {
+                    ended = true;
+                    break;
+                }
+                Some(h) => self.st = h,
+            }
+            if !exact && self.st.same(&prev_head) {
+                settled = true;
+                break;
+            }
+            prev_head = self.st.clone();
+        }
+        self.quiet = quiet_before;
+        if exact {
+            self.unroll_depth -= 1;
+        }
+        if !ended {
+            let complete = count.map(|c| i >= c).unwrap_or(false) && cond.is_none();
+            if !settled && !complete {
+                self.widen_loop(&prev_head, header, body, &var);
+            }
+            exits.push(self.st.clone());
+        }
+        match exits.split_first() {
+            None => Flow::Jump,
+            Some((first, rest)) => {
+                let mut st = first.clone();
+                for s in rest {
+                    st = st.join(s);
+                }
+                self.st = st;
+                Flow::Normal
+            }
+        }
+    }
+
+    /// A loop that did not settle: say which shapes keep changing, then continue from a
+    /// state that covers every iteration.
+    fn widen_loop(
+        &mut self,
+        prev: &State,
+        header: Span,
+        body: &[Stmt],
+        var: &Option<(&str, Span, Items)>,
+    ) {
+        let mut changing: Vec<String> = Vec::new();
+        let env_now = self.st.locals.as_ref().unwrap_or(&self.st.globals);
+        let env_prev: &Env = prev.locals.as_ref().unwrap_or(&prev.globals);
+        let mut names: Vec<&Rc<str>> = env_now.keys().collect();
+        names.sort();
+        for name in names {
+            if let (Some(a), Some(b)) = (env_prev.get(name), env_now.get(name)) {
+                if let (AVal::Tensor(x), AVal::Tensor(y)) = (&a.value, &b.value) {
+                    if !a.value.same(&b.value, &self.st.syms) {
+                        let show = |t: &super::value::ATensor| {
+                            t.shape
+                                .as_ref()
+                                .map(|s| self.shape_text(s))
+                                .unwrap_or_else(|| "?".into())
+                        };
+                        changing.push(format!("`{name}` goes from {} to {}", show(x), show(y)));
+                    }
+                }
+            }
+        }
+        if !changing.is_empty() && self.fuel > 0 {
+            let d = Diagnostic::advice(
+                "check::loop_shape",
+                format!(
+                    "shapes keep changing between iterations of this loop: {}",
+                    changing.join(", ")
+                ),
+            )
+            .primary(header, "checked for the first iterations only")
+            .help("later iterations are checked with these sizes unknown");
+            self.report(d);
+        }
+        let mut widened = prev.join(&self.st);
+        self.quiet += 1;
+        for _ in 0..2 {
+            self.st = widened.clone();
+            if let Some((name, span, items)) = var {
+                let elem = match items {
+                    Items::Exact(v) => v
+                        .iter()
+                        .skip(1)
+                        .fold(v.first().cloned().unwrap_or(AVal::Unknown), |a, b| {
+                            a.join(b)
+                        }),
+                    Items::Alike { elem, .. } => elem.clone(),
+                };
+                self.bind(name, elem, *span);
+            }
+            self.loops.push((Vec::new(), Vec::new()));
+            self.exec_block(body);
+            self.loops.pop();
+            widened = widened.join(&self.st);
+        }
+        self.quiet -= 1;
+        self.st = widened;
+    }
+
+    fn exec_assign(
+        &mut self,
+        stmt_span: Span,
+        target: &Target,
+        op: Option<BinOp>,
+        op_span: Span,
+        value: &Expr,
+    ) {
+        match target {
+            Target::Name(name) => match op {
+                None => {
+                    let v = self.eval(value);
+                    self.record_assign(stmt_span, &name.node, &v);
+                    self.bind(&name.node, v, stmt_span);
+                }
+                Some(op) => {
+                    let current = match self.lookup(&name.node) {
+                        Some(b) => b.value.clone(),
+                        None => {
+                            self.unknown_name(&name.node, name.span);
+                            return;
+                        }
+                    };
+                    let rhs = self.eval(value);
+                    if let AVal::Tensor(t) = &current {
+                        self.update_in_place(t, op, op_span, name.span, value, &rhs);
+                        self.record_assign(stmt_span, &name.node, &current);
+                        return;
+                    }
+                    let target_expr = Expr::new(
+                        crate::syntax::ast::ExprKind::Name(name.node.clone()),
+                        name.span,
+                    );
+                    let v = self.binary(op, op_span, current, rhs, &target_expr, value);
+                    self.record_assign(stmt_span, &name.node, &v);
+                    self.bind(&name.node, v, stmt_span);
+                }
+            },
+            Target::Index {
+                object,
+                items,
+                span,
+            } => {
+                let obj = self.eval(object);
+                let rhs = self.eval(value);
+                self.assign_index(obj, object, items, *span, op_span, value, rhs);
+            }
+        }
+    }
+
+    /// `W -= e`: `e` must broadcast to exactly `W`'s shape.
+    fn update_in_place(
+        &mut self,
+        t: &Rc<super::value::ATensor>,
+        op: BinOp,
+        op_span: Span,
+        target_span: Span,
+        value: &Expr,
+        rhs: &AVal,
+    ) {
+        if !matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div) {
+            self.report(
+                Diagnostic::error(
+                    "syntax::augmented",
+                    format!("`{}=` is not an update operator", op.symbol()),
+                )
+                .primary(op_span, "use `+=`, `-=`, `*=` or `/=`"),
+            );
+            return;
+        }
+        let Some(r) = self.tensor_shape_of(rhs, value.span) else {
+            return;
+        };
+        let Some(target) = &t.shape else { return };
+        let Some(r) = r else { return };
+        let out = self.rule_in_place(target, &r);
+        let site = Site {
+            op: format!("{}=", op.symbol()),
+            primary: op_span,
+            operands: vec![
+                self.operand(target_span, &AVal::Tensor(t.clone())),
+                self.operand(value.span, rhs),
+            ],
+            in_place: true,
+        };
+        self.settle(out, &site, &[target, &r]);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assign_index(
+        &mut self,
+        obj: AVal,
+        object: &Expr,
+        items: &[IndexItem],
+        span: Span,
+        op_span: Span,
+        value: &Expr,
+        rhs: AVal,
+    ) {
+        match &obj {
+            AVal::List(l) => {
+                let elem = obj.element_approx().join(&rhs);
+                *l.borrow_mut() = AList::Approx(elem);
+            }
+            AVal::Tensor(t) => {
+                let idx = self.index_items(items);
+                let Some(shape) = &t.shape else { return };
+                let Some(Some(r)) = self.tensor_shape_of(&rhs, value.span) else {
+                    return;
+                };
+                let region = match self.rule_index(shape, &idx) {
+                    super::dims::RuleOut::Ok(s) => s,
+                    super::dims::RuleOut::Error(e) => {
+                        let site = Site::call("index", span, vec![]);
+                        self.tensor_error(e, &site, &[shape]);
+                        return;
+                    }
+                    super::dims::RuleOut::Undecided(..) => return,
+                };
+                let out = self.rule_in_place(&region, &r);
+                let site = Site {
+                    op: "indexed assignment".to_string(),
+                    primary: op_span,
+                    operands: vec![self.operand_unknown(span), self.operand(value.span, &rhs)],
+                    in_place: true,
+                };
+                self.settle(out, &site, &[shape, &r]);
+            }
+            AVal::Unknown => {}
+            other => {
+                let kind = other.kind();
+                self.report(
+                    Diagnostic::error("type::index", format!("cannot assign into a {kind}"))
+                        .primary(object.span, format!("this is a {kind}")),
+                );
+            }
+        }
+    }
+
+    /// An operand with no value to show (an indexed region).
+    fn operand_unknown(&self, span: Span) -> explain::Operand {
+        explain::Operand {
+            span,
+            text: self.text_of(span),
+            shape: None,
+            kind: "value",
+            origin: None,
+        }
+    }
+
+    /// Index items as far as they are known.
+    pub fn index_items(&mut self, items: &[IndexItem]) -> Vec<AIdx> {
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            out.push(match it {
+                IndexItem::Index(e) => {
+                    let v = self.eval(e);
+                    AIdx::At(self.known_int(&v, e.span))
+                }
+                IndexItem::Slice {
+                    start, stop, step, ..
+                } => {
+                    let mut parts = [None, None, None];
+                    let mut known = true;
+                    for (k, part) in [start, stop, step].into_iter().enumerate() {
+                        if let Some(e) = part {
+                            let v = self.eval(e);
+                            if matches!(v, AVal::None) {
+                                continue;
+                            }
+                            match self.known_int(&v, e.span) {
+                                Some(n) => parts[k] = Some(n),
+                                None => known = false,
+                            }
+                        }
+                    }
+                    AIdx::Slice(known.then(|| (parts[0], parts[1], parts[2].unwrap_or(1))))
+                }
+            });
+        }
+        out
+    }
+
+    /// A whole number when known; reports what the evaluator would for a known value
+    /// that is not one.
+    pub fn known_int(&mut self, v: &AVal, span: Span) -> Option<isize> {
+        match v.realize() {
+            Some(real) => match self.interp.int_of(&real, span) {
+                Ok(n) => Some(n as isize),
+                Err(d) => {
+                    self.report(*d);
+                    None
+                }
+            },
+            None => None,
+        }
+    }
+
+    /// Call a user function with argument values, checking its body with them.
+    pub fn call_user(
+        &mut self,
+        f: Rc<AFunc>,
+        args: Vec<super::expr::AArg>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> AVal {
+        let n = f.params.len();
+        let sig = || {
+            f.params
+                .iter()
+                .zip(&f.defaults)
+                .map(|(p, d)| match d {
+                    Some(v) => format!(
+                        "{}={}",
+                        p.name.node,
+                        v.realize()
+                            .map(|r| r.repr())
+                            .unwrap_or_else(|| "...".into())
+                    ),
+                    None => p.name.node.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut slots: Vec<Option<AVal>> = vec![None; n];
+        // A parameter got its value at the call site (as the evaluator records it).
+        let mut arg_spans: Vec<Option<Span>> = vec![None; n];
+        let mut positional = 0;
+        for a in args {
+            match a.name {
+                None => {
+                    if positional >= n {
+                        self.report(
+                            Diagnostic::error(
+                                "call::arity",
+                                format!(
+                                    "`{}` takes {} argument{} but more were given",
+                                    f.name,
+                                    n,
+                                    if n == 1 { "" } else { "s" }
+                                ),
+                            )
+                            .primary(a.span, "unexpected extra argument")
+                            .label(
+                                callee_span,
+                                format!("`{}` is defined with ({})", f.name, sig()),
+                            )
+                            .help(format!(
+                                "the signature is `{}({})`",
+                                f.name,
+                                sig()
+                            )),
+                        );
+                        return AVal::Unknown;
+                    }
+                    slots[positional] = Some(a.value);
+                    arg_spans[positional] = Some(a.span);
+                    positional += 1;
+                }
+                Some((name, span)) => match f.params.iter().position(|p| p.name.node == name) {
+                    Some(i) if slots[i].is_some() => {
+                        self.report(
+                            Diagnostic::error(
+                                "call::keyword",
+                                format!("`{}` got two values for `{name}`", f.name),
+                            )
+                            .primary(span, "given again here")
+                            .help(format!(
+                                "the signature is `{}({})`",
+                                f.name,
+                                sig()
+                            )),
+                        );
+                        return AVal::Unknown;
+                    }
+                    Some(i) => {
+                        slots[i] = Some(a.value);
+                        arg_spans[i] = Some(a.span);
+                    }
+                    None => {
+                        let mut d = Diagnostic::error(
+                            "call::keyword",
+                            format!("`{}` has no parameter `{name}`", f.name),
+                        )
+                        .primary(span, "unknown keyword");
+                        d = match explain::did_you_mean(
+                            &name,
+                            f.params.iter().map(|p| p.name.node.clone()),
+                        ) {
+                            Some(s) => d.help(format!(
+                                "did you mean `{s}`? the signature is `{}({})`",
+                                f.name,
+                                sig()
+                            )),
+                            None => d.help(format!("the signature is `{}({})`", f.name, sig())),
+                        };
+                        self.report(d);
+                        return AVal::Unknown;
+                    }
+                },
+            }
+        }
+        let mut locals = Env::default();
+        for (i, p) in f.params.iter().enumerate() {
+            let v = match slots[i].take().or_else(|| f.defaults[i].clone()) {
+                Some(v) => v,
+                None => {
+                    self.report(
+                        Diagnostic::error(
+                            "call::arity",
+                            format!("`{}` is missing the argument `{}`", f.name, p.name.node),
+                        )
+                        .primary(call_span, format!("no value for `{}`", p.name.node))
+                        .help(format!(
+                            "the signature is `{}({})`",
+                            f.name,
+                            sig()
+                        )),
+                    );
+                    return AVal::Unknown;
+                }
+            };
+            locals.insert(
+                Rc::from(p.name.node.as_str()),
+                super::ABind {
+                    value: v,
+                    origin: arg_spans[i].unwrap_or(p.name.span),
+                },
+            );
+        }
+        if self.call_depth >= MAX_CALL_DEPTH || self.fuel == 0 {
+            return AVal::Unknown;
+        }
+        let saved = std::mem::replace(&mut self.st.locals, Some(locals));
+        let saved_loops = std::mem::take(&mut self.loops);
+        self.call_depth += 1;
+        self.returns.push(None);
+        self.notes.push(Note {
+            span: call_span,
+            message: format!("in the call of `{}`", f.name),
+            label: format!("`{}` was called from here", f.name),
+            code: "note::call",
+        });
+        let flow = self.exec_block(&f.body);
+        self.notes.pop();
+        let ret = self.returns.pop().flatten();
+        self.call_depth -= 1;
+        self.loops = saved_loops;
+        self.st.locals = saved;
+        match (ret, flow) {
+            (Some(v), Flow::Jump) => v,
+            (Some(v), Flow::Normal) => v.join(&AVal::None),
+            (None, _) => AVal::None,
+        }
+    }
+}
+
+impl Default for AList {
+    fn default() -> Self {
+        AList::Exact(Vec::new())
+    }
+}

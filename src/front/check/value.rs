@@ -1,0 +1,295 @@
+//! Abstract values of the checker: numbers, strings and lists tracked when they are
+//! computed from constants, tensors that carry a shape (with symbolic sizes) instead of
+//! data, and how two values that reach the same point by different paths are joined.
+
+use crate::runtime::builtins::Builtin;
+use crate::runtime::value::Value;
+use crate::syntax::ast::{Param, Stmt};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use super::dims::{is_sym, SymTable};
+
+/// A number: known, a symbolic size (`x.shape[0]` of loaded data), or unknown.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ANum {
+    Known(f64),
+    /// A size known only when the program runs (a sentinel dimension).
+    Dim(usize),
+    Unknown,
+}
+
+/// A tensor without data: its shape (`None` when even the rank is unknown), the runtime
+/// tensors it may be, and the tensors it may depend on through the autodiff graph.
+#[derive(Clone, Debug)]
+pub struct ATensor {
+    pub shape: Option<Vec<usize>>,
+    /// Possible identities (several after two branches were joined).
+    pub ids: Rc<Vec<u32>>,
+    /// Every tensor this one may depend on, itself included (an over-approximation).
+    pub anc: Rc<BTreeSet<u32>>,
+}
+
+/// A list: exact items, or (after `append` or a join of different lengths) only an
+/// approximation of its elements.
+#[derive(Clone, Debug)]
+pub enum AList {
+    Exact(Vec<AVal>),
+    Approx(AVal),
+}
+
+/// A user-defined function as the checker keeps it.
+pub struct AFunc {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub defaults: Vec<Option<AVal>>,
+    pub body: Rc<Vec<Stmt>>,
+}
+
+#[derive(Clone)]
+pub enum AVal {
+    /// Anything: nothing is known about this value.
+    Unknown,
+    None,
+    Bool(Option<bool>),
+    Num(ANum),
+    Str(Option<Rc<str>>),
+    List(Rc<RefCell<AList>>),
+    Range(Option<(i64, i64, i64)>),
+    Tensor(Rc<ATensor>),
+    Func(Rc<AFunc>),
+    Builtin(&'static Builtin),
+    Optimizer,
+}
+
+impl std::fmt::Debug for AVal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind())
+    }
+}
+
+impl AVal {
+    pub fn num(n: f64) -> AVal {
+        AVal::Num(ANum::Known(n))
+    }
+
+    pub fn list(items: Vec<AVal>) -> AVal {
+        AVal::List(Rc::new(RefCell::new(AList::Exact(items))))
+    }
+
+    /// The kind of value in the user's words (as `Value::kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AVal::Unknown => "value",
+            AVal::None => "None",
+            AVal::Bool(_) => "bool",
+            AVal::Num(_) => "number",
+            AVal::Str(_) => "string",
+            AVal::List(_) => "list",
+            AVal::Range(_) => "range",
+            AVal::Tensor(_) => "tensor",
+            AVal::Func(_) | AVal::Builtin(_) => "function",
+            AVal::Optimizer => "optimizer",
+        }
+    }
+
+    pub fn as_known_number(&self) -> Option<f64> {
+        match self {
+            AVal::Num(ANum::Known(n)) => Some(*n),
+            AVal::Bool(Some(b)) => Some(*b as i32 as f64),
+            _ => None,
+        }
+    }
+
+    /// The value as a real runtime value, when it is fully known (scalars, strings,
+    /// ranges, builtins and lists of those).
+    pub fn realize(&self) -> Option<Value> {
+        Some(match self {
+            AVal::None => Value::None,
+            AVal::Bool(Some(b)) => Value::Bool(*b),
+            AVal::Num(ANum::Known(n)) => Value::Number(*n),
+            AVal::Str(Some(s)) => Value::Str(s.clone()),
+            AVal::Range(Some((start, stop, step))) => Value::Range {
+                start: *start,
+                stop: *stop,
+                step: *step,
+            },
+            AVal::Builtin(b) => Value::Builtin(b),
+            AVal::List(l) => match &*l.borrow() {
+                AList::Exact(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for it in items {
+                        out.push(it.realize()?);
+                    }
+                    Value::list(out)
+                }
+                AList::Approx(_) => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The abstract form of a runtime value produced by running a pure builtin.
+    pub fn from_value(v: &Value) -> AVal {
+        match v {
+            Value::None => AVal::None,
+            Value::Bool(b) => AVal::Bool(Some(*b)),
+            Value::Number(n) => AVal::num(*n),
+            Value::Str(s) => AVal::Str(Some(s.clone())),
+            Value::List(l) => AVal::list(l.borrow().iter().map(AVal::from_value).collect()),
+            Value::Range { start, stop, step } => AVal::Range(Some((*start, *stop, *step))),
+            Value::Builtin(b) => AVal::Builtin(b),
+            _ => AVal::Unknown,
+        }
+    }
+
+    /// Items of a list, string or range when they are all known.
+    pub fn exact_items(&self) -> Option<Vec<AVal>> {
+        match self {
+            AVal::List(l) => match &*l.borrow() {
+                AList::Exact(items) => Some(items.clone()),
+                AList::Approx(_) => None,
+            },
+            AVal::Range(Some((start, stop, step))) => {
+                let n = Value::range_len(*start, *stop, *step);
+                if n > 1 << 16 {
+                    return None;
+                }
+                Some(
+                    (0..n)
+                        .map(|i| AVal::num((start + i * step) as f64))
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// One value that stands for every element of a list whose items are not known.
+    pub fn element_approx(&self) -> AVal {
+        match self {
+            AVal::List(l) => match &*l.borrow() {
+                AList::Exact(items) => items
+                    .iter()
+                    .skip(1)
+                    .fold(items.first().cloned().unwrap_or(AVal::Unknown), |a, b| {
+                        a.join(b)
+                    }),
+                AList::Approx(e) => e.clone(),
+            },
+            AVal::Range(_) => AVal::Num(ANum::Unknown),
+            AVal::Str(_) => AVal::Str(None),
+            _ => AVal::Unknown,
+        }
+    }
+
+    /// The value that covers both `self` and `other` (after two branches meet).
+    pub fn join(&self, other: &AVal) -> AVal {
+        match (self, other) {
+            (AVal::None, AVal::None) => AVal::None,
+            (AVal::Bool(a), AVal::Bool(b)) => AVal::Bool(if a == b { *a } else { None }),
+            (AVal::Num(a), AVal::Num(b)) => AVal::Num(if a == b { *a } else { ANum::Unknown }),
+            (AVal::Str(a), AVal::Str(b)) => AVal::Str(if a == b { a.clone() } else { None }),
+            (AVal::Range(a), AVal::Range(b)) => AVal::Range(if a == b { *a } else { None }),
+            (AVal::Tensor(a), AVal::Tensor(b)) => AVal::Tensor(if Rc::ptr_eq(a, b) {
+                a.clone()
+            } else {
+                Rc::new(a.join(b))
+            }),
+            (AVal::List(a), AVal::List(b)) => {
+                if Rc::ptr_eq(a, b) {
+                    return self.clone();
+                }
+                let (la, lb) = (a.borrow(), b.borrow());
+                match (&*la, &*lb) {
+                    (AList::Exact(x), AList::Exact(y)) if x.len() == y.len() => {
+                        AVal::list(x.iter().zip(y).map(|(p, q)| p.join(q)).collect())
+                    }
+                    _ => {
+                        drop((la, lb));
+                        let e = self.element_approx().join(&other.element_approx());
+                        AVal::List(Rc::new(RefCell::new(AList::Approx(e))))
+                    }
+                }
+            }
+            (AVal::Func(a), AVal::Func(b)) if Rc::ptr_eq(a, b) => self.clone(),
+            (AVal::Builtin(a), AVal::Builtin(b)) if std::ptr::eq(*a, *b) => self.clone(),
+            (AVal::Optimizer, AVal::Optimizer) => AVal::Optimizer,
+            _ => AVal::Unknown,
+        }
+    }
+
+    /// Whether two values are the same for the checker's purposes (a loop has reached
+    /// a fixed point when every variable stays the same): same kind, same known scalars,
+    /// same shapes, where any two unknown sizes count as equal.
+    pub fn same(&self, other: &AVal, syms: &SymTable) -> bool {
+        match (self, other) {
+            (AVal::Unknown, AVal::Unknown)
+            | (AVal::None, AVal::None)
+            | (AVal::Optimizer, AVal::Optimizer) => true,
+            (AVal::Bool(a), AVal::Bool(b)) => a == b,
+            (AVal::Num(a), AVal::Num(b)) => match (a, b) {
+                (ANum::Dim(x), ANum::Dim(y)) => {
+                    syms.canon(*x) == syms.canon(*y) || (syms.is_anon(*x) && syms.is_anon(*y))
+                }
+                _ => a == b,
+            },
+            (AVal::Str(a), AVal::Str(b)) => a == b,
+            (AVal::Range(a), AVal::Range(b)) => a == b,
+            (AVal::Tensor(a), AVal::Tensor(b)) => match (&a.shape, &b.shape) {
+                (None, None) => true,
+                (Some(x), Some(y)) => {
+                    x.len() == y.len()
+                        && x.iter().zip(y).all(|(&p, &q)| {
+                            let (p, q) = (syms.canon(p), syms.canon(q));
+                            p == q || (is_sym(p) && is_sym(q) && syms.is_anon(p) && syms.is_anon(q))
+                        })
+                }
+                _ => false,
+            },
+            (AVal::List(a), AVal::List(b)) => {
+                if Rc::ptr_eq(a, b) {
+                    return true;
+                }
+                match (&*a.borrow(), &*b.borrow()) {
+                    (AList::Exact(x), AList::Exact(y)) => {
+                        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same(q, syms))
+                    }
+                    (AList::Approx(x), AList::Approx(y)) => x.same(y, syms),
+                    _ => false,
+                }
+            }
+            (AVal::Func(a), AVal::Func(b)) => Rc::ptr_eq(a, b),
+            (AVal::Builtin(a), AVal::Builtin(b)) => std::ptr::eq(*a, *b),
+            _ => false,
+        }
+    }
+}
+
+impl ATensor {
+    pub fn join(&self, other: &ATensor) -> ATensor {
+        let shape = match (&self.shape, &other.shape) {
+            (Some(a), Some(b)) if a.len() == b.len() => Some(
+                a.iter()
+                    .zip(b)
+                    .map(|(&x, &y)| if x == y { x } else { super::dims::ANON })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let mut ids: Vec<u32> = self.ids.iter().chain(other.ids.iter()).copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let anc = if Rc::ptr_eq(&self.anc, &other.anc) {
+            self.anc.clone()
+        } else {
+            Rc::new(self.anc.union(&other.anc).copied().collect())
+        };
+        ATensor {
+            shape,
+            ids: Rc::new(ids),
+            anc,
+        }
+    }
+}

@@ -1,0 +1,725 @@
+//! Expressions: evaluation of every expression form, operators on numbers, strings,
+//! lists and tensors (with broadcasting), attributes and indexing.
+
+use crate::runtime::builtins;
+use crate::runtime::explain::{self, Operand, Site};
+use crate::runtime::interp::{ArgVal, Interp, R};
+use crate::runtime::value::Value;
+use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp, UnaryOp};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+use crate::tensor::{self, Tensor};
+use std::rc::Rc;
+
+impl Interp {
+    pub fn eval(&mut self, e: &Expr) -> R<Value> {
+        match &e.kind {
+            ExprKind::Number(n) => Ok(Value::Number(*n)),
+            ExprKind::Str(s) => Ok(Value::str(s)),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::None => Ok(Value::None),
+            ExprKind::Name(n) => match self.lookup(n) {
+                Some(b) => Ok(b.value.clone()),
+                None => match builtins::find(n) {
+                    Some(b) => Ok(Value::Builtin(b)),
+                    None => Err(self.unknown_name(n, e.span)),
+                },
+            },
+            ExprKind::List(items) => {
+                let mut vs = Vec::with_capacity(items.len());
+                for it in items {
+                    vs.push(self.eval(it)?);
+                }
+                Ok(Value::list(vs))
+            }
+            ExprKind::Unary { op, operand } => {
+                let v = self.eval(operand)?;
+                self.unary(*op, v, e.span, operand)
+            }
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
+                let l = self.eval(lhs)?;
+                let r = self.eval(rhs)?;
+                self.binary(*op, *op_span, l, r, lhs, rhs)
+            }
+            ExprKind::Compare { first, rest } => {
+                let mut left = self.eval(first)?;
+                let mut left_expr: &Expr = first;
+                let mut result = Value::Bool(true);
+                for (op, op_span, right_expr) in rest {
+                    let right = self.eval(right_expr)?;
+                    let r =
+                        self.binary(*op, *op_span, left, right.clone(), left_expr, right_expr)?;
+                    if !self.truthy(&r, e.span)? {
+                        return Ok(r);
+                    }
+                    result = r;
+                    left = right;
+                    left_expr = right_expr;
+                }
+                Ok(result)
+            }
+            ExprKind::Logic { op, lhs, rhs } => {
+                let l = self.eval(lhs)?;
+                let t = self.truthy(&l, lhs.span)?;
+                match (op, t) {
+                    (LogicOp::And, false) | (LogicOp::Or, true) => Ok(l),
+                    _ => self.eval(rhs),
+                }
+            }
+            ExprKind::Call { callee, args } => {
+                let f = self.eval(callee)?;
+                let argv = self.eval_args(args)?;
+                self.call(&f, argv, callee.span, e.span)
+            }
+            ExprKind::Method {
+                receiver,
+                name,
+                args,
+            } => {
+                let recv = self.eval(receiver)?;
+                let f = match self.lookup(&name.node) {
+                    Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => {
+                        b.value.clone()
+                    }
+                    _ => match builtins::find(&name.node) {
+                        Some(b) => Value::Builtin(b),
+                        None => return Err(self.unknown_method(&name.node, name.span, &recv)),
+                    },
+                };
+                let mut argv = Vec::with_capacity(args.len() + 1);
+                argv.push(ArgVal {
+                    name: None,
+                    value: recv,
+                    span: receiver.span,
+                });
+                argv.extend(self.eval_args(args)?);
+                self.call(&f, argv, name.span, e.span)
+            }
+            ExprKind::Attr { object, name } => {
+                let v = self.eval(object)?;
+                self.attribute(v, object, name.node.as_str(), name.span)
+            }
+            ExprKind::Index { object, items } => {
+                let v = self.eval(object)?;
+                self.index(v, object, items, e.span)
+            }
+        }
+    }
+
+    pub(crate) fn eval_args(&mut self, args: &[Arg]) -> R<Vec<ArgVal>> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            let value = self.eval(&a.value)?;
+            out.push(ArgVal {
+                name: a.name.as_ref().map(|n| (n.node.clone(), n.span)),
+                value,
+                span: a.value.span,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn truthy(&self, v: &Value, span: Span) -> R<bool> {
+        Ok(match v {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Number(n) => *n != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::List(l) => !l.borrow().is_empty(),
+            Value::Range { start, stop, step } => Value::range_len(*start, *stop, *step) > 0,
+            Value::Tensor(t) => match t.item() {
+                Some(x) => x != 0.0,
+                None => {
+                    return Err(self.fail(
+                        Diagnostic::error(
+                            "type::ambiguous_truth",
+                            format!("the truth value of a tensor with {} elements is ambiguous", t.numel()),
+                        )
+                        .primary(span, format!("a tensor of shape {}", explain::shape_str(&t.shape())))
+                        .help("reduce it to one element first, e.g. `all(...)` is spelled `min(x) > 0`, `any(...)` is `max(x) > 0`"),
+                    ))
+                }
+            },
+            Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) => true,
+        })
+    }
+
+    /// A number, a bool or a tensor as a tensor (numbers become constants).
+    pub fn to_tensor(&self, v: &Value, span: Span) -> R<Tensor> {
+        match v {
+            Value::Tensor(t) => Ok(t.clone()),
+            Value::Number(n) => Ok(Tensor::constant(*n as f32)),
+            Value::Bool(b) => Ok(Tensor::constant(if *b { 1.0 } else { 0.0 })),
+            other => Err(self.fail(
+                Diagnostic::error(
+                    "type::tensor",
+                    format!("expected a tensor or a number, found a {}", other.kind()),
+                )
+                .primary(span, format!("this is a {}", other.kind())),
+            )),
+        }
+    }
+
+    pub(crate) fn unary(&mut self, op: UnaryOp, v: Value, span: Span, operand: &Expr) -> R<Value> {
+        match op {
+            UnaryOp::Not => Ok(Value::Bool(!self.truthy(&v, operand.span)?)),
+            UnaryOp::Plus | UnaryOp::Neg => {
+                let neg = op == UnaryOp::Neg;
+                match v {
+                    Value::Number(n) => Ok(Value::Number(if neg { -n } else { n })),
+                    Value::Bool(b) => {
+                        let n = if b { 1.0 } else { 0.0 };
+                        Ok(Value::Number(if neg { -n } else { n }))
+                    }
+                    Value::Tensor(t) => {
+                        if neg {
+                            Ok(Value::Tensor(tensor::unary(tensor::UnaryOp::Neg, &t)))
+                        } else {
+                            Ok(Value::Tensor(t))
+                        }
+                    }
+                    other => Err(self.fail(
+                        Diagnostic::error(
+                            "type::operator",
+                            format!(
+                                "unary `{}` does not apply to a {}",
+                                if neg { "-" } else { "+" },
+                                other.kind()
+                            ),
+                        )
+                        .primary(span, format!("this is a {}", other.kind())),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Apply a binary operator; `lhs`/`rhs` are the operand expressions for diagnostics.
+    pub fn binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: Value,
+        r: Value,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> R<Value> {
+        use Value::*;
+        match (&l, &r) {
+            (Tensor(_), _) | (_, Tensor(_)) => {
+                return self.tensor_binary(op, op_span, &l, &r, lhs, rhs)
+            }
+            _ => {}
+        }
+        if let (Some(a), Some(b)) = (as_number(&l), as_number(&r)) {
+            return self.number_binary(op, op_span, a, b, lhs, rhs);
+        }
+        match (op, &l, &r) {
+            (BinOp::Add, Str(a), Str(b)) => Ok(Value::str(&format!("{a}{b}"))),
+            (BinOp::Add, List(a), List(b)) => {
+                let mut v = a.borrow().clone();
+                v.extend(b.borrow().iter().cloned());
+                Ok(Value::list(v))
+            }
+            (BinOp::Mul, Str(s), n) | (BinOp::Mul, n, Str(s)) if as_number(n).is_some() => {
+                let k = as_number(n).unwrap_or(0.0).max(0.0) as usize;
+                if s.len().saturating_mul(k) > 1 << 30 {
+                    return Err(self.fail(
+                        Diagnostic::error("limit::memory", "string too large").primary(op_span, ""),
+                    ));
+                }
+                Ok(Value::str(&s.repeat(k)))
+            }
+            (BinOp::Mul, List(items), n) | (BinOp::Mul, n, List(items))
+                if as_number(n).is_some() =>
+            {
+                let k = as_number(n).unwrap_or(0.0).max(0.0) as usize;
+                let items = items.borrow();
+                if items.len().saturating_mul(k) > 1 << 26 {
+                    return Err(self.fail(
+                        Diagnostic::error("limit::memory", "list too large").primary(op_span, ""),
+                    ));
+                }
+                let mut v = Vec::with_capacity(items.len() * k);
+                for _ in 0..k {
+                    v.extend(items.iter().cloned());
+                }
+                Ok(Value::list(v))
+            }
+            (BinOp::Eq, _, _) => Ok(Bool(values_equal(&l, &r))),
+            (BinOp::Ne, _, _) => Ok(Bool(!values_equal(&l, &r))),
+            (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(a), Str(b)) => Ok(Bool(match op {
+                BinOp::Lt => a < b,
+                BinOp::Le => a <= b,
+                BinOp::Gt => a > b,
+                _ => a >= b,
+            })),
+            _ => Err(self.fail(explain::operator_type_error(
+                self, op, op_span, &l, &r, lhs, rhs,
+            ))),
+        }
+    }
+
+    pub(crate) fn number_binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        a: f64,
+        b: f64,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> R<Value> {
+        let zero_div = |this: &Interp, what: &str| {
+            this.fail(
+                Diagnostic::error("value::zero_division", format!("{what} by zero"))
+                    .primary(op_span, "")
+                    .label(rhs.span, "this is 0"),
+            )
+        };
+        Ok(match op {
+            BinOp::Add => Value::Number(a + b),
+            BinOp::Sub => Value::Number(a - b),
+            BinOp::Mul => Value::Number(a * b),
+            BinOp::Div => {
+                if b == 0.0 {
+                    return Err(zero_div(self, "division"));
+                }
+                Value::Number(a / b)
+            }
+            BinOp::Mod => {
+                if b == 0.0 {
+                    return Err(zero_div(self, "modulo"));
+                }
+                Value::Number(python_mod(a, b))
+            }
+            BinOp::Pow => {
+                if a == 0.0 && b < 0.0 {
+                    return Err(zero_div(self, "0 raised to a negative power: division"));
+                }
+                Value::Number(a.powf(b))
+            }
+            BinOp::MatMul => {
+                return Err(self.fail(
+                    Diagnostic::error("type::operator", "`@` multiplies tensors, not numbers")
+                        .primary(op_span, "matrix product")
+                        .label(lhs.span, "a number")
+                        .label(rhs.span, "a number")
+                        .help("use `*` to multiply numbers"),
+                ))
+            }
+            BinOp::Eq => Value::Bool(a == b),
+            BinOp::Ne => Value::Bool(a != b),
+            BinOp::Lt => Value::Bool(a < b),
+            BinOp::Le => Value::Bool(a <= b),
+            BinOp::Gt => Value::Bool(a > b),
+            BinOp::Ge => Value::Bool(a >= b),
+        })
+    }
+
+    pub(crate) fn tensor_binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: &Value,
+        r: &Value,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> R<Value> {
+        let (a, b) = match (self.to_tensor(l, lhs.span), self.to_tensor(r, rhs.span)) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => {
+                return Err(self.fail(explain::operator_type_error(
+                    self, op, op_span, l, r, lhs, rhs,
+                )))
+            }
+        };
+        let result = match op {
+            BinOp::MatMul => tensor::matmul(&a, &b),
+            _ => match explain::binary_kind(op) {
+                Some(kind) => tensor::binary(kind, &a, &b),
+                None => unreachable_op(),
+            },
+        };
+        match result {
+            Ok(t) => {
+                self.check_finite(&t, &[&a, &b], op_span, op.symbol());
+                Ok(Value::Tensor(t))
+            }
+            Err(e) => {
+                let site = Site {
+                    op: op.symbol().to_string(),
+                    primary: op_span,
+                    operands: vec![
+                        Operand::new(self, lhs.span, Some(l), var_span(lhs)),
+                        Operand::new(self, rhs.span, Some(r), var_span(rhs)),
+                    ],
+                    in_place: false,
+                };
+                Err(self.fail(explain::tensor_error(self, e, &site)))
+            }
+        }
+    }
+
+    /// Warn (once per location) when an op turns finite inputs into `nan`/`inf`.
+    pub fn check_finite(&mut self, out: &Tensor, inputs: &[&Tensor], span: Span, what: &str) {
+        if all_finite(out) {
+            return;
+        }
+        if !inputs.iter().all(|t| all_finite(t)) {
+            return;
+        }
+        if self
+            .warned
+            .contains(&(self.src_id, span.start, "nonfinite"))
+        {
+            return;
+        }
+        let d = Diagnostic::warning("value::non_finite", format!("`{what}` produced nan or inf from finite inputs"))
+            .primary(span, "the first non-finite values appear here")
+            .help("check for log of 0, division by 0 or overflow; `clamp` the input or add a small epsilon");
+        self.warn_once(span, "nonfinite", d);
+    }
+
+    pub(crate) fn attribute(
+        &mut self,
+        v: Value,
+        object: &Expr,
+        name: &str,
+        span: Span,
+    ) -> R<Value> {
+        match (&v, name) {
+            (Value::Tensor(t), "shape") => Ok(Value::list(
+                t.shape().iter().map(|&d| Value::Number(d as f64)).collect(),
+            )),
+            (Value::Tensor(t), "ndim") => Ok(Value::Number(t.ndim() as f64)),
+            (Value::Tensor(t), "T") => Ok(Value::Tensor(tensor::t_reverse(t))),
+            (Value::Tensor(_), "grad") => {
+                let f = builtins::find("grad").expect("grad is a builtin");
+                let argv = vec![ArgVal {
+                    name: None,
+                    value: v.clone(),
+                    span: object.span,
+                }];
+                self.call(&Value::Builtin(f), argv, span, object.span.to(span))
+            }
+            (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
+            _ => Err(self.fail(explain::unknown_property(
+                v.kind(),
+                matches!(v, Value::Tensor(_)),
+                name,
+                object.span,
+                span,
+            ))),
+        }
+    }
+
+    pub(crate) fn list_position(&self, i: &Value, span: Span, len: usize) -> R<usize> {
+        let n = match as_number(i) {
+            Some(n) if n.fract() == 0.0 => n as i64,
+            _ => {
+                return Err(self.fail(
+                    Diagnostic::error("type::index", "list indices must be whole numbers")
+                        .primary(span, format!("this is {}", i.repr())),
+                ))
+            }
+        };
+        let pos = if n < 0 { n + len as i64 } else { n };
+        if pos < 0 || pos >= len as i64 {
+            return Err(self.fail(
+                Diagnostic::error(
+                    "shape::index",
+                    format!("list index {n} is out of range for a list of length {len}"),
+                )
+                .primary(
+                    span,
+                    format!("valid indices are {} to {}", -(len as i64), len as i64 - 1),
+                ),
+            ));
+        }
+        Ok(pos as usize)
+    }
+
+    pub(crate) fn opt_int(&mut self, e: &Option<Expr>) -> R<Option<isize>> {
+        match e {
+            None => Ok(None),
+            Some(e) => {
+                let v = self.eval(e)?;
+                match v {
+                    Value::None => Ok(None),
+                    _ => Ok(Some(self.int_of(&v, e.span)? as isize)),
+                }
+            }
+        }
+    }
+
+    pub fn int_of(&self, v: &Value, span: Span) -> R<i64> {
+        let n = match v {
+            Value::Number(n) => *n,
+            Value::Bool(b) => *b as i64 as f64,
+            Value::Tensor(t) if t.numel() == 1 => t.item().unwrap_or(0.0) as f64,
+            other => {
+                return Err(self.fail(
+                    Diagnostic::error(
+                        "type::not_integer",
+                        format!("expected a whole number, found a {}", other.kind()),
+                    )
+                    .primary(span, format!("this is a {}", other.kind())),
+                ))
+            }
+        };
+        if n.fract() != 0.0 || !n.is_finite() || n.abs() > 9.0e15 {
+            return Err(self.fail(
+                Diagnostic::error(
+                    "type::not_integer",
+                    format!(
+                        "expected a whole number, found {}",
+                        crate::runtime::print::format_number(n)
+                    ),
+                )
+                .primary(span, "not a whole number"),
+            ));
+        }
+        Ok(n as i64)
+    }
+
+    pub(crate) fn index_items(&mut self, items: &[IndexItem]) -> R<Vec<tensor::IndexItem>> {
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            out.push(match it {
+                IndexItem::Index(e) => {
+                    let v = self.eval(e)?;
+                    if matches!(&v, Value::List(_))
+                        || matches!(&v, Value::Tensor(t) if t.numel() != 1)
+                    {
+                        return Err(self.fail(fancy_index(&v, e.span)));
+                    }
+                    tensor::IndexItem::At(self.int_of(&v, e.span)? as isize)
+                }
+                IndexItem::Slice {
+                    start, stop, step, ..
+                } => {
+                    let start = self.opt_int(start)?;
+                    let stop = self.opt_int(stop)?;
+                    let step = self.opt_int(step)?.unwrap_or(1);
+                    tensor::IndexItem::Slice { start, stop, step }
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn index(
+        &mut self,
+        v: Value,
+        object: &Expr,
+        items: &[IndexItem],
+        span: Span,
+    ) -> R<Value> {
+        match &v {
+            Value::Tensor(t) => {
+                let idx = self.index_items(items)?;
+                tensor::index(t, &idx).map(Value::Tensor).map_err(|e| {
+                    let site = Site {
+                        op: "indexing".to_string(),
+                        primary: span,
+                        operands: vec![Operand::new(self, object.span, Some(&v), var_span(object))],
+                        in_place: false,
+                    };
+                    self.fail(explain::tensor_error(self, e, &site))
+                })
+            }
+            Value::List(_) | Value::Str(_) | Value::Range { .. } => {
+                if items.len() != 1 {
+                    return Err(self.fail(
+                        Diagnostic::error(
+                            "shape::index",
+                            format!("too many indices for a {}", v.kind()),
+                        )
+                        .primary(
+                            span,
+                            format!("{} indices given, a {} takes one", items.len(), v.kind()),
+                        ),
+                    ));
+                }
+                let seq: Vec<Value> = match &v {
+                    Value::List(l) => l.borrow().clone(),
+                    Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
+                    Value::Range { start, stop, step } => {
+                        let n = Value::range_len(*start, *stop, *step).min(1 << 24);
+                        (0..n)
+                            .map(|i| Value::Number((start + i * step) as f64))
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                };
+                match &items[0] {
+                    IndexItem::Index(e) => {
+                        let i = self.eval(e)?;
+                        let pos = self.list_position(&i, e.span, seq.len())?;
+                        Ok(seq[pos].clone())
+                    }
+                    IndexItem::Slice {
+                        start,
+                        stop,
+                        step,
+                        span,
+                    } => {
+                        let start = self.opt_int(start)?;
+                        let stop = self.opt_int(stop)?;
+                        let step = self.opt_int(step)?.unwrap_or(1);
+                        if step == 0 {
+                            return Err(self.fail(
+                                Diagnostic::error("value::slice_step", "slice step cannot be zero")
+                                    .primary(*span, ""),
+                            ));
+                        }
+                        let picked: Vec<Value> = python_slice(seq.len(), start, stop, step)
+                            .into_iter()
+                            .map(|i| seq[i].clone())
+                            .collect();
+                        Ok(match &v {
+                            Value::Str(_) => {
+                                Value::str(&picked.iter().map(|p| p.display()).collect::<String>())
+                            }
+                            _ => Value::list(picked),
+                        })
+                    }
+                }
+            }
+            other => Err(self.fail(
+                Diagnostic::error(
+                    "type::index",
+                    format!("a {} cannot be indexed", other.kind()),
+                )
+                .primary(object.span, format!("this is a {}", other.kind())),
+            )),
+        }
+    }
+}
+
+fn all_finite(t: &Tensor) -> bool {
+    let data = t.data();
+    match data.as_slice_memory_order() {
+        // An f32 is nan or inf exactly when its exponent bits are all ones; OR-ing the
+        // masked bits of a chunk vectorises, unlike a short-circuiting `all`.
+        Some(xs) => {
+            const EXP: u32 = 0x7f80_0000;
+            let mut chunks = xs.chunks_exact(16);
+            for c in &mut chunks {
+                let mut bad = 0u32;
+                for x in c {
+                    bad |= u32::from(x.to_bits() & EXP == EXP);
+                }
+                if bad != 0 {
+                    return false;
+                }
+            }
+            chunks.remainder().iter().all(|x| x.is_finite())
+        }
+        None => data.iter().all(|x| x.is_finite()),
+    }
+}
+
+fn unreachable_op() -> Result<Tensor, tensor::TensorError> {
+    Err(tensor::TensorError::Value(
+        "unsupported operator".to_string(),
+    ))
+}
+
+/// The span of a plain variable operand (for provenance), if the expression is one.
+pub fn var_span(e: &Expr) -> Option<Span> {
+    match &e.kind {
+        ExprKind::Name(_) => Some(e.span),
+        _ => None,
+    }
+}
+
+pub fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => Some(*n),
+        Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+/// Python's `%`: the result has the sign of the divisor.
+pub fn python_mod(a: f64, b: f64) -> f64 {
+    let r = a % b;
+    if r != 0.0 && (r < 0.0) != (b < 0.0) {
+        r + b
+    } else {
+        r
+    }
+}
+
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| values_equal(p, q))
+        }
+        (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
+        (Value::Builtin(x), Value::Builtin(y)) => std::ptr::eq(*x, *y),
+        _ => match (as_number(a), as_number(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+    }
+}
+
+/// The positions a Python slice `start:stop:step` picks from a sequence of `len`.
+pub fn python_slice(
+    len: usize,
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+) -> Vec<usize> {
+    let len = len as isize;
+    let norm = |v: isize, lo: isize, hi: isize| -> isize {
+        let v = if v < 0 { v + len } else { v };
+        v.clamp(lo, hi)
+    };
+    let mut out = Vec::new();
+    if step > 0 {
+        let s = start.map(|v| norm(v, 0, len)).unwrap_or(0);
+        let e = stop.map(|v| norm(v, 0, len)).unwrap_or(len);
+        let mut i = s;
+        while i < e {
+            out.push(i as usize);
+            i += step;
+        }
+    } else {
+        let s = start.map(|v| norm(v, -1, len - 1)).unwrap_or(len - 1);
+        let e = stop.map(|v| norm(v, -1, len - 1)).unwrap_or(-1);
+        let mut i = s;
+        while i > e {
+            out.push(i as usize);
+            i += step;
+        }
+    }
+    out
+}
+
+/// An index that is a list or a tensor of several elements: tsr indexes with whole
+/// numbers and slices only (PyTorch's mask and position indexing are not in the
+/// language), so say what to write instead.
+fn fancy_index(v: &Value, span: Span) -> Diagnostic {
+    let kind = v.kind();
+    Diagnostic::error(
+        "type::index",
+        format!("an index must be a whole number or a slice, found a {kind}"),
+    )
+    .primary(span, format!("a {kind} used as an index"))
+    .help(
+        "tsr has no mask or position indexing: to keep values where a condition holds, \
+         multiply by the 0./1. mask (`x * (x > 0)`); to take some rows, use a slice \
+         (`x[2:5]`, `x[::2]`) or `cat([x[0:1], x[3:4]])`",
+    )
+}

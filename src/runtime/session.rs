@@ -1,0 +1,122 @@
+//! `Session`: parse and run a source text (a file, stdin or one REPL input) against one
+//! interpreter, rendering diagnostics and warnings to the error writer.
+
+use crate::runtime::interp::{Flow, Interp};
+use crate::syntax::ast::{Stmt, StmtKind};
+use crate::syntax::diagnostic::{Diagnostic, RenderStyle};
+use crate::syntax::parser;
+use std::io::Write;
+
+#[derive(Clone, Copy, Debug)]
+pub struct SessionOptions {
+    pub style: RenderStyle,
+    /// Per-tensor memory budget in bytes; `None` keeps the default.
+    pub max_memory: Option<u64>,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            style: RenderStyle::TEST,
+            max_memory: None,
+        }
+    }
+}
+
+/// How running a source text ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// Syntax errors: nothing ran.
+    SyntaxError,
+    /// A runtime error stopped the program; what ran before it keeps its effects.
+    RuntimeError,
+}
+
+pub struct Session {
+    pub interp: Interp,
+}
+
+impl Session {
+    pub fn new(out: Box<dyn Write>, err: Box<dyn Write>, options: SessionOptions) -> Session {
+        if let Some(bytes) = options.max_memory {
+            crate::tensor::set_max_tensor_bytes(bytes);
+        }
+        Session {
+            interp: Interp::new(out, err, options.style),
+        }
+    }
+
+    /// Render a diagnostic to the error writer.
+    pub fn report(&mut self, d: &Diagnostic) {
+        self.interp.report(d);
+    }
+
+    /// Parse `text`; on syntax errors report every one and return them.
+    pub fn parse(&mut self, name: &str, text: &str) -> Result<(usize, Vec<Stmt>), Outcome> {
+        let src_id = self.interp.add_source(name, text);
+        let (program, errors) = parser::parse(text);
+        if !errors.is_empty() {
+            let source = self.interp.source(src_id).clone();
+            for e in errors {
+                self.report(&e.with_source(&source));
+            }
+            return Err(Outcome::SyntaxError);
+        }
+        Ok((src_id, program.stmts))
+    }
+
+    /// Run a whole script: nothing runs if it has a syntax error; it stops at the first
+    /// runtime error. A bare expression at top level prints its value.
+    pub fn run_source(&mut self, name: &str, text: &str) -> Outcome {
+        let (src_id, stmts) = match self.parse(name, text) {
+            Ok(p) => p,
+            Err(o) => return o,
+        };
+        self.run_stmts(src_id, &stmts, false)
+    }
+
+    /// Run one REPL input: like a script, and `_` holds the last printed value.
+    pub fn run_repl_input(&mut self, name: &str, text: &str) -> Outcome {
+        let (src_id, stmts) = match self.parse(name, text) {
+            Ok(p) => p,
+            Err(o) => return o,
+        };
+        self.run_stmts(src_id, &stmts, true)
+    }
+
+    fn run_stmts(&mut self, src_id: usize, stmts: &[Stmt], repl: bool) -> Outcome {
+        self.interp.src_id = src_id;
+        for stmt in stmts {
+            let result = match &stmt.kind {
+                StmtKind::Expr(e) => match self.interp.eval(e) {
+                    Ok(crate::runtime::value::Value::None) => Ok(()),
+                    Ok(v) => {
+                        let mut text = v.repr();
+                        text.push('\n');
+                        if repl {
+                            self.interp.bind("_", v, stmt.span);
+                        }
+                        self.interp.write_out(&text)
+                    }
+                    Err(e) => Err(e),
+                },
+                _ => match self.interp.exec(stmt) {
+                    Ok(Flow::Normal) => Ok(()),
+                    // The parser rejects these outside functions and loops.
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e),
+                },
+            };
+            let _ = self.interp.out.flush();
+            if let Err(d) = result {
+                if d.code == "io::stdout" {
+                    return Outcome::RuntimeError;
+                }
+                self.report(&d);
+                return Outcome::RuntimeError;
+            }
+        }
+        Outcome::Ok
+    }
+}

@@ -1,0 +1,294 @@
+//! The one diagnostic type of tsr (errors and warnings from every stage) and its
+//! deterministic miette rendering.
+//!
+//! Every diagnostic has a stable code (`shape::matmul`, `syntax::unclosed`, ...), a
+//! lowercase message without a trailing period, labelled spans into one source text, an
+//! optional help line and related diagnostics that may point into other sources (an
+//! earlier REPL input, the file a function was defined in).
+
+use crate::syntax::span::Span;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+    Advice,
+}
+
+/// A labelled span. The primary label marks the failing operator or call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+    pub primary: bool,
+}
+
+/// A named source text that diagnostics point into.
+pub type Source = Arc<NamedSource<String>>;
+
+pub fn source(name: &str, text: &str) -> Source {
+    Arc::new(NamedSource::new(name, text.to_string()).with_language("python"))
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub message: String,
+    pub severity: Severity,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    pub related: Vec<Diagnostic>,
+    /// The text the labels point into; attached by the session once the stage is known.
+    pub source: Option<Source>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            severity: Severity::Error,
+            labels: Vec::new(),
+            help: None,
+            related: Vec::new(),
+            source: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn advice(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Advice,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// The primary label: the operator, call or token that failed.
+    pub fn primary(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: true,
+        });
+        self
+    }
+
+    /// A secondary label (an operand with its shape, where a variable got its shape).
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: false,
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_related(mut self, related: Diagnostic) -> Diagnostic {
+        self.related.push(related);
+        self
+    }
+
+    pub fn with_source(mut self, src: &Source) -> Diagnostic {
+        if self.source.is_none() {
+            self.source = Some(src.clone());
+        }
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The span of the primary label, or of the first label.
+    pub fn primary_span(&self) -> Option<Span> {
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Clamp a span so that it lies inside `text` and on character boundaries; miette
+/// misrenders labels past the end of input or inside a multi-byte character.
+fn clamp_span(span: Span, text: &str) -> Span {
+    let len = text.len();
+    let mut start = span.start.min(len);
+    let mut end = span.end.min(len).max(start);
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while end < len && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    // A label at the very end of input (an unexpected end of file) is moved onto the
+    // last character so that it is drawn under visible text.
+    if start == len && len > 0 {
+        let mut s = len - 1;
+        while s > 0 && !text.is_char_boundary(s) {
+            s -= 1;
+        }
+        // Skip back over trailing newlines so that the label sits on a real line.
+        let bytes = text.as_bytes();
+        while s > 0 && (bytes[s] == b'\n' || bytes[s] == b'\r') {
+            s -= 1;
+        }
+        while s > 0 && !text.is_char_boundary(s) {
+            s -= 1;
+        }
+        start = s;
+        end = s + text[s..].chars().next().map(char::len_utf8).unwrap_or(0);
+    }
+    Span { start, end }
+}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Advice => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| &**s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let text = self
+            .source
+            .as_ref()
+            .map(|s| s.inner().as_str())
+            .unwrap_or("");
+        if self.source.is_none() || self.labels.is_empty() {
+            return None;
+        }
+        let mut labels: Vec<LabeledSpan> = Vec::new();
+        for l in &self.labels {
+            let s = clamp_span(l.span, text);
+            let label = if l.text.is_empty() {
+                None
+            } else {
+                Some(l.text.clone())
+            };
+            let ls = if l.primary {
+                LabeledSpan::new_primary_with_span(label, (s.start, s.end - s.start))
+            } else {
+                LabeledSpan::new_with_span(label, (s.start, s.end - s.start))
+            };
+            labels.push(ls);
+        }
+        Some(Box::new(labels.into_iter()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|d| d as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// How diagnostics are drawn: the fixed, colourless 80-column form used by tests, or
+/// the terminal's form (colour unless `NO_COLOR`, the terminal's width).
+#[derive(Clone, Copy, Debug)]
+pub struct RenderStyle {
+    pub width: usize,
+    pub color: bool,
+}
+
+impl RenderStyle {
+    pub const TEST: RenderStyle = RenderStyle {
+        width: 80,
+        color: false,
+    };
+}
+
+/// Split text into words for wrapping, but never inside `[...]`, `(...)` or backticks,
+/// so that a shape like `[4, 3]` or a suggested fix is never broken across lines.
+fn split_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = Vec::new();
+    let mut depth: i32 = 0;
+    let mut in_code = false;
+    let mut start = 0;
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'[' | b'(' if !in_code => depth += 1,
+            b']' | b')' if !in_code => depth = (depth - 1).max(0),
+            b'`' => in_code = !in_code,
+            b' ' if depth == 0 && !in_code => {
+                let mut end = i;
+                while end < bytes.len() && bytes[end] == b' ' {
+                    end += 1;
+                }
+                words.push(textwrap::core::Word::from(&line[start..end]));
+                start = end;
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < line.len() {
+        words.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(words.into_iter())
+}
+
+/// Render one diagnostic to text, deterministically for a given style.
+pub fn render(diag: &Diagnostic, style: RenderStyle) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_context_lines(1)
+        .without_syntax_highlighting()
+        .with_word_separator(textwrap::WordSeparator::Custom(split_words))
+        .with_break_words(false);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diag).is_err() {
+        out = format!("{}: {}\n", diag.code, diag.message);
+    }
+    out
+}

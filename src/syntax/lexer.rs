@@ -1,0 +1,841 @@
+//! The lexer: a logos `Token` enum for the raw tokens, then an indentation pass that
+//! produces Python-style NEWLINE / INDENT / DEDENT tokens and lexical diagnostics.
+//!
+//! The pass ignores newlines inside `()` and `[]`, skips blank and comment-only lines,
+//! joins a line ending in `\` with the next one, and never stops at an error: an invalid
+//! character or a malformed number becomes an `Error` token (the parser skips the
+//! statement holding it without reporting again) and an unterminated string becomes a
+//! `Str` token holding what was read.
+
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::{Span, Spanned};
+use logos::Logos;
+
+/// What went wrong in one raw token. logos needs a `Default` for input it cannot match.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum LexError {
+    #[default]
+    InvalidChar,
+    /// A string with no closing quote on its line; holds the text decoded so far.
+    UnterminatedString(String),
+    /// A number such as `1e`, `2x` or `1.2.3`; holds a hint for the help line.
+    BadNumber(&'static str),
+}
+
+#[derive(Logos, Clone, Debug, PartialEq)]
+#[logos(error = LexError)]
+#[logos(skip r"[ \t\f\r]+")]
+#[logos(skip(r"#[^\n]*", allow_greedy = true))]
+pub enum Token {
+    #[regex(r"[0-9]", lex_number)]
+    #[regex(r"\.[0-9]", lex_number)]
+    Number(f64),
+    #[token("\"", |lex| lex_string(lex, '"'))]
+    #[token("'", |lex| lex_string(lex, '\''))]
+    Str(String),
+    #[regex(r"[\p{XID_Start}_]\p{XID_Continue}*", |lex| lex.slice().to_string())]
+    Name(String),
+
+    #[token("for")]
+    For,
+    #[token("in")]
+    In,
+    #[token("while")]
+    While,
+    #[token("if")]
+    If,
+    #[token("elif")]
+    Elif,
+    #[token("else")]
+    Else,
+    #[token("def")]
+    Def,
+    #[token("return")]
+    Return,
+    #[token("break")]
+    Break,
+    #[token("continue")]
+    Continue,
+    #[token("pass")]
+    Pass,
+    #[token("and")]
+    And,
+    #[token("or")]
+    Or,
+    #[token("not")]
+    Not,
+    #[token("True")]
+    True,
+    #[token("False")]
+    False,
+    #[token("None")]
+    None,
+
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("%")]
+    Percent,
+    #[token("@")]
+    At,
+    #[token("**")]
+    StarStar,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    NotEq,
+    #[token("<")]
+    Lt,
+    #[token("<=")]
+    Le,
+    #[token(">")]
+    Gt,
+    #[token(">=")]
+    Ge,
+    #[token("=")]
+    Assign,
+    #[token("+=")]
+    PlusAssign,
+    #[token("-=")]
+    MinusAssign,
+    #[token("*=")]
+    StarAssign,
+    #[token("/=")]
+    SlashAssign,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    #[token(",")]
+    Comma,
+    #[token(":")]
+    Colon,
+    #[token(".")]
+    Dot,
+    #[token(";")]
+    Semicolon,
+
+    /// A raw `\`; the indentation pass turns `\` + newline into a line join.
+    #[token("\\")]
+    Backslash,
+    /// A raw line break; the indentation pass turns it into `Newline` or drops it.
+    #[token("\n")]
+    Newline,
+
+    /// The start of a deeper-indented block (produced by the indentation pass).
+    Indent,
+    /// The end of an indented block (produced by the indentation pass).
+    Dedent,
+    /// The end of the input; always the last token.
+    Eof,
+    /// Input the lexer already reported (an invalid character or malformed number).
+    Error,
+}
+
+impl Token {
+    /// How the token is named in "expected X, found Y" messages; `text` is its source.
+    pub fn describe(&self, text: &str) -> String {
+        match self {
+            Token::Number(_) => format!("number `{text}`"),
+            Token::Str(_) => {
+                let shown: String = text.chars().take(20).collect();
+                let dots = if shown.len() < text.len() { "…" } else { "" };
+                format!("string `{shown}{dots}`")
+            }
+            Token::Name(n) => format!("name `{n}`"),
+            Token::Newline if text.is_empty() => "end of file".to_string(),
+            Token::Newline => "end of line".to_string(),
+            Token::Indent => "an indented block".to_string(),
+            Token::Dedent => "the end of the block".to_string(),
+            Token::Eof => "end of file".to_string(),
+            Token::Error => format!("`{text}`"),
+            t if t.is_keyword() => format!("keyword `{text}`"),
+            _ => format!("`{text}`"),
+        }
+    }
+
+    pub fn is_keyword(&self) -> bool {
+        matches!(
+            self,
+            Token::For
+                | Token::In
+                | Token::While
+                | Token::If
+                | Token::Elif
+                | Token::Else
+                | Token::Def
+                | Token::Return
+                | Token::Break
+                | Token::Continue
+                | Token::Pass
+                | Token::And
+                | Token::Or
+                | Token::Not
+                | Token::True
+                | Token::False
+                | Token::None
+        )
+    }
+
+    /// Keywords that can only begin a statement; seeing one at the start of a line inside
+    /// brackets means a bracket was left open, so the lexer closes it there.
+    fn starts_statement_only(&self) -> bool {
+        matches!(
+            self,
+            Token::For
+                | Token::While
+                | Token::If
+                | Token::Elif
+                | Token::Else
+                | Token::Def
+                | Token::Return
+                | Token::Break
+                | Token::Continue
+                | Token::Pass
+        )
+    }
+
+    /// Keywords whose line opens a block, used to guess that a missing `:` was meant.
+    fn opens_block(&self) -> bool {
+        matches!(
+            self,
+            Token::For | Token::While | Token::If | Token::Elif | Token::Else | Token::Def
+        )
+    }
+
+    /// Binary operators and assignment operators; a line ending in one continues.
+    pub fn is_operator(&self) -> bool {
+        matches!(
+            self,
+            Token::Plus
+                | Token::Minus
+                | Token::Star
+                | Token::Slash
+                | Token::Percent
+                | Token::At
+                | Token::StarStar
+                | Token::EqEq
+                | Token::NotEq
+                | Token::Lt
+                | Token::Le
+                | Token::Gt
+                | Token::Ge
+                | Token::Assign
+                | Token::PlusAssign
+                | Token::MinusAssign
+                | Token::StarAssign
+                | Token::SlashAssign
+                | Token::And
+                | Token::Or
+                | Token::Not
+        )
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
+}
+
+/// Scan a whole number from the start of the match: digits, an optional fraction and
+/// an optional exponent. Anything glued on (`2x`, `1e`, `1.2.3`) makes it malformed.
+fn lex_number(lex: &mut logos::Lexer<Token>) -> Result<f64, LexError> {
+    let start = lex.span().start;
+    let rest = &lex.source()[start..];
+    let bytes = rest.as_bytes();
+    let digits = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        i
+    };
+    let mut end = digits(0);
+    if end < bytes.len() && bytes[end] == b'.' {
+        end = digits(end + 1);
+    }
+    let mut problem: Option<&'static str> = None;
+    if end < bytes.len() && (bytes[end] == b'e' || bytes[end] == b'E') {
+        let mut j = end + 1;
+        if j < bytes.len() && (bytes[j] == b'+' || bytes[j] == b'-') {
+            j += 1;
+        }
+        let k = digits(j);
+        if k > j {
+            end = k;
+        } else {
+            end = j;
+            problem = Some("an exponent needs digits, as in `1e-3`");
+        }
+    }
+    // Glued-on name characters or a second fraction make one malformed token, so that
+    // the user sees `2x` reported once rather than a number followed by a name.
+    loop {
+        let tail = &rest[end..];
+        match tail.chars().next() {
+            Some(c) if is_name_char(c) => {
+                end += c.len_utf8();
+                problem.get_or_insert(
+                    "a number cannot run into a name; put an operator or a space between them",
+                );
+            }
+            Some('.') if tail[1..].starts_with(|c: char| c.is_ascii_digit()) => {
+                end = digits(end + 1);
+                problem.get_or_insert("a number has at most one decimal point");
+            }
+            _ => break,
+        }
+    }
+    let matched = lex.slice().len();
+    lex.bump(end - matched);
+    match problem {
+        Some(hint) => Err(LexError::BadNumber(hint)),
+        None => rest[..end]
+            .parse::<f64>()
+            .map_err(|_| LexError::BadNumber("write a number such as `3`, `0.5` or `1e-3`")),
+    }
+}
+
+/// Scan a string after its opening quote, decoding `\n \t \\ \" \'`; any other escape
+/// keeps its backslash, as in Python. A string stops at the end of its line.
+fn lex_string(lex: &mut logos::Lexer<Token>, quote: char) -> Result<String, LexError> {
+    let rest = lex.remainder();
+    let mut value = String::new();
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == quote {
+            lex.bump(i + c.len_utf8());
+            return Ok(value);
+        }
+        match c {
+            '\n' => {
+                lex.bump(i);
+                return Err(LexError::UnterminatedString(value));
+            }
+            '\r' if rest[i + 1..].starts_with('\n') => {
+                lex.bump(i);
+                return Err(LexError::UnterminatedString(value));
+            }
+            '\\' => {
+                let decoded = match chars.peek().map(|&(_, next)| next) {
+                    Some('n') => '\n',
+                    Some('t') => '\t',
+                    Some('\\') => '\\',
+                    Some('"') => '"',
+                    Some('\'') => '\'',
+                    // A backslash at the end of the line or input leaves the string open.
+                    Some('\n') | Some('\r') | None => continue,
+                    Some(other) => {
+                        value.push('\\');
+                        other
+                    }
+                };
+                value.push(decoded);
+                chars.next();
+            }
+            c => value.push(c),
+        }
+    }
+    lex.bump(rest.len());
+    Err(LexError::UnterminatedString(value))
+}
+
+/// The tokens of one source text with their byte spans, plus what the REPL and the
+/// parser need to know about brackets.
+#[derive(Debug, Default)]
+pub struct Lexed {
+    pub tokens: Vec<Spanned<Token>>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Spans of opening brackets that are never closed.
+    pub unclosed: Vec<Span>,
+    /// True when the input ends inside a bracket.
+    pub open_at_end: bool,
+    /// True when the input ends with `\` (optionally followed by one line break).
+    pub ends_with_backslash: bool,
+    /// Where each unterminated string starts.
+    pub unterminated: Vec<usize>,
+}
+
+struct Level {
+    width: usize,
+    /// False for a level opened by an "unexpected indent" (no INDENT token was emitted,
+    /// so leaving it emits no DEDENT).
+    real: bool,
+}
+
+struct Layout<'s> {
+    src: &'s str,
+    out: Lexed,
+    levels: Vec<Level>,
+    /// Open brackets: the token and the span of the opener.
+    brackets: Vec<(Token, Span)>,
+    line_has_tokens: bool,
+    newline_in_brackets: bool,
+    /// Whether the current / previous logical line starts with a block keyword.
+    first_opens_block: bool,
+    prev_first_opens_block: bool,
+    /// Whether the current / previous logical line ends with `:`.
+    last_is_colon: bool,
+    prev_last_is_colon: bool,
+    colon_in_line: bool,
+    prev_colon: bool,
+    /// The first indentation character of the file and where it was used.
+    indent_char: Option<(char, Span)>,
+    /// Columns a tab stands for when a mixed line has to be measured for recovery.
+    tab_width: usize,
+    prev_line_mixed: bool,
+    pending_invalid: Option<Span>,
+}
+
+/// Split `src` into tokens, ending with `Eof`. Never fails: problems become diagnostics.
+pub fn lex(src: &str) -> Lexed {
+    let mut layout = Layout {
+        src,
+        out: Lexed::default(),
+        levels: vec![Level {
+            width: 0,
+            real: true,
+        }],
+        brackets: Vec::new(),
+        line_has_tokens: false,
+        newline_in_brackets: false,
+        first_opens_block: false,
+        prev_first_opens_block: false,
+        last_is_colon: false,
+        prev_last_is_colon: false,
+        colon_in_line: false,
+        prev_colon: false,
+        indent_char: None,
+        tab_width: 4,
+        prev_line_mixed: false,
+        pending_invalid: None,
+    };
+    let mut raw = Token::lexer(src);
+    while let Some(result) = raw.next() {
+        let range = raw.span();
+        let span = Span::new(range.start, range.end);
+        if !matches!(result, Err(LexError::InvalidChar)) {
+            layout.flush_invalid();
+        }
+        match result {
+            Ok(Token::Newline) => layout.newline(span),
+            Ok(Token::Backslash) => {
+                let after = &src[span.end..];
+                if after.is_empty() || after.trim_start_matches([' ', '\t', '\r']).is_empty() {
+                    layout.out.ends_with_backslash = true;
+                } else if after.starts_with('\n') || after.starts_with("\r\n") {
+                    let n = if after.starts_with('\n') { 1 } else { 2 };
+                    raw.bump(n);
+                    if src[span.end + n..].trim().is_empty() {
+                        layout.out.ends_with_backslash = true;
+                    }
+                } else {
+                    layout.token(Token::Error, span);
+                    layout.out.diagnostics.push(
+                        Diagnostic::error(
+                            "syntax::char",
+                            "unexpected `\\` in the middle of a line",
+                        )
+                        .primary(span, "a `\\` joins lines only at the very end of a line")
+                        .help("remove the `\\`, or end the line right after it"),
+                    );
+                }
+            }
+            Ok(token) => layout.token(token, span),
+            Err(LexError::InvalidChar) => {
+                let span = char_span(src, span);
+                if layout.pending_invalid.is_none() {
+                    layout.token(Token::Error, span);
+                }
+                layout.pending_invalid = Some(match layout.pending_invalid {
+                    Some(p) if p.end == span.start => p.to(span),
+                    Some(p) => {
+                        layout.report_invalid(p);
+                        span
+                    }
+                    None => span,
+                });
+            }
+            Err(LexError::UnterminatedString(value)) => {
+                layout.token(Token::Str(value), span);
+                let quote = &src[span.start..span.start + 1];
+                layout.out.unterminated.push(span.start);
+                layout.out.diagnostics.push(
+                    Diagnostic::error("syntax::string", "unterminated string")
+                        .primary(span, "this string is never closed")
+                        .help(format!(
+                            "add a closing `{quote}` before the end of the line"
+                        )),
+                );
+            }
+            Err(LexError::BadNumber(hint)) => {
+                layout.token(Token::Error, span);
+                let text = &src[span.start..span.end];
+                layout.out.diagnostics.push(
+                    Diagnostic::error("syntax::number", format!("malformed number `{text}`"))
+                        .primary(span, "not a valid number")
+                        .help(hint),
+                );
+            }
+        }
+    }
+    layout.flush_invalid();
+    layout.finish()
+}
+
+/// `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => items.join(""),
+    }
+}
+
+/// Widen a span so that it covers whole characters (logos reports invalid input bytewise).
+fn char_span(src: &str, span: Span) -> Span {
+    let mut start = span.start.min(src.len());
+    while start > 0 && !src.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = span.end.clamp(start, src.len());
+    while end < src.len() && !src.is_char_boundary(end) {
+        end += 1;
+    }
+    if end == start && start < src.len() {
+        end = start + src[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    Span::new(start, end)
+}
+
+impl Layout<'_> {
+    fn flush_invalid(&mut self) {
+        if let Some(p) = self.pending_invalid.take() {
+            self.report_invalid(p);
+        }
+    }
+
+    fn report_invalid(&mut self, span: Span) {
+        let text = &self.src[span.start..span.end];
+        let first = text.chars().next().unwrap_or(' ');
+        let help = match first {
+            '!' => "use `not` for negation and `!=` for inequality".to_string(),
+            '\u{201c}' | '\u{201d}' | '\u{2018}' | '\u{2019}' => {
+                "this is a typographic quote; use a plain `\"` or `'`".to_string()
+            }
+            '{' | '}' => "tsr has no dictionaries or sets; use a list `[...]`".to_string(),
+            '&' | '|' => "use `and` / `or`".to_string(),
+            _ => "remove it, or put it inside a string".to_string(),
+        };
+        let plural = if text.chars().count() > 1 {
+            "characters"
+        } else {
+            "character"
+        };
+        let shown = text.escape_debug().to_string();
+        self.out.diagnostics.push(
+            Diagnostic::error("syntax::char", format!("invalid {plural} `{shown}`"))
+                .primary(span, "not valid in tsr source")
+                .help(help),
+        );
+    }
+
+    fn push(&mut self, token: Token, span: Span) {
+        self.out.tokens.push(Spanned::new(token, span));
+    }
+
+    fn newline(&mut self, span: Span) {
+        if !self.brackets.is_empty() {
+            self.newline_in_brackets = true;
+            return;
+        }
+        if self.line_has_tokens {
+            self.end_line(span);
+        }
+    }
+
+    fn end_line(&mut self, span: Span) {
+        self.push(Token::Newline, span);
+        self.line_has_tokens = false;
+        self.prev_first_opens_block = std::mem::take(&mut self.first_opens_block);
+        self.prev_last_is_colon = std::mem::take(&mut self.last_is_colon);
+        self.prev_colon = std::mem::take(&mut self.colon_in_line);
+    }
+
+    fn token(&mut self, token: Token, span: Span) {
+        if !self.brackets.is_empty() && self.newline_in_brackets && token.starts_statement_only() {
+            // A statement keyword at the start of a line inside brackets: the bracket
+            // was never closed. Closing it here lets the parser report it once and go on.
+            for (_, opener) in self.brackets.drain(..) {
+                self.out.unclosed.push(opener);
+            }
+            self.end_line(Span::new(span.start, span.start));
+        }
+        self.newline_in_brackets = false;
+        if !self.line_has_tokens {
+            self.indentation(span.start);
+            self.first_opens_block = token.opens_block();
+        }
+        match token {
+            Token::LParen | Token::LBracket => self.brackets.push((token.clone(), span)),
+            Token::RParen | Token::RBracket => {
+                let opener = if token == Token::RParen {
+                    Token::LParen
+                } else {
+                    Token::LBracket
+                };
+                // A closer pops back to its matching opener; the openers skipped over
+                // are unclosed. A closer with no opener is left to the parser.
+                if let Some(pos) = self.brackets.iter().rposition(|(t, _)| *t == opener) {
+                    for (_, skipped) in self.brackets.drain(pos + 1..) {
+                        self.out.unclosed.push(skipped);
+                    }
+                    self.brackets.pop();
+                }
+            }
+            Token::Colon if self.brackets.is_empty() => self.colon_in_line = true,
+            _ => {}
+        }
+        self.line_has_tokens = true;
+        self.last_is_colon = token == Token::Colon;
+        self.push(token, span);
+    }
+
+    /// Compare the indentation of the line starting at token offset `pos` with the open
+    /// levels and emit INDENT / DEDENT tokens.
+    fn indentation(&mut self, pos: usize) {
+        let line_start = self.src[..pos].rfind('\n').map_or(0, |i| i + 1);
+        let line = &self.src[line_start..pos];
+        let ws_len = line.len() - line.trim_start_matches([' ', '\t', '\x0c']).len();
+        let ws = &line[..ws_len];
+        let ws_span = Span::new(line_start, line_start + ws_len);
+        let ws = ws.replace('\x0c', "");
+        let tabs = ws.bytes().filter(|&b| b == b'\t').count();
+        let spaces = ws.len() - tabs;
+        let mut report = true;
+        let mut mixed = false;
+        if tabs > 0 && spaces > 0 {
+            mixed = true;
+            if !self.prev_line_mixed {
+                self.out.diagnostics.push(
+                    Diagnostic::error("syntax::tabs", "indentation mixes tabs and spaces")
+                        .primary(ws_span, "tabs and spaces on one line")
+                        .help("indent with spaces only (or tabs only), never both"),
+                );
+            }
+        } else if tabs + spaces > 0 {
+            let ch = if tabs > 0 { '\t' } else { ' ' };
+            match self.indent_char {
+                None => {
+                    self.indent_char = Some((ch, ws_span));
+                    if ch == ' ' {
+                        self.tab_width = spaces;
+                    }
+                }
+                Some((first, first_span)) if first != ch => {
+                    mixed = true;
+                    if !self.prev_line_mixed {
+                        let (this, other) = if ch == '\t' {
+                            ("a tab", "spaces")
+                        } else {
+                            ("spaces", "tabs")
+                        };
+                        self.out.diagnostics.push(
+                            Diagnostic::error(
+                                "syntax::tabs",
+                                format!("this line is indented with {this}, but earlier lines use {other}"),
+                            )
+                            .primary(ws_span, format!("indented with {this}"))
+                            .label(first_span, format!("{other} first used here"))
+                            .help(format!("indent with {other} only: tabs and spaces may not be mixed")),
+                        );
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        if mixed {
+            report = false;
+        }
+        self.prev_line_mixed = mixed;
+        let width = spaces + tabs * self.tab_width;
+        let top = self.levels.last().map_or(0, |l| l.width);
+        if width > top {
+            // A line after a header that lacks its `:` is taken as the block the user
+            // meant; the parser reports the missing `:`.
+            let opens =
+                self.prev_last_is_colon || (!self.prev_colon && self.prev_first_opens_block);
+            if opens {
+                self.levels.push(Level { width, real: true });
+                self.push(Token::Indent, ws_span);
+            } else {
+                if report {
+                    self.out.diagnostics.push(
+                        Diagnostic::error("syntax::indent", "unexpected indent")
+                            .primary(ws_span, "this line is indented more than the line before it")
+                            .help("remove the extra indentation, or end the line before with `:` to open a block"),
+                    );
+                }
+                self.levels.push(Level { width, real: false });
+            }
+        } else if width < top {
+            let open: Vec<String> = self.levels.iter().map(|l| l.width.to_string()).collect();
+            while self.levels.len() > 1 && self.levels.last().is_some_and(|l| l.width > width) {
+                if self.levels.pop().is_some_and(|l| l.real) {
+                    self.push(Token::Dedent, Span::new(pos, pos));
+                }
+            }
+            let now = self.levels.last().map_or(0, |l| l.width);
+            if now != width && report {
+                let unit = if tabs > 0 { "tabs" } else { "spaces" };
+                self.out.diagnostics.push(
+                    Diagnostic::error(
+                        "syntax::indent",
+                        "unindent does not match any outer indentation level",
+                    )
+                    .primary(ws_span, format!("indented by {} {unit}", tabs + spaces))
+                    .help(format!(
+                        "the open indentation levels are {} {unit}; indent to one of them",
+                        join_and(&open)
+                    )),
+                );
+            }
+        }
+    }
+
+    fn finish(mut self) -> Lexed {
+        let end = self.src.len();
+        if self.line_has_tokens {
+            self.end_line(Span::new(end, end));
+        }
+        self.out.open_at_end = !self.brackets.is_empty();
+        for (_, opener) in self.brackets.drain(..) {
+            self.out.unclosed.push(opener);
+        }
+        while self.levels.len() > 1 {
+            if self.levels.pop().is_some_and(|l| l.real) {
+                self.push(Token::Dedent, Span::new(end, end));
+            }
+        }
+        self.push(Token::Eof, Span::new(end, end));
+        self.out.unclosed.sort_by_key(|s| s.start);
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Token> {
+        lex(src).tokens.into_iter().map(|t| t.node).collect()
+    }
+
+    fn codes(src: &str) -> Vec<&'static str> {
+        lex(src).diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn numbers() {
+        for (text, value) in [
+            ("3", 3.0),
+            ("3.0", 3.0),
+            ("3.", 3.0),
+            (".5", 0.5),
+            ("1e-3", 1e-3),
+            ("2.5E+4", 2.5e4),
+        ] {
+            assert_eq!(kinds(text)[0], Token::Number(value), "{text}");
+        }
+        assert_eq!(codes("1e"), ["syntax::number"]);
+        assert_eq!(codes("2x + 1"), ["syntax::number"]);
+        assert_eq!(codes("1.2.3"), ["syntax::number"]);
+        assert_eq!(kinds("x.T")[1], Token::Dot);
+    }
+
+    #[test]
+    fn strings() {
+        assert_eq!(
+            kinds(r#""a\nb\t\\\"\'\q""#)[0],
+            Token::Str("a\nb\t\\\"'\\q".to_string())
+        );
+        assert_eq!(kinds(r"'it\'s'")[0], Token::Str("it's".to_string()));
+        assert_eq!(kinds(r#""a\\""#)[0], Token::Str("a\\".to_string()));
+        assert_eq!(codes("x = \"abc\ny = 1"), ["syntax::string"]);
+        assert_eq!(codes("x = 'abc\\"), ["syntax::string"]);
+        assert_eq!(kinds("'é€'")[0], Token::Str("é€".to_string()));
+    }
+
+    #[test]
+    fn names_and_keywords() {
+        assert_eq!(
+            kinds("für forx for")[..3],
+            [
+                Token::Name("für".into()),
+                Token::Name("forx".into()),
+                Token::For
+            ]
+        );
+    }
+
+    #[test]
+    fn indentation() {
+        use Token::*;
+        let toks = kinds("if x:\n    y\n\n    # c\n    z\nw\n");
+        assert_eq!(
+            toks,
+            [
+                If,
+                Name("x".into()),
+                Colon,
+                Newline,
+                Indent,
+                Name("y".into()),
+                Newline,
+                Name("z".into()),
+                Newline,
+                Dedent,
+                Name("w".into()),
+                Newline,
+                Eof
+            ]
+        );
+        assert_eq!(
+            kinds("f(1,\n  2)\n")
+                .iter()
+                .filter(|t| **t == Newline)
+                .count(),
+            1
+        );
+        assert_eq!(
+            kinds("x = 1 + \\\n  2\n")
+                .iter()
+                .filter(|t| **t == Newline)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn indentation_errors() {
+        assert_eq!(codes("if x:\n    y\n\tz\n"), ["syntax::tabs"]);
+        let lexed = lex("if x:\n    y\n\tz\n");
+        assert_eq!(lexed.diagnostics[0].primary_span(), Some(Span::new(12, 13)));
+        assert!(lexed.diagnostics[0].message.contains("tab"));
+        assert_eq!(codes("if x:\n    y\n  z\n"), ["syntax::indent"]);
+        assert_eq!(codes("x\n    y\n    z\n"), ["syntax::indent"]);
+        assert_eq!(codes("x = 1 $ 2 €€"), ["syntax::char", "syntax::char"]);
+    }
+
+    #[test]
+    fn invalid_char_span_is_whole_character() {
+        let lexed = lex("x = €");
+        assert_eq!(lexed.diagnostics[0].primary_span(), Some(Span::new(4, 7)));
+    }
+}
