@@ -214,7 +214,7 @@ fn savable(interp: &Interp, v: &Value, span: Span) -> R<Tensor> {
     match v {
         Value::Tensor(t) => Ok(t.clone()),
         Value::Number(_) | Value::Bool(_) | Value::List(_) => {
-            crate::runtime::stdlib::tensor_from_value(interp, v, span)
+            crate::runtime::builtins::convert::tensor_from_value(interp, v, span)
         }
         other => Err(interp.fail(
             Diagnostic::error(

@@ -4,6 +4,20 @@
 use crate::runtime::explain::{self, Operand, Site};
 use crate::runtime::interp::{ArgVal, Interp, R};
 use crate::runtime::value::Value;
+/// One row of a builtin table: `b!("name", [params], "doc", "example", function)`.
+macro_rules! b {
+    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr) => {
+        Builtin { name: $name, params: &[$($p),*], doc: $doc, example: $ex, func: $f }
+    };
+}
+
+mod autodiff;
+mod construct;
+pub mod convert;
+mod gradcheck;
+mod python;
+mod tensor_ops;
+
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::Tensor;
@@ -65,8 +79,11 @@ impl Builtin {
 pub fn table() -> &'static [&'static Builtin] {
     static ALL: OnceLock<Vec<&'static Builtin>> = OnceLock::new();
     ALL.get_or_init(|| {
-        crate::runtime::stdlib::TABLE
+        python::TABLE
             .iter()
+            .chain(construct::TABLE.iter())
+            .chain(tensor_ops::TABLE.iter())
+            .chain(autodiff::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .collect()
     })
@@ -284,7 +301,7 @@ impl Args {
             Value::Tensor(t) => Ok(t.clone()),
             Value::Number(n) => Ok(Tensor::constant(*n as f32)),
             Value::Bool(b) => Ok(Tensor::constant(*b as i32 as f32)),
-            Value::List(_) => crate::runtime::stdlib::tensor_from_value(interp, &v, self.span(i)),
+            Value::List(_) => convert::tensor_from_value(interp, &v, self.span(i)),
             other => Err(self.type_error(interp, i, "a tensor", other)),
         }
     }
