@@ -3,8 +3,10 @@
 //! `tensor`, never a front-end.
 
 pub mod builtins;
+pub mod call;
 pub mod data;
 pub mod eval;
+pub mod exec;
 pub mod explain;
 pub mod interp;
 pub mod print;

@@ -43,7 +43,7 @@ impl Session {
             crate::tensor::set_max_tensor_bytes(bytes);
         }
         Session {
-            interp: Interp::new(out, err, options.style),
+            interp: Interp::new(out, err, options.style, crate::runtime::builtins::all()),
         }
     }
 

@@ -1,11 +1,12 @@
 //! Runtime values of tsr (`Value`), user functions, and how each value is shown.
 
-use crate::runtime::builtins::Builtin;
+use crate::runtime::interp::{Interp, R};
 use crate::runtime::print;
 use crate::syntax::ast::{Param, Stmt};
 use crate::syntax::span::Span;
 use crate::tensor::{Adam, Sgd, Tensor};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// A user-defined function: its parameters with default values evaluated at `def` time
@@ -135,5 +136,95 @@ impl Value {
                 Optimizer::Adam(_) => "<adam optimizer>",
             }),
         }
+    }
+}
+
+// ------------------------------------------------------------ builtins
+
+/// One parameter of a builtin.
+#[derive(Clone, Copy, Debug)]
+pub enum P {
+    /// Required, positional or keyword.
+    Req(&'static str),
+    /// Optional, positional or keyword, with the default as the user would write it.
+    Opt(&'static str, &'static str),
+    /// Any number of further positional arguments (`*dims`).
+    Var(&'static str),
+    /// Keyword-only, with its default.
+    Kw(&'static str, &'static str),
+    /// Any number of further keyword arguments with names of the caller's choosing
+    /// (`**arrays`), kept in call order.
+    VarKw(&'static str),
+}
+
+impl P {
+    pub fn name(self) -> &'static str {
+        match self {
+            P::Req(n) | P::Opt(n, _) | P::Var(n) | P::Kw(n, _) | P::VarKw(n) => n,
+        }
+    }
+}
+
+pub type BuiltinFn = fn(&mut Interp, &mut Args) -> R<Value>;
+
+pub struct Builtin {
+    pub name: &'static str,
+    pub params: &'static [P],
+    pub doc: &'static str,
+    pub example: &'static str,
+    pub func: BuiltinFn,
+}
+
+impl Builtin {
+    /// `sum(x, axis=None, keepdim=False)`
+    pub fn signature(&self) -> String {
+        let parts: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| match p {
+                P::Req(n) => n.to_string(),
+                P::Opt(n, d) | P::Kw(n, d) => format!("{n}={d}"),
+                P::Var(n) => format!("*{n}"),
+                P::VarKw(n) => format!("**{n}"),
+            })
+            .collect();
+        format!("{}({})", self.name, parts.join(", "))
+    }
+}
+
+/// Arguments bound to a builtin's parameters: one slot per non-variadic parameter, and
+/// the extra positional values for a `Var` parameter, the extra keyword arguments for a
+/// `VarKw` parameter.
+pub struct Args {
+    pub builtin: &'static Builtin,
+    pub slots: Vec<Option<(Value, Span)>>,
+    pub rest: Vec<(Value, Span)>,
+    /// `(name, name span, value, value span)` in call order.
+    pub kwargs: Vec<(String, Span, Value, Span)>,
+    pub callee: Span,
+    pub call: Span,
+}
+
+/// Every builtin with an index by name: what the evaluator looks names up in.
+pub struct Builtins {
+    pub rows: Vec<&'static Builtin>,
+    index: HashMap<
+        &'static str,
+        usize,
+        std::hash::BuildHasherDefault<crate::runtime::interp::FnvHasher>,
+    >,
+}
+
+impl Builtins {
+    pub fn new(rows: &[&'static Builtin]) -> Builtins {
+        let index = rows.iter().enumerate().map(|(i, b)| (b.name, i)).collect();
+        Builtins {
+            rows: rows.to_vec(),
+            index,
+        }
+    }
+
+    pub fn find(&self, name: &str) -> Option<&'static Builtin> {
+        self.index.get(name).map(|&i| self.rows[i])
     }
 }

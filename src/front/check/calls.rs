@@ -7,8 +7,9 @@ use super::expr::{dim_number, known_numel, AArg};
 use super::value::{AList, ANum, ATensor, AVal};
 use super::{Backward, Checker};
 use crate::runtime::builtins::{self, Args, Builtin, P};
+use crate::runtime::call::ArgVal;
 use crate::runtime::explain::Site;
-use crate::runtime::interp::{ArgVal, Interp, R};
+use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
@@ -183,7 +184,7 @@ impl Checker {
                 span: a.span,
             })
             .collect();
-        let real = match builtins::bind_args(&self.interp, b, argvals, callee, call) {
+        let real = match crate::runtime::call::bind_args(&self.interp, b, argvals, callee, call) {
             Ok(r) => r,
             Err(d) => {
                 self.report(*d);

@@ -58,6 +58,7 @@ pub fn check_source(name: &str, text: &str) -> CheckReport {
         Box::new(std::io::sink()),
         Box::new(std::io::sink()),
         crate::syntax::diagnostic::RenderStyle::TEST,
+        crate::runtime::builtins::all(),
     );
     let src_id = interp.add_source(name, text);
     interp.src_id = src_id;

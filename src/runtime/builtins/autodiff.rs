@@ -1,8 +1,8 @@
 //! Autodiff and training builtins: `item`, `backward`, `grad`, `detach`, `gradcheck`,
 //! the optimisers and `step`.
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
+use crate::runtime::value::{Args, Builtin, P};
 use crate::runtime::value::{Optimizer, Value};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, Tensor};

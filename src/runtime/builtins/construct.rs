@@ -1,9 +1,9 @@
 //! Tensor constructors: `tensor`, `zeros`, `ones`, `full`, `eye`, `arange`, `linspace`,
 //! the seeded random ones, `randperm`, `zeros_like`, `ones_like`.
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, Tensor};
 use ndarray::{ArrayD, IxDyn};

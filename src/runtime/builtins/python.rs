@@ -1,9 +1,9 @@
 //! Builtins on Python values: `print`, `len`, `range`, `str`, `float`, `int`, `round`,
 //! `list`, `append`, `sorted`, `type`, `perf_counter`.
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, Tensor};
 

@@ -1,9 +1,9 @@
 //! Tensor ops as builtins: shapes and movement, elementwise functions, reductions and
 //! losses. Each converts its arguments and calls one op of the tensor core.
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, Tensor};
 

@@ -9,10 +9,10 @@ pub mod npy;
 pub mod npz;
 pub mod plot;
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::explain;
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::{self, Tensor};

@@ -2,10 +2,8 @@
 //! where each variable got its shape, and fixes that were checked against the op's own
 //! shape rule before being suggested.
 
-use crate::runtime::interp::{Interp, Origin};
-use crate::runtime::value::Value;
-use crate::syntax::ast::{BinOp, Expr};
-use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::ast::BinOp;
+use crate::syntax::diagnostic::{Diagnostic, Source};
 use crate::syntax::span::Span;
 use crate::tensor::{self, shape, TensorError};
 
@@ -15,6 +13,31 @@ mod shapes;
 use names::comparison_symbol;
 pub use names::{did_you_mean, operator_type_error, unknown_property};
 use shapes::{broadcast, cat, loss_shape, matmul, reshape};
+
+/// Where a variable got its current value: the statement that last bound it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Origin {
+    pub src_id: usize,
+    pub span: Span,
+}
+
+/// What an explanation may ask of the program being run or checked: source text,
+/// where variables were bound, which variable holds a tensor, where a tensor was last
+/// changed in place. The evaluator implements it; explaining never runs anything.
+pub trait Context {
+    /// The source text under `span` in the current source.
+    fn text_of(&self, span: Span) -> String;
+    /// Where the visible variable `name` was last bound.
+    fn origin_of(&self, name: &str) -> Option<Origin>;
+    /// The source whose spans are being evaluated now.
+    fn current_source(&self) -> usize;
+    fn source(&self, id: usize) -> &Source;
+    fn source_name(&self, id: usize) -> &str;
+    /// A visible variable bound to the tensor with this id.
+    fn name_of_tensor(&self, id: u64) -> Option<String>;
+    /// Where the tensor with this id was last changed in place.
+    fn changed_at(&self, id: u64) -> Option<Origin>;
+}
 
 /// A shape as tsr writes it: `[4, 3]`, `[]` for a 0-d tensor.
 pub fn shape_str(s: &[usize]) -> String {
@@ -33,13 +56,14 @@ pub struct Operand {
 }
 
 impl Operand {
-    pub fn new(interp: &Interp, span: Span, value: Option<&Value>, _var: Option<Span>) -> Operand {
-        let text = interp.text_of(span);
-        let shape = match value {
-            Some(Value::Tensor(t)) => Some(t.shape()),
-            _ => None,
-        };
-        let kind = value.map(|v| v.kind()).unwrap_or("value");
+    /// The operand under `span` holding a value of `kind` (a tensor of `shape`).
+    pub fn new(
+        cx: &dyn Context,
+        span: Span,
+        shape: Option<Vec<usize>>,
+        kind: &'static str,
+    ) -> Operand {
+        let text = cx.text_of(span);
         let is_ident = !text.is_empty()
             && text.chars().all(|c| c.is_alphanumeric() || c == '_')
             && !text
@@ -47,11 +71,7 @@ impl Operand {
                 .next()
                 .map(|c| c.is_ascii_digit())
                 .unwrap_or(true);
-        let origin = if is_ident {
-            interp.lookup(&text).map(|b| b.origin)
-        } else {
-            None
-        };
+        let origin = if is_ident { cx.origin_of(&text) } else { None };
         Operand {
             span,
             text,
@@ -191,13 +211,13 @@ fn aligned(rows: &[(String, &[usize])], mismatch_from_right: usize) -> String {
 /// `text` at `origin`: a label when it is in the source being run (unless it would
 /// overlap another label), else a related note titled `note` (nothing when `None`).
 fn at_origin(
-    interp: &Interp,
+    cx: &dyn Context,
     d: Diagnostic,
     origin: Origin,
     text: String,
     note: Option<String>,
 ) -> Diagnostic {
-    if origin.src_id == interp.src_id {
+    if origin.src_id == cx.current_source() {
         let overlaps = d
             .labels
             .iter()
@@ -212,7 +232,7 @@ fn at_origin(
         Some(title) => d.with_related(
             Diagnostic::advice("note::provenance", title)
                 .primary(origin.span, text)
-                .with_source(interp.source(origin.src_id)),
+                .with_source(cx.source(origin.src_id)),
         ),
         None => d,
     }
@@ -220,7 +240,7 @@ fn at_origin(
 
 /// Add provenance labels (same source) or related notes (other sources) for operands
 /// that are variables, never overlapping another label.
-fn with_provenance(interp: &Interp, mut d: Diagnostic, site: &Site) -> Diagnostic {
+fn with_provenance(cx: &dyn Context, mut d: Diagnostic, site: &Site) -> Diagnostic {
     let mut seen: Vec<String> = Vec::new();
     for op in &site.operands {
         let (Some(origin), Some(shape)) = (op.origin, &op.shape) else {
@@ -235,9 +255,10 @@ fn with_provenance(interp: &Interp, mut d: Diagnostic, site: &Site) -> Diagnosti
         // or, for a recursive call, the same statement.
         let note = format!(
             "`{}` was last assigned in {}",
-            op.text, interp.sources[origin.src_id].name
+            op.text,
+            cx.source_name(origin.src_id)
         );
-        d = at_origin(interp, d, origin, text, Some(note));
+        d = at_origin(cx, d, origin, text, Some(note));
     }
     d
 }
@@ -261,12 +282,12 @@ fn operand_labels(mut d: Diagnostic, site: &Site) -> Diagnostic {
 
 /// `grad::stale`: names the variable that changed and points at the change when the
 /// interpreter recorded it.
-fn stale(interp: &Interp, site: &Site, op: &str, tensor: u64, was: u64, now: u64) -> Diagnostic {
+fn stale(cx: &dyn Context, site: &Site, op: &str, tensor: u64, was: u64, now: u64) -> Diagnostic {
     let loss = site
         .lhs()
         .map(|o| o.text.clone())
         .unwrap_or_else(|| "the loss".into());
-    let var = interp.name_of_tensor(tensor);
+    let var = cx.name_of_tensor(tensor);
     let who = var
         .as_ref()
         .map(|v| format!("`{v}`"))
@@ -277,12 +298,12 @@ fn stale(interp: &Interp, site: &Site, op: &str, tensor: u64, was: u64, now: u64
     )
     .primary(site.primary, "backward through a graph with stale values");
     if let Some(o) = site.lhs().and_then(|o| o.origin) {
-        d = at_origin(interp, d, o, format!("`{loss}` computed here"), None);
+        d = at_origin(cx, d, o, format!("`{loss}` computed here"), None);
     }
-    if let Some(at) = interp.changed_at(tensor) {
+    if let Some(at) = cx.changed_at(tensor) {
         let text = format!("{who} changed here (version {was} → {now})");
-        let note = format!("{who} was changed in {}", interp.sources[at.src_id].name);
-        d = at_origin(interp, d, at, text, Some(note));
+        let note = format!("{who} was changed in {}", cx.source_name(at.src_id));
+        d = at_origin(cx, d, at, text, Some(note));
     }
     let (old, new) = match &var {
         Some(v) => (format!("version {was} of `{v}`"), format!("the new `{v}`")),
@@ -297,7 +318,7 @@ fn stale(interp: &Interp, site: &Site, op: &str, tensor: u64, was: u64, now: u64
 }
 
 /// The one conversion from a tensor error to a diagnostic at `site`.
-pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic {
+pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic {
     let d = match e {
         TensorError::Broadcast {
             lhs,
@@ -421,7 +442,7 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
             tensor,
             input_version,
             now_version,
-        } => stale(interp, site, op, tensor, input_version, now_version),
+        } => stale(cx, site, op, tensor, input_version, now_version),
         TensorError::NoBackward => {
             let name = site
                 .lhs()
@@ -504,7 +525,7 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
         return d;
     }
     let d = operand_labels(d, site);
-    with_provenance(interp, d, site)
+    with_provenance(cx, d, site)
 }
 
 fn human_bytes(b: u64) -> String {

@@ -42,36 +42,29 @@ pub fn did_you_mean(name: &str, candidates: impl Iterator<Item = String>) -> Opt
 }
 
 /// An operator applied to values it does not support (`"a" + tensor`, `None * 2`).
+/// `l` and `r` are the operands' kinds in the user's words (`Value::kind`).
 pub fn operator_type_error(
-    interp: &Interp,
     op: BinOp,
     op_span: Span,
-    l: &Value,
-    r: &Value,
-    lhs: &Expr,
-    rhs: &Expr,
+    l: &str,
+    r: &str,
+    lhs: Span,
+    rhs: Span,
 ) -> Diagnostic {
-    let _ = interp;
     let mut d = Diagnostic::error(
         "type::operator",
-        format!(
-            "`{}` does not apply to a {} and a {}",
-            op.symbol(),
-            l.kind(),
-            r.kind()
-        ),
+        format!("`{}` does not apply to a {} and a {}", op.symbol(), l, r),
     )
     .primary(op_span, "unsupported operands")
-    .label(lhs.span, format!("a {}", l.kind()))
-    .label(rhs.span, format!("a {}", r.kind()));
+    .label(lhs, format!("a {l}"))
+    .label(rhs, format!("a {r}"));
     if matches!(
         (l, r),
-        (Value::Str(_), Value::Number(_) | Value::Tensor(_))
-            | (Value::Number(_) | Value::Tensor(_), Value::Str(_))
+        ("string", "number" | "tensor") | ("number" | "tensor", "string")
     ) && op == BinOp::Add
     {
         d = d.help("to join text and a value, write `\"text\" + str(x)` or `print(\"text\", x)`");
-    } else if matches!(l, Value::List(_)) || matches!(r, Value::List(_)) {
+    } else if l == "list" || r == "list" {
         d = d.help("to compute with a list of numbers, make it a tensor: `tensor([...])`");
     }
     d
@@ -89,9 +82,11 @@ pub(super) fn plural(n: usize, word: &str) -> String {
 
 /// `x.nosuch`: an unknown property, with a did-you-mean among the tensor properties or a
 /// hint that a function must be called. Shared by the evaluator and `tsr check`.
+/// `is_function`: whether `name` is a builtin, which `x.name()` would call.
 pub fn unknown_property(
     kind: &str,
     is_tensor: bool,
+    is_function: bool,
     name: &str,
     object_span: Span,
     span: Span,
@@ -103,7 +98,7 @@ pub fn unknown_property(
     )
     .primary(span, "unknown property")
     .label(object_span, format!("this is a {kind}"));
-    if crate::runtime::builtins::find(name).is_some() {
+    if is_function {
         return d.help(format!("`{name}` is a function: call it as `.{name}()`"));
     }
     if !is_tensor {
