@@ -8,6 +8,7 @@ use crate::runtime::interp::{
     Binding, Env, Flow, Frame, Interp, Origin, MAX_CALL_DEPTH, MAX_CONTEXT_NOTES, R,
 };
 use crate::runtime::value::{Args, Builtin, UserFn, Value, P};
+use crate::syntax::ast::Param;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::Tensor;
@@ -347,16 +348,106 @@ pub struct ArgVal {
     pub span: Span,
 }
 
-fn param_list(f: &UserFn) -> String {
-    f.params
+/// `a, b=1`: a user function's parameters as its signature shows them.
+fn param_list<V>(params: &[Param], defaults: &[Option<V>], show: &impl Fn(&V) -> String) -> String {
+    params
         .iter()
-        .zip(&f.defaults)
+        .zip(defaults)
         .map(|(p, d)| match d {
-            Some(v) => format!("{}={}", p.name.node, v.repr()),
+            Some(v) => format!("{}={}", p.name.node, show(v)),
             None => p.name.node.clone(),
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Binds the arguments of a call of the user function `name` to its parameters by
+/// Python's rules, for the evaluator and `tsr check` alike (`V` is a value or an
+/// abstract value; `show` writes a default in the signature). For each parameter: its
+/// value and the span of the argument that gave it (`None`: its default).
+pub fn bind_user_args<V: Clone>(
+    name: &str,
+    params: &[Param],
+    defaults: &[Option<V>],
+    show: impl Fn(&V) -> String,
+    args: impl IntoIterator<Item = (Option<(String, Span)>, V, Span)>,
+    callee_span: Span,
+    call_span: Span,
+) -> Result<Vec<(V, Option<Span>)>, Diagnostic> {
+    let n = params.len();
+    let sig = || {
+        format!(
+            "the signature is `{name}({})`",
+            param_list(params, defaults, &show)
+        )
+    };
+    let mut slots: Vec<Option<(V, Span)>> = vec![None; n];
+    let mut positional = 0;
+    for (keyword, value, span) in args {
+        match keyword {
+            None => {
+                if positional >= n {
+                    return Err(Diagnostic::error(
+                        "call::arity",
+                        format!(
+                            "`{name}` takes {n} argument{} but more were given",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .primary(span, "unexpected extra argument")
+                    .label(
+                        callee_span,
+                        format!(
+                            "`{name}` is defined with ({})",
+                            param_list(params, defaults, &show)
+                        ),
+                    )
+                    .help(sig()));
+                }
+                slots[positional] = Some((value, span));
+                positional += 1;
+            }
+            Some((key, key_span)) => match params.iter().position(|p| p.name.node == key) {
+                Some(i) if slots[i].is_some() => {
+                    return Err(Diagnostic::error(
+                        "call::keyword",
+                        format!("`{name}` got two values for `{key}`"),
+                    )
+                    .primary(key_span, "given again here")
+                    .help(sig()));
+                }
+                Some(i) => slots[i] = Some((value, span)),
+                None => {
+                    let d = Diagnostic::error(
+                        "call::keyword",
+                        format!("`{name}` has no parameter `{key}`"),
+                    )
+                    .primary(key_span, "unknown keyword");
+                    let names = params.iter().map(|p| p.name.node.clone());
+                    return Err(match explain::did_you_mean(&key, names) {
+                        Some(s) => d.help(format!("did you mean `{s}`? {}", sig())),
+                        None => d.help(sig()),
+                    });
+                }
+            },
+        }
+    }
+    let mut out = Vec::with_capacity(n);
+    for (i, p) in params.iter().enumerate() {
+        match (slots[i].take(), &defaults[i]) {
+            (Some((v, span)), _) => out.push((v, Some(span))),
+            (None, Some(d)) => out.push((d.clone(), None)),
+            (None, None) => {
+                return Err(Diagnostic::error(
+                    "call::arity",
+                    format!("`{name}` is missing the argument `{}`", p.name.node),
+                )
+                .primary(call_span, format!("no value for `{}`", p.name.node))
+                .help(sig()))
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl Interp {
@@ -413,108 +504,21 @@ impl Interp {
             ));
         }
         self.check_interrupt(call_span, || None)?;
-        // Bind arguments to parameters, Python's rules.
-        let n = f.params.len();
-        let mut slots: Vec<Option<Value>> = vec![None; n];
-        // Where each parameter got its value: the argument at the call site.
-        let mut arg_spans: Vec<Option<Span>> = vec![None; n];
-        let mut positional = 0;
-        for a in args {
-            match a.name {
-                None => {
-                    if positional >= n {
-                        return Err(self.fail(
-                            Diagnostic::error(
-                                "call::arity",
-                                format!(
-                                    "`{}` takes {} argument{} but more were given",
-                                    f.name,
-                                    n,
-                                    if n == 1 { "" } else { "s" }
-                                ),
-                            )
-                            .primary(a.span, "unexpected extra argument")
-                            .label(
-                                callee_span,
-                                format!("`{}` is defined with ({})", f.name, param_list(&f)),
-                            )
-                            .help(format!(
-                                "the signature is `{}({})`",
-                                f.name,
-                                param_list(&f)
-                            )),
-                        ));
-                    }
-                    slots[positional] = Some(a.value);
-                    arg_spans[positional] = Some(a.span);
-                    positional += 1;
-                }
-                Some((name, span)) => match f.params.iter().position(|p| p.name.node == name) {
-                    Some(i) => {
-                        if slots[i].is_some() {
-                            return Err(self.fail(
-                                Diagnostic::error(
-                                    "call::keyword",
-                                    format!("`{}` got two values for `{name}`", f.name),
-                                )
-                                .primary(span, "given again here")
-                                .help(format!(
-                                    "the signature is `{}({})`",
-                                    f.name,
-                                    param_list(&f)
-                                )),
-                            ));
-                        }
-                        slots[i] = Some(a.value);
-                        arg_spans[i] = Some(a.span);
-                    }
-                    None => {
-                        let mut d = Diagnostic::error(
-                            "call::keyword",
-                            format!("`{}` has no parameter `{name}`", f.name),
-                        )
-                        .primary(span, "unknown keyword");
-                        d = match explain::did_you_mean(
-                            &name,
-                            f.params.iter().map(|p| p.name.node.clone()),
-                        ) {
-                            Some(s) => d.help(format!(
-                                "did you mean `{s}`? the signature is `{}({})`",
-                                f.name,
-                                param_list(&f)
-                            )),
-                            None => {
-                                d.help(format!("the signature is `{}({})`", f.name, param_list(&f)))
-                            }
-                        };
-                        return Err(self.fail(d));
-                    }
-                },
-            }
-        }
+        let bound = bind_user_args(
+            &f.name,
+            &f.params,
+            &f.defaults,
+            |v| v.repr(),
+            args.into_iter().map(|a| (a.name, a.value, a.span)),
+            callee_span,
+            call_span,
+        )
+        .map_err(|d| self.fail(d))?;
         let mut locals = Env::default();
-        for (i, p) in f.params.iter().enumerate() {
-            let v = match slots[i].take() {
-                Some(v) => v,
-                None => match &f.defaults[i] {
-                    Some(d) => d.clone(),
-                    None => {
-                        return Err(self.fail(
-                            Diagnostic::error(
-                                "call::arity",
-                                format!("`{}` is missing the argument `{}`", f.name, p.name.node),
-                            )
-                            .primary(call_span, format!("no value for `{}`", p.name.node))
-                            .help(format!(
-                                "the signature is `{}({})`",
-                                f.name,
-                                param_list(&f)
-                            )),
-                        ))
-                    }
-                },
-            };
-            let origin = match arg_spans[i] {
+        for (p, (value, arg_span)) in f.params.iter().zip(bound) {
+            // Where each parameter got its value: the argument at the call site, or the
+            // default in the `def`.
+            let origin = match arg_span {
                 Some(span) => Origin {
                     src_id: self.src_id,
                     span,
@@ -524,7 +528,7 @@ impl Interp {
                     span: p.name.span,
                 },
             };
-            locals.insert(Rc::from(p.name.node.as_str()), Binding { value: v, origin });
+            locals.insert(Rc::from(p.name.node.as_str()), Binding { value, origin });
         }
         let caller_src = self.src_id;
         self.frames.push(Frame { locals });

@@ -173,6 +173,82 @@ pub struct Builtin {
     pub doc: &'static str,
     pub example: &'static str,
     pub func: BuiltinFn,
+    /// How `tsr check` finds the result without running it.
+    pub check: Check,
+    /// Whether `tsr check` may run it for real when every argument is known (it
+    /// computes only with numbers, strings, lists and small literal tensors).
+    pub pure: bool,
+}
+
+/// A builtin's abstract rule: what `tsr check` computes for a call instead of running
+/// it. Most tensor builtins share a rule (every unary elementwise op is `Elementwise`),
+/// and each rule calls the op's own shape rule in `tensor::shape`; `front/check` holds
+/// the one interpretation of each variant. A builtin without one gives an unknown value
+/// (never a false alarm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing is known of the result.
+    Unknown,
+    /// A statement-like call whose result is `None` (`print`, `seed`, `save`).
+    Nothing,
+    /// A number about which nothing is known (`float`, `perf_counter`).
+    Number,
+    /// A string about which nothing is known.
+    Text,
+    Len,
+    Range,
+    Int,
+    List,
+    Append,
+    Sorted,
+    TypeName,
+    /// A tensor from nested lists.
+    Literal,
+    /// A tensor whose sizes are the arguments from the first on (`zeros(2, 3)`).
+    Sized,
+    /// `eye(n)`: `[n, n]`.
+    Square,
+    /// `randperm(n)`: `[n]`.
+    Vector,
+    Arange,
+    Linspace,
+    /// A new tensor of the first argument's shape (`zeros_like`, `detach`).
+    LikeFirst,
+    Reshape,
+    Flatten,
+    Transpose,
+    Squeeze,
+    Unsqueeze,
+    Cat,
+    Stack,
+    Numel,
+    /// The first argument's shape, through the graph (`exp`, `relu`); a number stays a
+    /// number.
+    Elementwise,
+    /// The first two arguments broadcast (`maximum`).
+    Broadcast2,
+    /// `mean` with `axis` and `keepdim`.
+    Reduce,
+    /// `sum`: a reduction, and a list's sum is a number.
+    Sum,
+    /// `max`/`min`: with a second tensor elementwise, else a reduction.
+    Extreme,
+    /// `argmax`/`argmin`: a reduction with no gradient.
+    ArgExtreme,
+    Softmax,
+    /// `mse`, `bce`, `bce_logits`: the loss rule of the tensor core, by name.
+    Loss,
+    CrossEntropy,
+    Item,
+    Backward,
+    Grad,
+    Gradcheck,
+    Optimizer,
+    Step,
+    Load,
+    LoadCsv,
+    OneHot,
+    Accuracy,
 }
 
 impl Builtin {

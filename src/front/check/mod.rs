@@ -9,13 +9,16 @@
 //!   `autodiff.rs`: `backward` and `grad`; `data.rs`: shapes from `.npy` headers and CSV
 //!   header lines.
 
+mod args;
 mod autodiff;
 mod calls;
 mod data;
 mod dims;
 mod expr;
+mod functions;
 mod rules;
 mod stmt;
+mod tensor_calls;
 mod value;
 
 use crate::runtime::interp::Interp;

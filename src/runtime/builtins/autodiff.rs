@@ -20,42 +20,47 @@ pub static TABLE: &[Builtin] = &[
         [Req("x")],
         "the number in a one-element tensor",
         "item(loss)",
-        f_item
+        f_item, pure Item
     ),
     b!(
         "backward",
         [Req("loss")],
         "compute d loss / d t for every tensor the loss depends on",
         "backward(loss)",
-        f_backward
+        f_backward,
+        Backward
     ),
     b!(
         "grad",
         [Req("x")],
         "the gradient of x from the last backward",
         "grad(W)",
-        f_grad
+        f_grad,
+        Grad
     ),
     b!(
         "detach",
         [Req("x")],
         "a leaf copy of x, outside any graph",
         "detach(h)",
-        f_detach
+        f_detach,
+        LikeFirst
     ),
     b!(
         "gradcheck",
         [Req("f"), Var("tensors")],
         "compare autodiff gradients of f() with finite differences",
         "gradcheck(loss_fn, W)",
-        f_gradcheck
+        f_gradcheck,
+        Gradcheck
     ),
     b!(
         "sgd",
         [Req("params"), Opt("lr", "0.01"), Kw("momentum", "0.0")],
         "stochastic gradient descent over a list of tensors",
         "opt = sgd([W1, W2], lr=0.1)",
-        f_sgd
+        f_sgd,
+        Optimizer
     ),
     b!(
         "adam",
@@ -67,21 +72,24 @@ pub static TABLE: &[Builtin] = &[
         ],
         "the Adam optimiser over a list of tensors",
         "opt = adam([W1, W2], lr=0.01)",
-        f_adam
+        f_adam,
+        Optimizer
     ),
     b!(
         "step",
         [Req("opt")],
         "apply the gradients of the last backward with an optimiser",
         "step(opt)",
-        f_step
+        f_step,
+        Step
     ),
     b!(
         "zero_grad",
         [Req("opt")],
         "does nothing: tsr's gradients never accumulate (kept for PyTorch habits)",
         "zero_grad(opt)",
-        f_zero_grad
+        f_zero_grad,
+        Nothing
     ),
 ];
 

@@ -3,12 +3,6 @@
 //! subject. A row's type (`Builtin`) lives in `value.rs`; the binder in `call.rs`.
 
 pub use crate::runtime::value::{Args, Builtin, Builtins, P};
-/// One row of a builtin table: `b!("name", [params], "doc", "example", function)`.
-macro_rules! b {
-    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr) => {
-        Builtin { name: $name, params: &[$($p),*], doc: $doc, example: $ex, func: $f }
-    };
-}
 
 mod autodiff;
 mod construct;
