@@ -47,6 +47,41 @@ pub struct TestArgs {
     pub worker_name: String,
 }
 
+/// `:test` in the REPL: the same options after the command name.
+#[derive(clap::Parser)]
+#[command(
+    name = ":test",
+    about = "Run golden-output tests of scripts, as `tsr test`."
+)]
+struct TestCommand {
+    #[command(flatten)]
+    args: TestArgs,
+}
+
+/// Why words did not parse as `tsr test` options.
+pub enum Words {
+    /// `--help`: the text to show.
+    Help(String),
+    /// A mistake, explained.
+    Usage(String),
+}
+
+/// Parse the words after `:test`.
+pub fn parse_words<'a>(words: impl Iterator<Item = &'a str>) -> Result<TestArgs, Words> {
+    use clap::Parser;
+    match TestCommand::try_parse_from(std::iter::once(":test").chain(words)) {
+        Ok(c) => Ok(c.args),
+        Err(e) if !e.use_stderr() => Err(Words::Help(e.render().to_string())),
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad options");
+            Err(Words::Usage(
+                first.trim_start_matches("error: ").to_string(),
+            ))
+        }
+    }
+}
+
 fn parse_tolerance(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(x) if x >= 0.0 && x.is_finite() => Ok(x),
