@@ -335,6 +335,16 @@ mod tests {
     }
 
     #[test]
+    fn colour_only_when_asked() {
+        let d = vec![DiffLine::Expected("a".into()), DiffLine::Actual("b".into())];
+        assert_eq!(render_diff(&d, "  ", false), "  - a\n  + b\n");
+        assert_eq!(
+            render_diff(&d, "  ", true),
+            "\x1b[31m  - a\x1b[0m\n\x1b[32m  + b\x1b[0m\n"
+        );
+    }
+
+    #[test]
     fn diff_keeps_matching_lines_as_context() {
         let t = Tolerance::default();
         let d = diff(

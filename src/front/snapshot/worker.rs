@@ -91,7 +91,7 @@ fn write_record(
         .chars()
         .map(|c| if c.is_whitespace() { '_' } else { c })
         .collect();
-    write!(w, "{kind} {index} {code} {} {}\n", out.len(), err.len())?;
+    writeln!(w, "{kind} {index} {code} {} {}", out.len(), err.len())?;
     w.write_all(out)?;
     w.write_all(err)?;
     w.flush()
