@@ -203,39 +203,64 @@ const MAX_DIFF_CELLS: usize = 4_000_000;
 /// Unchanged lines shown on each side of a change.
 const CONTEXT: usize = 2;
 
-/// A line diff of expected against actual (longest common subsequence, lines equal
-/// when they match within `tol`), with unchanged runs cut to a little context.
+/// A line diff of expected against actual: the fewest lines removed and added, lines
+/// equal when they match within `tol`, a `...` line standing for the lines it matches;
+/// unchanged runs are cut to a little context.
 pub fn diff(expected: &[String], actual: &[String], tol: Tolerance) -> Vec<DiffLine> {
     let (n, m) = (expected.len(), actual.len());
     let mut raw = Vec::new();
     if n.saturating_mul(m) > MAX_DIFF_CELLS {
         raw.extend(expected.iter().cloned().map(DiffLine::Expected));
         raw.extend(actual.iter().cloned().map(DiffLine::Actual));
-    } else {
-        // lcs[i][j]: the longest common subsequence of expected[i..] and actual[j..].
-        let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-        for i in (0..n).rev() {
-            for j in (0..m).rev() {
-                lcs[i][j] = if line_matches(&expected[i], &actual[j], tol) {
-                    lcs[i + 1][j + 1] + 1
+        return cut_context(raw);
+    }
+    let same =
+        |i: usize, j: usize| expected[i] != WILDCARD && line_matches(&expected[i], &actual[j], tol);
+    // cost[i][j]: turning expected[i..] into actual[j..], a removed or added line costing
+    // 2 and a line a `...` stands for 1, so that lines match where they can.
+    let mut cost = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..=n).rev() {
+        for j in (0..=m).rev() {
+            cost[i][j] = if i == n {
+                2 * (m - j) as u32
+            } else if expected[i] == WILDCARD {
+                let skip = cost[i + 1][j];
+                if j < m {
+                    skip.min(1 + cost[i][j + 1])
                 } else {
-                    lcs[i + 1][j].max(lcs[i][j + 1])
-                };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < n || j < m {
-            if i < n && j < m && line_matches(&expected[i], &actual[j], tol) {
-                raw.push(DiffLine::Same(actual[j].clone()));
-                i += 1;
-                j += 1;
-            } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-                raw.push(DiffLine::Expected(expected[i].clone()));
-                i += 1;
+                    skip
+                }
             } else {
-                raw.push(DiffLine::Actual(actual[j].clone()));
-                j += 1;
+                let mut best = 2 + cost[i + 1][j];
+                if j < m {
+                    best = best.min(2 + cost[i][j + 1]);
+                    if same(i, j) {
+                        best = best.min(cost[i + 1][j + 1]);
+                    }
+                }
+                best
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && expected[i] == WILDCARD {
+            if j < m && cost[i][j] == 1 + cost[i][j + 1] {
+                j += 1; // the `...` matches this line
+            } else {
+                raw.push(DiffLine::Same(WILDCARD.to_string()));
+                i += 1;
             }
+        } else if i < n && j < m && same(i, j) && cost[i][j] == cost[i + 1][j + 1] {
+            raw.push(DiffLine::Same(actual[j].clone()));
+            i += 1;
+            j += 1;
+        } else if i < n && cost[i][j] == 2 + cost[i + 1][j] {
+            raw.push(DiffLine::Expected(expected[i].clone()));
+            i += 1;
+        } else {
+            raw.push(DiffLine::Actual(actual[j].clone()));
+            j += 1;
         }
     }
     cut_context(raw)
@@ -332,6 +357,21 @@ mod tests {
         assert!(!lines_match(&v(&["a", "...", "b"]), &actual, t));
         assert!(!lines_match(&v(&["a", "b"]), &actual, t));
         assert!(lines_match(&v(&[]), &v(&[]), t));
+    }
+
+    #[test]
+    fn diff_lets_wildcards_stand_for_lines() {
+        let t = Tolerance::default();
+        let d = diff(&v(&["1", "...", "4"]), &v(&["0", "1", "2", "3", "4"]), t);
+        assert_eq!(
+            d,
+            vec![
+                DiffLine::Actual("0".into()),
+                DiffLine::Same("1".into()),
+                DiffLine::Same("...".into()),
+                DiffLine::Skipped(1),
+            ]
+        );
     }
 
     #[test]

@@ -439,7 +439,16 @@ fn check_sidecar(
         body.push_str(&render_diff(&diff(&want, &got, s.tol), "    ", s.color));
         return (false, true);
     }
-    let _ = writeln!(body, "  {shown}: output differs (- expected, + printed)");
+    let first = want
+        .iter()
+        .zip(&got)
+        .position(|(w, g)| !line_matches(w, g, s.tol))
+        .unwrap_or(want.len().min(got.len()));
+    let _ = writeln!(
+        body,
+        "  {shown}:{}: output differs (- expected, + printed)",
+        first + 1
+    );
     body.push_str(&render_diff(&diff(&want, &got, s.tol), "    ", s.color));
     (true, false)
 }
