@@ -3,6 +3,7 @@
 //! files and know nothing of the interpreter; this file turns their errors into
 //! diagnostics.
 
+pub mod atomic;
 pub mod csv;
 pub mod dot;
 pub mod npy;
@@ -77,8 +78,10 @@ fn read_bytes(interp: &Interp, a: &Args, slot: usize, path: &str) -> R<Vec<u8>> 
     })
 }
 
+/// Every file a program writes goes through here: atomically (`atomic::write_atomic`), so
+/// a failed or killed write leaves the old file whole.
 fn write_bytes(interp: &Interp, a: &Args, slot: usize, path: &str, bytes: &[u8]) -> R<()> {
-    std::fs::write(path, bytes).map_err(|e| {
+    atomic::write_atomic(std::path::Path::new(path), bytes).map_err(|e| {
         let reason = io_reason(&e, true);
         interp.fail(
             Diagnostic::error("io::write", format!("cannot write `{path}`: {reason}"))
