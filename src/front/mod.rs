@@ -1,4 +1,6 @@
-//! Front-ends over one `Session`: the REPL and `tsr check`.
+//! Front-ends over one `Session`: the REPL and `tsr check`, and the Ctrl-C handler that
+//! `tsr run` and the REPL share.
 
 pub mod check;
 pub mod repl;
+pub mod signal;

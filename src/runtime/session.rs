@@ -35,6 +35,8 @@ pub enum Outcome {
 
 pub struct Session {
     pub interp: Interp,
+    /// The code of the diagnostic that stopped the last run (`interrupt` after Ctrl-C).
+    pub last_error: Option<&'static str>,
 }
 
 impl Session {
@@ -44,6 +46,7 @@ impl Session {
         }
         Session {
             interp: Interp::new(out, err, options.style),
+            last_error: None,
         }
     }
 
@@ -87,6 +90,7 @@ impl Session {
 
     fn run_stmts(&mut self, src_id: usize, stmts: &[Stmt], repl: bool) -> Outcome {
         self.interp.src_id = src_id;
+        self.last_error = None;
         for stmt in stmts {
             let result = match &stmt.kind {
                 StmtKind::Expr(e) => match self.interp.eval(e) {
@@ -110,6 +114,7 @@ impl Session {
             };
             let _ = self.interp.out.flush();
             if let Err(d) = result {
+                self.last_error = Some(d.code);
                 if d.code == "io::stdout" {
                     return Outcome::RuntimeError;
                 }
