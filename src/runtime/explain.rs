@@ -221,7 +221,7 @@ fn aligned(rows: &[(String, &[usize])], mismatch_from_right: usize) -> String {
 
 /// `text` at `origin`: a label when it is in the source being run (unless it would
 /// overlap another label), else a related note titled `note` (nothing when `None`).
-fn at_origin(
+pub(crate) fn at_origin(
     interp: &Interp,
     d: Diagnostic,
     origin: Origin,
@@ -519,6 +519,9 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
             .primary(site.primary, "this would allocate it")
             .help("use smaller sizes, or raise the limit with `--max-memory`")
         }
+        TensorError::OutOfMemory { shape: s, bytes, live, budget } => {
+            crate::runtime::memory::out_of_memory(interp, site, &s, bytes, live, budget)
+        }
         TensorError::Rank { ndim } => Diagnostic::error(
             "shape::rank",
             format!(
@@ -538,7 +541,7 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
     with_provenance(interp, d, site)
 }
 
-fn human_bytes(b: u64) -> String {
+pub(crate) fn human_bytes(b: u64) -> String {
     const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
     let mut u = 0;

@@ -253,6 +253,7 @@ impl Interp {
     /// Stop with an `interrupt` error if Ctrl-C was pressed. `progress` says how far the
     /// loop being checked got; it is only built when the check fires.
     fn check_interrupt(&self, span: Span, progress: impl FnOnce() -> Option<String>) -> R<()> {
+        crate::runtime::memory::check_total(self, span)?;
         if self.interrupt.load(Ordering::Relaxed) {
             self.interrupt.store(false, Ordering::Relaxed);
             let message = match progress() {

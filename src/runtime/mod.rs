@@ -8,6 +8,7 @@ pub mod eval;
 pub mod explain;
 pub mod gradcheck;
 pub mod interp;
+pub mod memory;
 pub mod print;
 pub mod session;
 pub mod stdlib;

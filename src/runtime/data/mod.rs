@@ -123,6 +123,7 @@ fn tensor_from_npy(interp: &Interp, a: &Args, path: &str, bytes: &[u8]) -> R<Ten
         ));
     }
     tensor::shape::checked_numel(&header.shape).map_err(|e| a.fail(interp, e, &[]))?;
+    tensor::budget::reserve(&header.shape).map_err(|e| a.fail(interp, e, &[]))?;
     let data = npy::read_data(&header, bytes).map_err(|w| format_error(interp, a, 0, path, w))?;
     Ok(Tensor::leaf(data))
 }
@@ -340,6 +341,7 @@ fn f_load_csv(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let table = read_csv(interp, a, header)?;
     let shape = [table.rows, table.cols];
     tensor::shape::checked_numel(&shape).map_err(|e| a.fail(interp, e, &[]))?;
+    tensor::budget::reserve(&shape).map_err(|e| a.fail(interp, e, &[]))?;
     let arr = ArrayD::from_shape_vec(IxDyn(&shape), table.values).map_err(|_| {
         interp.fail(
             Diagnostic::error("io::csv", "the rows do not make a rectangle")
@@ -439,6 +441,7 @@ fn f_one_hot(interp: &mut Interp, a: &mut Args) -> R<Value> {
         ));
     }
     let total = tensor::shape::checked_numel(&shape).map_err(|e| a.fail(interp, e, &[0]))?;
+    tensor::budget::reserve(&shape).map_err(|e| a.fail(interp, e, &[0]))?;
     let mut data = vec![0f32; total];
     for (i, c) in classes.into_iter().enumerate() {
         data[i * n + c] = 1.0;
