@@ -25,7 +25,7 @@ struct Cli {
     /// Run FILE, then start the REPL with its variables.
     #[arg(short = 'i', long = "interactive")]
     interactive: bool,
-    /// Largest tensor allowed, e.g. `512M`, `4G` (default: a quarter of memory).
+    /// Memory for all live tensors together, e.g. `512M`, `4G` (default: a quarter of memory).
     #[arg(long = "max-memory", value_parser = parse_size, global = true)]
     max_memory: Option<u64>,
 }

@@ -180,7 +180,10 @@ fn sigint_stops_a_running_script_with_130() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "stderr: {stderr}");
     assert!(stderr.contains("interrupt"), "{stderr}");
-    assert!(stderr.contains("iterations of this `while` loop"), "{stderr}");
+    assert!(
+        stderr.contains("iterations of this `while` loop"),
+        "{stderr}"
+    );
     assert!(stderr.contains("spin.tsr:2:"), "names line 2: {stderr}");
     assert!(stderr.contains("2 │ while True: pass"), "{stderr}");
 }

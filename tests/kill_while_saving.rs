@@ -44,9 +44,12 @@ fn killed_saves_leave_the_old_file_or_the_new_one_whole() {
     let dir = scratch();
     let make = "a = zeros(1024, 1024)\nb = ones(1024, 1024)\n";
     // The two complete files, and the existing file the loop saves over.
-    let status = run_script(&dir, &format!("{make}save(a, \"a.npy\")\nsave(b, \"b.npy\")\nsave(a, \"target.npy\")\n"))
-        .wait()
-        .unwrap();
+    let status = run_script(
+        &dir,
+        &format!("{make}save(a, \"a.npy\")\nsave(b, \"b.npy\")\nsave(a, \"target.npy\")\n"),
+    )
+    .wait()
+    .unwrap();
     assert!(status.success());
     let a = std::fs::read(dir.join("a.npy")).unwrap();
     let b = std::fs::read(dir.join("b.npy")).unwrap();

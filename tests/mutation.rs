@@ -93,7 +93,11 @@ fn mutants_never_panic_or_hang() {
         return campaign(minutes);
     }
     let seeds = seeds();
-    assert!(seeds.len() > 100, "expected the examples and cases, found {}", seeds.len());
+    assert!(
+        seeds.len() > 100,
+        "expected the examples and cases, found {}",
+        seeds.len()
+    );
     let mut gen = Gen(0x5EED_0017_F022_AB1E);
     let mut tally = Tally::default();
     let start = Instant::now();
@@ -114,7 +118,11 @@ fn mutants_never_panic_or_hang() {
         "{} of {} mutants panicked or hung:\n\n{}",
         failures.len(),
         tally.executions,
-        failures.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n\n")
+        failures
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n")
     );
 }
 
@@ -126,9 +134,8 @@ fn campaign(minutes: f64) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    let out = std::env::var("TSR_CAMPAIGN_OUT").unwrap_or_else(|_| {
-        format!("{}/target/campaign", env!("CARGO_MANIFEST_DIR"))
-    });
+    let out = std::env::var("TSR_CAMPAIGN_OUT")
+        .unwrap_or_else(|_| format!("{}/target/campaign", env!("CARGO_MANIFEST_DIR")));
     let _ = std::fs::create_dir_all(&out);
     let seeds = seeds();
     let mut gen = Gen(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1);
@@ -147,7 +154,13 @@ fn campaign(minutes: f64) {
         tally.run(name, &program);
         let found = tally.panics.len() + tally.hangs.len();
         if found > reported {
-            for (i, f) in tally.panics.iter().chain(&tally.hangs).enumerate().skip(reported) {
+            for (i, f) in tally
+                .panics
+                .iter()
+                .chain(&tally.hangs)
+                .enumerate()
+                .skip(reported)
+            {
                 let _ = std::fs::write(format!("{out}/finding-{seed}-{i}.txt"), f);
                 eprintln!("FINDING {i}: {}", f.lines().next().unwrap_or(""));
             }
@@ -205,7 +218,9 @@ fn mutated_data_files_never_panic() {
     let mut panics = Vec::new();
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
-        let mut variants: Vec<Vec<u8>> = (1..=16).map(|k| bytes[..bytes.len() * k / 17].to_vec()).collect();
+        let mut variants: Vec<Vec<u8>> = (1..=16)
+            .map(|k| bytes[..bytes.len() * k / 17].to_vec())
+            .collect();
         for _ in 0..100 {
             let mut b = common::edit_bytes(&bytes, &mut gen);
             // Edits inside the header (sizes, shapes, offsets) matter most.

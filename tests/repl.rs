@@ -90,7 +90,9 @@ fn run_transcript(header: Option<&str>, lines: Vec<String>) -> String {
         },
     );
     if let Some(h) = header {
-        buf.0.borrow_mut().extend_from_slice(format!("{h}\n").as_bytes());
+        buf.0
+            .borrow_mut()
+            .extend_from_slice(format!("{h}\n").as_bytes());
     }
     let mut source = repl::Scripted::new(lines, Box::new(buf.clone()));
     let code = repl::run_with(&mut session, &mut source);
@@ -129,7 +131,10 @@ fn transcripts() {
     let mut failures = Vec::new();
     for path in files {
         let expected = std::fs::read_to_string(&path).unwrap();
-        let header = expected.lines().next().filter(|l| l.starts_with("# max-memory:"));
+        let header = expected
+            .lines()
+            .next()
+            .filter(|l| l.starts_with("# max-memory:"));
         let actual = run_transcript(header, inputs(&expected));
         if actual == expected {
             continue;

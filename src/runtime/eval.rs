@@ -180,7 +180,13 @@ impl Interp {
                         if neg {
                             tensor::try_unary(tensor::UnaryOp::Neg, &t)
                                 .map(Value::Tensor)
-                                .map_err(|e| self.fail(explain::tensor_error(self, e, &Site::call("-", span, vec![]))))
+                                .map_err(|e| {
+                                    self.fail(explain::tensor_error(
+                                        self,
+                                        e,
+                                        &Site::call("-", span, vec![]),
+                                    ))
+                                })
                         } else {
                             Ok(Value::Tensor(t))
                         }
@@ -399,9 +405,13 @@ impl Interp {
                 t.shape().iter().map(|&d| Value::Number(d as f64)).collect(),
             )),
             (Value::Tensor(t), "ndim") => Ok(Value::Number(t.ndim() as f64)),
-            (Value::Tensor(t), "T") => tensor::try_t_reverse(t)
-                .map(Value::Tensor)
-                .map_err(|e| self.fail(explain::tensor_error(self, e, &Site::call("T", span, vec![])))),
+            (Value::Tensor(t), "T") => tensor::try_t_reverse(t).map(Value::Tensor).map_err(|e| {
+                self.fail(explain::tensor_error(
+                    self,
+                    e,
+                    &Site::call("T", span, vec![]),
+                ))
+            }),
             (Value::Tensor(_), "grad") => {
                 let f = builtins::find("grad").expect("grad is a builtin");
                 let argv = vec![ArgVal {

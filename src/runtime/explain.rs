@@ -519,9 +519,12 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
             .primary(site.primary, "this would allocate it")
             .help("use smaller sizes, or raise the limit with `--max-memory`")
         }
-        TensorError::OutOfMemory { shape: s, bytes, live, budget } => {
-            crate::runtime::memory::out_of_memory(interp, site, &s, bytes, live, budget)
-        }
+        TensorError::OutOfMemory {
+            shape: s,
+            bytes,
+            live,
+            budget,
+        } => crate::runtime::memory::out_of_memory(interp, site, &s, bytes, live, budget),
         TensorError::Rank { ndim } => Diagnostic::error(
             "shape::rank",
             format!(

@@ -72,14 +72,18 @@ fn largest_holder(interp: &Interp) -> Option<Holder> {
 fn line_of(interp: &Interp, origin: Origin) -> usize {
     let text = &interp.sources[origin.src_id].text;
     let end = origin.span.start.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -109,7 +113,10 @@ pub fn out_of_memory(
     )
     .primary(
         site.primary,
-        format!("this would allocate a tensor of shape {}", shape_str(wanted)),
+        format!(
+            "this would allocate a tensor of shape {}",
+            shape_str(wanted)
+        ),
     );
     with_holder(interp, d)
 }
@@ -176,7 +183,13 @@ fn with_holder(interp: &Interp, d: Diagnostic) -> Diagnostic {
         )
     };
     let d = match h.origin {
-        Some(o) => at_origin(interp, d, o, label, Some(format!("`{name}` was assigned here"))),
+        Some(o) => at_origin(
+            interp,
+            d,
+            o,
+            label,
+            Some(format!("`{name}` was assigned here")),
+        ),
         None => d,
     };
     d.help(help)

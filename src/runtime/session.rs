@@ -10,7 +10,7 @@ use std::io::Write;
 #[derive(Clone, Copy, Debug)]
 pub struct SessionOptions {
     pub style: RenderStyle,
-    /// Per-tensor memory budget in bytes; `None` keeps the default.
+    /// The memory budget of all live tensors together, in bytes; `None` keeps the default.
     pub max_memory: Option<u64>,
 }
 

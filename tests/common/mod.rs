@@ -130,7 +130,10 @@ pub fn max_memory_of(text: &str) -> Option<u64> {
 pub enum Ending {
     /// The program ended by itself or at the interrupt (`interrupted`: it was still
     /// running at the time bound — an honest long or infinite loop).
-    Finished { exit: i32, interrupted: bool },
+    Finished {
+        exit: i32,
+        interrupted: bool,
+    },
     Panicked(String),
     /// Still running `grace` after the interrupt: a loop or op that does not stop.
     Hung,
@@ -386,8 +389,22 @@ pub fn edit_bytes(bytes: &[u8], gen: &mut Gen) -> Vec<u8> {
 
 /// Numbers that stress shapes, indices and arithmetic.
 const NUMBERS: &[&str] = &[
-    "0", "1", "-1", "2", "3", "-2", "0.5", "1e9", "1e308", "-1e308", "65536", "100000",
-    "1e-45", "7", "6", "float('nan')",
+    "0",
+    "1",
+    "-1",
+    "2",
+    "3",
+    "-2",
+    "0.5",
+    "1e9",
+    "1e308",
+    "-1e308",
+    "65536",
+    "100000",
+    "1e-45",
+    "7",
+    "6",
+    "float('nan')",
 ];
 
 /// Tokens that can replace an operator or a name.
@@ -466,7 +483,12 @@ pub fn mutate_program(text: &str, gen: &mut Gen) -> String {
 }
 
 /// Replaces one word of `line` that `is_target` accepts with one of `choices`.
-fn replace_token(line: &mut String, gen: &mut Gen, is_target: impl Fn(&str) -> bool, choices: &[&str]) {
+fn replace_token(
+    line: &mut String,
+    gen: &mut Gen,
+    is_target: impl Fn(&str) -> bool,
+    choices: &[&str],
+) {
     let words: Vec<(usize, usize)> = word_spans(line)
         .into_iter()
         .filter(|&(a, b)| is_target(&line[a..b]))
