@@ -6,6 +6,7 @@ use ndarray::{ArrayD, Axis, Zip};
 use super::kernels::{update_with, update_with2};
 
 use super::backward::{flush_pending, GradStore};
+use super::budget::{data_bytes, reserve_bytes, Charge};
 use super::shape::{in_place_shape, resolve_index, IndexItem};
 use super::shape_ops::{positions_axis, slice_info};
 use super::{Tensor, TensorError};
@@ -105,6 +106,8 @@ pub struct Sgd {
     pub lr: f32,
     pub momentum: f32,
     bufs: Vec<Option<ArrayD<f32>>>,
+    /// The momentum buffers' bytes in the memory budget.
+    charge: Charge,
 }
 
 impl Sgd {
@@ -118,6 +121,7 @@ impl Sgd {
             lr,
             momentum,
             bufs,
+            charge: Charge::default(),
         }
     }
 
@@ -135,7 +139,11 @@ impl Sgd {
             if self.momentum != 0.0 {
                 let m = self.momentum;
                 let b = match buf {
-                    None => buf.insert(g.to_owned()),
+                    None => {
+                        reserve_bytes(data_bytes(g.len()), g.shape())?;
+                        self.charge.add(data_bytes(g.len()));
+                        buf.insert(g.to_owned())
+                    }
                     Some(b) => {
                         update_with(b, &g, |b, g| *b = *b * m + g);
                         b
@@ -161,6 +169,8 @@ pub struct Adam {
     pub t: Vec<u64>,
     m: Vec<Option<ArrayD<f32>>>,
     v: Vec<Option<ArrayD<f32>>>,
+    /// The moment estimates' bytes in the memory budget.
+    charge: Charge,
 }
 
 impl Adam {
@@ -187,6 +197,7 @@ impl Adam {
             t: vec![0; n],
             m: vec![None; n],
             v: vec![None; n],
+            charge: Charge::default(),
         }
     }
 
@@ -202,6 +213,11 @@ impl Adam {
             };
             check_grad_shape(p, &g)?;
             let g: &ArrayD<f32> = &g;
+            if self.m[i].is_none() {
+                let bytes = data_bytes(g.len()).saturating_mul(2);
+                reserve_bytes(bytes, g.shape())?;
+                self.charge.add(bytes);
+            }
             self.t[i] += 1;
             let step = self.t[i] as i32;
             let m = self.m[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
