@@ -31,6 +31,7 @@ pub use error::{
     CatKind, ClassTargetKind, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt, TensorError,
 };
 pub use loss::{bce, bce_logits, cross_entropy, loss, mse, LossKind, LossOp, Reduction};
+pub use math::{erf64, unary_scalar};
 pub use matmul::matmul;
 pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, RmsProp, Sgd};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};

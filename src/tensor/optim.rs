@@ -102,7 +102,7 @@ fn check_grad_shape(p: &Tensor, g: &ArrayD<f32>) -> Result<(), TensorError> {
 /// `torch.optim.SGD` (no dampening), with `weight_decay` and Nesterov momentum.
 pub struct Sgd {
     pub params: Vec<Tensor>,
-    pub lr: f32,
+    pub lr: f64,
     pub momentum: f32,
     pub weight_decay: f32,
     pub nesterov: bool,
@@ -110,7 +110,8 @@ pub struct Sgd {
 }
 
 impl Sgd {
-    pub fn new(params: Vec<Tensor>, lr: f32, momentum: f32) -> Sgd {
+    pub fn new(params: Vec<Tensor>, lr: impl Into<f64>, momentum: f32) -> Sgd {
+        let lr = lr.into();
         for p in &params {
             p.mark_wanted();
         }
@@ -136,7 +137,7 @@ impl Sgd {
                 continue;
             };
             check_grad_shape(p, &g)?;
-            let a = -self.lr;
+            let a = -(self.lr as f32);
             let decayed;
             let mut d: &ArrayD<f32> = &g;
             if self.weight_decay != 0.0 {
@@ -271,7 +272,7 @@ impl Adam {
 /// `torch.optim.RMSprop` (optionally centered), with weight decay and momentum.
 pub struct RmsProp {
     pub params: Vec<Tensor>,
-    pub lr: f32,
+    pub lr: f64,
     pub alpha: f32,
     pub eps: f32,
     pub weight_decay: f32,
@@ -283,7 +284,8 @@ pub struct RmsProp {
 }
 
 impl RmsProp {
-    pub fn new(params: Vec<Tensor>, lr: f32, alpha: f32, eps: f32) -> RmsProp {
+    pub fn new(params: Vec<Tensor>, lr: impl Into<f64>, alpha: f32, eps: f32) -> RmsProp {
+        let lr = lr.into();
         for p in &params {
             p.mark_wanted();
         }
@@ -329,7 +331,7 @@ impl RmsProp {
             }
             let eps = self.eps;
             avg.mapv_inplace(|a| a.sqrt() + eps);
-            let lr = self.lr;
+            let lr = self.lr as f32;
             if self.momentum > 0.0 {
                 let mo = self.momentum;
                 let b = self.bufs[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));

@@ -15,8 +15,11 @@ mod autodiff;
 mod construct;
 pub mod convert;
 mod gradcheck;
+mod math;
+mod math_reduce;
 mod python;
 mod tensor_ops;
+mod training;
 
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
@@ -84,6 +87,9 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(construct::TABLE.iter())
             .chain(tensor_ops::TABLE.iter())
             .chain(autodiff::TABLE.iter())
+            .chain(math::TABLE.iter())
+            .chain(math_reduce::TABLE.iter())
+            .chain(training::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .collect()
     })
@@ -165,10 +171,18 @@ pub fn bind_args(
                 }
             }
             Some((name, span)) => {
-                let found = b
-                    .params
-                    .iter()
-                    .position(|p| p.name() == name && !matches!(p, P::Var(_) | P::VarKw(_)));
+                let slot_of = |n: &str| {
+                    b.params
+                        .iter()
+                        .position(|p| p.name() == n && !matches!(p, P::Var(_) | P::VarKw(_)))
+                };
+                // PyTorch's and NumPy's spellings of the same parameter are one parameter.
+                let found = slot_of(&name).or_else(|| match name.as_str() {
+                    "dim" => slot_of("axis"),
+                    "axis" => slot_of("dim"),
+                    "keepdims" => slot_of("keepdim"),
+                    _ => None,
+                });
                 match found {
                     Some(i) => {
                         if slots[i].is_some() {
