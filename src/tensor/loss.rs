@@ -424,10 +424,14 @@ fn class_loss(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<(ArrayD<f
 }
 
 /// The upstream gradient of element (row) `i`, with the reduction's scale.
-fn scale_of(r: Reduction, g: &ArrayD<f32>, div: f32) -> impl Fn(usize) -> f32 + '_ {
+fn scale_of(r: Reduction, g: &ArrayD<f32>, div: f32) -> impl Fn(usize) -> f32 {
     let s = g.iter().next().copied().unwrap_or(0.0);
+    let each: Vec<f32> = match r {
+        Reduction::None => g.iter().copied().collect(),
+        _ => vec![],
+    };
     move |i| match r {
-        Reduction::None => g.iter().nth(i).copied().unwrap_or(0.0),
+        Reduction::None => each.get(i).copied().unwrap_or(0.0),
         Reduction::Sum => s,
         Reduction::Mean | Reduction::BatchMean => s / div,
     }

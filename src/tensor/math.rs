@@ -212,11 +212,11 @@ pub(crate) fn activation_grad(op: UnaryOp, x: f32) -> f32 {
             let t = x.exp().ln_1p().tanh();
             t + x * sigmoid(x) * (1.0 - t * t)
         }
-        // 0 below -3, x / 3 + 1/2 on [-3, 3], 1 above
+        // 0 up to -3, x / 3 + 1/2 strictly inside (-3, 3), 1 from 3 on
         UnaryOp::Hardswish => {
-            if x < -3.0 {
+            if x <= -3.0 {
                 0.0
-            } else if x <= 3.0 {
+            } else if x < 3.0 {
                 x / 3.0 + 0.5
             } else {
                 1.0

@@ -83,7 +83,9 @@ pub fn along_shape(s: &[usize], dim: isize) -> Result<(Vec<usize>, usize), Tenso
 pub fn topk_shape(s: &[usize], k: i64, dim: isize) -> Result<(Vec<usize>, usize), TensorError> {
     let (mut out, a) = along_shape(s, dim)?;
     let size = s.get(a).copied().unwrap_or(1);
-    if k < 0 || k as u64 > size as u64 {
+    // A 0-d tensor has one value to pick, and its result keeps the shape `[]`.
+    let low = if s.is_empty() { 1 } else { 0 };
+    if k < low || k as u64 > size as u64 {
         return Err(TensorError::Value(format!(
             "`topk` asks for k = {k} values, but axis {a} of shape {} has {size}",
             ShapeFmt(s)
