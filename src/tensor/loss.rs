@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::kernels::{from_vec, sum_all};
 use super::reduce::softmax_array;
 use super::shape::{cross_entropy_shape, loss_shape};
-use super::{ClassTargetKind, Input, Op, Tensor, TensorError};
+use super::{ClassTargetKind, Input, MathError, Op, Tensor, TensorError};
 
 /// How a loss combines its per-element (per-row) values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,10 +223,7 @@ pub fn loss(op: LossOp, pred: &Tensor, target: &Tensor) -> Result<Tensor, Tensor
             kind => {
                 loss_shape(op.name(), p.shape(), t.shape())?;
                 if op.reduction == Reduction::BatchMean && !matches!(kind, LossKind::KlDiv(_)) {
-                    return Err(TensorError::Value(format!(
-                        "`{}` has no reduction \"batchmean\" (only `kl_div` does)",
-                        op.name()
-                    )));
+                    return Err(TensorError::Math(MathError::BatchMean { loss: op.name() }));
                 }
                 if kind == LossKind::Bce {
                     if let Some(bad) = p.iter().find(|&&x| !(0.0..=1.0).contains(&x)) {
@@ -347,11 +344,11 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
     let c = x.shape()[x.ndim() - 1];
     let w: Vec<f32> = match &op.weight {
         Some(w) if w.len() != c => {
-            return Err(TensorError::Value(format!(
-                "`{}` has a `weight` of {} values for {c} classes: it needs one per class",
-                op.name(),
-                w.len()
-            )))
+            return Err(TensorError::Math(MathError::ClassWeight {
+                loss: op.name(),
+                classes: c,
+                given: w.len(),
+            }))
         }
         Some(w) => w.to_vec(),
         None => vec![1.0; c],
@@ -414,10 +411,7 @@ fn class_loss(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<(ArrayD<f
         Reduction::Sum => ArrayD::from_elem(IxDyn(&[]), parts.per.iter().sum()),
         Reduction::Mean => ArrayD::from_elem(IxDyn(&[]), parts.per.iter().sum::<f32>() / parts.div),
         Reduction::BatchMean => {
-            return Err(TensorError::Value(format!(
-                "`{}` has no reduction \"batchmean\" (only `kl_div` does)",
-                op.name()
-            )))
+            return Err(TensorError::Math(MathError::BatchMean { loss: op.name() }))
         }
     };
     Ok((out, classes))

@@ -28,7 +28,8 @@ pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
 pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
 pub use error::{
-    CatKind, ClassTargetKind, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt, TensorError,
+    CatKind, ClassTargetKind, MathError, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt,
+    TensorError,
 };
 pub use loss::{bce, bce_logits, cross_entropy, loss, mse, LossKind, LossOp, Reduction};
 pub use math::{erf64, unary_scalar};

@@ -2,7 +2,7 @@
 //! `norm`, `logsumexp`, `amax`), scans (`cumsum`), `sort` / `topk`, and the losses with a
 //! `reduction`. Re-exported by `shape.rs`; each is called before any kernel.
 
-use super::error::ShapeFmt;
+use super::error::{MathError, ShapeFmt};
 use super::shape::{checked_numel, normalize_axis, scalar_axis};
 use super::TensorError;
 
@@ -31,9 +31,10 @@ pub fn dims_shape(
             for &d in ds {
                 let a = normalize_axis(d, s.len())?;
                 if v.contains(&a) {
-                    return Err(TensorError::Value(format!(
-                        "axis {a} appears more than once in the list of axes"
-                    )));
+                    return Err(TensorError::Math(MathError::RepeatedAxis {
+                        shape: s.to_vec(),
+                        axis: a,
+                    }));
                 }
                 v.push(a);
             }
@@ -86,10 +87,11 @@ pub fn topk_shape(s: &[usize], k: i64, dim: isize) -> Result<(Vec<usize>, usize)
     // A 0-d tensor has one value to pick, and its result keeps the shape `[]`.
     let low = if s.is_empty() { 1 } else { 0 };
     if k < low || k as u64 > size as u64 {
-        return Err(TensorError::Value(format!(
-            "`topk` asks for k = {k} values, but axis {a} of shape {} has {size}",
-            ShapeFmt(s)
-        )));
+        return Err(TensorError::Math(MathError::TopK {
+            shape: s.to_vec(),
+            axis: a,
+            k,
+        }));
     }
     if !out.is_empty() {
         out[a] = k as usize;
