@@ -25,8 +25,14 @@ fn unary_math_ops() {
         UnaryOp::Gelu(false),
         UnaryOp::Gelu(true),
         UnaryOp::Silu,
-        UnaryOp::Softplus { beta: 1.0, threshold: 20.0 },
-        UnaryOp::Softplus { beta: 2.0, threshold: 1.0 },
+        UnaryOp::Softplus {
+            beta: 1.0,
+            threshold: 20.0,
+        },
+        UnaryOp::Softplus {
+            beta: 2.0,
+            threshold: 1.0,
+        },
         UnaryOp::Elu(1.0),
         UnaryOp::Elu(0.3),
         UnaryOp::Selu,
@@ -51,7 +57,11 @@ fn unary_math_ops() {
     let mut r = Rng::seeded(6);
     let h = arr(&[20], &mut r, -2.9, 2.9);
     check("hardswish", vec![h.clone()], un(UnaryOp::Hardswish));
-    check("hardsigmoid", vec![h.clone().mapv(|v| v * 2.0)], un(UnaryOp::Hardsigmoid));
+    check(
+        "hardsigmoid",
+        vec![h.clone().mapv(|v| v * 2.0)],
+        un(UnaryOp::Hardsigmoid),
+    );
     let pos = arr(&[3, 4], &mut rng, 0.2, 3.0);
     for op in [
         UnaryOp::Log1p,
@@ -60,7 +70,11 @@ fn unary_math_ops() {
         UnaryOp::Rsqrt,
         UnaryOp::Tan,
     ] {
-        check(&format!("{op:?}"), vec![pos.clone().mapv(|v| v * 0.4)], un(op));
+        check(
+            &format!("{op:?}"),
+            vec![pos.clone().mapv(|v| v * 0.4)],
+            un(op),
+        );
     }
     let unit = arr(&[3, 4], &mut rng, -0.8, 0.8);
     for op in [UnaryOp::Asin, UnaryOp::Acos, UnaryOp::Atanh] {
@@ -69,7 +83,13 @@ fn unary_math_ops() {
     check("acosh", vec![pos.mapv(|v| v + 1.2)], un(UnaryOp::Acosh));
     // Steps: gradient 0 (their finite differences are 0 away from the steps).
     let steps = arr(&[10], &mut rng, 0.1, 0.4).mapv(|v| v + 1.0);
-    for op in [UnaryOp::Sign, UnaryOp::Floor, UnaryOp::Ceil, UnaryOp::Trunc, UnaryOp::Round(0)] {
+    for op in [
+        UnaryOp::Sign,
+        UnaryOp::Floor,
+        UnaryOp::Ceil,
+        UnaryOp::Trunc,
+        UnaryOp::Round(0),
+    ] {
         check(&format!("{op:?}"), vec![steps.clone()], un(op));
     }
 }
@@ -91,12 +111,24 @@ fn binary_math_ops_broadcast() {
         let a = arr(sa, &mut rng, -2.0, 2.0);
         let b = arr(sb, &mut rng, -2.0, 2.0);
         let bin = |op| move |t: &[Tensor]| binary(op, &t[0], &t[1]).unwrap();
-        check(&format!("atan2 {sa:?} {sb:?}"), vec![a.clone(), b.clone()], bin(BinaryOp::Atan2));
-        check(&format!("logaddexp {sa:?} {sb:?}"), vec![a.clone(), b.clone()], bin(BinaryOp::LogAddExp));
+        check(
+            &format!("atan2 {sa:?} {sb:?}"),
+            vec![a.clone(), b.clone()],
+            bin(BinaryOp::Atan2),
+        );
+        check(
+            &format!("logaddexp {sa:?} {sb:?}"),
+            vec![a.clone(), b.clone()],
+            bin(BinaryOp::LogAddExp),
+        );
         // fmod away from its jumps: |a| < |b| ranges that do not cross a multiple.
         let fa = a.mapv(|v| v * 0.4);
         let fb = b.mapv(|v| if v < 0.0 { v - 1.0 } else { v + 1.0 });
-        check(&format!("fmod {sa:?} {sb:?}"), vec![fa, fb], bin(BinaryOp::Fmod));
+        check(
+            &format!("fmod {sa:?} {sb:?}"),
+            vec![fa, fb],
+            bin(BinaryOp::Fmod),
+        );
     }
 }
 
@@ -132,13 +164,21 @@ fn lane_reductions() {
                 LaneOp::AMax,
                 LaneOp::AMin,
             ] {
-                check(&format!("{op:?} {d:?} keepdim={keep}"), vec![x.clone()], lanes_f(op, d.clone(), keep));
+                check(
+                    &format!("{op:?} {d:?} keepdim={keep}"),
+                    vec![x.clone()],
+                    lanes_f(op, d.clone(), keep),
+                );
             }
         }
     }
     // A 0-d tensor along axis 0.
     let s = ArrayD::from_elem(IxDyn(&[]), 1.3f32);
-    check("logsumexp 0-d", vec![s.clone()], lanes_f(LaneOp::LogSumExp, Some(vec![0]), false));
+    check(
+        "logsumexp 0-d",
+        vec![s.clone()],
+        lanes_f(LaneOp::LogSumExp, Some(vec![0]), false),
+    );
     check("prod 0-d", vec![s], lanes_f(LaneOp::Prod, None, false));
 }
 
@@ -147,8 +187,12 @@ fn scans_and_sorting() {
     let mut rng = Rng::seeded(14);
     let x = arr(&[3, 4, 2], &mut rng, -2.0, 2.0);
     for ax in [0isize, 1, -1] {
-        check(&format!("cumsum {ax}"), vec![x.clone()], move |t| scan(ScanOp::CumSum, &t[0], ax).unwrap());
-        check(&format!("cumprod {ax}"), vec![x.clone()], move |t| scan(ScanOp::CumProd, &t[0], ax).unwrap());
+        check(&format!("cumsum {ax}"), vec![x.clone()], move |t| {
+            scan(ScanOp::CumSum, &t[0], ax).unwrap()
+        });
+        check(&format!("cumprod {ax}"), vec![x.clone()], move |t| {
+            scan(ScanOp::CumProd, &t[0], ax).unwrap()
+        });
         for desc in [false, true] {
             check(&format!("sort {ax} {desc}"), vec![x.clone()], move |t| {
                 sort_along(&t[0], ax, desc, None).unwrap().0
@@ -159,9 +203,19 @@ fn scans_and_sorting() {
         }
     }
     // cumprod with a zero in the lane: the finite differences are exact there too.
-    let z = ArrayD::from_shape_vec(IxDyn(&[2, 4]), vec![1.5, 0.0, -2.0, 0.7, 0.0, 1.2, 0.0, 2.0]).unwrap();
-    check("cumprod zeros", vec![z.clone()], |t| scan(ScanOp::CumProd, &t[0], 1).unwrap());
-    check("prod zeros", vec![z], lanes_f(LaneOp::Prod, Some(vec![1]), false));
+    let z = ArrayD::from_shape_vec(
+        IxDyn(&[2, 4]),
+        vec![1.5, 0.0, -2.0, 0.7, 0.0, 1.2, 0.0, 2.0],
+    )
+    .unwrap();
+    check("cumprod zeros", vec![z.clone()], |t| {
+        scan(ScanOp::CumProd, &t[0], 1).unwrap()
+    });
+    check(
+        "prod zeros",
+        vec![z],
+        lanes_f(LaneOp::Prod, Some(vec![1]), false),
+    );
 }
 
 fn with(kind: LossKind, reduction: Reduction) -> LossOp {
@@ -191,12 +245,16 @@ fn losses_every_reduction() {
             (LossKind::KlDiv(true), &p, &q),
         ] {
             let op = with(kind, r);
-            check(&format!("{kind:?} {r:?}"), vec![a.clone(), b.clone()], move |t| {
-                loss(op.clone(), &t[0], &t[1]).unwrap()
-            });
+            check(
+                &format!("{kind:?} {r:?}"),
+                vec![a.clone(), b.clone()],
+                move |t| loss(op.clone(), &t[0], &t[1]).unwrap(),
+            );
         }
         let op = with(LossKind::KlDiv(false), Reduction::BatchMean);
-        check("kl_div batchmean", vec![p.clone(), pos.clone()], move |t| loss(op.clone(), &t[0], &t[1]).unwrap());
+        check("kl_div batchmean", vec![p.clone(), pos.clone()], move |t| {
+            loss(op.clone(), &t[0], &t[1]).unwrap()
+        });
         // Class losses: gradients of the logits (the indices have none) and of soft targets.
         let labels = ArrayD::from_shape_vec(IxDyn(&[3]), vec![3.0, -100.0, 1.0]).unwrap();
         for kind in [LossKind::CrossEntropy { classes: true }, LossKind::Nll] {
@@ -213,8 +271,11 @@ fn losses_every_reduction() {
         let mut op = with(LossKind::CrossEntropy { classes: false }, r);
         op.label_smoothing = 0.1;
         op.weight = Some(Rc::from(vec![0.5f32, 1.0, 2.0, 1.5]));
-        check_tol(&format!("cross_entropy soft {r:?}"), vec![p.clone(), probs.clone()], 2e-2, move |t| {
-            loss(op.clone(), &t[0], &t[1]).unwrap()
-        });
+        check_tol(
+            &format!("cross_entropy soft {r:?}"),
+            vec![p.clone(), probs.clone()],
+            2e-2,
+            move |t| loss(op.clone(), &t[0], &t[1]).unwrap(),
+        );
     }
 }

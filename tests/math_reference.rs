@@ -24,9 +24,16 @@ fn session() -> (Session, common::Capture) {
 }
 
 /// Runs `src` with `vars` bound as leaf tensors; the value of `name` afterwards.
-fn run(s: &mut Session, err: &common::Capture, vars: &[(&str, Tensor)], src: &str, name: &str) -> Value {
+fn run(
+    s: &mut Session,
+    err: &common::Capture,
+    vars: &[(&str, Tensor)],
+    src: &str,
+    name: &str,
+) -> Value {
     for (n, t) in vars {
-        s.interp.bind(n, Value::Tensor(t.clone()), Span { start: 0, end: 0 });
+        s.interp
+            .bind(n, Value::Tensor(t.clone()), Span { start: 0, end: 0 });
     }
     let outcome = s.run_source("case.tsr", src);
     assert_eq!(outcome, Outcome::Ok, "{src}\n{}", err.text());
@@ -62,7 +69,11 @@ fn math_ops_match_pytorch() {
             Value::Tensor(t) => t,
             other => panic!("{name}: `{expr}` gave a {}", other.kind()),
         };
-        assert_close(&format!("{name}: forward"), &out.data(), &c.get("out").tensor());
+        assert_close(
+            &format!("{name}: forward"),
+            &out.data(),
+            &c.get("out").tensor(),
+        );
         let grads = c.get("grads").arr();
         if grads.iter().all(|g| matches!(g, J::Null)) {
             continue;
@@ -113,15 +124,26 @@ fn optimisers_match_torch_optim() {
             c => {
                 let c = c.arr();
                 let norm = c[1].num();
-                let norm = if norm.is_infinite() { "float('inf')".to_string() } else { norm.to_string() };
-                format!("    norms.append(item(clip_grad_norm([W, b], {}, {norm})))\n", c[0].num())
+                let norm = if norm.is_infinite() {
+                    "float('inf')".to_string()
+                } else {
+                    norm.to_string()
+                };
+                format!(
+                    "    norms.append(item(clip_grad_norm([W, b], {}, {norm})))\n",
+                    c[0].num()
+                )
             }
         };
         let change = match r.get("lr_change") {
             J::Null => String::new(),
             c => {
                 let c = c.arr();
-                format!("    if s == {}:\n        set_lr(opt, {})\n", c[0].num(), c[1].num())
+                format!(
+                    "    if s == {}:\n        set_lr(opt, {})\n",
+                    c[0].num(),
+                    c[1].num()
+                )
             }
         };
         let src = format!(
@@ -151,7 +173,10 @@ fn optimisers_match_torch_optim() {
             let want: Vec<f64> = want.arr().iter().map(|x| x.num()).collect();
             assert_eq!(got.len(), want.len(), "{name}: {what} count");
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                assert!(close(*g as f32, *w as f32), "{name}: {what} at step {i}: {g} vs torch {w}");
+                assert!(
+                    close(*g as f32, *w as f32),
+                    "{name}: {what} at step {i}: {g} vs torch {w}"
+                );
             }
         }
         assert_close(&format!("{name}: W"), &w.data(), &r.get("W").tensor());

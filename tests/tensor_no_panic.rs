@@ -65,7 +65,10 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
         UnaryOp::Gelu(false),
         UnaryOp::Gelu(true),
         UnaryOp::Silu,
-        UnaryOp::Softplus { beta: 2.0, threshold: 1.0 },
+        UnaryOp::Softplus {
+            beta: 2.0,
+            threshold: 1.0,
+        },
         UnaryOp::Elu(0.5),
         UnaryOp::Selu,
         UnaryOp::Celu(2.0),
@@ -154,17 +157,29 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
                 LaneOp::AMax,
                 LaneOp::AMin,
             ];
-            let dims: Option<Vec<isize>> = opt(rng).map(|_| {
-                (0..pick(rng, 4)).map(|_| rand_axis(rng)).collect()
-            });
-            lanes(lops[pick(rng, lops.len() as u64) as usize], a, dims.as_deref(), pick(rng, 2) == 0)
+            let dims: Option<Vec<isize>> =
+                opt(rng).map(|_| (0..pick(rng, 4)).map(|_| rand_axis(rng)).collect());
+            lanes(
+                lops[pick(rng, lops.len() as u64) as usize],
+                a,
+                dims.as_deref(),
+                pick(rng, 2) == 0,
+            )
         }
         22 => {
-            let op = if pick(rng, 2) == 0 { ScanOp::CumSum } else { ScanOp::CumProd };
+            let op = if pick(rng, 2) == 0 {
+                ScanOp::CumSum
+            } else {
+                ScanOp::CumProd
+            };
             scan(op, a, rand_axis(rng))
         }
         23 => {
-            let k = if pick(rng, 2) == 0 { None } else { Some(pick(rng, 5) as i64 - 1) };
+            let k = if pick(rng, 2) == 0 {
+                None
+            } else {
+                Some(pick(rng, 5) as i64 - 1)
+            };
             sort_along(a, rand_axis(rng), pick(rng, 2) == 0, k).map(|(v, _)| v)
         }
         24 => {
@@ -179,7 +194,12 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
                 LossKind::CrossEntropy { classes: true },
                 LossKind::Nll,
             ];
-            let reds = [Reduction::Mean, Reduction::Sum, Reduction::None, Reduction::BatchMean];
+            let reds = [
+                Reduction::Mean,
+                Reduction::Sum,
+                Reduction::None,
+                Reduction::BatchMean,
+            ];
             let mut op = LossOp::new(kinds[pick(rng, kinds.len() as u64) as usize]);
             op.reduction = reds[pick(rng, 4) as usize];
             op.label_smoothing = if pick(rng, 2) == 0 { 0.0 } else { 0.3 };

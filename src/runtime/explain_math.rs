@@ -100,6 +100,8 @@ pub fn nll_shape(site: &Site, pred: &[usize], target: &[usize]) -> Diagnostic {
             "{t} has the input's shape, as probabilities or one-hot rows would: for one-hot rows pass their class indices, `{arg}`"
         ))
     } else {
-        d.help(format!("the target holds one class index per row: shape {want}"))
+        d.help(format!(
+            "the target holds one class index per row: shape {want}"
+        ))
     }
 }

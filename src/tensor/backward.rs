@@ -11,10 +11,10 @@ use super::elementwise::{BinaryOp, UnaryOp};
 use super::kernels::{add_assign, map, standard, unbroadcast, zip3_map, zip_map};
 use super::loss::loss_grads;
 use super::math::activation_grad;
-use super::stats::{lanes_grad, scan_grad, take_grad};
 use super::matmul::{matmul_grads, reshape_owned};
 use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, ReduceOp};
 use super::shape_ops::{cat_piece, index_add};
+use super::stats::{lanes_grad, scan_grad, take_grad};
 use super::{peek_next_id, Node, NotReachedWhy, Op, Tensor, TensorError};
 
 type Grads = Vec<Option<ArrayD<f32>>>;
@@ -233,9 +233,11 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                 // d x² = 2 g x
                 UnaryOp::Square => zip_map(g, &x, out, |v, p| 2.0 * v * p),
                 // steps: gradient 0 everywhere (as PyTorch)
-                UnaryOp::Sign | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Trunc | UnaryOp::Round(_) => {
-                    ArrayD::zeros(g.raw_dim())
-                }
+                UnaryOp::Sign
+                | UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::Trunc
+                | UnaryOp::Round(_) => ArrayD::zeros(g.raw_dim()),
             };
             vec![Some(d)]
         }
@@ -298,7 +300,9 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
             vec![n(0).then(|| lanes_grad(*op, &a.d(), &node.data.borrow(), g, axes))]
         }
         // cumsum: reversed cumsum of g; cumprod: see `scan_grad`
-        Op::Scan(op, a, ax) => vec![n(0).then(|| scan_grad(*op, &a.d(), &node.data.borrow(), g, *ax))],
+        Op::Scan(op, a, ax) => {
+            vec![n(0).then(|| scan_grad(*op, &a.d(), &node.data.borrow(), g, *ax))]
+        }
         // g added back at the positions the values came from
         Op::Take(a, ax, picks, _) => vec![n(0).then(|| take_grad(a.d().shape(), g, *ax, picks))],
         // see `loss_grads`

@@ -79,7 +79,10 @@ pub enum UnaryOp {
     Gelu(bool),
     Silu,
     /// `log(1 + exp(beta x)) / beta`, `x` where `beta x > threshold`.
-    Softplus { beta: f32, threshold: f32 },
+    Softplus {
+        beta: f32,
+        threshold: f32,
+    },
     /// `x > 0 ? x : alpha (exp(x) - 1)`.
     Elu(f32),
     Selu,

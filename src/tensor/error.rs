@@ -70,7 +70,11 @@ pub enum NotReachedWhy {
 #[derive(Clone, Debug, PartialEq)]
 pub enum MathError {
     /// `topk` of more values than the axis has (or fewer than 0).
-    TopK { shape: Vec<usize>, axis: usize, k: i64 },
+    TopK {
+        shape: Vec<usize>,
+        axis: usize,
+        k: i64,
+    },
     /// The same axis twice in a list of axes.
     RepeatedAxis { shape: Vec<usize>, axis: usize },
     /// A class `weight` whose length is not the number of classes.

@@ -400,7 +400,11 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
 }
 
 /// The forward value of a class loss, and whether the target holds class indices.
-fn class_loss(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<(ArrayD<f32>, bool), TensorError> {
+fn class_loss(
+    op: &LossOp,
+    x: &ArrayD<f32>,
+    t: &ArrayD<f32>,
+) -> Result<(ArrayD<f32>, bool), TensorError> {
     let parts = class_parts(op, x, t)?;
     let classes = parts.idx.is_some();
     let out = match op.reduction {
@@ -508,18 +512,24 @@ fn class_grads(
             let sm = parts.logp.mapv(f32::exp);
             for (mut drow, srow) in d.rows_mut().into_iter().zip(sm.rows()) {
                 let tot: f32 = drow.sum();
-                drow.iter_mut().zip(srow.iter()).for_each(|(o, &sv)| *o -= sv * tot);
+                drow.iter_mut()
+                    .zip(srow.iter())
+                    .for_each(|(o, &sv)| *o -= sv * tot);
             }
         }
-        d.into_shape_with_order(IxDyn(p.shape())).expect("same size")
+        d.into_shape_with_order(IxDyn(p.shape()))
+            .expect("same size")
     });
     let dt = (need[1] && parts.idx.is_none()).then(|| {
         let mut d = parts.logp.clone();
         for (i, mut row) in d.rows_mut().into_iter().enumerate() {
             let k = scale(i);
-            row.iter_mut().zip(w).for_each(|(o, &wc)| *o *= -k * wc * (1.0 - eps));
+            row.iter_mut()
+                .zip(w)
+                .for_each(|(o, &wc)| *o *= -k * wc * (1.0 - eps));
         }
-        d.into_shape_with_order(IxDyn(t.shape())).expect("same size")
+        d.into_shape_with_order(IxDyn(t.shape()))
+            .expect("same size")
     });
     [dx, dt]
 }

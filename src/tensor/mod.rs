@@ -28,7 +28,7 @@ pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
 pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
 pub use error::{
-    CatKind, ClassTargetKind, MathError, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt,
+    CatKind, ClassTargetKind, MatMulKind, MathError, NotReachedWhy, ReshapeReason, ShapeFmt,
     TensorError,
 };
 pub use loss::{bce, bce_logits, cross_entropy, loss, mse, LossKind, LossOp, Reduction};
@@ -37,10 +37,10 @@ pub use matmul::matmul;
 pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, RmsProp, Sgd};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
 pub use shape::{IndexItem, Resolved};
-pub use stats::{lanes, scan, sort_along, LaneOp, ScanOp};
 pub use shape_ops::{
     cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze,
 };
+pub use stats::{lanes, scan, sort_along, LaneOp, ScanOp};
 
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
@@ -247,9 +247,10 @@ impl Op {
                     | UnaryOp::Reciprocal
                     | UnaryOp::Rsqrt
             ),
-            Op::Softmax(..) | Op::LogSoftmax(..) | Op::Lanes(..) | Op::Scan(ScanOp::CumProd, ..) => {
-                true
-            }
+            Op::Softmax(..)
+            | Op::LogSoftmax(..)
+            | Op::Lanes(..)
+            | Op::Scan(ScanOp::CumProd, ..) => true,
             _ => false,
         }
     }

@@ -79,7 +79,11 @@ fn from_lanes(v: Vec<f32>, shape: &[usize], axes: &[usize]) -> ArrayD<f32> {
 
 /// NaN-propagating extreme of a lane.
 fn extreme(max: bool, lane: &[f32]) -> f32 {
-    let mut m = if max { f32::NEG_INFINITY } else { f32::INFINITY };
+    let mut m = if max {
+        f32::NEG_INFINITY
+    } else {
+        f32::INFINITY
+    };
     for &v in lane {
         if v.is_nan() {
             return v;
@@ -137,7 +141,9 @@ fn norm(lane: &[f32], p: f32) -> f32 {
     } else if p == 2.0 {
         abs.map(|a| a * a).sum::<f64>().sqrt() as f32
     } else {
-        abs.map(|a| a.powf(p as f64)).sum::<f64>().powf(1.0 / p as f64) as f32
+        abs.map(|a| a.powf(p as f64))
+            .sum::<f64>()
+            .powf(1.0 / p as f64) as f32
     }
 }
 
@@ -434,15 +440,26 @@ pub fn sort_along(
 }
 
 /// The gradient of `Take`: each output's gradient added at the position it came from.
-pub(crate) fn take_grad(x_shape: &[usize], g: &ArrayD<f32>, ax: usize, picks: &[usize]) -> ArrayD<f32> {
+pub(crate) fn take_grad(
+    x_shape: &[usize],
+    g: &ArrayD<f32>,
+    ax: usize,
+    picks: &[usize],
+) -> ArrayD<f32> {
     let axes: Vec<usize> = if x_shape.is_empty() { vec![] } else { vec![ax] };
     let n = x_shape.get(ax).copied().unwrap_or(1);
     let (gv, k) = to_lanes(g, &axes);
-    let lanes = if n == 0 { 0 } else { x_shape.iter().product::<usize>() / n };
+    let lanes = x_shape
+        .iter()
+        .product::<usize>()
+        .checked_div(n)
+        .unwrap_or(0);
     let mut d = vec![0.0f32; lanes * n];
     if k > 0 {
-        for (j, (&p, &gj)) in picks.iter().zip(&gv).enumerate() {
-            d[(j / k) * n + p] += gj;
+        for (lane, (ps, gs)) in picks.chunks_exact(k).zip(gv.chunks_exact(k)).enumerate() {
+            for (&p, &gj) in ps.iter().zip(gs) {
+                d[lane * n + p] += gj;
+            }
         }
     }
     from_lanes(d, x_shape, &axes)

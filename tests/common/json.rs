@@ -196,4 +196,3 @@ pub fn assert_close(what: &str, got: &ArrayD<f32>, want: &ArrayD<f32>) {
         );
     }
 }
-

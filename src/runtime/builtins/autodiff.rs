@@ -202,9 +202,12 @@ fn f_sgd(interp: &mut Interp, a: &mut Args) -> R<Value> {
     o.nesterov = a.bool_or(interp, 4, false)?;
     if o.nesterov && momentum <= 0.0 {
         return Err(interp.fail(
-            Diagnostic::error("value::argument", "Nesterov momentum needs a momentum above 0")
-                .primary(a.span(4), "nesterov=True")
-                .help("give a momentum too, e.g. `sgd(params, lr=0.1, momentum=0.9, nesterov=True)`"),
+            Diagnostic::error(
+                "value::argument",
+                "Nesterov momentum needs a momentum above 0",
+            )
+            .primary(a.span(4), "nesterov=True")
+            .help("give a momentum too, e.g. `sgd(params, lr=0.1, momentum=0.9, nesterov=True)`"),
         ));
     }
     Ok(Value::Optimizer(Rc::new(RefCell::new(Optimizer::Sgd(o)))))

@@ -60,7 +60,11 @@ pub static TABLE: &[Builtin] = &[
         "elu(x, alpha=0.5)",
         f_elu
     ),
-    un!("selu", "scale * elu(x, alpha) with SELU's fixed constants", f_selu),
+    un!(
+        "selu",
+        "scale * elu(x, alpha) with SELU's fixed constants",
+        f_selu
+    ),
     b!(
         "celu",
         [Req("x"), Opt("alpha", "1.0")],
@@ -149,13 +153,30 @@ pub static TABLE: &[Builtin] = &[
         f_lerp
     ),
     // ---- masks
-    un!("isnan", "1. where x is NaN, else 0. (a mask; no gradient)", f_isnan),
-    un!("isinf", "1. where x is +inf or -inf, else 0. (a mask)", f_isinf),
-    un!("isfinite", "1. where x is neither NaN nor infinite, else 0. (a mask)", f_isfinite),
+    un!(
+        "isnan",
+        "1. where x is NaN, else 0. (a mask; no gradient)",
+        f_isnan
+    ),
+    un!(
+        "isinf",
+        "1. where x is +inf or -inf, else 0. (a mask)",
+        f_isinf
+    ),
+    un!(
+        "isfinite",
+        "1. where x is neither NaN nor infinite, else 0. (a mask)",
+        f_isfinite
+    ),
 ];
 
 /// `op(x)`: a graph op on tensors; on numbers `number` (or the op's f32 formula).
-fn unary(interp: &mut Interp, a: &mut Args, op: UnaryOp, number: Option<fn(f64) -> f64>) -> R<Value> {
+fn unary(
+    interp: &mut Interp,
+    a: &mut Args,
+    op: UnaryOp,
+    number: Option<fn(f64) -> f64>,
+) -> R<Value> {
     let n = match a.value(0) {
         Value::Number(n) => Some(n),
         Value::Bool(b) => Some(b as i32 as f64),
@@ -221,7 +242,11 @@ fn param(interp: &Interp, a: &Args, i: usize, default: f64, nonzero: bool) -> R<
     let v = a.number_or(interp, i, default)?;
     let pname = a.builtin.params[i].name();
     if !v.is_finite() || (nonzero && v == 0.0) {
-        let want = if nonzero { "a finite number other than 0" } else { "a finite number" };
+        let want = if nonzero {
+            "a finite number other than 0"
+        } else {
+            "a finite number"
+        };
         return Err(interp.fail(
             Diagnostic::error(
                 "value::argument",
@@ -235,23 +260,24 @@ fn param(interp: &Interp, a: &Args, i: usize, default: f64, nonzero: bool) -> R<
 }
 
 fn f_gelu(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    let tanh = match a.get(1) {
-        None => false,
-        Some(_) => match a.string(interp, 1)?.as_str() {
-            "none" => false,
-            "tanh" => true,
-            other => {
-                return Err(interp.fail(
+    let tanh =
+        match a.get(1) {
+            None => false,
+            Some(_) => match a.string(interp, 1)?.as_str() {
+                "none" => false,
+                "tanh" => true,
+                other => return Err(interp.fail(
                     Diagnostic::error(
                         "value::argument",
                         format!("`gelu` has no approximation '{other}'"),
                     )
                     .primary(a.span(1), "not 'none' or 'tanh'")
-                    .help("write `approximate='none'` (exact, the default) or `approximate='tanh'`"),
-                ))
-            }
-        },
-    };
+                    .help(
+                        "write `approximate='none'` (exact, the default) or `approximate='tanh'`",
+                    ),
+                )),
+            },
+        };
     unary(interp, a, UnaryOp::Gelu(tanh), None)
 }
 
@@ -288,7 +314,12 @@ fn f_hardtanh(interp: &mut Interp, a: &mut Args) -> R<Value> {
 }
 
 /// `op(a, b)` with broadcasting; two numbers give a number.
-fn binary2(interp: &mut Interp, a: &mut Args, op: BinaryOp, number: fn(f64, f64) -> f64) -> R<Value> {
+fn binary2(
+    interp: &mut Interp,
+    a: &mut Args,
+    op: BinaryOp,
+    number: fn(f64, f64) -> f64,
+) -> R<Value> {
     let num = |v: Value| match v {
         Value::Number(n) => Some(n),
         Value::Bool(b) => Some(b as i32 as f64),

@@ -166,7 +166,8 @@ fn lanes(interp: &mut Interp, a: &mut Args, op: LaneOp, dim: usize, keep: usize)
     let t = a.tensor(interp, 0)?;
     let dims = dims_arg(interp, a, dim)?;
     let keepdim = a.bool_or(interp, keep, false)?;
-    let out = tensor::lanes(op, &t, dims.as_deref(), keepdim).map_err(|e| a.fail(interp, e, &[0]))?;
+    let out =
+        tensor::lanes(op, &t, dims.as_deref(), keepdim).map_err(|e| a.fail(interp, e, &[0]))?;
     interp.check_finite(&out, &[&t], a.callee, a.builtin.name);
     tensor_value(out)
 }
@@ -180,7 +181,11 @@ fn correction(interp: &Interp, a: &Args) -> R<f32> {
     if a.get(4).is_some() {
         return Ok(a.number(interp, 4)? as f32);
     }
-    Ok(if a.bool_or(interp, 2, true)? { 1.0 } else { 0.0 })
+    Ok(if a.bool_or(interp, 2, true)? {
+        1.0
+    } else {
+        0.0
+    })
 }
 
 fn f_var(interp: &mut Interp, a: &mut Args) -> R<Value> {
@@ -246,7 +251,11 @@ fn all_any(interp: &mut Interp, a: &mut Args, all: bool) -> R<Value> {
         return Err(interp.fail(
             Diagnostic::error(
                 "type::argument",
-                format!("`{}` needs a tensor or a list, found a {}", a.builtin.name, v.kind()),
+                format!(
+                    "`{}` needs a tensor or a list, found a {}",
+                    a.builtin.name,
+                    v.kind()
+                ),
             )
             .primary(a.span(0), format!("this is a {}", v.kind())),
         ));
@@ -289,7 +298,11 @@ pub(super) fn sum_dims_op(
     }
 }
 
-fn sum_dims(t: &Tensor, dims: Option<&[isize]>, keepdim: bool) -> Result<Tensor, tensor::TensorError> {
+fn sum_dims(
+    t: &Tensor,
+    dims: Option<&[isize]>,
+    keepdim: bool,
+) -> Result<Tensor, tensor::TensorError> {
     sum_dims_op(ReduceOp::Sum, t, dims, keepdim)
 }
 

@@ -178,7 +178,12 @@ fn run_loss(interp: &mut Interp, a: &mut Args, op: LossOp) -> R<Value> {
 }
 
 /// An elementwise loss with its `reduction=` in slot `red`.
-pub(super) fn simple_loss(interp: &mut Interp, a: &mut Args, kind: LossKind, red: usize) -> R<Value> {
+pub(super) fn simple_loss(
+    interp: &mut Interp,
+    a: &mut Args,
+    kind: LossKind,
+    red: usize,
+) -> R<Value> {
     let op = LossOp {
         reduction: reduction(interp, a, red)?,
         ..LossOp::new(kind)
@@ -361,7 +366,10 @@ fn f_clip_grad_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
     for p in &params {
         interp.note_changed(p, a.call);
     }
-    tensor_value(Tensor::leaf(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[]), total)))
+    tensor_value(Tensor::leaf(ndarray::ArrayD::from_elem(
+        ndarray::IxDyn(&[]),
+        total,
+    )))
 }
 
 fn f_set_lr(interp: &mut Interp, a: &mut Args) -> R<Value> {
