@@ -1063,6 +1063,9 @@ pub fn unknown_property(
     if crate::runtime::builtins::find(name).is_some() {
         return d.help(format!("`{name}` is a function: call it as `.{name}()`"));
     }
+    if kind == "optimizer" {
+        return d.help("an optimiser has `.lr` (change it with `set_lr(opt, lr)`)");
+    }
     if !is_tensor {
         return d;
     }

@@ -383,6 +383,10 @@ fn f_lerp(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let x = a.tensor(interp, 0)?;
     let y = a.tensor(interp, 1)?;
     let w = a.tensor(interp, 2)?;
+    // The shape rule first, in the order of the arguments, so a mismatch names them.
+    let xy = tensor::shape::broadcast_shapes(&x.shape(), &y.shape())
+        .map_err(|e| a.fail(interp, e, &[0, 1]))?;
+    tensor::shape::broadcast_shapes(&xy, &w.shape()).map_err(|e| a.fail(interp, e, &[0, 2]))?;
     let fail = |interp: &Interp, e| a.fail(interp, e, &[0, 1, 2]);
     let d = tensor::binary(BinaryOp::Sub, &y, &x).map_err(|e| fail(interp, e))?;
     let s = tensor::binary(BinaryOp::Mul, &w, &d).map_err(|e| fail(interp, e))?;
