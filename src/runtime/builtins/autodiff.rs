@@ -1,8 +1,8 @@
 //! Autodiff and training builtins: `item`, `backward`, `grad`, `detach`, `gradcheck`,
 //! the optimisers `sgd` and `adam` and `step`.
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
+use crate::runtime::value::{Args, Builtin, P};
 use crate::runtime::value::{Optimizer, Value};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, Tensor};
@@ -20,35 +20,39 @@ pub static TABLE: &[Builtin] = &[
         [Req("x")],
         "the number in a one-element tensor",
         "item(loss)",
-        f_item
+        f_item, pure Item
     ),
     b!(
         "backward",
         [Req("loss")],
         "compute d loss / d t for every tensor the loss depends on",
         "backward(loss)",
-        f_backward
+        f_backward,
+        Backward
     ),
     b!(
         "grad",
         [Req("x")],
         "the gradient of x from the last backward",
         "grad(W)",
-        f_grad
+        f_grad,
+        Grad
     ),
     b!(
         "detach",
         [Req("x")],
         "a leaf copy of x, outside any graph",
         "detach(h)",
-        f_detach
+        f_detach,
+        LikeFirst
     ),
     b!(
         "gradcheck",
         [Req("f"), Var("tensors")],
         "compare autodiff gradients of f() with finite differences",
         "gradcheck(loss_fn, W)",
-        f_gradcheck
+        f_gradcheck,
+        Gradcheck
     ),
     b!(
         "sgd",
@@ -61,7 +65,8 @@ pub static TABLE: &[Builtin] = &[
         ],
         "stochastic gradient descent over a list of tensors",
         "opt = sgd([W1, W2], lr=0.1)",
-        f_sgd
+        f_sgd,
+        Optimizer
     ),
     b!(
         "adam",
@@ -74,21 +79,24 @@ pub static TABLE: &[Builtin] = &[
         ],
         "the Adam optimiser over a list of tensors (weight_decay adds wd * p to the gradient)",
         "opt = adam([W1, W2], lr=0.01)",
-        f_adam
+        f_adam,
+        Optimizer
     ),
     b!(
         "step",
         [Req("opt")],
         "apply the gradients of the last backward with an optimiser",
         "step(opt)",
-        f_step
+        f_step,
+        Step
     ),
     b!(
         "zero_grad",
         [Req("opt")],
         "does nothing: tsr's gradients never accumulate (kept for PyTorch habits)",
         "zero_grad(opt)",
-        f_zero_grad
+        f_zero_grad,
+        Nothing
     ),
 ];
 

@@ -1,9 +1,9 @@
 //! Tensor constructors: `tensor`, `zeros`, `ones`, `full`, `eye`, `arange`, `linspace`,
 //! the seeded random ones, `randperm`, `zeros_like`, `ones_like`.
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, Tensor};
 use ndarray::{ArrayD, IxDyn};
@@ -19,91 +19,103 @@ pub static TABLE: &[Builtin] = &[
         [Req("data")],
         "a tensor from a number or nested lists of numbers",
         "tensor([[1, 2], [3, 4]])",
-        f_tensor
+        f_tensor, pure Literal
     ),
     b!(
         "zeros",
         [Var("dims")],
         "a tensor of zeros",
         "zeros(2, 3)",
-        f_zeros
+        f_zeros,
+        Sized
     ),
     b!(
         "ones",
         [Var("dims")],
         "a tensor of ones",
         "ones(2, 3)",
-        f_ones
+        f_ones,
+        Sized
     ),
     b!(
         "full",
         [Var("dims"), Kw("value", "0")],
         "a tensor filled with one value",
         "full(2, 3, value=0.1)",
-        f_full
+        f_full,
+        Sized
     ),
     b!(
         "eye",
         [Req("n")],
         "the n-by-n identity matrix",
         "eye(3)",
-        f_eye
+        f_eye,
+        Square
     ),
     b!(
         "arange",
         [Req("start"), Opt("stop", "None"), Opt("step", "1")],
         "evenly spaced values in [start, stop)",
         "arange(9).reshape(3, 3)",
-        f_arange
+        f_arange,
+        Arange
     ),
     b!(
         "linspace",
         [Req("start"), Req("stop"), Req("n")],
         "n evenly spaced values from start to stop inclusive",
         "linspace(0, 1, 5)",
-        f_linspace
+        f_linspace,
+        Linspace
     ),
     b!(
         "randn",
         [Var("dims")],
         "normally distributed random values (see `seed`)",
         "randn(3, 4)",
-        f_randn
+        f_randn,
+        Sized
     ),
     b!(
         "rand",
         [Var("dims")],
         "uniform random values in [0, 1) (see `seed`)",
         "rand(3, 4)",
-        f_rand
+        f_rand,
+        Sized
     ),
     b!(
         "seed",
         [Req("n")],
         "reset the random generator: same seed, same numbers",
         "seed(0)",
-        f_seed
+        f_seed,
+        Nothing
     ),
     b!(
         "randperm",
         [Req("n")],
         "a random permutation of 0 .. n-1 as a tensor",
         "randperm(10)",
-        f_randperm
+        f_randperm,
+        Vector
     ),
     b!(
         "zeros_like",
         [Req("x")],
         "zeros of the shape of x",
         "zeros_like(W)",
-        f_zeros_like
+        f_zeros_like,
+        LikeFirst
     ),
     b!(
         "ones_like",
         [Req("x")],
         "ones of the shape of x",
         "ones_like(W)",
-        f_ones_like
+        f_ones_like,
+        LikeFirst
     ),
 ];
 

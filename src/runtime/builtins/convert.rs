@@ -1,8 +1,8 @@
 //! Argument conversions shared by the builtins: nested lists to tensors, unary
 //! functions over numbers or tensors.
 
-use crate::runtime::builtins::Args;
 use crate::runtime::interp::{Interp, R};
+use crate::runtime::value::Args;
 use crate::runtime::value::Value;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;

@@ -22,6 +22,8 @@ macro_rules! un {
             doc: $doc,
             example: concat!($name, "(x)"),
             func: $f,
+            check: crate::runtime::value::Check::Elementwise,
+            pure: true,
         }
     };
 }
@@ -43,7 +45,7 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("approximate", "'none'")],
         "x * Phi(x) (the normal CDF); approximate='tanh' for the tanh form",
         "gelu(h, approximate='tanh')",
-        f_gelu
+        f_gelu, pure Elementwise
     ),
     un!("silu", "x * sigmoid(x) (swish)", f_silu),
     b!(
@@ -51,14 +53,14 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("beta", "1"), Opt("threshold", "20")],
         "log(1 + exp(beta x)) / beta, x itself where beta x > threshold",
         "softplus(x, beta=2)",
-        f_softplus
+        f_softplus, pure Elementwise
     ),
     b!(
         "elu",
         [Req("x"), Opt("alpha", "1.0")],
         "x above 0, alpha (exp(x) - 1) below",
         "elu(x, alpha=0.5)",
-        f_elu
+        f_elu, pure Elementwise
     ),
     un!(
         "selu",
@@ -70,7 +72,7 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("alpha", "1.0")],
         "max(0, x) + min(0, alpha (exp(x / alpha) - 1))",
         "celu(x, alpha=2.0)",
-        f_celu
+        f_celu, pure Elementwise
     ),
     un!("mish", "x * tanh(softplus(x))", f_mish),
     b!(
@@ -78,7 +80,7 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("min_val", "-1.0"), Opt("max_val", "1.0")],
         "clamp to [min_val, max_val]; gradient 0 at the bounds",
         "hardtanh(x, -2, 2)",
-        f_hardtanh
+        f_hardtanh, pure Elementwise
     ),
     un!("relu6", "min(max(x, 0), 6)", f_relu6),
     un!("hardswish", "x * relu6(x + 3) / 6", f_hardswish),
@@ -115,35 +117,35 @@ pub static TABLE: &[Builtin] = &[
         [Req("input"), Req("exponent")],
         "input ** exponent (either may be a number)",
         "pow(x, 2)",
-        f_pow
+        f_pow, pure Broadcast2
     ),
     b!(
         "atan2",
         [Req("input"), Req("other")],
         "the angle of the point (other, input): atan(input / other) in the right quadrant",
         "atan2(y, x)",
-        f_atan2
+        f_atan2, pure Broadcast2
     ),
     b!(
         "fmod",
         [Req("input"), Req("other")],
         "remainder with the sign of input (C's fmod)",
         "fmod(x, 3)",
-        f_fmod
+        f_fmod, pure Broadcast2
     ),
     b!(
         "remainder",
         [Req("input"), Req("other")],
         "remainder with the sign of other (Python's %)",
         "remainder(x, 3)",
-        f_remainder
+        f_remainder, pure Broadcast2
     ),
     b!(
         "logaddexp",
         [Req("input"), Req("other")],
         "log(exp(input) + exp(other)), computed stably",
         "logaddexp(a, b)",
-        f_logaddexp
+        f_logaddexp, pure Broadcast2
     ),
     b!(
         "lerp",

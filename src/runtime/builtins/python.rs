@@ -1,9 +1,9 @@
 //! Builtins on Python values: `print`, `len`, `range`, `str`, `float`, `int`, `round`,
 //! `list`, `append`, `sorted`, `type`, `perf_counter`.
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor;
 
@@ -16,78 +16,81 @@ pub static TABLE: &[Builtin] = &[
         [Var("values")],
         "print values separated by spaces",
         "print(\"loss\", item(loss))",
-        f_print
+        f_print,
+        Nothing
     ),
     b!(
         "len",
         [Req("x")],
         "length of a list, string or range, or the first axis of a tensor",
         "len([1, 2, 3])",
-        f_len
+        f_len, pure Len
     ),
     b!(
         "range",
         [Req("start"), Opt("stop", "None"), Opt("step", "1")],
         "whole numbers from start (default 0) up to stop",
         "for i in range(10): ...",
-        f_range
+        f_range, pure Range
     ),
-    b!("str", [Req("x")], "the text of a value", "str(3)", f_str),
+    b!("str", [Req("x")], "the text of a value", "str(3)", f_str, pure Text),
     b!(
         "float",
         [Req("x")],
         "a number from a number, bool, string or one-element tensor",
         "float(\"2.5\")",
-        f_float
+        f_float, pure Number
     ),
     b!(
         "int",
         [Req("x")],
         "a whole number, truncated toward zero",
         "int(2.7)",
-        f_int
+        f_int, pure Int
     ),
     b!(
         "round",
         [Req("x"), Opt("ndigits", "None"), Kw("decimals", "0")],
         "round a number or a tensor elementwise, half to even, to ndigits (or decimals) places",
         "round(2.567, 2)",
-        f_round
+        f_round, pure Elementwise
     ),
     b!(
         "list",
         [Req("x")],
         "a list of the items of a list, range, string or tensor's first axis",
         "list(range(3))",
-        f_list
+        f_list, pure List
     ),
     b!(
         "append",
         [Req("list"), Req("value")],
         "add a value at the end of a list, in place",
         "losses.append(item(loss))",
-        f_append
+        f_append,
+        Append
     ),
     b!(
         "sorted",
         [Req("list")],
         "a new list of the numbers (or strings) in ascending order",
         "sorted(times)",
-        f_sorted
+        f_sorted, pure Sorted
     ),
     b!(
         "type",
         [Req("x")],
         "the kind of a value as a string",
         "type(3)",
-        f_type
+        f_type, pure TypeName
     ),
     b!(
         "perf_counter",
         [],
         "seconds from a fixed point, for timing (not deterministic)",
         "t0 = perf_counter()",
-        f_perf_counter
+        f_perf_counter,
+        Number
     ),
 ];
 

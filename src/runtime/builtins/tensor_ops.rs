@@ -1,9 +1,9 @@
 //! Tensor ops as builtins: shapes and movement, elementwise functions, reductions and
 //! losses. Each converts its arguments and calls one op of the tensor core.
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor;
 
@@ -18,56 +18,64 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Var("dims")],
         "the same values in a new shape; one size may be -1",
         "reshape(x, 3, -1)",
-        f_reshape
+        f_reshape,
+        Reshape
     ),
     b!(
         "flatten",
         [Req("x")],
         "the values as a 1-D tensor",
         "flatten(x)",
-        f_flatten
+        f_flatten,
+        Flatten
     ),
     b!(
         "transpose",
         [Req("x"), Req("axis0"), Req("axis1")],
         "swap two axes",
         "transpose(x, 0, 1)",
-        f_transpose
+        f_transpose,
+        Transpose
     ),
     b!(
         "squeeze",
         [Req("x"), Opt("axis", "None")],
         "remove an axis of size 1 (all of them without axis)",
         "squeeze(x, 1)",
-        f_squeeze
+        f_squeeze,
+        Squeeze
     ),
     b!(
         "unsqueeze",
         [Req("x"), Req("axis")],
         "insert an axis of size 1",
         "unsqueeze(x, 0)",
-        f_unsqueeze
+        f_unsqueeze,
+        Unsqueeze
     ),
     b!(
         "cat",
         [Req("tensors"), Opt("axis", "0")],
         "join tensors along an existing axis",
         "cat([a, b], axis=0)",
-        f_cat
+        f_cat,
+        Cat
     ),
     b!(
         "stack",
         [Req("tensors"), Opt("axis", "0")],
         "join tensors along a new axis",
         "stack([a, b])",
-        f_stack
+        f_stack,
+        Stack
     ),
     b!(
         "numel",
         [Req("x")],
         "the number of elements of a tensor",
         "numel(x)",
-        f_numel
+        f_numel,
+        Numel
     ),
     // ---- elementwise
     b!(
@@ -75,77 +83,77 @@ pub static TABLE: &[Builtin] = &[
         [Req("x")],
         "e to the power x, elementwise",
         "exp(x)",
-        f_exp
+        f_exp, pure Elementwise
     ),
     b!(
         "log",
         [Req("x")],
         "natural logarithm, elementwise",
         "log(x)",
-        f_log
+        f_log, pure Elementwise
     ),
     b!(
         "sqrt",
         [Req("x")],
         "square root, elementwise",
         "sqrt(x)",
-        f_sqrt
+        f_sqrt, pure Elementwise
     ),
     b!(
         "abs",
         [Req("x")],
         "absolute value, elementwise",
         "abs(x)",
-        f_abs
+        f_abs, pure Elementwise
     ),
     b!(
         "relu",
         [Req("x")],
         "max(x, 0), elementwise",
         "relu(X @ W.T)",
-        f_relu
+        f_relu, pure Elementwise
     ),
     b!(
         "sigmoid",
         [Req("x")],
         "1 / (1 + exp(-x)), elementwise",
         "sigmoid(z)",
-        f_sigmoid
+        f_sigmoid, pure Elementwise
     ),
     b!(
         "tanh",
         [Req("x")],
         "hyperbolic tangent, elementwise",
         "tanh(z)",
-        f_tanh
+        f_tanh, pure Elementwise
     ),
     b!(
         "leaky_relu",
         [Req("x"), Opt("slope", "0.01")],
         "x where x > 0, slope * x elsewhere",
         "leaky_relu(z, slope=0.1)",
-        f_leaky_relu
+        f_leaky_relu, pure Elementwise
     ),
     b!(
         "clamp",
         [Req("x"), Opt("lo", "None"), Opt("hi", "None")],
         "limit values to [lo, hi]",
         "clamp(p, 1e-7, 1)",
-        f_clamp
+        f_clamp, pure Elementwise
     ),
     b!(
         "maximum",
         [Req("a"), Req("b")],
         "elementwise maximum of two tensors (broadcasting)",
         "maximum(x, 0)",
-        f_maximum
+        f_maximum, pure Broadcast2
     ),
     b!(
         "minimum",
         [Req("a"), Req("b")],
         "elementwise minimum of two tensors (broadcasting)",
         "minimum(x, 1)",
-        f_minimum
+        f_minimum, pure Broadcast2
     ),
     // ---- reductions
     b!(
@@ -153,14 +161,16 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("axis", "None"), Opt("keepdim", "False")],
         "sum of all values, or along an axis or a list of axes",
         "sum(x, axis=1, keepdim=True)",
-        f_sum
+        f_sum,
+        Sum
     ),
     b!(
         "mean",
         [Req("x"), Opt("axis", "None"), Opt("keepdim", "False")],
         "mean of all values, or along an axis or a list of axes",
         "mean(x, axis=0)",
-        f_mean
+        f_mean,
+        Reduce
     ),
     b!(
         "max",
@@ -172,7 +182,8 @@ pub static TABLE: &[Builtin] = &[
         ],
         "largest value (along an axis); max(a, b) is elementwise",
         "max(x, axis=1)",
-        f_max
+        f_max,
+        Extreme
     ),
     b!(
         "min",
@@ -184,35 +195,40 @@ pub static TABLE: &[Builtin] = &[
         ],
         "smallest value (along an axis); min(a, b) is elementwise",
         "min(x, axis=1)",
-        f_min
+        f_min,
+        Extreme
     ),
     b!(
         "argmax",
         [Req("x"), Opt("axis", "None")],
         "index of the largest value (flat, or along an axis)",
         "argmax(logits, 1)",
-        f_argmax
+        f_argmax,
+        ArgExtreme
     ),
     b!(
         "argmin",
         [Req("x"), Opt("axis", "None")],
         "index of the smallest value (flat, or along an axis)",
         "argmin(x)",
-        f_argmin
+        f_argmin,
+        ArgExtreme
     ),
     b!(
         "softmax",
         [Req("x"), Opt("axis", "-1")],
         "exp(x) normalised to sum 1 along an axis",
         "softmax(logits)",
-        f_softmax
+        f_softmax,
+        Softmax
     ),
     b!(
         "log_softmax",
         [Req("x"), Opt("axis", "-1")],
         "log of softmax, computed stably",
         "log_softmax(logits)",
-        f_log_softmax
+        f_log_softmax,
+        Softmax
     ),
     // ---- losses
     b!(
@@ -220,21 +236,24 @@ pub static TABLE: &[Builtin] = &[
         [Req("pred"), Req("target"), Kw("reduction", "'mean'")],
         "mean squared error; both shapes must be equal (reduction 'mean', 'sum' or 'none')",
         "mse(pred, y)",
-        f_mse
+        f_mse,
+        Loss
     ),
     b!(
         "bce",
         [Req("prob"), Req("target"), Kw("reduction", "'mean'")],
         "binary cross-entropy of probabilities (logs clamped at -100)",
         "bce(sigmoid(z), y)",
-        f_bce
+        f_bce,
+        Loss
     ),
     b!(
         "bce_logits",
         [Req("logits"), Req("target"), Kw("reduction", "'mean'")],
         "binary cross-entropy of logits, computed stably",
         "bce_logits(z, y)",
-        f_bce_logits
+        f_bce_logits,
+        Loss
     ),
     b!(
         "cross_entropy",
@@ -248,7 +267,8 @@ pub static TABLE: &[Builtin] = &[
         ],
         "softmax cross-entropy; target is class indices [N] or probabilities [N, C]",
         "cross_entropy(logits, labels)",
-        f_cross_entropy
+        f_cross_entropy,
+        CrossEntropy
     ),
 ];
 

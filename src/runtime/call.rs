@@ -1,0 +1,564 @@
+//! Calls of builtins: the ONE argument binder (positional, keyword, variadic; arity and
+//! keyword diagnostics with did-you-mean) and the conversions of bound arguments that
+//! every builtin uses (`a.tensor(interp, 0)`, `a.axis(interp, 1)`, ...).
+
+use crate::runtime::builtins::convert;
+use crate::runtime::explain::{self, Site};
+use crate::runtime::interp::{
+    Binding, Env, Flow, Frame, Interp, Origin, MAX_CALL_DEPTH, MAX_CONTEXT_NOTES, R,
+};
+use crate::runtime::value::{Args, Builtin, UserFn, Value, P};
+use crate::syntax::ast::Param;
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+use crate::tensor::Tensor;
+use std::rc::Rc;
+
+pub fn bind_args(
+    interp: &Interp,
+    b: &'static Builtin,
+    args: Vec<ArgVal>,
+    callee: Span,
+    call: Span,
+) -> R<Args> {
+    let mut slots: Vec<Option<(Value, Span)>> = vec![None; b.params.len()];
+    let mut rest = Vec::new();
+    let mut kwargs: Vec<(String, Span, Value, Span)> = Vec::new();
+    let has_var_kw = b.params.iter().any(|p| matches!(p, P::VarKw(_)));
+    let is_positional = |p: &P| matches!(p, P::Req(_) | P::Opt(..));
+    // The slot of the next positional parameter: a cursor, no allocation per call.
+    let next_positional =
+        |from: usize| (from..b.params.len()).find(|&i| is_positional(&b.params[i]));
+    let has_var = b.params.iter().any(|p| matches!(p, P::Var(_)));
+    let mut next = next_positional(0);
+    let n_positional = args.iter().filter(|a| a.name.is_none()).count();
+    for a in args {
+        match a.name {
+            None => {
+                if let Some(i) = next {
+                    slots[i] = Some((a.value, a.span));
+                    next = next_positional(i + 1);
+                } else if has_var {
+                    rest.push((a.value, a.span));
+                } else {
+                    let max = b.params.iter().filter(|p| is_positional(p)).count();
+                    return Err(interp.fail(
+                        Diagnostic::error(
+                            "call::arity",
+                            format!(
+                                "`{}` takes {} positional argument{} but {} were given",
+                                b.name,
+                                max,
+                                if max == 1 { "" } else { "s" },
+                                n_positional
+                            ),
+                        )
+                        .primary(a.span, "unexpected extra argument")
+                        .label(callee, format!("`{}` is called here", b.name))
+                        .help(format!("the signature is `{}`", b.signature())),
+                    ));
+                }
+            }
+            Some((name, span)) => {
+                let slot_of = |n: &str| {
+                    b.params
+                        .iter()
+                        .position(|p| p.name() == n && !matches!(p, P::Var(_) | P::VarKw(_)))
+                };
+                // PyTorch's and NumPy's spellings of the same parameter are one parameter.
+                let found = slot_of(&name).or_else(|| match name.as_str() {
+                    "dim" => slot_of("axis"),
+                    "axis" => slot_of("dim"),
+                    "keepdims" => slot_of("keepdim"),
+                    _ => None,
+                });
+                match found {
+                    Some(i) => {
+                        if slots[i].is_some() {
+                            return Err(interp.fail(
+                                Diagnostic::error(
+                                    "call::keyword",
+                                    format!("`{}` got two values for `{name}`", b.name),
+                                )
+                                .primary(span, "given again here")
+                                .help(format!("the signature is `{}`", b.signature())),
+                            ));
+                        }
+                        slots[i] = Some((a.value, a.span));
+                    }
+                    None if has_var_kw => {
+                        if kwargs.iter().any(|(n, ..)| *n == name) {
+                            return Err(interp.fail(
+                                Diagnostic::error(
+                                    "call::keyword",
+                                    format!("`{}` got two values for `{name}`", b.name),
+                                )
+                                .primary(span, "given again here")
+                                .help(format!("the signature is `{}`", b.signature())),
+                            ));
+                        }
+                        kwargs.push((name, span, a.value, a.span));
+                    }
+                    None => {
+                        let names = b
+                            .params
+                            .iter()
+                            .filter(|p| !matches!(p, P::Var(_) | P::VarKw(_)))
+                            .map(|p| p.name().to_string());
+                        let mut d = Diagnostic::error(
+                            "call::keyword",
+                            format!("`{}` has no parameter `{name}`", b.name),
+                        )
+                        .primary(span, "unknown keyword");
+                        let alias = match name.as_str() {
+                            "dim" | "axes" | "ax" => Some("axis"),
+                            "keepdims" => Some("keepdim"),
+                            "learning_rate" => Some("lr"),
+                            _ => None,
+                        };
+                        let suggestion = alias
+                            .filter(|a| b.params.iter().any(|p| p.name() == *a))
+                            .map(|s| s.to_string())
+                            .or_else(|| explain::did_you_mean(&name, names));
+                        d = match suggestion {
+                            Some(s) => d.help(format!(
+                                "did you mean `{s}=`? the signature is `{}`",
+                                b.signature()
+                            )),
+                            None => d.help(format!("the signature is `{}`", b.signature())),
+                        };
+                        return Err(interp.fail(d));
+                    }
+                }
+            }
+        }
+    }
+    for (i, p) in b.params.iter().enumerate() {
+        if let P::Req(n) = p {
+            if slots[i].is_none() {
+                return Err(interp.fail(
+                    Diagnostic::error(
+                        "call::arity",
+                        format!("`{}` is missing the argument `{n}`", b.name),
+                    )
+                    .primary(call, format!("no value for `{n}`"))
+                    .help(format!("the signature is `{}`", b.signature())),
+                ));
+            }
+        }
+    }
+    Ok(Args {
+        builtin: b,
+        slots,
+        rest,
+        kwargs,
+        callee,
+        call,
+    })
+}
+
+impl Args {
+    pub fn get(&self, i: usize) -> Option<&Value> {
+        match self.slots.get(i) {
+            Some(Some((v, _))) if !matches!(v, Value::None) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn span(&self, i: usize) -> Span {
+        match self.slots.get(i) {
+            Some(Some((_, s))) => *s,
+            _ => self.call,
+        }
+    }
+
+    pub fn value(&self, i: usize) -> Value {
+        self.get(i).cloned().unwrap_or(Value::None)
+    }
+
+    fn type_error(&self, interp: &Interp, i: usize, want: &str, got: &Value) -> Box<Diagnostic> {
+        let pname = self
+            .builtin
+            .params
+            .get(i)
+            .map(|p| p.name())
+            .unwrap_or("argument");
+        interp.fail(
+            Diagnostic::error(
+                "type::argument",
+                format!(
+                    "`{}` needs {want} for `{pname}`, found a {}",
+                    self.builtin.name,
+                    got.kind()
+                ),
+            )
+            .primary(self.span(i), format!("this is a {}", got.kind()))
+            .help(format!("the signature is `{}`", self.builtin.signature())),
+        )
+    }
+
+    /// A tensor argument; numbers become constant rank-0 tensors.
+    pub fn tensor(&self, interp: &Interp, i: usize) -> R<Tensor> {
+        let v = self.value(i);
+        match &v {
+            Value::Tensor(t) => Ok(t.clone()),
+            Value::Number(n) => Ok(Tensor::constant(*n as f32)),
+            Value::Bool(b) => Ok(Tensor::constant(*b as i32 as f32)),
+            Value::List(_) => convert::tensor_from_value(interp, &v, self.span(i)),
+            other => Err(self.type_error(interp, i, "a tensor", other)),
+        }
+    }
+
+    pub fn number(&self, interp: &Interp, i: usize) -> R<f64> {
+        let v = self.value(i);
+        match &v {
+            Value::Number(n) => Ok(*n),
+            Value::Bool(b) => Ok(*b as i32 as f64),
+            Value::Tensor(t) if t.numel() == 1 => Ok(t.item().unwrap_or(0.0) as f64),
+            other => Err(self.type_error(interp, i, "a number", other)),
+        }
+    }
+
+    pub fn number_or(&self, interp: &Interp, i: usize, default: f64) -> R<f64> {
+        match self.get(i) {
+            None => Ok(default),
+            Some(_) => self.number(interp, i),
+        }
+    }
+
+    pub fn int(&self, interp: &Interp, i: usize) -> R<i64> {
+        interp.int_of(&self.value(i), self.span(i))
+    }
+
+    pub fn bool_or(&self, interp: &Interp, i: usize, default: bool) -> R<bool> {
+        match self.get(i) {
+            None => Ok(default),
+            Some(v) => interp.truthy(v, self.span(i)),
+        }
+    }
+
+    pub fn axis(&self, interp: &Interp, i: usize) -> R<Option<isize>> {
+        match self.get(i) {
+            None => Ok(None),
+            Some(v) => Ok(Some(interp.int_of(v, self.span(i))? as isize)),
+        }
+    }
+
+    pub fn string(&self, interp: &Interp, i: usize) -> R<String> {
+        match self.value(i) {
+            Value::Str(s) => Ok(s.to_string()),
+            other => Err(self.type_error(interp, i, "a string", &other)),
+        }
+    }
+
+    /// Dimensions given as `f(2, 3)`, `f([2, 3])` or `f(x.shape)`, from slot `first` on
+    /// and the variadic rest.
+    pub fn dims(&self, interp: &Interp, first: usize) -> R<(Vec<i64>, Span)> {
+        let mut vals: Vec<(Value, Span)> = Vec::new();
+        for i in first..self.slots.len() {
+            if matches!(self.builtin.params[i], P::Req(_) | P::Opt(..)) {
+                if let Some((v, s)) = &self.slots[i] {
+                    vals.push((v.clone(), *s));
+                }
+            }
+        }
+        vals.extend(self.rest.iter().cloned());
+        let span = match (vals.first(), vals.last()) {
+            (Some(a), Some(b)) => a.1.to(b.1),
+            _ => self.call,
+        };
+        if vals.len() == 1 {
+            if let Value::List(l) = &vals[0].0 {
+                let items = l.borrow().clone();
+                let mut out = Vec::new();
+                for v in items {
+                    out.push(interp.int_of(&v, vals[0].1)?);
+                }
+                return Ok((out, span));
+            }
+        }
+        let mut out = Vec::new();
+        for (v, s) in &vals {
+            out.push(interp.int_of(v, *s)?);
+        }
+        Ok((out, span))
+    }
+
+    /// Dimensions that must be non-negative sizes.
+    pub fn shape(&self, interp: &Interp, first: usize) -> R<Vec<usize>> {
+        let (dims, span) = self.dims(interp, first)?;
+        let mut out = Vec::with_capacity(dims.len());
+        for d in dims {
+            if d < 0 {
+                return Err(interp.fail(
+                    Diagnostic::error(
+                        "type::shape",
+                        format!(
+                            "`{}` needs sizes that are 0 or more, found {d}",
+                            self.builtin.name
+                        ),
+                    )
+                    .primary(span, "a negative size")
+                    .help(format!("the signature is `{}`", self.builtin.signature())),
+                ));
+            }
+            out.push(d as usize);
+        }
+        if out.len() > 6 {
+            return Err(interp.fail(
+                Diagnostic::error(
+                    "shape::rank",
+                    format!(
+                        "tensors have at most 6 axes, `{}` was asked for {}",
+                        self.builtin.name,
+                        out.len()
+                    ),
+                )
+                .primary(span, "too many sizes"),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The call site for a tensor error, with the given argument slots as operands.
+    pub fn site(&self, interp: &Interp, operands: &[usize]) -> Site {
+        Site {
+            op: self.builtin.name.to_string(),
+            primary: self.callee,
+            operands: operands
+                .iter()
+                .filter(|&&i| self.slots.get(i).map(|s| s.is_some()).unwrap_or(false))
+                .map(|&i| interp.operand(self.span(i), self.get(i)))
+                .collect(),
+            in_place: false,
+        }
+    }
+
+    /// Turn a tensor-layer error into a diagnostic at this call.
+    pub fn fail(
+        &self,
+        interp: &Interp,
+        e: crate::tensor::TensorError,
+        operands: &[usize],
+    ) -> Box<Diagnostic> {
+        interp.fail(explain::tensor_error(
+            interp,
+            e,
+            &self.site(interp, operands),
+        ))
+    }
+}
+
+/// One evaluated argument of a call.
+pub struct ArgVal {
+    pub name: Option<(String, Span)>,
+    pub value: Value,
+    pub span: Span,
+}
+
+/// `a, b=1`: a user function's parameters as its signature shows them.
+fn param_list<V>(params: &[Param], defaults: &[Option<V>], show: &impl Fn(&V) -> String) -> String {
+    params
+        .iter()
+        .zip(defaults)
+        .map(|(p, d)| match d {
+            Some(v) => format!("{}={}", p.name.node, show(v)),
+            None => p.name.node.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds the arguments of a call of the user function `name` to its parameters by
+/// Python's rules, for the evaluator and `tsr check` alike (`V` is a value or an
+/// abstract value; `show` writes a default in the signature). For each parameter: its
+/// value and the span of the argument that gave it (`None`: its default).
+pub fn bind_user_args<V: Clone>(
+    name: &str,
+    params: &[Param],
+    defaults: &[Option<V>],
+    show: impl Fn(&V) -> String,
+    args: impl IntoIterator<Item = (Option<(String, Span)>, V, Span)>,
+    callee_span: Span,
+    call_span: Span,
+) -> Result<Vec<(V, Option<Span>)>, Diagnostic> {
+    let n = params.len();
+    let sig = || {
+        format!(
+            "the signature is `{name}({})`",
+            param_list(params, defaults, &show)
+        )
+    };
+    let mut slots: Vec<Option<(V, Span)>> = vec![None; n];
+    let mut positional = 0;
+    for (keyword, value, span) in args {
+        match keyword {
+            None => {
+                if positional >= n {
+                    return Err(Diagnostic::error(
+                        "call::arity",
+                        format!(
+                            "`{name}` takes {n} argument{} but more were given",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .primary(span, "unexpected extra argument")
+                    .label(
+                        callee_span,
+                        format!(
+                            "`{name}` is defined with ({})",
+                            param_list(params, defaults, &show)
+                        ),
+                    )
+                    .help(sig()));
+                }
+                slots[positional] = Some((value, span));
+                positional += 1;
+            }
+            Some((key, key_span)) => match params.iter().position(|p| p.name.node == key) {
+                Some(i) if slots[i].is_some() => {
+                    return Err(Diagnostic::error(
+                        "call::keyword",
+                        format!("`{name}` got two values for `{key}`"),
+                    )
+                    .primary(key_span, "given again here")
+                    .help(sig()));
+                }
+                Some(i) => slots[i] = Some((value, span)),
+                None => {
+                    let d = Diagnostic::error(
+                        "call::keyword",
+                        format!("`{name}` has no parameter `{key}`"),
+                    )
+                    .primary(key_span, "unknown keyword");
+                    let names = params.iter().map(|p| p.name.node.clone());
+                    return Err(match explain::did_you_mean(&key, names) {
+                        Some(s) => d.help(format!("did you mean `{s}`? {}", sig())),
+                        None => d.help(sig()),
+                    });
+                }
+            },
+        }
+    }
+    let mut out = Vec::with_capacity(n);
+    for (i, p) in params.iter().enumerate() {
+        match (slots[i].take(), &defaults[i]) {
+            (Some((v, span)), _) => out.push((v, Some(span))),
+            (None, Some(d)) => out.push((d.clone(), None)),
+            (None, None) => {
+                return Err(Diagnostic::error(
+                    "call::arity",
+                    format!("`{name}` is missing the argument `{}`", p.name.node),
+                )
+                .primary(call_span, format!("no value for `{}`", p.name.node))
+                .help(sig()))
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Interp {
+    // ------------------------------------------------------------ calls
+
+    pub fn call(
+        &mut self,
+        f: &Value,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
+        match f {
+            Value::Builtin(b) => self.call_builtin(b, args, callee_span, call_span),
+            Value::Function(uf) => self.call_user(uf.clone(), args, callee_span, call_span),
+            other => Err(self.fail(
+                Diagnostic::error(
+                    "type::not_callable",
+                    format!("a {} is not a function", other.kind()),
+                )
+                .primary(
+                    callee_span,
+                    format!("this is a {}, not a function", other.kind()),
+                ),
+            )),
+        }
+    }
+
+    fn call_builtin(
+        &mut self,
+        b: &'static Builtin,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
+        // Builtins are the op boundaries a straight run of statements can stop at.
+        self.check_interrupt(call_span, || None)?;
+        let mut bound = bind_args(self, b, args, callee_span, call_span)?;
+        (b.func)(self, &mut bound)
+    }
+
+    fn call_user(
+        &mut self,
+        f: Rc<UserFn>,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
+        if self.call_depth >= MAX_CALL_DEPTH {
+            return Err(self.fail(
+                Diagnostic::error("limit::recursion", format!("too deep: more than {MAX_CALL_DEPTH} nested calls of user functions"))
+                    .primary(call_span, format!("the call of `{}` that went past the limit", f.name))
+                    .help("a function that calls itself needs a case that returns without calling it again"),
+            ));
+        }
+        self.check_interrupt(call_span, || None)?;
+        let bound = bind_user_args(
+            &f.name,
+            &f.params,
+            &f.defaults,
+            |v| v.repr(),
+            args.into_iter().map(|a| (a.name, a.value, a.span)),
+            callee_span,
+            call_span,
+        )
+        .map_err(|d| self.fail(d))?;
+        let mut locals = Env::default();
+        for (p, (value, arg_span)) in f.params.iter().zip(bound) {
+            // Where each parameter got its value: the argument at the call site, or the
+            // default in the `def`.
+            let origin = match arg_span {
+                Some(span) => Origin {
+                    src_id: self.src_id,
+                    span,
+                },
+                None => Origin {
+                    src_id: f.src_id,
+                    span: p.name.span,
+                },
+            };
+            locals.insert(Rc::from(p.name.node.as_str()), Binding { value, origin });
+        }
+        let caller_src = self.src_id;
+        self.frames.push(Frame { locals });
+        self.src_id = f.src_id;
+        self.call_depth += 1;
+        let result = self.exec_block(&f.body);
+        self.call_depth -= 1;
+        self.src_id = caller_src;
+        self.frames.pop();
+        match result {
+            Ok(Flow::Return(v)) => Ok(v),
+            Ok(_) => Ok(Value::None),
+            Err(mut e) => {
+                if e.code != "interrupt" && e.related.len() < MAX_CONTEXT_NOTES {
+                    let note =
+                        Diagnostic::advice("note::call", format!("in the call of `{}`", f.name))
+                            .primary(call_span, format!("`{}` was called from here", f.name))
+                            .with_source(self.source(caller_src));
+                    e.related.push(note);
+                }
+                Err(e)
+            }
+        }
+    }
+}
