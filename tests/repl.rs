@@ -243,7 +243,7 @@ fn completes_properties_and_functions_after_a_dot() {
     let scope = scope_with("W = ones(2, 2)\ndef norm2(t):\n    return sum(t * t)\n");
     assert_eq!(candidates(&scope, "W.sh"), (2, vec!["shape".to_string()]));
     assert_eq!(candidates(&scope, "W.nd").1, vec!["ndim"]);
-    assert_eq!(candidates(&scope, "W.nor").1, vec!["norm2"]);
+    assert_eq!(candidates(&scope, "W.nor").1, vec!["norm", "norm2"]);
     assert!(candidates(&scope, "W.").1.contains(&"T".to_string()));
     assert!(candidates(&scope, "W.").1.contains(&"grad".to_string()));
     assert!(candidates(&scope, "W.").1.contains(&"reshape".to_string()));
@@ -256,8 +256,8 @@ fn completes_commands_and_help_topics() {
     let scope = Scope::default();
     assert_eq!(candidates(&scope, ":"), (0, repl_commands()));
     assert_eq!(candidates(&scope, ":g").1, vec![":graph"]);
-    assert_eq!(candidates(&scope, ":help relu").1, vec!["relu"]);
-    assert_eq!(candidates(&scope, ":help va").1, vec!["vars"]);
+    assert_eq!(candidates(&scope, ":help relu").1, vec!["relu", "relu6"]);
+    assert_eq!(candidates(&scope, ":help va").1, vec!["var", "vars"]);
     assert_eq!(candidates(&scope, ":graph sigm").1, vec!["sigmoid"]);
 }
 
@@ -324,7 +324,7 @@ fn hints_show_the_signature_after_an_open_call() {
     assert_eq!(hint("mse(relu(").as_deref(), Some("x)"));
     assert_eq!(
         hint("mse(relu(x), ").as_deref(),
-        Some("  # mse(pred, target)")
+        Some("  # mse(pred, target, reduction='mean')")
     );
     assert_eq!(hint("sum(x)"), None);
     assert_eq!(hint("nosuch("), None);

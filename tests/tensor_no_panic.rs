@@ -47,6 +47,9 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
         BinaryOp::Eq,
         BinaryOp::Lt,
         BinaryOp::Ge,
+        BinaryOp::Atan2,
+        BinaryOp::Fmod,
+        BinaryOp::LogAddExp,
     ];
     let uops = [
         UnaryOp::Neg,
@@ -59,9 +62,49 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
         UnaryOp::Tanh,
         UnaryOp::LeakyRelu(0.1),
         UnaryOp::Clamp(-1.0, 1.0),
+        UnaryOp::Gelu(false),
+        UnaryOp::Gelu(true),
+        UnaryOp::Silu,
+        UnaryOp::Softplus {
+            beta: 2.0,
+            threshold: 1.0,
+        },
+        UnaryOp::Elu(0.5),
+        UnaryOp::Selu,
+        UnaryOp::Celu(2.0),
+        UnaryOp::Mish,
+        UnaryOp::Hardtanh(0.0, 6.0),
+        UnaryOp::Hardswish,
+        UnaryOp::Hardsigmoid,
+        UnaryOp::Log1p,
+        UnaryOp::Expm1,
+        UnaryOp::Log2,
+        UnaryOp::Log10,
+        UnaryOp::Exp2,
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Tan,
+        UnaryOp::Asin,
+        UnaryOp::Acos,
+        UnaryOp::Atan,
+        UnaryOp::Sinh,
+        UnaryOp::Cosh,
+        UnaryOp::Asinh,
+        UnaryOp::Acosh,
+        UnaryOp::Atanh,
+        UnaryOp::Erf,
+        UnaryOp::Reciprocal,
+        UnaryOp::Rsqrt,
+        UnaryOp::Square,
+        UnaryOp::Sign,
+        UnaryOp::Floor,
+        UnaryOp::Ceil,
+        UnaryOp::Trunc,
+        UnaryOp::Round(1),
+        UnaryOp::Round(-2),
     ];
     let rops = [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min];
-    match pick(rng, 22) {
+    match pick(rng, 26) {
         0 => binary(bops[pick(rng, bops.len() as u64) as usize], a, b),
         1 => Ok(unary(uops[pick(rng, uops.len() as u64) as usize], a)),
         2 => matmul(a, b),
@@ -101,6 +144,71 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
         18 => bce(&unary(UnaryOp::Sigmoid, a), b),
         19 => bce_logits(a, b),
         20 => cross_entropy(a, b),
+        21 => {
+            let lops = [
+                LaneOp::LogSumExp,
+                LaneOp::Var(1.0),
+                LaneOp::Std(0.0),
+                LaneOp::Prod,
+                LaneOp::Norm(2.0),
+                LaneOp::Norm(f32::INFINITY),
+                LaneOp::Norm(0.0),
+                LaneOp::Norm(1.5),
+                LaneOp::AMax,
+                LaneOp::AMin,
+            ];
+            let dims: Option<Vec<isize>> =
+                opt(rng).map(|_| (0..pick(rng, 4)).map(|_| rand_axis(rng)).collect());
+            lanes(
+                lops[pick(rng, lops.len() as u64) as usize],
+                a,
+                dims.as_deref(),
+                pick(rng, 2) == 0,
+            )
+        }
+        22 => {
+            let op = if pick(rng, 2) == 0 {
+                ScanOp::CumSum
+            } else {
+                ScanOp::CumProd
+            };
+            scan(op, a, rand_axis(rng))
+        }
+        23 => {
+            let k = if pick(rng, 2) == 0 {
+                None
+            } else {
+                Some(pick(rng, 5) as i64 - 1)
+            };
+            sort_along(a, rand_axis(rng), pick(rng, 2) == 0, k).map(|(v, _)| v)
+        }
+        24 => {
+            let kinds = [
+                LossKind::Mse,
+                LossKind::L1,
+                LossKind::SmoothL1(0.0),
+                LossKind::Huber(1.0),
+                LossKind::BceLogits,
+                LossKind::KlDiv(true),
+                LossKind::KlDiv(false),
+                LossKind::CrossEntropy { classes: true },
+                LossKind::Nll,
+            ];
+            let reds = [
+                Reduction::Mean,
+                Reduction::Sum,
+                Reduction::None,
+                Reduction::BatchMean,
+            ];
+            let mut op = LossOp::new(kinds[pick(rng, kinds.len() as u64) as usize]);
+            op.reduction = reds[pick(rng, 4) as usize];
+            op.label_smoothing = if pick(rng, 2) == 0 { 0.0 } else { 0.3 };
+            op.ignore_index = pick(rng, 3) as i64 - 1;
+            if pick(rng, 2) == 0 {
+                op.weight = Some(std::rc::Rc::from(vec![1.0f32; pick(rng, 4) as usize]));
+            }
+            loss(op, a, b)
+        }
         _ => {
             let r = if pick(rng, 2) == 0 {
                 set_index(a, &[IndexItem::At(rand_axis(rng))], b)

@@ -60,10 +60,18 @@ pub fn bind_args(
                 }
             }
             Some((name, span)) => {
-                let found = b
-                    .params
-                    .iter()
-                    .position(|p| p.name() == name && !matches!(p, P::Var(_) | P::VarKw(_)));
+                let slot_of = |n: &str| {
+                    b.params
+                        .iter()
+                        .position(|p| p.name() == n && !matches!(p, P::Var(_) | P::VarKw(_)))
+                };
+                // PyTorch's and NumPy's spellings of the same parameter are one parameter.
+                let found = slot_of(&name).or_else(|| match name.as_str() {
+                    "dim" => slot_of("axis"),
+                    "axis" => slot_of("dim"),
+                    "keepdims" => slot_of("keepdim"),
+                    _ => None,
+                });
                 match found {
                     Some(i) => {
                         if slots[i].is_some() {

@@ -437,6 +437,7 @@ impl Interp {
                 self.call(&Value::Builtin(f), argv, span, object.span.to(span))
             }
             (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
+            (Value::Optimizer(o), "lr") => Ok(Value::Number(o.borrow().lr())),
             _ => Err(self.fail(explain::unknown_property(
                 v.kind(),
                 matches!(v, Value::Tensor(_)),

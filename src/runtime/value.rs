@@ -4,7 +4,7 @@ use crate::runtime::interp::{Interp, R};
 use crate::runtime::print;
 use crate::syntax::ast::{Param, Stmt};
 use crate::syntax::span::Span;
-use crate::tensor::{Adam, Sgd, Tensor};
+use crate::tensor::{Adam, RmsProp, Sgd, Tensor};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -23,7 +23,9 @@ pub struct UserFn {
 
 pub enum Optimizer {
     Sgd(Sgd),
+    /// Adam, or AdamW when `decoupled`.
     Adam(Adam),
+    RmsProp(RmsProp),
 }
 
 #[derive(Clone)]
@@ -133,7 +135,9 @@ impl Value {
             Value::Builtin(b) => out.push_str(&format!("<builtin {}>", b.name)),
             Value::Optimizer(o) => out.push_str(match &*o.borrow() {
                 Optimizer::Sgd(_) => "<sgd optimizer>",
+                Optimizer::Adam(a) if a.decoupled => "<adamw optimizer>",
                 Optimizer::Adam(_) => "<adam optimizer>",
+                Optimizer::RmsProp(_) => "<rmsprop optimizer>",
             }),
         }
     }

@@ -12,9 +12,11 @@ use super::elementwise::{BinaryOp, UnaryOp};
 use super::kernels::{add_assign, map, standard, unbroadcast, zip3_map, zip_map};
 use super::layout::reshape_owned;
 use super::loss::loss_grads;
+use super::math::activation_grad;
 use super::matmul::matmul_grads;
 use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, ReduceOp};
 use super::shape_ops::{cat_piece, index_add};
+use super::stats::{lanes_grad, scan_grad, take_grad};
 use super::{peek_next_id, Node, NotReachedWhy, Op, Tensor, TensorError};
 
 type Grads = Vec<Option<ArrayD<f32>>>;
@@ -110,6 +112,21 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                         n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| share(v, q, p))),
                     ]
                 }
+                // d/dy = g x / (x² + y²), d/dx = -g y / (x² + y²)   (a = y, b = x)
+                BinaryOp::Atan2 => vec![
+                    n(0).then(|| zip3_map(g, &x, &y, out, |v, p, q| v * q / (p * p + q * q))),
+                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| -v * p / (p * p + q * q))),
+                ],
+                // d/da = g, d/db = -g trunc(a / b)
+                BinaryOp::Fmod => vec![
+                    n(0).then(|| g.clone()),
+                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| -v * (p / q).trunc())),
+                ],
+                // d/da = g / (1 + exp(b - a)), d/db = g / (1 + exp(a - b))
+                BinaryOp::LogAddExp => vec![
+                    n(0).then(|| zip3_map(g, &x, &y, out, |v, p, q| v / (1.0 + (q - p).exp()))),
+                    n(1).then(|| zip3_map(g, &x, &y, out, |v, p, q| v / (1.0 + (p - q).exp()))),
+                ],
                 // comparisons: no gradient
                 BinaryOp::Eq
                 | BinaryOp::Ne
@@ -163,6 +180,68 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
                         |v, p| if p >= *lo && p <= *hi { v } else { 0.0 },
                     )
                 }
+                // d hardtanh(x) = g [lo < x < hi]   (0 at the bounds)
+                UnaryOp::Hardtanh(lo, hi) => {
+                    zip_map(g, &x, out, |v, p| if p > *lo && p < *hi { v } else { 0.0 })
+                }
+                // see `activation_grad`
+                UnaryOp::Gelu(_)
+                | UnaryOp::Silu
+                | UnaryOp::Softplus { .. }
+                | UnaryOp::Elu(_)
+                | UnaryOp::Selu
+                | UnaryOp::Celu(_)
+                | UnaryOp::Mish
+                | UnaryOp::Hardswish
+                | UnaryOp::Hardsigmoid => zip_map(g, &x, out, |v, p| v * activation_grad(*op, p)),
+                // d log1p(x) = g / (1 + x)
+                UnaryOp::Log1p => zip_map(g, &x, out, |v, p| v / (1.0 + p)),
+                // d expm1(x) = g (y + 1)
+                UnaryOp::Expm1 => zip_map(g, &y, out, |v, e| v * (e + 1.0)),
+                // d log2(x) = g / (x ln 2)
+                UnaryOp::Log2 => zip_map(g, &x, out, |v, p| v / (p * std::f32::consts::LN_2)),
+                // d log10(x) = g / (x ln 10)
+                UnaryOp::Log10 => zip_map(g, &x, out, |v, p| v / (p * std::f32::consts::LN_10)),
+                // d exp2(x) = g y ln 2
+                UnaryOp::Exp2 => zip_map(g, &y, out, |v, e| v * e * std::f32::consts::LN_2),
+                // d sin(x) = g cos(x)
+                UnaryOp::Sin => zip_map(g, &x, out, |v, p| v * p.cos()),
+                // d cos(x) = -g sin(x)
+                UnaryOp::Cos => zip_map(g, &x, out, |v, p| -v * p.sin()),
+                // d tan(x) = g (1 + y²)
+                UnaryOp::Tan => zip_map(g, &y, out, |v, t| v * (1.0 + t * t)),
+                // d asin(x) = g / sqrt(1 - x²)
+                UnaryOp::Asin => zip_map(g, &x, out, |v, p| v / (1.0 - p * p).sqrt()),
+                // d acos(x) = -g / sqrt(1 - x²)
+                UnaryOp::Acos => zip_map(g, &x, out, |v, p| -v / (1.0 - p * p).sqrt()),
+                // d atan(x) = g / (1 + x²)
+                UnaryOp::Atan => zip_map(g, &x, out, |v, p| v / (1.0 + p * p)),
+                // d sinh(x) = g cosh(x)
+                UnaryOp::Sinh => zip_map(g, &x, out, |v, p| v * p.cosh()),
+                // d cosh(x) = g sinh(x)
+                UnaryOp::Cosh => zip_map(g, &x, out, |v, p| v * p.sinh()),
+                // d asinh(x) = g / sqrt(x² + 1)
+                UnaryOp::Asinh => zip_map(g, &x, out, |v, p| v / (p * p + 1.0).sqrt()),
+                // d acosh(x) = g / sqrt(x² - 1)
+                UnaryOp::Acosh => zip_map(g, &x, out, |v, p| v / (p * p - 1.0).sqrt()),
+                // d atanh(x) = g / (1 - x²)
+                UnaryOp::Atanh => zip_map(g, &x, out, |v, p| v / (1.0 - p * p)),
+                // d erf(x) = g 2 / sqrt(pi) exp(-x²)
+                UnaryOp::Erf => zip_map(g, &x, out, |v, p| {
+                    v * std::f32::consts::FRAC_2_SQRT_PI * (-p * p).exp()
+                }),
+                // d (1 / x) = -g y²
+                UnaryOp::Reciprocal => zip_map(g, &y, out, |v, r| -v * r * r),
+                // d x^(-1/2) = -g y³ / 2
+                UnaryOp::Rsqrt => zip_map(g, &y, out, |v, r| -0.5 * v * r * r * r),
+                // d x² = 2 g x
+                UnaryOp::Square => zip_map(g, &x, out, |v, p| 2.0 * v * p),
+                // steps: gradient 0 everywhere (as PyTorch)
+                UnaryOp::Sign
+                | UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::Trunc
+                | UnaryOp::Round(_) => ArrayD::zeros(g.raw_dim()),
             };
             vec![Some(d)]
         }
@@ -220,10 +299,19 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
         Op::Softmax(_, ax) => vec![n(0).then(|| softmax_grad(&node.data.borrow(), g, *ax))],
         // dx = g - exp(y) sum(g)
         Op::LogSoftmax(_, ax) => vec![n(0).then(|| log_softmax_grad(&node.data.borrow(), g, *ax))],
+        // see `lanes_grad` (per lane, with the output y)
+        Op::Lanes(op, a, axes, _) => {
+            vec![n(0).then(|| lanes_grad(*op, &a.d(), &node.data.borrow(), g, axes))]
+        }
+        // cumsum: reversed cumsum of g; cumprod: see `scan_grad`
+        Op::Scan(op, a, ax) => {
+            vec![n(0).then(|| scan_grad(*op, &a.d(), &node.data.borrow(), g, *ax))]
+        }
+        // g added back at the positions the values came from
+        Op::Take(a, ax, picks, _) => vec![n(0).then(|| take_grad(a.d().shape(), g, *ax, picks))],
         // see `loss_grads`
         Op::Loss(op, p, t) => {
-            let gv = g.iter().next().copied().unwrap_or(0.0);
-            let [dp, dt] = loss_grads(*op, &p.d(), &t.d(), gv, [n(0), n(1)]);
+            let [dp, dt] = loss_grads(op, &p.d(), &t.d(), g, [n(0), n(1)]);
             vec![dp, dt]
         }
     }
@@ -523,6 +611,16 @@ impl GradStore {
     /// d loss / d t, borrowed from the store (no copy).
     pub fn grad_ref(&self, t: &Tensor) -> Result<std::cell::Ref<'_, ArrayD<f32>>, TensorError> {
         self.0.grad_ref(t)
+    }
+
+    /// Multiplies the gradient of `t` by `k` in place (`clip_grad_norm`).
+    pub fn scale_grad(&self, t: &Tensor, k: f32) -> Result<(), TensorError> {
+        let slot = self.0.reached_slot(t)?;
+        self.0.resolve(slot)?;
+        if let Some(g) = self.0.grads.borrow_mut()[slot].as_mut() {
+            g.mapv_inplace(|v| v * k);
+        }
+        Ok(())
     }
 
     /// Whether this backward reached `t`.

@@ -16,6 +16,12 @@ pub enum BinaryOp {
     Rem,
     Maximum,
     Minimum,
+    /// `atan2(y, x)`: the angle of the point (x, y).
+    Atan2,
+    /// C's `fmod`: remainder with the dividend's sign (`torch.fmod`).
+    Fmod,
+    /// `log(exp(a) + exp(b))`, stable.
+    LogAddExp,
     Eq,
     Ne,
     Lt,
@@ -35,6 +41,9 @@ impl BinaryOp {
             BinaryOp::Rem => "rem",
             BinaryOp::Maximum => "maximum",
             BinaryOp::Minimum => "minimum",
+            BinaryOp::Atan2 => "atan2",
+            BinaryOp::Fmod => "fmod",
+            BinaryOp::LogAddExp => "logaddexp",
             BinaryOp::Eq => "eq",
             BinaryOp::Ne => "ne",
             BinaryOp::Lt => "lt",
@@ -66,6 +75,51 @@ pub enum UnaryOp {
     LeakyRelu(f32),
     /// `min(max(x, lo), hi)`.
     Clamp(f32, f32),
+    /// `x * Phi(x)`; `true`: PyTorch's tanh approximation.
+    Gelu(bool),
+    Silu,
+    /// `log(1 + exp(beta x)) / beta`, `x` where `beta x > threshold`.
+    Softplus {
+        beta: f32,
+        threshold: f32,
+    },
+    /// `x > 0 ? x : alpha (exp(x) - 1)`.
+    Elu(f32),
+    Selu,
+    /// `max(0, x) + min(0, alpha (exp(x / alpha) - 1))`.
+    Celu(f32),
+    Mish,
+    /// `clamp(x, lo, hi)` with no gradient at the bounds (`relu6` is `Hardtanh(0, 6)`).
+    Hardtanh(f32, f32),
+    Hardswish,
+    Hardsigmoid,
+    Log1p,
+    Expm1,
+    Log2,
+    Log10,
+    Exp2,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Asinh,
+    Acosh,
+    Atanh,
+    Erf,
+    Reciprocal,
+    Rsqrt,
+    Square,
+    /// Steps with gradient 0: `sign`, `floor`, `ceil`, `trunc`, `round` (half to even, at
+    /// `decimals` places).
+    Sign,
+    Floor,
+    Ceil,
+    Trunc,
+    Round(i32),
 }
 
 impl UnaryOp {
@@ -81,6 +135,41 @@ impl UnaryOp {
             UnaryOp::Tanh => "tanh",
             UnaryOp::LeakyRelu(_) => "leaky_relu",
             UnaryOp::Clamp(..) => "clamp",
+            UnaryOp::Gelu(_) => "gelu",
+            UnaryOp::Silu => "silu",
+            UnaryOp::Softplus { .. } => "softplus",
+            UnaryOp::Elu(_) => "elu",
+            UnaryOp::Selu => "selu",
+            UnaryOp::Celu(_) => "celu",
+            UnaryOp::Mish => "mish",
+            UnaryOp::Hardtanh(..) => "hardtanh",
+            UnaryOp::Hardswish => "hardswish",
+            UnaryOp::Hardsigmoid => "hardsigmoid",
+            UnaryOp::Log1p => "log1p",
+            UnaryOp::Expm1 => "expm1",
+            UnaryOp::Log2 => "log2",
+            UnaryOp::Log10 => "log10",
+            UnaryOp::Exp2 => "exp2",
+            UnaryOp::Sin => "sin",
+            UnaryOp::Cos => "cos",
+            UnaryOp::Tan => "tan",
+            UnaryOp::Asin => "asin",
+            UnaryOp::Acos => "acos",
+            UnaryOp::Atan => "atan",
+            UnaryOp::Sinh => "sinh",
+            UnaryOp::Cosh => "cosh",
+            UnaryOp::Asinh => "asinh",
+            UnaryOp::Acosh => "acosh",
+            UnaryOp::Atanh => "atanh",
+            UnaryOp::Erf => "erf",
+            UnaryOp::Reciprocal => "reciprocal",
+            UnaryOp::Rsqrt => "rsqrt",
+            UnaryOp::Square => "square",
+            UnaryOp::Sign => "sign",
+            UnaryOp::Floor => "floor",
+            UnaryOp::Ceil => "ceil",
+            UnaryOp::Trunc => "trunc",
+            UnaryOp::Round(_) => "round",
         }
     }
 }
@@ -119,6 +208,15 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// `torch.logaddexp`: `max + log1p(exp(-|a - b|))`, and `a` for equal infinities.
+pub(crate) fn logaddexp(a: f32, b: f32) -> f32 {
+    if a.is_infinite() && a == b {
+        a
+    } else {
+        maximum(a, b) + (-(a - b).abs()).exp().ln_1p()
+    }
+}
+
 fn flag(c: bool) -> f32 {
     if c {
         1.0
@@ -148,6 +246,9 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorErro
             BinaryOp::Rem => zip_map(&x, &y, &out, py_rem),
             BinaryOp::Maximum => zip_map(&x, &y, &out, maximum),
             BinaryOp::Minimum => zip_map(&x, &y, &out, minimum),
+            BinaryOp::Atan2 => zip_map(&x, &y, &out, f32::atan2),
+            BinaryOp::Fmod => zip_map(&x, &y, &out, |p, q| p % q),
+            BinaryOp::LogAddExp => zip_map(&x, &y, &out, logaddexp),
             BinaryOp::Eq => zip_map(&x, &y, &out, |p, q| flag(p == q)),
             BinaryOp::Ne => zip_map(&x, &y, &out, |p, q| flag(p != q)),
             BinaryOp::Lt => zip_map(&x, &y, &out, |p, q| flag(p < q)),
@@ -184,6 +285,7 @@ pub fn unary(op: UnaryOp, a: &Tensor) -> Tensor {
             UnaryOp::Tanh => map(&x, f32::tanh),
             UnaryOp::LeakyRelu(s) => map(&x, |p| if p > 0.0 { p } else { p * s }),
             UnaryOp::Clamp(lo, hi) => map(&x, |p| if p.is_nan() { p } else { p.max(lo).min(hi) }),
+            other => map(&x, |p| super::math::unary_scalar(other, p)),
         }
     };
     Tensor::from_op(data, Op::Unary(op, Input::new(a)))

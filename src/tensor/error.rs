@@ -66,6 +66,27 @@ pub enum NotReachedWhy {
     Through(&'static str),
 }
 
+/// Misuse of a math op (reductions over lists of axes, `topk`, the losses' options).
+#[derive(Clone, Debug, PartialEq)]
+pub enum MathError {
+    /// `topk` of more values than the axis has (or fewer than 0).
+    TopK {
+        shape: Vec<usize>,
+        axis: usize,
+        k: i64,
+    },
+    /// The same axis twice in a list of axes.
+    RepeatedAxis { shape: Vec<usize>, axis: usize },
+    /// A class `weight` whose length is not the number of classes.
+    ClassWeight {
+        loss: &'static str,
+        classes: usize,
+        given: usize,
+    },
+    /// `reduction="batchmean"` for a loss other than `kl_div`.
+    BatchMean { loss: &'static str },
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum TensorError {
     /// Two shapes do not broadcast; `lhs_axis`/`rhs_axis` are the first mismatching axes
@@ -161,6 +182,7 @@ pub enum TensorError {
         ndim: usize,
     },
     Value(String),
+    Math(MathError),
 }
 
 /// Writes a shape as `[4, 3]`.
@@ -331,6 +353,24 @@ impl fmt::Display for TensorError {
             ),
             Rank { ndim } => write!(f, "tensors have at most 6 axes, this result would have {ndim}"),
             Value(s) => write!(f, "{s}"),
+            Math(m) => match m {
+                MathError::TopK { shape, axis, k } => write!(
+                    f,
+                    "`topk` asks for k = {k} values, but axis {axis} of shape {} has {}",
+                    ShapeFmt(shape),
+                    shape.get(*axis).copied().unwrap_or(1)
+                ),
+                MathError::RepeatedAxis { axis, .. } => {
+                    write!(f, "axis {axis} appears more than once in the list of axes")
+                }
+                MathError::ClassWeight { loss, classes, given } => write!(
+                    f,
+                    "`{loss}` has a `weight` of {given} values for {classes} classes"
+                ),
+                MathError::BatchMean { loss } => {
+                    write!(f, "`{loss}` has no reduction \"batchmean\" (only `kl_div` does)")
+                }
+            },
         }
     }
 }

@@ -1,41 +1,103 @@
-//! Losses, each a rank-0 mean, with PyTorch's float32 formulas: mse, bce (logs clamped
-//! at -100), bce_logits (via log-sigmoid), cross_entropy (class indices or probabilities).
+//! Losses with PyTorch's float32 formulas and `reduction` ("mean", "sum", "none", and
+//! "batchmean" for `kl_div`): elementwise ones (mse, l1, smooth_l1, huber, bce with logs
+//! clamped at -100, bce_logits via log-sigmoid, kl_div) and the class losses
+//! (cross_entropy with class indices or probabilities, nll_loss) with class weights,
+//! `ignore_index` and label smoothing.
 
-use ndarray::{ArrayD, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, Axis, IxDyn};
+use std::rc::Rc;
 
-use super::kernels::{sum_all, zip_map};
+use super::kernels::{from_vec, sum_all};
 use super::reduce::softmax_array;
 use super::shape::{cross_entropy_shape, loss_shape};
-use super::{ClassTargetKind, Input, Op, Tensor, TensorError};
+use super::{ClassTargetKind, Input, MathError, Op, Tensor, TensorError};
 
+/// How a loss combines its per-element (per-row) values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LossOp {
+pub enum Reduction {
+    Mean,
+    Sum,
+    None,
+    /// The sum divided by the batch size (the first axis): `kl_div` only.
+    BatchMean,
+}
+
+impl Reduction {
+    /// PyTorch's spelling; `None` for an unknown word.
+    pub fn parse(s: &str) -> Option<Reduction> {
+        Some(match s {
+            "mean" => Reduction::Mean,
+            "sum" => Reduction::Sum,
+            "none" => Reduction::None,
+            "batchmean" => Reduction::BatchMean,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LossKind {
     Mse,
     Bce,
     BceLogits,
+    L1,
+    /// `beta`: quadratic below it (`smooth_l1_loss`).
+    SmoothL1(f32),
+    /// `delta`: quadratic below it (`huber_loss`).
+    Huber(f32),
+    /// The input holds log-probabilities; `log_target`: so does the target.
+    KlDiv(bool),
     /// `classes`: the target holds class indices (else probabilities).
     CrossEntropy {
         classes: bool,
     },
+    /// Log-probabilities `[N, C]` against class indices `[N]`.
+    Nll,
+}
+
+/// A loss with its options (class weights and `ignore_index` only for the class losses,
+/// label smoothing only for `cross_entropy`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LossOp {
+    pub kind: LossKind,
+    pub reduction: Reduction,
+    pub weight: Option<Rc<[f32]>>,
+    pub ignore_index: i64,
+    pub label_smoothing: f32,
 }
 
 impl LossOp {
-    pub fn name(self) -> &'static str {
-        match self {
-            LossOp::Mse => "mse",
-            LossOp::Bce => "bce",
-            LossOp::BceLogits => "bce_logits",
-            LossOp::CrossEntropy { .. } => "cross_entropy",
+    pub fn new(kind: LossKind) -> LossOp {
+        LossOp {
+            kind,
+            reduction: Reduction::Mean,
+            weight: None,
+            ignore_index: -100,
+            label_smoothing: 0.0,
         }
     }
-}
 
-fn scalar(v: f32) -> ArrayD<f32> {
-    ArrayD::from_elem(IxDyn(&[]), v)
-}
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            LossKind::Mse => "mse",
+            LossKind::Bce => "bce",
+            LossKind::BceLogits => "bce_logits",
+            LossKind::L1 => "l1_loss",
+            LossKind::SmoothL1(_) => "smooth_l1_loss",
+            LossKind::Huber(_) => "huber_loss",
+            LossKind::KlDiv(_) => "kl_div",
+            LossKind::CrossEntropy { .. } => "cross_entropy",
+            LossKind::Nll => "nll_loss",
+        }
+    }
 
-fn make(op: LossOp, p: &Tensor, t: &Tensor, v: f32) -> Tensor {
-    Tensor::from_op(scalar(v), Op::Loss(op, Input::new(p), Input::new(t)))
+    /// Whether the target holds class indices (and so gets no gradient).
+    pub fn class_indices(&self) -> bool {
+        matches!(
+            self.kind,
+            LossKind::Nll | LossKind::CrossEntropy { classes: true }
+        )
+    }
 }
 
 /// `log(sigmoid(x))`, stable.
@@ -43,49 +105,186 @@ fn log_sigmoid(x: f32) -> f32 {
     x.min(0.0) - (-x.abs()).exp().ln_1p()
 }
 
+fn sgn(d: f32) -> f32 {
+    if d > 0.0 {
+        1.0
+    } else if d < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// `x log y`, 0 where `x == 0` (PyTorch's `xlogy`).
+fn xlogy(x: f32, y: f32) -> f32 {
+    if x == 0.0 && !y.is_nan() {
+        0.0
+    } else {
+        x * y.ln()
+    }
+}
+
+/// One element's loss for the elementwise losses.
+fn element(kind: LossKind, p: f32, t: f32) -> f32 {
+    match kind {
+        LossKind::Mse => (p - t) * (p - t),
+        LossKind::Bce => (t - 1.0) * (-p).ln_1p().max(-100.0) - t * p.ln().max(-100.0),
+        LossKind::BceLogits => (1.0 - t) * p - log_sigmoid(p),
+        LossKind::L1 => (p - t).abs(),
+        LossKind::SmoothL1(beta) => {
+            let d = (p - t).abs();
+            if d < beta {
+                0.5 * d * d / beta
+            } else {
+                d - 0.5 * beta
+            }
+        }
+        LossKind::Huber(delta) => {
+            let d = (p - t).abs();
+            if d < delta {
+                0.5 * d * d
+            } else {
+                delta * (d - 0.5 * delta)
+            }
+        }
+        LossKind::KlDiv(false) => xlogy(t, t) - t * p,
+        LossKind::KlDiv(true) => t.exp() * (t - p),
+        LossKind::CrossEntropy { .. } | LossKind::Nll => f32::NAN,
+    }
+}
+
+/// One element's derivatives `(d/dp, d/dt)` for the elementwise losses.
+fn element_grad(kind: LossKind, p: f32, t: f32) -> (f32, f32) {
+    match kind {
+        // 2 (p - t), -2 (p - t)
+        LossKind::Mse => (2.0 * (p - t), -2.0 * (p - t)),
+        // (p - t) / max(p (1 - p), 1e-12), -logit(p)
+        LossKind::Bce => ((p - t) / ((1.0 - p) * p).max(1e-12), -(p / (1.0 - p)).ln()),
+        // sigmoid(x) - t, -x
+        LossKind::BceLogits => (super::elementwise::sigmoid(p) - t, -p),
+        // sign(p - t), -sign(p - t)
+        LossKind::L1 => (sgn(p - t), -sgn(p - t)),
+        // d / beta inside (-beta, beta), sign(d) outside (sign(d) for beta == 0)
+        LossKind::SmoothL1(beta) => {
+            let d = p - t;
+            let v = if beta == 0.0 || d.abs() >= beta {
+                sgn(d)
+            } else {
+                d / beta
+            };
+            (v, -v)
+        }
+        // d inside [-delta, delta], delta sign(d) outside
+        LossKind::Huber(delta) => {
+            let d = p - t;
+            let v = if d < -delta {
+                -delta
+            } else if d > delta {
+                delta
+            } else {
+                d
+            };
+            (v, -v)
+        }
+        // -t, log t + 1 - p (NaN at t == 0, as PyTorch)
+        LossKind::KlDiv(false) => {
+            let dt = if t == 0.0 { f32::NAN } else { t.ln() + 1.0 - p };
+            (-t, dt)
+        }
+        // -exp(t), exp(t) (t - p + 1)
+        LossKind::KlDiv(true) => (-t.exp(), t.exp() * (t - p + 1.0)),
+        LossKind::CrossEntropy { .. } | LossKind::Nll => (f32::NAN, f32::NAN),
+    }
+}
+
+/// The number the summed loss is divided by: all elements for a mean, the first axis
+/// for `batchmean`.
+fn divisor(r: Reduction, shape: &[usize]) -> f32 {
+    match r {
+        Reduction::Mean => shape.iter().product::<usize>() as f32,
+        Reduction::BatchMean => shape.first().copied().unwrap_or(1) as f32,
+        Reduction::Sum | Reduction::None => 1.0,
+    }
+}
+
+fn reduced(r: Reduction, per: ArrayD<f32>, div: f32) -> ArrayD<f32> {
+    match r {
+        Reduction::None => per,
+        _ => ArrayD::from_elem(IxDyn(&[]), sum_all(&per) / div),
+    }
+}
+
+/// The loss `op` of `pred` against `target` (shapes checked first).
+pub fn loss(op: LossOp, pred: &Tensor, target: &Tensor) -> Result<Tensor, TensorError> {
+    let data = {
+        let (p, t) = (pred.data(), target.data());
+        match op.kind {
+            LossKind::CrossEntropy { .. } | LossKind::Nll => class_loss(&op, &p, &t)?.0,
+            kind => {
+                loss_shape(op.name(), p.shape(), t.shape())?;
+                if op.reduction == Reduction::BatchMean && !matches!(kind, LossKind::KlDiv(_)) {
+                    return Err(TensorError::Math(MathError::BatchMean { loss: op.name() }));
+                }
+                if kind == LossKind::Bce {
+                    if let Some(bad) = p.iter().find(|&&x| !(0.0..=1.0).contains(&x)) {
+                        return Err(TensorError::Value(format!(
+                            "`bce` needs probabilities between 0 and 1, got {bad} (use `bce_logits` for raw scores)"
+                        )));
+                    }
+                }
+                let per = super::kernels::zip_map(&p, &t, p.shape(), |a, b| element(kind, a, b));
+                reduced(op.reduction, per, divisor(op.reduction, p.shape()))
+            }
+        }
+    };
+    let op = match op.kind {
+        LossKind::CrossEntropy { .. } => {
+            let classes = cross_entropy_shape(&pred.shape(), &target.shape())?.1;
+            LossOp {
+                kind: LossKind::CrossEntropy { classes },
+                ..op
+            }
+        }
+        _ => op,
+    };
+    Ok(Tensor::from_op(
+        data,
+        Op::Loss(op, Input::new(pred), Input::new(target)),
+    ))
+}
+
 /// Mean squared error.
 pub fn mse(pred: &Tensor, target: &Tensor) -> Result<Tensor, TensorError> {
-    let v = {
-        let (p, t) = (pred.data(), target.data());
-        let s = loss_shape("mse", p.shape(), t.shape())?;
-        let d = zip_map(&p, &t, p.shape(), |a, b| (a - b) * (a - b));
-        debug_assert!(s.is_empty());
-        sum_all(&d) / p.len() as f32
-    };
-    Ok(make(LossOp::Mse, pred, target, v))
+    loss(LossOp::new(LossKind::Mse), pred, target)
 }
 
 /// Binary cross entropy of probabilities, each log clamped at -100.
 pub fn bce(prob: &Tensor, target: &Tensor) -> Result<Tensor, TensorError> {
-    let v = {
-        let (p, t) = (prob.data(), target.data());
-        loss_shape("bce", p.shape(), t.shape())?;
-        if let Some(bad) = p.iter().find(|&&x| !(0.0..=1.0).contains(&x)) {
-            return Err(TensorError::Value(format!(
-                "`bce` needs probabilities between 0 and 1, got {bad} (use `bce_logits` for raw scores)"
-            )));
-        }
-        let d = zip_map(&p, &t, p.shape(), |x, y| {
-            (y - 1.0) * (-x).ln_1p().max(-100.0) - y * x.ln().max(-100.0)
-        });
-        sum_all(&d) / p.len() as f32
-    };
-    Ok(make(LossOp::Bce, prob, target, v))
+    loss(LossOp::new(LossKind::Bce), prob, target)
 }
 
 /// Binary cross entropy of logits: `mean((1 - t) x - log_sigmoid(x))`.
 pub fn bce_logits(logits: &Tensor, target: &Tensor) -> Result<Tensor, TensorError> {
-    let v = {
-        let (x, t) = (logits.data(), target.data());
-        loss_shape("bce_logits", x.shape(), t.shape())?;
-        let d = zip_map(&x, &t, x.shape(), |a, y| (1.0 - y) * a - log_sigmoid(a));
-        sum_all(&d) / x.len() as f32
-    };
-    Ok(make(LossOp::BceLogits, logits, target, v))
+    loss(LossOp::new(LossKind::BceLogits), logits, target)
 }
 
-/// Validates class indices against `classes` and returns them.
-fn class_indices(t: &ArrayD<f32>, classes: usize) -> Result<Vec<usize>, TensorError> {
+/// Cross entropy of logits `[N, C]` (or `[C]`) against class indices `[N]` (or `[]`) or
+/// probabilities of the logits' shape; the mean over the N rows.
+pub fn cross_entropy(logits: &Tensor, target: &Tensor) -> Result<Tensor, TensorError> {
+    loss(
+        LossOp::new(LossKind::CrossEntropy { classes: true }),
+        logits,
+        target,
+    )
+}
+
+/// Validates class indices against `classes` (`ignore` may be anything) and returns
+/// them, `None` for an ignored row.
+fn class_indices(
+    t: &ArrayD<f32>,
+    classes: usize,
+    ignore: i64,
+) -> Result<Vec<Option<usize>>, TensorError> {
     t.iter()
         .enumerate()
         .map(|(i, &v)| {
@@ -96,6 +295,8 @@ fn class_indices(t: &ArrayD<f32>, classes: usize) -> Result<Vec<usize>, TensorEr
                         value: v,
                     },
                 })
+            } else if v == ignore as f32 {
+                Ok(None)
             } else if v < 0.0 || v >= classes as f32 {
                 Err(TensorError::ClassTarget {
                     kind: ClassTargetKind::OutOfRange {
@@ -105,13 +306,13 @@ fn class_indices(t: &ArrayD<f32>, classes: usize) -> Result<Vec<usize>, TensorEr
                     },
                 })
             } else {
-                Ok(v as usize)
+                Ok(Some(v as usize))
             }
         })
         .collect()
 }
 
-/// Logits as `[N, C]` (a `[C]` vector becomes one row).
+/// Rows as `[N, C]` (a `[C]` vector becomes one row).
 fn rows(x: &ArrayD<f32>) -> ArrayD<f32> {
     if x.ndim() == 1 {
         x.view().insert_axis(Axis(0)).to_owned()
@@ -120,99 +321,215 @@ fn rows(x: &ArrayD<f32>) -> ArrayD<f32> {
     }
 }
 
-/// Cross entropy of logits `[N, C]` (or `[C]`) against class indices `[N]` (or `[]`) or
-/// probabilities of the logits' shape; the mean over the N rows.
-pub fn cross_entropy(logits: &Tensor, target: &Tensor) -> Result<Tensor, TensorError> {
-    let (v, classes) = {
-        let (x, t) = (logits.data(), target.data());
-        let (_, classes) = cross_entropy_shape(x.shape(), t.shape())?;
-        let c = x.shape()[x.ndim() - 1];
-        let ls = softmax_array(&rows(&x), 1, true);
-        let n = ls.shape()[0];
-        let total = if classes {
-            let idx = class_indices(&t, c)?;
-            -idx.iter()
-                .enumerate()
-                .map(|(i, &k)| ls[[i, k]])
-                .sum::<f32>()
-        } else {
-            let tr = rows(&t);
-            -sum_all(&zip_map(&ls, &tr, ls.shape(), |a, b| a * b))
-        };
-        (total / n as f32, classes)
-    };
-    Ok(make(LossOp::CrossEntropy { classes }, logits, target, v))
+/// What the class losses compute once for both passes.
+struct ClassParts {
+    /// Log-probabilities `[N, C]`.
+    logp: ArrayD<f32>,
+    /// Class weight per class (ones without `weight`).
+    w: Vec<f32>,
+    /// The class of each row (`None`: ignored), or `None` for probability targets.
+    idx: Option<Vec<Option<usize>>>,
+    /// Per-row loss and the mean's divisor.
+    per: Vec<f32>,
+    div: f32,
 }
 
-/// Gradients of a loss for the inputs in `need`, given the upstream scalar `g`.
+fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassParts, TensorError> {
+    let nll = op.kind == LossKind::Nll;
+    let (_, classes) = if nll {
+        super::shape::nll_shape(x.shape(), t.shape())?
+    } else {
+        cross_entropy_shape(x.shape(), t.shape())?
+    };
+    let c = x.shape()[x.ndim() - 1];
+    let w: Vec<f32> = match &op.weight {
+        Some(w) if w.len() != c => {
+            return Err(TensorError::Math(MathError::ClassWeight {
+                loss: op.name(),
+                classes: c,
+                given: w.len(),
+            }))
+        }
+        Some(w) => w.to_vec(),
+        None => vec![1.0; c],
+    };
+    let logp = if nll {
+        rows(x)
+    } else {
+        softmax_array(&rows(x), 1, true)
+    };
+    let n = logp.shape()[0];
+    let eps = op.label_smoothing;
+    let cf = c as f32;
+    let mut per = vec![0.0f32; n];
+    let (idx, div) = if classes {
+        let idx = class_indices(t, c, op.ignore_index)?;
+        let mut div = 0.0f32;
+        for (i, k) in idx.iter().enumerate() {
+            let Some(k) = *k else { continue };
+            div += w[k];
+            let row = logp.index_axis(Axis(0), i);
+            let nll_i = -w[k] * row[k];
+            per[i] = if eps > 0.0 {
+                let smooth: f32 = -row.iter().zip(&w).map(|(&l, &wc)| l * wc).sum::<f32>();
+                (1.0 - eps) * nll_i + eps / cf * smooth
+            } else {
+                nll_i
+            };
+        }
+        (Some(idx), div)
+    } else {
+        let tr = rows(t);
+        for (i, (lrow, trow)) in logp.rows().into_iter().zip(tr.rows()).enumerate() {
+            per[i] = -lrow
+                .iter()
+                .zip(trow.iter())
+                .zip(&w)
+                .map(|((&l, &tv), &wc)| l * wc * (tv * (1.0 - eps) + eps / cf))
+                .sum::<f32>();
+        }
+        (None, n as f32)
+    };
+    Ok(ClassParts {
+        logp,
+        w,
+        idx,
+        per,
+        div,
+    })
+}
+
+/// The forward value of a class loss, and whether the target holds class indices.
+fn class_loss(
+    op: &LossOp,
+    x: &ArrayD<f32>,
+    t: &ArrayD<f32>,
+) -> Result<(ArrayD<f32>, bool), TensorError> {
+    let parts = class_parts(op, x, t)?;
+    let classes = parts.idx.is_some();
+    let out = match op.reduction {
+        Reduction::None => {
+            let shape: &[usize] = if x.ndim() == 1 { &[] } else { &x.shape()[..1] };
+            from_vec(shape, parts.per)
+        }
+        Reduction::Sum => ArrayD::from_elem(IxDyn(&[]), parts.per.iter().sum()),
+        Reduction::Mean => ArrayD::from_elem(IxDyn(&[]), parts.per.iter().sum::<f32>() / parts.div),
+        Reduction::BatchMean => {
+            return Err(TensorError::Math(MathError::BatchMean { loss: op.name() }))
+        }
+    };
+    Ok((out, classes))
+}
+
+/// The upstream gradient of element (row) `i`, with the reduction's scale.
+fn scale_of(r: Reduction, g: &ArrayD<f32>, div: f32) -> impl Fn(usize) -> f32 {
+    let s = g.iter().next().copied().unwrap_or(0.0);
+    let each: Vec<f32> = match r {
+        Reduction::None => g.iter().copied().collect(),
+        _ => vec![],
+    };
+    move |i| match r {
+        Reduction::None => each.get(i).copied().unwrap_or(0.0),
+        Reduction::Sum => s,
+        Reduction::Mean | Reduction::BatchMean => s / div,
+    }
+}
+
+/// Gradients of a loss for the inputs in `need`, given the upstream gradient `g` (a
+/// scalar, or one per element for `reduction="none"`).
 pub(crate) fn loss_grads(
-    op: LossOp,
+    op: &LossOp,
     p: &ArrayD<f32>,
     t: &ArrayD<f32>,
-    g: f32,
+    g: &ArrayD<f32>,
     need: [bool; 2],
 ) -> [Option<ArrayD<f32>>; 2] {
-    let n = p.len().max(1) as f32;
     let s = p.shape();
-    match op {
-        // d/dp = 2 (p - t) / n, d/dt = -d/dp
-        LossOp::Mse => {
-            let k = 2.0 * g / n;
-            [
-                need[0].then(|| zip_map(p, t, s, |a, b| k * (a - b))),
-                need[1].then(|| zip_map(p, t, s, |a, b| -k * (a - b))),
-            ]
-        }
-        // d/dp = (p - t) / max(p (1 - p), 1e-12) / n, d/dt = -logit(p) / n
-        LossOp::Bce => {
-            let k = g / n;
-            [
-                need[0].then(|| zip_map(p, t, s, |a, b| k * (a - b) / ((1.0 - a) * a).max(1e-12))),
-                need[1].then(|| p.mapv(|a| -k * (a / (1.0 - a)).ln())),
-            ]
-        }
-        // d/dx = (sigmoid(x) - t) / n, d/dt = -x / n
-        LossOp::BceLogits => {
-            let k = g / n;
-            [
-                need[0].then(|| zip_map(p, t, s, |a, b| (super::elementwise::sigmoid(a) - b) * k)),
-                need[1].then(|| p.mapv(|a| -a * k)),
-            ]
-        }
-        // d/dx = (softmax(x) * sum(t) - t) / N (indices: t one-hot), d/dt = -log_softmax(x) / N
-        LossOp::CrossEntropy { classes } => {
-            let xr = rows(p);
-            let rows_n = xr.shape()[0];
-            let c = xr.shape()[1];
-            let k = g / rows_n.max(1) as f32;
-            let dx = need[0].then(|| {
-                let mut sm = softmax_array(&xr, 1, false);
-                if classes {
-                    let idx = class_indices(t, c).unwrap_or_default();
-                    for (i, &cls) in idx.iter().enumerate() {
-                        sm[[i, cls]] -= 1.0;
-                    }
-                    sm.mapv_inplace(|v| v * k);
-                } else {
-                    let tr = rows(t);
-                    Zip::from(sm.rows_mut())
-                        .and(tr.rows())
-                        .for_each(|mut sr, trow| {
-                            let tot: f32 = trow.sum();
-                            Zip::from(&mut sr)
-                                .and(&trow)
-                                .for_each(|a, &b| *a = (*a * tot - b) * k);
-                        });
-                }
-                sm.into_shape_with_order(IxDyn(s)).expect("same size")
-            });
-            let dt = (need[1] && !classes).then(|| {
-                let ls = softmax_array(&xr, 1, true);
-                ls.mapv(|v| -v * k)
-                    .into_shape_with_order(IxDyn(s))
-                    .expect("same size")
-            });
-            [dx, dt]
-        }
+    if let LossKind::CrossEntropy { .. } | LossKind::Nll = op.kind {
+        return class_grads(op, p, t, g, need);
     }
+    let div = divisor(op.reduction, s);
+    let gs: Vec<f32> = match op.reduction {
+        Reduction::None => g.iter().copied().collect(),
+        _ => vec![g.iter().next().copied().unwrap_or(0.0) / div; 1],
+    };
+    let at = |i: usize| if gs.len() == 1 { gs[0] } else { gs[i] };
+    let pick = |which: usize| {
+        let v: Vec<f32> = p
+            .iter()
+            .zip(t.iter())
+            .enumerate()
+            .map(|(i, (&a, &b))| {
+                let (dp, dt) = element_grad(op.kind, a, b);
+                at(i) * if which == 0 { dp } else { dt }
+            })
+            .collect();
+        from_vec(s, v)
+    };
+    [need[0].then(|| pick(0)), need[1].then(|| pick(1))]
+}
+
+/// d/dlogp = -scale_i ((1 - eps) w[t_i] [c == t_i] + eps / C w_c) for index targets,
+/// -scale_i w_c t'_ic for probabilities; cross_entropy then goes through log_softmax:
+/// dx = dlogp - softmax(x) sum(dlogp). d/dt = -scale_i (1 - eps) w_c logp_ic.
+fn class_grads(
+    op: &LossOp,
+    p: &ArrayD<f32>,
+    t: &ArrayD<f32>,
+    g: &ArrayD<f32>,
+    need: [bool; 2],
+) -> [Option<ArrayD<f32>>; 2] {
+    let Ok(parts) = class_parts(op, p, t) else {
+        return [None, None];
+    };
+    let scale = scale_of(op.reduction, g, parts.div);
+    let (n, c) = (parts.logp.shape()[0], parts.logp.shape()[1]);
+    let eps = op.label_smoothing;
+    let cf = c as f32;
+    let w = &parts.w;
+    let dx = need[0].then(|| {
+        let mut d = ArrayD::<f32>::zeros(IxDyn(&[n, c]));
+        let tr = rows(t);
+        for i in 0..n {
+            let k = scale(i);
+            let mut row = d.index_axis_mut(Axis(0), i);
+            match &parts.idx {
+                Some(idx) => {
+                    let Some(cls) = idx[i] else { continue };
+                    for (ci, o) in row.iter_mut().enumerate() {
+                        let hit = if ci == cls { (1.0 - eps) * w[cls] } else { 0.0 };
+                        *o = -k * (hit + eps / cf * w[ci]);
+                    }
+                }
+                None => {
+                    for (ci, o) in row.iter_mut().enumerate() {
+                        *o = -k * w[ci] * (tr[[i, ci]] * (1.0 - eps) + eps / cf);
+                    }
+                }
+            }
+        }
+        if op.kind != LossKind::Nll {
+            let sm = parts.logp.mapv(f32::exp);
+            for (mut drow, srow) in d.rows_mut().into_iter().zip(sm.rows()) {
+                let tot: f32 = drow.sum();
+                drow.iter_mut()
+                    .zip(srow.iter())
+                    .for_each(|(o, &sv)| *o -= sv * tot);
+            }
+        }
+        d.into_shape_with_order(IxDyn(p.shape()))
+            .expect("same size")
+    });
+    let dt = (need[1] && parts.idx.is_none()).then(|| {
+        let mut d = parts.logp.clone();
+        for (i, mut row) in d.rows_mut().into_iter().enumerate() {
+            let k = scale(i);
+            row.iter_mut()
+                .zip(w)
+                .for_each(|(o, &wc)| *o *= -k * wc * (1.0 - eps));
+        }
+        d.into_shape_with_order(IxDyn(t.shape()))
+            .expect("same size")
+    });
+    [dx, dt]
 }

@@ -17,26 +17,32 @@ mod error;
 mod kernels;
 mod layout;
 mod loss;
+mod math;
 mod matmul;
 mod optim;
 mod reduce;
 pub mod shape;
+mod shape_math;
 mod shape_ops;
+mod stats;
 
 pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
 pub use elementwise::{binary, try_unary, unary, BinaryOp, UnaryOp};
 pub use error::{
-    CatKind, ClassTargetKind, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt, TensorError,
+    CatKind, ClassTargetKind, MatMulKind, MathError, NotReachedWhy, ReshapeReason, ShapeFmt,
+    TensorError,
 };
-pub use loss::{bce, bce_logits, cross_entropy, mse, LossOp};
+pub use loss::{bce, bce_logits, cross_entropy, loss, mse, LossKind, LossOp, Reduction};
+pub use math::{erf64, unary_scalar};
 pub use matmul::matmul;
-pub use optim::{set_index, update_in_place, Adam, InPlaceOp, Sgd};
+pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, RmsProp, Sgd};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
 pub use shape::{IndexItem, Resolved};
 pub use shape_ops::{
     cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, try_t_reverse, unsqueeze,
 };
+pub use stats::{lanes, scan, sort_along, LaneOp, ScanOp};
 
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
@@ -148,6 +154,13 @@ pub enum Op {
     Softmax(Input, usize),
     LogSoftmax(Input, usize),
     Loss(LossOp, Input, Input),
+    /// A reduction over the listed axes (ascending); `keepdim`.
+    Lanes(LaneOp, Input, Vec<usize>, bool),
+    /// A cumulative op along one axis.
+    Scan(ScanOp, Input, usize),
+    /// Values picked along an axis (`sort`, `topk`): the input position of each output
+    /// element along the axis, lane by lane.
+    Take(Input, usize, Vec<usize>, &'static str),
 }
 
 impl Op {
@@ -166,6 +179,9 @@ impl Op {
             Op::Softmax(..) => "softmax",
             Op::LogSoftmax(..) => "log_softmax",
             Op::Loss(l, ..) => l.name(),
+            Op::Lanes(l, ..) => l.name(),
+            Op::Scan(c, ..) => c.name(),
+            Op::Take(.., n) => n,
         }
     }
 
@@ -180,7 +196,10 @@ impl Op {
             | Op::Index(..)
             | Op::Reduce(..)
             | Op::Softmax(..)
-            | Op::LogSoftmax(..) => 1,
+            | Op::LogSoftmax(..)
+            | Op::Lanes(..)
+            | Op::Scan(..)
+            | Op::Take(..) => 1,
         }
     }
 
@@ -199,7 +218,10 @@ impl Op {
             | Op::Index(a, _)
             | Op::Reduce(_, a, ..)
             | Op::Softmax(a, _)
-            | Op::LogSoftmax(a, _) => (i == 0).then_some(a),
+            | Op::LogSoftmax(a, _)
+            | Op::Lanes(_, a, ..)
+            | Op::Scan(_, a, _)
+            | Op::Take(a, ..) => (i == 0).then_some(a),
         }
     }
 
@@ -207,7 +229,7 @@ impl Op {
     pub(crate) fn differentiable(&self, i: usize) -> bool {
         match self {
             Op::Binary(b, ..) => !b.is_comparison(),
-            Op::Loss(LossOp::CrossEntropy { classes: true }, ..) => i == 0,
+            Op::Loss(l, ..) if l.class_indices() => i == 0,
             _ => true,
         }
     }
@@ -218,9 +240,20 @@ impl Op {
         match self {
             Op::Unary(u, _) => matches!(
                 u,
-                UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Sigmoid | UnaryOp::Tanh
+                UnaryOp::Exp
+                    | UnaryOp::Sqrt
+                    | UnaryOp::Sigmoid
+                    | UnaryOp::Tanh
+                    | UnaryOp::Expm1
+                    | UnaryOp::Exp2
+                    | UnaryOp::Tan
+                    | UnaryOp::Reciprocal
+                    | UnaryOp::Rsqrt
             ),
-            Op::Softmax(..) | Op::LogSoftmax(..) => true,
+            Op::Softmax(..)
+            | Op::LogSoftmax(..)
+            | Op::Lanes(..)
+            | Op::Scan(ScanOp::CumProd, ..) => true,
             _ => false,
         }
     }
@@ -244,7 +277,10 @@ impl Op {
             | Op::Index(a, _)
             | Op::Reduce(_, a, ..)
             | Op::Softmax(a, _)
-            | Op::LogSoftmax(a, _) => push_if_last(a.t, out),
+            | Op::LogSoftmax(a, _)
+            | Op::Lanes(_, a, ..)
+            | Op::Scan(_, a, _)
+            | Op::Take(a, ..) => push_if_last(a.t, out),
         }
     }
 }

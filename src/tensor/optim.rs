@@ -1,5 +1,5 @@
-//! In-place updates (`W -= e`, `x[i] = e`) and the SGD / Adam optimisers with
-//! torch.optim's float32 arithmetic.
+//! In-place updates (`W -= e`, `x[i] = e`) and the SGD / Adam / AdamW / RMSprop
+//! optimisers with torch.optim's float32 arithmetic, and gradient-norm clipping.
 
 use ndarray::{ArrayD, Axis, Zip};
 
@@ -100,18 +100,21 @@ fn check_grad_shape(p: &Tensor, g: &ArrayD<f32>) -> Result<(), TensorError> {
     in_place_shape(&p.shape(), g.shape()).map(|_| ())
 }
 
-/// `torch.optim.SGD` (no dampening, no weight decay, no Nesterov).
+/// `torch.optim.SGD` (no dampening), with `weight_decay` and Nesterov momentum.
 pub struct Sgd {
     pub params: Vec<Tensor>,
-    pub lr: f32,
+    pub lr: f64,
     pub momentum: f32,
+    pub weight_decay: f32,
+    pub nesterov: bool,
     bufs: Vec<Option<ArrayD<f32>>>,
     /// The momentum buffers' bytes in the memory budget.
     charge: Charge,
 }
 
 impl Sgd {
-    pub fn new(params: Vec<Tensor>, lr: f32, momentum: f32) -> Sgd {
+    pub fn new(params: Vec<Tensor>, lr: impl Into<f64>, momentum: f32) -> Sgd {
+        let lr = lr.into();
         for p in &params {
             p.mark_wanted();
         }
@@ -120,12 +123,15 @@ impl Sgd {
             params,
             lr,
             momentum,
+            weight_decay: 0.0,
+            nesterov: false,
             bufs,
             charge: Charge::default(),
         }
     }
 
-    /// One step: `buf = g` then `buf = momentum buf + g`; `p -= lr buf`.
+    /// One step: `d = g + wd p`; with momentum `buf = d` then `buf = momentum buf + d`,
+    /// and `d = buf` (Nesterov: `d + momentum buf`); `p -= lr d`.
     pub fn step(&mut self, store: &GradStore) -> Result<(), TensorError> {
         for (p, buf) in self.params.iter().zip(self.bufs.iter_mut()) {
             // Deferred gradients that read `p` are computed before it changes (and before
@@ -135,23 +141,36 @@ impl Sgd {
                 continue;
             };
             check_grad_shape(p, &g)?;
-            let a = -self.lr;
+            let a = -(self.lr as f32);
+            let decayed;
+            let mut d: &ArrayD<f32> = &g;
+            if self.weight_decay != 0.0 {
+                let wd = self.weight_decay;
+                let mut v = g.to_owned();
+                update_with(&mut v, &p.data(), |v, w| *v += wd * w);
+                decayed = v;
+                d = &decayed;
+            }
             if self.momentum != 0.0 {
                 let m = self.momentum;
                 let b = match buf {
                     None => {
-                        reserve_bytes(data_bytes(g.len()), g.shape())?;
-                        self.charge.add(data_bytes(g.len()));
-                        buf.insert(g.to_owned())
+                        reserve_bytes(data_bytes(d.len()), d.shape())?;
+                        self.charge.add(data_bytes(d.len()));
+                        buf.insert(d.to_owned())
                     }
                     Some(b) => {
-                        update_with(b, &g, |b, g| *b = *b * m + g);
+                        update_with(b, d, |b, g| *b = *b * m + g);
                         b
                     }
                 };
-                update_with(&mut p.data_mut(), b, |w, u| *w += a * u);
+                if self.nesterov {
+                    update_with2(&mut p.data_mut(), d, b, |w, g, b| *w += a * (g + m * b));
+                } else {
+                    update_with(&mut p.data_mut(), b, |w, u| *w += a * u);
+                }
             } else {
-                update_with(&mut p.data_mut(), &g, |w, u| *w += a * u);
+                update_with(&mut p.data_mut(), d, |w, u| *w += a * u);
             }
             p.bump_version();
         }
@@ -159,13 +178,16 @@ impl Sgd {
     }
 }
 
-/// `torch.optim.Adam` (no weight decay, no amsgrad).
+/// `torch.optim.Adam` (no amsgrad) with L2 `weight_decay`, or `torch.optim.AdamW`
+/// (`decoupled`: the weights shrink by `lr * weight_decay` before the step).
 pub struct Adam {
     pub params: Vec<Tensor>,
     pub lr: f64,
     pub beta1: f64,
     pub beta2: f64,
     pub eps: f64,
+    pub weight_decay: f64,
+    pub decoupled: bool,
     pub t: Vec<u64>,
     m: Vec<Option<ArrayD<f32>>>,
     v: Vec<Option<ArrayD<f32>>>,
@@ -194,6 +216,8 @@ impl Adam {
             beta1,
             beta2,
             eps,
+            weight_decay: 0.0,
+            decoupled: false,
             t: vec![0; n],
             m: vec![None; n],
             v: vec![None; n],
@@ -201,7 +225,7 @@ impl Adam {
         }
     }
 
-    /// One step, per parameter with a gradient:
+    /// One step, per parameter with a gradient (after weight decay):
     /// `m = lerp(m, g, 1 - b1)`, `v = b2 v + (1 - b2) g g`,
     /// `denom = sqrt(v) / sqrt(1 - b2^t) + eps`, `p += (-lr / (1 - b1^t)) m / denom`.
     pub fn step(&mut self, store: &GradStore) -> Result<(), TensorError> {
@@ -212,7 +236,20 @@ impl Adam {
                 continue;
             };
             check_grad_shape(p, &g)?;
-            let g: &ArrayD<f32> = &g;
+            let decayed;
+            let mut g: &ArrayD<f32> = &g;
+            if self.weight_decay != 0.0 {
+                if self.decoupled {
+                    let k = (1.0 - self.lr * self.weight_decay) as f32;
+                    p.data_mut().mapv_inplace(|w| w * k);
+                } else {
+                    let wd = self.weight_decay as f32;
+                    let mut v = g.to_owned();
+                    update_with(&mut v, &p.data(), |v, w| *v += wd * w);
+                    decayed = v;
+                    g = &decayed;
+                }
+            }
             if self.m[i].is_none() {
                 let bytes = data_bytes(g.len()).saturating_mul(2);
                 reserve_bytes(bytes, g.shape())?;
@@ -246,4 +283,108 @@ impl Adam {
         }
         Ok(())
     }
+}
+
+/// `torch.optim.RMSprop` (optionally centered), with weight decay and momentum.
+pub struct RmsProp {
+    pub params: Vec<Tensor>,
+    pub lr: f64,
+    pub alpha: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub momentum: f32,
+    pub centered: bool,
+    square_avg: Vec<Option<ArrayD<f32>>>,
+    grad_avg: Vec<Option<ArrayD<f32>>>,
+    bufs: Vec<Option<ArrayD<f32>>>,
+}
+
+impl RmsProp {
+    pub fn new(params: Vec<Tensor>, lr: impl Into<f64>, alpha: f32, eps: f32) -> RmsProp {
+        let lr = lr.into();
+        for p in &params {
+            p.mark_wanted();
+        }
+        let n = params.len();
+        RmsProp {
+            params,
+            lr,
+            alpha,
+            eps,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+            square_avg: vec![None; n],
+            grad_avg: vec![None; n],
+            bufs: vec![None; n],
+        }
+    }
+
+    /// One step: `g += wd p`; `v = alpha v + (1 - alpha) g²`; `avg = sqrt(v) + eps`
+    /// (centered: `sqrt(v - m²) + eps` with `m = lerp(m, g, 1 - alpha)`); with momentum
+    /// `buf = momentum buf + g / avg`, `p -= lr buf`, else `p -= lr g / avg`.
+    pub fn step(&mut self, store: &GradStore) -> Result<(), TensorError> {
+        for i in 0..self.params.len() {
+            let p = &self.params[i];
+            flush_pending(p);
+            let Some(g) = grad_of(store, p)? else {
+                continue;
+            };
+            check_grad_shape(p, &g)?;
+            let mut g: ArrayD<f32> = g.to_owned();
+            if self.weight_decay != 0.0 {
+                let wd = self.weight_decay;
+                update_with(&mut g, &p.data(), |v, w| *v += wd * w);
+            }
+            let (al, one_m) = (self.alpha, 1.0 - self.alpha);
+            let v = self.square_avg[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
+            update_with(v, &g, |v, g| *v = *v * al + one_m * g * g);
+            let mut avg = v.clone();
+            if self.centered {
+                let m = self.grad_avg[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
+                update_with(m, &g, |m, g| *m += one_m * (g - *m));
+                update_with(&mut avg, m, |a, m| *a -= m * m);
+            }
+            let eps = self.eps;
+            avg.mapv_inplace(|a| a.sqrt() + eps);
+            let lr = self.lr as f32;
+            if self.momentum > 0.0 {
+                let mo = self.momentum;
+                let b = self.bufs[i].get_or_insert_with(|| ArrayD::zeros(g.raw_dim()));
+                update_with2(b, &g, &avg, |b, g, a| *b = *b * mo + g / a);
+                update_with(&mut p.data_mut(), b, |w, b| *w -= lr * b);
+            } else {
+                update_with2(&mut p.data_mut(), &g, &avg, |w, g, a| *w += -lr * (g / a));
+            }
+            p.bump_version();
+        }
+        Ok(())
+    }
+}
+
+/// `torch.nn.utils.clip_grad_norm_`: the `norm_type` norm of all the gradients together
+/// (`inf`: the largest magnitude); when it is over `max_norm`, every gradient is scaled
+/// by `max_norm / (norm + 1e-6)`. Returns the norm before clipping. Parameters the
+/// backward did not reach are skipped.
+pub fn clip_grad_norm(
+    store: &GradStore,
+    params: &[Tensor],
+    max_norm: f32,
+    norm_type: f32,
+) -> Result<f32, TensorError> {
+    let mut norms = Vec::with_capacity(params.len());
+    for p in params {
+        if let Some(g) = grad_of(store, p)? {
+            let v: Vec<f32> = g.iter().copied().collect();
+            norms.push(super::stats::vector_norm(&v, norm_type));
+        }
+    }
+    let total = super::stats::vector_norm(&norms, norm_type);
+    let coef = (max_norm / (total + 1e-6)).min(1.0);
+    for p in params {
+        if store.contains(p) {
+            store.scale_grad(p, coef)?;
+        }
+    }
+    Ok(total)
 }

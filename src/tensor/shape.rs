@@ -2,6 +2,9 @@
 //! touched and by the static checker instead of computing.
 
 use super::error::{CatKind, MatMulKind, ReshapeReason, TensorError};
+pub use super::shape_math::{
+    along_shape, dims_extreme_shape, dims_shape, nll_shape, reduced_loss_shape, topk_shape,
+};
 
 /// One item of an index expression `x[i, a:b:s, ...]`.
 #[derive(Clone, Debug, PartialEq)]

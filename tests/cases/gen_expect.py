@@ -1880,5 +1880,55 @@ def _():
     P(F.cross_entropy(X @ W + b, labels))
     P((X @ W + b).argmax(1).float())
 
+@case("ops_math/losses")
+def _():
+    pred = C([[0.5, -1.0], [2.0, 0.25]]); y = C([[0.0, -1.5], [1.0, 1.0]])
+    P(F.mse_loss(pred, y), F.mse_loss(pred, y, reduction="sum"), F.mse_loss(pred, y, reduction="none"))
+    P(F.l1_loss(pred, y), F.smooth_l1_loss(pred, y, beta=0.5), F.huber_loss(pred, y, delta=0.5))
+    P(F.binary_cross_entropy(torch.sigmoid(pred), torch.sigmoid(y), reduction="none"))
+    P(F.binary_cross_entropy_with_logits(pred, torch.sigmoid(y), reduction="sum"))
+    P(F.kl_div(F.log_softmax(pred, -1), F.softmax(y, -1), reduction="batchmean"))
+    logits = T([[2.0, 0.5, -1.0], [0.1, 0.2, 0.3], [1.0, -1.0, 0.0]])
+    labels = torch.tensor([0, -100, 2])
+    P(F.cross_entropy(logits, labels))
+    P(F.cross_entropy(logits, labels, C([1.0, 2.0, 0.5]), label_smoothing=0.1))
+    P(F.cross_entropy(logits, labels, reduction="none"))
+    P(F.nll_loss(F.log_softmax(logits, -1), torch.tensor([0, 1, 2]), ignore_index=1))
+    bw(F.cross_entropy(logits, labels, label_smoothing=0.2), logits)
+    S(grad(logits))
+
+
+@case("ops_math/optim")
+def _():
+    X = C([[1.0, 2.0], [0.5, -1.0], [-1.5, 0.25], [2.0, 1.0]]); y = C([[1.0], [0.0], [-1.0], [2.0]])
+    W = T([[0.1, 0.1]]); b = T([0.0])
+    opt = torch.optim.AdamW([W, b], lr=0.1, weight_decay=0.01)
+    P("<adamw optimizer>", 0.1)
+    lr = 0.1
+    for epoch in range(30):
+        loss = F.mse_loss(X @ W.T + b, y)
+        opt.zero_grad(); loss.backward()
+        n = torch.nn.utils.clip_grad_norm_([W, b], max_norm=1.0)
+        opt.step()
+        if epoch % 10 == 9:
+            lr = lr * 0.5
+            for g in opt.param_groups:
+                g["lr"] = lr
+            P(epoch, item(loss), item(n), lr)
+    W2 = T([[0.1, 0.1]])
+    for name in ["sgd", "nesterov", "rmsprop"]:
+        with torch.no_grad():
+            W2 -= W2 - 0.1
+        if name == "sgd":
+            o = torch.optim.SGD([W2], lr=0.05, weight_decay=0.1)
+        elif name == "nesterov":
+            o = torch.optim.SGD([W2], lr=0.05, momentum=0.9, nesterov=True)
+        else:
+            o = torch.optim.RMSprop([W2], lr=0.01, momentum=0.5, centered=True)
+        for i in range(20):
+            o.zero_grad(); F.mse_loss(X @ W2.T, y).backward(); o.step()
+        P(name, "<%s optimizer>" % ("rmsprop" if name == "rmsprop" else "sgd"), W2)
+
+
 if __name__ == "__main__":
     main(sys.argv[1:])

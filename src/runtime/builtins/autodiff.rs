@@ -1,5 +1,5 @@
 //! Autodiff and training builtins: `item`, `backward`, `grad`, `detach`, `gradcheck`,
-//! the optimisers and `step`.
+//! the optimisers `sgd` and `adam` and `step`.
 
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::{Args, Builtin, P};
@@ -56,7 +56,13 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "sgd",
-        [Req("params"), Opt("lr", "0.01"), Kw("momentum", "0.0")],
+        [
+            Req("params"),
+            Opt("lr", "0.01"),
+            Kw("momentum", "0.0"),
+            Kw("weight_decay", "0"),
+            Kw("nesterov", "False")
+        ],
         "stochastic gradient descent over a list of tensors",
         "opt = sgd([W1, W2], lr=0.1)",
         f_sgd,
@@ -68,9 +74,10 @@ pub static TABLE: &[Builtin] = &[
             Req("params"),
             Opt("lr", "0.001"),
             Kw("betas", "[0.9, 0.999]"),
-            Kw("eps", "1e-08")
+            Kw("eps", "1e-08"),
+            Kw("weight_decay", "0")
         ],
-        "the Adam optimiser over a list of tensors",
+        "the Adam optimiser over a list of tensors (weight_decay adds wd * p to the gradient)",
         "opt = adam([W1, W2], lr=0.01)",
         f_adam,
         Optimizer
@@ -170,7 +177,7 @@ fn f_gradcheck(interp: &mut Interp, a: &mut Args) -> R<Value> {
     super::gradcheck::gradcheck(interp, a)
 }
 
-fn param_list(interp: &Interp, a: &Args) -> R<Vec<Tensor>> {
+pub(super) fn param_list(interp: &Interp, a: &Args) -> R<Vec<Tensor>> {
     let ts = match a.value(0) {
         Value::Tensor(t) => vec![t],
         Value::List(_) => tensor_list(interp, a, 0)?,
@@ -196,17 +203,27 @@ fn param_list(interp: &Interp, a: &Args) -> R<Vec<Tensor>> {
 
 fn f_sgd(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let params = param_list(interp, a)?;
-    let lr = a.number_or(interp, 1, 0.01)? as f32;
+    let lr = super::training::hyper(interp, a, 1, 0.01)?;
     let momentum = a.number_or(interp, 2, 0.0)? as f32;
-    Ok(Value::Optimizer(Rc::new(RefCell::new(Optimizer::Sgd(
-        tensor::Sgd::new(params, lr, momentum),
-    )))))
+    let mut o = tensor::Sgd::new(params, lr, momentum);
+    o.weight_decay = super::training::hyper(interp, a, 3, 0.0)? as f32;
+    o.nesterov = a.bool_or(interp, 4, false)?;
+    if o.nesterov && momentum <= 0.0 {
+        return Err(interp.fail(
+            Diagnostic::error(
+                "value::argument",
+                "Nesterov momentum needs a momentum above 0",
+            )
+            .primary(a.span(4), "nesterov=True")
+            .help("give a momentum too, e.g. `sgd(params, lr=0.1, momentum=0.9, nesterov=True)`"),
+        ));
+    }
+    Ok(Value::Optimizer(Rc::new(RefCell::new(Optimizer::Sgd(o)))))
 }
 
-fn f_adam(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    let params = param_list(interp, a)?;
-    let lr = a.number_or(interp, 1, 0.001)?;
-    let (b1, b2) = match a.get(2) {
+/// The `betas=[b1, b2]` argument in slot `i`.
+pub(super) fn betas(interp: &Interp, a: &Args, i: usize) -> R<(f64, f64)> {
+    Ok(match a.get(i) {
         None => (0.9, 0.999),
         Some(Value::List(l)) if l.borrow().len() == 2 => {
             let l = l.borrow();
@@ -218,7 +235,7 @@ fn f_adam(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 _ => {
                     return Err(interp.fail(
                         Diagnostic::error("type::argument", "`betas` needs two numbers")
-                            .primary(a.span(2), ""),
+                            .primary(a.span(i), ""),
                     ))
                 }
             }
@@ -226,15 +243,21 @@ fn f_adam(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Some(_) => {
             return Err(interp.fail(
                 Diagnostic::error("type::argument", "`betas` needs a list of two numbers")
-                    .primary(a.span(2), "")
+                    .primary(a.span(i), "")
                     .help("write `betas=[0.9, 0.999]`"),
             ))
         }
-    };
+    })
+}
+
+fn f_adam(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let params = param_list(interp, a)?;
+    let lr = a.number_or(interp, 1, 0.001)?;
+    let (b1, b2) = betas(interp, a, 2)?;
     let eps = a.number_or(interp, 3, 1e-8)?;
-    Ok(Value::Optimizer(Rc::new(RefCell::new(Optimizer::Adam(
-        tensor::Adam::new(params, lr, b1, b2, eps),
-    )))))
+    let mut o = tensor::Adam::new(params, lr, b1, b2, eps);
+    o.weight_decay = super::training::hyper(interp, a, 4, 0.0)?;
+    Ok(Value::Optimizer(Rc::new(RefCell::new(Optimizer::Adam(o)))))
 }
 
 fn f_step(interp: &mut Interp, a: &mut Args) -> R<Value> {
@@ -255,15 +278,10 @@ fn f_step(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Some(s) => s,
         None => return Err(a.fail(interp, tensor::TensorError::NoBackward, &[0])),
     };
-    let r = match &mut *opt.borrow_mut() {
-        Optimizer::Sgd(s) => s.step(store),
-        Optimizer::Adam(s) => s.step(store),
-    };
+    let r = opt.borrow_mut().step(store);
     r.map_err(|e| a.fail(interp, e, &[0]))?;
     let o = opt.borrow();
-    let (Optimizer::Sgd(tensor::Sgd { params, .. }) | Optimizer::Adam(tensor::Adam { params, .. })) =
-        &*o;
-    for p in params {
+    for p in o.params() {
         interp.note_changed(p, a.call);
     }
     Ok(Value::None)

@@ -8,8 +8,11 @@ mod autodiff;
 mod construct;
 pub mod convert;
 mod gradcheck;
+mod math;
+mod math_reduce;
 mod python;
 mod tensor_ops;
+mod training;
 
 use std::sync::OnceLock;
 
@@ -22,6 +25,9 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(construct::TABLE.iter())
             .chain(tensor_ops::TABLE.iter())
             .chain(autodiff::TABLE.iter())
+            .chain(math::TABLE.iter())
+            .chain(math_reduce::TABLE.iter())
+            .chain(training::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .collect()
     })

@@ -5,9 +5,9 @@ use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
 use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
-use crate::tensor::{self, Tensor};
+use crate::tensor;
 
-use P::{Opt, Req, Var};
+use P::{Kw, Opt, Req, Var};
 
 pub static TABLE: &[Builtin] = &[
     // ---- core
@@ -50,8 +50,8 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "round",
-        [Req("x"), Opt("digits", "0")],
-        "round a number (half to even), or a tensor elementwise",
+        [Req("x"), Opt("ndigits", "None"), Kw("decimals", "0")],
+        "round a number or a tensor elementwise, half to even, to ndigits (or decimals) places",
         "round(2.567, 2)",
         f_round, pure Elementwise
     ),
@@ -194,15 +194,16 @@ fn f_int(interp: &mut Interp, a: &mut Args) -> R<Value> {
 }
 
 fn f_round(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    let digits = a.number_or(interp, 1, 0.0)? as i32;
+    let digits = match a.get(1) {
+        Some(_) => a.number(interp, 1)?,
+        None => a.number_or(interp, 2, 0.0)?,
+    };
+    let digits = digits.clamp(-400.0, 400.0) as i32;
     match a.value(0) {
-        Value::Tensor(t) => {
-            let scale = 10f32.powi(digits);
-            let data = t
-                .data()
-                .mapv(|x| round_half_even((x * scale) as f64) as f32 / scale);
-            Ok(Value::Tensor(Tensor::leaf(data)))
-        }
+        Value::Tensor(t) => Ok(Value::Tensor(tensor::unary(
+            tensor::UnaryOp::Round(digits),
+            &t,
+        ))),
         _ => {
             let x = a.number(interp, 0)?;
             let scale = 10f64.powi(digits);

@@ -5,7 +5,7 @@ use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
 use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
-use crate::tensor::{self, Tensor};
+use crate::tensor;
 
 use P::{Kw, Opt, Req, Var};
 
@@ -159,7 +159,7 @@ pub static TABLE: &[Builtin] = &[
     b!(
         "sum",
         [Req("x"), Opt("axis", "None"), Opt("keepdim", "False")],
-        "sum of all values, or along an axis",
+        "sum of all values, or along an axis or a list of axes",
         "sum(x, axis=1, keepdim=True)",
         f_sum,
         Sum
@@ -167,7 +167,7 @@ pub static TABLE: &[Builtin] = &[
     b!(
         "mean",
         [Req("x"), Opt("axis", "None"), Opt("keepdim", "False")],
-        "mean of all values, or along an axis",
+        "mean of all values, or along an axis or a list of axes",
         "mean(x, axis=0)",
         f_mean,
         Reduce
@@ -233,15 +233,15 @@ pub static TABLE: &[Builtin] = &[
     // ---- losses
     b!(
         "mse",
-        [Req("pred"), Req("target")],
-        "mean squared error; both shapes must be equal",
+        [Req("pred"), Req("target"), Kw("reduction", "'mean'")],
+        "mean squared error; both shapes must be equal (reduction 'mean', 'sum' or 'none')",
         "mse(pred, y)",
         f_mse,
         Loss
     ),
     b!(
         "bce",
-        [Req("prob"), Req("target")],
+        [Req("prob"), Req("target"), Kw("reduction", "'mean'")],
         "binary cross-entropy of probabilities (logs clamped at -100)",
         "bce(sigmoid(z), y)",
         f_bce,
@@ -249,7 +249,7 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "bce_logits",
-        [Req("logits"), Req("target")],
+        [Req("logits"), Req("target"), Kw("reduction", "'mean'")],
         "binary cross-entropy of logits, computed stably",
         "bce_logits(z, y)",
         f_bce_logits,
@@ -257,7 +257,14 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "cross_entropy",
-        [Req("logits"), Req("target")],
+        [
+            Req("logits"),
+            Req("target"),
+            Opt("weight", "None"),
+            Kw("ignore_index", "-100"),
+            Kw("reduction", "'mean'"),
+            Kw("label_smoothing", "0.0")
+        ],
         "softmax cross-entropy; target is class indices [N] or probabilities [N, C]",
         "cross_entropy(logits, labels)",
         f_cross_entropy,
@@ -425,11 +432,16 @@ fn reduce(
     keep_slot: usize,
 ) -> R<Value> {
     let t = a.tensor(interp, 0)?;
-    let axis = a.axis(interp, axis_slot)?;
     let keep = a.bool_or(interp, keep_slot, false)?;
-    tensor::reduce(op, &t, axis, keep)
-        .map(Value::Tensor)
-        .map_err(|e| a.fail(interp, e, &[0]))
+    let out = if let Some(Value::List(_)) = a.get(axis_slot) {
+        // A list of axes (PyTorch's tuple of dims).
+        let dims = super::math_reduce::dims_arg(interp, a, axis_slot)?;
+        super::math_reduce::sum_dims_op(op, &t, dims.as_deref(), keep)
+    } else {
+        let axis = a.axis(interp, axis_slot)?;
+        tensor::reduce(op, &t, axis, keep)
+    };
+    out.map(Value::Tensor).map_err(|e| a.fail(interp, e, &[0]))
 }
 
 fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
@@ -551,29 +563,18 @@ fn f_log_softmax(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 // ------------------------------------------------------------------ losses
 
-fn loss(
-    interp: &mut Interp,
-    a: &mut Args,
-    f: fn(&Tensor, &Tensor) -> Result<Tensor, tensor::TensorError>,
-) -> R<Value> {
-    let p = a.tensor(interp, 0)?;
-    let t = a.tensor(interp, 1)?;
-    let out = f(&p, &t).map_err(|e| a.fail(interp, e, &[0, 1]))?;
-    interp.check_finite(&out, &[&p, &t], a.callee, a.builtin.name);
-    tensor_value(out)
-}
-
 fn f_mse(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    loss(interp, a, tensor::mse)
+    super::training::simple_loss(interp, a, tensor::LossKind::Mse, 2)
 }
 fn f_bce(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    loss(interp, a, tensor::bce)
+    super::training::simple_loss(interp, a, tensor::LossKind::Bce, 2)
 }
 fn f_bce_logits(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    loss(interp, a, tensor::bce_logits)
+    super::training::simple_loss(interp, a, tensor::LossKind::BceLogits, 2)
 }
 fn f_cross_entropy(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    loss(interp, a, tensor::cross_entropy)
+    let kind = tensor::LossKind::CrossEntropy { classes: true };
+    super::training::class_loss(interp, a, kind, [2, 3, 4, 5])
 }
 
 // ------------------------------------------------------------------ autodiff

@@ -100,7 +100,7 @@ impl Operand {
         }
     }
 
-    fn is_short(&self) -> bool {
+    pub(crate) fn is_short(&self) -> bool {
         !self.text.is_empty() && self.text.len() <= 24 && !self.text.contains('\n')
     }
 
@@ -146,11 +146,11 @@ impl Site {
         }
     }
 
-    fn lhs(&self) -> Option<&Operand> {
+    pub(crate) fn lhs(&self) -> Option<&Operand> {
         self.operands.first()
     }
 
-    fn rhs(&self) -> Option<&Operand> {
+    pub(crate) fn rhs(&self) -> Option<&Operand> {
         self.operands.get(1)
     }
 }
@@ -409,7 +409,11 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
             which,
             kind,
         } => cat(site, axis, &shapes, which, kind),
+        TensorError::LossShape { loss: "nll_loss", pred, target } => {
+            super::explain_math::nll_shape(site, &pred, &target)
+        }
         TensorError::LossShape { loss, pred, target } => loss_shape(site, loss, &pred, &target),
+        TensorError::Math(m) => super::explain_math::math_error(site, m),
         TensorError::ClassTarget { kind } => {
             let (msg, help) = match kind {
                 tensor::ClassTargetKind::OutOfRange { position, value, classes } => (

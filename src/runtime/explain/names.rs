@@ -101,6 +101,9 @@ pub fn unknown_property(
     if is_function {
         return d.help(format!("`{name}` is a function: call it as `.{name}()`"));
     }
+    if kind == "optimizer" {
+        return d.help("an optimiser has `.lr` (change it with `set_lr(opt, lr)`)");
+    }
     if !is_tensor {
         return d;
     }
