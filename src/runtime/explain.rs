@@ -134,7 +134,7 @@ pub fn binary_kind(op: BinOp) -> Option<tensor::BinaryOp> {
         BinOp::Le => B::Le,
         BinOp::Gt => B::Gt,
         BinOp::Ge => B::Ge,
-        BinOp::MatMul => return None,
+        BinOp::MatMul | BinOp::BitAnd | BinOp::BitOr => return None,
     })
 }
 
@@ -522,7 +522,8 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
         TensorError::Rank { ndim } => Diagnostic::error(
             "shape::rank",
             format!(
-                "tensors have at most 6 axes, `{}` would make one with {ndim}",
+                "tensors have at most {} axes, `{}` would make one with {ndim}",
+                tensor::shape::MAX_RANK,
                 site.op
             ),
         )
@@ -530,6 +531,9 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
         .help("merge some axes with `reshape`, e.g. `x.reshape(-1, ...)`"),
         TensorError::Value(msg) => Diagnostic::error("value::invalid", msg)
             .primary(site.primary, format!("in `{}`", site.op)),
+        e @ (TensorError::IndexValue { .. }
+        | TensorError::MaskShape { .. }
+        | TensorError::IndexBroadcast { .. }) => crate::runtime::explain_index::index_error(e, site),
     };
     if !d.code.starts_with("shape::") {
         return d;

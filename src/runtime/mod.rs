@@ -6,6 +6,8 @@ pub mod builtins;
 pub mod data;
 pub mod eval;
 pub mod explain;
+pub mod explain_index;
+pub mod index;
 pub mod interp;
 pub mod print;
 pub mod session;

@@ -148,11 +148,31 @@ pub enum TensorError {
         bytes: Option<u64>,
         budget: u64,
     },
-    /// A result with more than 6 axes.
+    /// A result with more than 16 axes.
     Rank {
         ndim: usize,
     },
     Value(String),
+    /// A value of index tensor (item) `item` that is not a whole number, or out of range
+    /// for `axis` of `size`; `position` is where it stands in that tensor.
+    IndexValue {
+        item: usize,
+        position: Vec<usize>,
+        value: f32,
+        axis: usize,
+        size: usize,
+    },
+    /// A mask (index item `item`) whose shape differs from the axes it indexes.
+    MaskShape {
+        item: usize,
+        mask: Vec<usize>,
+        indexed: Vec<usize>,
+        axis: usize,
+    },
+    /// Index tensors whose shapes do not broadcast together.
+    IndexBroadcast {
+        shapes: Vec<Vec<usize>>,
+    },
 }
 
 /// Writes a shape as `[4, 3]`.
@@ -316,8 +336,24 @@ impl fmt::Display for TensorError {
                 ),
                 None => write!(f, "a tensor of shape {} is too large: its size overflows", ShapeFmt(shape)),
             },
-            Rank { ndim } => write!(f, "tensors have at most 6 axes, this result would have {ndim}"),
+            Rank { ndim } => write!(f, "tensors have at most 16 axes, this result would have {ndim}"),
             Value(s) => write!(f, "{s}"),
+            IndexValue { position, value, axis, size, .. } => {
+                if value.is_finite() && value.fract() == 0.0 {
+                    write!(f, "index {value} at position {} is out of range for axis {axis} of size {size}", ShapeFmt(position))
+                } else {
+                    write!(f, "index {value} at position {} is not a whole number", ShapeFmt(position))
+                }
+            }
+            MaskShape { mask, indexed, axis, .. } => write!(
+                f,
+                "a mask of shape {} does not match the indexed shape {} (from axis {axis})",
+                ShapeFmt(mask), ShapeFmt(indexed)
+            ),
+            IndexBroadcast { shapes } => {
+                let s: Vec<String> = shapes.iter().map(|s| ShapeFmt(s).to_string()).collect();
+                write!(f, "index tensors of shapes {} do not broadcast together", s.join(", "))
+            }
         }
     }
 }

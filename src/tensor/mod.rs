@@ -20,6 +20,7 @@ mod optim;
 mod reduce;
 pub mod shape;
 mod shape_ops;
+pub mod take;
 
 pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
@@ -32,6 +33,10 @@ pub use matmul::matmul;
 pub use optim::{set_index, update_in_place, Adam, InPlaceOp, Sgd};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
 pub use shape::{IndexItem, Resolved};
+pub use take::{
+    embedding, gather, index_select, logical, masked_fill, permute, take_offsets, where_,
+    LogicalOp, FILL,
+};
 pub use shape_ops::{
     cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze,
 };
@@ -140,6 +145,11 @@ pub enum Op {
     Cat(Vec<Input>, usize),
     Stack(Vec<Input>, usize),
     Index(Input, Vec<Resolved>),
+    /// Output element `e` is input element `offsets[e]` (row-major), or a constant where
+    /// the offset is `FILL`: advanced indexing, gather, expand, flip, roll, pad, ...
+    Take(Input, Box<[usize]>, &'static str),
+    /// `where(cond, a, b)`: `cond` (no gradient) broadcast to the output shape.
+    Where(ArrayD<f32>, Input, Input),
     /// Reduction over one axis (`Some`) or all; `keepdim`.
     Reduce(ReduceOp, Input, Option<usize>, bool),
     Softmax(Input, usize),
@@ -159,6 +169,8 @@ impl Op {
             Op::Cat(..) => "cat",
             Op::Stack(..) => "stack",
             Op::Index(..) => "index",
+            Op::Take(_, _, n) => n,
+            Op::Where(..) => "where",
             Op::Reduce(r, ..) => r.name(),
             Op::Softmax(..) => "softmax",
             Op::LogSoftmax(..) => "log_softmax",
@@ -169,12 +181,13 @@ impl Op {
     pub(crate) fn num_inputs(&self) -> usize {
         match self {
             Op::Leaf => 0,
-            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) => 2,
+            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) | Op::Where(..) => 2,
             Op::Cat(v, _) | Op::Stack(v, _) => v.len(),
             Op::Unary(..)
             | Op::Permute(..)
             | Op::Reshape(..)
             | Op::Index(..)
+            | Op::Take(..)
             | Op::Reduce(..)
             | Op::Softmax(..)
             | Op::LogSoftmax(..) => 1,
@@ -184,7 +197,7 @@ impl Op {
     pub(crate) fn input(&self, i: usize) -> Option<&Input> {
         match self {
             Op::Leaf => None,
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) => match i {
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Where(_, a, b) => match i {
                 0 => Some(a),
                 1 => Some(b),
                 _ => None,
@@ -194,6 +207,7 @@ impl Op {
             | Op::Permute(a, ..)
             | Op::Reshape(a, _)
             | Op::Index(a, _)
+            | Op::Take(a, ..)
             | Op::Reduce(_, a, ..)
             | Op::Softmax(a, _)
             | Op::LogSoftmax(a, _) => (i == 0).then_some(a),
@@ -226,7 +240,7 @@ impl Op {
     fn take_inputs(self, out: &mut Vec<Tensor>) {
         match self {
             Op::Leaf => {}
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) => {
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Where(_, a, b) => {
                 push_if_last(a.t, out);
                 push_if_last(b.t, out);
             }
@@ -239,6 +253,7 @@ impl Op {
             | Op::Permute(a, ..)
             | Op::Reshape(a, _)
             | Op::Index(a, _)
+            | Op::Take(a, ..)
             | Op::Reduce(_, a, ..)
             | Op::Softmax(a, _)
             | Op::LogSoftmax(a, _) => push_if_last(a.t, out),
@@ -259,6 +274,9 @@ pub struct Node {
     version: Cell<u64>,
     op: Op,
     constant: bool,
+    /// Made by a comparison or a logical op (or a view of one): used as an index, it
+    /// selects where it is non-zero instead of holding positions.
+    mask: Cell<bool>,
     grad_wanted: Cell<bool>,
     /// The `backward` pass (generation) that last visited this node, and its slot there.
     mark: Cell<u64>,
@@ -308,12 +326,21 @@ impl Tensor {
         if !matches!(op, Op::Leaf) {
             LIVE_OP_NODES.with(|c| c.set(c.get() + 1));
         }
+        let mask = match &op {
+            Op::Binary(b, ..) => b.is_comparison(),
+            Op::Index(a, _) | Op::Reshape(a, _) | Op::Permute(a, ..) | Op::Take(a, ..) => {
+                a.t.is_mask()
+            }
+            Op::Cat(v, _) | Op::Stack(v, _) => !v.is_empty() && v.iter().all(|a| a.t.is_mask()),
+            _ => false,
+        };
         Tensor(Rc::new(Node {
             id: next_id(),
             data: RefCell::new(data),
             version: Cell::new(0),
             op,
             constant,
+            mask: Cell::new(mask),
             grad_wanted: Cell::new(false),
             mark: Cell::new(0),
             slot: Cell::new(usize::MAX),
@@ -336,7 +363,9 @@ impl Tensor {
 
     /// A leaf copy.
     pub fn detach(&self) -> Tensor {
-        Tensor::leaf(self.0.data.borrow().clone())
+        let t = Tensor::leaf(self.0.data.borrow().clone());
+        t.set_mask(self.is_mask());
+        t
     }
 
     pub fn id(&self) -> u64 {
@@ -359,6 +388,14 @@ impl Tensor {
     }
     pub fn is_constant(&self) -> bool {
         self.0.constant
+    }
+    /// Whether this tensor is a mask (see `Node::mask`).
+    pub fn is_mask(&self) -> bool {
+        self.0.mask.get()
+    }
+    /// Marks this tensor as a mask (`isnan`, `.bool()`, logical ops).
+    pub fn set_mask(&self, on: bool) {
+        self.0.mask.set(on);
     }
     pub fn version(&self) -> u64 {
         self.0.version.get()

@@ -603,9 +603,16 @@ impl Checker {
         let mut out = Vec::with_capacity(items.len());
         for it in items {
             out.push(match it {
+                IndexItem::Ellipsis(_) => AIdx::Advanced,
                 IndexItem::Index(e) => {
                     let v = self.eval(e);
-                    AIdx::At(self.known_int(&v, e.span))
+                    match v {
+                        // Tensors, lists and `None` index as PyTorch's advanced indexing.
+                        AVal::Tensor(_) | AVal::List(_) | AVal::None | AVal::Range(_) => {
+                            AIdx::Advanced
+                        }
+                        _ => AIdx::At(self.known_int(&v, e.span)),
+                    }
                 }
                 IndexItem::Slice {
                     start, stop, step, ..
