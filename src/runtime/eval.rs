@@ -145,7 +145,9 @@ impl Interp {
                     ))
                 }
             },
-            Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) => true,
+            Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) | Value::Generator(_) => {
+                true
+            }
         })
     }
 
@@ -407,6 +409,7 @@ impl Interp {
             )),
             (Value::Tensor(t), "ndim") => Ok(Value::Number(t.ndim() as f64)),
             (Value::Tensor(t), "T") => Ok(Value::Tensor(tensor::t_reverse(t))),
+            (Value::Tensor(t), "mT") => crate::runtime::index::matrix_transpose(self, t, span),
             (Value::Tensor(_), "grad") => {
                 let f = builtins::find("grad").expect("grad is a builtin");
                 let argv = vec![ArgVal {

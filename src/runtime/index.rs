@@ -181,3 +181,23 @@ pub(crate) fn bitwise(
         _ => x | y,
     } as f64))
 }
+
+/// `x.mT`: the last two axes swapped (a batch of matrices transposed).
+pub(crate) fn matrix_transpose(interp: &Interp, t: &Tensor, span: Span) -> R<Value> {
+    if t.ndim() < 2 {
+        return Err(interp.fail(
+            Diagnostic::error(
+                "shape::axis",
+                format!(
+                    "`.mT` needs a tensor with at least 2 axes, this one has shape {}",
+                    explain::shape_str(&t.shape())
+                ),
+            )
+            .primary(span, "transposes the last two axes")
+            .help("for a 1-D tensor there is nothing to transpose; `.T` reverses all axes"),
+        ));
+    }
+    tensor::transpose(t, -2, -1)
+        .map(Value::Tensor)
+        .map_err(|e| interp.fail(explain::tensor_error(interp, e, &Site::call(".mT", span, vec![]))))
+}

@@ -37,6 +37,8 @@ pub enum Value {
     Function(Rc<UserFn>),
     Builtin(&'static Builtin),
     Optimizer(Rc<RefCell<Optimizer>>),
+    /// A random generator of its own (`generator(42)`), for `generator=` arguments.
+    Generator(Rc<RefCell<crate::tensor::Rng>>),
 }
 
 impl Value {
@@ -60,6 +62,7 @@ impl Value {
             Value::Tensor(_) => "tensor",
             Value::Function(_) | Value::Builtin(_) => "function",
             Value::Optimizer(_) => "optimizer",
+            Value::Generator(_) => "generator",
         }
     }
 
@@ -134,6 +137,7 @@ impl Value {
                 Optimizer::Sgd(_) => "<sgd optimizer>",
                 Optimizer::Adam(_) => "<adam optimizer>",
             }),
+            Value::Generator(_) => out.push_str("<generator>"),
         }
     }
 }

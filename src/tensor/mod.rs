@@ -20,6 +20,9 @@ mod optim;
 mod reduce;
 pub mod shape;
 mod shape_ops;
+mod einsum;
+pub mod movement;
+mod sample;
 pub mod take;
 
 pub use backward::{backward, GradStore};
@@ -33,6 +36,9 @@ pub use matmul::matmul;
 pub use optim::{set_index, update_in_place, Adam, InPlaceOp, Sgd};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
 pub use shape::{IndexItem, Resolved};
+pub use einsum::einsum;
+pub use movement::{expand, flip, pad, repeat, roll};
+pub use sample::{multinomial, multinomial_shape, randint, tri};
 pub use take::{
     embedding, gather, index_select, logical, masked_fill, permute, take_offsets, where_,
     LogicalOp, FILL,

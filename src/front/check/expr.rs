@@ -450,6 +450,15 @@ impl Checker {
                     .map(|s| crate::tensor::shape::reverse_shape(s));
                 self.new_tensor(shape, &[t])
             }
+            (AVal::Tensor(t), "mT") => {
+                let shape = t.shape.as_ref().filter(|s| s.len() >= 2).map(|s| {
+                    let mut s = s.clone();
+                    let n = s.len();
+                    s.swap(n - 2, n - 1);
+                    s
+                });
+                self.new_tensor(shape, &[t])
+            }
             (AVal::Tensor(_), "grad") => {
                 let args = vec![AArg {
                     name: None,

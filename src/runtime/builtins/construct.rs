@@ -65,15 +65,15 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "randn",
-        [Var("dims")],
-        "normally distributed random values (see `seed`)",
+        [Var("dims"), Kw("generator", "None")],
+        "normally distributed random values (see `seed`, `generator`)",
         "randn(3, 4)",
         f_randn
     ),
     b!(
         "rand",
-        [Var("dims")],
-        "uniform random values in [0, 1) (see `seed`)",
+        [Var("dims"), Kw("generator", "None")],
+        "uniform random values in [0, 1) (see `seed`, `generator`)",
         "rand(3, 4)",
         f_rand
     ),
@@ -86,7 +86,7 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "randperm",
-        [Req("n")],
+        [Req("n"), Kw("generator", "None")],
         "a random permutation of 0 .. n-1 as a tensor",
         "randperm(10)",
         f_randperm
@@ -166,13 +166,13 @@ fn f_linspace(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_randn(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let s = a.shape(interp, 0)?;
-    let r = tensor::randn(&s, &mut interp.rng);
+    let r = super::indexing::with_rng(interp, a, 1, |rng| tensor::randn(&s, rng))?;
     sized(interp, a, r)
 }
 
 fn f_rand(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let s = a.shape(interp, 0)?;
-    let r = tensor::rand(&s, &mut interp.rng);
+    let r = super::indexing::with_rng(interp, a, 1, |rng| tensor::rand(&s, rng))?;
     sized(interp, a, r)
 }
 
@@ -186,10 +186,12 @@ fn f_randperm(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let n = a.shape(interp, 0)?[0];
     // Fisher–Yates over the session's generator: same seed, same permutation.
     let mut perm: Vec<f32> = (0..n).map(|i| i as f32).collect();
-    for i in (1..n).rev() {
-        let j = (interp.rng.next_u64() % (i as u64 + 1)) as usize;
-        perm.swap(i, j);
-    }
+    super::indexing::with_rng(interp, a, 1, |rng| {
+        for i in (1..n).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            perm.swap(i, j);
+        }
+    })?;
     let check = tensor::zeros(&[n]);
     sized(
         interp,

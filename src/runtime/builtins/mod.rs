@@ -15,6 +15,8 @@ mod autodiff;
 mod construct;
 pub mod convert;
 mod gradcheck;
+mod indexing;
+mod movement;
 mod python;
 mod tensor_ops;
 
@@ -84,6 +86,8 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(construct::TABLE.iter())
             .chain(tensor_ops::TABLE.iter())
             .chain(autodiff::TABLE.iter())
+            .chain(indexing::TABLE.iter())
+            .chain(movement::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .collect()
     })
@@ -165,10 +169,19 @@ pub fn bind_args(
                 }
             }
             Some((name, span)) => {
-                let found = b
-                    .params
-                    .iter()
-                    .position(|p| p.name() == name && !matches!(p, P::Var(_) | P::VarKw(_)));
+                let named = |n: &str| {
+                    b.params
+                        .iter()
+                        .position(|p| p.name() == n && !matches!(p, P::Var(_) | P::VarKw(_)))
+                };
+                // PyTorch's `dim=` and tsr's `axis=` name the same parameter (and
+                // `keepdims=` is numpy's `keepdim=`).
+                let found = named(&name).or_else(|| match name.as_str() {
+                    "dim" => named("axis"),
+                    "axis" => named("dim"),
+                    "keepdims" => named("keepdim"),
+                    _ => None,
+                });
                 match found {
                     Some(i) => {
                         if slots[i].is_some() {
