@@ -567,3 +567,36 @@ pub fn logical(op: LogicalOp, a: &Tensor, b: Option<&Tensor>) -> Result<Tensor, 
     t.set_mask(true);
     Ok(t)
 }
+
+impl IndexItem {
+    /// The index item for a tensor used as an index: a mask selects where it is
+    /// non-zero; otherwise a 0-d tensor is one position and any other tensor holds
+    /// positions, which must be whole numbers.
+    pub fn from_tensor(t: &Tensor) -> Result<IndexItem, TensorError> {
+        let d = t.data();
+        if t.is_mask() {
+            return Ok(IndexItem::Array {
+                values: d.to_owned(),
+                mask: true,
+            });
+        }
+        for (j, &v) in d.iter().enumerate() {
+            if whole(v).is_none() {
+                return Err(TensorError::IndexValue {
+                    item: 0,
+                    position: unravel(j, d.shape()),
+                    value: v,
+                    axis: 0,
+                    size: 0,
+                });
+            }
+        }
+        Ok(match d.ndim() {
+            0 => IndexItem::At(whole(d.iter().next().copied().unwrap_or(0.0)).unwrap_or(0)),
+            _ => IndexItem::Array {
+                values: d.to_owned(),
+                mask: false,
+            },
+        })
+    }
+}

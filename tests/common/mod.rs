@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod fd;
+pub mod json;
+
 use std::cell::RefCell;
 use std::io::Write;
 use std::path::Path;

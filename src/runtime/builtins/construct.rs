@@ -112,7 +112,24 @@ pub static TABLE: &[Builtin] = &[
 fn f_tensor(interp: &mut Interp, a: &mut Args) -> R<Value> {
     match a.value(0) {
         Value::Tensor(t) => tensor_value(t.detach()),
-        v => tensor_value(tensor_from_value(interp, &v, a.span(0))?),
+        v => {
+            let t = tensor_from_value(interp, &v, a.span(0))?;
+            // A tensor of bools is a mask, as PyTorch's bool tensors.
+            t.set_mask(all_bools(&v));
+            tensor_value(t)
+        }
+    }
+}
+
+/// Whether `v` is a (nested, non-empty) list holding only `True`/`False`.
+fn all_bools(v: &Value) -> bool {
+    match v {
+        Value::Bool(_) => true,
+        Value::List(l) => {
+            let l = l.borrow();
+            !l.is_empty() && l.iter().all(all_bools)
+        }
+        _ => false,
     }
 }
 
