@@ -32,14 +32,14 @@ pub fn index_error(e: TensorError, site: &Site) -> Diagnostic {
                     "shape::index",
                     format!("index {v} at position {at} is out of range for axis {axis} of size {size}"),
                 )
-                .primary(site.primary, format!("holds {v} at position {at}"))
+                .primary(site.primary, format!("the index holds {v} at position {at}"))
                 .help(format!("{valid} (negative positions count from the end)"))
             } else {
                 Diagnostic::error(
                     "value::index",
                     format!("index {v} at position {at} is not a whole number"),
                 )
-                .primary(site.primary, format!("holds {v} at position {at}"))
+                .primary(site.primary, format!("the index holds {v} at position {at}"))
                 .help(
                     "an index tensor holds whole-number positions; to select where a \
                      condition holds, index with a comparison such as `x[x > 0]` (a mask)",

@@ -162,24 +162,42 @@ fn f_masked_fill(interp: &mut Interp, a: &mut Args) -> R<Value> {
     done(interp, a, tensor::masked_fill(&x, &m, &v), &[0, 1])
 }
 
+/// Like `done`, but an error about an index value points at the index argument `slot`.
+fn done_index(
+    interp: &Interp,
+    a: &Args,
+    r: Result<Tensor, tensor::TensorError>,
+    operands: &[usize],
+    slot: usize,
+) -> R<Value> {
+    r.map(Value::Tensor).map_err(|e| {
+        let mut site = a.site(interp, operands);
+        if matches!(e, tensor::TensorError::IndexValue { .. }) {
+            site.primary = a.span(slot);
+            site.operands.retain(|o| o.span != site.primary);
+        }
+        interp.fail(crate::runtime::explain::tensor_error(interp, e, &site))
+    })
+}
+
 fn f_gather(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let x = a.tensor(interp, 0)?;
     let d = a.int(interp, 1)? as isize;
     let i = a.tensor(interp, 2)?;
-    done(interp, a, tensor::gather(&x, d, &i), &[0, 2])
+    done_index(interp, a, tensor::gather(&x, d, &i), &[0, 2], 2)
 }
 
 fn f_index_select(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let x = a.tensor(interp, 0)?;
     let d = a.int(interp, 1)? as isize;
     let i = a.tensor(interp, 2)?;
-    done(interp, a, tensor::index_select(&x, d, &i), &[0, 2])
+    done_index(interp, a, tensor::index_select(&x, d, &i), &[0, 2], 2)
 }
 
 fn f_embedding(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let i = a.tensor(interp, 0)?;
     let w = a.tensor(interp, 1)?;
-    done(interp, a, tensor::embedding(&i, &w), &[0, 1])
+    done_index(interp, a, tensor::embedding(&i, &w), &[0, 1], 0)
 }
 
 fn tri(interp: &mut Interp, a: &mut Args, upper: bool) -> R<Value> {
