@@ -694,7 +694,26 @@ impl Checker {
                     s
                 }))
             }
-            _ => AVal::Unknown,
+            // A builtin without a rule here yet: a tensor of unknown shape that depends
+            // on every tensor argument (so gradients still reach them), or unknown.
+            _ => {
+                let ins: Vec<Rc<ATensor>> = a
+                    .slots
+                    .iter()
+                    .flatten()
+                    .chain(a.rest.iter())
+                    .filter_map(|(v, _)| match v {
+                        AVal::Tensor(t) => Some(t.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                // `chunk` and `split` return lists.
+                if ins.is_empty() || matches!(name, "chunk" | "split") {
+                    return AVal::Unknown;
+                }
+                let refs: Vec<&ATensor> = ins.iter().map(|t| &**t).collect();
+                self.new_tensor(None, &refs)
+            }
         }
     }
 
