@@ -59,7 +59,14 @@ fn advanced_indexing() {
     });
     check("mask", x234.clone(), |t| {
         let m = positions(&[2, 3], &[1., 0., 1., 0., 1., 1.]);
-        index(&t[0], &[IndexItem::Array { values: m, mask: true }]).unwrap()
+        index(
+            &t[0],
+            &[IndexItem::Array {
+                values: m,
+                mask: true,
+            }],
+        )
+        .unwrap()
     });
     check("none, ellipsis, reverse", x234.clone(), |t| {
         index(
@@ -99,13 +106,17 @@ fn selection() {
     let mut rng = Rng::seeded(6);
     let x34 = arr(&[3, 4], &mut rng, -2.0, 2.0);
     let idx = Tensor::leaf(positions(&[3, 2], &[0., 0., 3., 1., 2., 2.]));
-    check("gather", vec![x34.clone()], |t| gather(&t[0], 1, &idx).unwrap());
+    check("gather", vec![x34.clone()], |t| {
+        gather(&t[0], 1, &idx).unwrap()
+    });
     let rows = Tensor::leaf(positions(&[4], &[2., 2., 0., 1.]));
     check("index_select", vec![x34.clone()], |t| {
         index_select(&t[0], 0, &rows).unwrap()
     });
     let ids = Tensor::leaf(positions(&[2, 2], &[1., 1., 0., 2.]));
-    check("embedding", vec![x34.clone()], |t| embedding(&ids, &t[0]).unwrap());
+    check("embedding", vec![x34.clone()], |t| {
+        embedding(&ids, &t[0]).unwrap()
+    });
     let c = Tensor::leaf(positions(&[3, 1], &[1., 0., 1.]));
     check(
         "where",
@@ -130,9 +141,15 @@ fn movement() {
         repeat(&t[0], &[2, 2, 1], "repeat").unwrap()
     });
     check("flip", vec![x.clone()], |t| flip(&t[0], &[0, 1]).unwrap());
-    check("roll", vec![x.clone()], |t| roll(&t[0], &[1, -1], Some(&[0, 1])).unwrap());
-    check("roll flat", vec![x.clone()], |t| roll(&t[0], &[4], None).unwrap());
-    check("pad", vec![x.clone()], |t| pad(&t[0], &[2, -1, 1, 0], 0.5).unwrap());
+    check("roll", vec![x.clone()], |t| {
+        roll(&t[0], &[1, -1], Some(&[0, 1])).unwrap()
+    });
+    check("roll flat", vec![x.clone()], |t| {
+        roll(&t[0], &[4], None).unwrap()
+    });
+    check("pad", vec![x.clone()], |t| {
+        pad(&t[0], &[2, -1, 1, 0], 0.5).unwrap()
+    });
     check("permute", vec![arr(&[2, 3, 4], &mut rng, -1.0, 1.0)], |t| {
         permute(&t[0], &[2, 0, 1]).unwrap()
     });
@@ -155,9 +172,18 @@ fn einsum_forms() {
         ("ii", vec![sq.clone()]),
         ("ij,ij->i", vec![a.clone(), a.clone()]),
         ("bij,bjk->bik", vec![batch.clone(), batch2.clone()]),
-        ("i,j->ij", vec![arr(&[3], &mut rng, -1.0, 1.0), arr(&[2], &mut rng, -1.0, 1.0)]),
+        (
+            "i,j->ij",
+            vec![
+                arr(&[3], &mut rng, -1.0, 1.0),
+                arr(&[2], &mut rng, -1.0, 1.0),
+            ],
+        ),
         ("...ij->...ji", vec![batch.clone()]),
-        ("iij,jk->ik", vec![arr(&[2, 2, 4], &mut rng, -1.0, 1.0), b.clone()]),
+        (
+            "iij,jk->ik",
+            vec![arr(&[2, 2, 4], &mut rng, -1.0, 1.0), b.clone()],
+        ),
     ] {
         check(eq, ins, |t| einsum(eq, t).unwrap());
     }

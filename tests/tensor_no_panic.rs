@@ -125,8 +125,13 @@ fn rand_item(rng: &mut Rng, b: &Tensor) -> IndexItem {
         },
         3 => {
             let s = rand_shape(rng);
-            let v = rand_tensor(rng, &s).data().mapv(|x| if pick(rng, 9) == 0 { x + 0.5 } else { x });
-            IndexItem::Array { values: v, mask: false }
+            let v = rand_tensor(rng, &s)
+                .data()
+                .mapv(|x| if pick(rng, 9) == 0 { x + 0.5 } else { x });
+            IndexItem::Array {
+                values: v,
+                mask: false,
+            }
         }
         4 => IndexItem::Slice {
             start: opt(rng),
@@ -168,7 +173,11 @@ fn index_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError
         12 => {
             let dims: Vec<isize> = (0..pick(rng, 3)).map(|_| rand_axis(rng)).collect();
             let shifts = small_ints(rng, 3);
-            roll(a, &shifts, if pick(rng, 2) == 0 { None } else { Some(&dims) })
+            roll(
+                a,
+                &shifts,
+                if pick(rng, 2) == 0 { None } else { Some(&dims) },
+            )
         }
         13 => pad(a, &small_ints(rng, 7), 0.5),
         14 => {
@@ -177,16 +186,37 @@ fn index_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError
         }
         15 => {
             let eqs = [
-                "ij,jk->ik", "ii->i", "ii", "ij->", "i,j->ij", "...ij->...ji", "ij,ij->i",
-                "bij,bjk->bik", "ijk", "ab,b", "...,...->...", "i->ii", "ij,jk", "iij->j",
+                "ij,jk->ik",
+                "ii->i",
+                "ii",
+                "ij->",
+                "i,j->ij",
+                "...ij->...ji",
+                "ij,ij->i",
+                "bij,bjk->bik",
+                "ijk",
+                "ab,b",
+                "...,...->...",
+                "i->ii",
+                "ij,jk",
+                "iij->j",
             ];
             let eq = eqs[pick(rng, eqs.len() as u64) as usize];
-            let ops = if pick(rng, 2) == 0 { vec![a.clone()] } else { vec![a.clone(), b.clone()] };
+            let ops = if pick(rng, 2) == 0 {
+                vec![a.clone()]
+            } else {
+                vec![a.clone(), b.clone()]
+            };
             einsum(eq, &ops)
         }
         16 => {
             let mut g = Rng::seeded(pick(rng, 100));
-            multinomial(&unary(UnaryOp::Abs, a), pick(rng, 5) as usize, pick(rng, 2) == 0, &mut g)
+            multinomial(
+                &unary(UnaryOp::Abs, a),
+                pick(rng, 5) as usize,
+                pick(rng, 2) == 0,
+                &mut g,
+            )
         }
         _ => {
             let mut g = Rng::seeded(pick(rng, 100));

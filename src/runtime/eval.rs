@@ -220,7 +220,11 @@ impl Interp {
             _ => {}
         }
         if let (BinOp::BitAnd | BinOp::BitOr, Bool(a), Bool(b)) = (op, &l, &r) {
-            return Ok(Bool(if op == BinOp::BitAnd { *a && *b } else { *a || *b }));
+            return Ok(Bool(if op == BinOp::BitAnd {
+                *a && *b
+            } else {
+                *a || *b
+            }));
         }
         if let (Some(a), Some(b)) = (as_number(&l), as_number(&r)) {
             return self.number_binary(op, op_span, a, b, lhs, rhs);

@@ -30,16 +30,24 @@ pub fn index_error(e: TensorError, site: &Site) -> Diagnostic {
                 };
                 Diagnostic::error(
                     "shape::index",
-                    format!("index {v} at position {at} is out of range for axis {axis} of size {size}"),
+                    format!(
+                        "index {v} at position {at} is out of range for axis {axis} of size {size}"
+                    ),
                 )
-                .primary(site.primary, format!("the index holds {v} at position {at}"))
+                .primary(
+                    site.primary,
+                    format!("the index holds {v} at position {at}"),
+                )
                 .help(format!("{valid} (negative positions count from the end)"))
             } else {
                 Diagnostic::error(
                     "value::index",
                     format!("index {v} at position {at} is not a whole number"),
                 )
-                .primary(site.primary, format!("the index holds {v} at position {at}"))
+                .primary(
+                    site.primary,
+                    format!("the index holds {v} at position {at}"),
+                )
                 .help(
                     "an index tensor holds whole-number positions; to select where a \
                      condition holds, index with a comparison such as `x[x > 0]` (a mask)",
@@ -59,7 +67,10 @@ pub fn index_error(e: TensorError, site: &Site) -> Diagnostic {
                 shape_str(&indexed)
             ),
         )
-        .primary(site.primary, format!("a mask of shape {}", shape_str(&mask)))
+        .primary(
+            site.primary,
+            format!("a mask of shape {}", shape_str(&mask)),
+        )
         .help("a mask selects elements of the axes it covers: its shape must equal theirs"),
         TensorError::IndexBroadcast { shapes } => {
             let s: Vec<String> = shapes.iter().map(|s| shape_str(s)).collect();
@@ -70,7 +81,10 @@ pub fn index_error(e: TensorError, site: &Site) -> Diagnostic {
                     s.join(", ")
                 ),
             )
-            .primary(site.primary, "these index tensors are paired element by element")
+            .primary(
+                site.primary,
+                "these index tensors are paired element by element",
+            )
             .help("index tensors on several axes must broadcast to one shape, as `+` does")
         }
         other => Diagnostic::error("value::invalid", other.to_string())

@@ -199,5 +199,11 @@ pub(crate) fn matrix_transpose(interp: &Interp, t: &Tensor, span: Span) -> R<Val
     }
     tensor::transpose(t, -2, -1)
         .map(Value::Tensor)
-        .map_err(|e| interp.fail(explain::tensor_error(interp, e, &Site::call(".mT", span, vec![]))))
+        .map_err(|e| {
+            interp.fail(explain::tensor_error(
+                interp,
+                e,
+                &Site::call(".mT", span, vec![]),
+            ))
+        })
 }

@@ -32,7 +32,11 @@ pub enum Value {
     Number(f64),
     Str(Rc<str>),
     List(Rc<RefCell<Vec<Value>>>),
-    Range { start: i64, stop: i64, step: i64 },
+    Range {
+        start: i64,
+        stop: i64,
+        step: i64,
+    },
     Tensor(Tensor),
     Function(Rc<UserFn>),
     Builtin(&'static Builtin),

@@ -37,7 +37,11 @@ fn parse_operand(sub: &str, ndim: usize, which: usize) -> Result<Vec<Label>, Ten
             .collect()
     };
     let head = letters(parts[0])?;
-    let tail = if parts.len() == 2 { letters(parts[1])? } else { vec![] };
+    let tail = if parts.len() == 2 {
+        letters(parts[1])?
+    } else {
+        vec![]
+    };
     let named = head.len() + tail.len();
     if parts.len() == 1 {
         if named != ndim {
@@ -73,7 +77,9 @@ fn parse_output(sub: &str, ell: &[Label]) -> Result<Vec<Label>, TensorError> {
         }
         for c in p.chars() {
             if !c.is_ascii_alphabetic() {
-                return Err(err(format!("subscripts are letters, found `{c}` in `{sub}`")));
+                return Err(err(format!(
+                    "subscripts are letters, found `{c}` in `{sub}`"
+                )));
             }
             let l = c as Label;
             if out.contains(&l) {
@@ -192,7 +198,7 @@ pub fn einsum(equation: &str, ops: &[Tensor]) -> Result<Tensor, TensorError> {
             let out = parse_output(r, &ell)?;
             if rhs.is_some_and(|r| !r.contains("...")) && !ell.is_empty() {
                 return Err(err(
-                    "the output must contain `...` when the inputs do".to_string(),
+                    "the output must contain `...` when the inputs do".to_string()
                 ));
             }
             for &l in &out {
@@ -227,23 +233,45 @@ pub fn einsum(equation: &str, ops: &[Tensor]) -> Result<Tensor, TensorError> {
         let (t, ls) = prepare(&ops[0], &labels[0], &|l| out.contains(&l))?;
         return Ok(arrange(t, &ls, &out));
     }
-    let (a, la) = prepare(&ops[0], &labels[0], &|l| out.contains(&l) || labels[1].contains(&l))?;
-    let (b, lb) = prepare(&ops[1], &labels[1], &|l| out.contains(&l) || labels[0].contains(&l))?;
-    let batch: Vec<Label> = out.iter().copied().filter(|l| la.contains(l) && lb.contains(l)).collect();
+    let (a, la) = prepare(&ops[0], &labels[0], &|l| {
+        out.contains(&l) || labels[1].contains(&l)
+    })?;
+    let (b, lb) = prepare(&ops[1], &labels[1], &|l| {
+        out.contains(&l) || labels[0].contains(&l)
+    })?;
+    let batch: Vec<Label> = out
+        .iter()
+        .copied()
+        .filter(|l| la.contains(l) && lb.contains(l))
+        .collect();
     let a_only: Vec<Label> = la.iter().copied().filter(|l| !lb.contains(l)).collect();
     let b_only: Vec<Label> = lb.iter().copied().filter(|l| !la.contains(l)).collect();
-    let inner: Vec<Label> = la.iter().copied().filter(|l| lb.contains(l) && !out.contains(l)).collect();
-    let dim = |t: &Tensor, ls: &[Label], l: Label| t.shape()[ls.iter().position(|&m| m == l).expect("label")];
-    let prod = |t: &Tensor, ls: &[Label], set: &[Label]| set.iter().map(|&l| dim(t, ls, l)).product::<usize>();
+    let inner: Vec<Label> = la
+        .iter()
+        .copied()
+        .filter(|l| lb.contains(l) && !out.contains(l))
+        .collect();
+    let dim = |t: &Tensor, ls: &[Label], l: Label| {
+        t.shape()[ls.iter().position(|&m| m == l).expect("label")]
+    };
+    let prod = |t: &Tensor, ls: &[Label], set: &[Label]| {
+        set.iter().map(|&l| dim(t, ls, l)).product::<usize>()
+    };
     // A: [batch..., M, K]; B: [batch..., K, N]; the batch axes broadcast in the product.
     let a_order: Vec<Label> = batch.iter().chain(&a_only).chain(&inner).copied().collect();
     let b_order: Vec<Label> = batch.iter().chain(&inner).chain(&b_only).copied().collect();
     let a2 = arrange(a, &la, &a_order);
     let b2 = arrange(b, &lb, &b_order);
-    let mut a_spec: Vec<isize> = batch.iter().map(|&l| dim(&a2, &a_order, l) as isize).collect();
+    let mut a_spec: Vec<isize> = batch
+        .iter()
+        .map(|&l| dim(&a2, &a_order, l) as isize)
+        .collect();
     a_spec.push(prod(&a2, &a_order, &a_only) as isize);
     a_spec.push(prod(&a2, &a_order, &inner) as isize);
-    let mut b_spec: Vec<isize> = batch.iter().map(|&l| dim(&b2, &b_order, l) as isize).collect();
+    let mut b_spec: Vec<isize> = batch
+        .iter()
+        .map(|&l| dim(&b2, &b_order, l) as isize)
+        .collect();
     b_spec.push(prod(&b2, &b_order, &inner) as isize);
     b_spec.push(prod(&b2, &b_order, &b_only) as isize);
     let c = matmul(&reshape(&a2, &a_spec)?, &reshape(&b2, &b_spec)?)?;
@@ -252,6 +280,11 @@ pub fn einsum(equation: &str, ops: &[Tensor]) -> Result<Tensor, TensorError> {
     c_spec.extend(a_only.iter().map(|&l| dim(&a2, &a_order, l) as isize));
     c_spec.extend(b_only.iter().map(|&l| dim(&b2, &b_order, l) as isize));
     let c = reshape(&c, &c_spec)?;
-    let c_order: Vec<Label> = batch.iter().chain(&a_only).chain(&b_only).copied().collect();
+    let c_order: Vec<Label> = batch
+        .iter()
+        .chain(&a_only)
+        .chain(&b_only)
+        .copied()
+        .collect();
     Ok(arrange(c, &c_order, &out))
 }

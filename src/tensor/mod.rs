@@ -10,41 +10,41 @@ use std::rc::Rc;
 
 mod backward;
 mod construct;
+mod einsum;
 mod elementwise;
 mod error;
 mod kernels;
 mod layout;
 mod loss;
 mod matmul;
+pub mod movement;
 mod optim;
 mod reduce;
+mod sample;
 pub mod shape;
 mod shape_ops;
-mod einsum;
-pub mod movement;
-mod sample;
 pub mod take;
 
 pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
+pub use einsum::einsum;
 pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
 pub use error::{
     CatKind, ClassTargetKind, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt, TensorError,
 };
 pub use loss::{bce, bce_logits, cross_entropy, mse, LossOp};
 pub use matmul::matmul;
+pub use movement::{expand, flip, pad, repeat, roll};
 pub use optim::{set_index, update_in_place, Adam, InPlaceOp, Sgd};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
-pub use shape::{IndexItem, Resolved};
-pub use einsum::einsum;
-pub use movement::{expand, flip, pad, repeat, roll};
 pub use sample::{multinomial, multinomial_shape, randint, tri};
+pub use shape::{IndexItem, Resolved};
+pub use shape_ops::{
+    cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze,
+};
 pub use take::{
     embedding, gather, index_select, logical, masked_fill, permute, take_offsets, where_,
     LogicalOp, FILL,
-};
-pub use shape_ops::{
-    cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze,
 };
 
 thread_local! {
@@ -203,11 +203,13 @@ impl Op {
     pub(crate) fn input(&self, i: usize) -> Option<&Input> {
         match self {
             Op::Leaf => None,
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Where(_, a, b) => match i {
-                0 => Some(a),
-                1 => Some(b),
-                _ => None,
-            },
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Where(_, a, b) => {
+                match i {
+                    0 => Some(a),
+                    1 => Some(b),
+                    _ => None,
+                }
+            }
             Op::Cat(v, _) | Op::Stack(v, _) => v.get(i),
             Op::Unary(_, a)
             | Op::Permute(a, ..)

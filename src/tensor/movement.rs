@@ -135,7 +135,13 @@ pub fn repeat(t: &Tensor, reps: &[i64], name: &'static str) -> Result<Tensor, Te
         .enumerate()
         .map(|(d, &n)| {
             (0..n)
-                .map(|i| if padded[d] == 0 { 0 } else { (i % padded[d]) * st[d] })
+                .map(|i| {
+                    if padded[d] == 0 {
+                        0
+                    } else {
+                        (i % padded[d]) * st[d]
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -148,9 +154,7 @@ pub fn axes_set(s: &[usize], dims: &[isize], op: &str) -> Result<Vec<usize>, Ten
     for &d in dims {
         let a = normalize_axis(d, s.len())?;
         if out.contains(&a) {
-            return Err(TensorError::Value(format!(
-                "`{op}` got axis {a} twice"
-            )));
+            return Err(TensorError::Value(format!("`{op}` got axis {a} twice")));
         }
         out.push(a);
     }
@@ -188,7 +192,11 @@ pub fn roll(t: &Tensor, shifts: &[i64], dims: Option<&[isize]>) -> Result<Tensor
             )));
         }
         let n = checked_numel(&s)?;
-        let k = if n == 0 { 0 } else { shifts[0].rem_euclid(n as i64) as usize };
+        let k = if n == 0 {
+            0
+        } else {
+            shifts[0].rem_euclid(n as i64) as usize
+        };
         let offs = (0..n).map(|i| (i + n - k) % n).collect();
         return Ok(take_offsets(t, offs, &s, "roll", 0.0));
     };
@@ -209,7 +217,11 @@ pub fn roll(t: &Tensor, shifts: &[i64], dims: Option<&[isize]>) -> Result<Tensor
         .iter()
         .enumerate()
         .map(|(d, &n)| {
-            let k = if n == 0 { 0 } else { by[d].rem_euclid(n as i64) as usize };
+            let k = if n == 0 {
+                0
+            } else {
+                by[d].rem_euclid(n as i64) as usize
+            };
             (0..n).map(|i| ((i + n - k) % n) * st[d]).collect()
         })
         .collect();
@@ -219,7 +231,7 @@ pub fn roll(t: &Tensor, shifts: &[i64], dims: Option<&[isize]>) -> Result<Tensor
 /// `pad(x, [left, right, top, bottom, ...], value)`: pairs of widths from the last axis
 /// backwards; negative widths crop. Returns the output shape.
 pub fn pad_shape(s: &[usize], pad: &[i64]) -> Result<Vec<usize>, TensorError> {
-    if pad.len() % 2 != 0 || pad.len() > 2 * s.len() {
+    if !pad.len().is_multiple_of(2) || pad.len() > 2 * s.len() {
         return Err(TensorError::Value(format!(
             "`pad` needs an even number of widths, at most 2 per axis ({} for shape {}), got {}",
             2 * s.len(),

@@ -232,9 +232,10 @@ pub fn index_plan(shape: &[usize], items: &[IndexItem]) -> Result<IndexPlan, Ten
     if !arrays.is_empty() {
         bshape = arrays[0].shape().to_vec();
         for a in &arrays[1..] {
-            bshape = broadcast_shapes(&bshape, a.shape()).map_err(|_| TensorError::IndexBroadcast {
-                shapes: arrays.iter().map(|a| a.shape().to_vec()).collect(),
-            })?;
+            bshape =
+                broadcast_shapes(&bshape, a.shape()).map_err(|_| TensorError::IndexBroadcast {
+                    shapes: arrays.iter().map(|a| a.shape().to_vec()).collect(),
+                })?;
         }
     }
     let adjacent = adv_at.windows(2).all(|w| w[1] == w[0] + 1);
@@ -384,8 +385,18 @@ pub fn gather_offsets(
         normalize_axis(dim, s.len())?
     };
     let xs: Vec<usize> = if s.is_empty() { vec![1] } else { s.to_vec() };
-    let is: Vec<usize> = if index.ndim() == 0 { vec![1] } else { index.shape().to_vec() };
-    if is.len() != xs.len() || is.iter().zip(&xs).enumerate().any(|(k, (&a, &b))| k != d && a > b) {
+    let is: Vec<usize> = if index.ndim() == 0 {
+        vec![1]
+    } else {
+        index.shape().to_vec()
+    };
+    if is.len() != xs.len()
+        || is
+            .iter()
+            .zip(&xs)
+            .enumerate()
+            .any(|(k, (&a, &b))| k != d && a > b)
+    {
         return Err(TensorError::Value(format!(
             "`gather` needs an index with the input's rank and sizes no larger off axis {d}: input {}, index {}",
             super::ShapeFmt(s),
@@ -441,7 +452,13 @@ pub fn index_select(t: &Tensor, dim: isize, index: &Tensor) -> Result<Tensor, Te
         mask: false,
     });
     let plan = index_plan(&s, &items).map_err(|e| renumber(e, 2))?;
-    Ok(take_offsets(t, plan.offsets(), &plan.out, "index_select", 0.0))
+    Ok(take_offsets(
+        t,
+        plan.offsets(),
+        &plan.out,
+        "index_select",
+        0.0,
+    ))
 }
 
 /// `embedding(input, weight)`: `weight[input]` for a 2-D weight.

@@ -94,4 +94,3 @@ pub fn check_tol(name: &str, inputs: Vec<ArrayD<f32>>, tol: f64, f: impl Fn(&[Te
         assert_eq!(a, b, "{name}: deferred vs eager gradient of input {k}");
     }
 }
-

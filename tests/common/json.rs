@@ -14,8 +14,7 @@ pub enum J {
 }
 
 pub struct P<'a> {
-    pub
-s: &'a [u8],
+    pub s: &'a [u8],
     pub i: usize,
 }
 
@@ -205,4 +204,3 @@ pub fn assert_close(what: &str, got: &ArrayD<f32>, want: &ArrayD<f32>) {
 }
 
 // ---- the ops ---------------------------------------------------------------------------
-

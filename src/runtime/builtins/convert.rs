@@ -33,8 +33,11 @@ pub fn tensor_from_value(interp: &Interp, v: &Value, span: Span) -> R<Tensor> {
                 let max = tensor::shape::MAX_RANK;
                 if depth >= max {
                     return Err(interp.fail(
-                        Diagnostic::error("shape::rank", format!("tensors have at most {max} axes"))
-                            .primary(span, format!("nested more than {max} lists deep")),
+                        Diagnostic::error(
+                            "shape::rank",
+                            format!("tensors have at most {max} axes"),
+                        )
+                        .primary(span, format!("nested more than {max} lists deep")),
                     ));
                 }
                 if shape.len() == depth {

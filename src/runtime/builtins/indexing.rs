@@ -305,8 +305,11 @@ fn f_randint(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 let d = interp.int_of(v, a.span(size_slot))?;
                 if d < 0 {
                     return Err(interp.fail(
-                        Diagnostic::error("type::shape", format!("`randint` needs sizes that are 0 or more, found {d}"))
-                            .primary(a.span(size_slot), "a negative size"),
+                        Diagnostic::error(
+                            "type::shape",
+                            format!("`randint` needs sizes that are 0 or more, found {d}"),
+                        )
+                        .primary(a.span(size_slot), "a negative size"),
                     ));
                 }
                 out.push(d as usize);
@@ -323,7 +326,12 @@ fn f_randint(interp: &mut Interp, a: &mut Args) -> R<Value> {
         v => vec![interp.int_of(&v, a.span(size_slot))?.max(0) as usize],
     };
     if size.len() > tensor::shape::MAX_RANK {
-        return done(interp, a, Err(tensor::TensorError::Rank { ndim: size.len() }), &[]);
+        return done(
+            interp,
+            a,
+            Err(tensor::TensorError::Rank { ndim: size.len() }),
+            &[],
+        );
     }
     let r = with_rng(interp, a, 3, |rng| tensor::randint(low, high, &size, rng))?;
     done(interp, a, r, &[])

@@ -66,7 +66,11 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "split",
-        [Req("tensor"), Req("split_size_or_sections"), Opt("dim", "0")],
+        [
+            Req("tensor"),
+            Req("split_size_or_sections"),
+            Opt("dim", "0")
+        ],
         "a list of pieces of the given size, or of the listed sizes",
         "split(x, [1, 2], dim=1)",
         f_split
@@ -222,7 +226,9 @@ fn f_chunk(interp: &mut Interp, a: &mut Args) -> R<Value> {
         vec![0; chunks]
     } else {
         let size = n.div_ceil(chunks);
-        (0..n.div_ceil(size)).map(|i| size.min(n - i * size)).collect()
+        (0..n.div_ceil(size))
+            .map(|i| size.min(n - i * size))
+            .collect()
     };
     pieces(interp, a, &t, d, &sizes)
 }
@@ -323,7 +329,10 @@ fn f_einsum(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 return Err(interp.fail(
                     Diagnostic::error(
                         "type::argument",
-                        format!("`einsum` needs tensors as operands, found a {}", other.kind()),
+                        format!(
+                            "`einsum` needs tensors as operands, found a {}",
+                            other.kind()
+                        ),
                     )
                     .primary(*s, format!("this is a {}", other.kind())),
                 ))

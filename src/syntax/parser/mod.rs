@@ -1340,9 +1340,7 @@ impl Parser<'_> {
             | Token::Percent
             | Token::At
             | Token::Amp
-            | Token::Pipe => {
-                "this operator needs an operand on its left".to_string()
-            }
+            | Token::Pipe => "this operator needs an operand on its left".to_string(),
             _ => "write an expression here".to_string(),
         };
         self.unexpected("an expression", Some(help))
