@@ -533,9 +533,8 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
             .primary(site.primary, format!("in `{}`", site.op)),
         e @ (TensorError::IndexValue { .. }
         | TensorError::MaskShape { .. }
-        | TensorError::IndexBroadcast { .. }) => {
-            crate::runtime::explain_index::index_error(e, site)
-        }
+        | TensorError::IndexBroadcast { .. }
+        | TensorError::OpShape { .. }) => crate::runtime::explain_index::index_error(e, site),
     };
     if !d.code.starts_with("shape::") {
         return d;

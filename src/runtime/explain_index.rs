@@ -87,6 +87,16 @@ pub fn index_error(e: TensorError, site: &Site) -> Diagnostic {
             )
             .help("index tensors on several axes must broadcast to one shape, as `+` does")
         }
+        TensorError::OpShape { code, msg, help } => {
+            let d = Diagnostic::error(code, msg).primary(
+                site.primary,
+                format!("`{}`", site.op.trim_start_matches('.')),
+            );
+            match help {
+                Some(h) => d.help(h),
+                None => d,
+            }
+        }
         other => Diagnostic::error("value::invalid", other.to_string())
             .primary(site.primary, format!("in `{}`", site.op)),
     }

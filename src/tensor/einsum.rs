@@ -9,7 +9,7 @@ use super::shape_ops::{permute, reshape};
 use super::{matmul, Tensor, TensorError};
 
 fn err(msg: String) -> TensorError {
-    TensorError::Value(format!("einsum: {msg}"))
+    TensorError::op_shape("shape::einsum", format!("einsum: {msg}"))
 }
 
 /// Subscript labels: letters, and the axes an ellipsis covers as labels from 256 up

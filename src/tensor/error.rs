@@ -173,6 +173,24 @@ pub enum TensorError {
     IndexBroadcast {
         shapes: Vec<Vec<usize>>,
     },
+    /// An op's shape rule failed: `code` (`shape::...`) and a message naming the shapes,
+    /// with a fix when one is certain.
+    OpShape {
+        code: &'static str,
+        msg: String,
+        help: Option<String>,
+    },
+}
+
+impl TensorError {
+    /// `OpShape` without a fix.
+    pub fn op_shape(code: &'static str, msg: String) -> TensorError {
+        TensorError::OpShape {
+            code,
+            msg,
+            help: None,
+        }
+    }
 }
 
 /// Writes a shape as `[4, 3]`.
@@ -350,6 +368,7 @@ impl fmt::Display for TensorError {
                 "a mask of shape {} does not match the indexed shape {} (from axis {axis})",
                 ShapeFmt(mask), ShapeFmt(indexed)
             ),
+            OpShape { msg, .. } => write!(f, "{msg}"),
             IndexBroadcast { shapes } => {
                 let s: Vec<String> = shapes.iter().map(|s| ShapeFmt(s).to_string()).collect();
                 write!(f, "index tensors of shapes {} do not broadcast together", s.join(", "))

@@ -32,11 +32,10 @@ fn take_axes(t: &Tensor, blocks: Vec<Vec<usize>>, name: &'static str, fill: f32)
 /// `expand(x, *sizes)`: size-1 axes stretched (and new leading axes); `-1` keeps a size.
 pub fn expand_shape(s: &[usize], sizes: &[i64]) -> Result<Vec<usize>, TensorError> {
     let err = |why: String| {
-        TensorError::Value(format!(
-            "cannot expand shape {} to {:?}: {why}",
-            ShapeFmt(s),
-            sizes
-        ))
+        TensorError::op_shape(
+            "shape::expand",
+            format!("cannot expand shape {} to {:?}: {why}", ShapeFmt(s), sizes),
+        )
     };
     if sizes.len() < s.len() {
         return Err(err(format!(
@@ -95,7 +94,8 @@ pub fn expand(t: &Tensor, sizes: &[i64]) -> Result<Tensor, TensorError> {
 /// add axes). `tile` pads short `sizes` with leading 1s first.
 pub fn repeat_shape(s: &[usize], reps: &[i64]) -> Result<Vec<usize>, TensorError> {
     if reps.len() < s.len() {
-        return Err(TensorError::Value(format!(
+        return Err(TensorError::op_shape(
+"shape::repeat", format!(
             "`repeat` needs at least as many sizes as the tensor has axes ({} for shape {}), got {}",
             s.len(),
             ShapeFmt(s),
@@ -154,7 +154,10 @@ pub fn axes_set(s: &[usize], dims: &[isize], op: &str) -> Result<Vec<usize>, Ten
     for &d in dims {
         let a = normalize_axis(d, s.len())?;
         if out.contains(&a) {
-            return Err(TensorError::Value(format!("`{op}` got axis {a} twice")));
+            return Err(TensorError::op_shape(
+                "shape::axis",
+                format!("`{op}` got axis {a} twice"),
+            ));
         }
         out.push(a);
     }
@@ -186,10 +189,10 @@ pub fn roll(t: &Tensor, shifts: &[i64], dims: Option<&[isize]>) -> Result<Tensor
     let s = t.shape();
     let Some(dims) = dims else {
         if shifts.len() != 1 {
-            return Err(TensorError::Value(format!(
-                "`roll` without dims takes one shift, got {}",
-                shifts.len()
-            )));
+            return Err(TensorError::op_shape(
+                "shape::roll",
+                format!("`roll` without dims takes one shift, got {}", shifts.len()),
+            ));
         }
         let n = checked_numel(&s)?;
         let k = if n == 0 {
@@ -201,11 +204,14 @@ pub fn roll(t: &Tensor, shifts: &[i64], dims: Option<&[isize]>) -> Result<Tensor
         return Ok(take_offsets(t, offs, &s, "roll", 0.0));
     };
     if dims.len() != shifts.len() {
-        return Err(TensorError::Value(format!(
-            "`roll` needs one shift per axis: {} shifts for {} axes",
-            shifts.len(),
-            dims.len()
-        )));
+        return Err(TensorError::op_shape(
+            "shape::roll",
+            format!(
+                "`roll` needs one shift per axis: {} shifts for {} axes",
+                shifts.len(),
+                dims.len()
+            ),
+        ));
     }
     let mut by = vec![0i64; s.len()];
     for (&d, &k) in dims.iter().zip(shifts) {
@@ -232,22 +238,28 @@ pub fn roll(t: &Tensor, shifts: &[i64], dims: Option<&[isize]>) -> Result<Tensor
 /// backwards; negative widths crop. Returns the output shape.
 pub fn pad_shape(s: &[usize], pad: &[i64]) -> Result<Vec<usize>, TensorError> {
     if !pad.len().is_multiple_of(2) || pad.len() > 2 * s.len() {
-        return Err(TensorError::Value(format!(
+        return Err(TensorError::op_shape(
+            "shape::pad",
+            format!(
             "`pad` needs an even number of widths, at most 2 per axis ({} for shape {}), got {}",
             2 * s.len(),
             ShapeFmt(s),
             pad.len()
-        )));
+        ),
+        ));
     }
     let mut out = s.to_vec();
     for (k, w) in pad.chunks(2).enumerate() {
         let d = s.len() - 1 - k;
         let n = s[d] as i128 + w[0] as i128 + w[1] as i128;
         if n < 0 {
-            return Err(TensorError::Value(format!(
-                "`pad` widths {} and {} would leave axis {d} of size {} with {n} elements",
-                w[0], w[1], s[d]
-            )));
+            return Err(TensorError::op_shape(
+                "shape::pad",
+                format!(
+                    "`pad` widths {} and {} would leave axis {d} of size {} with {n} elements",
+                    w[0], w[1], s[d]
+                ),
+            ));
         }
         out[d] = usize::try_from(n).map_err(|_| TensorError::TooLarge {
             shape: s.to_vec(),
@@ -294,10 +306,13 @@ pub fn diagonal_axes(t: &Tensor, groups: &[Vec<usize>]) -> Result<Tensor, Tensor
     for g in groups {
         let n = s[g[0]];
         if let Some(&bad) = g.iter().find(|&&a| s[a] != n) {
-            return Err(TensorError::Value(format!(
-                "a diagonal over axes {} and {} needs equal sizes, got {n} and {}",
-                g[0], bad, s[bad]
-            )));
+            return Err(TensorError::op_shape(
+                "shape::einsum",
+                format!(
+                    "a diagonal over axes {} and {} needs equal sizes, got {n} and {}",
+                    g[0], bad, s[bad]
+                ),
+            ));
         }
         let step: usize = g.iter().map(|&a| st[a]).sum();
         blocks.push((0..n).map(|i| i * step).collect());

@@ -19,10 +19,13 @@ pub fn multinomial_shape(
     let c = match probs {
         [c] | [_, c] => *c,
         _ => {
-            return Err(TensorError::Value(format!(
-                "`multinomial` needs probabilities of shape [C] or [R, C], got {}",
-                super::ShapeFmt(probs)
-            )))
+            return Err(TensorError::op_shape(
+                "shape::multinomial",
+                format!(
+                    "`multinomial` needs probabilities of shape [C] or [R, C], got {}",
+                    super::ShapeFmt(probs)
+                ),
+            ))
         }
     };
     if c == 0 {
@@ -114,11 +117,14 @@ pub fn randint(low: i64, high: i64, size: &[usize], rng: &mut Rng) -> Result<Ten
 pub fn tri(x: &Tensor, diagonal: i64, upper: bool) -> Result<Tensor, TensorError> {
     let s = x.shape();
     if s.len() < 2 {
-        return Err(TensorError::Value(format!(
-            "`{}` needs a tensor with at least 2 axes, got shape {}",
-            if upper { "triu" } else { "tril" },
-            super::ShapeFmt(&s)
-        )));
+        return Err(TensorError::op_shape(
+            "shape::tril",
+            format!(
+                "`{}` needs a tensor with at least 2 axes, got shape {}",
+                if upper { "triu" } else { "tril" },
+                super::ShapeFmt(&s)
+            ),
+        ));
     }
     let (r, c) = (s[s.len() - 2], s[s.len() - 1]);
     checked_numel(&[r, c])?;

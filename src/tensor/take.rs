@@ -115,7 +115,8 @@ pub fn index_plan(shape: &[usize], items: &[IndexItem]) -> Result<IndexPlan, Ten
         }
     }
     if ellipses > 1 {
-        return Err(TensorError::Value(
+        return Err(TensorError::op_shape(
+            "shape::index",
             "an index can only have a single ellipsis (`...`)".to_string(),
         ));
     }
@@ -346,20 +347,24 @@ pub(crate) fn advanced_set(
 /// `permute(x, dims)`: output axis `i` is input axis `dims[i]`; each axis once.
 pub fn permute_shape(s: &[usize], dims: &[isize]) -> Result<Vec<usize>, TensorError> {
     if dims.len() != s.len() {
-        return Err(TensorError::Value(format!(
-            "`permute` needs {} axes for a tensor of shape {}, got {}",
-            s.len(),
-            super::ShapeFmt(s),
-            dims.len()
-        )));
+        return Err(TensorError::op_shape(
+            "shape::permute",
+            format!(
+                "`permute` needs {} axes for a tensor of shape {}, got {}",
+                s.len(),
+                super::ShapeFmt(s),
+                dims.len()
+            ),
+        ));
     }
     let mut axes = Vec::with_capacity(dims.len());
     for &d in dims {
         let a = normalize_axis(d, s.len())?;
         if axes.contains(&a) {
-            return Err(TensorError::Value(format!(
-                "`permute` got axis {a} twice: each axis must appear once"
-            )));
+            return Err(TensorError::op_shape(
+                "shape::permute",
+                format!("`permute` got axis {a} twice: each axis must appear once"),
+            ));
         }
         axes.push(a);
     }
@@ -390,18 +395,37 @@ pub fn gather_offsets(
     } else {
         index.shape().to_vec()
     };
-    if is.len() != xs.len()
-        || is
-            .iter()
-            .zip(&xs)
-            .enumerate()
-            .any(|(k, (&a, &b))| k != d && a > b)
-    {
-        return Err(TensorError::Value(format!(
-            "`gather` needs an index with the input's rank and sizes no larger off axis {d}: input {}, index {}",
-            super::ShapeFmt(s),
-            super::ShapeFmt(index.shape())
-        )));
+    let fits = |is: &[usize]| {
+        is.len() == xs.len()
+            && is
+                .iter()
+                .zip(&xs)
+                .enumerate()
+                .all(|(k, (&a, &b))| k == d || a <= b)
+    };
+    if !fits(&is) {
+        // One axis short: the index with a size-1 axis inserted at `dim` may fit.
+        let mut with_axis = index.shape().to_vec();
+        let help = (with_axis.len() + 1 == xs.len())
+            .then(|| {
+                with_axis.insert(d, 1);
+                fits(&with_axis).then(|| {
+                    format!(
+                        "give the index the input's rank: `index.unsqueeze({d})` has shape {}",
+                        super::ShapeFmt(&with_axis)
+                    )
+                })
+            })
+            .flatten();
+        return Err(TensorError::OpShape {
+            code: "shape::gather",
+            msg: format!(
+                "`gather` needs an index with the input's rank and sizes no larger off axis {d}: input {}, index {}",
+                super::ShapeFmt(s),
+                super::ShapeFmt(index.shape())
+            ),
+            help,
+        });
     }
     checked_numel(index.shape())?;
     let st = strides(&xs);
@@ -433,10 +457,13 @@ pub fn index_select(t: &Tensor, dim: isize, index: &Tensor) -> Result<Tensor, Te
     let d = normalize_axis(dim, s.len())?;
     let idx = index.data().to_owned();
     if idx.ndim() > 1 {
-        return Err(TensorError::Value(format!(
-            "`index_select` needs a 1-D index, got shape {}",
-            super::ShapeFmt(idx.shape())
-        )));
+        return Err(TensorError::op_shape(
+            "shape::index_select",
+            format!(
+                "`index_select` needs a 1-D index, got shape {}",
+                super::ShapeFmt(idx.shape())
+            ),
+        ));
     }
     let n = idx.len();
     let values = idx.into_shape_with_order(IxDyn(&[n])).expect("1-D");
@@ -465,10 +492,13 @@ pub fn index_select(t: &Tensor, dim: isize, index: &Tensor) -> Result<Tensor, Te
 pub fn embedding(input: &Tensor, weight: &Tensor) -> Result<Tensor, TensorError> {
     let ws = weight.shape();
     if ws.len() != 2 {
-        return Err(TensorError::Value(format!(
-            "`embedding` needs a 2-D weight [num_embeddings, embedding_dim], got shape {}",
-            super::ShapeFmt(&ws)
-        )));
+        return Err(TensorError::op_shape(
+            "shape::embedding",
+            format!(
+                "`embedding` needs a 2-D weight [num_embeddings, embedding_dim], got shape {}",
+                super::ShapeFmt(&ws)
+            ),
+        ));
     }
     let items = [IndexItem::Array {
         values: input.data().to_owned(),
@@ -535,10 +565,13 @@ pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorErr
 pub fn masked_fill(x: &Tensor, mask: &Tensor, value: &Tensor) -> Result<Tensor, TensorError> {
     in_place_shape(&x.shape(), &mask.shape())?;
     if value.ndim() != 0 {
-        return Err(TensorError::Value(format!(
-            "`masked_fill` needs a number or a 0-d tensor as the value, got shape {}",
-            super::ShapeFmt(&value.shape())
-        )));
+        return Err(TensorError::op_shape(
+            "shape::masked_fill",
+            format!(
+                "`masked_fill` needs a number or a 0-d tensor as the value, got shape {}",
+                super::ShapeFmt(&value.shape())
+            ),
+        ));
     }
     where_(mask, value, x)
 }
