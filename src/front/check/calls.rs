@@ -564,6 +564,7 @@ impl Checker {
                 _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
             },
             "cat" | "stack" => self.cat(a),
+            "permute" | "expand" | "repeat" | "pad" => self.movement_rule(a),
             "numel" => match self.arg_shape(a, 0).map(|s| self.canon(&s)) {
                 Some(s) if s.iter().all(|&d| !is_sym(d)) => {
                     AVal::num(s.iter().product::<usize>() as f64)
@@ -718,6 +719,51 @@ impl Checker {
     }
 
     /// A known whole-number argument (reporting a known value that is not one).
+    /// `permute`, `expand`, `repeat`, `pad` through their shape rules (in
+    /// `tensor::take`/`tensor::movement`) when the sizes are known.
+    fn movement_rule(&mut self, a: &mut CArgs) -> AVal {
+        let undecided = RuleOut::Undecided(String::new(), None);
+        let s = self.arg_shape(a, 0);
+        let known = (1..a.slots.len()).all(|i| a.known(i))
+            && a.rest.iter().all(|(v, _)| v.realize().is_some());
+        let Some(s) = s.filter(|_| known) else {
+            return self.from_rule(a, undecided, &[0], &[]);
+        };
+        let ints = if a.b.name == "pad" {
+            match a.real.value(1) {
+                Value::List(l) => {
+                    let items = l.borrow().clone();
+                    let span = a.span(1);
+                    self.take(
+                        items
+                            .iter()
+                            .map(|v| self.interp.int_of(v, span))
+                            .collect::<R<Vec<i64>>>(),
+                    )
+                }
+                _ => None,
+            }
+        } else {
+            self.take(a.real.dims(&self.interp, 1)).map(|d| d.0)
+        };
+        let Some(ints) = ints else {
+            return self.from_rule(a, undecided, &[0], &[]);
+        };
+        use crate::tensor::{movement, take};
+        let out = match a.b.name {
+            "permute" => {
+                let dims: Vec<isize> = ints.iter().map(|&d| d as isize).collect();
+                self.rule_simple(&s, |sh| {
+                    take::permute_shape(sh, &dims).map(|ax| ax.iter().map(|&i| sh[i]).collect())
+                })
+            }
+            "expand" => self.rule_simple(&s, |sh| movement::expand_shape(sh, &ints)),
+            "repeat" => self.rule_simple(&s, |sh| movement::repeat_shape(sh, &ints)),
+            _ => self.rule_simple(&s, |sh| movement::pad_shape(sh, &ints)),
+        };
+        self.from_rule(a, out, &[0], &[&s])
+    }
+
     fn int_arg(&mut self, a: &CArgs, i: usize) -> Option<isize> {
         if !a.known(i) {
             return None;
