@@ -608,9 +608,12 @@ impl Checker {
                     let v = self.eval(e);
                     match v {
                         // Tensors, lists and `None` index as PyTorch's advanced indexing.
-                        AVal::Tensor(_) | AVal::List(_) | AVal::None | AVal::Range(_) => {
-                            AIdx::Advanced
-                        }
+                        // (A value of unknown kind may be one of them.)
+                        AVal::Tensor(_)
+                        | AVal::List(_)
+                        | AVal::None
+                        | AVal::Range(_)
+                        | AVal::Unknown => AIdx::Advanced,
                         _ => AIdx::At(self.known_int(&v, e.span)),
                     }
                 }
