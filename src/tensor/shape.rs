@@ -15,8 +15,8 @@ pub enum IndexItem {
         stop: Option<isize>,
         step: isize,
     },
-    /// A list of positions (from an integer-valued 1-D tensor); keeps the axis with
-    /// `len` entries. At most one per index expression.
+    /// A list of positions; keeps the axis with `len` entries (advanced indexing, as
+    /// a 1-D `Array`).
     Positions(Vec<isize>),
     /// `None`: a new axis of size 1.
     NewAxis,
@@ -32,7 +32,10 @@ impl IndexItem {
     pub fn is_advanced(&self) -> bool {
         matches!(
             self,
-            IndexItem::NewAxis | IndexItem::Ellipsis | IndexItem::Array { .. }
+            IndexItem::NewAxis
+                | IndexItem::Ellipsis
+                | IndexItem::Array { .. }
+                | IndexItem::Positions(_)
         )
     }
 }
