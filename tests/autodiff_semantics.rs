@@ -519,7 +519,11 @@ fn tensor_positions_index_and_scatter_gradient() {
     );
     assert_eq!(IndexItem::from_tensor(&c(-1.0)).unwrap(), IndexItem::At(-1));
     assert!(IndexItem::from_tensor(&t(&[1], &[0.5])).is_err());
-    assert!(IndexItem::from_tensor(&t(&[1, 1], &[0.0])).is_err());
+    // Any rank of positions indexes (PyTorch's integer array indexing).
+    assert!(matches!(
+        IndexItem::from_tensor(&t(&[1, 1], &[0.0])).unwrap(),
+        IndexItem::Array { mask: false, .. }
+    ));
     // x[[0, 2], 1] = [10, 20]
     let items = [IndexItem::Positions(vec![0, 2]), IndexItem::At(1)];
     set_index(&x, &items, &t(&[2], &[10.0, 20.0])).unwrap();

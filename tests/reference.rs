@@ -7,9 +7,11 @@ use tsr::tensor::*;
 
 mod common;
 
-use common::json::{assert_close, close, load, J};
+use common::json::{assert_close, close, J};
 
-// ---- the ops ---------------------------------------------------------------------------
+fn load() -> J {
+    common::json::load("autodiff.json")
+}
 
 fn items(p: &J) -> Vec<IndexItem> {
     p.get("items")
@@ -103,7 +105,7 @@ fn apply(op: &str, p: &J, t: &[Tensor]) -> Tensor {
 
 #[test]
 fn ops_match_pytorch() {
-    let j = load("autodiff.json");
+    let j = load();
     let cases = j.get("cases").arr();
     assert!(cases.len() > 150);
     for c in cases {
@@ -154,7 +156,7 @@ fn ops_match_pytorch() {
 
 #[test]
 fn constructors_match_pytorch() {
-    let j = load("autodiff.json");
+    let j = load();
     for c in j.get("construct").arr() {
         let name = c.get("name").str();
         let p = c.get("params").arr();
@@ -169,7 +171,7 @@ fn constructors_match_pytorch() {
 
 #[test]
 fn optimisers_match_pytorch() {
-    let j = load("autodiff.json");
+    let j = load();
     for run in j.get("optim").arr() {
         let name = run.get("name").str();
         let x = Tensor::leaf(run.get("X").tensor());

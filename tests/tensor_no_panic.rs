@@ -104,7 +104,7 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
         UnaryOp::Round(-2),
     ];
     let rops = [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min];
-    match pick(rng, 26) {
+    match pick(rng, 38) {
         0 => binary(bops[pick(rng, bops.len() as u64) as usize], a, b),
         1 => Ok(unary(uops[pick(rng, uops.len() as u64) as usize], a)),
         2 => matmul(a, b),
@@ -209,13 +209,127 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
             }
             loss(op, a, b)
         }
-        _ => {
+        25 => {
             let r = if pick(rng, 2) == 0 {
                 set_index(a, &[IndexItem::At(rand_axis(rng))], b)
             } else {
                 update_in_place(a, InPlaceOp::Add, b)
             };
             r.map(|_| a.clone())
+        }
+        _ => index_op(rng, a, b),
+    }
+}
+
+/// A random index item: positions (in range or not, whole or not), masks of random
+/// shapes, `None`, `...`, slices with any step.
+fn rand_item(rng: &mut Rng, b: &Tensor) -> IndexItem {
+    match pick(rng, 6) {
+        0 => IndexItem::NewAxis,
+        1 => IndexItem::Ellipsis,
+        2 => IndexItem::Array {
+            values: b.data().to_owned(),
+            mask: pick(rng, 2) == 0,
+        },
+        3 => {
+            let s = rand_shape(rng);
+            let v = rand_tensor(rng, &s)
+                .data()
+                .mapv(|x| if pick(rng, 9) == 0 { x + 0.5 } else { x });
+            IndexItem::Array {
+                values: v,
+                mask: false,
+            }
+        }
+        4 => IndexItem::Slice {
+            start: opt(rng),
+            stop: opt(rng),
+            step: pick(rng, 7) as isize - 3,
+        },
+        _ => IndexItem::At(rand_axis(rng)),
+    }
+}
+
+fn small_ints(rng: &mut Rng, k: u64) -> Vec<i64> {
+    (0..pick(rng, k)).map(|_| pick(rng, 9) as i64 - 4).collect()
+}
+
+fn index_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
+    match pick(rng, 18) {
+        0 => {
+            let k = pick(rng, 4) as usize;
+            let items: Vec<IndexItem> = (0..k).map(|_| rand_item(rng, b)).collect();
+            index(a, &items)
+        }
+        1 => {
+            let items = vec![rand_item(rng, b)];
+            set_index(a, &items, b).map(|_| a.clone())
+        }
+        2 => gather(a, rand_axis(rng), b),
+        3 => index_select(a, rand_axis(rng), b),
+        4 => embedding(b, a),
+        5 => where_(b, a, &Tensor::constant(1.0)),
+        6 => masked_fill(a, b, &Tensor::constant(-1.0)),
+        7 => tri(a, pick(rng, 5) as i64 - 2, pick(rng, 2) == 0),
+        8 => logical(LogicalOp::And, a, Some(b)),
+        9 => expand(a, &small_ints(rng, 5)),
+        10 => repeat(a, &small_ints(rng, 5), "repeat"),
+        11 => {
+            let dims: Vec<isize> = (0..pick(rng, 3)).map(|_| rand_axis(rng)).collect();
+            flip(a, &dims)
+        }
+        12 => {
+            let dims: Vec<isize> = (0..pick(rng, 3)).map(|_| rand_axis(rng)).collect();
+            let shifts = small_ints(rng, 3);
+            roll(
+                a,
+                &shifts,
+                if pick(rng, 2) == 0 { None } else { Some(&dims) },
+            )
+        }
+        13 => pad(a, &small_ints(rng, 7), 0.5),
+        14 => {
+            let dims: Vec<isize> = (0..pick(rng, 5)).map(|_| rand_axis(rng)).collect();
+            permute(a, &dims)
+        }
+        15 => {
+            let eqs = [
+                "ij,jk->ik",
+                "ii->i",
+                "ii",
+                "ij->",
+                "i,j->ij",
+                "...ij->...ji",
+                "ij,ij->i",
+                "bij,bjk->bik",
+                "ijk",
+                "ab,b",
+                "...,...->...",
+                "i->ii",
+                "ij,jk",
+                "iij->j",
+            ];
+            let eq = eqs[pick(rng, eqs.len() as u64) as usize];
+            let ops = if pick(rng, 2) == 0 {
+                vec![a.clone()]
+            } else {
+                vec![a.clone(), b.clone()]
+            };
+            einsum(eq, &ops)
+        }
+        16 => {
+            let mut g = Rng::seeded(pick(rng, 100));
+            multinomial(
+                &unary(UnaryOp::Abs, a),
+                pick(rng, 5) as usize,
+                pick(rng, 2) == 0,
+                &mut g,
+            )
+        }
+        _ => {
+            let mut g = Rng::seeded(pick(rng, 100));
+            let s = rand_shape(rng);
+            randint(pick(rng, 5) as i64 - 2, pick(rng, 5) as i64 - 2, &s, &mut g)
         }
     }
 }

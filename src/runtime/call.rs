@@ -304,12 +304,13 @@ impl Args {
             }
             out.push(d as usize);
         }
-        if out.len() > 6 {
+        if out.len() > crate::tensor::shape::MAX_RANK {
             return Err(interp.fail(
                 Diagnostic::error(
                     "shape::rank",
                     format!(
-                        "tensors have at most 6 axes, `{}` was asked for {}",
+                        "tensors have at most {} axes, `{}` was asked for {}",
+                        crate::tensor::shape::MAX_RANK,
                         self.builtin.name,
                         out.len()
                     ),

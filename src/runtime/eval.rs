@@ -145,7 +145,9 @@ impl Interp {
                     ))
                 }
             },
-            Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) => true,
+            Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) | Value::Generator(_) => {
+                true
+            }
         })
     }
 
@@ -168,6 +170,7 @@ impl Interp {
     pub(crate) fn unary(&mut self, op: UnaryOp, v: Value, span: Span, operand: &Expr) -> R<Value> {
         match op {
             UnaryOp::Not => Ok(Value::Bool(!self.truthy(&v, operand.span)?)),
+            UnaryOp::Invert => self.invert(v, span, operand),
             UnaryOp::Plus | UnaryOp::Neg => {
                 let neg = op == UnaryOp::Neg;
                 match v {
@@ -223,6 +226,13 @@ impl Interp {
                 return self.tensor_binary(op, op_span, &l, &r, lhs, rhs)
             }
             _ => {}
+        }
+        if let (BinOp::BitAnd | BinOp::BitOr, Bool(a), Bool(b)) = (op, &l, &r) {
+            return Ok(Bool(if op == BinOp::BitAnd {
+                *a && *b
+            } else {
+                *a || *b
+            }));
         }
         if let (Some(a), Some(b)) = (as_number(&l), as_number(&r)) {
             return self.number_binary(op, op_span, a, b, lhs, rhs);
@@ -331,6 +341,9 @@ impl Interp {
             BinOp::Le => Value::Bool(a <= b),
             BinOp::Gt => Value::Bool(a > b),
             BinOp::Ge => Value::Bool(a >= b),
+            BinOp::BitAnd | BinOp::BitOr => {
+                return crate::runtime::index::bitwise(self, op, a, b, lhs, rhs)
+            }
         })
     }
 
@@ -358,6 +371,8 @@ impl Interp {
         };
         let result = match op {
             BinOp::MatMul => tensor::matmul(&a, &b),
+            BinOp::BitAnd => tensor::logical(tensor::LogicalOp::And, &a, Some(&b)),
+            BinOp::BitOr => tensor::logical(tensor::LogicalOp::Or, &a, Some(&b)),
             _ => match explain::binary_kind(op) {
                 Some(kind) => tensor::binary(kind, &a, &b),
                 None => unreachable_op(),
@@ -422,6 +437,7 @@ impl Interp {
                     &Site::call("T", span, vec![]),
                 ))
             }),
+            (Value::Tensor(t), "mT") => crate::runtime::index::matrix_transpose(self, t, span),
             (Value::Tensor(_), "grad") => {
                 let Some(f) = self.builtins.find("grad") else {
                     return Err(self.fail(
@@ -519,29 +535,7 @@ impl Interp {
     }
 
     pub(crate) fn index_items(&mut self, items: &[IndexItem]) -> R<Vec<tensor::IndexItem>> {
-        let mut out = Vec::with_capacity(items.len());
-        for it in items {
-            out.push(match it {
-                IndexItem::Index(e) => {
-                    let v = self.eval(e)?;
-                    if matches!(&v, Value::List(_))
-                        || matches!(&v, Value::Tensor(t) if t.numel() != 1)
-                    {
-                        return Err(self.fail(fancy_index(&v, e.span)));
-                    }
-                    tensor::IndexItem::At(self.int_of(&v, e.span)? as isize)
-                }
-                IndexItem::Slice {
-                    start, stop, step, ..
-                } => {
-                    let start = self.opt_int(start)?;
-                    let stop = self.opt_int(stop)?;
-                    let step = self.opt_int(step)?.unwrap_or(1);
-                    tensor::IndexItem::Slice { start, stop, step }
-                }
-            });
-        }
-        Ok(out)
+        Ok(self.tensor_index_items(items)?.0)
     }
 
     pub(crate) fn index(
@@ -552,18 +546,7 @@ impl Interp {
         span: Span,
     ) -> R<Value> {
         match &v {
-            Value::Tensor(t) => {
-                let idx = self.index_items(items)?;
-                tensor::index(t, &idx).map(Value::Tensor).map_err(|e| {
-                    let site = Site {
-                        op: "indexing".to_string(),
-                        primary: span,
-                        operands: vec![self.operand(object.span, Some(&v))],
-                        in_place: false,
-                    };
-                    self.fail(explain::tensor_error(self, e, &site))
-                })
-            }
+            Value::Tensor(t) => self.index_tensor(&v, t, object, items, span),
             Value::List(_) | Value::Str(_) | Value::Range { .. } => {
                 if items.len() != 1 {
                     return Err(self.fail(
@@ -589,6 +572,13 @@ impl Interp {
                     _ => Vec::new(),
                 };
                 match &items[0] {
+                    IndexItem::Ellipsis(span) => Err(self.fail(
+                        Diagnostic::error(
+                            "type::index",
+                            format!("a {} cannot be indexed with `...`", v.kind()),
+                        )
+                        .primary(*span, "only tensors take `...`"),
+                    )),
                     IndexItem::Index(e) => {
                         let i = self.eval(e)?;
                         let pos = self.list_position(&i, e.span, seq.len())?;
@@ -736,21 +726,4 @@ pub fn python_slice(
         }
     }
     out
-}
-
-/// An index that is a list or a tensor of several elements: tsr indexes with whole
-/// numbers and slices only (PyTorch's mask and position indexing are not in the
-/// language), so say what to write instead.
-fn fancy_index(v: &Value, span: Span) -> Diagnostic {
-    let kind = v.kind();
-    Diagnostic::error(
-        "type::index",
-        format!("an index must be a whole number or a slice, found a {kind}"),
-    )
-    .primary(span, format!("a {kind} used as an index"))
-    .help(
-        "tsr has no mask or position indexing: to keep values where a condition holds, \
-         multiply by the 0./1. mask (`x * (x > 0)`); to take some rows, use a slice \
-         (`x[2:5]`, `x[::2]`) or `cat([x[0:1], x[3:4]])`",
-    )
 }

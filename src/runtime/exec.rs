@@ -364,7 +364,7 @@ impl Interp {
                 }
                 let idx_expr = match &items[0] {
                     IndexItem::Index(e) => e,
-                    IndexItem::Slice { span, .. } => {
+                    IndexItem::Slice { span, .. } | IndexItem::Ellipsis(span) => {
                         return Err(self.fail(
                             Diagnostic::error(
                                 "type::index",

@@ -31,7 +31,7 @@ pub mod data;
 pub mod eval;
 pub mod exec;
 pub mod explain;
-pub mod explain_math;
+pub mod index;
 pub mod interp;
 pub mod memory;
 pub mod print;

@@ -35,11 +35,17 @@ pub enum Value {
     Number(f64),
     Str(Rc<str>),
     List(Rc<RefCell<Vec<Value>>>),
-    Range { start: i64, stop: i64, step: i64 },
+    Range {
+        start: i64,
+        stop: i64,
+        step: i64,
+    },
     Tensor(Tensor),
     Function(Rc<UserFn>),
     Builtin(&'static Builtin),
     Optimizer(Rc<RefCell<Optimizer>>),
+    /// A random generator of its own (`generator(42)`), for `generator=` arguments.
+    Generator(Rc<RefCell<crate::tensor::Rng>>),
 }
 
 impl Value {
@@ -63,6 +69,7 @@ impl Value {
             Value::Tensor(_) => "tensor",
             Value::Function(_) | Value::Builtin(_) => "function",
             Value::Optimizer(_) => "optimizer",
+            Value::Generator(_) => "generator",
         }
     }
 
@@ -139,6 +146,7 @@ impl Value {
                 Optimizer::Adam(_) => "<adam optimizer>",
                 Optimizer::RmsProp(_) => "<rmsprop optimizer>",
             }),
+            Value::Generator(_) => out.push_str("<generator>"),
         }
     }
 }
@@ -225,6 +233,13 @@ pub enum Check {
     Unsqueeze,
     Cat,
     Stack,
+    /// `permute`, `expand`, `repeat`, `pad`: their shape rules when the sizes are known.
+    Permute,
+    Expand,
+    Repeat,
+    Pad,
+    /// Several tensors in a list (`chunk`, `split`, `topk`, `sort`).
+    Pieces,
     Numel,
     /// The first argument's shape, through the graph (`exp`, `relu`); a number stays a
     /// number.

@@ -19,6 +19,10 @@ pub enum BinOp {
     Le,
     Gt,
     Ge,
+    /// `&`: logical and of masks (bitwise and of whole numbers).
+    BitAnd,
+    /// `|`: logical or of masks (bitwise or of whole numbers).
+    BitOr,
 }
 
 impl BinOp {
@@ -38,6 +42,8 @@ impl BinOp {
             BinOp::Le => "<=",
             BinOp::Gt => ">",
             BinOp::Ge => ">=",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
         }
     }
 
@@ -54,6 +60,8 @@ pub enum UnaryOp {
     Neg,
     Plus,
     Not,
+    /// `~`: logical not of a mask (bitwise not of a whole number).
+    Invert,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +81,8 @@ pub struct Arg {
 #[derive(Clone, Debug, PartialEq)]
 pub enum IndexItem {
     Index(Expr),
+    /// `...`: the axes the other items leave.
+    Ellipsis(Span),
     Slice {
         start: Option<Expr>,
         stop: Option<Expr>,
@@ -231,6 +241,7 @@ fn write_items(f: &mut fmt::Formatter<'_>, items: &[IndexItem]) -> fmt::Result {
     for it in items {
         match it {
             IndexItem::Index(e) => write!(f, " {e}")?,
+            IndexItem::Ellipsis(_) => write!(f, " ...")?,
             IndexItem::Slice {
                 start, stop, step, ..
             } => {
@@ -268,6 +279,7 @@ impl fmt::Display for Expr {
                     UnaryOp::Neg => "neg",
                     UnaryOp::Plus => "pos",
                     UnaryOp::Not => "not",
+                    UnaryOp::Invert => "invert",
                 };
                 write!(f, "({s} {operand})")
             }

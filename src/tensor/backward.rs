@@ -16,7 +16,8 @@ use super::math::activation_grad;
 use super::matmul::matmul_grads;
 use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, ReduceOp};
 use super::shape_ops::{cat_piece, index_add};
-use super::stats::{lanes_grad, scan_grad, take_grad};
+use super::stats::{lanes_grad, scan_grad, take_along_grad};
+use super::take::take_grad;
 use super::{peek_next_id, Node, NotReachedWhy, Op, Tensor, TensorError};
 
 type Grads = Vec<Option<ArrayD<f32>>>;
@@ -284,6 +285,13 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
             index_add(&mut z, res, &g.view());
             z
         })],
+        // g scatter-added to the offsets it was taken from (repeats accumulate)
+        Op::Take(a, offs, _) => vec![n(0).then(|| take_grad(a.d().shape(), offs, g))],
+        // g where cond holds to a, elsewhere to b
+        Op::Where(c, _, _) => vec![
+            n(0).then(|| zip_map(g, c, out, |v, k| if k != 0.0 { v } else { 0.0 })),
+            n(1).then(|| zip_map(g, c, out, |v, k| if k != 0.0 { 0.0 } else { v })),
+        ],
         // sum: g spread; mean: g / count spread; max/min: g to the extreme (ties: split evenly
         // for a full reduction, the first index along an axis)
         Op::Reduce(op, a, axis, keepdim) => vec![n(0).then(|| {
@@ -308,7 +316,9 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
             vec![n(0).then(|| scan_grad(*op, &a.d(), &node.data.borrow(), g, *ax))]
         }
         // g added back at the positions the values came from
-        Op::Take(a, ax, picks, _) => vec![n(0).then(|| take_grad(a.d().shape(), g, *ax, picks))],
+        Op::TakeAlong(a, ax, picks, _) => {
+            vec![n(0).then(|| take_along_grad(a.d().shape(), g, *ax, picks))]
+        }
         // see `loss_grads`
         Op::Loss(op, p, t) => {
             let [dp, dt] = loss_grads(op, &p.d(), &t.d(), g, [n(0), n(1)]);

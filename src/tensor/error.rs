@@ -177,12 +177,50 @@ pub enum TensorError {
         live: u64,
         budget: u64,
     },
-    /// A result with more than 6 axes.
+    /// A result with more than 16 axes.
     Rank {
         ndim: usize,
     },
     Value(String),
     Math(MathError),
+    /// A value of index tensor (item) `item` that is not a whole number, or out of range
+    /// for `axis` of `size`; `position` is where it stands in that tensor.
+    IndexValue {
+        item: usize,
+        position: Vec<usize>,
+        value: f32,
+        axis: usize,
+        size: usize,
+    },
+    /// A mask (index item `item`) whose shape differs from the axes it indexes.
+    MaskShape {
+        item: usize,
+        mask: Vec<usize>,
+        indexed: Vec<usize>,
+        axis: usize,
+    },
+    /// Index tensors whose shapes do not broadcast together.
+    IndexBroadcast {
+        shapes: Vec<Vec<usize>>,
+    },
+    /// An op's shape rule failed: `code` (`shape::...`) and a message naming the shapes,
+    /// with a fix when one is certain.
+    OpShape {
+        code: &'static str,
+        msg: String,
+        help: Option<String>,
+    },
+}
+
+impl TensorError {
+    /// `OpShape` without a fix.
+    pub fn op_shape(code: &'static str, msg: String) -> TensorError {
+        TensorError::OpShape {
+            code,
+            msg,
+            help: None,
+        }
+    }
 }
 
 /// Writes a shape as `[4, 3]`.
@@ -351,7 +389,7 @@ impl fmt::Display for TensorError {
                 "a tensor of shape {} needs {bytes} bytes, but live tensors hold {live} of the budget of {budget} bytes",
                 ShapeFmt(shape)
             ),
-            Rank { ndim } => write!(f, "tensors have at most 6 axes, this result would have {ndim}"),
+            Rank { ndim } => write!(f, "tensors have at most 16 axes, this result would have {ndim}"),
             Value(s) => write!(f, "{s}"),
             Math(m) => match m {
                 MathError::TopK { shape, axis, k } => write!(
@@ -371,6 +409,23 @@ impl fmt::Display for TensorError {
                     write!(f, "`{loss}` has no reduction \"batchmean\" (only `kl_div` does)")
                 }
             },
+            IndexValue { position, value, axis, size, .. } => {
+                if value.is_finite() && value.fract() == 0.0 {
+                    write!(f, "index {value} at position {} is out of range for axis {axis} of size {size}", ShapeFmt(position))
+                } else {
+                    write!(f, "index {value} at position {} is not a whole number", ShapeFmt(position))
+                }
+            }
+            MaskShape { mask, indexed, axis, .. } => write!(
+                f,
+                "a mask of shape {} does not match the indexed shape {} (from axis {axis})",
+                ShapeFmt(mask), ShapeFmt(indexed)
+            ),
+            OpShape { msg, .. } => write!(f, "{msg}"),
+            IndexBroadcast { shapes } => {
+                let s: Vec<String> = shapes.iter().map(|s| ShapeFmt(s).to_string()).collect();
+                write!(f, "index tensors of shapes {} do not broadcast together", s.join(", "))
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use std::rc::Rc;
 mod backward;
 pub mod budget;
 mod construct;
+mod einsum;
 mod elementwise;
 mod error;
 mod kernels;
@@ -19,15 +20,19 @@ mod layout;
 mod loss;
 mod math;
 mod matmul;
+pub mod movement;
 mod optim;
 mod reduce;
+mod sample;
 pub mod shape;
 mod shape_math;
 mod shape_ops;
 mod stats;
+pub mod take;
 
 pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
+pub use einsum::einsum;
 pub use elementwise::{binary, try_unary, unary, BinaryOp, UnaryOp};
 pub use error::{
     CatKind, ClassTargetKind, MatMulKind, MathError, NotReachedWhy, ReshapeReason, ShapeFmt,
@@ -36,13 +41,19 @@ pub use error::{
 pub use loss::{bce, bce_logits, cross_entropy, loss, mse, LossKind, LossOp, Reduction};
 pub use math::{erf64, unary_scalar};
 pub use matmul::matmul;
+pub use movement::{expand, flip, pad, repeat, roll};
 pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, RmsProp, Sgd};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
+pub use sample::{multinomial, multinomial_shape, randint, tri};
 pub use shape::{IndexItem, Resolved};
 pub use shape_ops::{
     cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, try_t_reverse, unsqueeze,
 };
 pub use stats::{lanes, scan, sort_along, LaneOp, ScanOp};
+pub use take::{
+    embedding, gather, index_select, logical, masked_fill, permute, take_offsets, where_,
+    LogicalOp, FILL,
+};
 
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
@@ -149,6 +160,11 @@ pub enum Op {
     Cat(Vec<Input>, usize),
     Stack(Vec<Input>, usize),
     Index(Input, Vec<Resolved>),
+    /// Output element `e` is input element `offsets[e]` (row-major), or a constant where
+    /// the offset is `FILL`: advanced indexing, gather, expand, flip, roll, pad, ...
+    Take(Input, Box<[usize]>, &'static str),
+    /// `where(cond, a, b)`: `cond` (no gradient) broadcast to the output shape.
+    Where(ArrayD<f32>, Input, Input),
     /// Reduction over one axis (`Some`) or all; `keepdim`.
     Reduce(ReduceOp, Input, Option<usize>, bool),
     Softmax(Input, usize),
@@ -160,7 +176,7 @@ pub enum Op {
     Scan(ScanOp, Input, usize),
     /// Values picked along an axis (`sort`, `topk`): the input position of each output
     /// element along the axis, lane by lane.
-    Take(Input, usize, Vec<usize>, &'static str),
+    TakeAlong(Input, usize, Vec<usize>, &'static str),
 }
 
 impl Op {
@@ -175,53 +191,59 @@ impl Op {
             Op::Cat(..) => "cat",
             Op::Stack(..) => "stack",
             Op::Index(..) => "index",
+            Op::Take(_, _, n) => n,
+            Op::Where(..) => "where",
             Op::Reduce(r, ..) => r.name(),
             Op::Softmax(..) => "softmax",
             Op::LogSoftmax(..) => "log_softmax",
             Op::Loss(l, ..) => l.name(),
             Op::Lanes(l, ..) => l.name(),
             Op::Scan(c, ..) => c.name(),
-            Op::Take(.., n) => n,
+            Op::TakeAlong(.., n) => n,
         }
     }
 
     pub(crate) fn num_inputs(&self) -> usize {
         match self {
             Op::Leaf => 0,
-            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) => 2,
+            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) | Op::Where(..) => 2,
             Op::Cat(v, _) | Op::Stack(v, _) => v.len(),
             Op::Unary(..)
             | Op::Permute(..)
             | Op::Reshape(..)
             | Op::Index(..)
+            | Op::Take(..)
             | Op::Reduce(..)
             | Op::Softmax(..)
             | Op::LogSoftmax(..)
             | Op::Lanes(..)
             | Op::Scan(..)
-            | Op::Take(..) => 1,
+            | Op::TakeAlong(..) => 1,
         }
     }
 
     pub(crate) fn input(&self, i: usize) -> Option<&Input> {
         match self {
             Op::Leaf => None,
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) => match i {
-                0 => Some(a),
-                1 => Some(b),
-                _ => None,
-            },
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Where(_, a, b) => {
+                match i {
+                    0 => Some(a),
+                    1 => Some(b),
+                    _ => None,
+                }
+            }
             Op::Cat(v, _) | Op::Stack(v, _) => v.get(i),
             Op::Unary(_, a)
             | Op::Permute(a, ..)
             | Op::Reshape(a, _)
             | Op::Index(a, _)
+            | Op::Take(a, ..)
             | Op::Reduce(_, a, ..)
             | Op::Softmax(a, _)
             | Op::LogSoftmax(a, _)
             | Op::Lanes(_, a, ..)
             | Op::Scan(_, a, _)
-            | Op::Take(a, ..) => (i == 0).then_some(a),
+            | Op::TakeAlong(a, ..) => (i == 0).then_some(a),
         }
     }
 
@@ -262,7 +284,7 @@ impl Op {
     fn take_inputs(self, out: &mut Vec<Tensor>) {
         match self {
             Op::Leaf => {}
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) => {
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Where(_, a, b) => {
                 push_if_last(a.t, out);
                 push_if_last(b.t, out);
             }
@@ -275,12 +297,13 @@ impl Op {
             | Op::Permute(a, ..)
             | Op::Reshape(a, _)
             | Op::Index(a, _)
+            | Op::Take(a, ..)
             | Op::Reduce(_, a, ..)
             | Op::Softmax(a, _)
             | Op::LogSoftmax(a, _)
             | Op::Lanes(_, a, ..)
             | Op::Scan(_, a, _)
-            | Op::Take(a, ..) => push_if_last(a.t, out),
+            | Op::TakeAlong(a, ..) => push_if_last(a.t, out),
         }
     }
 }
@@ -300,6 +323,9 @@ pub struct Node {
     version: Cell<u64>,
     op: Op,
     constant: bool,
+    /// Made by a comparison or a logical op (or a view of one): used as an index, it
+    /// selects where it is non-zero instead of holding positions.
+    mask: Cell<bool>,
     grad_wanted: Cell<bool>,
     /// The `backward` pass (generation) that last visited this node, and its slot there.
     mark: Cell<u64>,
@@ -352,6 +378,14 @@ impl Tensor {
         }
         let bytes = budget::data_bytes(data.len()).saturating_add(budget::NODE_BYTES);
         budget::charge(bytes);
+        let mask = match &op {
+            Op::Binary(b, ..) => b.is_comparison(),
+            Op::Index(a, _) | Op::Reshape(a, _) | Op::Permute(a, ..) | Op::Take(a, ..) => {
+                a.t.is_mask()
+            }
+            Op::Cat(v, _) | Op::Stack(v, _) => !v.is_empty() && v.iter().all(|a| a.t.is_mask()),
+            _ => false,
+        };
         Tensor(Rc::new(Node {
             id: next_id(),
             bytes,
@@ -359,6 +393,7 @@ impl Tensor {
             version: Cell::new(0),
             op,
             constant,
+            mask: Cell::new(mask),
             grad_wanted: Cell::new(false),
             mark: Cell::new(0),
             slot: Cell::new(usize::MAX),
@@ -381,7 +416,9 @@ impl Tensor {
 
     /// A leaf copy.
     pub fn detach(&self) -> Tensor {
-        Tensor::leaf(self.0.data.borrow().clone())
+        let t = Tensor::leaf(self.0.data.borrow().clone());
+        t.set_mask(self.is_mask());
+        t
     }
 
     pub fn id(&self) -> u64 {
@@ -404,6 +441,14 @@ impl Tensor {
     }
     pub fn is_constant(&self) -> bool {
         self.0.constant
+    }
+    /// Whether this tensor is a mask (see `Node::mask`).
+    pub fn is_mask(&self) -> bool {
+        self.0.mask.get()
+    }
+    /// Marks this tensor as a mask (`isnan`, `.bool()`, logical ops).
+    pub fn set_mask(&self, on: bool) {
+        self.0.mask.set(on);
     }
     pub fn version(&self) -> u64 {
         self.0.version.get()

@@ -57,6 +57,9 @@ pub fn update_in_place(t: &Tensor, op: InPlaceOp, rhs: &Tensor) -> Result<(), Te
 /// `t[items] = value` in place (version bumped); `value` must broadcast to the indexed
 /// region's shape.
 pub fn set_index(t: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(), TensorError> {
+    if items.iter().any(IndexItem::is_advanced) {
+        return super::take::advanced_set(t, items, value);
+    }
     let (res, region) = resolve_index(&t.shape(), items)?;
     in_place_shape(&region, &value.shape())?;
     flush_pending(t);

@@ -5,21 +5,42 @@ use super::error::{CatKind, MatMulKind, ReshapeReason, TensorError};
 pub use super::shape_math::{
     along_shape, dims_extreme_shape, dims_shape, nll_shape, reduced_loss_shape, topk_shape,
 };
+use ndarray::ArrayD;
 
 /// One item of an index expression `x[i, a:b:s, ...]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum IndexItem {
     /// A single position (negative counts from the end); removes the axis.
     At(isize),
-    /// A Python slice; `step` must be positive.
+    /// A Python slice; `step` must not be 0 (negative steps walk backwards).
     Slice {
         start: Option<isize>,
         stop: Option<isize>,
         step: isize,
     },
-    /// A list of positions (from an integer-valued 1-D tensor); keeps the axis with
-    /// `len` entries. At most one per index expression.
+    /// A list of positions; keeps the axis with `len` entries (advanced indexing, as
+    /// a 1-D `Array`).
     Positions(Vec<isize>),
+    /// `None`: a new axis of size 1.
+    NewAxis,
+    /// `...`: as many full slices as the other items leave axes.
+    Ellipsis,
+    /// A tensor used as an index: integer positions of any shape (PyTorch's integer
+    /// array indexing), or a mask (`mask`) selecting where it is non-zero.
+    Array { values: ArrayD<f32>, mask: bool },
+}
+
+impl IndexItem {
+    /// Whether the item needs the general (gathering) path rather than a slice view.
+    pub fn is_advanced(&self) -> bool {
+        matches!(
+            self,
+            IndexItem::NewAxis
+                | IndexItem::Ellipsis
+                | IndexItem::Array { .. }
+                | IndexItem::Positions(_)
+        )
+    }
 }
 
 /// An index item with positions resolved against the axis size.
@@ -29,7 +50,7 @@ pub enum Resolved {
     Slice {
         start: usize,
         len: usize,
-        step: usize,
+        step: isize,
     },
     Positions(Vec<usize>),
 }
@@ -252,8 +273,8 @@ pub fn squeeze_shape(s: &[usize], axis: Option<isize>) -> Result<Vec<usize>, Ten
     }
 }
 
-/// Tensors have at most this many axes (LANGUAGE.md: rank 0 to 6).
-pub const MAX_RANK: usize = 6;
+/// Tensors have at most this many axes (rank 0 to 16).
+pub const MAX_RANK: usize = 16;
 
 /// The rank of an op's result must not pass `MAX_RANK`.
 pub fn check_rank(ndim: usize) -> Result<(), TensorError> {
@@ -387,29 +408,12 @@ pub fn resolve_index(
         match item {
             IndexItem::At(i) => res.push(Resolved::At(resolve_position(*i, axis, size)?)),
             IndexItem::Slice { start, stop, step } => {
-                if *step <= 0 {
-                    return Err(TensorError::Value(format!(
-                        "slice step must be positive, got {step}"
-                    )));
-                }
-                let n = size as isize;
-                let clamp = |v: Option<isize>, default: isize| match v {
-                    None => default,
-                    Some(v) if v < 0 => (v + n).max(0),
-                    Some(v) => v.min(n),
-                };
-                let s = clamp(*start, 0);
-                let e = clamp(*stop, n);
-                let len = if e > s {
-                    ((e - s) + step - 1) / step
-                } else {
-                    0
-                };
-                out.push(len as usize);
+                let (s, len) = slice_range(size, *start, *stop, *step)?;
+                out.push(len);
                 res.push(Resolved::Slice {
-                    start: s as usize,
-                    len: len as usize,
-                    step: *step as usize,
+                    start: s,
+                    len,
+                    step: *step,
                 });
             }
             IndexItem::Positions(ps) => {
@@ -426,6 +430,11 @@ pub fn resolve_index(
                 out.push(r.len());
                 res.push(Resolved::Positions(r));
             }
+            IndexItem::NewAxis | IndexItem::Ellipsis | IndexItem::Array { .. } => {
+                return Err(TensorError::Value(
+                    "internal: an advanced index item on the slicing path".to_string(),
+                ))
+            }
         }
     }
     out.extend_from_slice(&shape[items.len()..]);
@@ -433,8 +442,48 @@ pub fn resolve_index(
     Ok((res, out))
 }
 
-/// Result shape of `x[items]`.
+/// The first position and the length of the Python slice `start:stop:step` over an axis
+/// of `size` (the step may be negative, not 0).
+pub fn slice_range(
+    size: usize,
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+) -> Result<(usize, usize), TensorError> {
+    if step == 0 {
+        return Err(TensorError::Value("slice step cannot be zero".to_string()));
+    }
+    let n = size as isize;
+    if step > 0 {
+        let clamp = |v: Option<isize>, default: isize| match v {
+            None => default,
+            Some(v) if v < 0 => (v + n).max(0),
+            Some(v) => v.min(n),
+        };
+        let s = clamp(start, 0);
+        let e = clamp(stop, n);
+        let len = if e > s { (e - s - 1) / step + 1 } else { 0 };
+        Ok((s as usize, len as usize))
+    } else {
+        // Backwards: positions run from `s` down to just above `e`, both in -1..=n-1.
+        let clamp = |v: Option<isize>, default: isize| match v {
+            None => default,
+            Some(v) if v < 0 => (v + n).max(-1),
+            Some(v) => v.min(n - 1),
+        };
+        let s = clamp(start, n - 1);
+        let e = clamp(stop, -1);
+        let k = step.checked_neg().unwrap_or(isize::MAX);
+        let len = if s > e { (s - e - 1) / k + 1 } else { 0 };
+        Ok((s.max(0) as usize, len as usize))
+    }
+}
+
+/// Result shape of `x[items]` (any items: slices, positions, `None`, `...`, tensors).
 pub fn index_shape(shape: &[usize], items: &[IndexItem]) -> Result<Vec<usize>, TensorError> {
+    if items.iter().any(IndexItem::is_advanced) {
+        return Ok(super::take::index_plan(shape, items)?.out);
+    }
     Ok(resolve_index(shape, items)?.1)
 }
 

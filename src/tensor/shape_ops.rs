@@ -10,7 +10,7 @@ use super::shape::{
 };
 use super::{Input, Op, Tensor, TensorError};
 
-fn permute(t: &Tensor, axes: Vec<usize>, name: &'static str) -> Tensor {
+pub(crate) fn permute(t: &Tensor, axes: Vec<usize>, name: &'static str) -> Tensor {
     let data = standard(&t.data().view().permuted_axes(IxDyn(&axes)));
     Tensor::from_op(data, Op::Permute(Input::new(t), axes, name))
 }
@@ -116,15 +116,20 @@ pub(crate) fn slice_info(
         .map(|r| match r {
             Resolved::At(i) => SliceInfoElem::Index(*i as isize),
             Resolved::Slice { start, len, step } => {
-                let end = if *len == 0 {
-                    *start
+                // ndarray walks a negative step from the end of `start..end`.
+                let (s, e) = if *len == 0 {
+                    (*start as isize, *start as isize)
+                } else if *step > 0 {
+                    let s = *start as isize;
+                    (s, s + (*len as isize - 1) * step + 1)
                 } else {
-                    start + (len - 1) * step + 1
+                    let hi = *start as isize;
+                    (hi + (*len as isize - 1) * step, hi + 1)
                 };
                 SliceInfoElem::Slice {
-                    start: *start as isize,
-                    end: Some(end as isize),
-                    step: *step as isize,
+                    start: s,
+                    end: Some(e),
+                    step: *step,
                 }
             }
             Resolved::Positions(_) => SliceInfoElem::Slice {
@@ -182,8 +187,12 @@ pub(crate) fn index_add(z: &mut ArrayD<f32>, res: &[Resolved], g: &ArrayViewD<f3
     }
 }
 
-/// `x[i, a:b:s, ...]` with Python semantics.
+/// `x[i, a:b:s, ...]` with Python semantics; with `None`, `...` or tensors among the
+/// items, PyTorch's advanced indexing (a gather, see `take.rs`).
 pub fn index(t: &Tensor, items: &[IndexItem]) -> Result<Tensor, TensorError> {
+    if items.iter().any(IndexItem::is_advanced) {
+        return super::take::advanced_index(t, items);
+    }
     let (res, out) = resolve_index(&t.shape(), items)?;
     super::budget::reserve(&out)?;
     let data = index_array(&t.data(), &res);
@@ -194,33 +203,4 @@ pub fn index(t: &Tensor, items: &[IndexItem]) -> Result<Tensor, TensorError> {
 pub(crate) fn cat_piece(g: &ArrayD<f32>, ax: usize, offset: usize, len: usize) -> ArrayD<f32> {
     g.slice_axis(Axis(ax), Slice::from(offset..offset + len))
         .to_owned()
-}
-
-impl IndexItem {
-    /// The index item for a tensor used as an index: a 0-d tensor is one position, a 1-D
-    /// tensor a list of positions; the values must be whole numbers.
-    pub fn from_tensor(t: &Tensor) -> Result<IndexItem, TensorError> {
-        let d = t.data();
-        let whole = |v: f32| -> Result<isize, TensorError> {
-            if v.fract() == 0.0 && v.is_finite() && v.abs() < 9.0e15 {
-                Ok(v as isize)
-            } else {
-                Err(TensorError::Value(format!(
-                    "index values must be whole numbers, got {v}"
-                )))
-            }
-        };
-        match d.ndim() {
-            0 => Ok(IndexItem::At(whole(
-                d.iter().next().copied().unwrap_or(0.0),
-            )?)),
-            1 => Ok(IndexItem::Positions(
-                d.iter().map(|&v| whole(v)).collect::<Result<_, _>>()?,
-            )),
-            n => Err(TensorError::Value(format!(
-                "an index tensor must have 0 or 1 axes, got {n} (shape {})",
-                super::ShapeFmt(d.shape())
-            ))),
-        }
-    }
 }

@@ -435,12 +435,12 @@ pub fn sort_along(
         )
     };
     let name = if k.is_some() { "topk" } else { "sort" };
-    let v = Tensor::from_op(values, Op::Take(Input::new(t), ax, picks, name));
+    let v = Tensor::from_op(values, Op::TakeAlong(Input::new(t), ax, picks, name));
     Ok((v, Tensor::leaf(positions)))
 }
 
-/// The gradient of `Take`: each output's gradient added at the position it came from.
-pub(crate) fn take_grad(
+/// The gradient of `TakeAlong`: each output's gradient added at the position it came from.
+pub(crate) fn take_along_grad(
     x_shape: &[usize],
     g: &ArrayD<f32>,
     ax: usize,

@@ -1,5 +1,5 @@
-//! A minimal JSON reader for the PyTorch fixtures (`tests/fixtures/*.json`) and the
-//! comparison of tensors against them (relative tolerance 1e-4).
+//! A minimal JSON reader for the PyTorch fixtures (`tests/fixtures/*.json`), and the
+//! float comparison the reference tests share (relative tolerance 1e-4).
 
 use ndarray::{ArrayD, IxDyn};
 
@@ -14,8 +14,8 @@ pub enum J {
 }
 
 pub struct P<'a> {
-    s: &'a [u8],
-    i: usize,
+    pub s: &'a [u8],
+    pub i: usize,
 }
 
 impl P<'_> {
@@ -68,13 +68,22 @@ impl P<'_> {
             }
             b'"' => {
                 self.i += 1;
-                let st = self.i;
+                let mut out = Vec::new();
                 while self.s[self.i] != b'"' {
+                    if self.s[self.i] == b'\\' {
+                        self.i += 1;
+                        out.push(match self.s[self.i] {
+                            b'n' => b'\n',
+                            b't' => b'\t',
+                            c => c,
+                        });
+                    } else {
+                        out.push(self.s[self.i]);
+                    }
                     self.i += 1;
                 }
-                let out = String::from_utf8(self.s[st..self.i].to_vec()).unwrap();
                 self.i += 1;
-                J::Str(out)
+                J::Str(String::from_utf8(out).unwrap())
             }
             b'n' => {
                 self.i += 4;
@@ -162,11 +171,11 @@ impl J {
     }
 }
 
-/// Reads `tests/fixtures/NAME` (written by its `gen_*.py`).
-pub fn load(name: &str) -> J {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+/// Parses a fixture file of `tests/fixtures/`.
+pub fn load(file: &str) -> J {
+    let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (run its generator in tests/fixtures/)"));
+        .unwrap_or_else(|_| panic!("{file} (run the generator next to it)"));
     P {
         s: text.as_bytes(),
         i: 0,
@@ -174,9 +183,6 @@ pub fn load(name: &str) -> J {
     .value()
 }
 
-// ---- comparisons -----------------------------------------------------------------------
-
-/// Equal within a relative 1e-4 (+1e-6); NaN matches NaN, infinities match exactly.
 pub fn close(a: f32, b: f32) -> bool {
     if a.is_nan() || b.is_nan() {
         return a.is_nan() && b.is_nan();

@@ -473,6 +473,7 @@ impl Checker {
                 _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
             },
             Check::Cat | Check::Stack => self.cat(a),
+            Check::Permute | Check::Expand | Check::Repeat | Check::Pad => self.movement_rule(a),
             Check::Numel => match self.arg_shape(a, 0).map(|s| self.canon(&s)) {
                 Some(s) if s.iter().all(|&d| !is_sym(d)) => {
                     AVal::num(s.iter().product::<usize>() as f64)
@@ -600,11 +601,76 @@ impl Checker {
                     s
                 }))
             }
-            Check::Unknown => AVal::Unknown,
+            // Several tensors in a list (`chunk`, `split`, `topk`, `sort`).
+            Check::Pieces => AVal::Unknown,
+            // A builtin without a rule yet: a tensor of unknown shape that depends on
+            // every tensor argument (so gradients still reach them), or unknown.
+            Check::Unknown => {
+                let ins: Vec<Rc<ATensor>> = a
+                    .slots
+                    .iter()
+                    .flatten()
+                    .chain(a.rest.iter())
+                    .filter_map(|(v, _)| match v {
+                        AVal::Tensor(t) => Some(t.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if ins.is_empty() {
+                    return AVal::Unknown;
+                }
+                let refs: Vec<&ATensor> = ins.iter().map(|t| &**t).collect();
+                self.new_tensor(None, &refs)
+            }
         }
     }
 
     /// A known whole-number argument (reporting a known value that is not one).
+    /// `permute`, `expand`, `repeat`, `pad` through their shape rules (in
+    /// `tensor::take`/`tensor::movement`) when the sizes are known.
+    pub(super) fn movement_rule(&mut self, a: &mut CArgs) -> AVal {
+        let undecided = RuleOut::Undecided(String::new(), None);
+        let s = self.arg_shape(a, 0);
+        let known = (1..a.slots.len()).all(|i| a.known(i))
+            && a.rest.iter().all(|(v, _)| v.realize().is_some());
+        let Some(s) = s.filter(|_| known) else {
+            return self.from_rule(a, undecided, &[0], &[]);
+        };
+        let ints = if a.b.check == Check::Pad {
+            match a.real.value(1) {
+                Value::List(l) => {
+                    let items = l.borrow().clone();
+                    let span = a.span(1);
+                    self.take(
+                        items
+                            .iter()
+                            .map(|v| self.interp.int_of(v, span))
+                            .collect::<R<Vec<i64>>>(),
+                    )
+                }
+                _ => None,
+            }
+        } else {
+            self.take(a.real.dims(&self.interp, 1)).map(|d| d.0)
+        };
+        let Some(ints) = ints else {
+            return self.from_rule(a, undecided, &[0], &[]);
+        };
+        use crate::tensor::{movement, take};
+        let out = match a.b.check {
+            Check::Permute => {
+                let dims: Vec<isize> = ints.iter().map(|&d| d as isize).collect();
+                self.rule_simple(&s, |sh| {
+                    take::permute_shape(sh, &dims).map(|ax| ax.iter().map(|&i| sh[i]).collect())
+                })
+            }
+            Check::Expand => self.rule_simple(&s, |sh| movement::expand_shape(sh, &ints)),
+            Check::Repeat => self.rule_simple(&s, |sh| movement::repeat_shape(sh, &ints)),
+            _ => self.rule_simple(&s, |sh| movement::pad_shape(sh, &ints)),
+        };
+        self.from_rule(a, out, &[0], &[&s])
+    }
+
     pub(super) fn int_arg(&mut self, a: &CArgs, i: usize) -> Option<isize> {
         if !a.known(i) {
             return None;

@@ -246,6 +246,11 @@ impl Checker {
     fn unary(&mut self, op: UnaryOp, v: AVal, span: Span, operand: &Expr) -> AVal {
         match op {
             UnaryOp::Not => AVal::Bool(self.truthy(&v, operand.span).map(|b| !b)),
+            // `~m`: a mask of the same shape, no gradient.
+            UnaryOp::Invert => match v {
+                AVal::Tensor(t) => self.new_tensor(t.shape.clone(), &[]),
+                _ => AVal::Unknown,
+            },
             UnaryOp::Plus | UnaryOp::Neg => match v {
                 AVal::Num(ANum::Known(n)) => AVal::num(if op == UnaryOp::Neg { -n } else { n }),
                 AVal::Bool(Some(b)) => AVal::num(if op == UnaryOp::Neg {
@@ -452,6 +457,15 @@ impl Checker {
                     .map(|s| crate::tensor::shape::reverse_shape(s));
                 self.new_tensor(shape, &[t])
             }
+            (AVal::Tensor(t), "mT") => {
+                let shape = t.shape.as_ref().filter(|s| s.len() >= 2).map(|s| {
+                    let mut s = s.clone();
+                    let n = s.len();
+                    s.swap(n - 2, n - 1);
+                    s
+                });
+                self.new_tensor(shape, &[t])
+            }
             (AVal::Tensor(_), "grad") => {
                 let args = vec![AArg {
                     name: None,
@@ -529,6 +543,7 @@ impl Checker {
                     _ => v.element_approx(),
                 };
                 match &items[0] {
+                    IndexItem::Ellipsis(_) => elem,
                     IndexItem::Index(e) => {
                         let i = self.eval(e);
                         match (seq, i.as_known_number()) {

@@ -16,6 +16,9 @@ pub enum AIdx {
     At(Option<isize>),
     /// `start:stop:step`; `None` when a bound is not known.
     Slice(Option<(Option<isize>, Option<isize>, isize)>),
+    /// A tensor, list, `None` or `...` (advanced indexing: the result shape is not
+    /// followed yet; `tensor::take::index_plan` is its rule).
+    Advanced,
 }
 
 const MAX_RETRIES: usize = 16;
@@ -370,6 +373,9 @@ impl Checker {
 
     /// `x[items]`.
     pub fn rule_index(&mut self, s: &[usize], items: &[AIdx]) -> RuleOut {
+        if items.iter().any(|i| matches!(i, AIdx::Advanced)) {
+            return RuleOut::Undecided(String::new(), None);
+        }
         let s = self.canon(s);
         let mut extras: Vec<usize> = Vec::new();
         let mut real: Vec<IndexItem> = Vec::with_capacity(items.len());
@@ -393,7 +399,7 @@ impl Checker {
                         step: *step,
                     });
                 }
-                AIdx::Slice(None) => real.push(IndexItem::Slice {
+                AIdx::Slice(None) | AIdx::Advanced => real.push(IndexItem::Slice {
                     start: None,
                     stop: None,
                     step: 1,

@@ -613,9 +613,19 @@ impl Checker {
         let mut out = Vec::with_capacity(items.len());
         for it in items {
             out.push(match it {
+                IndexItem::Ellipsis(_) => AIdx::Advanced,
                 IndexItem::Index(e) => {
                     let v = self.eval(e);
-                    AIdx::At(self.known_int(&v, e.span))
+                    match v {
+                        // Tensors, lists and `None` index as PyTorch's advanced indexing.
+                        // (A value of unknown kind may be one of them.)
+                        AVal::Tensor(_)
+                        | AVal::List(_)
+                        | AVal::None
+                        | AVal::Range(_)
+                        | AVal::Unknown => AIdx::Advanced,
+                        _ => AIdx::At(self.known_int(&v, e.span)),
+                    }
                 }
                 IndexItem::Slice {
                     start, stop, step, ..

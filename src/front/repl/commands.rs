@@ -267,7 +267,7 @@ fn size_of(v: &Value, depth: usize) -> Option<usize> {
             let items = items.try_borrow().ok()?;
             Some(items.iter().filter_map(|i| size_of(i, depth + 1)).sum())
         }
-        Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) => None,
+        Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) | Value::Generator(_) => None,
     }
 }
 

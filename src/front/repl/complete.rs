@@ -13,7 +13,7 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// What `x.` may be followed by besides functions.
-pub const PROPERTIES: &[&str] = &["T", "grad", "ndim", "shape"];
+pub const PROPERTIES: &[&str] = &["T", "grad", "mT", "ndim", "shape"];
 
 /// Builtins whose string arguments are file paths.
 const FILE_FUNCTIONS: &[&str] = &["load", "load_csv", "save", "dot", "plot"];

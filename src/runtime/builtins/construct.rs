@@ -71,16 +71,16 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "randn",
-        [Var("dims")],
-        "normally distributed random values (see `seed`)",
+        [Var("dims"), Kw("generator", "None")],
+        "normally distributed random values (see `seed`, `generator`)",
         "randn(3, 4)",
         f_randn,
         Sized
     ),
     b!(
         "rand",
-        [Var("dims")],
-        "uniform random values in [0, 1) (see `seed`)",
+        [Var("dims"), Kw("generator", "None")],
+        "uniform random values in [0, 1) (see `seed`, `generator`)",
         "rand(3, 4)",
         f_rand,
         Sized
@@ -95,7 +95,7 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "randperm",
-        [Req("n")],
+        [Req("n"), Kw("generator", "None")],
         "a random permutation of 0 .. n-1 as a tensor",
         "randperm(10)",
         f_randperm,
@@ -124,7 +124,24 @@ pub static TABLE: &[Builtin] = &[
 fn f_tensor(interp: &mut Interp, a: &mut Args) -> R<Value> {
     match a.value(0) {
         Value::Tensor(t) => tensor_value(t.detach()),
-        v => tensor_value(tensor_from_value(interp, &v, a.span(0))?),
+        v => {
+            let t = tensor_from_value(interp, &v, a.span(0))?;
+            // A tensor of bools is a mask, as PyTorch's bool tensors.
+            t.set_mask(all_bools(&v));
+            tensor_value(t)
+        }
+    }
+}
+
+/// Whether `v` is a (nested, non-empty) list holding only `True`/`False`.
+fn all_bools(v: &Value) -> bool {
+    match v {
+        Value::Bool(_) => true,
+        Value::List(l) => {
+            let l = l.borrow();
+            !l.is_empty() && l.iter().all(all_bools)
+        }
+        _ => false,
     }
 }
 
@@ -178,13 +195,13 @@ fn f_linspace(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_randn(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let s = a.shape(interp, 0)?;
-    let r = tensor::randn(&s, &mut interp.rng);
+    let r = super::indexing::with_rng(interp, a, 1, |rng| tensor::randn(&s, rng))?;
     sized(interp, a, r)
 }
 
 fn f_rand(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let s = a.shape(interp, 0)?;
-    let r = tensor::rand(&s, &mut interp.rng);
+    let r = super::indexing::with_rng(interp, a, 1, |rng| tensor::rand(&s, rng))?;
     sized(interp, a, r)
 }
 
@@ -198,10 +215,12 @@ fn f_randperm(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let n = a.shape(interp, 0)?[0];
     // Fisher–Yates over the session's generator: same seed, same permutation.
     let mut perm: Vec<f32> = (0..n).map(|i| i as f32).collect();
-    for i in (1..n).rev() {
-        let j = (interp.rng.next_u64() % (i as u64 + 1)) as usize;
-        perm.swap(i, j);
-    }
+    super::indexing::with_rng(interp, a, 1, |rng| {
+        for i in (1..n).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            perm.swap(i, j);
+        }
+    })?;
     let check = tensor::zeros(&[n]);
     sized(
         interp,

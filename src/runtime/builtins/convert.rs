@@ -30,10 +30,14 @@ pub fn tensor_from_value(interp: &Interp, v: &Value, span: Span) -> R<Tensor> {
         match v {
             Value::List(items) => {
                 let items = items.borrow();
-                if depth >= 6 {
+                let max = tensor::shape::MAX_RANK;
+                if depth >= max {
                     return Err(interp.fail(
-                        Diagnostic::error("shape::rank", "tensors have at most 6 axes")
-                            .primary(span, "nested more than 6 lists deep"),
+                        Diagnostic::error(
+                            "shape::rank",
+                            format!("tensors have at most {max} axes"),
+                        )
+                        .primary(span, format!("nested more than {max} lists deep")),
                     ));
                 }
                 if shape.len() == depth {

@@ -117,7 +117,8 @@ pub static TABLE: &[Builtin] = &[
         ],
         "[values, indices] sorted along an axis (always stable; NaN counts as largest)",
         "values, idx = sort(x)",
-        f_sort
+        f_sort,
+        Pieces
     ),
     b!(
         "argsort",
@@ -142,7 +143,8 @@ pub static TABLE: &[Builtin] = &[
         ],
         "[values, indices] of the k largest (or smallest) along an axis; ties: lower index first",
         "topk(probs, 3)",
-        f_topk
+        f_topk,
+        Pieces
     ),
 ];
 

@@ -8,8 +8,10 @@ mod autodiff;
 mod construct;
 pub mod convert;
 mod gradcheck;
+mod indexing;
 mod math;
 mod math_reduce;
+mod movement;
 mod python;
 mod tensor_ops;
 mod training;
@@ -28,6 +30,8 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(math::TABLE.iter())
             .chain(math_reduce::TABLE.iter())
             .chain(training::TABLE.iter())
+            .chain(indexing::TABLE.iter())
+            .chain(movement::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .collect()
     })

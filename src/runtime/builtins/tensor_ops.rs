@@ -136,8 +136,8 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "clamp",
-        [Req("x"), Opt("lo", "None"), Opt("hi", "None")],
-        "limit values to [lo, hi]",
+        [Req("x"), Opt("min", "None"), Opt("max", "None")],
+        "limit values to [min, max]; either bound may be left out",
         "clamp(p, 1e-7, 1)",
         f_clamp, pure Elementwise
     ),

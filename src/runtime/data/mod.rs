@@ -103,13 +103,14 @@ fn format_error(
 /// The tensor in a `.npy` file's bytes, checked against the memory budget first.
 fn tensor_from_npy(interp: &Interp, a: &Args, path: &str, bytes: &[u8]) -> R<Tensor> {
     let header = npy::read_header(bytes).map_err(|w| format_error(interp, a, 0, path, w))?;
-    if header.shape.len() > 6 {
+    if header.shape.len() > crate::tensor::shape::MAX_RANK {
         return Err(interp.fail(
             Diagnostic::error(
                 "shape::rank",
                 format!(
-                    "cannot load `{path}`: it has {} axes, tensors have at most 6",
-                    header.shape.len()
+                    "cannot load `{path}`: it has {} axes, tensors have at most {}",
+                    header.shape.len(),
+                    crate::tensor::shape::MAX_RANK
                 ),
             )
             .primary(a.span(0), "this file")
@@ -425,13 +426,17 @@ fn f_one_hot(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let n = n.unwrap_or_else(|| classes.iter().max().map(|m| m + 1).unwrap_or(0));
     let mut shape = labels.shape();
     shape.push(n);
-    if shape.len() > 6 {
+    if shape.len() > crate::tensor::shape::MAX_RANK {
         return Err(interp.fail(
             Diagnostic::error(
                 "shape::rank",
-                "`one_hot` would make a tensor of 7 axes, the most is 6",
+                format!(
+                    "`one_hot` would make a tensor of {} axes, the most is {}",
+                    shape.len(),
+                    crate::tensor::shape::MAX_RANK
+                ),
             )
-            .primary(a.span(0), "labels of 6 axes"),
+            .primary(a.span(0), format!("labels of {} axes", shape.len() - 1)),
         ));
     }
     let total = tensor::shape::checked_numel(&shape).map_err(|e| a.fail(interp, e, &[0]))?;

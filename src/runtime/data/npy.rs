@@ -362,7 +362,7 @@ fn half_to_f32(h: u16) -> f32 {
     }
 }
 
-/// The bytes `numpy.save` writes for this array as `<f4`, format 1.0 (rank at most 6
+/// The bytes `numpy.save` writes for this array as `<f4`, format 1.0 (rank at most 16
 /// never needs the longer headers of 2.0).
 pub fn write(arr: &ArrayD<f32>) -> Vec<u8> {
     let dims: Vec<String> = arr.shape().iter().map(|d| d.to_string()).collect();

@@ -7,6 +7,8 @@ use crate::syntax::diagnostic::{Diagnostic, Source};
 use crate::syntax::span::Span;
 use crate::tensor::{self, shape, TensorError};
 
+pub mod index;
+pub mod math;
 mod names;
 mod shapes;
 
@@ -171,7 +173,7 @@ pub fn binary_kind(op: BinOp) -> Option<tensor::BinaryOp> {
         BinOp::Le => B::Le,
         BinOp::Gt => B::Gt,
         BinOp::Ge => B::Ge,
-        BinOp::MatMul => return None,
+        BinOp::MatMul | BinOp::BitAnd | BinOp::BitOr => return None,
     })
 }
 
@@ -409,11 +411,13 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
             which,
             kind,
         } => cat(site, axis, &shapes, which, kind),
-        TensorError::LossShape { loss: "nll_loss", pred, target } => {
-            super::explain_math::nll_shape(site, &pred, &target)
-        }
+        TensorError::LossShape {
+            loss: "nll_loss",
+            pred,
+            target,
+        } => math::nll_shape(site, &pred, &target),
         TensorError::LossShape { loss, pred, target } => loss_shape(site, loss, &pred, &target),
-        TensorError::Math(m) => super::explain_math::math_error(site, m),
+        TensorError::Math(m) => math::math_error(site, m),
         TensorError::ClassTarget { kind } => {
             let (msg, help) = match kind {
                 tensor::ClassTargetKind::OutOfRange { position, value, classes } => (
@@ -532,7 +536,8 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
         TensorError::Rank { ndim } => Diagnostic::error(
             "shape::rank",
             format!(
-                "tensors have at most 6 axes, `{}` would make one with {ndim}",
+                "tensors have at most {} axes, `{}` would make one with {ndim}",
+                tensor::shape::MAX_RANK,
                 site.op
             ),
         )
@@ -540,6 +545,10 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
         .help("merge some axes with `reshape`, e.g. `x.reshape(-1, ...)`"),
         TensorError::Value(msg) => Diagnostic::error("value::invalid", msg)
             .primary(site.primary, format!("in `{}`", site.op)),
+        e @ (TensorError::IndexValue { .. }
+        | TensorError::MaskShape { .. }
+        | TensorError::IndexBroadcast { .. }
+        | TensorError::OpShape { .. }) => crate::runtime::explain::index::index_error(e, site),
     };
     if !d.code.starts_with("shape::") {
         return d;

@@ -91,7 +91,7 @@ pub fn unknown_property(
     object_span: Span,
     span: Span,
 ) -> Diagnostic {
-    let known = ["shape", "ndim", "T", "grad"];
+    let known = ["shape", "ndim", "T", "mT", "grad"];
     let d = Diagnostic::error(
         "name::property",
         format!("a {kind} has no property `{name}`"),

@@ -124,6 +124,14 @@ pub enum Token {
     Colon,
     #[token(".")]
     Dot,
+    #[token("...")]
+    Ellipsis,
+    #[token("~")]
+    Tilde,
+    #[token("&")]
+    Amp,
+    #[token("|")]
+    Pipe,
     #[token(";")]
     Semicolon,
 
@@ -226,6 +234,8 @@ impl Token {
                 | Token::Percent
                 | Token::At
                 | Token::StarStar
+                | Token::Amp
+                | Token::Pipe
                 | Token::EqEq
                 | Token::NotEq
                 | Token::Lt

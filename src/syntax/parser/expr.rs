@@ -121,6 +121,7 @@ impl Parser<'_> {
         let op = match self.peek() {
             Token::Minus => UnaryOp::Neg,
             Token::Plus => UnaryOp::Plus,
+            Token::Tilde => UnaryOp::Invert,
             Token::Not if min_bp > NOT_BP => {
                 return self.unexpected(
                     "an expression",
@@ -299,6 +300,10 @@ impl Parser<'_> {
     /// index_item = expression | [ expression ] ":" [ expression ] [ ":" [ expression ] ]
     pub(super) fn index_item(&mut self) -> PResult<IndexItem> {
         let first = self.span();
+        if self.at(&Token::Ellipsis) {
+            let span = self.bump();
+            return Ok(IndexItem::Ellipsis(span));
+        }
         let start = if self.at(&Token::Colon) {
             None
         } else {
@@ -369,9 +374,13 @@ impl Parser<'_> {
                     self.text(self.span())
                 )
             }
-            Token::StarStar | Token::Star | Token::Slash | Token::Percent | Token::At => {
-                "this operator needs an operand on its left".to_string()
-            }
+            Token::StarStar
+            | Token::Star
+            | Token::Slash
+            | Token::Percent
+            | Token::At
+            | Token::Amp
+            | Token::Pipe => "this operator needs an operand on its left".to_string(),
             _ => "write an expression here".to_string(),
         };
         self.unexpected("an expression", Some(help))

@@ -95,13 +95,17 @@ const AND_BP: (u8, u8) = (3, 4);
 /// of a tighter operator is expected (`a == not b` is an error, as in Python).
 const NOT_BP: u8 = 5;
 const CMP_BP: (u8, u8) = (7, 8);
-const SUM_BP: (u8, u8) = (9, 10);
-const TERM_BP: (u8, u8) = (11, 12);
-/// The operand of unary `-`/`+`: tighter than `*`, looser than `**`, so `-x**2` is
+/// `|` and `&` bind tighter than comparisons and looser than `+`, as in Python (so
+/// masks are combined as `(x > 0) & (y > 0)`).
+const BITOR_BP: (u8, u8) = (9, 10);
+const BITAND_BP: (u8, u8) = (11, 12);
+const SUM_BP: (u8, u8) = (13, 14);
+const TERM_BP: (u8, u8) = (15, 16);
+/// The operand of unary `-`/`+`/`~`: tighter than `*`, looser than `**`, so `-x**2` is
 /// `-(x**2)`.
-const UNARY_BP: u8 = 13;
+const UNARY_BP: u8 = 17;
 /// `**` is right-associative: its right side is parsed at a lower power than its left.
-const POW_BP: (u8, u8) = (16, 15);
+const POW_BP: (u8, u8) = (20, 19);
 
 enum Infix {
     Logic(LogicOp, (u8, u8)),
@@ -120,6 +124,8 @@ fn infix(token: &Token) -> Option<Infix> {
         Token::Percent => Infix::Binary(BinOp::Mod, TERM_BP),
         Token::At => Infix::Binary(BinOp::MatMul, TERM_BP),
         Token::StarStar => Infix::Binary(BinOp::Pow, POW_BP),
+        Token::Amp => Infix::Binary(BinOp::BitAnd, BITAND_BP),
+        Token::Pipe => Infix::Binary(BinOp::BitOr, BITOR_BP),
         t => {
             comparison_op(t)?;
             Infix::Compare

@@ -1,0 +1,208 @@
+//! Index expressions on tensors: the items of `x[...]` (numbers, slices with any step,
+//! `None`, `...`, lists, integer tensors and masks) evaluated into the tensor core's
+//! `IndexItem`s, and `x[...]` itself with its diagnostics.
+
+use crate::runtime::builtins::convert::tensor_from_value;
+use crate::runtime::explain::{self, Site};
+use crate::runtime::interp::{Interp, R};
+use crate::runtime::value::Value;
+use crate::syntax::ast::{Expr, IndexItem};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+use crate::tensor::{self, Tensor, TensorError};
+use ndarray::{ArrayD, IxDyn};
+
+impl Interp {
+    /// The tensor index items of `x[items]`, with the source span of each.
+    pub(crate) fn tensor_index_items(
+        &mut self,
+        items: &[IndexItem],
+    ) -> R<(Vec<tensor::IndexItem>, Vec<Span>)> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut spans = Vec::with_capacity(items.len());
+        for it in items {
+            match it {
+                IndexItem::Ellipsis(span) => {
+                    out.push(tensor::IndexItem::Ellipsis);
+                    spans.push(*span);
+                }
+                IndexItem::Index(e) => {
+                    let v = self.eval(e)?;
+                    out.push(self.index_value(&v, e.span)?);
+                    spans.push(e.span);
+                }
+                IndexItem::Slice {
+                    start,
+                    stop,
+                    step,
+                    span,
+                } => {
+                    let start = self.opt_int(start)?;
+                    let stop = self.opt_int(stop)?;
+                    let step = self.opt_int(step)?.unwrap_or(1);
+                    if step == 0 {
+                        return Err(self.fail(
+                            Diagnostic::error("value::slice_step", "slice step cannot be zero")
+                                .primary(*span, "a step of 0")
+                                .help("use a positive step to go forwards, a negative one (`x[::-1]`) to go backwards"),
+                        ));
+                    }
+                    out.push(tensor::IndexItem::Slice { start, stop, step });
+                    spans.push(*span);
+                }
+            }
+        }
+        Ok((out, spans))
+    }
+
+    /// One index value: a number (one position), `None` (a new axis), a mask (a tensor
+    /// made by a comparison or logical op, or a list of bools), or integer positions (any
+    /// other tensor, a list, a range).
+    fn index_value(&self, v: &Value, span: Span) -> R<tensor::IndexItem> {
+        Ok(match v {
+            Value::None => tensor::IndexItem::NewAxis,
+            Value::Bool(b) => tensor::IndexItem::Array {
+                values: ArrayD::from_elem(IxDyn(&[]), *b as i32 as f32),
+                mask: true,
+            },
+            Value::Tensor(t) if t.is_mask() => tensor::IndexItem::Array {
+                values: t.data().to_owned(),
+                mask: true,
+            },
+            Value::Tensor(t) if t.ndim() == 0 => {
+                tensor::IndexItem::At(self.int_of(v, span)? as isize)
+            }
+            Value::Tensor(t) => tensor::IndexItem::Array {
+                values: t.data().to_owned(),
+                mask: false,
+            },
+            Value::List(l) => {
+                let all_bool = {
+                    let l = l.borrow();
+                    !l.is_empty() && l.iter().all(|x| matches!(x, Value::Bool(_)))
+                };
+                let t = tensor_from_value(self, v, span)?;
+                let values = t.data().to_owned();
+                tensor::IndexItem::Array {
+                    values,
+                    mask: all_bool,
+                }
+            }
+            Value::Range { start, stop, step } => {
+                let n = Value::range_len(*start, *stop, *step).max(0) as usize;
+                tensor::shape::checked_numel(&[n]).map_err(|e| {
+                    self.fail(explain::tensor_error(
+                        self,
+                        e,
+                        &Site::call("indexing", span, vec![]),
+                    ))
+                })?;
+                let vals = (0..n as i64).map(|i| (start + i * step) as f32).collect();
+                tensor::IndexItem::Array {
+                    values: ArrayD::from_shape_vec(IxDyn(&[n]), vals).expect("1-D"),
+                    mask: false,
+                }
+            }
+            _ => tensor::IndexItem::At(self.int_of(v, span)? as isize),
+        })
+    }
+
+    /// `x[items]` for a tensor `x`.
+    pub(crate) fn index_tensor(
+        &mut self,
+        v: &Value,
+        t: &Tensor,
+        object: &Expr,
+        items: &[IndexItem],
+        span: Span,
+    ) -> R<Value> {
+        let (idx, spans) = self.tensor_index_items(items)?;
+        tensor::index(t, &idx).map(Value::Tensor).map_err(|e| {
+            let primary = item_span(&e, &spans).unwrap_or(span);
+            let site = Site {
+                op: "indexing".to_string(),
+                primary,
+                operands: vec![self.operand(object.span, Some(v))],
+                in_place: false,
+            };
+            self.fail(explain::tensor_error(self, e, &site))
+        })
+    }
+}
+
+/// The span of the index item an error is about, if it names one.
+pub(crate) fn item_span(e: &TensorError, spans: &[Span]) -> Option<Span> {
+    match e {
+        TensorError::IndexValue { item, .. } | TensorError::MaskShape { item, .. } => {
+            spans.get(*item).copied()
+        }
+        _ => None,
+    }
+}
+
+impl Interp {
+    /// `~v`: the logical not of a tensor (a mask), Python's `~n == -n - 1` on whole numbers.
+    pub(crate) fn invert(&mut self, v: Value, span: Span, operand: &Expr) -> R<Value> {
+        match &v {
+            Value::Tensor(t) => Ok(Value::Tensor(
+                tensor::logical(tensor::LogicalOp::Not, t, None)
+                    .expect("a unary logical op cannot fail"),
+            )),
+            Value::Number(_) | Value::Bool(_) => {
+                let n = self.int_of(&v, operand.span)?;
+                Ok(Value::Number((-n - 1) as f64))
+            }
+            other => Err(self.fail(
+                Diagnostic::error(
+                    "type::operator",
+                    format!("unary `~` does not apply to a {}", other.kind()),
+                )
+                .primary(span, format!("this is a {}", other.kind()))
+                .help("`~` negates a mask such as `x > 0`"),
+            )),
+        }
+    }
+}
+
+/// `a & b`, `a | b` on numbers: bitwise, on whole numbers only (as Python's ints).
+pub(crate) fn bitwise(
+    interp: &Interp,
+    op: crate::syntax::ast::BinOp,
+    a: f64,
+    b: f64,
+    lhs: &Expr,
+    rhs: &Expr,
+) -> R<Value> {
+    let x = interp.int_of(&Value::Number(a), lhs.span)?;
+    let y = interp.int_of(&Value::Number(b), rhs.span)?;
+    Ok(Value::Number(match op {
+        crate::syntax::ast::BinOp::BitAnd => x & y,
+        _ => x | y,
+    } as f64))
+}
+
+/// `x.mT`: the last two axes swapped (a batch of matrices transposed).
+pub(crate) fn matrix_transpose(interp: &Interp, t: &Tensor, span: Span) -> R<Value> {
+    if t.ndim() < 2 {
+        return Err(interp.fail(
+            Diagnostic::error(
+                "shape::axis",
+                format!(
+                    "`.mT` needs a tensor with at least 2 axes, this one has shape {}",
+                    explain::shape_str(&t.shape())
+                ),
+            )
+            .primary(span, "transposes the last two axes")
+            .help("for a 1-D tensor there is nothing to transpose; `.T` reverses all axes"),
+        ));
+    }
+    tensor::transpose(t, -2, -1)
+        .map(Value::Tensor)
+        .map_err(|e| {
+            interp.fail(explain::tensor_error(
+                interp,
+                e,
+                &Site::call(".mT", span, vec![]),
+            ))
+        })
+}
