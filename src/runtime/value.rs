@@ -240,6 +240,10 @@ pub enum Check {
     Pad,
     /// Several tensors in a list (`chunk`, `split`, `topk`, `sort`).
     Pieces,
+    /// The result's shape and the call's errors depend only on the shapes of its tensor
+    /// arguments and the values of the others: the checker runs it for real on zero
+    /// tensors of those shapes (when they are known and small).
+    Shapes,
     Numel,
     /// The first argument's shape, through the graph (`exp`, `relu`); a number stays a
     /// number.

@@ -526,6 +526,15 @@ impl Checker {
                 }
             }
             Check::Loss | Check::CrossEntropy => {
+                // Options beyond the mean (`reduction="none"`, `weight=`, ...) change the
+                // result or its errors: run the loss on zeros of the shapes instead.
+                let has_options = (2..a.b.params.len()).any(|i| a.get(i).is_some());
+                if has_options {
+                    return match self.run_on_zeros(a) {
+                        Some(v) => v,
+                        None => self.unknown_result(a),
+                    };
+                }
                 let (p, t) = (self.arg_shape(a, 0), self.arg_shape(a, 1));
                 let (Some(p), Some(t)) = (p, t) else {
                     return self.from_rule(a, RuleOut::Ok(vec![]), &[0, 1], &[]);
@@ -603,24 +612,95 @@ impl Checker {
             }
             // Several tensors in a list (`chunk`, `split`, `topk`, `sort`).
             Check::Pieces => AVal::Unknown,
-            // A builtin without a rule yet: a tensor of unknown shape that depends on
-            // every tensor argument (so gradients still reach them), or unknown.
-            Check::Unknown => {
-                let ins: Vec<Rc<ATensor>> = a
-                    .slots
+            Check::Shapes => match self.run_on_zeros(a) {
+                Some(v) => v,
+                None => self.unknown_result(a),
+            },
+            Check::Unknown => self.unknown_result(a),
+        }
+    }
+
+    /// A builtin without a rule: a tensor of unknown shape that depends on every tensor
+    /// argument (so gradients still reach them), or unknown.
+    fn unknown_result(&mut self, a: &CArgs) -> AVal {
+        let ins: Vec<Rc<ATensor>> = a
+            .slots
+            .iter()
+            .flatten()
+            .chain(a.rest.iter())
+            .filter_map(|(v, _)| match v {
+                AVal::Tensor(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        if ins.is_empty() {
+            return AVal::Unknown;
+        }
+        let refs: Vec<&ATensor> = ins.iter().map(|t| &**t).collect();
+        self.new_tensor(None, &refs)
+    }
+
+    /// `Check::Shapes`: the builtin run for real with zero tensors of the arguments'
+    /// shapes, when every tensor argument's shape is known and small and every other
+    /// argument is known; its error is the run's own. `None` when it cannot be run.
+    fn run_on_zeros(&mut self, a: &CArgs) -> Option<AVal> {
+        const MAX_ELEMENTS: usize = 1 << 20;
+        let mut inputs: Vec<Rc<ATensor>> = Vec::new();
+        let real = |v: &AVal, inputs: &mut Vec<Rc<ATensor>>| -> Option<Value> {
+            match v {
+                AVal::Tensor(t) => {
+                    let s = self.canon(t.shape.as_ref()?);
+                    let n = s.iter().try_fold(1usize, |n, &d| {
+                        (!is_sym(d)).then(|| n.checked_mul(d)).flatten()
+                    })?;
+                    if n > MAX_ELEMENTS {
+                        return None;
+                    }
+                    inputs.push(t.clone());
+                    let z = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&s));
+                    Some(Value::Tensor(crate::tensor::Tensor::leaf(z)))
+                }
+                other => other.realize(),
+            }
+        };
+        let mut slots = Vec::with_capacity(a.slots.len());
+        for slot in &a.slots {
+            slots.push(match slot {
+                Some((v, span)) => Some((real(v, &mut inputs)?, *span)),
+                None => None,
+            });
+        }
+        let mut rest = Vec::with_capacity(a.rest.len());
+        for (v, span) in &a.rest {
+            rest.push((real(v, &mut inputs)?, *span));
+        }
+        let mut args = crate::runtime::value::Args {
+            builtin: a.b,
+            slots,
+            rest,
+            kwargs: a.real.kwargs.clone(),
+            callee: a.real.callee,
+            call: a.real.call,
+        };
+        let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
+        match (a.b.func)(&mut self.interp, &mut args) {
+            Ok(Value::Tensor(t)) => Some(self.new_tensor(Some(t.shape()), &refs)),
+            Ok(Value::List(items)) => {
+                let items: Vec<Value> = items.borrow().clone();
+                let out = items
                     .iter()
-                    .flatten()
-                    .chain(a.rest.iter())
-                    .filter_map(|(v, _)| match v {
-                        AVal::Tensor(t) => Some(t.clone()),
-                        _ => None,
+                    .map(|v| match v {
+                        Value::Tensor(t) => self.new_tensor(Some(t.shape()), &refs),
+                        other => AVal::from_value(other),
                     })
                     .collect();
-                if ins.is_empty() {
-                    return AVal::Unknown;
-                }
-                let refs: Vec<&ATensor> = ins.iter().map(|t| &**t).collect();
-                self.new_tensor(None, &refs)
+                Some(AVal::list(out))
+            }
+            Ok(Value::Number(_)) => Some(AVal::Num(ANum::Unknown)),
+            Ok(v) => Some(AVal::from_value(&v)),
+            Err(d) => {
+                self.report(*d);
+                Some(AVal::Unknown)
             }
         }
     }

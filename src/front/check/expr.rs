@@ -457,6 +457,7 @@ impl Checker {
                     .map(|s| crate::tensor::shape::reverse_shape(s));
                 self.new_tensor(shape, &[t])
             }
+            (AVal::Optimizer, "lr") => AVal::Num(ANum::Unknown),
             (AVal::Tensor(t), "mT") => {
                 let shape = t.shape.as_ref().filter(|s| s.len() >= 2).map(|s| {
                     let mut s = s.clone();

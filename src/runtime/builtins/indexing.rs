@@ -18,84 +18,96 @@ pub static TABLE: &[Builtin] = &[
         [Req("condition"), Req("input"), Req("other")],
         "input where condition is non-zero, else other (all three broadcast)",
         "where(x > 0, x, 0)",
-        f_where
+        f_where,
+        Shapes
     ),
     b!(
         "masked_fill",
         [Req("input"), Req("mask"), Req("value")],
         "input with value where mask is non-zero (mask broadcasts to input)",
         "masked_fill(scores, tril(ones(T, T)) == 0, -1e9)",
-        f_masked_fill
+        f_masked_fill,
+        Shapes
     ),
     b!(
         "gather",
         [Req("input"), Req("dim"), Req("index")],
         "values picked along dim: out[i][j] = input[index[i][j]][j] for dim=0",
         "gather(probs, 1, y.reshape(-1, 1))",
-        f_gather
+        f_gather,
+        Shapes
     ),
     b!(
         "index_select",
         [Req("input"), Req("dim"), Req("index")],
         "the entries at the positions index (1-D) along dim",
         "index_select(x, 0, tensor([0, 2]))",
-        f_index_select
+        f_index_select,
+        Shapes
     ),
     b!(
         "embedding",
         [Req("input"), Req("weight")],
         "rows of weight [num, dim] at the integer positions input: weight[input]",
         "embedding(X, C)",
-        f_embedding
+        f_embedding,
+        Shapes
     ),
     b!(
         "tril",
         [Req("input"), Opt("diagonal", "0")],
         "the lower triangle of the last two axes (above the diagonal set to 0)",
         "tril(ones(3, 3))",
-        f_tril
+        f_tril,
+        Shapes
     ),
     b!(
         "triu",
         [Req("input"), Opt("diagonal", "0")],
         "the upper triangle of the last two axes (below the diagonal set to 0)",
         "triu(ones(3, 3), diagonal=1)",
-        f_triu
+        f_triu,
+        Shapes
     ),
     b!(
         "logical_not",
         [Req("input")],
         "a mask: 1 where input is 0",
         "logical_not(x > 0)",
-        f_logical_not
+        f_logical_not,
+        Shapes
     ),
     b!(
         "logical_and",
         [Req("input"), Req("other")],
         "a mask: 1 where both are non-zero (also `a & b`)",
         "logical_and(x > 0, x < 1)",
-        f_logical_and
+        f_logical_and,
+        Shapes
     ),
     b!(
         "logical_or",
         [Req("input"), Req("other")],
         "a mask: 1 where either is non-zero (also `a | b`)",
         "logical_or(x < 0, x > 1)",
-        f_logical_or
+        f_logical_or,
+        Shapes
     ),
     b!(
         "logical_xor",
         [Req("input"), Req("other")],
         "a mask: 1 where exactly one is non-zero",
         "logical_xor(a > 0, b > 0)",
-        f_logical_xor
+        f_logical_xor,
+        Shapes
     ),
     b!(
         "bool",
         [Req("x")],
         "a tensor as a mask (1 where non-zero); other values as True/False",
         "x[m.bool()]",
-        f_bool
+        f_bool,
+        Shapes
     ),
     b!(
         "multinomial",
@@ -119,7 +131,8 @@ pub static TABLE: &[Builtin] = &[
         ],
         "whole numbers uniform in low .. high-1 (randint(high, size) starts at 0)",
         "randint(0, 10, [3, 4])",
-        f_randint
+        f_randint,
+        Shapes
     ),
     b!(
         "generator",

@@ -45,7 +45,8 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("approximate", "'none'")],
         "x * Phi(x) (the normal CDF); approximate='tanh' for the tanh form",
         "gelu(h, approximate='tanh')",
-        f_gelu, pure Elementwise
+        f_gelu,
+        Shapes
     ),
     un!("silu", "x * sigmoid(x) (swish)", f_silu),
     b!(
@@ -53,14 +54,16 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("beta", "1"), Opt("threshold", "20")],
         "log(1 + exp(beta x)) / beta, x itself where beta x > threshold",
         "softplus(x, beta=2)",
-        f_softplus, pure Elementwise
+        f_softplus,
+        Shapes
     ),
     b!(
         "elu",
         [Req("x"), Opt("alpha", "1.0")],
         "x above 0, alpha (exp(x) - 1) below",
         "elu(x, alpha=0.5)",
-        f_elu, pure Elementwise
+        f_elu,
+        Shapes
     ),
     un!(
         "selu",
@@ -72,7 +75,8 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("alpha", "1.0")],
         "max(0, x) + min(0, alpha (exp(x / alpha) - 1))",
         "celu(x, alpha=2.0)",
-        f_celu, pure Elementwise
+        f_celu,
+        Shapes
     ),
     un!("mish", "x * tanh(softplus(x))", f_mish),
     b!(
@@ -80,7 +84,8 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("min_val", "-1.0"), Opt("max_val", "1.0")],
         "clamp to [min_val, max_val]; gradient 0 at the bounds",
         "hardtanh(x, -2, 2)",
-        f_hardtanh, pure Elementwise
+        f_hardtanh,
+        Shapes
     ),
     un!("relu6", "min(max(x, 0), 6)", f_relu6),
     un!("hardswish", "x * relu6(x + 3) / 6", f_hardswish),
@@ -117,42 +122,48 @@ pub static TABLE: &[Builtin] = &[
         [Req("input"), Req("exponent")],
         "input ** exponent (either may be a number)",
         "pow(x, 2)",
-        f_pow, pure Broadcast2
+        f_pow,
+        Shapes
     ),
     b!(
         "atan2",
         [Req("input"), Req("other")],
         "the angle of the point (other, input): atan(input / other) in the right quadrant",
         "atan2(y, x)",
-        f_atan2, pure Broadcast2
+        f_atan2,
+        Shapes
     ),
     b!(
         "fmod",
         [Req("input"), Req("other")],
         "remainder with the sign of input (C's fmod)",
         "fmod(x, 3)",
-        f_fmod, pure Broadcast2
+        f_fmod,
+        Shapes
     ),
     b!(
         "remainder",
         [Req("input"), Req("other")],
         "remainder with the sign of other (Python's %)",
         "remainder(x, 3)",
-        f_remainder, pure Broadcast2
+        f_remainder,
+        Shapes
     ),
     b!(
         "logaddexp",
         [Req("input"), Req("other")],
         "log(exp(input) + exp(other)), computed stably",
         "logaddexp(a, b)",
-        f_logaddexp, pure Broadcast2
+        f_logaddexp,
+        Shapes
     ),
     b!(
         "lerp",
         [Req("input"), Req("end"), Req("weight")],
         "input + weight * (end - input)",
         "lerp(a, b, 0.25)",
-        f_lerp
+        f_lerp,
+        Shapes
     ),
     // ---- masks
     un!(

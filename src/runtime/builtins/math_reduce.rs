@@ -12,48 +12,53 @@ use P::{Kw, Opt, Req};
 
 use super::convert::*;
 
-pub static TABLE: &[Builtin] = &[
-    b!(
-        "logsumexp",
-        [Req("x"), Req("dim"), Opt("keepdim", "False")],
-        "log(sum(exp(x))) along axes, computed stably",
-        "logsumexp(logits, dim=1)",
-        f_logsumexp
-    ),
-    b!(
-        "var",
-        [
-            Req("x"),
-            Opt("dim", "None"),
-            Opt("unbiased", "None"),
-            Opt("keepdim", "False"),
-            Kw("correction", "1")
-        ],
-        "variance (divisor n - correction; unbiased=False means correction=0)",
-        "var(x, dim=0)",
-        f_var
-    ),
-    b!(
-        "std",
-        [
-            Req("x"),
-            Opt("dim", "None"),
-            Opt("unbiased", "None"),
-            Opt("keepdim", "False"),
-            Kw("correction", "1")
-        ],
-        "standard deviation, sqrt(var); gradient 0 where it is 0",
-        "std(x, dim=1, keepdim=True)",
-        f_std
-    ),
-    b!(
-        "prod",
-        [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
-        "product of all values, or along axes",
-        "prod(x, dim=0)",
-        f_prod
-    ),
-    b!(
+pub static TABLE: &[Builtin] =
+    &[
+        b!(
+            "logsumexp",
+            [Req("x"), Req("dim"), Opt("keepdim", "False")],
+            "log(sum(exp(x))) along axes, computed stably",
+            "logsumexp(logits, dim=1)",
+            f_logsumexp,
+            Shapes
+        ),
+        b!(
+            "var",
+            [
+                Req("x"),
+                Opt("dim", "None"),
+                Opt("unbiased", "None"),
+                Opt("keepdim", "False"),
+                Kw("correction", "1")
+            ],
+            "variance (divisor n - correction; unbiased=False means correction=0)",
+            "var(x, dim=0)",
+            f_var,
+            Shapes
+        ),
+        b!(
+            "std",
+            [
+                Req("x"),
+                Opt("dim", "None"),
+                Opt("unbiased", "None"),
+                Opt("keepdim", "False"),
+                Kw("correction", "1")
+            ],
+            "standard deviation, sqrt(var); gradient 0 where it is 0",
+            "std(x, dim=1, keepdim=True)",
+            f_std,
+            Shapes
+        ),
+        b!(
+            "prod",
+            [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
+            "product of all values, or along axes",
+            "prod(x, dim=0)",
+            f_prod,
+            Shapes
+        ),
+        b!(
         "norm",
         [
             Req("x"),
@@ -63,76 +68,83 @@ pub static TABLE: &[Builtin] = &[
         ],
         "vector p-norm (p = 'fro' or 2, 1, inf, -inf, 0, any p > 0) of all values or along axes",
         "norm(x, p=1, dim=1)",
-        f_norm
+        f_norm, Shapes
     ),
-    b!(
-        "amax",
-        [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
-        "largest value along axes; the gradient is shared among ties",
-        "amax(x, dim=[0, 1])",
-        f_amax
-    ),
-    b!(
-        "amin",
-        [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
-        "smallest value along axes; the gradient is shared among ties",
-        "amin(x, dim=1)",
-        f_amin
-    ),
-    b!(
-        "all",
-        [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
-        "whether every value is non-zero (a 0./1. mask tensor); for a list, Python's all",
-        "all(x > 0)",
-        f_all
-    ),
-    b!(
-        "any",
-        [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
-        "whether some value is non-zero (a 0./1. mask tensor); for a list, Python's any",
-        "any(isnan(x))",
-        f_any
-    ),
-    b!(
-        "cumsum",
-        [Req("x"), Req("dim")],
-        "running sum along an axis",
-        "cumsum(x, dim=0)",
-        f_cumsum
-    ),
-    b!(
-        "cumprod",
-        [Req("x"), Req("dim")],
-        "running product along an axis",
-        "cumprod(x, dim=0)",
-        f_cumprod
-    ),
-    b!(
-        "sort",
-        [
-            Req("x"),
-            Opt("dim", "-1"),
-            Opt("descending", "False"),
-            Kw("stable", "False")
-        ],
-        "[values, indices] sorted along an axis (always stable; NaN counts as largest)",
-        "values, idx = sort(x)",
-        f_sort,
-        Pieces
-    ),
-    b!(
-        "argsort",
-        [
-            Req("x"),
-            Opt("dim", "-1"),
-            Opt("descending", "False"),
-            Kw("stable", "False")
-        ],
-        "the indices that sort x along an axis (stable)",
-        "argsort(x, descending=True)",
-        f_argsort
-    ),
-    b!(
+        b!(
+            "amax",
+            [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
+            "largest value along axes; the gradient is shared among ties",
+            "amax(x, dim=[0, 1])",
+            f_amax,
+            Shapes
+        ),
+        b!(
+            "amin",
+            [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
+            "smallest value along axes; the gradient is shared among ties",
+            "amin(x, dim=1)",
+            f_amin,
+            Shapes
+        ),
+        b!(
+            "all",
+            [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
+            "whether every value is non-zero (a 0./1. mask tensor); for a list, Python's all",
+            "all(x > 0)",
+            f_all,
+            Shapes
+        ),
+        b!(
+            "any",
+            [Req("x"), Opt("dim", "None"), Opt("keepdim", "False")],
+            "whether some value is non-zero (a 0./1. mask tensor); for a list, Python's any",
+            "any(isnan(x))",
+            f_any,
+            Shapes
+        ),
+        b!(
+            "cumsum",
+            [Req("x"), Req("dim")],
+            "running sum along an axis",
+            "cumsum(x, dim=0)",
+            f_cumsum,
+            Shapes
+        ),
+        b!(
+            "cumprod",
+            [Req("x"), Req("dim")],
+            "running product along an axis",
+            "cumprod(x, dim=0)",
+            f_cumprod,
+            Shapes
+        ),
+        b!(
+            "sort",
+            [
+                Req("x"),
+                Opt("dim", "-1"),
+                Opt("descending", "False"),
+                Kw("stable", "False")
+            ],
+            "[values, indices] sorted along an axis (always stable; NaN counts as largest)",
+            "values, idx = sort(x)",
+            f_sort,
+            Shapes
+        ),
+        b!(
+            "argsort",
+            [
+                Req("x"),
+                Opt("dim", "-1"),
+                Opt("descending", "False"),
+                Kw("stable", "False")
+            ],
+            "the indices that sort x along an axis (stable)",
+            "argsort(x, descending=True)",
+            f_argsort,
+            Shapes
+        ),
+        b!(
         "topk",
         [
             Req("x"),
@@ -143,10 +155,9 @@ pub static TABLE: &[Builtin] = &[
         ],
         "[values, indices] of the k largest (or smallest) along an axis; ties: lower index first",
         "topk(probs, 3)",
-        f_topk,
-        Pieces
+        f_topk, Shapes
     ),
-];
+    ];
 
 /// An axis argument: `None`, one axis, or a list of axes.
 pub(super) fn dims_arg(interp: &Interp, a: &Args, i: usize) -> R<Option<Vec<isize>>> {

@@ -31,21 +31,24 @@ pub static TABLE: &[Builtin] = &[
         [Req("input"), Req("dims")],
         "repeat, with missing leading counts taken as 1",
         "tile(x, [2])",
-        f_tile
+        f_tile,
+        Shapes
     ),
     b!(
         "flip",
         [Req("input"), Req("dims")],
         "the elements in reverse order along the given axes",
         "flip(x, [0])",
-        f_flip
+        f_flip,
+        Shapes
     ),
     b!(
         "roll",
         [Req("input"), Req("shifts"), Opt("dims", "None")],
         "elements shifted along axes, wrapping around (flattened without dims)",
         "roll(x, 1, 0)",
-        f_roll
+        f_roll,
+        Shapes
     ),
     b!(
         "pad",
@@ -66,7 +69,7 @@ pub static TABLE: &[Builtin] = &[
         "a list of at most `chunks` pieces of equal size (the last may be smaller)",
         "a, b = chunk(x, 2)",
         f_chunk,
-        Pieces
+        Shapes
     ),
     b!(
         "split",
@@ -78,7 +81,7 @@ pub static TABLE: &[Builtin] = &[
         "a list of pieces of the given size, or of the listed sizes",
         "split(x, [1, 2], dim=1)",
         f_split,
-        Pieces
+        Shapes
     ),
     b!(
         "permute",
@@ -93,14 +96,16 @@ pub static TABLE: &[Builtin] = &[
         [Req("input"), Req("source"), Req("destination")],
         "axes moved to new positions, the others keeping their order",
         "movedim(x, 0, -1)",
-        f_movedim
+        f_movedim,
+        Shapes
     ),
     b!(
         "einsum",
         [Req("equation"), Var("operands")],
         "Einstein summation over one or two operands (products, traces, transposes)",
         "einsum(\"ij,jk->ik\", a, b)",
-        f_einsum
+        f_einsum,
+        Shapes
     ),
 ];
 

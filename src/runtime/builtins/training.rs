@@ -23,21 +23,21 @@ pub static TABLE: &[Builtin] = &[
         [Req("input"), Req("target"), Kw("reduction", "'mean'")],
         "mean squared error (same as `mse`)",
         "mse_loss(pred, y, reduction='sum')",
-        f_mse_loss
+        f_mse_loss, Shapes
     ),
     b!(
         "binary_cross_entropy",
         [Req("input"), Req("target"), Kw("reduction", "'mean'")],
         "binary cross-entropy of probabilities (same as `bce`)",
         "binary_cross_entropy(sigmoid(z), y)",
-        f_bce_loss
+        f_bce_loss, Shapes
     ),
     b!(
         "binary_cross_entropy_with_logits",
         [Req("input"), Req("target"), Kw("reduction", "'mean'")],
         "binary cross-entropy of logits (same as `bce_logits`)",
         "binary_cross_entropy_with_logits(z, y)",
-        f_bce_logits_loss
+        f_bce_logits_loss, Shapes
     ),
     b!(
         "nll_loss",
@@ -50,14 +50,14 @@ pub static TABLE: &[Builtin] = &[
         ],
         "negative log-likelihood of log-probabilities [N, C] at class indices [N]",
         "nll_loss(log_softmax(logits), labels)",
-        f_nll_loss
+        f_nll_loss, Shapes
     ),
     b!(
         "l1_loss",
         [Req("input"), Req("target"), Kw("reduction", "'mean'")],
         "mean absolute error; both shapes must be equal",
         "l1_loss(pred, y)",
-        f_l1_loss
+        f_l1_loss, Shapes
     ),
     b!(
         "smooth_l1_loss",
@@ -69,7 +69,7 @@ pub static TABLE: &[Builtin] = &[
         ],
         "0.5 d² / beta where |d| < beta, |d| - beta / 2 elsewhere (d = input - target)",
         "smooth_l1_loss(pred, y, beta=0.5)",
-        f_smooth_l1_loss
+        f_smooth_l1_loss, Shapes
     ),
     b!(
         "huber_loss",
@@ -81,7 +81,7 @@ pub static TABLE: &[Builtin] = &[
         ],
         "0.5 d² where |d| < delta, delta (|d| - delta / 2) elsewhere",
         "huber_loss(pred, y, delta=2.0)",
-        f_huber_loss
+        f_huber_loss, Shapes
     ),
     b!(
         "kl_div",
@@ -93,7 +93,7 @@ pub static TABLE: &[Builtin] = &[
         ],
         "KL divergence of log-probabilities input from target; reduction='batchmean' is the true KL",
         "kl_div(log_softmax(z), p, reduction='batchmean')",
-        f_kl_div
+        f_kl_div, Shapes
     ),
     // ---- optimisers
     b!(
@@ -107,7 +107,7 @@ pub static TABLE: &[Builtin] = &[
         ],
         "Adam with decoupled weight decay (torch.optim.AdamW)",
         "opt = adamw([W1, W2], lr=0.001)",
-        f_adamw
+        f_adamw, Optimizer
     ),
     b!(
         "rmsprop",
@@ -122,7 +122,7 @@ pub static TABLE: &[Builtin] = &[
         ],
         "the RMSprop optimiser over a list of tensors (torch.optim.RMSprop)",
         "opt = rmsprop([W], lr=0.01)",
-        f_rmsprop
+        f_rmsprop, Optimizer
     ),
     b!(
         "clip_grad_norm",
@@ -143,7 +143,7 @@ pub static TABLE: &[Builtin] = &[
         [Req("opt"), Req("lr")],
         "change an optimiser's learning rate (read it with `opt.lr`)",
         "set_lr(opt, 0.5 * opt.lr)",
-        f_set_lr
+        f_set_lr, Nothing
     ),
 ];
 
