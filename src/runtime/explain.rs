@@ -528,6 +528,7 @@ pub fn tensor_error(interp: &Interp, e: TensorError, site: &Site) -> Diagnostic 
         )
         .primary(site.primary, format!("{ndim} axes"))
         .help("merge some axes with `reshape`, e.g. `x.reshape(-1, ...)`"),
+        TensorError::Layer(e) => crate::runtime::explain_layers::layer_error(site, &e),
         TensorError::Value(msg) => Diagnostic::error("value::invalid", msg)
             .primary(site.primary, format!("in `{}`", site.op)),
     };

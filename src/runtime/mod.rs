@@ -6,6 +6,7 @@ pub mod builtins;
 pub mod data;
 pub mod eval;
 pub mod explain;
+pub mod explain_layers;
 pub mod interp;
 pub mod print;
 pub mod session;

@@ -153,6 +153,8 @@ pub enum TensorError {
         ndim: usize,
     },
     Value(String),
+    /// A layer op's arguments do not fit (`conv2d`, pooling, `linear`, norms).
+    Layer(Box<super::shape_nn::LayerError>),
 }
 
 /// Writes a shape as `[4, 3]`.
@@ -318,6 +320,7 @@ impl fmt::Display for TensorError {
             },
             Rank { ndim } => write!(f, "tensors have at most 6 axes, this result would have {ndim}"),
             Value(s) => write!(f, "{s}"),
+            Layer(e) => write!(f, "{e}"),
         }
     }
 }

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 mod backward;
 mod construct;
+mod conv;
 mod elementwise;
 mod error;
 mod kernels;
@@ -17,11 +18,16 @@ mod layout;
 mod loss;
 mod matmul;
 mod optim;
+mod pool;
 mod reduce;
 pub mod shape;
+pub mod shape_nn;
 mod shape_ops;
 
 pub use backward::{backward, GradStore};
+pub use conv::conv2d;
+pub use pool::{adaptive_avg_pool2d, pool2d, PoolKind, PoolPlan};
+pub use shape_nn::{ConvGeom, LayerError, PoolSpec};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
 pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
 pub use error::{
@@ -145,6 +151,11 @@ pub enum Op {
     Softmax(Input, usize),
     LogSoftmax(Input, usize),
     Loss(LossOp, Input, Input),
+    /// `conv2d(x, w)` of a batched input (bias and `conv1d` are built around it); the
+    /// name is the user's op.
+    Conv2d(Input, Input, ConvGeom, &'static str),
+    /// `max_pool2d`, `avg_pool2d`, `adaptive_avg_pool2d` over the last two axes.
+    Pool(Input, Box<PoolPlan>),
 }
 
 impl Op {
@@ -163,13 +174,15 @@ impl Op {
             Op::Softmax(..) => "softmax",
             Op::LogSoftmax(..) => "log_softmax",
             Op::Loss(l, ..) => l.name(),
+            Op::Conv2d(.., n) => n,
+            Op::Pool(_, plan) => plan.name,
         }
     }
 
     pub(crate) fn num_inputs(&self) -> usize {
         match self {
             Op::Leaf => 0,
-            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) => 2,
+            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) | Op::Conv2d(..) => 2,
             Op::Cat(v, _) | Op::Stack(v, _) => v.len(),
             Op::Unary(..)
             | Op::Permute(..)
@@ -177,14 +190,15 @@ impl Op {
             | Op::Index(..)
             | Op::Reduce(..)
             | Op::Softmax(..)
-            | Op::LogSoftmax(..) => 1,
+            | Op::LogSoftmax(..)
+            | Op::Pool(..) => 1,
         }
     }
 
     pub(crate) fn input(&self, i: usize) -> Option<&Input> {
         match self {
             Op::Leaf => None,
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) => match i {
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Conv2d(a, b, ..) => match i {
                 0 => Some(a),
                 1 => Some(b),
                 _ => None,
@@ -196,7 +210,8 @@ impl Op {
             | Op::Index(a, _)
             | Op::Reduce(_, a, ..)
             | Op::Softmax(a, _)
-            | Op::LogSoftmax(a, _) => (i == 0).then_some(a),
+            | Op::LogSoftmax(a, _)
+            | Op::Pool(a, _) => (i == 0).then_some(a),
         }
     }
 
@@ -226,7 +241,7 @@ impl Op {
     fn take_inputs(self, out: &mut Vec<Tensor>) {
         match self {
             Op::Leaf => {}
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) => {
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Conv2d(a, b, ..) => {
                 push_if_last(a.t, out);
                 push_if_last(b.t, out);
             }
@@ -241,7 +256,8 @@ impl Op {
             | Op::Index(a, _)
             | Op::Reduce(_, a, ..)
             | Op::Softmax(a, _)
-            | Op::LogSoftmax(a, _) => push_if_last(a.t, out),
+            | Op::LogSoftmax(a, _)
+            | Op::Pool(a, _) => push_if_last(a.t, out),
         }
     }
 }

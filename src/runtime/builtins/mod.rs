@@ -15,6 +15,8 @@ mod autodiff;
 mod construct;
 pub mod convert;
 mod gradcheck;
+mod layers;
+mod layers_norm;
 mod python;
 mod tensor_ops;
 
@@ -84,6 +86,8 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(construct::TABLE.iter())
             .chain(tensor_ops::TABLE.iter())
             .chain(autodiff::TABLE.iter())
+            .chain(layers::TABLE.iter())
+            .chain(layers_norm::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .collect()
     })
