@@ -67,7 +67,8 @@ fn bad(interp: &Interp, a: &Args, i: usize, msg: String, help: &str) -> Box<Diag
     )
 }
 
-/// An int or a list of `n` ints (one int is repeated), each at least `min`.
+/// An int or a list of `n` ints (one int is repeated; `n == 0`: any number), each at
+/// least `min`.
 pub(crate) fn ints(interp: &Interp, a: &Args, i: usize, n: usize, min: i64) -> R<Vec<usize>> {
     let name = a.builtin.params[i].name();
     let vals: Vec<i64> = match a.value(i) {
@@ -77,15 +78,15 @@ pub(crate) fn ints(interp: &Interp, a: &Args, i: usize, n: usize, min: i64) -> R
             for v in &items {
                 out.push(interp.int_of(v, a.span(i))?);
             }
-            if out.len() == 1 {
+            if out.len() == 1 && n > 0 {
                 vec![out[0]; n]
             } else {
                 out
             }
         }
-        v => vec![interp.int_of(&v, a.span(i))?; n],
+        v => vec![interp.int_of(&v, a.span(i))?; n.max(1)],
     };
-    if vals.len() != n {
+    if n > 0 && vals.len() != n {
         let msg = format!("`{}` needs {name} as one int or {n} ints, got {}", a.builtin.name, vals.len());
         return Err(bad(interp, a, i, msg, "give one value or one per axis"));
     }

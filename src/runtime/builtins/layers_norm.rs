@@ -14,7 +14,7 @@ use crate::tensor::{self, BinaryOp, InPlaceOp, ReduceOp, Tensor, TensorError, Un
 use P::{Kw, Opt, Req, Var};
 
 use super::convert::tensor_value;
-use super::layers::{fail, opt_tensor, reshape};
+use super::layers::{fail, ints, opt_tensor, reshape};
 
 pub static TABLE: &[Builtin] = &[
     b!(
@@ -96,11 +96,7 @@ fn affine(y: Tensor, w: Option<Tensor>, b: Option<Tensor>, shape: &[usize]) -> R
 
 fn f_layer_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let x = a.tensor(interp, 0)?;
-    let ns: Vec<usize> = match a.value(1) {
-        Value::List(_) => a.shape(interp, 1)?,
-        Value::Tensor(t) if t.ndim() == 1 => a.shape(interp, 1)?,
-        _ => vec![a.int(interp, 1)?.max(0) as usize],
-    };
+    let ns = ints(interp, a, 1, 0, 0)?;
     let w = opt_tensor(interp, a, 2)?;
     let b = opt_tensor(interp, a, 3)?;
     let eps = a.number_or(interp, 4, 1e-5)? as f32;
