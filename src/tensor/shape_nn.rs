@@ -150,9 +150,12 @@ pub fn conv2d_shape(
     if w.len() != 4 {
         return Err(err(LayerError::Rank { op, arg: "a weight", want: want_w, shape: w.to_vec() }));
     }
+    if g.groups == 0 || g.stride.contains(&0) || g.dilation.contains(&0) {
+        return Err(TensorError::Value(format!("`{op}` needs groups, strides and dilations of at least 1")));
+    }
     let ca = x.len() - 3;
     let (o, cg) = (w[0], w[1]);
-    let groups = g.groups.max(1);
+    let groups = g.groups;
     if x[ca] % groups != 0 {
         return Err(err(LayerError::Groups { op, groups, channels: x[ca], what: "input" }));
     }
