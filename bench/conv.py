@@ -2,12 +2,17 @@
 """PyTorch peer of bench/conv.tsr: conv2d of LeNet's two layers on a batch of 64, forward
 and forward + backward (input, weight and bias gradients), eager CPU on 2 threads.
 Prints torch_conv<TAB>LAYER_PASS<TAB>VALUE<TAB>ms (medians of 5 repetitions)."""
+import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(2)
+# `--threads 1`: one intra-op thread (the figure to compare when the machine is
+# oversubscribed: OpenMP's two spinning threads then lose most of their time slices).
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
+WHO = "torch_conv" if THREADS == 2 else f"torch{THREADS}t_conv"
+torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 
 
@@ -26,8 +31,8 @@ def bench(name, x, w, b, reps):
             x.grad = w.grad = b.grad = None
             F.conv2d(x, w, b).sum().backward()
         both.append((time.perf_counter() - t0) / reps * 1e3)
-    print(f"torch_conv\t{name}_forward\t{sorted(fwd)[2]}\tms")
-    print(f"torch_conv\t{name}_forward_backward\t{sorted(both)[2]}\tms")
+    print(f"{WHO}\t{name}_forward\t{sorted(fwd)[2]}\tms")
+    print(f"{WHO}\t{name}_forward_backward\t{sorted(both)[2]}\tms")
 
 
 bench("lenet_conv1", torch.randn(64, 1, 28, 28), torch.randn(6, 1, 5, 5), torch.randn(6), 20)

@@ -17,9 +17,10 @@ p = argparse.ArgumentParser()
 p.add_argument("--data", default="examples/data/digits.csv")
 p.add_argument("--epochs", type=int, default=12)
 p.add_argument("--seed", type=int, default=0)
+p.add_argument("--threads", type=int, default=2)
 args = p.parse_args()
 
-torch.set_num_threads(2)
+torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
 t0 = time.perf_counter()
 rows = list(csv.reader(open(args.data)))[1:]
