@@ -168,10 +168,14 @@ fn random_layer_ops_never_panic() {
     for _ in 0..4000 {
         let rank = 2 + pick(&mut rng, 4) as usize;
         let sx: Vec<usize> = (0..rank).map(|_| pick(&mut rng, 6) as usize).collect();
-        let sw: Vec<usize> = (0..3 + pick(&mut rng, 2) as usize).map(|_| pick(&mut rng, 4) as usize).collect();
+        let sw: Vec<usize> = (0..3 + pick(&mut rng, 2) as usize)
+            .map(|_| pick(&mut rng, 4) as usize)
+            .collect();
         let x = rand_tensor(&mut rng, &sx);
         let w = rand_tensor(&mut rng, &sw);
-        let two = |rng: &mut Rng, lo: u64, n: u64| [(lo + pick(rng, n)) as usize, (lo + pick(rng, n)) as usize];
+        let two = |rng: &mut Rng, lo: u64, n: u64| {
+            [(lo + pick(rng, n)) as usize, (lo + pick(rng, n)) as usize]
+        };
         let out = match pick(&mut rng, 4) {
             0 => conv2d("conv2d", &x, &w, &rand_geom(&mut rng)),
             1 | 2 => {
@@ -183,7 +187,13 @@ fn random_layer_ops_never_panic() {
                     ceil_mode: pick(&mut rng, 2) == 0,
                 };
                 let max = pick(&mut rng, 2) == 0;
-                pool2d(&x, if max { "max_pool2d" } else { "avg_pool2d" }, max, &spec, pick(&mut rng, 2) == 0)
+                pool2d(
+                    &x,
+                    if max { "max_pool2d" } else { "avg_pool2d" },
+                    max,
+                    &spec,
+                    pick(&mut rng, 2) == 0,
+                )
             }
             _ => {
                 let size = [Some(pick(&mut rng, 4) as usize), None];

@@ -21,17 +21,36 @@ fn named(site: &Site, i: usize, fallback: &str) -> String {
 /// The one conversion of a `LayerError` to a diagnostic at `site`.
 pub fn layer_error(site: &Site, e: &LayerError) -> Diagnostic {
     match e {
-        LayerError::Rank { op, arg, want, shape } => Diagnostic::error(
+        LayerError::Rank {
+            op,
+            arg,
+            want,
+            shape,
+        } => Diagnostic::error(
             "shape::rank",
-            format!("`{op}` needs {arg} of shape {want}, got {} ({} axes)", shape_str(shape), shape.len()),
+            format!(
+                "`{op}` needs {arg} of shape {want}, got {} ({} axes)",
+                shape_str(shape),
+                shape.len()
+            ),
         )
-        .primary(site.primary, format!("{} axes where {want} is expected", shape.len()))
+        .primary(
+            site.primary,
+            format!("{} axes where {want} is expected", shape.len()),
+        )
         .help(if *arg == "an input" && want.contains("or [C") {
             "add or remove a batch axis with `unsqueeze(x, 0)` or `reshape`".to_string()
         } else {
             format!("reshape {arg} to {want}")
         }),
-        LayerError::Channels { op, input, weight, axis, have, want } => {
+        LayerError::Channels {
+            op,
+            input,
+            weight,
+            axis,
+            have,
+            want,
+        } => {
             let (x, w) = (named(site, 0, "the input"), named(site, 1, "the weight"));
             Diagnostic::error(
                 "shape::conv",
@@ -39,7 +58,6 @@ pub fn layer_error(site: &Site, e: &LayerError) -> Diagnostic {
                     "`{op}`: the input has {have} channel{} (axis {axis} of {}), the weight expects {want}",
                     if *have == 1 { "" } else { "s" },
                     shape_str(input),
-                    
                 ),
             )
             .primary(site.primary, format!("{x} has {have} on axis {axis}, {w} {} wants {want}", shape_str(weight)))
@@ -49,13 +67,27 @@ pub fn layer_error(site: &Site, e: &LayerError) -> Diagnostic {
                 *have / (*want / weight[1].max(1)).max(1)
             ))
         }
-        LayerError::Groups { op, groups, channels, what } => Diagnostic::error(
+        LayerError::Groups {
+            op,
+            groups,
+            channels,
+            what,
+        } => Diagnostic::error(
             "shape::conv",
             format!("`{op}`: {what} channels {channels} are not divisible by groups={groups}"),
         )
-        .primary(site.primary, format!("{channels} {what} channels in {groups} groups"))
+        .primary(
+            site.primary,
+            format!("{channels} {what} channels in {groups} groups"),
+        )
         .help("groups must divide both the input and the output channels"),
-        LayerError::Window { op, input, axis, padded, window } => {
+        LayerError::Window {
+            op,
+            input,
+            axis,
+            padded,
+            window,
+        } => {
             let pool = op.contains("pool");
             Diagnostic::error(
                 if pool { "shape::pool" } else { "shape::conv" },
@@ -75,9 +107,19 @@ pub fn layer_error(site: &Site, e: &LayerError) -> Diagnostic {
             "shape::pool",
             format!("`{op}`: padding {pad} is more than half the kernel size {kernel}"),
         )
-        .primary(site.primary, format!("padding={pad} with kernel_size={kernel}"))
-        .help(format!("padding may be at most {} for kernel_size={kernel}", kernel / 2)),
-        LayerError::Linear { input, weight, transposed } => {
+        .primary(
+            site.primary,
+            format!("padding={pad} with kernel_size={kernel}"),
+        )
+        .help(format!(
+            "padding may be at most {} for kernel_size={kernel}",
+            kernel / 2
+        )),
+        LayerError::Linear {
+            input,
+            weight,
+            transposed,
+        } => {
             let inn = input.last().copied().unwrap_or(0);
             let w_in = weight.last().copied().unwrap_or(0);
             let d = Diagnostic::error(
@@ -106,9 +148,18 @@ pub fn layer_error(site: &Site, e: &LayerError) -> Diagnostic {
                 format!("the weight is [out_features, in_features]: its last axis must be {inn}")
             }))
         }
-        LayerError::Param { op, arg, shape, want } => Diagnostic::error(
+        LayerError::Param {
+            op,
+            arg,
+            shape,
+            want,
+        } => Diagnostic::error(
             "shape::param",
-            format!("`{op}`: {arg} has shape {}, expected {}", shape_str(shape), shape_str(want)),
+            format!(
+                "`{op}`: {arg} has shape {}, expected {}",
+                shape_str(shape),
+                shape_str(want)
+            ),
         )
         .primary(site.primary, format!("{arg} {}", shape_str(shape)))
         .help(format!("give {arg} the shape {}", shape_str(want))),
@@ -122,7 +173,10 @@ pub fn layer_error(site: &Site, e: &LayerError) -> Diagnostic {
                     shape_str(input)
                 ),
             )
-            .primary(site.primary, format!("normalized_shape {}", shape_str(normalized)))
+            .primary(
+                site.primary,
+                format!("normalized_shape {}", shape_str(normalized)),
+            )
             .help(format!(
                 "normalized_shape lists the last axes of the input: {} here",
                 shape_str(&input[input.len() - k.max(1).min(input.len())..])

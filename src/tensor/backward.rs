@@ -7,12 +7,12 @@ use std::cell::Cell;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use super::conv::conv2d_grads;
 use super::elementwise::{BinaryOp, UnaryOp};
 use super::kernels::{add_assign, map, standard, unbroadcast, zip3_map, zip_map};
-use super::conv::conv2d_grads;
 use super::loss::loss_grads;
-use super::pool::pool_grad;
 use super::matmul::{matmul_grads, reshape_owned};
+use super::pool::pool_grad;
 use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, ReduceOp};
 use super::shape_ops::{cat_piece, index_add};
 use super::{peek_next_id, Node, NotReachedWhy, Op, Tensor, TensorError};

@@ -12,17 +12,27 @@ use super::shape_nn::{conv2d_col_shape, conv2d_shape, ConvGeom};
 use super::{Input, Op, Tensor, TensorError};
 
 /// `conv2d(x [N, C, H, W], w [O, C/groups, kH, kW])` (no bias; `op` names the user's op).
-pub fn conv2d(op: &'static str, x: &Tensor, w: &Tensor, g: &ConvGeom) -> Result<Tensor, TensorError> {
+pub fn conv2d(
+    op: &'static str,
+    x: &Tensor,
+    w: &Tensor,
+    g: &ConvGeom,
+) -> Result<Tensor, TensorError> {
     let data = {
         let (xd, wd) = (x.data(), w.data());
         let out = conv2d_shape(op, xd.shape(), wd.shape(), g)?;
         if xd.ndim() != 4 {
-            return Err(TensorError::Value(format!("`{op}` kernel needs a batched input")));
+            return Err(TensorError::Value(format!(
+                "`{op}` kernel needs a batched input"
+            )));
         }
         conv2d_col_shape(xd.shape(), wd.shape(), &out)?;
         conv_forward(&xd, &wd, g, &out)
     };
-    Ok(Tensor::from_op(data, Op::Conv2d(Input::new(x), Input::new(w), g.clone(), op)))
+    Ok(Tensor::from_op(
+        data,
+        Op::Conv2d(Input::new(x), Input::new(w), g.clone(), op),
+    ))
 }
 
 /// Sizes of one convolution: batch, channels, input plane, kernel, output plane.
@@ -39,7 +49,16 @@ struct Dims {
 
 impl Dims {
     fn new(x: &[usize], w: &[usize], out: &[usize]) -> Dims {
-        Dims { n: x[0], c: x[1], h: x[2], w: x[3], kh: w[2], kw: w[3], oh: out[2], ow: out[3] }
+        Dims {
+            n: x[0],
+            c: x[1],
+            h: x[2],
+            w: x[3],
+            kh: w[2],
+            kw: w[3],
+            oh: out[2],
+            ow: out[3],
+        }
     }
     fn l(&self) -> usize {
         self.oh * self.ow
@@ -49,8 +68,16 @@ impl Dims {
 /// The output positions `o < n` whose tap `o * s + off` lies inside `0..size`.
 fn valid_range(n: usize, s: usize, off: isize, size: usize) -> (usize, usize) {
     let (s_i, size_i) = (s as isize, size as isize);
-    let lo = if off >= 0 { 0 } else { ((-off) + s_i - 1) / s_i };
-    let hi = if off >= size_i { 0 } else { (size_i - 1 - off) / s_i + 1 };
+    let lo = if off >= 0 {
+        0
+    } else {
+        ((-off) + s_i - 1) / s_i
+    };
+    let hi = if off >= size_i {
+        0
+    } else {
+        (size_i - 1 - off) / s_i + 1
+    };
     let lo = (lo as usize).min(n);
     (lo, (hi as usize).clamp(lo, n))
 }
@@ -151,7 +178,8 @@ fn conv_forward(x: &ArrayD<f32>, w: &ArrayD<f32>, g: &ConvGeom, out: &[usize]) -
         // r is [Og, N·L]: row o, batch b goes to y[b, grp·Og + o, :].
         for oi in 0..og {
             for b in 0..d.n {
-                y[(b * o + grp * og + oi) * l..][..l].copy_from_slice(&r[oi * d.n * l + b * l..][..l]);
+                y[(b * o + grp * og + oi) * l..][..l]
+                    .copy_from_slice(&r[oi * d.n * l + b * l..][..l]);
             }
         }
     }
@@ -180,7 +208,8 @@ pub(crate) fn conv2d_grads(
         let mut gg = vec![0.0f32; og * d.n * l];
         for oi in 0..og {
             for b in 0..d.n {
-                gg[oi * d.n * l + b * l..][..l].copy_from_slice(&gs[(b * o + grp * og + oi) * l..][..l]);
+                gg[oi * d.n * l + b * l..][..l]
+                    .copy_from_slice(&gs[(b * o + grp * og + oi) * l..][..l]);
             }
         }
         let ggv = view2(&gg, og, d.n * l);

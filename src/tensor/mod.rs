@@ -25,10 +25,8 @@ pub mod shape_nn;
 mod shape_ops;
 
 pub use backward::{backward, GradStore};
-pub use conv::conv2d;
-pub use pool::{adaptive_avg_pool2d, pool2d, PoolKind, PoolPlan};
-pub use shape_nn::{ConvGeom, LayerError, PoolSpec};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
+pub use conv::conv2d;
 pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
 pub use error::{
     CatKind, ClassTargetKind, MatMulKind, NotReachedWhy, ReshapeReason, ShapeFmt, TensorError,
@@ -36,8 +34,10 @@ pub use error::{
 pub use loss::{bce, bce_logits, cross_entropy, mse, LossOp};
 pub use matmul::matmul;
 pub use optim::{set_index, update_in_place, Adam, InPlaceOp, Sgd};
+pub use pool::{adaptive_avg_pool2d, pool2d, PoolKind, PoolPlan};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
 pub use shape::{IndexItem, Resolved};
+pub use shape_nn::{ConvGeom, LayerError, PoolSpec};
 pub use shape_ops::{
     cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze,
 };
@@ -198,11 +198,13 @@ impl Op {
     pub(crate) fn input(&self, i: usize) -> Option<&Input> {
         match self {
             Op::Leaf => None,
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Conv2d(a, b, ..) => match i {
-                0 => Some(a),
-                1 => Some(b),
-                _ => None,
-            },
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Conv2d(a, b, ..) => {
+                match i {
+                    0 => Some(a),
+                    1 => Some(b),
+                    _ => None,
+                }
+            }
             Op::Cat(v, _) | Op::Stack(v, _) => v.get(i),
             Op::Unary(_, a)
             | Op::Permute(a, ..)

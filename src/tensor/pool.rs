@@ -39,7 +39,14 @@ fn divisor(kind: &PoolKind, wy: &Win, wx: &Win, h: usize, w: usize) -> f32 {
     }
 }
 
-fn run(x: &Tensor, name: &'static str, max: bool, include_pad: bool, out: Vec<usize>, wins: [Vec<Win>; 2]) -> Tensor {
+fn run(
+    x: &Tensor,
+    name: &'static str,
+    max: bool,
+    include_pad: bool,
+    out: Vec<usize>,
+    wins: [Vec<Win>; 2],
+) -> Tensor {
     let xd = x.data();
     let nd = xd.ndim();
     let (h, w) = (xd.shape()[nd - 2], xd.shape()[nd - 1]);
@@ -48,7 +55,11 @@ fn run(x: &Tensor, name: &'static str, max: bool, include_pad: bool, out: Vec<us
     let (oh, ow) = (wins[0].len(), wins[1].len());
     let mut y = Vec::with_capacity(planes * oh * ow);
     let mut arg = Vec::with_capacity(if max { planes * oh * ow } else { 0 });
-    let kind = if max { PoolKind::Max(Vec::new()) } else { PoolKind::Avg { include_pad } };
+    let kind = if max {
+        PoolKind::Max(Vec::new())
+    } else {
+        PoolKind::Avg { include_pad }
+    };
     for p in 0..planes {
         let plane = &xs[p * h * w..(p + 1) * h * w];
         for wy in &wins[0] {
@@ -65,8 +76,16 @@ fn run(x: &Tensor, name: &'static str, max: bool, include_pad: bool, out: Vec<us
                             }
                         }
                     }
-                    y.push(if at == usize::MAX { f32::NEG_INFINITY } else { best });
-                    arg.push(if at == usize::MAX { usize::MAX } else { p * h * w + at });
+                    y.push(if at == usize::MAX {
+                        f32::NEG_INFINITY
+                    } else {
+                        best
+                    });
+                    arg.push(if at == usize::MAX {
+                        usize::MAX
+                    } else {
+                        p * h * w + at
+                    });
                 } else {
                     let mut s = 0.0f32;
                     for iy in taps(wy, h) {
@@ -81,11 +100,20 @@ fn run(x: &Tensor, name: &'static str, max: bool, include_pad: bool, out: Vec<us
     }
     let kind = if max { PoolKind::Max(arg) } else { kind };
     drop(xd);
-    Tensor::from_op(from_vec(&out, y), Op::Pool(Input::new(x), Box::new(PoolPlan { name, kind, wins })))
+    Tensor::from_op(
+        from_vec(&out, y),
+        Op::Pool(Input::new(x), Box::new(PoolPlan { name, kind, wins })),
+    )
 }
 
 /// `max_pool2d` / `avg_pool2d` of x [N, C, H, W] or [C, H, W].
-pub fn pool2d(x: &Tensor, name: &'static str, max: bool, spec: &PoolSpec, include_pad: bool) -> Result<Tensor, TensorError> {
+pub fn pool2d(
+    x: &Tensor,
+    name: &'static str,
+    max: bool,
+    spec: &PoolSpec,
+    include_pad: bool,
+) -> Result<Tensor, TensorError> {
     let (out, wins) = pool2d_shape(name, &x.shape(), spec)?;
     Ok(run(x, name, max, include_pad, out, wins))
 }

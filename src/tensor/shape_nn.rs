@@ -140,27 +140,55 @@ pub fn conv2d_shape(
     g: &ConvGeom,
 ) -> Result<Vec<usize>, TensorError> {
     let (want_x, want_w) = if op == "conv1d" {
-        ("[N, C, L] or [C, L]", "[out_channels, in_channels/groups, k]")
+        (
+            "[N, C, L] or [C, L]",
+            "[out_channels, in_channels/groups, k]",
+        )
     } else {
-        ("[N, C, H, W] or [C, H, W]", "[out_channels, in_channels/groups, kH, kW]")
+        (
+            "[N, C, H, W] or [C, H, W]",
+            "[out_channels, in_channels/groups, kH, kW]",
+        )
     };
     if x.len() != 3 && x.len() != 4 {
-        return Err(err(LayerError::Rank { op, arg: "an input", want: want_x, shape: x.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "an input",
+            want: want_x,
+            shape: x.to_vec(),
+        }));
     }
     if w.len() != 4 {
-        return Err(err(LayerError::Rank { op, arg: "a weight", want: want_w, shape: w.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "a weight",
+            want: want_w,
+            shape: w.to_vec(),
+        }));
     }
     if g.groups == 0 || g.stride.contains(&0) || g.dilation.contains(&0) {
-        return Err(TensorError::Value(format!("`{op}` needs groups, strides and dilations of at least 1")));
+        return Err(TensorError::Value(format!(
+            "`{op}` needs groups, strides and dilations of at least 1"
+        )));
     }
     let ca = x.len() - 3;
     let (o, cg) = (w[0], w[1]);
     let groups = g.groups;
-    if x[ca] % groups != 0 {
-        return Err(err(LayerError::Groups { op, groups, channels: x[ca], what: "input" }));
+    if !x[ca].is_multiple_of(groups) {
+        return Err(err(LayerError::Groups {
+            op,
+            groups,
+            channels: x[ca],
+            what: "input",
+        }));
     }
-    if o % groups != 0 {
-        return Err(err(LayerError::Groups { op, groups, channels: o, what: "output" }));
+    if !o.is_multiple_of(groups) {
+        return Err(err(LayerError::Groups {
+            op,
+            groups,
+            channels: o,
+            what: "output",
+        }));
     }
     if x[ca] != cg * groups {
         return Err(err(LayerError::Channels {
@@ -223,7 +251,13 @@ pub struct PoolSpec {
 }
 
 fn pool_out_size(size: usize, k: usize, s: usize, p: usize, d: usize, ceil: bool) -> isize {
-    let (size, k, s, p, d) = (size as isize, k as isize, s as isize, p as isize, d as isize);
+    let (size, k, s, p, d) = (
+        size as isize,
+        k as isize,
+        s as isize,
+        p as isize,
+        d as isize,
+    );
     let num = size + 2 * p - d * (k - 1) - 1 + if ceil { s - 1 } else { 0 };
     let mut out = num.div_euclid(s) + 1;
     if ceil && (out - 1) * s >= size + p {
@@ -241,13 +275,23 @@ pub fn pool2d_shape(
 ) -> Result<(Vec<usize>, [Vec<Win>; 2]), TensorError> {
     if x.len() != 3 && x.len() != 4 {
         let want = "[N, C, H, W] or [C, H, W]";
-        return Err(err(LayerError::Rank { op, arg: "an input", want, shape: x.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "an input",
+            want,
+            shape: x.to_vec(),
+        }));
     }
     let ax = x.len() - 2;
     let mut out = x[..ax].to_vec();
     let mut wins: [Vec<Win>; 2] = [Vec::new(), Vec::new()];
     for i in 0..2 {
-        let (k, s, pad, d) = (p.kernel[i].max(1), p.stride[i].max(1), p.padding[i], p.dilation[i].max(1));
+        let (k, s, pad, d) = (
+            p.kernel[i].max(1),
+            p.stride[i].max(1),
+            p.padding[i],
+            p.dilation[i].max(1),
+        );
         if pad > k / 2 {
             return Err(err(LayerError::Padding { op, pad, kernel: k }));
         }
@@ -267,7 +311,12 @@ pub fn pool2d_shape(
         for o in 0..n {
             let start = (o * s) as isize - pad as isize;
             let end = (start + k as isize).min((size + pad) as isize);
-            wins[i].push(Win { start, len: k, dil: d, incl: (end - start).max(0) as usize });
+            wins[i].push(Win {
+                start,
+                len: k,
+                dil: d,
+                incl: (end - start).max(0) as usize,
+            });
         }
         out.push(n);
     }
@@ -284,7 +333,12 @@ pub fn adaptive_pool2d_shape(
     let op = "adaptive_avg_pool2d";
     if x.len() != 3 && x.len() != 4 {
         let want = "[N, C, H, W] or [C, H, W]";
-        return Err(err(LayerError::Rank { op, arg: "an input", want, shape: x.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "an input",
+            want,
+            shape: x.to_vec(),
+        }));
     }
     let ax = x.len() - 2;
     let mut out = x[..ax].to_vec();
@@ -293,12 +347,23 @@ pub fn adaptive_pool2d_shape(
         let inp = x[ax + i];
         let o = size[i].unwrap_or(inp);
         if inp == 0 && o > 0 {
-            return Err(err(LayerError::Window { op, input: x.to_vec(), axis: ax + i, padded: 0, window: 1 }));
+            return Err(err(LayerError::Window {
+                op,
+                input: x.to_vec(),
+                axis: ax + i,
+                padded: 0,
+                window: 1,
+            }));
         }
         for j in 0..o {
             let start = j * inp / o;
             let end = ((j + 1) * inp).div_ceil(o);
-            wins[i].push(Win { start: start as isize, len: end - start, dil: 1, incl: end - start });
+            wins[i].push(Win {
+                start: start as isize,
+                len: end - start,
+                dil: 1,
+                incl: end - start,
+            });
         }
         out.push(o);
     }
@@ -308,20 +373,38 @@ pub fn adaptive_pool2d_shape(
 
 /// `linear(x [..., in], w [out, in] or [in], b)`: the output shape; a weight that fits
 /// only transposed is reported as such.
-pub fn linear_shape(x: &[usize], w: &[usize], b: Option<&[usize]>) -> Result<Vec<usize>, TensorError> {
+pub fn linear_shape(
+    x: &[usize],
+    w: &[usize],
+    b: Option<&[usize]>,
+) -> Result<Vec<usize>, TensorError> {
     let op = "linear";
     if x.is_empty() {
-        return Err(err(LayerError::Rank { op, arg: "an input", want: "[..., in_features]", shape: x.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "an input",
+            want: "[..., in_features]",
+            shape: x.to_vec(),
+        }));
     }
     if w.is_empty() || w.len() > 2 {
         let want = "[out_features, in_features]";
-        return Err(err(LayerError::Rank { op, arg: "a weight", want, shape: w.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "a weight",
+            want,
+            shape: w.to_vec(),
+        }));
     }
     let inn = x[x.len() - 1];
     let w_in = w[w.len() - 1];
     if w_in != inn {
         let transposed = w.len() == 2 && w[0] == inn;
-        return Err(err(LayerError::Linear { input: x.to_vec(), weight: w.to_vec(), transposed }));
+        return Err(err(LayerError::Linear {
+            input: x.to_vec(),
+            weight: w.to_vec(),
+            transposed,
+        }));
     }
     let mut out = x[..x.len() - 1].to_vec();
     if w.len() == 2 {
@@ -329,9 +412,16 @@ pub fn linear_shape(x: &[usize], w: &[usize], b: Option<&[usize]>) -> Result<Vec
     }
     if let Some(b) = b {
         let want: Vec<usize> = if w.len() == 2 { vec![w[0]] } else { vec![] };
-        let fits = super::shape::broadcast_shapes(&out, b).map(|s| s == out).unwrap_or(false);
+        let fits = super::shape::broadcast_shapes(&out, b)
+            .map(|s| s == out)
+            .unwrap_or(false);
         if !fits {
-            return Err(err(LayerError::Param { op, arg: "bias", shape: b.to_vec(), want }));
+            return Err(err(LayerError::Param {
+                op,
+                arg: "bias",
+                shape: b.to_vec(),
+                want,
+            }));
         }
     }
     checked_numel(&out)?;
@@ -346,7 +436,12 @@ pub fn param_shape(
     want: &[usize],
 ) -> Result<(), TensorError> {
     if shape != want {
-        return Err(err(LayerError::Param { op, arg, shape: shape.to_vec(), want: want.to_vec() }));
+        return Err(err(LayerError::Param {
+            op,
+            arg,
+            shape: shape.to_vec(),
+            want: want.to_vec(),
+        }));
     }
     Ok(())
 }
@@ -354,7 +449,10 @@ pub fn param_shape(
 /// `layer_norm(x, normalized_shape)`: x's trailing axes must be `normalized`.
 pub fn layer_norm_shape(x: &[usize], normalized: &[usize]) -> Result<Vec<usize>, TensorError> {
     if normalized.is_empty() || normalized.len() > x.len() || !x.ends_with(normalized) {
-        return Err(err(LayerError::NormShape { input: x.to_vec(), normalized: normalized.to_vec() }));
+        return Err(err(LayerError::NormShape {
+            input: x.to_vec(),
+            normalized: normalized.to_vec(),
+        }));
     }
     Ok(x.to_vec())
 }
@@ -362,7 +460,12 @@ pub fn layer_norm_shape(x: &[usize], normalized: &[usize]) -> Result<Vec<usize>,
 /// `batch_norm(x [N, C, ...])` and `group_norm`: at least two axes; the channel count.
 pub fn channels_shape(op: &'static str, x: &[usize]) -> Result<usize, TensorError> {
     if x.len() < 2 {
-        return Err(err(LayerError::Rank { op, arg: "an input", want: "[N, C, ...]", shape: x.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "an input",
+            want: "[N, C, ...]",
+            shape: x.to_vec(),
+        }));
     }
     Ok(x[1])
 }
@@ -370,8 +473,13 @@ pub fn channels_shape(op: &'static str, x: &[usize]) -> Result<usize, TensorErro
 /// `group_norm(x [N, C, ...], num_groups)`: C divisible by the groups.
 pub fn group_norm_shape(x: &[usize], groups: usize) -> Result<Vec<usize>, TensorError> {
     let c = channels_shape("group_norm", x)?;
-    if groups == 0 || c % groups != 0 {
-        return Err(err(LayerError::Groups { op: "group_norm", groups, channels: c, what: "input" }));
+    if groups == 0 || !c.is_multiple_of(groups) {
+        return Err(err(LayerError::Groups {
+            op: "group_norm",
+            groups,
+            channels: c,
+            what: "input",
+        }));
     }
     Ok(x.to_vec())
 }
@@ -381,18 +489,34 @@ pub fn group_norm_shape(x: &[usize], groups: usize) -> Result<Vec<usize>, Tensor
 pub fn conv1d_shape(x: &[usize], w: &[usize], g: &ConvGeom) -> Result<Vec<usize>, TensorError> {
     let op = "conv1d";
     if x.len() != 2 && x.len() != 3 {
-        return Err(err(LayerError::Rank { op, arg: "an input", want: "[N, C, L] or [C, L]", shape: x.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "an input",
+            want: "[N, C, L] or [C, L]",
+            shape: x.to_vec(),
+        }));
     }
     if w.len() != 3 {
         let want = "[out_channels, in_channels/groups, k]";
-        return Err(err(LayerError::Rank { op, arg: "a weight", want, shape: w.to_vec() }));
+        return Err(err(LayerError::Rank {
+            op,
+            arg: "a weight",
+            want,
+            shape: w.to_vec(),
+        }));
     }
     let (x2, w2) = (to_2d(x), to_2d(w));
     conv2d_shape(op, &x2, &w2, g)
         .map(|out| from_2d(&out))
         .map_err(|e| match e {
             TensorError::Layer(le) => err(match *le {
-                LayerError::Channels { op, axis, have, want, .. } => LayerError::Channels {
+                LayerError::Channels {
+                    op,
+                    axis,
+                    have,
+                    want,
+                    ..
+                } => LayerError::Channels {
                     op,
                     input: x.to_vec(),
                     weight: w.to_vec(),
@@ -400,7 +524,13 @@ pub fn conv1d_shape(x: &[usize], w: &[usize], g: &ConvGeom) -> Result<Vec<usize>
                     have,
                     want,
                 },
-                LayerError::Window { op, axis, padded, window, .. } => LayerError::Window {
+                LayerError::Window {
+                    op,
+                    axis,
+                    padded,
+                    window,
+                    ..
+                } => LayerError::Window {
                     op,
                     input: x.to_vec(),
                     axis: axis - 1,

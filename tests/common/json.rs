@@ -6,7 +6,11 @@ use ndarray::{ArrayD, IxDyn};
 
 /// Parses a whole JSON text.
 pub fn parse(text: &str) -> J {
-    P { s: text.as_bytes(), i: 0 }.value()
+    P {
+        s: text.as_bytes(),
+        i: 0,
+    }
+    .value()
 }
 
 #[derive(Debug, Clone)]
@@ -176,4 +180,3 @@ impl J {
         ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap()
     }
 }
-

@@ -22,28 +22,58 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "conv1d",
-        [Req("input"), Req("weight"), Opt("bias", "None"), Opt("stride", "1"), Opt("padding", "0"), Opt("dilation", "1"), Opt("groups", "1")],
+        [
+            Req("input"),
+            Req("weight"),
+            Opt("bias", "None"),
+            Opt("stride", "1"),
+            Opt("padding", "0"),
+            Opt("dilation", "1"),
+            Opt("groups", "1")
+        ],
         "1-D convolution of [N, C, L] (or [C, L]) with a [out, C/groups, k] weight",
         "conv1d(x, w, b, padding=1)",
         f_conv1d
     ),
     b!(
         "conv2d",
-        [Req("input"), Req("weight"), Opt("bias", "None"), Opt("stride", "1"), Opt("padding", "0"), Opt("dilation", "1"), Opt("groups", "1")],
+        [
+            Req("input"),
+            Req("weight"),
+            Opt("bias", "None"),
+            Opt("stride", "1"),
+            Opt("padding", "0"),
+            Opt("dilation", "1"),
+            Opt("groups", "1")
+        ],
         "2-D convolution of [N, C, H, W] (or [C, H, W]) with a [out, C/groups, kH, kW] weight",
         "conv2d(x, w, b, stride=1, padding=1)",
         f_conv2d
     ),
     b!(
         "max_pool2d",
-        [Req("input"), Req("kernel_size"), Opt("stride", "None"), Opt("padding", "0"), Opt("dilation", "1"), Opt("ceil_mode", "False")],
+        [
+            Req("input"),
+            Req("kernel_size"),
+            Opt("stride", "None"),
+            Opt("padding", "0"),
+            Opt("dilation", "1"),
+            Opt("ceil_mode", "False")
+        ],
         "the largest value of each window over the last two axes (stride defaults to kernel_size)",
         "max_pool2d(x, 2)",
         f_max_pool2d
     ),
     b!(
         "avg_pool2d",
-        [Req("input"), Req("kernel_size"), Opt("stride", "None"), Opt("padding", "0"), Opt("ceil_mode", "False"), Opt("count_include_pad", "True")],
+        [
+            Req("input"),
+            Req("kernel_size"),
+            Opt("stride", "None"),
+            Opt("padding", "0"),
+            Opt("ceil_mode", "False"),
+            Opt("count_include_pad", "True")
+        ],
         "the mean of each window over the last two axes (padding counts by default)",
         "avg_pool2d(x, 2)",
         f_avg_pool2d
@@ -63,7 +93,10 @@ fn bad(interp: &Interp, a: &Args, i: usize, msg: String, help: &str) -> Box<Diag
     interp.fail(
         Diagnostic::error("value::argument", msg)
             .primary(a.span(i), "here")
-            .help(format!("{help}; the signature is `{}`", a.builtin.signature())),
+            .help(format!(
+                "{help}; the signature is `{}`",
+                a.builtin.signature()
+            )),
     )
 }
 
@@ -87,17 +120,37 @@ pub(crate) fn ints(interp: &Interp, a: &Args, i: usize, n: usize, min: i64) -> R
         v => vec![interp.int_of(&v, a.span(i))?; n.max(1)],
     };
     if n > 0 && vals.len() != n {
-        let msg = format!("`{}` needs {name} as one int or {n} ints, got {}", a.builtin.name, vals.len());
+        let msg = format!(
+            "`{}` needs {name} as one int or {n} ints, got {}",
+            a.builtin.name,
+            vals.len()
+        );
         return Err(bad(interp, a, i, msg, "give one value or one per axis"));
     }
     if let Some(&v) = vals.iter().find(|&&v| v < min) {
-        let msg = format!("`{}` needs {name} of at least {min}, got {v}", a.builtin.name);
-        return Err(bad(interp, a, i, msg, "sizes, strides and dilations are positive"));
+        let msg = format!(
+            "`{}` needs {name} of at least {min}, got {v}",
+            a.builtin.name
+        );
+        return Err(bad(
+            interp,
+            a,
+            i,
+            msg,
+            "sizes, strides and dilations are positive",
+        ));
     }
     Ok(vals.into_iter().map(|v| v as usize).collect())
 }
 
-fn ints_or(interp: &Interp, a: &Args, i: usize, n: usize, min: i64, default: usize) -> R<Vec<usize>> {
+fn ints_or(
+    interp: &Interp,
+    a: &Args,
+    i: usize,
+    n: usize,
+    min: i64,
+    default: usize,
+) -> R<Vec<usize>> {
     match a.get(i) {
         None => Ok(vec![default; n]),
         Some(_) => ints(interp, a, i, n, min),
@@ -112,7 +165,11 @@ pub(crate) fn opt_tensor(interp: &Interp, a: &Args, i: usize) -> R<Option<Tensor
 }
 
 /// The tensor error of this call, with the given slots as operands.
-pub(crate) fn fail<'a>(interp: &'a Interp, a: &Args, ops: &[usize]) -> impl Fn(TensorError) -> Box<Diagnostic> + 'a {
+pub(crate) fn fail<'a>(
+    interp: &'a Interp,
+    a: &Args,
+    ops: &[usize],
+) -> impl Fn(TensorError) -> Box<Diagnostic> + 'a {
     let site = a.site(interp, ops);
     move |e| interp.fail(crate::runtime::explain::tensor_error(interp, e, &site))
 }
@@ -131,7 +188,11 @@ fn f_linear(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let err = fail(interp, a, &[0, 1, 2]);
     let bs = b.as_ref().map(|b| b.shape());
     linear_shape(&x.shape(), &w.shape(), bs.as_deref()).map_err(&err)?;
-    let wt = if w.ndim() == 2 { tensor::transpose(&w, 0, 1).map_err(&err)? } else { w };
+    let wt = if w.ndim() == 2 {
+        tensor::transpose(&w, 0, 1).map_err(&err)?
+    } else {
+        w
+    };
     let mut y = tensor::matmul(&x, &wt).map_err(&err)?;
     if let Some(b) = b {
         y = tensor::binary(BinaryOp::Add, &y, &b).map_err(&err)?;
@@ -155,13 +216,27 @@ fn geom(interp: &Interp, a: &Args, kernel: &[usize]) -> R<ConvGeom> {
         Value::Str(s) if &*s == "same" => {
             if stride.iter().any(|&s| s != 1) {
                 let msg = format!("`{}` with padding='same' needs stride 1", a.builtin.name);
-                return Err(bad(interp, a, 4, msg, "use an explicit padding with strides"));
+                return Err(bad(
+                    interp,
+                    a,
+                    4,
+                    msg,
+                    "use an explicit padding with strides",
+                ));
             }
-            let total: Vec<usize> = (0..n).map(|i| dilation[i] * kernel[i].saturating_sub(1)).collect();
-            (total.iter().map(|t| t / 2).collect(), total.iter().map(|t| t - t / 2).collect())
+            let total: Vec<usize> = (0..n)
+                .map(|i| dilation[i] * kernel[i].saturating_sub(1))
+                .collect();
+            (
+                total.iter().map(|t| t / 2).collect(),
+                total.iter().map(|t| t - t / 2).collect(),
+            )
         }
         Value::Str(s) => {
-            let msg = format!("`{}` padding must be an int, a list, 'same' or 'valid', got '{s}'", a.builtin.name);
+            let msg = format!(
+                "`{}` padding must be an int, a list, 'same' or 'valid', got '{s}'",
+                a.builtin.name
+            );
             return Err(bad(interp, a, 4, msg, "padding='same' keeps the size"));
         }
         Value::None => (vec![0; n], vec![0; n]),
@@ -190,20 +265,43 @@ fn conv(interp: &mut Interp, a: &mut Args, one_d: bool) -> R<Value> {
     let (xs, ws) = (x.shape(), w.shape());
     let op = if one_d { "conv1d" } else { "conv2d" };
     // The kernel size for padding='same' (the rule below reports bad ranks).
-    let kernel: Vec<usize> = ws.iter().skip(2).copied().chain(std::iter::repeat(1)).take(if one_d { 1 } else { 2 }).collect();
+    let kernel: Vec<usize> = ws
+        .iter()
+        .skip(2)
+        .copied()
+        .chain(std::iter::repeat(1))
+        .take(if one_d { 1 } else { 2 })
+        .collect();
     let g = geom(interp, a, &kernel)?;
-    let out = if one_d { conv1d_shape(&xs, &ws, &g) } else { conv2d_shape(op, &xs, &ws, &g) }.map_err(&err)?;
+    let out = if one_d {
+        conv1d_shape(&xs, &ws, &g)
+    } else {
+        conv2d_shape(op, &xs, &ws, &g)
+    }
+    .map_err(&err)?;
     let o = ws[0];
     if let Some(b) = &b {
         tensor::shape_nn::param_shape(op, "bias", &b.shape(), &[o]).map_err(&err)?;
     }
-    let (x4s, w4s) = if one_d { (to_2d(&xs), to_2d(&ws)) } else { (xs.clone(), ws.clone()) };
+    let (x4s, w4s) = if one_d {
+        (to_2d(&xs), to_2d(&ws))
+    } else {
+        (xs.clone(), ws.clone())
+    };
     let batched = x4s.len() == 4;
-    let mut x4 = if one_d { reshape(&x, &x4s).map_err(&err)? } else { x.clone() };
+    let mut x4 = if one_d {
+        reshape(&x, &x4s).map_err(&err)?
+    } else {
+        x.clone()
+    };
     if !batched {
         x4 = tensor::unsqueeze(&x4, 0).map_err(&err)?;
     }
-    let w4 = if one_d { reshape(&w, &w4s).map_err(&err)? } else { w.clone() };
+    let w4 = if one_d {
+        reshape(&w, &w4s).map_err(&err)?
+    } else {
+        w.clone()
+    };
     let y = tensor::conv2d(op, &x4, &w4, &g).map_err(&err)?;
     let mut y = reshape(&y, &out).map_err(&err)?;
     if let Some(b) = b {
@@ -228,7 +326,12 @@ fn f_conv2d(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 // ------------------------------------------------------------------ pooling
 
-fn pool_spec(interp: &Interp, a: &Args, dilation: Option<usize>, ceil: Option<usize>) -> R<PoolSpec> {
+fn pool_spec(
+    interp: &Interp,
+    a: &Args,
+    dilation: Option<usize>,
+    ceil: Option<usize>,
+) -> R<PoolSpec> {
     let k = ints(interp, a, 1, 2, 1)?;
     let stride = match a.get(2) {
         None => k.clone(),
@@ -264,7 +367,8 @@ fn f_avg_pool2d(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let x = a.tensor(interp, 0)?;
     let spec = pool_spec(interp, a, None, Some(4))?;
     let include = a.bool_or(interp, 5, true)?;
-    let y = tensor::pool2d(&x, "avg_pool2d", false, &spec, include).map_err(fail(interp, a, &[0]))?;
+    let y =
+        tensor::pool2d(&x, "avg_pool2d", false, &spec, include).map_err(fail(interp, a, &[0]))?;
     tensor_value(y)
 }
 
@@ -274,7 +378,10 @@ fn f_adaptive_avg_pool2d(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Value::List(l) => {
             let items = l.borrow().clone();
             if items.len() != 2 {
-                let msg = format!("`adaptive_avg_pool2d` needs output_size as one int or 2, got {}", items.len());
+                let msg = format!(
+                    "`adaptive_avg_pool2d` needs output_size as one int or 2, got {}",
+                    items.len()
+                );
                 return Err(bad(interp, a, 1, msg, "give [H, W]"));
             }
             let mut out = [None, None];
@@ -282,7 +389,13 @@ fn f_adaptive_avg_pool2d(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 if !matches!(v, Value::None) {
                     let n = interp.int_of(v, a.span(1))?;
                     if n < 0 {
-                        return Err(bad(interp, a, 1, format!("output sizes must be 0 or more, got {n}"), "give [H, W]"));
+                        return Err(bad(
+                            interp,
+                            a,
+                            1,
+                            format!("output sizes must be 0 or more, got {n}"),
+                            "give [H, W]",
+                        ));
                     }
                     out[i] = Some(n as usize);
                 }

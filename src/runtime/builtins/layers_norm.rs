@@ -77,13 +77,26 @@ fn bin(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
 fn standardize(x: &Tensor, eps: f32) -> Result<(Tensor, Tensor, Tensor), TensorError> {
     let mu = tensor::reduce(ReduceOp::Mean, x, Some(1), true)?;
     let xc = bin(BinaryOp::Sub, x, &mu)?;
-    let var = tensor::reduce(ReduceOp::Mean, &bin(BinaryOp::Mul, &xc, &xc)?, Some(1), true)?;
-    let sd = tensor::unary(UnaryOp::Sqrt, &bin(BinaryOp::Add, &var, &Tensor::constant(eps))?);
+    let var = tensor::reduce(
+        ReduceOp::Mean,
+        &bin(BinaryOp::Mul, &xc, &xc)?,
+        Some(1),
+        true,
+    )?;
+    let sd = tensor::unary(
+        UnaryOp::Sqrt,
+        &bin(BinaryOp::Add, &var, &Tensor::constant(eps))?,
+    );
     Ok((bin(BinaryOp::Div, &xc, &sd)?, mu, var))
 }
 
 /// `y * weight + bias`, each reshaped to `shape` when given.
-fn affine(y: Tensor, w: Option<Tensor>, b: Option<Tensor>, shape: &[usize]) -> Result<Tensor, TensorError> {
+fn affine(
+    y: Tensor,
+    w: Option<Tensor>,
+    b: Option<Tensor>,
+    shape: &[usize],
+) -> Result<Tensor, TensorError> {
     let mut y = y;
     if let Some(w) = w {
         y = bin(BinaryOp::Mul, &y, &reshape(&w, shape)?)?;
@@ -119,7 +132,7 @@ fn f_layer_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
 /// The shape [C, 1, ...] that broadcasts a per-channel vector over x [N, C, ...].
 fn channel_shape(xs: &[usize]) -> Vec<usize> {
     let mut s = vec![xs[1]];
-    s.extend(std::iter::repeat(1).take(xs.len() - 2));
+    s.extend(std::iter::repeat_n(1, xs.len() - 2));
     s
 }
 
@@ -135,7 +148,12 @@ fn f_batch_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let err = fail(interp, a, &[0, 1, 2, 3, 4]);
     let xs = x.shape();
     let c = channels_shape("batch_norm", &xs).map_err(&err)?;
-    for (t, name) in [(&rm, "running_mean"), (&rv, "running_var"), (&w, "weight"), (&b, "bias")] {
+    for (t, name) in [
+        (&rm, "running_mean"),
+        (&rv, "running_var"),
+        (&w, "weight"),
+        (&b, "bias"),
+    ] {
         if let Some(t) = t {
             param_shape("batch_norm", name, &t.shape(), &[c]).map_err(&err)?;
         }
@@ -157,9 +175,20 @@ fn f_batch_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
         let xt = tensor::transpose(&x, 0, 1).map_err(&err)?;
         let x2 = reshape(&xt, &[c, n]).map_err(&err)?;
         let (_, mu, var) = standardize(&x2, eps).map_err(&err)?;
-        let (mu, var) = (reshape(&mu, &cs).map_err(&err)?, reshape(&var, &cs).map_err(&err)?);
-        let sd = tensor::unary(UnaryOp::Sqrt, &bin(BinaryOp::Add, &var, &Tensor::constant(eps)).map_err(&err)?);
-        let y = bin(BinaryOp::Div, &bin(BinaryOp::Sub, &x, &mu).map_err(&err)?, &sd).map_err(&err)?;
+        let (mu, var) = (
+            reshape(&mu, &cs).map_err(&err)?,
+            reshape(&var, &cs).map_err(&err)?,
+        );
+        let sd = tensor::unary(
+            UnaryOp::Sqrt,
+            &bin(BinaryOp::Add, &var, &Tensor::constant(eps)).map_err(&err)?,
+        );
+        let y = bin(
+            BinaryOp::Div,
+            &bin(BinaryOp::Sub, &x, &mu).map_err(&err)?,
+            &sd,
+        )
+        .map_err(&err)?;
         // running = (1 - momentum) running + momentum stat (the variance unbiased)
         let unbias = n as f32 / (n - 1) as f32;
         for (r, stat, k) in [(&rm, &mu, 1.0f32), (&rv, &var, unbias)] {
@@ -168,7 +197,8 @@ fn f_batch_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 let upd = reshape(&s, &[c]).map_err(&err)?;
                 let upd = bin(BinaryOp::Mul, &upd, &Tensor::constant(k)).map_err(&err)?;
                 let upd = bin(BinaryOp::Mul, &upd, &Tensor::constant(momentum)).map_err(&err)?;
-                tensor::update_in_place(r, InPlaceOp::Mul, &Tensor::constant(1.0 - momentum)).map_err(&err)?;
+                tensor::update_in_place(r, InPlaceOp::Mul, &Tensor::constant(1.0 - momentum))
+                    .map_err(&err)?;
                 tensor::update_in_place(r, InPlaceOp::Add, &upd.detach()).map_err(&err)?;
             }
         }
@@ -176,15 +206,26 @@ fn f_batch_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
     } else {
         let (Some(rm), Some(rv)) = (rm, rv) else {
             return Err(interp.fail(
-                Diagnostic::error("value::batch_norm", "`batch_norm` with training=False needs running_mean and running_var")
-                    .primary(a.call, "no running statistics")
-                    .help("pass the running statistics, or training=True"),
+                Diagnostic::error(
+                    "value::batch_norm",
+                    "`batch_norm` with training=False needs running_mean and running_var",
+                )
+                .primary(a.call, "no running statistics")
+                .help("pass the running statistics, or training=True"),
             ));
         };
         let mu = reshape(&rm, &cs).map_err(&err)?;
         let var = reshape(&rv, &cs).map_err(&err)?;
-        let sd = tensor::unary(UnaryOp::Sqrt, &bin(BinaryOp::Add, &var, &Tensor::constant(eps)).map_err(&err)?);
-        bin(BinaryOp::Div, &bin(BinaryOp::Sub, &x, &mu).map_err(&err)?, &sd).map_err(&err)?
+        let sd = tensor::unary(
+            UnaryOp::Sqrt,
+            &bin(BinaryOp::Add, &var, &Tensor::constant(eps)).map_err(&err)?,
+        );
+        bin(
+            BinaryOp::Div,
+            &bin(BinaryOp::Sub, &x, &mu).map_err(&err)?,
+            &sd,
+        )
+        .map_err(&err)?
     };
     tensor_value(affine(y, w, b, &cs).map_err(&err)?)
 }
@@ -206,7 +247,7 @@ fn f_group_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
     }
     let total: usize = xs.iter().product();
     let rows = xs[0] * groups;
-    let x2 = reshape(&x, &[rows, if rows == 0 { 0 } else { total / rows }]).map_err(&err)?;
+    let x2 = reshape(&x, &[rows, total.checked_div(rows).unwrap_or(0)]).map_err(&err)?;
     let (y, ..) = standardize(&x2, eps).map_err(&err)?;
     let y = reshape(&y, &xs).map_err(&err)?;
     tensor_value(affine(y, w, b, &channel_shape(&xs)).map_err(&err)?)
@@ -218,9 +259,12 @@ fn f_dropout(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let training = a.bool_or(interp, 2, true)?;
     if !(0.0..=1.0).contains(&p) {
         return Err(interp.fail(
-            Diagnostic::error("value::argument", format!("`dropout` needs p between 0 and 1, got {p}"))
-                .primary(a.span(1), "a probability")
-                .help("p is the probability of zeroing an element"),
+            Diagnostic::error(
+                "value::argument",
+                format!("`dropout` needs p between 0 and 1, got {p}"),
+            )
+            .primary(a.span(1), "a probability")
+            .help("p is the probability of zeroing an element"),
         ));
     }
     if !training || p == 0.0 {
@@ -230,9 +274,15 @@ fn f_dropout(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let u = tensor::rand(&x.shape(), &mut interp.rng);
     let err = fail(interp, a, &[0]);
     let u = u.map_err(&err)?;
-    let scale = if p >= 1.0 { 0.0 } else { (1.0 / (1.0 - p)) as f32 };
+    let scale = if p >= 1.0 {
+        0.0
+    } else {
+        (1.0 / (1.0 - p)) as f32
+    };
     let keep = bin(BinaryOp::Ge, &u, &Tensor::constant(p as f32)).map_err(&err)?;
-    let mask = bin(BinaryOp::Mul, &keep, &Tensor::constant(scale)).map_err(&err)?.detach();
+    let mask = bin(BinaryOp::Mul, &keep, &Tensor::constant(scale))
+        .map_err(&err)?
+        .detach();
     tensor_value(bin(BinaryOp::Mul, &x, &mask).map_err(&err)?)
 }
 
@@ -242,9 +292,15 @@ fn fans(interp: &Interp, a: &Args) -> R<(Vec<usize>, f64, f64)> {
     let s = a.shape(interp, 0)?;
     if s.len() < 2 {
         return Err(interp.fail(
-            Diagnostic::error("shape::rank", format!("`{}` needs at least 2 sizes (out, in, ...) to know fan_in and fan_out", a.builtin.name))
-                .primary(a.call, format!("{} sizes", s.len()))
-                .help(format!("the signature is `{}`", a.builtin.signature())),
+            Diagnostic::error(
+                "shape::rank",
+                format!(
+                    "`{}` needs at least 2 sizes (out, in, ...) to know fan_in and fan_out",
+                    a.builtin.name
+                ),
+            )
+            .primary(a.call, format!("{} sizes", s.len()))
+            .help(format!("the signature is `{}`", a.builtin.signature())),
         ));
     }
     let rf: usize = s[2..].iter().product();
@@ -259,7 +315,12 @@ fn uniform(interp: &mut Interp, a: &Args, s: &[usize], bound: f64) -> R<Value> {
 }
 
 fn kw_number(interp: &Interp, a: &Args, name: &str, default: f64) -> R<f64> {
-    let i = a.builtin.params.iter().position(|p| p.name() == name).unwrap_or(usize::MAX);
+    let i = a
+        .builtin
+        .params
+        .iter()
+        .position(|p| p.name() == name)
+        .unwrap_or(usize::MAX);
     a.number_or(interp, i, default)
 }
 
@@ -283,8 +344,11 @@ fn f_normal(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let std = a.number(interp, 1)? as f32;
     if std < 0.0 {
         return Err(interp.fail(
-            Diagnostic::error("value::argument", format!("`normal` needs std of 0 or more, got {std}"))
-                .primary(a.span(1), "negative"),
+            Diagnostic::error(
+                "value::argument",
+                format!("`normal` needs std of 0 or more, got {std}"),
+            )
+            .primary(a.span(1), "negative"),
         ));
     }
     let s = a.shape(interp, 2)?;
