@@ -82,10 +82,10 @@ fn valid_range(n: usize, s: usize, off: isize, size: usize) -> (usize, usize) {
     (lo, (hi as usize).clamp(lo, n))
 }
 
-/// The (channel, tap) rows of group `grp`'s im2col matrix: [Cg·kH·kW, N·OH·OW].
+/// The (channel, tap) rows of group `grp`'s im2col matrix: [Cg·kH·kW, N·OH·OW], written
+/// in order (no zero-fill pass: padding positions are written as zeros where they fall).
 fn im2col(x: &[f32], d: &Dims, g: &ConvGeom, c0: usize, cg: usize) -> Vec<f32> {
-    let (l, cols) = (d.l(), d.n * d.l());
-    let mut col = vec![0.0f32; cg * d.kh * d.kw * cols];
+    let mut col: Vec<f32> = Vec::with_capacity(cg * d.kh * d.kw * d.n * d.l());
     for c in 0..cg {
         for ki in 0..d.kh {
             let offy = (ki * g.dilation[0]) as isize - g.pad_lo[0] as isize;
@@ -93,27 +93,30 @@ fn im2col(x: &[f32], d: &Dims, g: &ConvGeom, c0: usize, cg: usize) -> Vec<f32> {
             for kj in 0..d.kw {
                 let offx = (kj * g.dilation[1]) as isize - g.pad_lo[1] as isize;
                 let (x0, x1) = valid_range(d.ow, g.stride[1], offx, d.w);
-                let row = (c * d.kh + ki) * d.kw + kj;
-                let dst = &mut col[row * cols..(row + 1) * cols];
                 for b in 0..d.n {
                     let plane = &x[((b * d.c + c0 + c) * d.h) * d.w..][..d.h * d.w];
+                    col.extend(std::iter::repeat_n(0.0, y0 * d.ow));
                     for oy in y0..y1 {
                         let iy = (oy * g.stride[0]) as isize + offy;
                         let src = &plane[iy as usize * d.w..][..d.w];
-                        let out = &mut dst[b * l + oy * d.ow..][..d.ow];
+                        col.extend(std::iter::repeat_n(0.0, x0));
                         if g.stride[1] == 1 {
                             let ix0 = (x0 as isize + offx) as usize;
-                            out[x0..x1].copy_from_slice(&src[ix0..ix0 + (x1 - x0)]);
+                            col.extend_from_slice(&src[ix0..ix0 + (x1 - x0)]);
                         } else {
-                            for ox in x0..x1 {
-                                out[ox] = src[((ox * g.stride[1]) as isize + offx) as usize];
-                            }
+                            col.extend(
+                                (x0..x1)
+                                    .map(|ox| src[((ox * g.stride[1]) as isize + offx) as usize]),
+                            );
                         }
+                        col.extend(std::iter::repeat_n(0.0, d.ow - x1));
                     }
+                    col.extend(std::iter::repeat_n(0.0, (d.oh - y1) * d.ow));
                 }
             }
         }
     }
+    debug_assert_eq!(col.len(), cg * d.kh * d.kw * d.n * d.l());
     col
 }
 
@@ -169,17 +172,20 @@ fn conv_forward(x: &ArrayD<f32>, w: &ArrayD<f32>, g: &ConvGeom, out: &[usize]) -
     let (og, cg) = (o / g.groups, d.c / g.groups);
     let k = cg * d.kh * d.kw;
     let l = d.l();
-    let mut y = vec![0.0f32; d.n * o * l];
-    for grp in 0..g.groups {
-        let col = im2col(&xs, &d, g, grp * cg, cg);
-        let wg = view2(&ws[grp * og * k..(grp + 1) * og * k], og, k);
-        let r = mm2(&wg, &view2(&col, k, d.n * l));
-        let r = r.as_slice().expect("row-major");
-        // r is [Og, N·L]: row o, batch b goes to y[b, grp·Og + o, :].
-        for oi in 0..og {
-            for b in 0..d.n {
-                y[(b * o + grp * og + oi) * l..][..l]
-                    .copy_from_slice(&r[oi * d.n * l + b * l..][..l]);
+    // One product per group, [Og, N·L] each; then y[b, grp·Og + o, :] in order.
+    let rs: Vec<ArrayD<f32>> = (0..g.groups)
+        .map(|grp| {
+            let col = im2col(&xs, &d, g, grp * cg, cg);
+            let wg = view2(&ws[grp * og * k..(grp + 1) * og * k], og, k);
+            mm2(&wg, &view2(&col, k, d.n * l))
+        })
+        .collect();
+    let mut y: Vec<f32> = Vec::with_capacity(d.n * o * l);
+    for b in 0..d.n {
+        for r in &rs {
+            let r = r.as_slice().expect("row-major");
+            for oi in 0..og {
+                y.extend_from_slice(&r[oi * d.n * l + b * l..][..l]);
             }
         }
     }
