@@ -368,3 +368,71 @@ fn random_ops_never_panic() {
     }
     assert!(ok > 10000, "{ok}");
 }
+
+/// A random convolution geometry (zeros included: the rule must refuse them).
+fn rand_geom(rng: &mut Rng) -> ConvGeom {
+    let mut two = |lo: u64, n: u64| [(lo + pick(rng, n)) as usize, (lo + pick(rng, n)) as usize];
+    ConvGeom {
+        stride: two(0, 3),
+        pad_lo: two(0, 3),
+        pad_hi: two(0, 3),
+        dilation: two(0, 3),
+        groups: pick(rng, 4) as usize,
+    }
+}
+
+/// Layer ops (conv2d, the pools) on random shapes and parameters, then backward through
+/// them: a value or an error, never a panic.
+#[test]
+fn random_layer_ops_never_panic() {
+    let mut rng = Rng::seeded(14);
+    let mut ok = 0;
+    for _ in 0..4000 {
+        let rank = 2 + pick(&mut rng, 4) as usize;
+        let sx: Vec<usize> = (0..rank).map(|_| pick(&mut rng, 6) as usize).collect();
+        let sw: Vec<usize> = (0..3 + pick(&mut rng, 2) as usize)
+            .map(|_| pick(&mut rng, 4) as usize)
+            .collect();
+        let x = rand_tensor(&mut rng, &sx);
+        let w = rand_tensor(&mut rng, &sw);
+        let two = |rng: &mut Rng, lo: u64, n: u64| {
+            [(lo + pick(rng, n)) as usize, (lo + pick(rng, n)) as usize]
+        };
+        let out = match pick(&mut rng, 4) {
+            0 => conv2d("conv2d", &x, &w, &rand_geom(&mut rng)),
+            1 | 2 => {
+                let spec = PoolSpec {
+                    kernel: two(&mut rng, 1, 4),
+                    stride: two(&mut rng, 1, 3),
+                    padding: two(&mut rng, 0, 2),
+                    dilation: two(&mut rng, 1, 2),
+                    ceil_mode: pick(&mut rng, 2) == 0,
+                };
+                let max = pick(&mut rng, 2) == 0;
+                pool2d(
+                    &x,
+                    if max { "max_pool2d" } else { "avg_pool2d" },
+                    max,
+                    &spec,
+                    pick(&mut rng, 2) == 0,
+                )
+            }
+            _ => {
+                let size = [Some(pick(&mut rng, 4) as usize), None];
+                adaptive_avg_pool2d(&x, size)
+            }
+        };
+        match out {
+            Ok(y) => {
+                ok += 1;
+                let s = reduce(ReduceOp::Sum, &y, None, false).unwrap();
+                if let Ok(store) = backward(&s) {
+                    let _ = store.grad(&x);
+                    let _ = store.grad(&w);
+                }
+            }
+            Err(e) => assert!(!e.to_string().is_empty()),
+        }
+    }
+    assert!(ok > 500, "{ok}");
+}

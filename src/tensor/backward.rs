@@ -8,12 +8,14 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use super::budget::{data_bytes, reserve_bytes, Charge};
+use super::conv::conv2d_grads;
 use super::elementwise::{BinaryOp, UnaryOp};
 use super::kernels::{add_assign, map, standard, unbroadcast, zip3_map, zip_map};
 use super::layout::reshape_owned;
 use super::loss::loss_grads;
 use super::math::activation_grad;
 use super::matmul::matmul_grads;
+use super::pool::pool_grad;
 use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, ReduceOp};
 use super::shape_ops::{cat_piece, index_add};
 use super::stats::{lanes_grad, scan_grad, take_along_grad};
@@ -304,6 +306,13 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
             }
         })],
         // dx = y (g - sum(g y))
+        // dx = col2im(Wᵀ g), dW = g colᵀ (per group)
+        Op::Conv2d(x, w, geom, _) => {
+            let [dx, dw] = conv2d_grads(&x.d(), &w.d(), g, geom, [n(0), n(1)]);
+            vec![dx, dw]
+        }
+        // max: g to the position taken; average: g / divisor over the window
+        Op::Pool(a, plan) => vec![n(0).then(|| pool_grad(a.d().shape(), plan, g))],
         Op::Softmax(_, ax) => vec![n(0).then(|| softmax_grad(&node.data.borrow(), g, *ax))],
         // dx = g - exp(y) sum(g)
         Op::LogSoftmax(_, ax) => vec![n(0).then(|| log_softmax_grad(&node.data.borrow(), g, *ax))],

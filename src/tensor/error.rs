@@ -183,6 +183,8 @@ pub enum TensorError {
     },
     Value(String),
     Math(MathError),
+    /// A layer op's arguments do not fit (`conv2d`, pooling, `linear`, norms).
+    Layer(Box<super::shape_nn::LayerError>),
     /// A value of index tensor (item) `item` that is not a whole number, or out of range
     /// for `axis` of `size`; `position` is where it stands in that tensor.
     IndexValue {
@@ -426,6 +428,7 @@ impl fmt::Display for TensorError {
                 let s: Vec<String> = shapes.iter().map(|s| ShapeFmt(s).to_string()).collect();
                 write!(f, "index tensors of shapes {} do not broadcast together", s.join(", "))
             }
+            Layer(e) => write!(f, "{e}"),
         }
     }
 }

@@ -12,6 +12,7 @@ use std::rc::Rc;
 mod backward;
 pub mod budget;
 mod construct;
+mod conv;
 mod einsum;
 mod elementwise;
 mod error;
@@ -22,16 +23,19 @@ mod math;
 mod matmul;
 pub mod movement;
 mod optim;
+mod pool;
 mod reduce;
 mod sample;
 pub mod shape;
 mod shape_math;
+pub mod shape_nn;
 mod shape_ops;
 mod stats;
 pub mod take;
 
 pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
+pub use conv::conv2d;
 pub use einsum::einsum;
 pub use elementwise::{binary, try_unary, unary, BinaryOp, UnaryOp};
 pub use error::{
@@ -43,9 +47,11 @@ pub use math::{erf64, unary_scalar};
 pub use matmul::matmul;
 pub use movement::{expand, flip, pad, repeat, roll};
 pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, RmsProp, Sgd};
+pub use pool::{adaptive_avg_pool2d, pool2d, PoolKind, PoolPlan};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
 pub use sample::{multinomial, multinomial_shape, randint, tri};
 pub use shape::{IndexItem, Resolved};
+pub use shape_nn::{ConvGeom, LayerError, PoolSpec};
 pub use shape_ops::{
     cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, try_t_reverse, unsqueeze,
 };
@@ -177,6 +183,11 @@ pub enum Op {
     /// Values picked along an axis (`sort`, `topk`): the input position of each output
     /// element along the axis, lane by lane.
     TakeAlong(Input, usize, Vec<usize>, &'static str),
+    /// `conv2d(x, w)` of a batched input (bias and `conv1d` are built around it); the
+    /// name is the user's op.
+    Conv2d(Input, Input, ConvGeom, &'static str),
+    /// `max_pool2d`, `avg_pool2d`, `adaptive_avg_pool2d` over the last two axes.
+    Pool(Input, Box<PoolPlan>),
 }
 
 impl Op {
@@ -200,13 +211,15 @@ impl Op {
             Op::Lanes(l, ..) => l.name(),
             Op::Scan(c, ..) => c.name(),
             Op::TakeAlong(.., n) => n,
+            Op::Conv2d(.., n) => n,
+            Op::Pool(_, plan) => plan.name,
         }
     }
 
     pub(crate) fn num_inputs(&self) -> usize {
         match self {
             Op::Leaf => 0,
-            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) | Op::Where(..) => 2,
+            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) | Op::Where(..) | Op::Conv2d(..) => 2,
             Op::Cat(v, _) | Op::Stack(v, _) => v.len(),
             Op::Unary(..)
             | Op::Permute(..)
@@ -218,20 +231,23 @@ impl Op {
             | Op::LogSoftmax(..)
             | Op::Lanes(..)
             | Op::Scan(..)
-            | Op::TakeAlong(..) => 1,
+            | Op::TakeAlong(..)
+            | Op::Pool(..) => 1,
         }
     }
 
     pub(crate) fn input(&self, i: usize) -> Option<&Input> {
         match self {
             Op::Leaf => None,
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Where(_, a, b) => {
-                match i {
-                    0 => Some(a),
-                    1 => Some(b),
-                    _ => None,
-                }
-            }
+            Op::Binary(_, a, b)
+            | Op::MatMul(a, b)
+            | Op::Loss(_, a, b)
+            | Op::Where(_, a, b)
+            | Op::Conv2d(a, b, ..) => match i {
+                0 => Some(a),
+                1 => Some(b),
+                _ => None,
+            },
             Op::Cat(v, _) | Op::Stack(v, _) => v.get(i),
             Op::Unary(_, a)
             | Op::Permute(a, ..)
@@ -243,7 +259,8 @@ impl Op {
             | Op::LogSoftmax(a, _)
             | Op::Lanes(_, a, ..)
             | Op::Scan(_, a, _)
-            | Op::TakeAlong(a, ..) => (i == 0).then_some(a),
+            | Op::TakeAlong(a, ..)
+            | Op::Pool(a, _) => (i == 0).then_some(a),
         }
     }
 
@@ -284,7 +301,11 @@ impl Op {
     fn take_inputs(self, out: &mut Vec<Tensor>) {
         match self {
             Op::Leaf => {}
-            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::Loss(_, a, b) | Op::Where(_, a, b) => {
+            Op::Binary(_, a, b)
+            | Op::MatMul(a, b)
+            | Op::Loss(_, a, b)
+            | Op::Where(_, a, b)
+            | Op::Conv2d(a, b, ..) => {
                 push_if_last(a.t, out);
                 push_if_last(b.t, out);
             }
@@ -303,7 +324,8 @@ impl Op {
             | Op::LogSoftmax(a, _)
             | Op::Lanes(_, a, ..)
             | Op::Scan(_, a, _)
-            | Op::TakeAlong(a, ..) => push_if_last(a.t, out),
+            | Op::TakeAlong(a, ..)
+            | Op::Pool(a, _) => push_if_last(a.t, out),
         }
     }
 }

@@ -9,6 +9,8 @@ mod construct;
 pub mod convert;
 mod gradcheck;
 mod indexing;
+mod layers;
+mod layers_norm;
 mod math;
 mod math_reduce;
 mod movement;
@@ -32,6 +34,8 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(training::TABLE.iter())
             .chain(indexing::TABLE.iter())
             .chain(movement::TABLE.iter())
+            .chain(layers::TABLE.iter())
+            .chain(layers_norm::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .collect()
     })

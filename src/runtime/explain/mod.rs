@@ -8,6 +8,7 @@ use crate::syntax::span::Span;
 use crate::tensor::{self, shape, TensorError};
 
 pub mod index;
+pub mod layers;
 pub mod math;
 mod names;
 mod shapes;
@@ -543,6 +544,7 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
         )
         .primary(site.primary, format!("{ndim} axes"))
         .help("merge some axes with `reshape`, e.g. `x.reshape(-1, ...)`"),
+        TensorError::Layer(e) => layers::layer_error(site, &e),
         TensorError::Value(msg) => Diagnostic::error("value::invalid", msg)
             .primary(site.primary, format!("in `{}`", site.op)),
         e @ (TensorError::IndexValue { .. }
