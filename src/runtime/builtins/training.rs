@@ -143,7 +143,9 @@ pub static TABLE: &[Builtin] = &[
         [Req("opt"), Req("lr")],
         "change an optimiser's learning rate (read it with `opt.lr`)",
         "set_lr(opt, 0.5 * opt.lr)",
-        f_set_lr
+        f_set_lr,
+
+        Nothing
     ),
 ];
 

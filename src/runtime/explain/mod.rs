@@ -399,9 +399,11 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
             which,
             kind,
         } => cat(site, axis, &shapes, which, kind),
-        TensorError::LossShape { loss: "nll_loss", pred, target } => {
-            super::explain_math::nll_shape(site, &pred, &target)
-        }
+        TensorError::LossShape {
+            loss: "nll_loss",
+            pred,
+            target,
+        } => super::explain_math::nll_shape(site, &pred, &target),
         TensorError::LossShape { loss, pred, target } => loss_shape(site, loss, &pred, &target),
         TensorError::Math(m) => super::explain_math::math_error(site, m),
         TensorError::ClassTarget { kind } => {
