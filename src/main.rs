@@ -1,5 +1,5 @@
 //! The `tsr` command line: run a script, start the REPL; exit codes 0 (success),
-//! 1 (a diagnostic in the program), 2 (bad command-line use).
+//! 1 (a diagnostic in the program), 2 (bad command-line use), 130 (stopped by Ctrl-C).
 
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
@@ -25,7 +25,7 @@ struct Cli {
     /// Run FILE, then start the REPL with its variables.
     #[arg(short = 'i', long = "interactive")]
     interactive: bool,
-    /// Largest tensor allowed, e.g. `512M`, `4G` (default: a quarter of memory).
+    /// Memory for all live tensors together, e.g. `512M`, `4G` (default: a quarter of memory).
     #[arg(long = "max-memory", value_parser = parse_size, global = true)]
     max_memory: Option<u64>,
 }
@@ -163,14 +163,11 @@ fn run(cli: Cli) -> u8 {
                     return 2;
                 }
             };
-            let outcome = session.run_source(&name, &text);
+            let outcome = run_script(&mut session, &name, &text);
             if interactive {
                 return tsr::repl::run(session);
             }
-            match outcome {
-                Outcome::Ok => 0,
-                Outcome::SyntaxError | Outcome::RuntimeError => 1,
-            }
+            outcome
         }
         None => {
             if std::io::stdin().is_terminal() {
@@ -183,12 +180,30 @@ fn run(cli: Cli) -> u8 {
                         return 2;
                     }
                 };
-                match session.run_source(&name, &text) {
-                    Outcome::Ok => 0,
-                    _ => 1,
-                }
+                run_script(&mut session, &name, &text)
             }
         }
+    }
+}
+
+/// Runs a whole script with Ctrl-C stopping it at the next loop iteration or call (a
+/// diagnostic naming the line, exit status 130); the exit status.
+fn run_script(session: &mut Session, name: &str, text: &str) -> u8 {
+    let flag = session.interp.interrupt.clone();
+    let sigint = tsr::front::signal::install(flag.clone());
+    let outcome = session.run_source(name, text);
+    drop(sigint);
+    if session.last_error == Some("interrupt") {
+        return 130;
+    }
+    if flag.load(std::sync::atomic::Ordering::SeqCst) {
+        // Ctrl-C after the last point that checks for it: the script had finished.
+        eprintln!("interrupted as the script ended");
+        return 130;
+    }
+    match outcome {
+        Outcome::Ok => 0,
+        Outcome::SyntaxError | Outcome::RuntimeError => 1,
     }
 }
 

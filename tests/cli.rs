@@ -149,3 +149,41 @@ fn deep_recursion_is_a_diagnostic() {
     assert_eq!(out, "started\n");
     assert!(err.contains("limit::recursion"), "{err}");
 }
+
+/// Ctrl-C during `tsr run`: the script stops at the next loop iteration with a diagnostic
+/// naming the line and the iteration, and the exit status is 130.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_a_running_script_with_130() {
+    use std::io::BufRead;
+    let p = temp_script("spin.tsr", "print(\"started\")\nwhile True: pass\n");
+    let mut child = tsr()
+        .arg("run")
+        .arg(&p)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the script runs (its first line is printed and flushed).
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "started\n");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "stderr: {stderr}");
+    assert!(stderr.contains("interrupt"), "{stderr}");
+    assert!(
+        stderr.contains("iterations of this `while` loop"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("spin.tsr:2:"), "names line 2: {stderr}");
+    assert!(stderr.contains("2 │ while True: pass"), "{stderr}");
+}

@@ -195,6 +195,17 @@ fn damaged_files_are_errors() {
     assert!(npy::read_header(&fixture("strings.npy"))
         .unwrap_err()
         .contains("unsupported dtype"));
+    // A dtype whose kind is not ASCII (found by tests/mutation.rs: it
+    // panicked slicing the string inside the character).
+    let mut f = fixture("f8_le.npy");
+    let at = f.windows(3).position(|w| w == b"<f8").unwrap();
+    f.splice(at + 1..at + 2, "ÿ".bytes());
+    // One padding space fewer keeps the header's length.
+    let pad = f.iter().position(|&c| c == b'\n').unwrap() - 1;
+    assert_eq!(f[pad], b' ');
+    f.remove(pad);
+    let e = npy::read_header(&f).unwrap_err();
+    assert!(e.contains("unsupported dtype"), "{e}");
     let bad = fixture("bad_crc.npz");
     let entries = npz::entries(&bad).unwrap();
     assert!(npz::read(&bad, &entries[0], 1 << 20)

@@ -1,12 +1,15 @@
 //! The REPL loop as data: every `tests/repl/*.txt` is a transcript. Lines that start with
 //! `>>> ` or `... ` are typed (`^C` is Ctrl-C at the prompt, `^D` is Ctrl-D); all other
 //! lines are the expected output (stdout and stderr interleaved, diagnostics rendered at
-//! 80 columns without colour), ending with `[exit N]`. Durations printed by `:time` are
+//! 80 columns without colour), ending with `[exit N]`. A first line `# max-memory: 16M`
+//! runs the transcript under that memory budget (and is kept as it is). Durations printed by `:time` are
 //! masked as `<time>`. `UPDATE_EXPECT=1 cargo test --release --test repl` rewrites the
 //! transcripts after a deliberate change — review the diff.
 //!
 //! Below the harness: completion, hints, highlighting, the validator's rule and the
 //! history path, which need no terminal, and Ctrl-C during evaluation.
+
+mod common;
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -74,13 +77,28 @@ fn mask_durations(text: &str) -> String {
     out.join(" ")
 }
 
-fn run_transcript(lines: Vec<String>) -> String {
+fn run_transcript(header: Option<&str>, lines: Vec<String>) -> String {
     let buf = Shared::default();
-    let mut session = session(&buf);
+    // The budget is per thread: put it back for the next transcript.
+    let budget = tsr::tensor::max_tensor_bytes();
+    let mut session = Session::new(
+        Box::new(buf.clone()),
+        Box::new(buf.clone()),
+        SessionOptions {
+            max_memory: header.and_then(common::max_memory_of),
+            ..SessionOptions::default()
+        },
+    );
+    if let Some(h) = header {
+        buf.0
+            .borrow_mut()
+            .extend_from_slice(format!("{h}\n").as_bytes());
+    }
     let mut source = repl::Scripted::new(lines, Box::new(buf.clone()));
     let code = repl::run_with(&mut session, &mut source);
     drop(source);
     drop(session);
+    tsr::tensor::set_max_tensor_bytes(budget);
     let mut text = String::from_utf8_lossy(&buf.0.borrow()).into_owned();
     text.push_str(&format!("[exit {code}]\n"));
     text.lines()
@@ -113,7 +131,11 @@ fn transcripts() {
     let mut failures = Vec::new();
     for path in files {
         let expected = std::fs::read_to_string(&path).unwrap();
-        let actual = run_transcript(inputs(&expected));
+        let header = expected
+            .lines()
+            .next()
+            .filter(|l| l.starts_with("# max-memory:"));
+        let actual = run_transcript(header, inputs(&expected));
         if actual == expected {
             continue;
         }
@@ -152,7 +174,7 @@ fn first_difference(expected: &str, actual: &str) -> String {
 /// The overview is not a transcript: it lists every builtin, and the table grows.
 #[test]
 fn help_lists_every_command_and_builtin() {
-    let out = run_transcript(vec![":help".to_string()]);
+    let out = run_transcript(None, vec![":help".to_string()]);
     for command in [
         ":help", ":vars", ":load", ":reset", ":graph", ":time", ":quit",
     ] {

@@ -1,5 +1,7 @@
-//! Front-ends over one `Session`: the REPL, `tsr check` and `tsr test`.
+//! Front-ends over one `Session`: the REPL, `tsr check`, `tsr test`, and the Ctrl-C
+//! handler that `tsr run` and the REPL share.
 
 pub mod check;
 pub mod repl;
+pub mod signal;
 pub mod snapshot;

@@ -178,7 +178,15 @@ impl Interp {
                     }
                     Value::Tensor(t) => {
                         if neg {
-                            Ok(Value::Tensor(tensor::unary(tensor::UnaryOp::Neg, &t)))
+                            tensor::try_unary(tensor::UnaryOp::Neg, &t)
+                                .map(Value::Tensor)
+                                .map_err(|e| {
+                                    self.fail(explain::tensor_error(
+                                        self,
+                                        e,
+                                        &Site::call("-", span, vec![]),
+                                    ))
+                                })
                         } else {
                             Ok(Value::Tensor(t))
                         }
@@ -407,7 +415,13 @@ impl Interp {
                 t.shape().iter().map(|&d| Value::Number(d as f64)).collect(),
             )),
             (Value::Tensor(t), "ndim") => Ok(Value::Number(t.ndim() as f64)),
-            (Value::Tensor(t), "T") => Ok(Value::Tensor(tensor::t_reverse(t))),
+            (Value::Tensor(t), "T") => tensor::try_t_reverse(t).map(Value::Tensor).map_err(|e| {
+                self.fail(explain::tensor_error(
+                    self,
+                    e,
+                    &Site::call("T", span, vec![]),
+                ))
+            }),
             (Value::Tensor(_), "grad") => {
                 let Some(f) = self.builtins.find("grad") else {
                     return Err(self.fail(

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Errors travel boxed: the happy path stays small.
@@ -265,28 +265,6 @@ impl Interp {
         names
     }
 
-    /// Stop with an `interrupt` error if Ctrl-C was pressed. `progress` says how far the
-    /// loop being checked got; it is only built when the check fires.
-    pub(crate) fn check_interrupt(
-        &self,
-        span: Span,
-        progress: impl FnOnce() -> Option<String>,
-    ) -> R<()> {
-        if self.interrupt.load(Ordering::Relaxed) {
-            self.interrupt.store(false, Ordering::Relaxed);
-            let message = match progress() {
-                Some(p) => format!("interrupted {p}"),
-                None => "interrupted".to_string(),
-            };
-            return Err(self.fail(
-                Diagnostic::error("interrupt", message)
-                    .primary(span, "stopped here")
-                    .help("every statement that completed before this point keeps its effect"),
-            ));
-        }
-        Ok(())
-    }
-
     // ------------------------------------------------------------ errors
 
     pub fn unknown_name(&self, name: &str, span: Span) -> Box<Diagnostic> {
@@ -331,29 +309,5 @@ impl Interp {
             )));
         }
         Ok(())
-    }
-}
-
-impl explain::Context for Interp {
-    fn text_of(&self, span: Span) -> String {
-        Interp::text_of(self, span)
-    }
-    fn origin_of(&self, name: &str) -> Option<Origin> {
-        self.lookup(name).map(|b| b.origin)
-    }
-    fn current_source(&self) -> usize {
-        self.src_id
-    }
-    fn source(&self, id: usize) -> &Source {
-        Interp::source(self, id)
-    }
-    fn source_name(&self, id: usize) -> &str {
-        &self.sources[id].name
-    }
-    fn name_of_tensor(&self, id: u64) -> Option<String> {
-        Interp::name_of_tensor(self, id)
-    }
-    fn changed_at(&self, id: u64) -> Option<Origin> {
-        Interp::changed_at(self, id)
     }
 }

@@ -26,12 +26,14 @@ macro_rules! b {
 
 pub mod builtins;
 pub mod call;
+mod context;
 pub mod data;
 pub mod eval;
 pub mod exec;
 pub mod explain;
 pub mod explain_math;
 pub mod interp;
+pub mod memory;
 pub mod print;
 pub mod session;
 pub mod value;

@@ -10,7 +10,7 @@ use std::io::Write;
 #[derive(Clone, Copy, Debug)]
 pub struct SessionOptions {
     pub style: RenderStyle,
-    /// Per-tensor memory budget in bytes; `None` keeps the default.
+    /// The memory budget of all live tensors together, in bytes; `None` keeps the default.
     pub max_memory: Option<u64>,
 }
 
@@ -35,6 +35,8 @@ pub enum Outcome {
 
 pub struct Session {
     pub interp: Interp,
+    /// The code of the diagnostic that stopped the last run (`interrupt` after Ctrl-C).
+    pub last_error: Option<&'static str>,
 }
 
 impl Session {
@@ -44,6 +46,7 @@ impl Session {
         }
         Session {
             interp: Interp::new(out, err, options.style, crate::runtime::builtins::all()),
+            last_error: None,
         }
     }
 
@@ -86,9 +89,11 @@ impl Session {
     }
 
     fn run_stmts(&mut self, src_id: usize, stmts: &[Stmt], repl: bool) -> Outcome {
+        self.last_error = None;
         for stmt in stmts {
             let result = self.run_stmt(src_id, stmt, repl);
             if let Err(d) = result {
+                self.last_error = Some(d.code);
                 if d.code == "io::stdout" {
                     return Outcome::RuntimeError;
                 }

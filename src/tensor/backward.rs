@@ -7,6 +7,7 @@ use std::cell::Cell;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use super::budget::{data_bytes, reserve_bytes, Charge};
 use super::elementwise::{BinaryOp, UnaryOp};
 use super::kernels::{add_assign, map, standard, unbroadcast, zip3_map, zip_map};
 use super::layout::reshape_owned;
@@ -33,6 +34,8 @@ struct Inner {
     deferred: RefCell<Vec<(usize, usize, usize)>>,
     /// Tensors with this id or larger were created after the backward.
     next_id: u64,
+    /// The gradients' bytes in the memory budget.
+    charge: Charge,
 }
 
 thread_local! {
@@ -387,7 +390,9 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
     // Reverse pass.
     let mut grads: Grads = vec![None; nodes.len()];
     let last = nodes.len() - 1;
+    let charge = Charge::default();
     grads[last] = Some(ArrayD::from_elem(loss.data().raw_dim(), 1.0));
+    charge.add(data_bytes(1));
     let mut deferred = Vec::with_capacity(8);
     let mut need = Vec::with_capacity(8);
     for s in (0..nodes.len()).rev() {
@@ -411,12 +416,23 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
             need.push(wanted);
         }
         if need.iter().any(|&w| w) {
+            // The gradients about to be computed must fit in the memory budget.
+            let bytes = (0..k)
+                .filter(|&i| need[i])
+                .filter_map(|i| op.input(i))
+                .map(|inp| data_bytes(g.len().max(inp.t.numel())))
+                .fold(0u64, u64::saturating_add);
+            reserve_bytes(bytes, g.shape())?;
             for (i, gi) in input_grads(&t.0, &g, &need).into_iter().enumerate() {
                 let (Some(gi), Some(inp)) = (gi, op.input(i)) else {
                     continue;
                 };
                 let gi = unbroadcast(gi, inp.t.data().shape());
-                accumulate(&mut grads[inp.t.slot().get()], gi);
+                let slot = &mut grads[inp.t.slot().get()];
+                if slot.is_none() {
+                    charge.add(data_bytes(gi.len()));
+                }
+                accumulate(slot, gi);
             }
         }
         grads[s] = Some(g);
@@ -429,6 +445,7 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
         grads: RefCell::new(grads),
         deferred: RefCell::new(deferred),
         next_id,
+        charge,
     });
     LATEST.with(|l| *l.borrow_mut() = Rc::downgrade(&inner));
     Ok(GradStore(inner))
@@ -511,6 +528,9 @@ impl Inner {
             .retain(|&(leaf, _, _)| leaf != slot);
         let mut grads = self.grads.borrow_mut();
         if let Some(a) = acc {
+            if grads[slot].is_none() {
+                self.charge.add(data_bytes(a.len()));
+            }
             accumulate(&mut grads[slot], a);
         }
         Ok(())
@@ -530,6 +550,8 @@ impl Inner {
         {
             let mut grads = self.grads.borrow_mut();
             if grads[slot].is_none() {
+                reserve_bytes(data_bytes(t.numel()), &t.shape())?;
+                self.charge.add(data_bytes(t.numel()));
                 grads[slot] = Some(ArrayD::zeros(t.data().raw_dim()));
             }
         }
@@ -572,7 +594,13 @@ impl Inner {
 impl GradStore {
     /// d loss / d t as a new leaf of `t`'s shape.
     pub fn grad(&self, t: &Tensor) -> Result<Tensor, TensorError> {
+        super::budget::reserve(&t.shape())?;
         Ok(Tensor::leaf(self.0.grad_array(t)?))
+    }
+
+    /// The bytes of the gradients this store keeps (charged to the memory budget).
+    pub fn bytes(&self) -> u64 {
+        self.0.charge.bytes()
     }
 
     /// d loss / d t as an array.

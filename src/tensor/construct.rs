@@ -4,6 +4,7 @@ use ndarray::{ArrayD, IxDyn};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
+use super::budget::reserve;
 use super::kernels::from_vec;
 use super::shape::{arange_len, checked_numel, linspace_shape};
 use super::{Tensor, TensorError};
@@ -38,6 +39,7 @@ impl Rng {
 
 pub fn full(shape: &[usize], v: f32) -> Result<Tensor, TensorError> {
     let n = checked_numel(shape)?;
+    reserve(shape)?;
     // A failed allocation (the machine is out of memory although the tensor is within the
     // budget) is an error, not an abort.
     let mut data: Vec<f32> = Vec::new();
@@ -66,6 +68,7 @@ pub fn ones(shape: &[usize]) -> Result<Tensor, TensorError> {
 /// The `n x n` identity.
 pub fn eye(n: usize) -> Result<Tensor, TensorError> {
     checked_numel(&[n, n])?;
+    reserve(&[n, n])?;
     let mut a = ArrayD::zeros(IxDyn(&[n, n]));
     for i in 0..n {
         a[[i, i]] = 1.0;
@@ -77,6 +80,7 @@ pub fn eye(n: usize) -> Result<Tensor, TensorError> {
 /// and rounded to f32, as PyTorch does.
 pub fn arange(start: f64, stop: f64, step: f64) -> Result<Tensor, TensorError> {
     let n = arange_len(start, stop, step)?;
+    reserve(&[n])?;
     Ok(Tensor::leaf(from_vec(
         &[n],
         (0..n).map(|i| (start + step * i as f64) as f32).collect(),
@@ -87,6 +91,7 @@ pub fn arange(start: f64, stop: f64, step: f64) -> Result<Tensor, TensorError> {
 /// half counts up from `start`, the second half down from `stop`).
 pub fn linspace(start: f64, stop: f64, n: i64) -> Result<Tensor, TensorError> {
     let shape = linspace_shape(n)?;
+    reserve(&shape)?;
     let n = shape[0];
     let (a, b) = (start as f32, stop as f32);
     let v: Vec<f32> = if n == 0 {
@@ -112,6 +117,7 @@ pub fn linspace(start: f64, stop: f64, n: i64) -> Result<Tensor, TensorError> {
 /// Standard normal samples (Box–Muller on the ChaCha stream).
 pub fn randn(shape: &[usize], rng: &mut Rng) -> Result<Tensor, TensorError> {
     let n = checked_numel(shape)?;
+    reserve(shape)?;
     let mut v = Vec::with_capacity(n);
     while v.len() < n {
         let (z0, z1) = rng.normal_pair();
@@ -126,6 +132,7 @@ pub fn randn(shape: &[usize], rng: &mut Rng) -> Result<Tensor, TensorError> {
 /// Uniform samples in `[0, 1)`.
 pub fn rand(shape: &[usize], rng: &mut Rng) -> Result<Tensor, TensorError> {
     let n = checked_numel(shape)?;
+    reserve(shape)?;
     Ok(Tensor::leaf(from_vec(
         shape,
         (0..n).map(|_| rng.uniform_f32()).collect(),

@@ -230,6 +230,7 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorErro
     let data = {
         let (x, y) = (a.data(), b.data());
         let out = broadcast_shapes(x.shape(), y.shape())?;
+        super::budget::reserve(&out)?;
         match op {
             BinaryOp::Add => zip_map(&x, &y, &out, |p, q| p + q),
             BinaryOp::Sub => zip_map(&x, &y, &out, |p, q| p - q),
@@ -262,7 +263,14 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorErro
     ))
 }
 
-/// `op(x)` elementwise.
+/// `op(x)` elementwise, once the memory budget has room for the result (what the
+/// runtime calls).
+pub fn try_unary(op: UnaryOp, a: &Tensor) -> Result<Tensor, TensorError> {
+    super::budget::reserve(&a.shape())?;
+    Ok(unary(op, a))
+}
+
+/// `op(x)` elementwise, without the memory budget's check.
 pub fn unary(op: UnaryOp, a: &Tensor) -> Tensor {
     let data = {
         let x = a.data();

@@ -169,6 +169,14 @@ pub enum TensorError {
         bytes: Option<u64>,
         budget: u64,
     },
+    /// Allocating `bytes` more (a tensor of `shape`) would take the live tensors (`live`
+    /// bytes now) past the memory budget.
+    OutOfMemory {
+        shape: Vec<usize>,
+        bytes: u64,
+        live: u64,
+        budget: u64,
+    },
     /// A result with more than 6 axes.
     Rank {
         ndim: usize,
@@ -338,6 +346,11 @@ impl fmt::Display for TensorError {
                 ),
                 None => write!(f, "a tensor of shape {} is too large: its size overflows", ShapeFmt(shape)),
             },
+            OutOfMemory { shape, bytes, live, budget } => write!(
+                f,
+                "a tensor of shape {} needs {bytes} bytes, but live tensors hold {live} of the budget of {budget} bytes",
+                ShapeFmt(shape)
+            ),
             Rank { ndim } => write!(f, "tensors have at most 6 axes, this result would have {ndim}"),
             Value(s) => write!(f, "{s}"),
             Math(m) => match m {

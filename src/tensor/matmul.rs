@@ -12,6 +12,7 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
     let data = {
         let (x, y) = (a.data(), b.data());
         let out = matmul_shape(x.shape(), y.shape())?;
+        super::budget::reserve(&out)?;
         matmul_arrays(&x.view(), &y.view(), &out)
     };
     Ok(Tensor::from_op(

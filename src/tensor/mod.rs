@@ -1,5 +1,6 @@
 //! Tensors with reverse-mode automatic differentiation: the data model (`Tensor`, `Node`,
-//! `Op`), the per-tensor memory budget, and the re-exports of every op.
+//! `Op`), the memory budget's setting (its accounting is `budget.rs`), and the re-exports
+//! of every op.
 //!
 //! A `Tensor` is a cheap handle (`Rc<Node>`). Every op checks its shape rule
 //! (`shape.rs`) before touching ndarray, so no user input can panic.
@@ -9,6 +10,7 @@ use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
 
 mod backward;
+pub mod budget;
 mod construct;
 mod elementwise;
 mod error;
@@ -26,7 +28,7 @@ mod stats;
 
 pub use backward::{backward, GradStore};
 pub use construct::{arange, eye, full, linspace, ones, rand, randn, zeros, Rng};
-pub use elementwise::{binary, unary, BinaryOp, UnaryOp};
+pub use elementwise::{binary, try_unary, unary, BinaryOp, UnaryOp};
 pub use error::{
     CatKind, ClassTargetKind, MatMulKind, MathError, NotReachedWhy, ReshapeReason, ShapeFmt,
     TensorError,
@@ -38,7 +40,7 @@ pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, Rms
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};
 pub use shape::{IndexItem, Resolved};
 pub use shape_ops::{
-    cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, unsqueeze,
+    cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, try_t_reverse, unsqueeze,
 };
 pub use stats::{lanes, scan, sort_along, LaneOp, ScanOp};
 
@@ -88,12 +90,13 @@ fn default_budget() -> u64 {
     fallback
 }
 
-/// The largest number of bytes one tensor may take (this thread).
+/// The memory budget (this thread): the most bytes all live tensors, gradients and
+/// optimiser state may take together (so also the largest one tensor may take).
 pub fn max_tensor_bytes() -> u64 {
     MAX_BYTES.with(|m| m.get())
 }
 
-/// Sets the per-tensor byte budget (this thread).
+/// Sets the memory budget (this thread).
 pub fn set_max_tensor_bytes(bytes: u64) {
     MAX_BYTES.with(|m| m.set(bytes));
 }
@@ -291,6 +294,8 @@ fn push_if_last(t: Tensor, out: &mut Vec<Tensor>) {
 
 pub struct Node {
     id: u64,
+    /// What this tensor is charged in the memory budget (`budget.rs`): its data and node.
+    bytes: u64,
     data: RefCell<ArrayD<f32>>,
     version: Cell<u64>,
     op: Op,
@@ -315,6 +320,7 @@ impl Drop for Node {
     /// Dismantles the graph below without recursion: inputs that this node owns alone
     /// are moved onto an explicit stack and their ops emptied before they drop.
     fn drop(&mut self) {
+        budget::release(self.bytes);
         if !matches!(self.op, Op::Leaf) {
             LIVE_OP_NODES.with(|c| c.set(c.get().saturating_sub(1)));
         }
@@ -344,8 +350,11 @@ impl Tensor {
         if !matches!(op, Op::Leaf) {
             LIVE_OP_NODES.with(|c| c.set(c.get() + 1));
         }
+        let bytes = budget::data_bytes(data.len()).saturating_add(budget::NODE_BYTES);
+        budget::charge(bytes);
         Tensor(Rc::new(Node {
             id: next_id(),
+            bytes,
             data: RefCell::new(data),
             version: Cell::new(0),
             op,

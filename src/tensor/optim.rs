@@ -6,6 +6,7 @@ use ndarray::{ArrayD, Axis, Zip};
 use super::kernels::{update_with, update_with2};
 
 use super::backward::{flush_pending, GradStore};
+use super::budget::{data_bytes, reserve_bytes, Charge};
 use super::shape::{in_place_shape, resolve_index, IndexItem};
 use super::shape_ops::{positions_axis, slice_info};
 use super::{Tensor, TensorError};
@@ -107,6 +108,8 @@ pub struct Sgd {
     pub weight_decay: f32,
     pub nesterov: bool,
     bufs: Vec<Option<ArrayD<f32>>>,
+    /// The momentum buffers' bytes in the memory budget.
+    charge: Charge,
 }
 
 impl Sgd {
@@ -123,6 +126,7 @@ impl Sgd {
             weight_decay: 0.0,
             nesterov: false,
             bufs,
+            charge: Charge::default(),
         }
     }
 
@@ -150,7 +154,11 @@ impl Sgd {
             if self.momentum != 0.0 {
                 let m = self.momentum;
                 let b = match buf {
-                    None => buf.insert(d.to_owned()),
+                    None => {
+                        reserve_bytes(data_bytes(d.len()), d.shape())?;
+                        self.charge.add(data_bytes(d.len()));
+                        buf.insert(d.to_owned())
+                    }
                     Some(b) => {
                         update_with(b, d, |b, g| *b = *b * m + g);
                         b
@@ -183,6 +191,8 @@ pub struct Adam {
     pub t: Vec<u64>,
     m: Vec<Option<ArrayD<f32>>>,
     v: Vec<Option<ArrayD<f32>>>,
+    /// The moment estimates' bytes in the memory budget.
+    charge: Charge,
 }
 
 impl Adam {
@@ -211,6 +221,7 @@ impl Adam {
             t: vec![0; n],
             m: vec![None; n],
             v: vec![None; n],
+            charge: Charge::default(),
         }
     }
 
@@ -225,6 +236,11 @@ impl Adam {
                 continue;
             };
             check_grad_shape(p, &g)?;
+            if self.m[i].is_none() {
+                let bytes = data_bytes(g.len()).saturating_mul(2);
+                reserve_bytes(bytes, g.shape())?;
+                self.charge.add(bytes);
+            }
             let decayed;
             let mut g: &ArrayD<f32> = &g;
             if self.weight_decay != 0.0 {
@@ -281,6 +297,8 @@ pub struct RmsProp {
     square_avg: Vec<Option<ArrayD<f32>>>,
     grad_avg: Vec<Option<ArrayD<f32>>>,
     bufs: Vec<Option<ArrayD<f32>>>,
+    /// The state's bytes in the memory budget.
+    charge: Charge,
 }
 
 impl RmsProp {
@@ -301,6 +319,7 @@ impl RmsProp {
             square_avg: vec![None; n],
             grad_avg: vec![None; n],
             bufs: vec![None; n],
+            charge: Charge::default(),
         }
     }
 
@@ -315,6 +334,12 @@ impl RmsProp {
                 continue;
             };
             check_grad_shape(p, &g)?;
+            if self.square_avg[i].is_none() {
+                let copies = 1 + self.centered as u64 + (self.momentum > 0.0) as u64;
+                let bytes = data_bytes(g.len()).saturating_mul(copies);
+                reserve_bytes(bytes, g.shape())?;
+                self.charge.add(bytes);
+            }
             let mut g: ArrayD<f32> = g.to_owned();
             if self.weight_decay != 0.0 {
                 let wd = self.weight_decay;

@@ -109,10 +109,11 @@ pub fn reduce(
     keepdim: bool,
 ) -> Result<Tensor, TensorError> {
     let shape = t.shape();
-    match op {
+    let out = match op {
         ReduceOp::Max | ReduceOp::Min => extreme_shape(op.name(), &shape, axis, keepdim)?,
         ReduceOp::Sum | ReduceOp::Mean => reduce_shape(&shape, axis, keepdim)?,
     };
+    super::budget::reserve(&out)?;
     let ax = match axis {
         _ if scalar_axis(&shape, axis) => None,
         Some(a) => Some(normalize_axis(a, shape.len())?),
@@ -283,6 +284,7 @@ pub fn log_softmax(t: &Tensor, axis: isize) -> Result<Tensor, TensorError> {
 fn softmax_axis(t: &Tensor, axis: isize) -> Result<usize, TensorError> {
     let shape = t.shape();
     softmax_shape(&shape, axis)?;
+    super::budget::reserve(&shape)?;
     if shape.is_empty() {
         return Ok(0);
     }

@@ -19,12 +19,19 @@ fn permute(t: &Tensor, axes: Vec<usize>, name: &'static str) -> Tensor {
 pub fn transpose(t: &Tensor, a: isize, b: isize) -> Result<Tensor, TensorError> {
     let n = t.ndim();
     let (_, a, b) = transpose_shape(&t.shape(), a, b)?;
+    super::budget::reserve(&t.shape())?;
     let mut axes: Vec<usize> = (0..n).collect();
     axes.swap(a, b);
     Ok(permute(t, axes, "transpose"))
 }
 
-/// `x.T`: reverses all axes.
+/// `x.T`, once the memory budget has room for the result (what the runtime calls).
+pub fn try_t_reverse(t: &Tensor) -> Result<Tensor, TensorError> {
+    super::budget::reserve(&t.shape())?;
+    Ok(t_reverse(t))
+}
+
+/// `x.T`: reverses all axes (without the memory budget's check).
 pub fn t_reverse(t: &Tensor) -> Tensor {
     let n = t.ndim();
     debug_assert_eq!(reverse_shape(&t.shape()).len(), n);
@@ -35,40 +42,42 @@ pub fn t_reverse(t: &Tensor) -> Tensor {
     )
 }
 
-fn reshaped(t: &Tensor, shape: &[usize], name: &'static str) -> Tensor {
+fn reshaped(t: &Tensor, shape: &[usize], name: &'static str) -> Result<Tensor, TensorError> {
+    super::budget::reserve(shape)?;
     let data = reshape_owned(t.data().clone(), shape);
-    Tensor::from_op(data, Op::Reshape(Input::new(t), name))
+    Ok(Tensor::from_op(data, Op::Reshape(Input::new(t), name)))
 }
 
 /// `reshape(x, spec)` with at most one `-1`.
 pub fn reshape(t: &Tensor, spec: &[isize]) -> Result<Tensor, TensorError> {
     let s = reshape_shape(&t.shape(), spec)?;
-    Ok(reshaped(t, &s, "reshape"))
+    reshaped(t, &s, "reshape")
 }
 
 /// `flatten(x)`: all elements in one axis.
 pub fn flatten(t: &Tensor) -> Result<Tensor, TensorError> {
     let s = flatten_shape(&t.shape())?;
-    Ok(reshaped(t, &s, "flatten"))
+    reshaped(t, &s, "flatten")
 }
 
 /// `squeeze(x, axis)` (the axis must have size 1), or `squeeze(x)` for all size-1 axes.
 pub fn squeeze(t: &Tensor, axis: Option<isize>) -> Result<Tensor, TensorError> {
     let s = squeeze_shape(&t.shape(), axis)?;
-    Ok(reshaped(t, &s, "squeeze"))
+    reshaped(t, &s, "squeeze")
 }
 
 /// `unsqueeze(x, axis)`: inserts a size-1 axis.
 pub fn unsqueeze(t: &Tensor, axis: isize) -> Result<Tensor, TensorError> {
     let (s, _) = unsqueeze_shape(&t.shape(), axis)?;
-    Ok(reshaped(t, &s, "unsqueeze"))
+    reshaped(t, &s, "unsqueeze")
 }
 
 /// `cat(list, axis)`.
 pub fn cat(ts: &[Tensor], axis: isize) -> Result<Tensor, TensorError> {
     let shapes: Vec<Vec<usize>> = ts.iter().map(|t| t.shape()).collect();
     let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
-    let (_, ax) = cat_shape(&refs, axis)?;
+    let (out, ax) = cat_shape(&refs, axis)?;
+    super::budget::reserve(&out)?;
     let data = {
         let ds: Vec<_> = ts.iter().map(|t| t.data()).collect();
         let views: Vec<ArrayViewD<f32>> = ds.iter().map(|d| d.view()).collect();
@@ -84,7 +93,8 @@ pub fn cat(ts: &[Tensor], axis: isize) -> Result<Tensor, TensorError> {
 pub fn stack(ts: &[Tensor], axis: isize) -> Result<Tensor, TensorError> {
     let shapes: Vec<Vec<usize>> = ts.iter().map(|t| t.shape()).collect();
     let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
-    let (_, ax) = stack_shape(&refs, axis)?;
+    let (out, ax) = stack_shape(&refs, axis)?;
+    super::budget::reserve(&out)?;
     let data = {
         let ds: Vec<_> = ts.iter().map(|t| t.data()).collect();
         let views: Vec<ArrayViewD<f32>> = ds.iter().map(|d| d.view()).collect();
@@ -174,7 +184,8 @@ pub(crate) fn index_add(z: &mut ArrayD<f32>, res: &[Resolved], g: &ArrayViewD<f3
 
 /// `x[i, a:b:s, ...]` with Python semantics.
 pub fn index(t: &Tensor, items: &[IndexItem]) -> Result<Tensor, TensorError> {
-    let (res, _) = resolve_index(&t.shape(), items)?;
+    let (res, out) = resolve_index(&t.shape(), items)?;
+    super::budget::reserve(&out)?;
     let data = index_array(&t.data(), &res);
     Ok(Tensor::from_op(data, Op::Index(Input::new(t), res)))
 }

@@ -51,9 +51,29 @@ impl Checker {
         if self.call_depth >= MAX_CALL_DEPTH || self.fuel == 0 {
             return AVal::Unknown;
         }
+        // A call costs fuel like a statement, so a call tree cannot outlast the budget.
+        self.fuel = self.fuel.saturating_sub(1);
+        // Recursion is followed only while every argument is known (a count that runs
+        // down to its base case); otherwise the tree of calls could be explored forever.
+        let id = Rc::as_ptr(&f) as usize;
+        if self.active_calls.contains(&id) && !locals.values().all(|b| b.value.is_settled()) {
+            if !self.cut_recursions.insert(id) {
+                return AVal::Unknown;
+            }
+            self.advise(
+                call_span,
+                format!(
+                    "`{}` calls itself with arguments known only when the program runs: this call is not followed",
+                    f.name
+                ),
+                Some("its result is taken as unknown; errors inside it are found at its other calls".into()),
+            );
+            return AVal::Unknown;
+        }
         let saved = std::mem::replace(&mut self.st.locals, Some(locals));
         let saved_loops = std::mem::take(&mut self.loops);
         self.call_depth += 1;
+        self.active_calls.push(id);
         self.returns.push(None);
         self.notes.push(Note {
             span: call_span,
@@ -65,6 +85,7 @@ impl Checker {
         self.notes.pop();
         let ret = self.returns.pop().flatten();
         self.call_depth -= 1;
+        self.active_calls.pop();
         self.loops = saved_loops;
         self.st.locals = saved;
         match (ret, flow) {

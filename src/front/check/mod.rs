@@ -200,7 +200,15 @@ pub(crate) struct Checker {
     pub text: Rc<str>,
     pub st: State,
     diags: Vec<Diagnostic>,
-    seen: HashSet<(&'static str, usize, Vec<usize>)>,
+    /// (code, primary span start) of every diagnostic reported: each is reported once,
+    /// with the call chain of its first occurrence.
+    seen: HashSet<(&'static str, usize)>,
+    /// Functions whose recursion was cut (advised once each).
+    pub cut_recursions: HashSet<usize>,
+    /// Whether the statement being checked has already reported an error.
+    pub stmt_failed: bool,
+    /// The user functions being checked now (by address), innermost last.
+    pub active_calls: Vec<usize>,
     pub notes: Vec<Note>,
     /// Assignment statement start → (variable, joined value, its description).
     assigned: BTreeMap<usize, (String, AVal, String)>,
@@ -237,6 +245,9 @@ impl Checker {
             },
             diags: Vec::new(),
             seen: HashSet::new(),
+            active_calls: Vec::new(),
+            stmt_failed: false,
+            cut_recursions: HashSet::new(),
             notes: Vec::new(),
             assigned: BTreeMap::new(),
             next_id: 1,
@@ -309,20 +320,17 @@ impl Checker {
         if self.quiet > 0 {
             return;
         }
+        if d.severity == Severity::Error {
+            if self.stmt_failed {
+                return;
+            }
+            self.stmt_failed = true;
+        }
         let mut d = self.name_syms(d);
-        // One diagnostic per place and call chain: a loop reports its first failing
-        // iteration only, a function once per call site.
-        let calls: Vec<usize> = self
-            .notes
-            .iter()
-            .filter(|n| n.code == "note::call")
-            .map(|n| n.span.start)
-            .collect();
-        let key = (
-            d.code,
-            d.primary_span().map(|s| s.start).unwrap_or(0),
-            calls,
-        );
+        // One diagnostic per code and place, with the loop and call context of its first
+        // occurrence: a loop reports its first failing iteration only, a function called
+        // from many places (or recursively) once.
+        let key = (d.code, d.primary_span().map(|s| s.start).unwrap_or(0));
         if !self.seen.insert(key) {
             return;
         }

@@ -57,7 +57,17 @@ impl Checker {
         Flow::Normal
     }
 
+    /// One statement. A run stops at a statement's first error, so after one error the
+    /// rest of the statement reports nothing more (an error inside a call it makes counts
+    /// as its error too).
     pub fn exec(&mut self, stmt: &Stmt) -> Flow {
+        let outer = std::mem::replace(&mut self.stmt_failed, false);
+        let flow = self.exec_stmt(stmt);
+        self.stmt_failed |= outer;
+        flow
+    }
+
+    fn exec_stmt(&mut self, stmt: &Stmt) -> Flow {
         self.fuel = self.fuel.saturating_sub(1);
         match &stmt.kind {
             StmtKind::Expr(e) => {

@@ -130,6 +130,20 @@ impl AVal {
         })
     }
 
+    /// Whether the value is as known as a run would have it: a known value, a tensor of
+    /// known rank, a function. What a recursive call may be followed with.
+    pub fn is_settled(&self) -> bool {
+        match self {
+            AVal::Tensor(t) => t.shape.is_some(),
+            AVal::Func(_) | AVal::Optimizer => true,
+            AVal::List(_) => match self.exact_items() {
+                Some(items) => items.iter().all(|v| v.is_settled()),
+                None => false,
+            },
+            other => other.realize().is_some(),
+        }
+    }
+
     /// The abstract form of a runtime value produced by running a pure builtin.
     pub fn from_value(v: &Value) -> AVal {
         match v {

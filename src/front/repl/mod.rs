@@ -13,11 +13,11 @@ mod complete;
 mod editor;
 mod graph;
 mod highlight;
-mod signal;
 
 pub use complete::{complete, hint, Scope};
 pub use highlight::{highlight, strip_ansi};
 
+use crate::front::signal;
 use crate::runtime::session::Session;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::lexer::{self, Token};

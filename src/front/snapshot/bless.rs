@@ -1,10 +1,8 @@
 //! `tsr test --bless`: the new expectation block of a unit that failed, the file with
-//! only those blocks replaced (every other byte kept), and an atomic write.
+//! only those blocks replaced (every other byte kept); written with `write_atomic`.
 
 use super::compare::WILDCARD;
 use super::expect::{lines, Block, Unit};
-use std::io::Write;
-use std::path::Path;
 
 /// What the run of one unit printed and raised.
 pub struct Actual<'a> {
@@ -91,40 +89,6 @@ pub fn rewrite(text: &str, changes: &[(&Unit, Vec<String>)]) -> String {
     }
     out.push_str(&text[pos..]);
     out
-}
-
-// ---------------------------------------------------------------------------------
-// PRIVATE atomic write. To be replaced by the shared `write_atomic` helper that is being
-// added in `src/runtime/data/atomic.rs` on another branch, once that is merged.
-// ---------------------------------------------------------------------------------
-
-/// Write `contents` to `path` atomically: a temporary file in the same folder, flushed
-/// to disk, then renamed over `path` (keeping `path`'s permissions). A reader sees the
-/// old file or the new one, never a half-written one.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tsr-bless", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

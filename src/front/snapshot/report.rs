@@ -325,7 +325,7 @@ fn check_inline(
         return (true, false);
     }
     let new_text = bless::rewrite(text, &changes);
-    if let Err(e) = bless::write_atomic(&f.path, new_text.as_bytes()) {
+    if let Err(e) = crate::runtime::data::atomic::write_atomic(&f.path, new_text.as_bytes()) {
         let _ = writeln!(body, "  {}: cannot write: {e}", f.shown);
         return (true, false);
     }
@@ -431,7 +431,7 @@ fn check_sidecar(
         return (false, false);
     }
     if s.bless {
-        if let Err(e) = bless::write_atomic(out_path, actual.as_bytes()) {
+        if let Err(e) = crate::runtime::data::atomic::write_atomic(out_path, actual.as_bytes()) {
             let _ = writeln!(body, "  {shown}: cannot write: {e}");
             return (true, false);
         }

@@ -99,7 +99,7 @@ pub(crate) fn unary_fn(
         Value::Bool(b) => Ok(Value::Number(number(b as i32 as f64))),
         _ => {
             let t = a.tensor(interp, 0)?;
-            let out = tensor::unary(op, &t);
+            let out = tensor::try_unary(op, &t).map_err(|e| a.fail(interp, e, &[0]))?;
             interp.check_finite(&out, &[&t], a.callee, a.builtin.name);
             tensor_value(out)
         }

@@ -371,7 +371,10 @@ fn f_leaky_relu(interp: &mut Interp, a: &mut Args) -> R<Value> {
         return Ok(Value::Number(if x > 0.0 { x } else { slope * x }));
     }
     let t = a.tensor(interp, 0)?;
-    tensor_value(tensor::unary(tensor::UnaryOp::LeakyRelu(slope as f32), &t))
+    tensor_value(
+        tensor::try_unary(tensor::UnaryOp::LeakyRelu(slope as f32), &t)
+            .map_err(|e| a.fail(interp, e, &[0]))?,
+    )
 }
 
 fn f_clamp(interp: &mut Interp, a: &mut Args) -> R<Value> {
@@ -387,10 +390,10 @@ fn f_clamp(interp: &mut Interp, a: &mut Args) -> R<Value> {
         return Ok(Value::Number(x.max(lo).min(hi)));
     }
     let t = a.tensor(interp, 0)?;
-    tensor_value(tensor::unary(
-        tensor::UnaryOp::Clamp(lo as f32, hi as f32),
-        &t,
-    ))
+    tensor_value(
+        tensor::try_unary(tensor::UnaryOp::Clamp(lo as f32, hi as f32), &t)
+            .map_err(|e| a.fail(interp, e, &[0]))?,
+    )
 }
 
 fn elementwise2(

@@ -3,6 +3,7 @@
 //! files and know nothing of the interpreter; this file turns their errors into
 //! diagnostics.
 
+pub mod atomic;
 pub mod csv;
 pub mod dot;
 pub mod npy;
@@ -71,8 +72,10 @@ fn read_bytes(interp: &Interp, a: &Args, slot: usize, path: &str) -> R<Vec<u8>> 
     })
 }
 
+/// Every file a program writes goes through here: atomically (`atomic::write_atomic`), so
+/// a failed or killed write leaves the old file whole.
 fn write_bytes(interp: &Interp, a: &Args, slot: usize, path: &str, bytes: &[u8]) -> R<()> {
-    std::fs::write(path, bytes).map_err(|e| {
+    atomic::write_atomic(std::path::Path::new(path), bytes).map_err(|e| {
         let reason = io_reason(&e, true);
         interp.fail(
             Diagnostic::error("io::write", format!("cannot write `{path}`: {reason}"))
@@ -114,6 +117,7 @@ fn tensor_from_npy(interp: &Interp, a: &Args, path: &str, bytes: &[u8]) -> R<Ten
         ));
     }
     tensor::shape::checked_numel(&header.shape).map_err(|e| a.fail(interp, e, &[]))?;
+    tensor::budget::reserve(&header.shape).map_err(|e| a.fail(interp, e, &[]))?;
     let data = npy::read_data(&header, bytes).map_err(|w| format_error(interp, a, 0, path, w))?;
     Ok(Tensor::leaf(data))
 }
@@ -331,6 +335,7 @@ fn f_load_csv(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let table = read_csv(interp, a, header)?;
     let shape = [table.rows, table.cols];
     tensor::shape::checked_numel(&shape).map_err(|e| a.fail(interp, e, &[]))?;
+    tensor::budget::reserve(&shape).map_err(|e| a.fail(interp, e, &[]))?;
     let arr = ArrayD::from_shape_vec(IxDyn(&shape), table.values).map_err(|_| {
         interp.fail(
             Diagnostic::error("io::csv", "the rows do not make a rectangle")
@@ -430,6 +435,7 @@ fn f_one_hot(interp: &mut Interp, a: &mut Args) -> R<Value> {
         ));
     }
     let total = tensor::shape::checked_numel(&shape).map_err(|e| a.fail(interp, e, &[0]))?;
+    tensor::budget::reserve(&shape).map_err(|e| a.fail(interp, e, &[0]))?;
     let mut data = vec![0f32; total];
     for (i, c) in classes.into_iter().enumerate() {
         data[i * n + c] = 1.0;

@@ -121,7 +121,11 @@ fn parse_descr(descr: &str) -> Result<Dtype, String> {
         b'>' => true,
         _ => return Err(unsupported()),
     };
-    let size: usize = descr[2..].parse().map_err(|_| unsupported())?;
+    // Bytes, not `descr[2..]`: the second character may be any (multi-byte) one.
+    let size: usize = std::str::from_utf8(&b[2..])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(unsupported)?;
     let ok = match b[1] {
         b'f' => matches!(size, 2 | 4 | 8),
         b'i' | b'u' => matches!(size, 1 | 2 | 4 | 8),

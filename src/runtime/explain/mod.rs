@@ -37,6 +37,16 @@ pub trait Context {
     fn name_of_tensor(&self, id: u64) -> Option<String>;
     /// Where the tensor with this id was last changed in place.
     fn changed_at(&self, id: u64) -> Option<Origin>;
+    /// `limit::memory` for a tensor of shape `wanted` needing `bytes` more while `live`
+    /// of `limit` are held: it names what in the program holds the memory.
+    fn out_of_memory(
+        &self,
+        site: &Site,
+        wanted: &[usize],
+        bytes: u64,
+        live: u64,
+        limit: u64,
+    ) -> Diagnostic;
 }
 
 /// A shape as tsr writes it: `[4, 3]`, `[]` for a 0-d tensor.
@@ -210,7 +220,7 @@ fn aligned(rows: &[(String, &[usize])], mismatch_from_right: usize) -> String {
 
 /// `text` at `origin`: a label when it is in the source being run (unless it would
 /// overlap another label), else a related note titled `note` (nothing when `None`).
-fn at_origin(
+pub(crate) fn at_origin(
     cx: &dyn Context,
     d: Diagnostic,
     origin: Origin,
@@ -515,6 +525,12 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
             .primary(site.primary, "this would allocate it")
             .help("use smaller sizes, or raise the limit with `--max-memory`")
         }
+        TensorError::OutOfMemory {
+            shape: s,
+            bytes,
+            live,
+            budget,
+        } => cx.out_of_memory(site, &s, bytes, live, budget),
         TensorError::Rank { ndim } => Diagnostic::error(
             "shape::rank",
             format!(
@@ -534,7 +550,7 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
     with_provenance(cx, d, site)
 }
 
-fn human_bytes(b: u64) -> String {
+pub(crate) fn human_bytes(b: u64) -> String {
     const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
     let mut u = 0;

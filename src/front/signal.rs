@@ -51,7 +51,7 @@ mod unix {
         fn _exit(status: i32) -> !;
     }
 
-    /// The flag the handler sets; null when no REPL is running.
+    /// The flag the handler sets; null when no script or REPL is running.
     static FLAG: AtomicPtr<AtomicBool> = AtomicPtr::new(std::ptr::null_mut());
 
     pub struct Installed {
