@@ -216,6 +216,11 @@ fn reduced(r: Reduction, per: ArrayD<f32>, div: f32) -> ArrayD<f32> {
 
 /// The loss `op` of `pred` against `target` (shapes checked first).
 pub fn loss(op: LossOp, pred: &Tensor, target: &Tensor) -> Result<Tensor, TensorError> {
+    // At most the prediction's size (reduction "none"), plus per-element work of that size.
+    super::budget::reserve_bytes(
+        super::budget::data_bytes(pred.numel()).saturating_mul(2),
+        &pred.shape(),
+    )?;
     let data = {
         let (p, t) = (pred.data(), target.data());
         match op.kind {

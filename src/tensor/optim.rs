@@ -239,6 +239,11 @@ impl Adam {
                 continue;
             };
             check_grad_shape(p, &g)?;
+            if self.m[i].is_none() {
+                let bytes = data_bytes(g.len()).saturating_mul(2);
+                reserve_bytes(bytes, g.shape())?;
+                self.charge.add(bytes);
+            }
             let decayed;
             let mut g: &ArrayD<f32> = &g;
             if self.weight_decay != 0.0 {
@@ -252,11 +257,6 @@ impl Adam {
                     decayed = v;
                     g = &decayed;
                 }
-            }
-            if self.m[i].is_none() {
-                let bytes = data_bytes(g.len()).saturating_mul(2);
-                reserve_bytes(bytes, g.shape())?;
-                self.charge.add(bytes);
             }
             self.t[i] += 1;
             let step = self.t[i] as i32;
@@ -300,6 +300,8 @@ pub struct RmsProp {
     square_avg: Vec<Option<ArrayD<f32>>>,
     grad_avg: Vec<Option<ArrayD<f32>>>,
     bufs: Vec<Option<ArrayD<f32>>>,
+    /// The state's bytes in the memory budget.
+    charge: Charge,
 }
 
 impl RmsProp {
@@ -320,6 +322,7 @@ impl RmsProp {
             square_avg: vec![None; n],
             grad_avg: vec![None; n],
             bufs: vec![None; n],
+            charge: Charge::default(),
         }
     }
 
@@ -334,6 +337,12 @@ impl RmsProp {
                 continue;
             };
             check_grad_shape(p, &g)?;
+            if self.square_avg[i].is_none() {
+                let copies = 1 + self.centered as u64 + (self.momentum > 0.0) as u64;
+                let bytes = data_bytes(g.len()).saturating_mul(copies);
+                reserve_bytes(bytes, g.shape())?;
+                self.charge.add(bytes);
+            }
             let mut g: ArrayD<f32> = g.to_owned();
             if self.weight_decay != 0.0 {
                 let wd = self.weight_decay;

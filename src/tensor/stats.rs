@@ -245,6 +245,7 @@ pub fn lanes(
         LaneOp::AMax | LaneOp::AMin => dims_extreme_shape(op.name(), &shape, dims, keepdim)?,
         _ => dims_shape(&shape, dims, keepdim)?,
     };
+    super::budget::reserve(&out)?;
     let data = {
         let (v, k) = to_lanes(&t.data(), &axes);
         let vals: Vec<f32> = if k == 0 {
@@ -288,6 +289,7 @@ pub(crate) fn lanes_grad(
 pub fn scan(op: ScanOp, t: &Tensor, dim: isize) -> Result<Tensor, TensorError> {
     let shape = t.shape();
     let (_, ax) = along_shape(&shape, dim)?;
+    super::budget::reserve(&shape)?;
     let axes: Vec<usize> = if shape.is_empty() { vec![] } else { vec![ax] };
     let data = {
         let (mut v, k) = to_lanes(&t.data(), &axes);
@@ -410,6 +412,11 @@ pub fn sort_along(
         Some(k) => topk_shape(&shape, k, dim)?,
         None => along_shape(&shape, dim)?,
     };
+    // Values and positions.
+    super::budget::reserve_bytes(
+        super::budget::data_bytes(out.iter().product()).saturating_mul(2),
+        &out,
+    )?;
     let axes: Vec<usize> = if shape.is_empty() { vec![] } else { vec![ax] };
     let (values, positions, picks) = {
         let x = t.data();

@@ -202,7 +202,7 @@ fn unary(
         }));
     }
     let t = a.tensor(interp, 0)?;
-    let out = tensor::unary(op, &t);
+    let out = tensor::try_unary(op, &t).map_err(|e| a.fail(interp, e, &[0]))?;
     interp.check_finite(&out, &[&t], a.callee, a.builtin.name);
     tensor_value(out)
 }
@@ -415,11 +415,14 @@ fn mask(interp: &mut Interp, a: &mut Args, test: fn(f64) -> bool) -> R<Value> {
     }
     let t = a.tensor(interp, 0)?;
     let inf = Tensor::constant(f32::INFINITY);
-    let out = match a.builtin.name {
-        "isnan" => tensor::binary(BinaryOp::Ne, &t, &t),
-        "isinf" => tensor::binary(BinaryOp::Eq, &tensor::unary(UnaryOp::Abs, &t), &inf),
-        _ => tensor::binary(BinaryOp::Lt, &tensor::unary(UnaryOp::Abs, &t), &inf),
-    };
+    let out =
+        match a.builtin.name {
+            "isnan" => tensor::binary(BinaryOp::Ne, &t, &t),
+            "isinf" => tensor::try_unary(UnaryOp::Abs, &t)
+                .and_then(|m| tensor::binary(BinaryOp::Eq, &m, &inf)),
+            _ => tensor::try_unary(UnaryOp::Abs, &t)
+                .and_then(|m| tensor::binary(BinaryOp::Lt, &m, &inf)),
+        };
     out.map(Value::Tensor).map_err(|e| a.fail(interp, e, &[0]))
 }
 

@@ -200,10 +200,9 @@ fn f_round(interp: &mut Interp, a: &mut Args) -> R<Value> {
     };
     let digits = digits.clamp(-400.0, 400.0) as i32;
     match a.value(0) {
-        Value::Tensor(t) => Ok(Value::Tensor(tensor::unary(
-            tensor::UnaryOp::Round(digits),
-            &t,
-        ))),
+        Value::Tensor(t) => tensor::try_unary(tensor::UnaryOp::Round(digits), &t)
+            .map(Value::Tensor)
+            .map_err(|e| a.fail(interp, e, &[0])),
         _ => {
             let x = a.number(interp, 0)?;
             let scale = 10f64.powi(digits);
