@@ -518,17 +518,24 @@ impl Inner {
         if pending.is_empty() {
             return Ok(());
         }
+        // The inputs each consumer reads the leaf through, consumers in first-seen order
+        // (one pass: a leaf used by every step of a long loop has that many consumers).
+        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut group_of: std::collections::HashMap<usize, usize> = Default::default();
+        for &(_, consumer, input) in &pending {
+            let k = *group_of.entry(consumer).or_insert_with(|| {
+                groups.push((consumer, Vec::new()));
+                groups.len() - 1
+            });
+            groups[k].1.push(input);
+        }
         let mut acc: Option<ArrayD<f32>> = None;
-        let mut done: Vec<usize> = Vec::new();
-        for &(_, consumer, _) in &pending {
-            if done.contains(&consumer) {
-                continue;
-            }
-            done.push(consumer);
+        for (consumer, inputs) in &groups {
+            let consumer = *consumer;
             let c = &self.nodes[consumer];
             check_fresh(c)?;
             let need: Vec<bool> = (0..c.0.op.num_inputs())
-                .map(|i| pending.iter().any(|&(_, cs, ii)| cs == consumer && ii == i))
+                .map(|i| inputs.contains(&i))
                 .collect();
             let grads = self.grads.borrow();
             let Some(g) = grads[consumer].as_ref() else {

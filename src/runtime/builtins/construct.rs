@@ -167,7 +167,17 @@ fn f_full(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_eye(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let n = a.shape(interp, 0)?;
-    sized(interp, a, tensor::eye(n[0]))
+    let Some(&n) = n.first() else {
+        return Err(interp.fail(
+            Diagnostic::error(
+                "type::shape",
+                "`eye` needs a size n for an n x n identity, got an empty shape",
+            )
+            .primary(a.span(0), "no size")
+            .help("write `eye(3)` for the 3 x 3 identity"),
+        ));
+    };
+    sized(interp, a, tensor::eye(n))
 }
 
 fn f_arange(interp: &mut Interp, a: &mut Args) -> R<Value> {
