@@ -41,6 +41,12 @@ enum Command {
         #[arg(long)]
         shapes: bool,
     },
+    /// The Jupyter kernel: `kernel CONNECTION_FILE`, `kernel install [--user |
+    /// --sys-prefix | --prefix DIR]`, `kernel uninstall`.
+    Kernel {
+        #[arg(num_args = 1.., allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -133,6 +139,13 @@ fn run(cli: Cli) -> u8 {
         }
         (Some(Command::Check { .. }), Some(extra)) => {
             eprintln!("error: unexpected argument `{extra}` before `check`\n\nUsage: tsr [OPTIONS] check [--shapes] FILE");
+            return 2;
+        }
+        (Some(Command::Kernel { args }), None) => {
+            return tsr::front::kernel::main(&args, cli.max_memory)
+        }
+        (Some(Command::Kernel { .. }), Some(extra)) => {
+            eprintln!("error: unexpected argument `{extra}` before `kernel`\n\nUsage: tsr kernel CONNECTION_FILE");
             return 2;
         }
         (Some(Command::Run { file }), None) => (Some(file), false),

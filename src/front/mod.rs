@@ -1,4 +1,5 @@
-//! Front-ends over one `Session`: the REPL and `tsr check`.
+//! Front-ends over one `Session`: the REPL, `tsr check` and the Jupyter kernel.
 
 pub mod check;
+pub mod kernel;
 pub mod repl;

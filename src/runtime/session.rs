@@ -33,8 +33,17 @@ pub enum Outcome {
     RuntimeError,
 }
 
+/// Shows the value of a bare top-level expression instead of printing it (the notebook
+/// kernel's `execute_result`); the flag says whether it is the input's last statement.
+pub type ShowValue = Box<dyn FnMut(&crate::runtime::value::Value, bool)>;
+
 pub struct Session {
     pub interp: Interp,
+    /// When set, bare expressions' values go here instead of to the output writer.
+    pub show_value: Option<ShowValue>,
+    /// When set, error diagnostics are collected here instead of being rendered
+    /// (warnings are still rendered to the error writer).
+    pub capture_errors: Option<Vec<Diagnostic>>,
 }
 
 impl Session {
@@ -44,11 +53,19 @@ impl Session {
         }
         Session {
             interp: Interp::new(out, err, options.style),
+            show_value: None,
+            capture_errors: None,
         }
     }
 
     /// Render a diagnostic to the error writer.
     pub fn report(&mut self, d: &Diagnostic) {
+        if let Some(errors) = self.capture_errors.as_mut() {
+            if d.is_error() {
+                errors.push(d.clone());
+                return;
+            }
+        }
         self.interp.report(d);
     }
 
@@ -87,10 +104,19 @@ impl Session {
 
     fn run_stmts(&mut self, src_id: usize, stmts: &[Stmt], repl: bool) -> Outcome {
         self.interp.src_id = src_id;
-        for stmt in stmts {
+        for (i, stmt) in stmts.iter().enumerate() {
             let result = match &stmt.kind {
                 StmtKind::Expr(e) => match self.interp.eval(e) {
                     Ok(crate::runtime::value::Value::None) => Ok(()),
+                    Ok(v) if self.show_value.is_some() => {
+                        if let Some(show) = self.show_value.as_mut() {
+                            show(&v, i + 1 == stmts.len());
+                        }
+                        if repl {
+                            self.interp.bind("_", v, stmt.span);
+                        }
+                        Ok(())
+                    }
                     Ok(v) => {
                         let mut text = v.repr();
                         text.push('\n');

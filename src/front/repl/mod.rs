@@ -8,12 +8,12 @@
 //! that already holds several lines (a bracketed paste, a block recalled from history)
 //! is kept open by the editor's validator, which asks the same `needs_more`.
 
-mod commands;
+pub(crate) mod commands;
 mod complete;
 mod editor;
 mod graph;
 mod highlight;
-mod signal;
+pub(crate) mod signal;
 
 pub use complete::{complete, hint, Scope};
 pub use highlight::{highlight, strip_ansi};
@@ -291,6 +291,13 @@ pub(crate) struct Repl {
 }
 
 impl Repl {
+    pub(crate) fn new() -> Repl {
+        Repl {
+            n_inputs: 0,
+            history_failed: false,
+        }
+    }
+
     pub(crate) fn next_name(&mut self) -> String {
         self.n_inputs += 1;
         format!("<input {}>", self.n_inputs)
