@@ -260,7 +260,7 @@ async fn execute_and_its_outputs() {
             json!({"code": "8", "silent": false, "store_history": false}),
         )
         .await;
-    assert_eq!(reply.content["execution_count"], 4);
+    assert_eq!(reply.content["execution_count"], 5);
     assert_eq!(of_type(&out, "execute_result").len(), 1);
 
     // REPL commands and IPython magics.
