@@ -194,11 +194,16 @@ async fn execute_and_its_outputs() {
 
     // Heartbeat echoes.
     k.hb.send(ZmqMessage::from("ping")).await.expect("hb send");
-    let pong = tokio::time::timeout(WAIT, k.hb.recv()).await.expect("hb in time").expect("hb");
+    let pong = tokio::time::timeout(WAIT, k.hb.recv())
+        .await
+        .expect("hb in time")
+        .expect("hb");
     assert_eq!(pong.get(0).map(|b| b.to_vec()), Some(b"ping".to_vec()));
 
     // print streams, a bare expression is the execute_result, with an HTML table.
-    let (reply, out) = k.execute("x = arange(6).reshape(2, 3)\nprint('hello', 1 + 2)\nx").await;
+    let (reply, out) = k
+        .execute("x = arange(6).reshape(2, 3)\nprint('hello', 1 + 2)\nx")
+        .await;
     assert_eq!(reply.content["status"], "ok");
     assert_eq!(reply.content["execution_count"], 1);
     assert_eq!(out[0].msg_type(), "execute_input");
@@ -207,9 +212,15 @@ async fn execute_and_its_outputs() {
     assert_eq!(result.len(), 1);
     assert_eq!(result[0].content["execution_count"], 1);
     let data = &result[0].content["data"];
-    assert_eq!(data["text/plain"], "tensor([[0., 1., 2.],\n        [3., 4., 5.]])");
+    assert_eq!(
+        data["text/plain"],
+        "tensor([[0., 1., 2.],\n        [3., 4., 5.]])"
+    );
     let html = data["text/html"].as_str().expect("html table");
-    assert!(html.contains("<table") && html.contains("<td style=\"text-align: right\">5</td>"), "{html}");
+    assert!(
+        html.contains("<table") && html.contains("<td style=\"text-align: right\">5</td>"),
+        "{html}"
+    );
 
     // A shape error: an error reply with the miette rendering in colour; nothing changed.
     let (reply, out) = k.execute("y = 5\nz = x @ x").await;
@@ -223,16 +234,27 @@ async fn execute_and_its_outputs() {
     assert!(text.contains("cannot multiply [2, 3] by [2, 3]"), "{text}");
     assert_eq!(of_type(&out, "error").len(), 1);
     let (_, out) = k.execute("y").await;
-    assert_eq!(of_type(&out, "execute_result")[0].content["data"]["text/plain"], "5");
+    assert_eq!(
+        of_type(&out, "execute_result")[0].content["data"]["text/plain"],
+        "5"
+    );
 
     // Warnings go to stderr.
-    let (reply, out) = k.execute("p = tensor([0, 0.5])\nl = log(p)\nprint(1)").await;
+    let (reply, out) = k
+        .execute("p = tensor([0, 0.5])\nl = log(p)\nprint(1)")
+        .await;
     assert_eq!(reply.content["status"], "ok");
     let stderr: Vec<&Message> = out
         .iter()
         .filter(|m| m.msg_type() == "stream" && m.content["name"] == "stderr")
         .collect();
-    assert!(stderr[0].content["text"].as_str().unwrap().contains("nan or inf"), "{out:?}");
+    assert!(
+        stderr[0].content["text"]
+            .as_str()
+            .unwrap()
+            .contains("nan or inf"),
+        "{out:?}"
+    );
     assert_eq!(stdout_of(&out), "1\n");
 
     // plot(...) is an SVG display_data.
@@ -240,9 +262,14 @@ async fn execute_and_its_outputs() {
     assert_eq!(reply.content["status"], "ok");
     let shown = of_type(&out, "display_data");
     assert_eq!(shown.len(), 1);
-    let svg = shown[0].content["data"]["image/svg+xml"].as_str().expect("svg");
+    let svg = shown[0].content["data"]["image/svg+xml"]
+        .as_str()
+        .expect("svg");
     assert!(svg.starts_with("<svg"), "{svg}");
-    assert!(stdout_of(&out).is_empty(), "no terminal chart in a notebook");
+    assert!(
+        stdout_of(&out).is_empty(),
+        "no terminal chart in a notebook"
+    );
 
     // silent: nothing published, the count does not move.
     let (reply, out) = k
@@ -266,7 +293,10 @@ async fn execute_and_its_outputs() {
     // REPL commands and IPython magics.
     let (_, out) = k.execute(":vars").await;
     let vars = of_type(&out, "display_data");
-    assert!(vars[0].content["data"]["text/html"].as_str().unwrap().contains("<td style=\"text-align: left\">x</td>"));
+    assert!(vars[0].content["data"]["text/html"]
+        .as_str()
+        .unwrap()
+        .contains("<td style=\"text-align: left\">x</td>"));
     let (reply, out) = k.execute("%time s = sum(x)\n%matplotlib inline").await;
     assert_eq!(reply.content["status"], "ok");
     assert!(stdout_of(&out).contains("time: "), "{out:?}");
@@ -276,7 +306,10 @@ async fn execute_and_its_outputs() {
     let (reply, _) = k.execute("q = 1\n%who").await;
     assert_eq!(reply.content["ename"], "kernel::magic");
     let (reply, _) = k.execute("q").await;
-    assert_eq!(reply.content["ename"], "name::unknown", "a refused cell runs nothing");
+    assert_eq!(
+        reply.content["ename"], "name::unknown",
+        "a refused cell runs nothing"
+    );
     let (_, out) = k.execute(":help relu").await;
     assert!(stdout_of(&out).contains("relu("));
 
@@ -321,31 +354,53 @@ async fn streams_while_the_cell_runs() {
 #[tokio::test]
 async fn requests_besides_execute() {
     let (mut k, _) = Kernel::start("requests").await;
-    k.execute("weights = ones(3)\ndef f(a, b=2):\n    return a + b\n").await;
+    k.execute("weights = ones(3)\ndef f(a, b=2):\n    return a + b\n")
+        .await;
 
     let (reply, _) = k
-        .request("complete_request", json!({"code": "y = wei", "cursor_pos": 7}))
+        .request(
+            "complete_request",
+            json!({"code": "y = wei", "cursor_pos": 7}),
+        )
         .await;
     assert_eq!(reply.content["matches"], json!(["weights"]));
     assert_eq!(reply.content["cursor_start"], 4);
     assert_eq!(reply.content["cursor_end"], 7);
     let (reply, _) = k
-        .request("complete_request", json!({"code": "x = 1\nsigm", "cursor_pos": 10}))
+        .request(
+            "complete_request",
+            json!({"code": "x = 1\nsigm", "cursor_pos": 10}),
+        )
         .await;
     assert_eq!(reply.content["matches"], json!(["sigmoid"]));
     assert_eq!(reply.content["cursor_start"], 6);
 
     let (reply, _) = k
-        .request("inspect_request", json!({"code": "relu(x)", "cursor_pos": 2, "detail_level": 0}))
+        .request(
+            "inspect_request",
+            json!({"code": "relu(x)", "cursor_pos": 2, "detail_level": 0}),
+        )
         .await;
     assert_eq!(reply.content["found"], true);
-    assert!(reply.content["data"]["text/plain"].as_str().unwrap().contains("relu("));
+    assert!(reply.content["data"]["text/plain"]
+        .as_str()
+        .unwrap()
+        .contains("relu("));
     let (reply, _) = k
-        .request("inspect_request", json!({"code": "f(1)", "cursor_pos": 1, "detail_level": 0}))
+        .request(
+            "inspect_request",
+            json!({"code": "f(1)", "cursor_pos": 1, "detail_level": 0}),
+        )
         .await;
-    assert!(reply.content["data"]["text/plain"].as_str().unwrap().contains("f(a, b=2)"));
+    assert!(reply.content["data"]["text/plain"]
+        .as_str()
+        .unwrap()
+        .contains("f(a, b=2)"));
     let (reply, _) = k
-        .request("inspect_request", json!({"code": "nosuchname", "cursor_pos": 3, "detail_level": 0}))
+        .request(
+            "inspect_request",
+            json!({"code": "nosuchname", "cursor_pos": 3, "detail_level": 0}),
+        )
         .await;
     assert_eq!(reply.content["found"], false);
 
@@ -355,12 +410,17 @@ async fn requests_besides_execute() {
         ("x = (1 +", "incomplete"),
         ("x = )", "invalid"),
     ] {
-        let (reply, _) = k.request("is_complete_request", json!({"code": code})).await;
+        let (reply, _) = k
+            .request("is_complete_request", json!({"code": code}))
+            .await;
         assert_eq!(reply.content["status"], status, "{code}");
     }
 
     let (reply, _) = k
-        .request("history_request", json!({"hist_access_type": "tail", "n": 5, "output": false, "raw": true}))
+        .request(
+            "history_request",
+            json!({"hist_access_type": "tail", "n": 5, "output": false, "raw": true}),
+        )
         .await;
     let history = reply.content["history"].as_array().unwrap();
     assert_eq!(history.len(), 1);
@@ -374,7 +434,9 @@ async fn requests_besides_execute() {
     let frames = wire::encode(&bad, &Signer::new("not the key"));
     k.shell.send(to_zmq(frames)).await.unwrap();
     assert!(
-        tokio::time::timeout(Duration::from_millis(500), k.shell.recv()).await.is_err(),
+        tokio::time::timeout(Duration::from_millis(500), k.shell.recv())
+            .await
+            .is_err(),
         "no reply to a forged message"
     );
     let (reply, _) = k.request("kernel_info_request", json!({})).await;

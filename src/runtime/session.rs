@@ -3,7 +3,7 @@
 
 use crate::runtime::interp::{Flow, Interp};
 use crate::syntax::ast::{Stmt, StmtKind};
-use crate::syntax::diagnostic::{Diagnostic, RenderStyle};
+use crate::syntax::diagnostic::{render, Diagnostic, RenderStyle};
 use crate::syntax::parser;
 use std::io::Write;
 
@@ -66,7 +66,10 @@ impl Session {
                 return;
             }
         }
-        self.interp.report(d);
+        let _ = self.interp.out.flush();
+        let text = render_input(d, self.interp.style);
+        let _ = self.interp.err.write_all(text.as_bytes());
+        let _ = self.interp.err.flush();
     }
 
     /// Parse `text`; on syntax errors report every one and return them.
@@ -145,4 +148,67 @@ impl Session {
         }
         Outcome::Ok
     }
+}
+
+fn source_name(d: &Diagnostic) -> Option<&str> {
+    d.source.as_ref().map(|s| s.name())
+}
+
+fn is_input(name: &str) -> bool {
+    name.starts_with("<input")
+}
+
+/// How a diagnostic is drawn; for one of a REPL or notebook input (`<input N>`), a
+/// related note that points into an earlier input is one line,
+/// `  ☞ `x` got its shape [2, 3] here, in <input 1>: x = ones(2, 3)`, instead of a
+/// snippet, so that an input that refers to many earlier ones stays short.
+pub fn render_input(d: &Diagnostic, style: RenderStyle) -> String {
+    let main = source_name(d);
+    if !main.is_some_and(is_input) {
+        return render(d, style);
+    }
+    let mut short = d.clone();
+    let mut notes = Vec::new();
+    short.related.retain(|r| match source_name(r) {
+        Some(name) if is_input(name) && Some(name) != main => {
+            notes.push(one_line(r, name));
+            false
+        }
+        _ => true,
+    });
+    let mut text = render(&short, style);
+    for note in notes {
+        text.push_str(&note);
+        text.push('\n');
+    }
+    text
+}
+
+/// A related note as one line: what its label says, and the line of the input it is on.
+fn one_line(r: &Diagnostic, name: &str) -> String {
+    let src = r.source.as_ref().map_or("", |s| s.inner().as_str());
+    let Some(label) = r.labels.iter().find(|l| l.primary).or(r.labels.first()) else {
+        return format!("  ☞ {}", r.message);
+    };
+    let start = label.span.start.min(src.len());
+    let line_no = src[..start].matches('\n').count() + 1;
+    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
+    let code = src.get(line_start..line_end).unwrap_or("").trim();
+    let code: String = if code.chars().count() > 60 {
+        code.chars().take(59).chain(std::iter::once('…')).collect()
+    } else {
+        code.to_string()
+    };
+    let place = if src.trim_end().contains('\n') {
+        format!("{name}:{line_no}")
+    } else {
+        name.to_string()
+    };
+    let what = if label.text.is_empty() {
+        &r.message
+    } else {
+        &label.text
+    };
+    format!("  ☞ {what}, in {place}: {code}")
 }

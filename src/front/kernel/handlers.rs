@@ -10,8 +10,8 @@ use super::wire::Message;
 use crate::front::repl::commands::{self, Next};
 use crate::front::repl::{self, Repl, Scope};
 use crate::runtime::data::plot;
-use crate::runtime::session::{Outcome, Session, SessionOptions};
-use crate::syntax::diagnostic::{render, Diagnostic, RenderStyle};
+use crate::runtime::session::{render_input, Outcome, Session, SessionOptions};
+use crate::syntax::diagnostic::{Diagnostic, RenderStyle};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::io::Write;
@@ -273,7 +273,7 @@ impl Kernel {
         };
         let mut traceback = Vec::new();
         for d in &errors {
-            traceback.extend(render(d, STYLE).lines().map(str::to_string));
+            traceback.extend(render_input(d, STYLE).lines().map(str::to_string));
         }
         let error = json!({
             "ename": first.code,

@@ -16,6 +16,7 @@ mod highlight;
 pub(crate) mod signal;
 
 pub use complete::{complete, hint, Scope};
+pub use editor::next_indent;
 pub use highlight::{highlight, strip_ansi};
 
 use crate::runtime::session::Session;
