@@ -493,3 +493,55 @@ async fn interrupt_keeps_state_and_restart_starts_fresh() {
     let (reply, _) = fresh.execute("kept").await;
     assert_eq!(reply.content["ename"], "name::unknown");
 }
+
+#[test]
+fn install_and_uninstall_the_kernelspec() {
+    let dir = std::env::temp_dir().join(format!("tsr-kernelspec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _cleanup = TempDir(dir.clone());
+    let tsr = env!("CARGO_BIN_EXE_tsr");
+    let out = Command::new(tsr)
+        .args(["kernel", "install", "--prefix"])
+        .arg(&dir)
+        .output()
+        .expect("run tsr");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec_dir = dir.join("share/jupyter/kernels/tsr");
+    let spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(spec_dir.join("kernel.json")).unwrap())
+            .unwrap();
+    let binary = std::path::Path::new(tsr).canonicalize().unwrap();
+    assert_eq!(
+        spec["argv"],
+        json!([binary.to_string_lossy(), "kernel", "{connection_file}"])
+    );
+    assert_eq!(spec["language"], "tsr");
+    assert_eq!(spec["interrupt_mode"], "message");
+    for logo in ["logo-32x32.png", "logo-64x64.png"] {
+        let bytes = std::fs::read(spec_dir.join(logo)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{logo}");
+    }
+    // No temporary files are left beside them.
+    let names: Vec<String> = std::fs::read_dir(&spec_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let out = Command::new(tsr)
+        .args(["kernel", "uninstall", "--prefix"])
+        .arg(&dir)
+        .output()
+        .expect("run tsr");
+    assert!(out.status.success());
+    assert!(!spec_dir.exists());
+    // Misuse is exit status 2.
+    let out = Command::new(tsr)
+        .args(["kernel", "install", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
