@@ -325,7 +325,8 @@ async fn execute_and_its_outputs() {
 #[tokio::test]
 async fn streams_while_the_cell_runs() {
     let (mut k, _) = Kernel::start("stream").await;
-    let code = "print('first')\nt = 0\nfor i in range(3000000):\n    t = t + 1\nprint('last')";
+    // A second of work after the first line, however fast the build.
+    let code = "print('first')\nt0 = perf_counter()\nwhile perf_counter() - t0 < 1:\n    t = 1\nprint('last')";
     let msg = Message::new(
         "execute_request",
         json!({"code": code, "silent": false, "store_history": true}),
