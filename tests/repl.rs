@@ -230,6 +230,17 @@ fn completes_properties_and_functions_after_a_dot() {
 }
 
 #[test]
+fn a_dedent_to_the_top_level_closes_the_block() {
+    assert!(repl::needs_more("for i in range(3):\n    x = i"));
+    assert!(!repl::needs_more("for i in range(3):\n    x = i\nprint(x)"));
+    assert!(repl::needs_more("if x:\n    y = 1\nelse:"));
+    assert!(repl::needs_more("if x:\n    y = 1\nelse"));
+    assert!(repl::needs_more(
+        "for i in range(3):\n    x = i\nfor j in range(2):"
+    ));
+}
+
+#[test]
 fn the_line_after_a_colon_starts_indented() {
     assert_eq!(repl::next_indent(""), "");
     assert_eq!(repl::next_indent("for i in range(3):"), "    ");
