@@ -6,14 +6,14 @@
 //! - `tensor`: the tensor core (data model, shape rules, kernels, backward, optimisers);
 //!   knows nothing of spans;
 //! - `runtime`: values, the walker, argument binding, the builtins, errors explained;
-//! - `front`: the REPL and `tsr check`, thin over one `Session`.
+//! - `front`: the REPL, `tsr check` and `tsr test`, thin over one `Session`.
 
 pub mod front;
 pub mod runtime;
 pub mod syntax;
 pub mod tensor;
 
-pub use front::{check, repl};
+pub use front::{check, repl, snapshot};
 pub use runtime::session::{Outcome, Session, SessionOptions};
 pub use runtime::{builtins, data, print};
 pub use syntax::{diagnostic, parser};

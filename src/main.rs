@@ -41,6 +41,8 @@ enum Command {
         #[arg(long)]
         shapes: bool,
     },
+    /// Run golden-output tests: `#>` lines under statements, or NAME.out beside NAME.tsr.
+    Test(tsr::snapshot::TestArgs),
     /// The Jupyter kernel: `kernel CONNECTION_FILE`, `kernel install [--user |
     /// --sys-prefix | --prefix DIR]`, `kernel uninstall`.
     Kernel {
@@ -139,6 +141,11 @@ fn run(cli: Cli) -> u8 {
         }
         (Some(Command::Check { .. }), Some(extra)) => {
             eprintln!("error: unexpected argument `{extra}` before `check`\n\nUsage: tsr [OPTIONS] check [--shapes] FILE");
+            return 2;
+        }
+        (Some(Command::Test(args)), None) => return tsr::snapshot::main(args, cli.max_memory),
+        (Some(Command::Test(_)), Some(extra)) => {
+            eprintln!("error: unexpected argument `{extra}` before `test`\n\nUsage: tsr [OPTIONS] test [PATHS]...");
             return 2;
         }
         (Some(Command::Kernel { args }), None) => {

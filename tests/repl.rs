@@ -280,7 +280,7 @@ fn completes_commands_and_help_topics() {
 
 fn repl_commands() -> Vec<String> {
     let mut c: Vec<String> = [
-        ":check", ":graph", ":help", ":load", ":quit", ":reset", ":time", ":vars",
+        ":check", ":graph", ":help", ":load", ":quit", ":reset", ":test", ":time", ":vars",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -435,3 +435,23 @@ fn lines_typed_ahead_of_the_prompt_are_kept() {
     t.expect("42");
     t.ctrl_d_exits_zero();
 }
+
+#[test]
+fn colon_test_runs_and_blesses_like_tsr_test() {
+    let dir = temp_dir("colon-test");
+    std::fs::write(dir.join("t.tsr"), "1 + 1\n#> 3\n").unwrap();
+    let mut t = Pty::spawn(&dir, &[], false);
+    t.line(":test t.tsr");
+    t.expect("t.tsr:1: output differs");
+    t.expect("0 passed, 1 failed");
+    t.line(":test --bless t.tsr");
+    t.expect("1 passed, 0 failed");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("t.tsr")).unwrap(),
+        "1 + 1\n#> 2\n"
+    );
+    t.line(":test");
+    t.expect("PASS  t.tsr");
+    t.expect("1 passed, 0 failed");
+    t.ctrl_d_exits_zero();
+}

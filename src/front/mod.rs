@@ -1,5 +1,7 @@
-//! Front-ends over one `Session`: the REPL, `tsr check` and the Jupyter kernel.
+//! Front-ends over one `Session`: the REPL, `tsr check`, `tsr test` and the Jupyter
+//! kernel.
 
 pub mod check;
 pub mod kernel;
 pub mod repl;
+pub mod snapshot;

@@ -1,9 +1,9 @@
 //! Expressions: evaluation of every expression form, operators on numbers, strings,
 //! lists and tensors (with broadcasting), attributes and indexing.
 
-use crate::runtime::builtins;
-use crate::runtime::explain::{self, Operand, Site};
-use crate::runtime::interp::{ArgVal, Interp, R};
+use crate::runtime::call::ArgVal;
+use crate::runtime::explain::{self, Site};
+use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
 use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
@@ -20,7 +20,7 @@ impl Interp {
             ExprKind::None => Ok(Value::None),
             ExprKind::Name(n) => match self.lookup(n) {
                 Some(b) => Ok(b.value.clone()),
-                None => match builtins::find(n) {
+                None => match self.builtins.find(n) {
                     Some(b) => Ok(Value::Builtin(b)),
                     None => Err(self.unknown_name(n, e.span)),
                 },
@@ -86,7 +86,7 @@ impl Interp {
                     Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => {
                         b.value.clone()
                     }
-                    _ => match builtins::find(&name.node) {
+                    _ => match self.builtins.find(&name.node) {
                         Some(b) => Value::Builtin(b),
                         None => return Err(self.unknown_method(&name.node, name.span, &recv)),
                     },
@@ -260,7 +260,12 @@ impl Interp {
                 _ => a >= b,
             })),
             _ => Err(self.fail(explain::operator_type_error(
-                self, op, op_span, &l, &r, lhs, rhs,
+                op,
+                op_span,
+                l.kind(),
+                r.kind(),
+                lhs.span,
+                rhs.span,
             ))),
         }
     }
@@ -334,7 +339,12 @@ impl Interp {
             (Ok(a), Ok(b)) => (a, b),
             _ => {
                 return Err(self.fail(explain::operator_type_error(
-                    self, op, op_span, l, r, lhs, rhs,
+                    op,
+                    op_span,
+                    l.kind(),
+                    r.kind(),
+                    lhs.span,
+                    rhs.span,
                 )))
             }
         };
@@ -355,8 +365,8 @@ impl Interp {
                     op: op.symbol().to_string(),
                     primary: op_span,
                     operands: vec![
-                        Operand::new(self, lhs.span, Some(l), var_span(lhs)),
-                        Operand::new(self, rhs.span, Some(r), var_span(rhs)),
+                        self.operand(lhs.span, Some(l)),
+                        self.operand(rhs.span, Some(r)),
                     ],
                     in_place: false,
                 };
@@ -399,7 +409,12 @@ impl Interp {
             (Value::Tensor(t), "ndim") => Ok(Value::Number(t.ndim() as f64)),
             (Value::Tensor(t), "T") => Ok(Value::Tensor(tensor::t_reverse(t))),
             (Value::Tensor(_), "grad") => {
-                let f = builtins::find("grad").expect("grad is a builtin");
+                let Some(f) = self.builtins.find("grad") else {
+                    return Err(self.fail(
+                        Diagnostic::error("name::unknown", "no builtin `grad`")
+                            .primary(span, "here"),
+                    ));
+                };
                 let argv = vec![ArgVal {
                     name: None,
                     value: v.clone(),
@@ -411,6 +426,7 @@ impl Interp {
             _ => Err(self.fail(explain::unknown_property(
                 v.kind(),
                 matches!(v, Value::Tensor(_)),
+                self.builtins.find(name).is_some(),
                 name,
                 object.span,
                 span,
@@ -527,7 +543,7 @@ impl Interp {
                     let site = Site {
                         op: "indexing".to_string(),
                         primary: span,
-                        operands: vec![Operand::new(self, object.span, Some(&v), var_span(object))],
+                        operands: vec![self.operand(object.span, Some(&v))],
                         in_place: false,
                     };
                     self.fail(explain::tensor_error(self, e, &site))

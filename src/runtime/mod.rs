@@ -2,13 +2,35 @@
 //! (by subject), and tensor errors explained as diagnostics. Imports `syntax` and
 //! `tensor`, never a front-end.
 
+/// One row of a builtin table:
+/// `b!("name", [params], "doc", "example", function)`, optionally followed by the
+/// `Check` rule of `tsr check`, itself optionally marked `pure` (run for real by the
+/// checker when every argument is known).
+macro_rules! b {
+    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr) => {
+        b!($name, [$($p),*], $doc, $ex, $f, Unknown)
+    };
+    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr, pure $c:ident) => {
+        $crate::runtime::value::Builtin {
+            name: $name, params: &[$($p),*], doc: $doc, example: $ex, func: $f,
+            check: $crate::runtime::value::Check::$c, pure: true,
+        }
+    };
+    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr, $c:ident) => {
+        $crate::runtime::value::Builtin {
+            name: $name, params: &[$($p),*], doc: $doc, example: $ex, func: $f,
+            check: $crate::runtime::value::Check::$c, pure: false,
+        }
+    };
+}
+
 pub mod builtins;
+pub mod call;
 pub mod data;
 pub mod eval;
+pub mod exec;
 pub mod explain;
-pub mod gradcheck;
 pub mod interp;
 pub mod print;
 pub mod session;
-pub mod stdlib;
 pub mod value;

@@ -52,7 +52,7 @@ impl Session {
             crate::tensor::set_max_tensor_bytes(bytes);
         }
         Session {
-            interp: Interp::new(out, err, options.style),
+            interp: Interp::new(out, err, options.style, crate::runtime::builtins::all()),
             show_value: None,
             capture_errors: None,
         }
@@ -106,38 +106,8 @@ impl Session {
     }
 
     fn run_stmts(&mut self, src_id: usize, stmts: &[Stmt], repl: bool) -> Outcome {
-        self.interp.src_id = src_id;
         for (i, stmt) in stmts.iter().enumerate() {
-            let result = match &stmt.kind {
-                StmtKind::Expr(e) => match self.interp.eval(e) {
-                    Ok(crate::runtime::value::Value::None) => Ok(()),
-                    Ok(v) if self.show_value.is_some() => {
-                        if let Some(show) = self.show_value.as_mut() {
-                            show(&v, i + 1 == stmts.len());
-                        }
-                        if repl {
-                            self.interp.bind("_", v, stmt.span);
-                        }
-                        Ok(())
-                    }
-                    Ok(v) => {
-                        let mut text = v.repr();
-                        text.push('\n');
-                        if repl {
-                            self.interp.bind("_", v, stmt.span);
-                        }
-                        self.interp.write_out(&text)
-                    }
-                    Err(e) => Err(e),
-                },
-                _ => match self.interp.exec(stmt) {
-                    Ok(Flow::Normal) => Ok(()),
-                    // The parser rejects these outside functions and loops.
-                    Ok(_) => Ok(()),
-                    Err(e) => Err(e),
-                },
-            };
-            let _ = self.interp.out.flush();
+            let result = self.run_stmt(src_id, stmt, repl, i + 1 == stmts.len());
             if let Err(d) = result {
                 if d.code == "io::stdout" {
                     return Outcome::RuntimeError;
@@ -147,6 +117,55 @@ impl Session {
             }
         }
         Outcome::Ok
+    }
+
+    /// Run one top-level statement of the source `src_id` (from `parse`) as a REPL input
+    /// would: a bare expression prints its value and binds `_`; a failing statement
+    /// changes nothing. The error is returned, not reported (`tsr test` compares codes).
+    pub fn run_statement(&mut self, src_id: usize, stmt: &Stmt) -> Result<(), Box<Diagnostic>> {
+        self.run_stmt(src_id, stmt, true, true)
+    }
+
+    /// `last`: the statement is its input's last (a shown value is then the result).
+    fn run_stmt(
+        &mut self,
+        src_id: usize,
+        stmt: &Stmt,
+        repl: bool,
+        last: bool,
+    ) -> Result<(), Box<Diagnostic>> {
+        self.interp.src_id = src_id;
+        let result = match &stmt.kind {
+            StmtKind::Expr(e) => match self.interp.eval(e) {
+                Ok(crate::runtime::value::Value::None) => Ok(()),
+                Ok(v) if self.show_value.is_some() => {
+                    if let Some(show) = self.show_value.as_mut() {
+                        show(&v, last);
+                    }
+                    if repl {
+                        self.interp.bind("_", v, stmt.span);
+                    }
+                    Ok(())
+                }
+                Ok(v) => {
+                    let mut text = v.repr();
+                    text.push('\n');
+                    if repl {
+                        self.interp.bind("_", v, stmt.span);
+                    }
+                    self.interp.write_out(&text)
+                }
+                Err(e) => Err(e),
+            },
+            _ => match self.interp.exec(stmt) {
+                Ok(Flow::Normal) => Ok(()),
+                // The parser rejects these outside functions and loops.
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            },
+        };
+        let _ = self.interp.out.flush();
+        result
     }
 }
 

@@ -1,11 +1,12 @@
 //! Runtime values of tsr (`Value`), user functions, and how each value is shown.
 
-use crate::runtime::builtins::Builtin;
+use crate::runtime::interp::{Interp, R};
 use crate::runtime::print;
 use crate::syntax::ast::{Param, Stmt};
 use crate::syntax::span::Span;
 use crate::tensor::{Adam, Sgd, Tensor};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// A user-defined function: its parameters with default values evaluated at `def` time
@@ -135,5 +136,171 @@ impl Value {
                 Optimizer::Adam(_) => "<adam optimizer>",
             }),
         }
+    }
+}
+
+// ------------------------------------------------------------ builtins
+
+/// One parameter of a builtin.
+#[derive(Clone, Copy, Debug)]
+pub enum P {
+    /// Required, positional or keyword.
+    Req(&'static str),
+    /// Optional, positional or keyword, with the default as the user would write it.
+    Opt(&'static str, &'static str),
+    /// Any number of further positional arguments (`*dims`).
+    Var(&'static str),
+    /// Keyword-only, with its default.
+    Kw(&'static str, &'static str),
+    /// Any number of further keyword arguments with names of the caller's choosing
+    /// (`**arrays`), kept in call order.
+    VarKw(&'static str),
+}
+
+impl P {
+    pub fn name(self) -> &'static str {
+        match self {
+            P::Req(n) | P::Opt(n, _) | P::Var(n) | P::Kw(n, _) | P::VarKw(n) => n,
+        }
+    }
+}
+
+pub type BuiltinFn = fn(&mut Interp, &mut Args) -> R<Value>;
+
+pub struct Builtin {
+    pub name: &'static str,
+    pub params: &'static [P],
+    pub doc: &'static str,
+    pub example: &'static str,
+    pub func: BuiltinFn,
+    /// How `tsr check` finds the result without running it.
+    pub check: Check,
+    /// Whether `tsr check` may run it for real when every argument is known (it
+    /// computes only with numbers, strings, lists and small literal tensors).
+    pub pure: bool,
+}
+
+/// A builtin's abstract rule: what `tsr check` computes for a call instead of running
+/// it. Most tensor builtins share a rule (every unary elementwise op is `Elementwise`),
+/// and each rule calls the op's own shape rule in `tensor::shape`; `front/check` holds
+/// the one interpretation of each variant. A builtin without one gives an unknown value
+/// (never a false alarm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing is known of the result.
+    Unknown,
+    /// A statement-like call whose result is `None` (`print`, `seed`, `save`).
+    Nothing,
+    /// A number about which nothing is known (`float`, `perf_counter`).
+    Number,
+    /// A string about which nothing is known.
+    Text,
+    Len,
+    Range,
+    Int,
+    List,
+    Append,
+    Sorted,
+    TypeName,
+    /// A tensor from nested lists.
+    Literal,
+    /// A tensor whose sizes are the arguments from the first on (`zeros(2, 3)`).
+    Sized,
+    /// `eye(n)`: `[n, n]`.
+    Square,
+    /// `randperm(n)`: `[n]`.
+    Vector,
+    Arange,
+    Linspace,
+    /// A new tensor of the first argument's shape (`zeros_like`, `detach`).
+    LikeFirst,
+    Reshape,
+    Flatten,
+    Transpose,
+    Squeeze,
+    Unsqueeze,
+    Cat,
+    Stack,
+    Numel,
+    /// The first argument's shape, through the graph (`exp`, `relu`); a number stays a
+    /// number.
+    Elementwise,
+    /// The first two arguments broadcast (`maximum`).
+    Broadcast2,
+    /// `mean` with `axis` and `keepdim`.
+    Reduce,
+    /// `sum`: a reduction, and a list's sum is a number.
+    Sum,
+    /// `max`/`min`: with a second tensor elementwise, else a reduction.
+    Extreme,
+    /// `argmax`/`argmin`: a reduction with no gradient.
+    ArgExtreme,
+    Softmax,
+    /// `mse`, `bce`, `bce_logits`: the loss rule of the tensor core, by name.
+    Loss,
+    CrossEntropy,
+    Item,
+    Backward,
+    Grad,
+    Gradcheck,
+    Optimizer,
+    Step,
+    Load,
+    LoadCsv,
+    OneHot,
+    Accuracy,
+}
+
+impl Builtin {
+    /// `sum(x, axis=None, keepdim=False)`
+    pub fn signature(&self) -> String {
+        let parts: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| match p {
+                P::Req(n) => n.to_string(),
+                P::Opt(n, d) | P::Kw(n, d) => format!("{n}={d}"),
+                P::Var(n) => format!("*{n}"),
+                P::VarKw(n) => format!("**{n}"),
+            })
+            .collect();
+        format!("{}({})", self.name, parts.join(", "))
+    }
+}
+
+/// Arguments bound to a builtin's parameters: one slot per non-variadic parameter, and
+/// the extra positional values for a `Var` parameter, the extra keyword arguments for a
+/// `VarKw` parameter.
+pub struct Args {
+    pub builtin: &'static Builtin,
+    pub slots: Vec<Option<(Value, Span)>>,
+    pub rest: Vec<(Value, Span)>,
+    /// `(name, name span, value, value span)` in call order.
+    pub kwargs: Vec<(String, Span, Value, Span)>,
+    pub callee: Span,
+    pub call: Span,
+}
+
+/// Every builtin with an index by name: what the evaluator looks names up in.
+pub struct Builtins {
+    pub rows: Vec<&'static Builtin>,
+    index: HashMap<
+        &'static str,
+        usize,
+        std::hash::BuildHasherDefault<crate::runtime::interp::FnvHasher>,
+    >,
+}
+
+impl Builtins {
+    pub fn new(rows: &[&'static Builtin]) -> Builtins {
+        let index = rows.iter().enumerate().map(|(i, b)| (b.name, i)).collect();
+        Builtins {
+            rows: rows.to_vec(),
+            index,
+        }
+    }
+
+    pub fn find(&self, name: &str) -> Option<&'static Builtin> {
+        self.index.get(name).map(|&i| self.rows[i])
     }
 }

@@ -9,8 +9,9 @@ use std::rc::{Rc, Weak};
 
 use super::elementwise::{BinaryOp, UnaryOp};
 use super::kernels::{add_assign, map, standard, unbroadcast, zip3_map, zip_map};
+use super::layout::reshape_owned;
 use super::loss::loss_grads;
-use super::matmul::{matmul_grads, reshape_owned};
+use super::matmul::matmul_grads;
 use super::reduce::{extreme_grad, log_softmax_grad, softmax_grad, spread_grad, ReduceOp};
 use super::shape_ops::{cat_piece, index_add};
 use super::{peek_next_id, Node, NotReachedWhy, Op, Tensor, TensorError};

@@ -3,19 +3,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Ix2, IxDyn, Zip};
 
-pub(crate) use super::layout::standard;
-
-/// Builds an array from a row-major vector whose length matches `shape`.
-pub(crate) fn from_vec(shape: &[usize], v: Vec<f32>) -> ArrayD<f32> {
-    assert_eq!(
-        shape.iter().product::<usize>(),
-        v.len(),
-        "length matches shape"
-    );
-    // SAFETY: the length matches the shape (asserted), and every shape reaching here was
-    // validated by `checked_numel` (its size fits in isize).
-    unsafe { ArrayD::from_shape_vec_unchecked(IxDyn(shape), v) }
-}
+pub(crate) use super::layout::{from_vec, reshape_owned, standard};
 
 /// `f(a, b)` elementwise with `a` and `b` broadcast to `out` (checked by the caller).
 pub(crate) fn zip_map<F: Fn(f32, f32) -> f32>(
@@ -204,7 +192,7 @@ pub(crate) fn unbroadcast(g: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
         let n: usize = shape.iter().product();
         let fill = if g.len() == n { None } else { Some(0.0) };
         return match fill {
-            None => super::matmul::reshape_owned(g, shape),
+            None => reshape_owned(g, shape),
             Some(v) => ArrayD::from_elem(IxDyn(shape), v),
         };
     }

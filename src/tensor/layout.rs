@@ -1,11 +1,10 @@
 //! Materialising views in row-major order. Transposes and permutations are copied with
 //! this, so every tensor and gradient the matrix product and the optimisers see is
 //! row-major (gemm is up to 40% slower on a column-major right operand, and the
-//! optimisers' update loops run over plain slices).
+//! optimisers' update loops run over plain slices). Also the two basic constructors of
+//! row-major arrays the kernels share: `from_vec` and `reshape_owned`.
 
-use ndarray::{ArrayD, ArrayView2, ArrayViewD, Axis, Dimension, Ix2};
-
-use super::kernels::from_vec;
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, Axis, Dimension, Ix2, IxDyn};
 
 /// `v` copied into a fresh row-major array. A 2-D view, or the trailing two axes of an
 /// N-D one, is copied tile by tile; a transposed view goes through an 8×8 register
@@ -221,4 +220,27 @@ mod tests {
         let e = numbered(&[0, 4]);
         assert_eq!(standard(&e.view().reversed_axes()).shape(), &[4, 0]);
     }
+}
+
+/// Builds an array from a row-major vector whose length matches `shape`.
+pub(crate) fn from_vec(shape: &[usize], v: Vec<f32>) -> ArrayD<f32> {
+    assert_eq!(
+        shape.iter().product::<usize>(),
+        v.len(),
+        "length matches shape"
+    );
+    // SAFETY: the length matches the shape (asserted), and every shape reaching here was
+    // validated by `checked_numel` (its size fits in isize).
+    unsafe { ArrayD::from_shape_vec_unchecked(IxDyn(shape), v) }
+}
+
+/// Row-major reshape of an owned array (copies only when not in standard layout).
+pub(crate) fn reshape_owned(a: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
+    let a = if a.is_standard_layout() {
+        a
+    } else {
+        standard(&a.view())
+    };
+    a.into_shape_with_order(IxDyn(shape))
+        .expect("same element count")
 }

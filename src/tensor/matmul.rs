@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix1, Ix2, IxDyn};
 
-use super::kernels::{from_vec, standard, zip_map};
+use super::kernels::{from_vec, reshape_owned, zip_map};
 use super::shape::{broadcast_shapes, matmul_shape};
 use super::{Input, Op, Tensor, TensorError};
 
@@ -18,17 +18,6 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
         data,
         Op::MatMul(Input::new(a), Input::new(b)),
     ))
-}
-
-/// Row-major reshape of an owned array (copies only when not in standard layout).
-pub(crate) fn reshape_owned(a: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
-    let a = if a.is_standard_layout() {
-        a
-    } else {
-        standard(&a.view())
-    };
-    a.into_shape_with_order(IxDyn(shape))
-        .expect("same element count")
 }
 
 /// 2-D product into a fresh row-major array.

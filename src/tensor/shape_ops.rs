@@ -3,7 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn, Slice, SliceInfo, SliceInfoElem};
 
 use super::kernels::standard;
-use super::matmul::reshape_owned;
+use super::layout::reshape_owned;
 use super::shape::{
     cat_shape, flatten_shape, reshape_shape, resolve_index, reverse_shape, squeeze_shape,
     stack_shape, transpose_shape, unsqueeze_shape, IndexItem, Resolved,

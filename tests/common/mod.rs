@@ -10,6 +10,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tsr::diagnostic::RenderStyle;
+use tsr::snapshot::compare::Tolerance;
 use tsr::{Outcome, Session, SessionOptions};
 
 #[derive(Clone, Default)]
@@ -140,57 +141,10 @@ pub fn diff(expected: &str, actual: &str) -> String {
     out
 }
 
-/// The numbers in `text`, as the conformance runner finds them.
+/// The numbers in `text`, as the conformance runner finds them (the scanner of
+/// `tsr test`).
 pub fn numbers(text: &str) -> Vec<(f64, String)> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let start = i;
-        let mut j = i;
-        if j < b.len() && (b[j] == b'-' || b[j] == b'+') {
-            j += 1;
-        }
-        let digits_start = j;
-        while j < b.len() && b[j].is_ascii_digit() {
-            j += 1;
-        }
-        let mut had_digits = j > digits_start;
-        if j < b.len() && b[j] == b'.' {
-            let k = j + 1;
-            let mut m = k;
-            while m < b.len() && b[m].is_ascii_digit() {
-                m += 1;
-            }
-            if had_digits || m > k {
-                had_digits = true;
-                j = m;
-            }
-        }
-        if !had_digits {
-            i = start + 1;
-            continue;
-        }
-        if j < b.len() && (b[j] == b'e' || b[j] == b'E') {
-            let mut k = j + 1;
-            if k < b.len() && (b[k] == b'-' || b[k] == b'+') {
-                k += 1;
-            }
-            let ds = k;
-            while k < b.len() && b[k].is_ascii_digit() {
-                k += 1;
-            }
-            if k > ds {
-                j = k;
-            }
-        }
-        let s = &text[start..j];
-        if let Ok(v) = s.parse::<f64>() {
-            out.push((v, s.to_string()));
-        }
-        i = j;
-    }
-    out
+    tsr::snapshot::compare::numbers(text)
 }
 
 /// Compare every number printed with the reference list (one per line), with the
@@ -210,8 +164,7 @@ pub fn numbers_match(stdout: &str, expect: &str) -> Result<(), String> {
                 want.len()
             ));
         };
-        let ok = (g - w).abs() <= 1e-3 + 2e-3 * w.abs() || (g.is_nan() && w.is_nan()) || (g == w);
-        if !ok {
+        if !Tolerance::default().accepts(*g, *w) {
             return Err(format!("number #{i}: printed {s}, PyTorch gives {w}"));
         }
     }

@@ -1,7 +1,7 @@
 //! The autodiff facts that are static: `backward` of a tensor that is not one element,
 //! `grad` before any `backward`, `grad` of a tensor the last `backward` cannot reach.
 
-use super::calls::CArgs;
+use super::args::CArgs;
 use super::dims::is_sym;
 use super::expr::known_numel;
 use super::value::AVal;

@@ -6,9 +6,11 @@ use super::dims::{is_sym, RuleOut, ANON};
 use super::expr::{dim_number, known_numel, AArg};
 use super::value::{AList, ANum, ATensor, AVal};
 use super::{Backward, Checker};
-use crate::runtime::builtins::{self, Args, Builtin, P};
+use crate::runtime::builtins::{self, Builtin, P};
+use crate::runtime::call::ArgVal;
 use crate::runtime::explain::Site;
-use crate::runtime::interp::{ArgVal, Interp, R};
+use crate::runtime::interp::R;
+use crate::runtime::value::Check;
 use crate::runtime::value::Value;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
@@ -16,58 +18,9 @@ use crate::tensor::{shape, TensorError};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-fn not_loaded(_: &mut Interp, _: &mut Args) -> R<Value> {
-    Ok(Value::None)
-}
-
-/// Signatures of the data builtins, used while `data::TABLE` does not list them yet.
-static DATA_FALLBACK: &[Builtin] = &[
-    Builtin {
-        name: "load",
-        params: &[P::Req("path"), P::Opt("name", "None")],
-        doc: "",
-        example: "",
-        func: not_loaded,
-    },
-    Builtin {
-        name: "load_csv",
-        params: &[P::Req("path"), P::Kw("header", "False")],
-        doc: "",
-        example: "",
-        func: not_loaded,
-    },
-];
-
 pub fn find_builtin(name: &str) -> Option<&'static Builtin> {
-    builtins::find(name).or_else(|| DATA_FALLBACK.iter().find(|b| b.name == name))
+    builtins::find(name)
 }
-
-/// Builtins that compute only with numbers, strings and lists (or small literal
-/// tensors): run for real when every argument is known.
-const PURE: &[&str] = &[
-    "len",
-    "range",
-    "str",
-    "float",
-    "int",
-    "round",
-    "list",
-    "sorted",
-    "type",
-    "exp",
-    "log",
-    "sqrt",
-    "abs",
-    "relu",
-    "sigmoid",
-    "tanh",
-    "leaky_relu",
-    "clamp",
-    "maximum",
-    "minimum",
-    "tensor",
-    "item",
-];
 
 /// A placeholder runtime value standing for argument `k` (no real range has step 0).
 fn placeholder(k: usize) -> Value {
@@ -75,68 +28,6 @@ fn placeholder(k: usize) -> Value {
         start: k as i64,
         stop: i64::MIN,
         step: 0,
-    }
-}
-
-/// Arguments bound to a builtin: abstract values per parameter, and the real binder's
-/// `Args` (known values, placeholders elsewhere) for its conversions and errors.
-pub struct CArgs {
-    pub b: &'static Builtin,
-    slots: Vec<Option<(AVal, Span)>>,
-    rest: Vec<(AVal, Span)>,
-    real: Args,
-    pub callee: Span,
-}
-
-impl CArgs {
-    pub(super) fn get(&self, i: usize) -> Option<&AVal> {
-        match self.slots.get(i) {
-            Some(Some((v, _))) if !matches!(v, AVal::None) => Some(v),
-            _ => None,
-        }
-    }
-
-    pub(super) fn val(&self, i: usize) -> AVal {
-        self.get(i).cloned().unwrap_or(AVal::None)
-    }
-
-    pub(super) fn span(&self, i: usize) -> Span {
-        self.real.span(i)
-    }
-
-    /// Whether slot `i` holds a known value (or nothing).
-    fn known(&self, i: usize) -> bool {
-        match self.slots.get(i) {
-            Some(Some((v, _))) => v.realize().is_some(),
-            _ => true,
-        }
-    }
-
-    fn all_known(&self) -> bool {
-        (0..self.slots.len()).all(|i| self.known(i))
-            && self.rest.iter().all(|(v, _)| v.realize().is_some())
-    }
-
-    /// Dimension values from slot `first` on and the variadic rest.
-    fn dim_values(&self, first: usize) -> Vec<AVal> {
-        let mut vals: Vec<AVal> = Vec::new();
-        for i in first..self.slots.len() {
-            if matches!(self.b.params[i], P::Req(_) | P::Opt(..)) {
-                if let Some((v, _)) = &self.slots[i] {
-                    vals.push(v.clone());
-                }
-            }
-        }
-        vals.extend(self.rest.iter().map(|(v, _)| v.clone()));
-        if vals.len() == 1 {
-            if let AVal::List(_) = &vals[0] {
-                return match vals[0].exact_items() {
-                    Some(items) => items,
-                    None => vec![AVal::Unknown; 0],
-                };
-            }
-        }
-        vals
     }
 }
 
@@ -149,6 +40,9 @@ fn size_of(v: &AVal) -> Option<usize> {
         _ => Some(ANON),
     }
 }
+
+use super::args::CArgs;
+use super::value::list_shape;
 
 impl Checker {
     pub fn call(&mut self, f: &AVal, args: Vec<AArg>, callee_span: Span, call_span: Span) -> AVal {
@@ -167,7 +61,7 @@ impl Checker {
         }
     }
 
-    fn call_builtin(
+    pub(super) fn call_builtin(
         &mut self,
         b: &'static Builtin,
         args: Vec<AArg>,
@@ -183,7 +77,7 @@ impl Checker {
                 span: a.span,
             })
             .collect();
-        let real = match builtins::bind_args(&self.interp, b, argvals, callee, call) {
+        let real = match crate::runtime::call::bind_args(&self.interp, b, argvals, callee, call) {
             Ok(r) => r,
             Err(d) => {
                 self.report(*d);
@@ -226,7 +120,7 @@ impl Checker {
             real,
             callee,
         };
-        if PURE.contains(&b.name) && ca.all_known() {
+        if b.pure && ca.all_known() {
             return match (b.func)(&mut self.interp, &mut ca.real) {
                 Ok(Value::Tensor(t)) => self.leaf(Some(t.shape())),
                 Ok(v) => AVal::from_value(&v),
@@ -240,7 +134,7 @@ impl Checker {
     }
 
     /// Report the error of a real `Args` conversion; `None` then.
-    fn take<T>(&mut self, r: R<T>) -> Option<T> {
+    pub(super) fn take<T>(&mut self, r: R<T>) -> Option<T> {
         match r {
             Ok(v) => Some(v),
             Err(d) => {
@@ -264,7 +158,7 @@ impl Checker {
     }
 
     /// The shape of a tensor argument (lists become tensors, numbers 0-d tensors).
-    fn arg_shape(&mut self, a: &CArgs, i: usize) -> Option<Vec<usize>> {
+    pub(super) fn arg_shape(&mut self, a: &CArgs, i: usize) -> Option<Vec<usize>> {
         match a.val(i) {
             AVal::List(_) => list_shape(&a.val(i)),
             AVal::Unknown => None,
@@ -290,7 +184,7 @@ impl Checker {
         }
     }
 
-    fn inputs(a: &CArgs, idx: &[usize]) -> Vec<Rc<ATensor>> {
+    pub(super) fn inputs(a: &CArgs, idx: &[usize]) -> Vec<Rc<ATensor>> {
         idx.iter()
             .filter_map(|&i| {
                 if let AVal::Tensor(t) = a.val(i) {
@@ -303,7 +197,13 @@ impl Checker {
     }
 
     /// A result computed from arguments `idx` through a rule.
-    fn from_rule(&mut self, a: &CArgs, out: RuleOut, operands: &[usize], raw: &[&[usize]]) -> AVal {
+    pub(super) fn from_rule(
+        &mut self,
+        a: &CArgs,
+        out: RuleOut,
+        operands: &[usize],
+        raw: &[&[usize]],
+    ) -> AVal {
         let site = self.site(a, operands);
         let shape = self.settle(out, &site, raw);
         let ins = Self::inputs(a, operands);
@@ -312,7 +212,7 @@ impl Checker {
     }
 
     /// A tensor with the shape given by size arguments from `first` on.
-    fn sized(&mut self, a: &mut CArgs, first: usize) -> AVal {
+    pub(super) fn sized(&mut self, a: &mut CArgs, first: usize) -> AVal {
         if a.all_known() {
             let Some(s) = self.take(a.real.shape(&self.interp, first)) else {
                 return AVal::Unknown;
@@ -332,11 +232,12 @@ impl Checker {
         self.leaf(dims)
     }
 
-    fn builtin(&mut self, a: &mut CArgs, call: Span) -> AVal {
+    /// The abstract result of a builtin by its row's rule (`Check`).
+    pub(super) fn builtin(&mut self, a: &mut CArgs, call: Span) -> AVal {
         let name = a.b.name;
-        match name {
-            "print" | "seed" | "zero_grad" | "save" | "plot" | "dot" => AVal::None,
-            "len" => match a.val(0) {
+        match a.b.check {
+            Check::Nothing => AVal::None,
+            Check::Len => match a.val(0) {
                 AVal::Tensor(t) => match &t.shape {
                     Some(s) if s.is_empty() => {
                         self.report(
@@ -355,13 +256,13 @@ impl Checker {
                 },
                 _ => AVal::Num(ANum::Unknown),
             },
-            "range" => AVal::Range(None),
-            "str" => AVal::Str(None),
-            "type" => match a.val(0) {
+            Check::Range => AVal::Range(None),
+            Check::Text => AVal::Str(None),
+            Check::TypeName => match a.val(0) {
                 AVal::Unknown => AVal::Str(None),
                 v => AVal::Str(Some(Rc::from(v.kind()))),
             },
-            "accuracy" => {
+            Check::Accuracy => {
                 // The run's own rule, applied only when every size is known (no false alarm).
                 if let (Some(ls), Some(ys)) = (self.arg_shape(a, 0), self.arg_shape(a, 1)) {
                     let (ls, ys) = (self.canon(&ls), self.canon(&ys));
@@ -381,12 +282,12 @@ impl Checker {
                 }
                 AVal::Num(ANum::Unknown)
             }
-            "float" | "perf_counter" => AVal::Num(ANum::Unknown),
-            "int" => match a.val(0) {
+            Check::Number => AVal::Num(ANum::Unknown),
+            Check::Int => match a.val(0) {
                 AVal::Num(ANum::Dim(d)) => AVal::Num(ANum::Dim(d)),
                 _ => AVal::Num(ANum::Unknown),
             },
-            "list" => match a.val(0) {
+            Check::List => match a.val(0) {
                 AVal::List(_) => match a.val(0).exact_items() {
                     Some(items) => AVal::list(items),
                     None => AVal::List(Rc::new(RefCell::new(AList::Approx(
@@ -403,7 +304,7 @@ impl Checker {
                 }
                 _ => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Unknown)))),
             },
-            "append" => {
+            Check::Append => {
                 match a.val(0) {
                     AVal::List(l) => {
                         let elem = a.val(0).element_approx().join(&a.val(1));
@@ -420,16 +321,16 @@ impl Checker {
                 }
                 AVal::None
             }
-            "sorted" => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Unknown)))),
-            "tensor" => match a.val(0) {
+            Check::Sorted => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Unknown)))),
+            Check::Literal => match a.val(0) {
                 AVal::Tensor(t) => self.leaf(t.shape.clone()),
                 v => {
                     let s = list_shape(&v);
                     self.leaf(s)
                 }
             },
-            "zeros" | "ones" | "full" | "randn" | "rand" => self.sized(a, 0),
-            "eye" | "randperm" => {
+            Check::Sized => self.sized(a, 0),
+            Check::Square | Check::Vector => {
                 if a.all_known() {
                     let Some(s) = self.take(a.real.shape(&self.interp, 0)) else {
                         return AVal::Unknown;
@@ -437,7 +338,11 @@ impl Checker {
                     let Some(&n) = s.first() else {
                         return self.leaf(None);
                     };
-                    let s = if name == "eye" { vec![n, n] } else { vec![n] };
+                    let s = if a.b.check == Check::Square {
+                        vec![n, n]
+                    } else {
+                        vec![n]
+                    };
                     if let Err(e) = shape::checked_numel(&s) {
                         let site = self.site(a, &[]);
                         self.tensor_error(e, &site, &[]);
@@ -445,9 +350,13 @@ impl Checker {
                     return self.leaf(Some(s));
                 }
                 let n = size_of(&a.val(0)).unwrap_or(ANON);
-                self.leaf(Some(if name == "eye" { vec![n, n] } else { vec![n] }))
+                self.leaf(Some(if a.b.check == Check::Square {
+                    vec![n, n]
+                } else {
+                    vec![n]
+                }))
             }
-            "arange" => {
+            Check::Arange => {
                 if a.all_known() {
                     let first = self.take(a.real.number(&self.interp, 0));
                     let stop = if a.get(1).is_some() {
@@ -475,7 +384,7 @@ impl Checker {
                 }
                 self.leaf(Some(vec![ANON]))
             }
-            "linspace" => {
+            Check::Linspace => {
                 if a.known(2) && a.get(2).is_some() {
                     let Some(n) = self.take(a.real.int(&self.interp, 2)) else {
                         return AVal::Unknown;
@@ -502,12 +411,12 @@ impl Checker {
                 let n = size_of(&a.val(2)).unwrap_or(ANON);
                 self.leaf(Some(vec![n]))
             }
-            "zeros_like" | "ones_like" | "detach" => {
+            Check::LikeFirst => {
                 let s = self.arg_shape(a, 0);
                 self.leaf(s)
             }
-            "reshape" => self.reshape(a),
-            "flatten" => {
+            Check::Reshape => self.reshape(a),
+            Check::Flatten => {
                 let Some(s) = self.arg_shape(a, 0) else {
                     return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
                 };
@@ -525,7 +434,7 @@ impl Checker {
                 };
                 self.from_rule(a, out, &[0], &[&s])
             }
-            "transpose" => {
+            Check::Transpose => {
                 let s = self.arg_shape(a, 0);
                 let (x, y) = (self.int_arg(a, 1), self.int_arg(a, 2));
                 match (s, x, y) {
@@ -540,7 +449,7 @@ impl Checker {
                     _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
                 }
             }
-            "squeeze" => {
+            Check::Squeeze => {
                 let s = self.arg_shape(a, 0);
                 let axis = if a.get(1).is_none() {
                     Some(None)
@@ -555,7 +464,7 @@ impl Checker {
                     _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
                 }
             }
-            "unsqueeze" => match (self.arg_shape(a, 0), self.int_arg(a, 1)) {
+            Check::Unsqueeze => match (self.arg_shape(a, 0), self.int_arg(a, 1)) {
                 (Some(s), Some(axis)) => {
                     let out =
                         self.rule_simple(&s, |sh| shape::unsqueeze_shape(sh, axis).map(|r| r.0));
@@ -563,15 +472,14 @@ impl Checker {
                 }
                 _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]),
             },
-            "cat" | "stack" => self.cat(a),
-            "numel" => match self.arg_shape(a, 0).map(|s| self.canon(&s)) {
+            Check::Cat | Check::Stack => self.cat(a),
+            Check::Numel => match self.arg_shape(a, 0).map(|s| self.canon(&s)) {
                 Some(s) if s.iter().all(|&d| !is_sym(d)) => {
                     AVal::num(s.iter().product::<usize>() as f64)
                 }
                 _ => AVal::Num(ANum::Unknown),
             },
-            "exp" | "log" | "sqrt" | "abs" | "relu" | "sigmoid" | "tanh" | "leaky_relu"
-            | "clamp" | "round" => match a.val(0) {
+            Check::Elementwise => match a.val(0) {
                 AVal::Num(_) | AVal::Bool(_) => AVal::Num(ANum::Unknown),
                 _ => {
                     let s = self.arg_shape(a, 0);
@@ -580,12 +488,12 @@ impl Checker {
                     self.new_tensor(s, &refs)
                 }
             },
-            "maximum" | "minimum" => self.elementwise2(a),
-            "sum" | "mean" => match a.val(0) {
-                AVal::List(_) if name == "sum" => AVal::Num(ANum::Unknown),
+            Check::Broadcast2 => self.elementwise2(a),
+            Check::Reduce | Check::Sum => match a.val(0) {
+                AVal::List(_) if a.b.check == Check::Sum => AVal::Num(ANum::Unknown),
                 _ => self.reduce(a, 1, 2, false),
             },
-            "max" | "min" => {
+            Check::Extreme => {
                 if a.get(1).is_some() {
                     return self.elementwise2(a);
                 }
@@ -594,14 +502,14 @@ impl Checker {
                     _ => self.reduce(a, 2, 3, true),
                 }
             }
-            "argmax" | "argmin" => {
+            Check::ArgExtreme => {
                 let t = self.reduce(a, 1, usize::MAX, true);
                 match t {
                     AVal::Tensor(t) => self.leaf(t.shape.clone()),
                     other => other,
                 }
             }
-            "softmax" | "log_softmax" => {
+            Check::Softmax => {
                 let s = self.arg_shape(a, 0);
                 let axis = if a.get(1).is_none() {
                     Some(-1)
@@ -616,20 +524,18 @@ impl Checker {
                     (s, _) => self.from_rule(a, RuleOut::Ok(s.unwrap_or_default()), &[0], &[]),
                 }
             }
-            "mse" | "bce" | "bce_logits" | "cross_entropy" => {
+            Check::Loss | Check::CrossEntropy => {
                 let (p, t) = (self.arg_shape(a, 0), self.arg_shape(a, 1));
                 let (Some(p), Some(t)) = (p, t) else {
                     return self.from_rule(a, RuleOut::Ok(vec![]), &[0, 1], &[]);
                 };
-                let out = match name {
-                    "mse" => self.rule_loss("mse", &p, &t, a.callee),
-                    "bce" => self.rule_loss("bce", &p, &t, a.callee),
-                    "bce_logits" => self.rule_loss("bce_logits", &p, &t, a.callee),
-                    _ => self.rule_cross_entropy(&p, &t, a.callee),
+                let out = match a.b.check {
+                    Check::CrossEntropy => self.rule_cross_entropy(&p, &t, a.callee),
+                    _ => self.rule_loss(name, &p, &t, a.callee),
                 };
                 self.from_rule(a, out, &[0, 1], &[&p, &t])
             }
-            "item" => match a.val(0) {
+            Check::Item => match a.val(0) {
                 AVal::Tensor(t) => {
                     if let Some(s) = t.shape.as_ref().map(|s| self.canon(s)) {
                         if s.iter().all(|&d| !is_sym(d)) && known_numel(&s) != Some(1) {
@@ -655,16 +561,16 @@ impl Checker {
                     AVal::Unknown
                 }
             },
-            "backward" => self.backward(a),
-            "grad" => self.grad(a),
-            "gradcheck" => {
+            Check::Backward => self.backward(a),
+            Check::Grad => self.grad(a),
+            Check::Gradcheck => {
                 if let AVal::Func(f) = a.val(0) {
                     self.call_user(f, Vec::new(), a.callee, call);
                 }
                 AVal::Bool(None)
             }
-            "sgd" | "adam" => AVal::Optimizer,
-            "step" => {
+            Check::Optimizer => AVal::Optimizer,
+            Check::Step => {
                 match a.val(0) {
                     AVal::Optimizer => {
                         if self.st.bw == Backward::No {
@@ -684,9 +590,9 @@ impl Checker {
                 }
                 AVal::None
             }
-            "load" => self.load(a),
-            "load_csv" => self.load_csv(a),
-            "one_hot" => {
+            Check::Load => self.load(a),
+            Check::LoadCsv => self.load_csv(a),
+            Check::OneHot => {
                 let s = self.arg_shape(a, 0);
                 let n = size_of(&a.val(1)).unwrap_or(ANON);
                 self.leaf(s.map(|mut s| {
@@ -694,197 +600,15 @@ impl Checker {
                     s
                 }))
             }
-            _ => AVal::Unknown,
+            Check::Unknown => AVal::Unknown,
         }
     }
 
     /// A known whole-number argument (reporting a known value that is not one).
-    fn int_arg(&mut self, a: &CArgs, i: usize) -> Option<isize> {
+    pub(super) fn int_arg(&mut self, a: &CArgs, i: usize) -> Option<isize> {
         if !a.known(i) {
             return None;
         }
         self.take(a.real.int(&self.interp, i)).map(|n| n as isize)
-    }
-
-    fn elementwise2(&mut self, a: &mut CArgs) -> AVal {
-        if matches!((a.val(0), a.val(1)), (AVal::Num(_), AVal::Num(_))) {
-            return AVal::Num(ANum::Unknown);
-        }
-        let (x, y) = (self.arg_shape(a, 0), self.arg_shape(a, 1));
-        match (x, y) {
-            (Some(x), Some(y)) => {
-                let out = self.rule_broadcast(&x, &y);
-                self.from_rule(a, out, &[0, 1], &[&x, &y])
-            }
-            _ => self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0, 1], &[]),
-        }
-    }
-
-    /// `sum`, `mean`, `max`, `min`, `argmax`, `argmin` with the axis and keepdim slots.
-    fn reduce(&mut self, a: &mut CArgs, axis_slot: usize, keep_slot: usize, extreme: bool) -> AVal {
-        let Some(s) = self.arg_shape(a, 0) else {
-            return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
-        };
-        let axis = if a.get(axis_slot).is_none() {
-            Some(None)
-        } else {
-            self.int_arg(a, axis_slot).map(Some)
-        };
-        let keep = if keep_slot == usize::MAX || a.get(keep_slot).is_none() {
-            Some(false)
-        } else if a.known(keep_slot) {
-            self.take(a.real.bool_or(&self.interp, keep_slot, false))
-        } else {
-            None
-        };
-        let (Some(axis), Some(keep)) = (axis, keep) else {
-            return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
-        };
-        let name = a.b.name;
-        let out = self.rule_simple(&s, |sh| {
-            if extreme {
-                shape::extreme_shape(name, sh, axis, keep)
-            } else {
-                shape::reduce_shape(sh, axis, keep)
-            }
-        });
-        self.from_rule(a, out, &[0], &[&s])
-    }
-
-    fn reshape(&mut self, a: &mut CArgs) -> AVal {
-        let Some(s) = self.arg_shape(a, 0) else {
-            return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
-        };
-        let spec: Option<Vec<isize>> = if a.all_known() {
-            match self.take(a.real.dims(&self.interp, 1)) {
-                Some((dims, _)) => Some(dims.iter().map(|&d| d as isize).collect()),
-                None => return AVal::Unknown,
-            }
-        } else {
-            let vals = a.dim_values(1);
-            vals.iter()
-                .map(|v| match v {
-                    AVal::Num(ANum::Known(n)) if n.fract() == 0.0 => Some(*n as isize),
-                    AVal::Num(ANum::Dim(d)) => Some(*d as isize),
-                    _ => None,
-                })
-                .collect::<Option<Vec<isize>>>()
-                .filter(|v| !v.is_empty() || vals.is_empty())
-        };
-        let out = match spec {
-            Some(spec) => self.rule_reshape(&s, &spec),
-            None => RuleOut::Ok(vec![ANON; a.dim_values(1).len()]),
-        };
-        self.from_rule(a, out, &[0], &[&s])
-    }
-
-    fn cat(&mut self, a: &mut CArgs) -> AVal {
-        let stack = a.b.name == "stack";
-        let axis = if a.get(1).is_none() {
-            Some(0)
-        } else {
-            self.int_arg(a, 1)
-        };
-        let list = a.val(0);
-        let items = match &list {
-            AVal::List(_) => list.exact_items(),
-            AVal::Unknown => return self.leaf(None),
-            other => {
-                self.report(
-                    Diagnostic::error(
-                        "type::argument",
-                        format!(
-                            "`{}` needs a list of tensors, found a {}",
-                            a.b.name,
-                            other.kind()
-                        ),
-                    )
-                    .primary(a.span(0), format!("this is a {}", other.kind()))
-                    .help(format!("write `{}([a, b], axis=0)`", a.b.name)),
-                );
-                return AVal::Unknown;
-            }
-        };
-        let Some(items) = items else {
-            // A list of unknown length: every item is like `elem`.
-            let elem = list.element_approx();
-            let shape = match (&elem, axis) {
-                (AVal::Tensor(t), Some(axis)) => t.shape.as_ref().and_then(|s| {
-                    let rank = if stack { s.len() + 1 } else { s.len() };
-                    let ax = shape::normalize_axis(axis, rank).ok()?;
-                    let mut s = s.clone();
-                    if stack {
-                        s.insert(ax, ANON);
-                    } else {
-                        s[ax] = ANON;
-                    }
-                    Some(s)
-                }),
-                _ => None,
-            };
-            return self.leaf(shape);
-        };
-        let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(items.len());
-        let mut inputs: Vec<Rc<ATensor>> = Vec::new();
-        for it in &items {
-            match it {
-                AVal::Tensor(t) => {
-                    inputs.push(t.clone());
-                    match &t.shape {
-                        Some(s) => shapes.push(s.clone()),
-                        None => return self.leaf(None),
-                    }
-                }
-                AVal::Num(_) => shapes.push(Vec::new()),
-                AVal::Unknown => return self.leaf(None),
-                other => {
-                    self.report(
-                        Diagnostic::error(
-                            "type::argument",
-                            format!(
-                                "`{}` needs a list of tensors, found a {} in it",
-                                a.b.name,
-                                other.kind()
-                            ),
-                        )
-                        .primary(a.span(0), "this list"),
-                    );
-                    return AVal::Unknown;
-                }
-            }
-        }
-        let Some(axis) = axis else {
-            return self.leaf(None);
-        };
-        let out = self.rule_cat(&shapes, axis, stack, a.callee);
-        let site = self.site(a, &[0]);
-        let raw: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
-        let shape = self.settle(out, &site, &raw);
-        let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
-        self.new_tensor(shape, &refs)
-    }
-}
-
-/// The shape of nested lists as a tensor (numbers and 0-d tensors at the leaves).
-fn list_shape(v: &AVal) -> Option<Vec<usize>> {
-    match v {
-        AVal::Num(_) | AVal::Bool(_) => Some(Vec::new()),
-        AVal::Tensor(t) => t.shape.as_ref().filter(|s| s.is_empty()).cloned(),
-        AVal::List(_) => {
-            let items = v.exact_items()?;
-            let mut inner: Option<Vec<usize>> = None;
-            for it in &items {
-                let s = list_shape(it)?;
-                match &inner {
-                    None => inner = Some(s),
-                    Some(prev) if *prev == s => {}
-                    Some(_) => return None,
-                }
-            }
-            let mut out = vec![items.len()];
-            out.extend(inner.unwrap_or_default());
-            Some(out)
-        }
-        _ => None,
     }
 }

@@ -1,7 +1,7 @@
 //! Shapes of data files without reading their data: the header dict of a `.npy` file,
 //! and the number of columns on the first line of a CSV file; `load` and `load_csv`.
 
-use super::calls::CArgs;
+use super::args::CArgs;
 use super::dims::ANON;
 use super::value::{AList, AVal};
 use super::Checker;

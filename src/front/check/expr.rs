@@ -386,7 +386,14 @@ impl Checker {
         };
         if !is_operand(l) || !is_operand(r) {
             if let (Some(a), Some(b)) = (self.representative(l), self.representative(r)) {
-                let d = explain::operator_type_error(&self.interp, op, op_span, &a, &b, lhs, rhs);
+                let d = explain::operator_type_error(
+                    op,
+                    op_span,
+                    a.kind(),
+                    b.kind(),
+                    lhs.span,
+                    rhs.span,
+                );
                 self.report(d);
             }
             return AVal::Unknown;
@@ -468,6 +475,7 @@ impl Checker {
                 self.report(explain::unknown_property(
                     v.kind(),
                     matches!(v, AVal::Tensor(_)),
+                    crate::runtime::builtins::find(name).is_some(),
                     name,
                     object.span,
                     span,

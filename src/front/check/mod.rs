@@ -9,13 +9,16 @@
 //!   `autodiff.rs`: `backward` and `grad`; `data.rs`: shapes from `.npy` headers and CSV
 //!   header lines.
 
+mod args;
 mod autodiff;
 mod calls;
 mod data;
 mod dims;
 mod expr;
+mod functions;
 mod rules;
 mod stmt;
+mod tensor_calls;
 mod value;
 
 use crate::runtime::interp::Interp;
@@ -58,6 +61,7 @@ pub fn check_source(name: &str, text: &str) -> CheckReport {
         Box::new(std::io::sink()),
         Box::new(std::io::sink()),
         crate::syntax::diagnostic::RenderStyle::TEST,
+        crate::runtime::builtins::all(),
     );
     let src_id = interp.add_source(name, text);
     interp.src_id = src_id;

@@ -491,7 +491,7 @@ impl Checker {
                 .map(|c| c.is_ascii_digit())
                 .unwrap_or(true);
         let origin = if is_ident {
-            self.lookup(&text).map(|b| crate::runtime::interp::Origin {
+            self.lookup(&text).map(|b| crate::runtime::explain::Origin {
                 src_id: self.interp.src_id,
                 span: b.origin,
             })

@@ -293,3 +293,27 @@ impl ATensor {
         }
     }
 }
+
+/// The shape of nested lists as a tensor (numbers and 0-d tensors at the leaves).
+pub(super) fn list_shape(v: &AVal) -> Option<Vec<usize>> {
+    match v {
+        AVal::Num(_) | AVal::Bool(_) => Some(Vec::new()),
+        AVal::Tensor(t) => t.shape.as_ref().filter(|s| s.is_empty()).cloned(),
+        AVal::List(_) => {
+            let items = v.exact_items()?;
+            let mut inner: Option<Vec<usize>> = None;
+            for it in &items {
+                let s = list_shape(it)?;
+                match &inner {
+                    None => inner = Some(s),
+                    Some(prev) if *prev == s => {}
+                    Some(_) => return None,
+                }
+            }
+            let mut out = vec![items.len()];
+            out.extend(inner.unwrap_or_default());
+            Some(out)
+        }
+        _ => None,
+    }
+}

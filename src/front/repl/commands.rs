@@ -1,5 +1,5 @@
 //! The REPL's `:` commands: `:help`, `:vars`, `:load`, `:reset`, `:graph`, `:time`,
-//! `:quit`. Their output goes to the session's writers; mistakes are diagnostics.
+//! `:check`, `:test`, `:quit`. Their output goes to the session's writers; mistakes are diagnostics.
 
 use super::graph;
 use super::Repl;
@@ -54,6 +54,11 @@ pub const COMMANDS: &[Command] = &[
         doc: "find shape errors without running: this session's inputs, or FILE",
     },
     Command {
+        name: ":test",
+        args: "[--bless] [PATHS]",
+        doc: "golden-output tests of scripts, as `tsr test` (`:test --help`)",
+    },
+    Command {
         name: ":quit",
         args: "",
         doc: "leave the REPL (also Ctrl-D)",
@@ -92,6 +97,7 @@ pub fn run(session: &mut Session, repl: &mut Repl, line: &str) -> Next {
         ":graph" => graph_command(session, repl, arg),
         ":time" | ":timeit" => time(session, repl, line),
         ":check" => check(session, arg),
+        ":test" => test(session, arg),
         ":quit" | ":q" | ":exit" => return Next::Quit(0),
         _ => {
             let help = match closest_command(name) {
@@ -380,6 +386,38 @@ fn load(session: &mut Session, arg: &str) {
 }
 
 /// `:check`: run `tsr check` over the session's inputs so far (those that parse), or a file.
+/// `:test ARGS`: `tsr test ARGS`, the report to the session's output.
+fn test(session: &mut Session, arg: &str) {
+    let args = match crate::front::snapshot::parse_words(arg.split_whitespace()) {
+        Ok(a) => a,
+        Err(crate::front::snapshot::Words::Help(text)) => return say(session, &text),
+        Err(crate::front::snapshot::Words::Usage(msg)) => {
+            return complain(
+                session,
+                "repl::usage",
+                msg,
+                Some("`:test --help` shows the options".to_string()),
+            )
+        }
+    };
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            return complain(
+                session,
+                "repl::test",
+                format!("cannot find the tsr executable to run the tests: {e}"),
+                None,
+            )
+        }
+    };
+    let color = session.interp.style.color;
+    let result = crate::front::snapshot::run(&args, &exe, None, &mut *session.interp.out, color);
+    if let Err(msg) = result {
+        complain(session, "repl::usage", msg, None);
+    }
+}
+
 fn check(session: &mut Session, arg: &str) {
     let (name, text) = if arg.is_empty() {
         let mut text = String::new();

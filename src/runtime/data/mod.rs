@@ -9,35 +9,29 @@ pub mod npy;
 pub mod npz;
 pub mod plot;
 
-use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::explain;
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::{self, Tensor};
 use ndarray::{ArrayD, IxDyn};
 use std::collections::HashMap;
 
-macro_rules! b {
-    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr) => {
-        Builtin { name: $name, params: &[$($p),*], doc: $doc, example: $ex, func: $f }
-    };
-}
-
 use P::{Kw, Opt, Req, Var, VarKw};
 
 pub static TABLE: &[Builtin] = &[
     // ---- data
-    b!("load", [Req("path"), Opt("name", "None")], "a tensor from a .npy file; from a .npz the array `name`, or a list of all in stored order", "W = load(\"w.npz\", \"W\")", f_load),
-    b!("save", [Req("x"), Opt("path", "None"), VarKw("arrays")], "write a tensor to a .npy file, or named tensors to a .npz: save(\"w.npz\", W=W1, b=b1)", "save(W, \"w.npy\")", f_save),
-    b!("load_csv", [Req("path"), Opt("header", "False")], "a 2-D tensor of a CSV file's numbers; header=True skips the first row (its names: `csv_columns`)", "data = load_csv(\"iris.csv\", header=True)", f_load_csv),
+    b!("load", [Req("path"), Opt("name", "None")], "a tensor from a .npy file; from a .npz the array `name`, or a list of all in stored order", "W = load(\"w.npz\", \"W\")", f_load, Load),
+    b!("save", [Req("x"), Opt("path", "None"), VarKw("arrays")], "write a tensor to a .npy file, or named tensors to a .npz: save(\"w.npz\", W=W1, b=b1)", "save(W, \"w.npy\")", f_save, Nothing),
+    b!("load_csv", [Req("path"), Opt("header", "False")], "a 2-D tensor of a CSV file's numbers; header=True skips the first row (its names: `csv_columns`)", "data = load_csv(\"iris.csv\", header=True)", f_load_csv, LoadCsv),
     b!("csv_columns", [Req("path")], "the column names in the header row of a CSV file, as a list of strings", "csv_columns(\"iris.csv\")", f_csv_columns),
-    b!("one_hot", [Req("labels"), Opt("n", "None")], "class indices as one-hot rows of length n (default: largest label + 1)", "one_hot(y, 10)", f_one_hot),
-    b!("accuracy", [Req("logits"), Req("labels")], "the fraction of rows whose argmax is the label (indices [N] or one-hot [N, C])", "accuracy(X @ W, y)", f_accuracy),
+    b!("one_hot", [Req("labels"), Opt("n", "None")], "class indices as one-hot rows of length n (default: largest label + 1)", "one_hot(y, 10)", f_one_hot, OneHot),
+    b!("accuracy", [Req("logits"), Req("labels")], "the fraction of rows whose argmax is the label (indices [N] or one-hot [N, C])", "accuracy(X @ W, y)", f_accuracy, Accuracy),
     // ---- pictures
-    b!("plot", [Var("series"), Kw("file", "None"), Kw("title", "None"), Kw("labels", "None")], "draw lists or 1-D tensors as a line chart: in the terminal, or to an SVG file; several as plot(a, b)", "plot(losses, file=\"loss.svg\")", f_plot),
-    b!("dot", [Req("t"), Opt("path", "None")], "the autodiff graph of t in Graphviz DOT (op, shape, gradient norm), to a file or printed", "dot(loss, \"graph.dot\")", f_dot),
+    b!("plot", [Var("series"), Kw("file", "None"), Kw("title", "None"), Kw("labels", "None")], "draw lists or 1-D tensors as a line chart: in the terminal, or to an SVG file; several as plot(a, b)", "plot(losses, file=\"loss.svg\")", f_plot, Nothing),
+    b!("dot", [Req("t"), Opt("path", "None")], "the autodiff graph of t in Graphviz DOT (op, shape, gradient norm), to a file or printed", "dot(loss, \"graph.dot\")", f_dot, Nothing),
 ];
 
 // ------------------------------------------------------------------ files
@@ -214,7 +208,7 @@ fn savable(interp: &Interp, v: &Value, span: Span) -> R<Tensor> {
     match v {
         Value::Tensor(t) => Ok(t.clone()),
         Value::Number(_) | Value::Bool(_) | Value::List(_) => {
-            crate::runtime::stdlib::tensor_from_value(interp, v, span)
+            crate::runtime::builtins::convert::tensor_from_value(interp, v, span)
         }
         other => Err(interp.fail(
             Diagnostic::error(

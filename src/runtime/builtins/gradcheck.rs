@@ -1,8 +1,8 @@
 //! `gradcheck(f, t1, t2, ...)`: central finite differences of the scalar function `f()`
 //! against the gradients autodiff computes, with tolerances suited to f32.
 
-use crate::runtime::builtins::Args;
 use crate::runtime::interp::{Interp, R};
+use crate::runtime::value::Args;
 use crate::runtime::value::Value;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, IndexItem, Tensor};

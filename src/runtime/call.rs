@@ -1,106 +1,18 @@
-//! The ONE builtin table (name, parameters, doc line, example, function) used by calls,
-//! arity and keyword errors, `:help` and completion; and the argument binder.
+//! Calls of builtins: the ONE argument binder (positional, keyword, variadic; arity and
+//! keyword diagnostics with did-you-mean) and the conversions of bound arguments that
+//! every builtin uses (`a.tensor(interp, 0)`, `a.axis(interp, 1)`, ...).
 
-use crate::runtime::explain::{self, Operand, Site};
-use crate::runtime::interp::{ArgVal, Interp, R};
-use crate::runtime::value::Value;
+use crate::runtime::builtins::convert;
+use crate::runtime::explain::{self, Site};
+use crate::runtime::interp::{
+    Binding, Env, Flow, Frame, Interp, Origin, MAX_CALL_DEPTH, MAX_CONTEXT_NOTES, R,
+};
+use crate::runtime::value::{Args, Builtin, UserFn, Value, P};
+use crate::syntax::ast::Param;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::Tensor;
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-/// One parameter of a builtin.
-#[derive(Clone, Copy, Debug)]
-pub enum P {
-    /// Required, positional or keyword.
-    Req(&'static str),
-    /// Optional, positional or keyword, with the default as the user would write it.
-    Opt(&'static str, &'static str),
-    /// Any number of further positional arguments (`*dims`).
-    Var(&'static str),
-    /// Keyword-only, with its default.
-    Kw(&'static str, &'static str),
-    /// Any number of further keyword arguments with names of the caller's choosing
-    /// (`**arrays`), kept in call order.
-    VarKw(&'static str),
-}
-
-impl P {
-    pub fn name(self) -> &'static str {
-        match self {
-            P::Req(n) | P::Opt(n, _) | P::Var(n) | P::Kw(n, _) | P::VarKw(n) => n,
-        }
-    }
-}
-
-pub type BuiltinFn = fn(&mut Interp, &mut Args) -> R<Value>;
-
-pub struct Builtin {
-    pub name: &'static str,
-    pub params: &'static [P],
-    pub doc: &'static str,
-    pub example: &'static str,
-    pub func: BuiltinFn,
-}
-
-impl Builtin {
-    /// `sum(x, axis=None, keepdim=False)`
-    pub fn signature(&self) -> String {
-        let parts: Vec<String> = self
-            .params
-            .iter()
-            .map(|p| match p {
-                P::Req(n) => n.to_string(),
-                P::Opt(n, d) | P::Kw(n, d) => format!("{n}={d}"),
-                P::Var(n) => format!("*{n}"),
-                P::VarKw(n) => format!("**{n}"),
-            })
-            .collect();
-        format!("{}({})", self.name, parts.join(", "))
-    }
-}
-
-/// Every builtin, in table order: the core library, then data and pictures.
-pub fn table() -> &'static [&'static Builtin] {
-    static ALL: OnceLock<Vec<&'static Builtin>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        crate::runtime::stdlib::TABLE
-            .iter()
-            .chain(crate::runtime::data::TABLE.iter())
-            .collect()
-    })
-}
-
-pub fn find(name: &str) -> Option<&'static Builtin> {
-    type Index = HashMap<
-        &'static str,
-        usize,
-        std::hash::BuildHasherDefault<crate::runtime::interp::FnvHasher>,
-    >;
-    static INDEX: OnceLock<Index> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        table()
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.name, i))
-            .collect()
-    });
-    index.get(name).map(|&i| table()[i])
-}
-
-/// Arguments bound to a builtin's parameters: one slot per non-variadic parameter, and
-/// the extra positional values for a `Var` parameter, the extra keyword arguments for a
-/// `VarKw` parameter.
-pub struct Args {
-    pub builtin: &'static Builtin,
-    pub slots: Vec<Option<(Value, Span)>>,
-    pub rest: Vec<(Value, Span)>,
-    /// `(name, name span, value, value span)` in call order.
-    pub kwargs: Vec<(String, Span, Value, Span)>,
-    pub callee: Span,
-    pub call: Span,
-}
+use std::rc::Rc;
 
 pub fn bind_args(
     interp: &Interp,
@@ -284,7 +196,7 @@ impl Args {
             Value::Tensor(t) => Ok(t.clone()),
             Value::Number(n) => Ok(Tensor::constant(*n as f32)),
             Value::Bool(b) => Ok(Tensor::constant(*b as i32 as f32)),
-            Value::List(_) => crate::runtime::stdlib::tensor_from_value(interp, &v, self.span(i)),
+            Value::List(_) => convert::tensor_from_value(interp, &v, self.span(i)),
             other => Err(self.type_error(interp, i, "a tensor", other)),
         }
     }
@@ -408,7 +320,7 @@ impl Args {
             operands: operands
                 .iter()
                 .filter(|&&i| self.slots.get(i).map(|s| s.is_some()).unwrap_or(false))
-                .map(|&i| Operand::new(interp, self.span(i), self.get(i), None))
+                .map(|&i| interp.operand(self.span(i), self.get(i)))
                 .collect(),
             in_place: false,
         }
@@ -426,5 +338,219 @@ impl Args {
             e,
             &self.site(interp, operands),
         ))
+    }
+}
+
+/// One evaluated argument of a call.
+pub struct ArgVal {
+    pub name: Option<(String, Span)>,
+    pub value: Value,
+    pub span: Span,
+}
+
+/// `a, b=1`: a user function's parameters as its signature shows them.
+fn param_list<V>(params: &[Param], defaults: &[Option<V>], show: &impl Fn(&V) -> String) -> String {
+    params
+        .iter()
+        .zip(defaults)
+        .map(|(p, d)| match d {
+            Some(v) => format!("{}={}", p.name.node, show(v)),
+            None => p.name.node.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds the arguments of a call of the user function `name` to its parameters by
+/// Python's rules, for the evaluator and `tsr check` alike (`V` is a value or an
+/// abstract value; `show` writes a default in the signature). For each parameter: its
+/// value and the span of the argument that gave it (`None`: its default).
+pub fn bind_user_args<V: Clone>(
+    name: &str,
+    params: &[Param],
+    defaults: &[Option<V>],
+    show: impl Fn(&V) -> String,
+    args: impl IntoIterator<Item = (Option<(String, Span)>, V, Span)>,
+    callee_span: Span,
+    call_span: Span,
+) -> Result<Vec<(V, Option<Span>)>, Diagnostic> {
+    let n = params.len();
+    let sig = || {
+        format!(
+            "the signature is `{name}({})`",
+            param_list(params, defaults, &show)
+        )
+    };
+    let mut slots: Vec<Option<(V, Span)>> = vec![None; n];
+    let mut positional = 0;
+    for (keyword, value, span) in args {
+        match keyword {
+            None => {
+                if positional >= n {
+                    return Err(Diagnostic::error(
+                        "call::arity",
+                        format!(
+                            "`{name}` takes {n} argument{} but more were given",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .primary(span, "unexpected extra argument")
+                    .label(
+                        callee_span,
+                        format!(
+                            "`{name}` is defined with ({})",
+                            param_list(params, defaults, &show)
+                        ),
+                    )
+                    .help(sig()));
+                }
+                slots[positional] = Some((value, span));
+                positional += 1;
+            }
+            Some((key, key_span)) => match params.iter().position(|p| p.name.node == key) {
+                Some(i) if slots[i].is_some() => {
+                    return Err(Diagnostic::error(
+                        "call::keyword",
+                        format!("`{name}` got two values for `{key}`"),
+                    )
+                    .primary(key_span, "given again here")
+                    .help(sig()));
+                }
+                Some(i) => slots[i] = Some((value, span)),
+                None => {
+                    let d = Diagnostic::error(
+                        "call::keyword",
+                        format!("`{name}` has no parameter `{key}`"),
+                    )
+                    .primary(key_span, "unknown keyword");
+                    let names = params.iter().map(|p| p.name.node.clone());
+                    return Err(match explain::did_you_mean(&key, names) {
+                        Some(s) => d.help(format!("did you mean `{s}`? {}", sig())),
+                        None => d.help(sig()),
+                    });
+                }
+            },
+        }
+    }
+    let mut out = Vec::with_capacity(n);
+    for (i, p) in params.iter().enumerate() {
+        match (slots[i].take(), &defaults[i]) {
+            (Some((v, span)), _) => out.push((v, Some(span))),
+            (None, Some(d)) => out.push((d.clone(), None)),
+            (None, None) => {
+                return Err(Diagnostic::error(
+                    "call::arity",
+                    format!("`{name}` is missing the argument `{}`", p.name.node),
+                )
+                .primary(call_span, format!("no value for `{}`", p.name.node))
+                .help(sig()))
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Interp {
+    // ------------------------------------------------------------ calls
+
+    pub fn call(
+        &mut self,
+        f: &Value,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
+        match f {
+            Value::Builtin(b) => self.call_builtin(b, args, callee_span, call_span),
+            Value::Function(uf) => self.call_user(uf.clone(), args, callee_span, call_span),
+            other => Err(self.fail(
+                Diagnostic::error(
+                    "type::not_callable",
+                    format!("a {} is not a function", other.kind()),
+                )
+                .primary(
+                    callee_span,
+                    format!("this is a {}, not a function", other.kind()),
+                ),
+            )),
+        }
+    }
+
+    fn call_builtin(
+        &mut self,
+        b: &'static Builtin,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
+        // Builtins are the op boundaries a straight run of statements can stop at.
+        self.check_interrupt(call_span, || None)?;
+        let mut bound = bind_args(self, b, args, callee_span, call_span)?;
+        (b.func)(self, &mut bound)
+    }
+
+    fn call_user(
+        &mut self,
+        f: Rc<UserFn>,
+        args: Vec<ArgVal>,
+        callee_span: Span,
+        call_span: Span,
+    ) -> R<Value> {
+        if self.call_depth >= MAX_CALL_DEPTH {
+            return Err(self.fail(
+                Diagnostic::error("limit::recursion", format!("too deep: more than {MAX_CALL_DEPTH} nested calls of user functions"))
+                    .primary(call_span, format!("the call of `{}` that went past the limit", f.name))
+                    .help("a function that calls itself needs a case that returns without calling it again"),
+            ));
+        }
+        self.check_interrupt(call_span, || None)?;
+        let bound = bind_user_args(
+            &f.name,
+            &f.params,
+            &f.defaults,
+            |v| v.repr(),
+            args.into_iter().map(|a| (a.name, a.value, a.span)),
+            callee_span,
+            call_span,
+        )
+        .map_err(|d| self.fail(d))?;
+        let mut locals = Env::default();
+        for (p, (value, arg_span)) in f.params.iter().zip(bound) {
+            // Where each parameter got its value: the argument at the call site, or the
+            // default in the `def`.
+            let origin = match arg_span {
+                Some(span) => Origin {
+                    src_id: self.src_id,
+                    span,
+                },
+                None => Origin {
+                    src_id: f.src_id,
+                    span: p.name.span,
+                },
+            };
+            locals.insert(Rc::from(p.name.node.as_str()), Binding { value, origin });
+        }
+        let caller_src = self.src_id;
+        self.frames.push(Frame { locals });
+        self.src_id = f.src_id;
+        self.call_depth += 1;
+        let result = self.exec_block(&f.body);
+        self.call_depth -= 1;
+        self.src_id = caller_src;
+        self.frames.pop();
+        match result {
+            Ok(Flow::Return(v)) => Ok(v),
+            Ok(_) => Ok(Value::None),
+            Err(mut e) => {
+                if e.code != "interrupt" && e.related.len() < MAX_CONTEXT_NOTES {
+                    let note =
+                        Diagnostic::advice("note::call", format!("in the call of `{}`", f.name))
+                            .primary(call_span, format!("`{}` was called from here", f.name))
+                            .with_source(self.source(caller_src));
+                    e.related.push(note);
+                }
+                Err(e)
+            }
+        }
     }
 }

@@ -1,0 +1,221 @@
+//! Tensor constructors: `tensor`, `zeros`, `ones`, `full`, `eye`, `arange`, `linspace`,
+//! the seeded random ones, `randperm`, `zeros_like`, `ones_like`.
+
+use crate::runtime::interp::{Interp, R};
+use crate::runtime::value::Value;
+use crate::runtime::value::{Args, Builtin, P};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::tensor::{self, Tensor};
+use ndarray::{ArrayD, IxDyn};
+
+use P::{Kw, Opt, Req, Var};
+
+use super::convert::*;
+
+pub static TABLE: &[Builtin] = &[
+    // ---- constructors
+    b!(
+        "tensor",
+        [Req("data")],
+        "a tensor from a number or nested lists of numbers",
+        "tensor([[1, 2], [3, 4]])",
+        f_tensor, pure Literal
+    ),
+    b!(
+        "zeros",
+        [Var("dims")],
+        "a tensor of zeros",
+        "zeros(2, 3)",
+        f_zeros,
+        Sized
+    ),
+    b!(
+        "ones",
+        [Var("dims")],
+        "a tensor of ones",
+        "ones(2, 3)",
+        f_ones,
+        Sized
+    ),
+    b!(
+        "full",
+        [Var("dims"), Kw("value", "0")],
+        "a tensor filled with one value",
+        "full(2, 3, value=0.1)",
+        f_full,
+        Sized
+    ),
+    b!(
+        "eye",
+        [Req("n")],
+        "the n-by-n identity matrix",
+        "eye(3)",
+        f_eye,
+        Square
+    ),
+    b!(
+        "arange",
+        [Req("start"), Opt("stop", "None"), Opt("step", "1")],
+        "evenly spaced values in [start, stop)",
+        "arange(9).reshape(3, 3)",
+        f_arange,
+        Arange
+    ),
+    b!(
+        "linspace",
+        [Req("start"), Req("stop"), Req("n")],
+        "n evenly spaced values from start to stop inclusive",
+        "linspace(0, 1, 5)",
+        f_linspace,
+        Linspace
+    ),
+    b!(
+        "randn",
+        [Var("dims")],
+        "normally distributed random values (see `seed`)",
+        "randn(3, 4)",
+        f_randn,
+        Sized
+    ),
+    b!(
+        "rand",
+        [Var("dims")],
+        "uniform random values in [0, 1) (see `seed`)",
+        "rand(3, 4)",
+        f_rand,
+        Sized
+    ),
+    b!(
+        "seed",
+        [Req("n")],
+        "reset the random generator: same seed, same numbers",
+        "seed(0)",
+        f_seed,
+        Nothing
+    ),
+    b!(
+        "randperm",
+        [Req("n")],
+        "a random permutation of 0 .. n-1 as a tensor",
+        "randperm(10)",
+        f_randperm,
+        Vector
+    ),
+    b!(
+        "zeros_like",
+        [Req("x")],
+        "zeros of the shape of x",
+        "zeros_like(W)",
+        f_zeros_like,
+        LikeFirst
+    ),
+    b!(
+        "ones_like",
+        [Req("x")],
+        "ones of the shape of x",
+        "ones_like(W)",
+        f_ones_like,
+        LikeFirst
+    ),
+];
+
+// ------------------------------------------------------------------ constructors
+
+fn f_tensor(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    match a.value(0) {
+        Value::Tensor(t) => tensor_value(t.detach()),
+        v => tensor_value(tensor_from_value(interp, &v, a.span(0))?),
+    }
+}
+
+fn sized(interp: &Interp, a: &Args, r: Result<Tensor, tensor::TensorError>) -> R<Value> {
+    r.map(Value::Tensor).map_err(|e| a.fail(interp, e, &[]))
+}
+
+fn f_zeros(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = a.shape(interp, 0)?;
+    sized(interp, a, tensor::zeros(&s))
+}
+
+fn f_ones(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = a.shape(interp, 0)?;
+    sized(interp, a, tensor::ones(&s))
+}
+
+fn f_full(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = a.shape(interp, 0)?;
+    let v = a.number_or(interp, 1, 0.0)?;
+    sized(interp, a, tensor::full(&s, v as f32))
+}
+
+fn f_eye(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let n = a.shape(interp, 0)?;
+    sized(interp, a, tensor::eye(n[0]))
+}
+
+fn f_arange(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let first = a.number(interp, 0)?;
+    let (start, stop) = match a.get(1) {
+        Some(_) => (first, a.number(interp, 1)?),
+        None => (0.0, first),
+    };
+    let step = a.number_or(interp, 2, 1.0)?;
+    sized(interp, a, tensor::arange(start, stop, step))
+}
+
+fn f_linspace(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let start = a.number(interp, 0)?;
+    let stop = a.number(interp, 1)?;
+    let n = a.int(interp, 2)?;
+    if n < 0 {
+        return Err(interp.fail(
+            Diagnostic::error("type::shape", "`linspace` needs a count of 0 or more")
+                .primary(a.span(2), format!("{n}")),
+        ));
+    }
+    sized(interp, a, tensor::linspace(start, stop, n))
+}
+
+fn f_randn(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = a.shape(interp, 0)?;
+    let r = tensor::randn(&s, &mut interp.rng);
+    sized(interp, a, r)
+}
+
+fn f_rand(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = a.shape(interp, 0)?;
+    let r = tensor::rand(&s, &mut interp.rng);
+    sized(interp, a, r)
+}
+
+fn f_seed(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let n = a.int(interp, 0)?;
+    interp.rng = tensor::Rng::seeded(n as u64);
+    Ok(Value::None)
+}
+
+fn f_randperm(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let n = a.shape(interp, 0)?[0];
+    // Fisher–Yates over the session's generator: same seed, same permutation.
+    let mut perm: Vec<f32> = (0..n).map(|i| i as f32).collect();
+    for i in (1..n).rev() {
+        let j = (interp.rng.next_u64() % (i as u64 + 1)) as usize;
+        perm.swap(i, j);
+    }
+    let check = tensor::zeros(&[n]);
+    sized(
+        interp,
+        a,
+        check.map(|_| Tensor::leaf(ArrayD::from_shape_vec(IxDyn(&[n]), perm).expect("length n"))),
+    )
+}
+
+fn f_zeros_like(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    sized(interp, a, tensor::zeros(&t.shape()))
+}
+
+fn f_ones_like(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    sized(interp, a, tensor::ones(&t.shape()))
+}

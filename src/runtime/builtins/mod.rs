@@ -1,0 +1,38 @@
+//! The ONE builtin table (name, parameters, doc line, example, function) used by calls,
+//! arity and keyword errors, `:help` and completion, assembled from the tables of each
+//! subject. A row's type (`Builtin`) lives in `value.rs`; the binder in `call.rs`.
+
+pub use crate::runtime::value::{Args, Builtin, Builtins, P};
+
+mod autodiff;
+mod construct;
+pub mod convert;
+mod gradcheck;
+mod python;
+mod tensor_ops;
+
+use std::sync::OnceLock;
+
+/// Every builtin, in table order: the core library, then data and pictures.
+pub fn table() -> &'static [&'static Builtin] {
+    static ALL: OnceLock<Vec<&'static Builtin>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        python::TABLE
+            .iter()
+            .chain(construct::TABLE.iter())
+            .chain(tensor_ops::TABLE.iter())
+            .chain(autodiff::TABLE.iter())
+            .chain(crate::runtime::data::TABLE.iter())
+            .collect()
+    })
+}
+
+/// The table with its name index, as the evaluator holds it.
+pub fn all() -> &'static Builtins {
+    static ALL: OnceLock<Builtins> = OnceLock::new();
+    ALL.get_or_init(|| Builtins::new(table()))
+}
+
+pub fn find(name: &str) -> Option<&'static Builtin> {
+    all().find(name)
+}

@@ -1,0 +1,570 @@
+//! Statements: one function per statement rule of `grammar.md` (simple statements,
+//! `if`/`while`/`for`/`def`, blocks and indentation).
+
+use super::*;
+
+impl Parser<'_> {
+    /// program = { NEWLINE | statement } EOF
+    pub(super) fn program(&mut self) -> Program {
+        let mut stmts = Vec::new();
+        loop {
+            match self.peek() {
+                Token::Eof => break,
+                Token::Newline | Token::Dedent => {
+                    self.bump();
+                }
+                Token::Indent => self.stray_block(),
+                _ => self.statement(&mut stmts),
+            }
+        }
+        Program { stmts }
+    }
+
+    /// statement = compound_stmt | simple_stmts
+    pub(super) fn statement(&mut self, out: &mut Vec<Stmt>) {
+        let start = self.pos;
+        let orphan_ok = std::mem::take(&mut self.orphan_branch_ok);
+        let result = match self.peek() {
+            Token::If | Token::While | Token::For | Token::Def => {
+                self.compound_stmt().map(|s| out.push(s))
+            }
+            Token::Elif | Token::Else if orphan_ok => {
+                // The `if` this branch belongs to failed and was reported; parse the
+                // branch for its own errors and drop it.
+                let result = self.orphan_branch();
+                if result.is_ok() {
+                    self.orphan_branch_ok = true;
+                }
+                result
+            }
+            Token::Elif | Token::Else => {
+                let keyword = self.text(self.span()).to_string();
+                let span = self.span();
+                self.error(
+                    Diagnostic::error("syntax::unexpected", format!("`{keyword}` without a matching `if`"))
+                        .primary(span, format!("this `{keyword}` follows no `if` block"))
+                        .help(format!(
+                            "`{keyword}` must come right after an `if` block, at the same indentation as the `if`"
+                        )),
+                );
+                Err(Fail)
+            }
+            _ => self.simple_stmts(out),
+        };
+        match result {
+            Ok(()) => self.recovered = false,
+            Err(Fail) => {
+                let was_if = matches!(
+                    self.tokens.get(start).map(|t| &t.node),
+                    Some(Token::If | Token::Elif | Token::Else)
+                );
+                self.recover();
+                self.orphan_branch_ok = was_if;
+            }
+        }
+        if self.pos == start && !matches!(self.peek(), Token::Eof | Token::Dedent) {
+            self.bump();
+        }
+    }
+
+    /// An `elif`/`else` whose `if` failed to parse: checked, then dropped.
+    pub(super) fn orphan_branch(&mut self) -> PResult<()> {
+        let is_elif = self.at(&Token::Elif);
+        let keyword = self.bump();
+        if is_elif {
+            self.expression(0)?;
+        }
+        self.header_colon(keyword)?;
+        self.block(keyword)?;
+        Ok(())
+    }
+
+    /// An indented block where none was expected, after a statement that failed (the
+    /// lexer reports a real unexpected indent). Its statements are checked and dropped;
+    /// they may belong to a failed `def` or loop, so no context errors are reported.
+    pub(super) fn stray_block(&mut self) {
+        if !self.recovered {
+            let span = self.span();
+            self.error(
+                Diagnostic::error("syntax::indent", "unexpected indent")
+                    .primary(span, "this line is indented more than the line before it")
+                    .help("remove the extra indentation"),
+            );
+        }
+        let (in_def, in_loop) = (self.in_def, self.in_loop);
+        self.in_def = true;
+        self.in_loop = true;
+        let orphan = self.orphan_branch_ok;
+        let _ = self.indented_block();
+        self.in_def = in_def;
+        self.in_loop = in_loop;
+        self.orphan_branch_ok = orphan;
+        self.recovered = true;
+    }
+
+    /// simple_stmts = simple_stmt { ";" simple_stmt } [ ";" ] NEWLINE
+    pub(super) fn simple_stmts(&mut self, out: &mut Vec<Stmt>) -> PResult<()> {
+        loop {
+            if let Some(stmt) = self.simple_stmt()? {
+                out.push(stmt);
+            }
+            if self.eat(&Token::Semicolon).is_none()
+                || matches!(self.peek(), Token::Newline | Token::Eof)
+            {
+                break;
+            }
+        }
+        if matches!(self.peek(), Token::Newline | Token::Eof | Token::Dedent) {
+            self.eat(&Token::Newline);
+            return Ok(());
+        }
+        let help = match self.peek() {
+            Token::Assign
+            | Token::PlusAssign
+            | Token::MinusAssign
+            | Token::StarAssign
+            | Token::SlashAssign => {
+                "tsr assigns one target per statement; split it into separate assignments"
+                    .to_string()
+            }
+            Token::Comma => "tsr has no tuples; use a list `[a, b]`".to_string(),
+            Token::Colon => {
+                "only `if`, `elif`, `else`, `while`, `for` and `def` lines end with `:`".to_string()
+            }
+            Token::RParen | Token::RBracket => "remove it: it closes nothing".to_string(),
+            t if starts_expression(t) => match out.last().map(|s| &s.kind) {
+                Some(StmtKind::Expr(Expr {
+                    kind: ExprKind::Name(name),
+                    ..
+                })) => {
+                    format!("to call `{name}`, write `{name}(...)`")
+                }
+                _ => "perhaps an operator or `,` is missing, or `;` between two statements"
+                    .to_string(),
+            },
+            _ => "end the statement here, or put the next one on a new line".to_string(),
+        };
+        self.unexpected("end of line", Some(help))
+    }
+
+    /// simple_stmt = pass_stmt | break_stmt | continue_stmt | return_stmt | expr_stmt
+    pub(super) fn simple_stmt(&mut self) -> PResult<Option<Stmt>> {
+        match self.peek() {
+            Token::Pass => self.pass_stmt().map(Some),
+            Token::Break | Token::Continue => self.break_stmt().map(Some),
+            Token::Return => self.return_stmt().map(Some),
+            _ => self.expr_stmt(),
+        }
+    }
+
+    /// pass_stmt = "pass"
+    pub(super) fn pass_stmt(&mut self) -> PResult<Stmt> {
+        let span = self.bump();
+        Ok(Stmt {
+            kind: StmtKind::Pass,
+            span,
+        })
+    }
+
+    /// break_stmt = "break" | "continue"
+    pub(super) fn break_stmt(&mut self) -> PResult<Stmt> {
+        let is_break = self.at(&Token::Break);
+        let span = self.bump();
+        let (kind, word) = if is_break {
+            (StmtKind::Break, "break")
+        } else {
+            (StmtKind::Continue, "continue")
+        };
+        if !self.in_loop {
+            self.error(
+                Diagnostic::error("syntax::break_outside", format!("`{word}` outside a loop"))
+                    .primary(
+                        span,
+                        format!("`{word}` is not inside a `for` or `while` loop"),
+                    )
+                    .help(format!(
+                        "`{word}` can only be used inside a loop (a `def` starts a new context)"
+                    )),
+            );
+        }
+        Ok(Stmt { kind, span })
+    }
+
+    /// return_stmt = "return" [ expression ]
+    pub(super) fn return_stmt(&mut self) -> PResult<Stmt> {
+        let keyword = self.bump();
+        if !self.in_def {
+            self.error(
+                Diagnostic::error("syntax::return_outside", "`return` outside a function")
+                    .primary(keyword, "`return` is not inside a `def`")
+                    .help("`return` can only be used inside a function body"),
+            );
+        }
+        let value = if self.at_statement_end() {
+            None
+        } else {
+            Some(self.expression(0)?)
+        };
+        let end = value.as_ref().map_or(keyword, |v| v.span);
+        Ok(Stmt {
+            kind: StmtKind::Return(value),
+            span: keyword.to(end),
+        })
+    }
+
+    /// expr_stmt = expression [ assign_op expression ]
+    /// assign_op = "=" | "+=" | "-=" | "*=" | "/="
+    pub(super) fn expr_stmt(&mut self) -> PResult<Option<Stmt>> {
+        let expr = self.expression(0)?;
+        let Some(op) = assign_op(self.peek()) else {
+            let span = expr.span;
+            return Ok(Some(Stmt {
+                kind: StmtKind::Expr(expr),
+                span,
+            }));
+        };
+        let op_span = self.bump();
+        let target = self.target(expr, op_span);
+        let value = self.expression(0)?;
+        let Some(target) = target else {
+            return Ok(None);
+        };
+        let span = target.span().to(value.span);
+        Ok(Some(Stmt {
+            kind: StmtKind::Assign {
+                target,
+                op,
+                op_span,
+                value,
+            },
+            span,
+        }))
+    }
+
+    /// target = NAME | postfix_expr subscript   (checked on the parsed left side)
+    pub(super) fn target(&mut self, expr: Expr, op_span: Span) -> Option<Target> {
+        let span = expr.span;
+        let what = match expr.kind {
+            ExprKind::Name(name) => return Some(Target::Name(Spanned::new(name, span))),
+            ExprKind::Index { object, items } => {
+                return Some(Target::Index {
+                    object,
+                    items,
+                    span,
+                })
+            }
+            ExprKind::Call { .. } => "a function call",
+            ExprKind::Method { .. } => "a method call",
+            ExprKind::Attr { .. } => "an attribute",
+            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::None => {
+                "a literal"
+            }
+            ExprKind::List(_) => "a list",
+            ExprKind::Compare { .. } => "a comparison",
+            ExprKind::Binary { op, .. } if op.is_comparison() => "a comparison",
+            _ => "an expression",
+        };
+        let help = match what {
+            "an attribute" => "properties such as `.T` or `.grad` are read-only; assign to a name instead".to_string(),
+            "a comparison" => "to compare, write `==` alone; to assign, put a name on the left".to_string(),
+            _ => "the left side of an assignment must be a name (`x = ...`) or an index (`x[i] = ...`)".to_string(),
+        };
+        self.error(
+            Diagnostic::error("syntax::assign_target", format!("cannot assign to {what}"))
+                .primary(span, format!("{what} cannot be assigned to"))
+                .label(op_span, "assignment here")
+                .help(help),
+        );
+        None
+    }
+
+    /// compound_stmt = if_stmt | while_stmt | for_stmt | def_stmt
+    pub(super) fn compound_stmt(&mut self) -> PResult<Stmt> {
+        match self.peek() {
+            Token::If => self.if_stmt(),
+            Token::While => self.while_stmt(),
+            Token::For => self.for_stmt(),
+            _ => self.def_stmt(),
+        }
+    }
+
+    /// if_stmt = "if" condition ":" block { "elif" condition ":" block } [ "else" ":" block ]
+    pub(super) fn if_stmt(&mut self) -> PResult<Stmt> {
+        let keyword = self.bump();
+        let mut branches = Vec::new();
+        let cond = self.condition()?;
+        self.header_colon(keyword)?;
+        branches.push((cond, self.block(keyword)?));
+        let mut else_body = None;
+        loop {
+            match self.peek() {
+                Token::Elif => {
+                    let elif = self.bump();
+                    let cond = self.condition()?;
+                    self.header_colon(elif)?;
+                    branches.push((cond, self.block(elif)?));
+                }
+                Token::Else => {
+                    let else_span = self.bump();
+                    self.header_colon(else_span)?;
+                    else_body = Some(self.block(else_span)?);
+                    break;
+                }
+                _ => break,
+            }
+        }
+        let span = keyword.to(Span::new(self.last_end, self.last_end));
+        Ok(Stmt {
+            kind: StmtKind::If {
+                branches,
+                else_body,
+            },
+            span,
+        })
+    }
+
+    /// while_stmt = "while" condition ":" block
+    pub(super) fn while_stmt(&mut self) -> PResult<Stmt> {
+        let keyword = self.bump();
+        let cond = self.condition()?;
+        self.header_colon(keyword)?;
+        let in_loop = std::mem::replace(&mut self.in_loop, true);
+        let body = self.block(keyword);
+        self.in_loop = in_loop;
+        let span = keyword.to(Span::new(self.last_end, self.last_end));
+        Ok(Stmt {
+            kind: StmtKind::While { cond, body: body? },
+            span,
+        })
+    }
+
+    /// for_stmt = "for" NAME "in" expression ":" block
+    pub(super) fn for_stmt(&mut self) -> PResult<Stmt> {
+        let keyword = self.bump();
+        let var = self.expect_name("a loop variable name after `for`", None)?;
+        if !self.at(&Token::In) {
+            let help = if self.at(&Token::Comma) {
+                "tsr has no tuple unpacking; loop over one name".to_string()
+            } else {
+                "write `for name in values:`".to_string()
+            };
+            return self.unexpected("`in`", Some(help));
+        }
+        self.bump();
+        let iter = self.expression(0)?;
+        self.header_colon(keyword)?;
+        let in_loop = std::mem::replace(&mut self.in_loop, true);
+        let body = self.block(keyword);
+        self.in_loop = in_loop;
+        let span = keyword.to(Span::new(self.last_end, self.last_end));
+        Ok(Stmt {
+            kind: StmtKind::For {
+                var,
+                iter,
+                body: body?,
+            },
+            span,
+        })
+    }
+
+    /// def_stmt = "def" NAME parameters ":" block
+    pub(super) fn def_stmt(&mut self) -> PResult<Stmt> {
+        let keyword = self.bump();
+        let name = self.expect_name("a function name after `def`", None)?;
+        let params = self.parameters()?;
+        self.header_colon(keyword)?;
+        let in_def = std::mem::replace(&mut self.in_def, true);
+        let in_loop = std::mem::replace(&mut self.in_loop, false);
+        let body = self.block(keyword);
+        self.in_def = in_def;
+        self.in_loop = in_loop;
+        let span = keyword.to(Span::new(self.last_end, self.last_end));
+        Ok(Stmt {
+            kind: StmtKind::Def {
+                name,
+                params,
+                body: Rc::new(body?),
+            },
+            span,
+        })
+    }
+
+    /// parameters = "(" [ param { "," param } [ "," ] ] ")"
+    pub(super) fn parameters(&mut self) -> PResult<Vec<Param>> {
+        if !self.at(&Token::LParen) {
+            return self.unexpected(
+                "`(` after the function name",
+                Some("write `def name(a, b):`".to_string()),
+            );
+        }
+        let open = self.open(Token::RParen);
+        let mut params: Vec<Param> = Vec::new();
+        while !self.at(&Token::RParen) {
+            let param = self.param()?;
+            if let Some(earlier) = params.iter().find(|p| p.name.node == param.name.node) {
+                let earlier = earlier.name.span;
+                self.error(
+                    Diagnostic::error(
+                        "syntax::param",
+                        format!("duplicate parameter `{}`", param.name.node),
+                    )
+                    .primary(param.name.span, "defined again here")
+                    .label(earlier, "first defined here")
+                    .help("give each parameter a different name"),
+                );
+            } else if param.default.is_none() {
+                if let Some(with_default) = params.iter().find(|p| p.default.is_some()) {
+                    let earlier = with_default.name.span;
+                    let earlier_name = with_default.name.node.clone();
+                    self.error(
+                        Diagnostic::error(
+                            "syntax::param",
+                            "parameter without a default follows a parameter with a default",
+                        )
+                        .primary(param.name.span, "this parameter has no default")
+                        .label(earlier, "this one has a default")
+                        .help(format!(
+                            "give `{}` a default too, or move it before `{earlier_name}`",
+                            param.name.node
+                        )),
+                    );
+                }
+            }
+            params.push(param);
+            if self.eat(&Token::Comma).is_none() {
+                break;
+            }
+        }
+        self.close(open, Token::RParen, "`,` or `)`", "parameter list")?;
+        Ok(params)
+    }
+
+    /// param = NAME [ "=" expression ]
+    pub(super) fn param(&mut self) -> PResult<Param> {
+        let name = self.expect_name("a parameter name", None)?;
+        let default = if self.eat(&Token::Assign).is_some() {
+            Some(self.expression(0)?)
+        } else {
+            None
+        };
+        Ok(Param { name, default })
+    }
+
+    /// condition = expression   (a following `=` is reported as a likely `==`)
+    pub(super) fn condition(&mut self) -> PResult<Expr> {
+        let cond = self.expression(0)?;
+        if self.at(&Token::Assign) {
+            let span = self.bump();
+            self.error(
+                Diagnostic::error("syntax::unexpected", "expected `:`, found `=`")
+                    .primary(span, "assignment is not allowed in a condition")
+                    .help("did you mean `==`?"),
+            );
+            // Read on as if `==` had been written, so the block is still checked.
+            self.expression(0)?;
+        }
+        Ok(cond)
+    }
+
+    /// The `:` ending a block header. A missing `:` at the end of the line is reported
+    /// and parsing goes on as if it were there.
+    pub(super) fn header_colon(&mut self, keyword: Span) -> PResult<()> {
+        if self.eat(&Token::Colon).is_some() {
+            return Ok(());
+        }
+        let word = self.text(keyword).to_string();
+        if matches!(self.peek(), Token::Newline | Token::Eof) {
+            let found = self.found();
+            let at = self.after_last();
+            self.error(
+                Diagnostic::error("syntax::unexpected", format!("expected `:`, found {found}"))
+                    .primary(at, "expected `:` here")
+                    .label(keyword, format!("this `{word}` line opens a block"))
+                    .help("add `:` at the end of the line"),
+            );
+            return Ok(());
+        }
+        let help = if starts_expression(self.peek()) {
+            "perhaps an operator is missing in the condition".to_string()
+        } else {
+            format!("end the `{word}` line with `:`")
+        };
+        self.unexpected("`:`", Some(help))
+    }
+
+    /// block = simple_stmts | NEWLINE indented_block
+    pub(super) fn block(&mut self, opener: Span) -> PResult<Vec<Stmt>> {
+        if self.eat(&Token::Newline).is_none() {
+            let mut body = Vec::new();
+            if self.simple_stmts(&mut body).is_err() {
+                // Recover here, so that an `elif`/`else` on the next line still attaches.
+                self.recover();
+            }
+            return Ok(body);
+        }
+        if self.at(&Token::Indent) {
+            return self.indented_block();
+        }
+        let word = self.text(opener).to_string();
+        let found = self.found();
+        let span = self.span();
+        self.error(
+            Diagnostic::error(
+                "syntax::indent",
+                format!("expected an indented block after `{word}`, found {found}"),
+            )
+            .primary(span, "expected an indented line here")
+            .label(opener, format!("this `{word}` needs a body"))
+            .help("indent the body (4 spaces is usual); write `pass` for an empty body"),
+        );
+        Ok(Vec::new())
+    }
+
+    /// indented_block = INDENT statement { statement } DEDENT
+    pub(super) fn indented_block(&mut self) -> PResult<Vec<Stmt>> {
+        let indent = self.bump();
+        self.blocks += 1;
+        if self.blocks > MAX_BLOCKS {
+            self.blocks -= 1;
+            self.error(
+                Diagnostic::error(
+                    "syntax::too_deep",
+                    format!("blocks nested more than {MAX_BLOCKS} deep"),
+                )
+                .primary(indent, "too deeply nested")
+                .help("move the inner code into a function"),
+            );
+            // Skip the whole block without recursing into it.
+            let mut open = 1usize;
+            while open > 0 && !self.at(&Token::Eof) {
+                match self.peek() {
+                    Token::Indent => open += 1,
+                    Token::Dedent => open -= 1,
+                    _ => {}
+                }
+                self.bump();
+            }
+            self.recovered = true;
+            return Err(Fail);
+        }
+        let mut body = Vec::new();
+        loop {
+            match self.peek() {
+                Token::Dedent => {
+                    self.bump();
+                    break;
+                }
+                Token::Eof => break,
+                Token::Newline => {
+                    self.bump();
+                }
+                Token::Indent => self.stray_block(),
+                _ => self.statement(&mut body),
+            }
+        }
+        self.blocks -= 1;
+        Ok(body)
+    }
+
+    // ------------------------------------------------------------------ expressions
+}
