@@ -43,6 +43,12 @@ enum Command {
     },
     /// Run golden-output tests: `#>` lines under statements, or NAME.out beside NAME.tsr.
     Test(tsr::snapshot::TestArgs),
+    /// The Jupyter kernel: `kernel CONNECTION_FILE`, `kernel install [--user |
+    /// --sys-prefix | --prefix DIR]`, `kernel uninstall`.
+    Kernel {
+        #[arg(num_args = 1.., allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -140,6 +146,13 @@ fn run(cli: Cli) -> u8 {
         (Some(Command::Test(args)), None) => return tsr::snapshot::main(args, cli.max_memory),
         (Some(Command::Test(_)), Some(extra)) => {
             eprintln!("error: unexpected argument `{extra}` before `test`\n\nUsage: tsr [OPTIONS] test [PATHS]...");
+            return 2;
+        }
+        (Some(Command::Kernel { args }), None) => {
+            return tsr::front::kernel::main(&args, cli.max_memory)
+        }
+        (Some(Command::Kernel { .. }), Some(extra)) => {
+            eprintln!("error: unexpected argument `{extra}` before `kernel`\n\nUsage: tsr kernel CONNECTION_FILE");
             return 2;
         }
         (Some(Command::Run { file }), None) => (Some(file), false),

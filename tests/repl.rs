@@ -254,6 +254,45 @@ fn completes_properties_and_functions_after_a_dot() {
 }
 
 #[test]
+fn a_dedent_to_the_top_level_closes_the_block() {
+    assert!(repl::needs_more("for i in range(3):\n    x = i"));
+    assert!(!repl::needs_more("for i in range(3):\n    x = i\nprint(x)"));
+    assert!(repl::needs_more("if x:\n    y = 1\nelse:"));
+    assert!(repl::needs_more("if x:\n    y = 1\nelse"));
+    assert!(repl::needs_more(
+        "for i in range(3):\n    x = i\nfor j in range(2):"
+    ));
+}
+
+#[test]
+fn the_line_after_a_colon_starts_indented() {
+    assert_eq!(repl::next_indent(""), "");
+    assert_eq!(repl::next_indent("for i in range(3):"), "    ");
+    assert_eq!(repl::next_indent("for i in range(3):  # loop"), "    ");
+    assert_eq!(repl::next_indent("def f(x):\n    if x:"), "        ");
+    assert_eq!(repl::next_indent("def f(x):\n    y = x"), "    ");
+    assert_eq!(repl::next_indent("y = (1 +"), "");
+}
+
+#[test]
+fn a_dot_offers_what_applies_to_the_variables_kind() {
+    let scope = scope_with("W = ones(2, 2)\nlosses = [1, 2]\nname = \"a.csv\"\nopt = sgd([W])\n");
+    let tensor = candidates(&scope, "W.").1;
+    assert!(tensor.contains(&"relu".to_string()) && tensor.contains(&"shape".to_string()));
+    assert!(!tensor.contains(&"append".to_string()) && !tensor.contains(&"zeros".to_string()));
+    assert_eq!(candidates(&scope, "losses.ap").1, vec!["append"]);
+    assert!(!candidates(&scope, "losses.")
+        .1
+        .contains(&"relu".to_string()));
+    assert_eq!(candidates(&scope, "name.load_").1, vec!["load_csv"]);
+    assert_eq!(candidates(&scope, "opt.st").1, vec!["step"]);
+    // An expression's kind is not known: every builtin.
+    assert!(candidates(&scope, "(W + 1).zer")
+        .1
+        .contains(&"zeros".to_string()));
+}
+
+#[test]
 fn completes_commands_and_help_topics() {
     let scope = Scope::default();
     assert_eq!(candidates(&scope, ":"), (0, repl_commands()));

@@ -237,8 +237,10 @@ fn typing_a_block_runs_it_once_an_empty_line_closes_it() {
     t.line("total = 0");
     t.line("for i in range(3):");
     t.expect("... ");
-    t.line("    total += i * 10");
-    t.line("    print('row', i)");
+    // The prompt after a line ending in `:` is indented already; the empty line (only
+    // that indentation) closes the block.
+    t.line("total += i * 10");
+    t.line("print('row', i)");
     t.line("");
     t.expect("row 0");
     t.expect("row 2");
@@ -263,7 +265,7 @@ fn ctrl_c_stops_a_running_loop_and_keeps_the_variables() {
     let mut t = Pty::spawn(&dir, &[], false);
     t.line("n = 0");
     t.line("while True:");
-    t.line("    n += 1");
+    t.line("n += 1");
     t.line("");
     std::thread::sleep(Duration::from_millis(500));
     t.send("\x03");
@@ -362,7 +364,7 @@ fn history_goes_to_tsr_history_and_comes_back() {
     let mut t = Pty::spawn(&dir, &[], false);
     t.line("remembered = 41 + 1");
     t.line("for i in range(2):");
-    t.line("    print('again', i + remembered)");
+    t.line("print('again', i + remembered)");
     t.line("");
     t.expect("again 43");
     t.ctrl_d_exits_zero();

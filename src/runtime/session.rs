@@ -3,7 +3,7 @@
 
 use crate::runtime::interp::{Flow, Interp};
 use crate::syntax::ast::{Stmt, StmtKind};
-use crate::syntax::diagnostic::{Diagnostic, RenderStyle};
+use crate::syntax::diagnostic::{render, Diagnostic, RenderStyle};
 use crate::syntax::parser;
 use std::io::Write;
 
@@ -33,10 +33,19 @@ pub enum Outcome {
     RuntimeError,
 }
 
+/// Shows the value of a bare top-level expression instead of printing it (the notebook
+/// kernel's `execute_result`); the flag says whether it is the input's last statement.
+pub type ShowValue = Box<dyn FnMut(&crate::runtime::value::Value, bool)>;
+
 pub struct Session {
     pub interp: Interp,
     /// The code of the diagnostic that stopped the last run (`interrupt` after Ctrl-C).
     pub last_error: Option<&'static str>,
+    /// When set, bare expressions' values go here instead of to the output writer.
+    pub show_value: Option<ShowValue>,
+    /// When set, error diagnostics are collected here instead of being rendered
+    /// (warnings are still rendered to the error writer).
+    pub capture_errors: Option<Vec<Diagnostic>>,
 }
 
 impl Session {
@@ -47,12 +56,23 @@ impl Session {
         Session {
             interp: Interp::new(out, err, options.style, crate::runtime::builtins::all()),
             last_error: None,
+            show_value: None,
+            capture_errors: None,
         }
     }
 
     /// Render a diagnostic to the error writer.
     pub fn report(&mut self, d: &Diagnostic) {
-        self.interp.report(d);
+        if let Some(errors) = self.capture_errors.as_mut() {
+            if d.is_error() {
+                errors.push(d.clone());
+                return;
+            }
+        }
+        let _ = self.interp.out.flush();
+        let text = render_input(d, self.interp.style);
+        let _ = self.interp.err.write_all(text.as_bytes());
+        let _ = self.interp.err.flush();
     }
 
     /// Parse `text`; on syntax errors report every one and return them.
@@ -90,8 +110,8 @@ impl Session {
 
     fn run_stmts(&mut self, src_id: usize, stmts: &[Stmt], repl: bool) -> Outcome {
         self.last_error = None;
-        for stmt in stmts {
-            let result = self.run_stmt(src_id, stmt, repl);
+        for (i, stmt) in stmts.iter().enumerate() {
+            let result = self.run_stmt(src_id, stmt, repl, i + 1 == stmts.len());
             if let Err(d) = result {
                 self.last_error = Some(d.code);
                 if d.code == "io::stdout" {
@@ -108,14 +128,30 @@ impl Session {
     /// would: a bare expression prints its value and binds `_`; a failing statement
     /// changes nothing. The error is returned, not reported (`tsr test` compares codes).
     pub fn run_statement(&mut self, src_id: usize, stmt: &Stmt) -> Result<(), Box<Diagnostic>> {
-        self.run_stmt(src_id, stmt, true)
+        self.run_stmt(src_id, stmt, true, true)
     }
 
-    fn run_stmt(&mut self, src_id: usize, stmt: &Stmt, repl: bool) -> Result<(), Box<Diagnostic>> {
+    /// `last`: the statement is its input's last (a shown value is then the result).
+    fn run_stmt(
+        &mut self,
+        src_id: usize,
+        stmt: &Stmt,
+        repl: bool,
+        last: bool,
+    ) -> Result<(), Box<Diagnostic>> {
         self.interp.src_id = src_id;
         let result = match &stmt.kind {
             StmtKind::Expr(e) => match self.interp.eval(e) {
                 Ok(crate::runtime::value::Value::None) => Ok(()),
+                Ok(v) if self.show_value.is_some() => {
+                    if let Some(show) = self.show_value.as_mut() {
+                        show(&v, last);
+                    }
+                    if repl {
+                        self.interp.bind("_", v, stmt.span);
+                    }
+                    Ok(())
+                }
                 Ok(v) => {
                     let mut text = v.repr();
                     text.push('\n');
@@ -136,4 +172,67 @@ impl Session {
         let _ = self.interp.out.flush();
         result
     }
+}
+
+fn source_name(d: &Diagnostic) -> Option<&str> {
+    d.source.as_ref().map(|s| s.name())
+}
+
+fn is_input(name: &str) -> bool {
+    name.starts_with("<input")
+}
+
+/// How a diagnostic is drawn; for one of a REPL or notebook input (`<input N>`), a
+/// related note that points into an earlier input is one line,
+/// `  ☞ `x` got its shape [2, 3] here, in <input 1>: x = ones(2, 3)`, instead of a
+/// snippet, so that an input that refers to many earlier ones stays short.
+pub fn render_input(d: &Diagnostic, style: RenderStyle) -> String {
+    let main = source_name(d);
+    if !main.is_some_and(is_input) {
+        return render(d, style);
+    }
+    let mut short = d.clone();
+    let mut notes = Vec::new();
+    short.related.retain(|r| match source_name(r) {
+        Some(name) if is_input(name) && Some(name) != main => {
+            notes.push(one_line(r, name));
+            false
+        }
+        _ => true,
+    });
+    let mut text = render(&short, style);
+    for note in notes {
+        text.push_str(&note);
+        text.push('\n');
+    }
+    text
+}
+
+/// A related note as one line: what its label says, and the line of the input it is on.
+fn one_line(r: &Diagnostic, name: &str) -> String {
+    let src = r.source.as_ref().map_or("", |s| s.inner().as_str());
+    let Some(label) = r.labels.iter().find(|l| l.primary).or(r.labels.first()) else {
+        return format!("  ☞ {}", r.message);
+    };
+    let start = label.span.start.min(src.len());
+    let line_no = src[..start].matches('\n').count() + 1;
+    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
+    let code = src.get(line_start..line_end).unwrap_or("").trim();
+    let code: String = if code.chars().count() > 60 {
+        code.chars().take(59).chain(std::iter::once('…')).collect()
+    } else {
+        code.to_string()
+    };
+    let place = if src.trim_end().contains('\n') {
+        format!("{name}:{line_no}")
+    } else {
+        name.to_string()
+    };
+    let what = if label.text.is_empty() {
+        &r.message
+    } else {
+        &label.text
+    };
+    format!("  ☞ {what}, in {place}: {code}")
 }

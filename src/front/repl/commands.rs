@@ -271,7 +271,9 @@ fn size_of(v: &Value, depth: usize) -> Option<usize> {
     }
 }
 
-fn vars(session: &mut Session) {
+/// The rows of `:vars` (name, kind, shape, grad, bytes), sorted by name; empty when
+/// there are no variables.
+pub(crate) fn var_rows(session: &Session) -> Vec<[String; 5]> {
     let interp = &session.interp;
     let mut names: Vec<&str> = interp
         .globals
@@ -280,12 +282,7 @@ fn vars(session: &mut Session) {
         .filter(|k| *k != "_")
         .collect();
     names.sort();
-    if names.is_empty() {
-        say(session, "no variables\n");
-        return;
-    }
-    let mut rows: Vec<[String; 5]> =
-        vec![["name", "kind", "shape", "grad", "bytes"].map(String::from)];
+    let mut rows = Vec::new();
     for name in names {
         let value = &interp.globals[name].value;
         let (shape, grad) = match value {
@@ -311,6 +308,20 @@ fn vars(session: &mut Session) {
             bytes,
         ]);
     }
+    rows
+}
+
+/// The header of the `:vars` table.
+pub(crate) const VAR_HEADER: [&str; 5] = ["name", "kind", "shape", "grad", "bytes"];
+
+/// The `:vars` table as text.
+pub(crate) fn vars_text(session: &Session) -> String {
+    let body = var_rows(session);
+    if body.is_empty() {
+        return "no variables\n".to_string();
+    }
+    let mut rows: Vec<[String; 5]> = vec![VAR_HEADER.map(String::from)];
+    rows.extend(body);
     let widths: Vec<usize> = (0..5)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
@@ -332,6 +343,11 @@ fn vars(session: &mut Session) {
         text.push_str(line.trim_end());
         text.push('\n');
     }
+    text
+}
+
+fn vars(session: &mut Session) {
+    let text = vars_text(session);
     say(session, &text);
 }
 

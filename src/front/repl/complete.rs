@@ -15,6 +15,81 @@ pub const KEYWORDS: &[&str] = &[
 /// What `x.` may be followed by besides functions.
 pub const PROPERTIES: &[&str] = &["T", "grad", "mT", "ndim", "shape"];
 
+/// The builtins offered after `x.` for a variable of each kind (a receiver whose kind is
+/// not known gets every builtin). User functions are offered for every kind.
+const TENSOR_METHODS: &[&str] = &[
+    "abs",
+    "accuracy",
+    "argmax",
+    "argmin",
+    "backward",
+    "bce",
+    "bce_logits",
+    "clamp",
+    "cross_entropy",
+    "detach",
+    "dot",
+    "exp",
+    "flatten",
+    "grad",
+    "item",
+    "leaky_relu",
+    "len",
+    "log",
+    "log_softmax",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mse",
+    "numel",
+    "one_hot",
+    "ones_like",
+    "plot",
+    "relu",
+    "reshape",
+    "save",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "squeeze",
+    "str",
+    "sum",
+    "tanh",
+    "transpose",
+    "type",
+    "unsqueeze",
+    "zeros_like",
+];
+const LIST_METHODS: &[&str] = &[
+    "append", "cat", "len", "list", "plot", "sorted", "stack", "str", "tensor", "type",
+];
+const STRING_METHODS: &[&str] = &[
+    "csv_columns",
+    "float",
+    "int",
+    "len",
+    "load",
+    "load_csv",
+    "str",
+    "type",
+];
+const NUMBER_METHODS: &[&str] = &["float", "int", "round", "str", "type"];
+const OPTIMIZER_METHODS: &[&str] = &["step", "type", "zero_grad"];
+
+/// What `x.` offers for a value of `kind` (`None`: every builtin).
+fn methods_of(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "tensor" => TENSOR_METHODS,
+        "list" | "range" => LIST_METHODS,
+        "string" => STRING_METHODS,
+        "number" | "bool" => NUMBER_METHODS,
+        "optimizer" => OPTIMIZER_METHODS,
+        _ => return None,
+    })
+}
+
 /// Builtins whose string arguments are file paths.
 const FILE_FUNCTIONS: &[&str] = &["load", "load_csv", "save", "dot", "plot"];
 
@@ -26,6 +101,8 @@ pub struct Scope {
     pub variables: Vec<String>,
     /// User functions and their signatures, `f(a, b=1)`.
     pub functions: Vec<(String, String)>,
+    /// The kind of each global variable (`tensor`, `list`, ...), by name.
+    pub kinds: Vec<(String, &'static str)>,
 }
 
 impl Scope {
@@ -33,6 +110,10 @@ impl Scope {
         let mut variables: Vec<String> = interp.globals.keys().map(|k| k.to_string()).collect();
         variables.sort();
         let mut functions = Vec::new();
+        let kinds = variables
+            .iter()
+            .filter_map(|n| Some((n.clone(), interp.globals.get(n.as_str())?.value.kind())))
+            .collect();
         for name in &variables {
             if let Some(Value::Function(f)) = interp.globals.get(name.as_str()).map(|b| &b.value) {
                 let text = &interp.sources[f.src_id].text;
@@ -54,7 +135,13 @@ impl Scope {
         Scope {
             variables,
             functions,
+            kinds,
         }
+    }
+
+    /// The kind of the variable `name`, if it is one.
+    pub fn kind_of(&self, name: &str) -> Option<&'static str> {
+        self.kinds.iter().find(|(n, _)| n == name).map(|(_, k)| *k)
     }
 
     /// The signature of a user function or builtin called `name`.
@@ -196,11 +283,29 @@ fn complete_expression(scope: &Scope, line: &str, pos: usize) -> (usize, Vec<Str
                 return (start, Vec::new());
             }
         }
+        // A variable's kind narrows the list: `x.` on a tensor offers tensor functions
+        // and properties, on a list list functions, ...
+        let receiver_start = word_start(receiver, receiver.len());
+        let plain_name = receiver_start < receiver.len()
+            && !receiver[..receiver_start].trim_end().ends_with('.');
+        let kind = plain_name
+            .then(|| scope.kind_of(&receiver[receiver_start..]))
+            .flatten();
+        let user = scope.functions.iter().map(|(n, _)| n.as_str());
+        if let Some(methods) = kind.and_then(methods_of) {
+            let properties = if kind == Some("tensor") {
+                PROPERTIES
+            } else {
+                &[]
+            };
+            let names = properties.iter().chain(methods.iter()).copied().chain(user);
+            return (start, with_prefix(names, prefix));
+        }
         let names = PROPERTIES
             .iter()
             .copied()
             .chain(builtins::table().iter().map(|b| b.name))
-            .chain(scope.functions.iter().map(|(n, _)| n.as_str()));
+            .chain(user);
         return (start, with_prefix(names, prefix));
     }
     if prefix.is_empty() {
@@ -294,4 +399,24 @@ pub fn hint(scope: &Scope, line: &str, pos: usize) -> Option<String> {
         return Some(params.to_string());
     }
     Some(format!("  # {signature}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_lists_name_builtins() {
+        for list in [
+            TENSOR_METHODS,
+            LIST_METHODS,
+            STRING_METHODS,
+            NUMBER_METHODS,
+            OPTIMIZER_METHODS,
+        ] {
+            for name in list {
+                assert!(builtins::find(name).is_some(), "`{name}` is not a builtin");
+            }
+        }
+    }
 }

@@ -114,6 +114,26 @@ impl Highlighter for TsrHelper {
     }
 }
 
+/// The indentation the next line of an input starts with: after a line ending in `:`,
+/// one level deeper than it; inside an indented block, the block's; else none.
+pub fn next_indent(pending: &str) -> String {
+    let Some(last) = pending.lines().last() else {
+        return String::new();
+    };
+    let mut indent: String = last
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let code = match last.find('#') {
+        Some(i) if !last[..i].contains(['"', '\'']) => &last[..i],
+        _ => last,
+    };
+    if code.trim_end().ends_with(':') {
+        indent.push_str("    ");
+    }
+    indent
+}
+
 /// The rustyline editor as a line source.
 pub struct EditorSource {
     editor: Editor<TsrHelper, FileHistory>,
@@ -151,7 +171,13 @@ impl LineSource for EditorSource {
         if let Some(h) = self.editor.helper_mut() {
             h.pending = pending.to_string();
         }
-        match self.editor.readline(prompt) {
+        let indent = next_indent(pending);
+        match self.editor.readline_with_initial(prompt, (&indent, "")) {
+            // A line of only the indentation given (or typed) is the empty line that
+            // closes the block.
+            Ok(line) if !pending.is_empty() && line.trim().is_empty() => {
+                Ok(Read::Line(String::new()))
+            }
             Ok(line) => Ok(Read::Line(line)),
             Err(ReadlineError::Interrupted) => Ok(Read::Interrupted),
             Err(ReadlineError::Eof) => Ok(Read::Eof),

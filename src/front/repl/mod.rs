@@ -8,13 +8,14 @@
 //! that already holds several lines (a bracketed paste, a block recalled from history)
 //! is kept open by the editor's validator, which asks the same `needs_more`.
 
-mod commands;
+pub(crate) mod commands;
 mod complete;
 mod editor;
 mod graph;
 mod highlight;
 
 pub use complete::{complete, hint, Scope};
+pub use editor::next_indent;
 pub use highlight::{highlight, strip_ansi};
 
 use crate::front::signal;
@@ -101,7 +102,7 @@ pub fn needs_more(text: &str) -> bool {
             _ => false,
         };
     }
-    if !parser::is_incomplete(text) {
+    if !parser::is_incomplete(text) || dedented_out(text) {
         return false;
     }
     // An error at or after the end of the last token only says the input ran out.
@@ -121,6 +122,42 @@ pub fn needs_more(text: &str) -> bool {
     errors.iter().all(|e| {
         e.code == "syntax::unclosed" || e.primary_span().is_none_or(|s| s.start >= last_token_end)
     })
+}
+
+/// True when the last line of `text` leaves an indented block for the top level with a
+/// complete statement (`print(total)` after a loop's body): that dedent closes the
+/// block as an empty line would, and the input runs. `else`, `elif` and comments do not.
+fn dedented_out(text: &str) -> bool {
+    let Some((before, last)) = text.rsplit_once('\n') else {
+        return false;
+    };
+    let opened_block = before
+        .lines()
+        .any(|l| l.starts_with([' ', '\t']) && !l.trim().is_empty());
+    let word = last
+        .split(|c: char| !(c == '_' || c.is_alphanumeric()))
+        .next()
+        .unwrap_or("");
+    if !opened_block
+        || last.trim().is_empty()
+        || last.starts_with([' ', '\t', '#'])
+        || matches!(word, "else" | "elif")
+        || parser::is_incomplete(last)
+    {
+        return false;
+    }
+    // The line before must have ended its statement: no open bracket, no `\\`, no
+    // trailing operator.
+    let lexed = lexer::lex(before);
+    let last_token = lexed.tokens.iter().rev().find(|t| {
+        !matches!(
+            t.node,
+            Token::Newline | Token::Indent | Token::Dedent | Token::Eof
+        )
+    });
+    !lexed.open_at_end
+        && !lexed.ends_with_backslash
+        && !last_token.is_some_and(|t| t.node.is_operator() || t.node == Token::Colon)
 }
 
 /// A line that ends in a binary operator continues on the next line, as if it ended in
@@ -291,6 +328,13 @@ pub(crate) struct Repl {
 }
 
 impl Repl {
+    pub(crate) fn new() -> Repl {
+        Repl {
+            n_inputs: 0,
+            history_failed: false,
+        }
+    }
+
     pub(crate) fn next_name(&mut self) -> String {
         self.n_inputs += 1;
         format!("<input {}>", self.n_inputs)

@@ -673,7 +673,13 @@ fn f_plot(interp: &mut Interp, a: &mut Args) -> R<Value> {
         }
         None => {
             let text = plot::text(&series, &names, title.as_deref()).map_err(no_values)?;
-            interp.write_out(&text)?;
+            if plot::has_display() {
+                let svg = plot::svg(&series, &names, title.as_deref()).map_err(no_values)?;
+                let _ = std::io::Write::flush(&mut interp.out);
+                plot::show(&svg, &text);
+            } else {
+                interp.write_out(&text)?;
+            }
         }
     }
     Ok(Value::None)

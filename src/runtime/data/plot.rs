@@ -5,7 +5,37 @@
 //! values; a shorter one is interpolated linearly. Values that are not finite (a loss
 //! that diverged) are left out of the chart and counted under it.
 
+use std::cell::RefCell;
 use std::fmt::Write;
+
+/// Where `plot(...)` without a file shows its chart instead of printing the text chart:
+/// the notebook kernel hands the SVG (and the text chart) to the front-end.
+pub type Display = Box<dyn FnMut(&str, &str)>;
+
+thread_local! {
+    static DISPLAY: RefCell<Option<Display>> = const { RefCell::new(None) };
+}
+
+/// Install (or remove, with `None`) the display hook of this thread's interpreter.
+pub fn set_display(hook: Option<Display>) {
+    DISPLAY.with(|d| *d.borrow_mut() = hook);
+}
+
+/// True when a display hook is installed on this thread.
+pub fn has_display() -> bool {
+    DISPLAY.with(|d| d.borrow().is_some())
+}
+
+/// Hand an SVG chart and its text form to the display hook; false when there is none.
+pub fn show(svg: &str, text: &str) -> bool {
+    DISPLAY.with(|d| match d.borrow_mut().as_mut() {
+        Some(hook) => {
+            hook(svg, text);
+            true
+        }
+        None => false,
+    })
+}
 
 pub const WIDTH: usize = 60;
 pub const HEIGHT: usize = 15;
