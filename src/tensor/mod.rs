@@ -18,6 +18,8 @@ mod loss;
 mod matmul;
 mod optim;
 mod reduce;
+#[cfg(target_arch = "x86_64")]
+mod sgemm;
 pub mod shape;
 mod shape_ops;
 
