@@ -18,7 +18,7 @@ const KC_MAX: usize = 320;
 const NC: usize = 256;
 /// Rows of the left operand walked against one packed block before the next micro-panel
 /// (their kc-long stretches stay in L2).
-const MC: usize = 96;
+const MC: usize = 72;
 
 /// A read-only strided matrix operand.
 #[derive(Clone, Copy)]
