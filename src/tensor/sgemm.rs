@@ -67,6 +67,7 @@ pub(crate) fn available() -> bool {
 /// `available()` must be true; `a` and `b` must be valid for reads of every element of
 /// their m×k and k×n index ranges with their strides, and `dst` valid for writes of the
 /// m×n block with row stride `drs`, not overlapping `a` or `b`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn gemm(
     m: usize,
     n: usize,
@@ -148,7 +149,8 @@ unsafe fn block(job: &Job, i0: usize, i1: usize, j0: usize, j1: usize) {
             buf.resize(need, 0.0);
         }
         let base = buf.as_mut_ptr();
-        let packed = base.wrapping_add(base.align_offset(64));
+        // (`align_offset` may decline to answer; the address arithmetic cannot.)
+        let packed = base.wrapping_add((64 - base as usize % 64) % 64 / 4);
         // Depth chunks of equal size, none above KC_MAX.
         let chunks = job.k.div_ceil(KC_MAX);
         let kc_even = job.k.div_ceil(chunks);
