@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use super::budget::{data_bytes, reserve_bytes, Charge};
 use super::conv::conv2d_grads;
 use super::elementwise::{BinaryOp, UnaryOp};
-use super::kernels::{add_assign, map, standard, unbroadcast, zip3_map, zip_map};
+use super::kernels::{add_assign, map, standard, unbroadcast, unbroadcast_ref, zip3_map, zip_map};
 use super::layout::reshape_owned;
 use super::loss::loss_grads;
 use super::math::activation_grad;
@@ -58,9 +58,16 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
             let (x, y) = (a.d(), b.d());
             match op {
                 // d/da = g, d/db = g
-                BinaryOp::Add => vec![n(0).then(|| g.clone()), n(1).then(|| g.clone())],
+                // (a bias broadcast over rows is summed straight from g, without a copy)
+                BinaryOp::Add => vec![
+                    n(0).then(|| unbroadcast_ref(g, x.shape())),
+                    n(1).then(|| unbroadcast_ref(g, y.shape())),
+                ],
                 // d/da = g, d/db = -g
-                BinaryOp::Sub => vec![n(0).then(|| g.clone()), n(1).then(|| map(g, |v| -v))],
+                BinaryOp::Sub => vec![
+                    n(0).then(|| unbroadcast_ref(g, x.shape())),
+                    n(1).then(|| map(g, |v| -v)),
+                ],
                 // d/da = g b, d/db = g a
                 BinaryOp::Mul => vec![
                     n(0).then(|| zip_map(g, &y, out, |v, q| v * q)),

@@ -209,6 +209,16 @@ pub(crate) fn unbroadcast(g: ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
     g
 }
 
+/// `unbroadcast(g.clone(), shape)` without copying `g` when it has extra leading axes
+/// (the first sum reads `g` in place): the same numbers.
+pub(crate) fn unbroadcast_ref(g: &ArrayD<f32>, shape: &[usize]) -> ArrayD<f32> {
+    if g.ndim() > shape.len() && g.shape() != shape {
+        unbroadcast(sum_axis(g, 0), shape)
+    } else {
+        unbroadcast(g.clone(), shape)
+    }
+}
+
 /// A view broadcast to `shape`, materialised in row-major order.
 pub(crate) fn broadcast_to(a: &ArrayViewD<f32>, shape: &[usize]) -> ArrayD<f32> {
     a.broadcast(shape).expect("shape checked").to_owned()

@@ -82,6 +82,9 @@ unsafe fn copy_tiled(src: &ArrayView2<f32>, dst: *mut f32) {
 }
 
 #[cfg(target_arch = "x86_64")]
+pub(super) use avx::transpose8;
+
+#[cfg(target_arch = "x86_64")]
 mod avx {
     use ndarray::ArrayView2;
     use std::arch::x86_64::*;
@@ -147,7 +150,7 @@ mod avx {
     /// input k.
     #[inline]
     #[target_feature(enable = "avx")]
-    fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+    pub(crate) fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
         // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
         let a0 = _mm256_unpacklo_ps(r[0], r[1]);
         let a1 = _mm256_unpackhi_ps(r[0], r[1]);

@@ -71,6 +71,24 @@ unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [
     };
     let (ars, acs) = (a.strides()[0], a.strides()[1]);
     let (brs, bcs) = (b.strides()[0], b.strides()[1]);
+    #[cfg(target_arch = "x86_64")]
+    if ds[1] == 1 && super::sgemm::available() {
+        let tasks = if m * n * k >= PARALLEL_WORK { 4 } else { 1 };
+        let am = super::sgemm::Mat {
+            ptr: a.as_ptr(),
+            rs: ars,
+            cs: acs,
+        };
+        let bm = super::sgemm::Mat {
+            ptr: b.as_ptr(),
+            rs: brs,
+            cs: bcs,
+        };
+        // SAFETY: the CPU has AVX2 and FMA (checked); `a`, `b` are live m×k and k×n
+        // views and `dst` as this function's caller vouches, with a unit column stride.
+        unsafe { super::sgemm::gemm(m, n, k, am, bm, dst, ds[0], tasks) };
+        return;
+    }
     // SAFETY: the pointers and strides describe the live views `a` (m×k) and `b` (k×n)
     // and the destination this function's caller vouches for; gemm reads only inside `a`
     // and `b`, and with `read_dst` false and k > 0 it writes every element of `dst`

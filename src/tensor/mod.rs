@@ -26,6 +26,8 @@ mod optim;
 mod pool;
 mod reduce;
 mod sample;
+#[cfg(target_arch = "x86_64")]
+mod sgemm;
 pub mod shape;
 mod shape_math;
 pub mod shape_nn;
