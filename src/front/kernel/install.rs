@@ -3,7 +3,6 @@
 //! environment's or a given prefix's Jupyter data folder.
 
 use serde_json::json;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Where the kernelspec goes.
@@ -89,7 +88,7 @@ pub fn install(location: &Location) -> Result<PathBuf, String> {
     ];
     for (name, bytes) in files {
         let path = dir.join(name);
-        write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        crate::runtime::data::atomic::write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(dir)
 }
@@ -102,31 +101,6 @@ pub fn uninstall(location: &Location) -> Result<Option<PathBuf>, String> {
     }
     std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
     Ok(Some(dir))
-}
-
-// TODO(write_atomic): replace with the shared `write_atomic` of
-// src/runtime/data/atomic.rs once that lands; this private copy has the same contract.
-/// Write a file atomically: a temporary file in the same folder, fsync, rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("file".into(), |n| n.to_string_lossy());
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// The logo: a 3 × 3 grid of cells (a tensor) on an orange rounded square, as an RGBA PNG.
