@@ -14,8 +14,12 @@ thread_local! {
     static LIVE_BYTES: Cell<u64> = const { Cell::new(0) };
 }
 
-/// What a tensor costs beyond its data: its graph node and the reference counts.
-pub const NODE_BYTES: u64 = (std::mem::size_of::<Node>() + 2 * std::mem::size_of::<usize>()) as u64;
+/// What a tensor costs beyond its data (its graph node, reference counts and shape): a
+/// fixed estimate, so that budgets and messages do not change with the node's layout.
+pub const NODE_BYTES: u64 = 256;
+
+// The estimate must not fall far below the real cost.
+const _: () = assert!(std::mem::size_of::<Node>() as u64 <= 2 * NODE_BYTES);
 
 /// Bytes held by live tensors, gradients and optimiser state on this thread.
 pub fn live_bytes() -> u64 {
