@@ -7,9 +7,8 @@ use ndarray::ArrayD;
 use tsr::runtime::value::Value;
 use tsr::{Outcome, Session, SessionOptions};
 
-#[path = "common/json.rs"]
-mod json;
-use json::J;
+mod common;
+use common::json::J;
 
 fn close(a: f32, b: f32) -> bool {
     (a - b).abs() <= 1e-4 * a.abs().max(b.abs()) + 2e-5
@@ -45,10 +44,7 @@ fn tensor_of(s: &Session, name: &str) -> ArrayD<f32> {
 
 #[test]
 fn layers_match_pytorch() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/layers.json");
-    let text =
-        std::fs::read_to_string(path).expect("layers.json (run tests/fixtures/gen_layers.py)");
-    let root = json::parse(&text);
+    let root = common::json::load("layers.json");
     let cases = root.get("cases").arr();
     assert!(cases.len() >= 40, "fixture has {} cases", cases.len());
     for c in cases {
