@@ -2,7 +2,7 @@
 //!
 //! The source of truth, checked without Python: `tests/fixtures/printing.json`, written
 //! by `tests/fixtures/gen_printing.py` from real PyTorch output (see that script for the
-//! format). The shared conformance table (`../shared`, outside the repository) is run
+//! format). The conformance table of the shared folder (outside the repository) is run
 //! by `.ci/run`, not here: `cargo test` needs nothing beside the clone.
 
 use ndarray::{ArrayD, IxDyn};
