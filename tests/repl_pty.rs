@@ -260,6 +260,24 @@ fn typing_a_block_runs_it_once_an_empty_line_closes_it() {
 }
 
 #[test]
+fn indentation_typed_by_hand_replaces_the_indentation_given() {
+    let dir = temp_dir("typed_indent");
+    let mut t = Pty::spawn(&dir, &[], false);
+    t.line("total = 0");
+    t.line("for i in range(4):");
+    t.expect("... ");
+    // Typed as in Python's REPL, each body line with its own four spaces: they replace
+    // the four the prompt offered instead of adding to them.
+    t.line("    total += i * 10");
+    t.line("    print('row', i * 100)");
+    t.line("");
+    t.expect("row 300");
+    t.line("total");
+    t.expect("60");
+    t.ctrl_d_exits_zero();
+}
+
+#[test]
 fn ctrl_c_stops_a_running_loop_and_keeps_the_variables() {
     let dir = temp_dir("interrupt");
     let mut t = Pty::spawn(&dir, &[], false);

@@ -88,7 +88,8 @@ pub fn install(location: &Location) -> Result<PathBuf, String> {
     ];
     for (name, bytes) in files {
         let path = dir.join(name);
-        crate::runtime::data::atomic::write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        crate::runtime::data::atomic::write_atomic(&path, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(dir)
 }

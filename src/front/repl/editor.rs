@@ -178,6 +178,16 @@ impl LineSource for EditorSource {
             Ok(line) if !pending.is_empty() && line.trim().is_empty() => {
                 Ok(Read::Line(String::new()))
             }
+            // Indentation typed after the indentation given (a user who indents by hand,
+            // as in Python's REPL) replaces it: a block's lines never go deeper than the
+            // indentation offered, so the two are never meant together.
+            Ok(line)
+                if !indent.is_empty()
+                    && line.starts_with(&indent)
+                    && line[indent.len()..].starts_with([' ', '\t']) =>
+            {
+                Ok(Read::Line(line[indent.len()..].to_string()))
+            }
             Ok(line) => Ok(Read::Line(line)),
             Err(ReadlineError::Interrupted) => Ok(Read::Interrupted),
             Err(ReadlineError::Eof) => Ok(Read::Eof),
