@@ -8,7 +8,7 @@ use crate::runtime::interp::{
     Binding, Env, Flow, Frame, Interp, Origin, MAX_CALL_DEPTH, MAX_CONTEXT_NOTES, R,
 };
 use crate::runtime::value::{Args, Builtin, UserFn, Value, P};
-use crate::syntax::ast::Param;
+use crate::syntax::ast::{Param, ParamKind};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::Tensor;
@@ -204,7 +204,9 @@ impl Args {
             Value::Tensor(t) => Ok(t.clone()),
             Value::Number(n) => Ok(Tensor::constant(*n as f32)),
             Value::Bool(b) => Ok(Tensor::constant(*b as i32 as f32)),
-            Value::List(_) => convert::tensor_from_value(interp, &v, self.span(i)),
+            Value::List(_) | Value::Tuple(_) => {
+                convert::tensor_from_value(interp, &v, self.span(i))
+            }
             other => Err(self.type_error(interp, i, "a tensor", other)),
         }
     }
@@ -258,11 +260,11 @@ impl Args {
         for i in first..self.slots.len() {
             if matches!(self.builtin.params[i], P::Req(_) | P::Opt(..)) {
                 if let Some((v, s)) = &self.slots[i] {
-                    vals.push((v.clone(), *s));
+                    vals.push((v.clone().listlike(), *s));
                 }
             }
         }
-        vals.extend(self.rest.iter().cloned());
+        vals.extend(self.rest.iter().map(|(v, s)| (v.clone().listlike(), *s)));
         let span = match (vals.first(), vals.last()) {
             (Some(a), Some(b)) => a.1.to(b.1),
             _ => self.call,
@@ -374,16 +376,21 @@ fn param_list<V>(params: &[Param], defaults: &[Option<V>], show: &impl Fn(&V) ->
 /// Python's rules, for the evaluator and `tsr check` alike (`V` is a value or an
 /// abstract value; `show` writes a default in the signature). For each parameter: its
 /// value and the span of the argument that gave it (`None`: its default).
+#[allow(clippy::too_many_arguments)]
 pub fn bind_user_args<V: Clone>(
     name: &str,
     params: &[Param],
     defaults: &[Option<V>],
     show: impl Fn(&V) -> String,
+    pack: impl Fn(Vec<V>) -> V,
     args: impl IntoIterator<Item = (Option<(String, Span)>, V, Span)>,
     callee_span: Span,
     call_span: Span,
 ) -> Result<Vec<(V, Option<Span>)>, Diagnostic> {
-    let n = params.len();
+    // `*args` (always last) collects the positional arguments after the others.
+    let star = params.last().is_some_and(|p| p.kind == ParamKind::Star);
+    let n = params.len() - usize::from(star);
+    let mut extra: Vec<V> = Vec::new();
     let sig = || {
         format!(
             "the signature is `{name}({})`",
@@ -395,6 +402,10 @@ pub fn bind_user_args<V: Clone>(
     for (keyword, value, span) in args {
         match keyword {
             None => {
+                if positional >= n && star {
+                    extra.push(value);
+                    continue;
+                }
                 if positional >= n {
                     return Err(Diagnostic::error(
                         "call::arity",
@@ -441,8 +452,8 @@ pub fn bind_user_args<V: Clone>(
             },
         }
     }
-    let mut out = Vec::with_capacity(n);
-    for (i, p) in params.iter().enumerate() {
+    let mut out = Vec::with_capacity(params.len());
+    for (i, p) in params.iter().enumerate().take(n) {
         match (slots[i].take(), &defaults[i]) {
             (Some((v, span)), _) => out.push((v, Some(span))),
             (None, Some(d)) => out.push((d.clone(), None)),
@@ -455,6 +466,9 @@ pub fn bind_user_args<V: Clone>(
                 .help(sig()))
             }
         }
+    }
+    if star {
+        out.push((pack(extra), None));
     }
     Ok(out)
 }
@@ -472,6 +486,19 @@ impl Interp {
         match f {
             Value::Builtin(b) => self.call_builtin(b, args, callee_span, call_span),
             Value::Function(uf) => self.call_user(uf.clone(), args, callee_span, call_span),
+            Value::BoundMethod(m) => {
+                let (obj, f) = (m.0.clone(), m.1.clone());
+                let mut argv = Vec::with_capacity(args.len() + 1);
+                argv.push(ArgVal {
+                    name: None,
+                    value: obj,
+                    span: callee_span,
+                });
+                argv.extend(args);
+                self.call(&f, argv, callee_span, call_span)
+            }
+            Value::Class(c) => self.construct(c, args, callee_span, call_span),
+            Value::Instance(_) => self.call_method(f.clone(), "__call__", args, call_span),
             other => Err(self.fail(
                 Diagnostic::error(
                     "type::not_callable",
@@ -518,6 +545,7 @@ impl Interp {
             &f.params,
             &f.defaults,
             |v| v.repr(),
+            Value::tuple,
             args.into_iter().map(|a| (a.name, a.value, a.span)),
             callee_span,
             call_span,
@@ -540,10 +568,16 @@ impl Interp {
             locals.insert(Rc::from(p.name.node.as_str()), Binding { value, origin });
         }
         let caller_src = self.src_id;
-        self.frames.push(Frame { locals });
+        self.frames.push(Frame {
+            locals,
+            captured: f.captured.clone(),
+            globals_declared: Vec::new(),
+        });
         self.src_id = f.src_id;
         self.call_depth += 1;
+        let guard = f.no_grad.then(crate::tensor::NoGradGuard::new);
         let result = self.exec_block(&f.body);
+        drop(guard);
         self.call_depth -= 1;
         self.src_id = caller_src;
         self.frames.pop();

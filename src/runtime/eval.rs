@@ -25,13 +25,7 @@ impl Interp {
                     None => Err(self.unknown_name(n, e.span)),
                 },
             },
-            ExprKind::List(items) => {
-                let mut vs = Vec::with_capacity(items.len());
-                for it in items {
-                    vs.push(self.eval(it)?);
-                }
-                Ok(Value::list(vs))
-            }
+            ExprKind::List(items) => Ok(Value::list(self.eval_items(items)?)),
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(operand)?;
                 self.unary(*op, v, e.span, operand)
@@ -82,6 +76,21 @@ impl Interp {
                 args,
             } => {
                 let recv = self.eval(receiver)?;
+                if let Some(f) = self.object_attribute(&recv, &name.node, name.span) {
+                    let f = f?;
+                    let argv = self.eval_args(args)?;
+                    return self.call(&f, argv, name.span, e.span);
+                }
+                if let Some(b) = self.type_method(&recv, &name.node) {
+                    let mut argv = Vec::with_capacity(args.len() + 1);
+                    argv.push(ArgVal {
+                        name: None,
+                        value: recv,
+                        span: receiver.span,
+                    });
+                    argv.extend(self.eval_args(args)?);
+                    return self.call(&Value::Builtin(b), argv, name.span, e.span);
+                }
                 let f = match self.lookup(&name.node) {
                     Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => {
                         b.value.clone()
@@ -108,12 +117,60 @@ impl Interp {
                 let v = self.eval(object)?;
                 self.index(v, object, items, e.span)
             }
+            ExprKind::Tuple(items) => Ok(Value::tuple(self.eval_items(items)?)),
+            ExprKind::Dict(pairs) => self.eval_dict(pairs),
+            ExprKind::Set(items) => {
+                let mut vs = Vec::with_capacity(items.len());
+                for it in items {
+                    vs.push((self.eval(it)?, it.span));
+                }
+                self.make_set(vs)
+            }
+            ExprKind::FString(parts) => self.eval_fstring(parts),
+            ExprKind::Comp {
+                kind,
+                elt,
+                value,
+                clauses,
+            } => self.eval_comp(*kind, elt, value.as_deref(), clauses, e.span),
+            ExprKind::IfExp { cond, then, orelse } => {
+                let c = self.eval(cond)?;
+                if self.truthy(&c, cond.span)? {
+                    self.eval(then)
+                } else {
+                    self.eval(orelse)
+                }
+            }
+            ExprKind::Lambda { params, body } => self.make_lambda(params, body, e.span),
+            ExprKind::Starred(inner) => Err(self.fail(
+                Diagnostic::error(
+                    "syntax::unexpected",
+                    "`*` unpacking is allowed only in a call or a list or tuple",
+                )
+                .primary(e.span, "unpacked here")
+                .help("write `f(*xs)` or `[*xs, y]`"),
+            ))
+            .map(|v: Value| {
+                let _ = inner;
+                v
+            }),
         }
     }
 
     pub(crate) fn eval_args(&mut self, args: &[Arg]) -> R<Vec<ArgVal>> {
         let mut out = Vec::with_capacity(args.len());
         for a in args {
+            if let ExprKind::Starred(inner) = &a.value.kind {
+                let v = self.eval(inner)?;
+                for item in self.iter_values(&v, inner.span)? {
+                    out.push(ArgVal {
+                        name: None,
+                        value: item,
+                        span: a.value.span,
+                    });
+                }
+                continue;
+            }
             let value = self.eval(&a.value)?;
             out.push(ArgVal {
                 name: a.name.as_ref().map(|n| (n.node.clone(), n.span)),
@@ -131,6 +188,8 @@ impl Interp {
             Value::Number(n) => *n != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::List(l) => !l.borrow().is_empty(),
+            Value::Tuple(t) => !t.is_empty(),
+            Value::Dict(d) | Value::Set(d) => !d.borrow().is_empty(),
             Value::Range { start, stop, step } => Value::range_len(*start, *stop, *step) > 0,
             Value::Tensor(t) => match t.item() {
                 Some(x) => x != 0.0,
@@ -145,9 +204,14 @@ impl Interp {
                     ))
                 }
             },
-            Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) | Value::Generator(_) => {
-                true
-            }
+            Value::Function(_)
+            | Value::Builtin(_)
+            | Value::Optimizer(_)
+            | Value::Generator(_)
+            | Value::Class(_)
+            | Value::Instance(_)
+            | Value::BoundMethod(_)
+            | Value::Module(_) => true,
         })
     }
 
@@ -221,11 +285,17 @@ impl Interp {
         rhs: &Expr,
     ) -> R<Value> {
         use Value::*;
+        if op.is_membership_or_identity() {
+            return self.membership(op, &l, &r, lhs.span, rhs.span);
+        }
         match (&l, &r) {
             (Tensor(_), _) | (_, Tensor(_)) => {
                 return self.tensor_binary(op, op_span, &l, &r, lhs, rhs)
             }
             _ => {}
+        }
+        if let Some(v) = self.sequence_binary(op, &l, &r)? {
+            return Ok(v);
         }
         if let (BinOp::BitAnd | BinOp::BitOr, Bool(a), Bool(b)) = (op, &l, &r) {
             return Ok(Bool(if op == BinOp::BitAnd {
@@ -320,6 +390,21 @@ impl Interp {
                 }
                 Value::Number(python_mod(a, b))
             }
+            BinOp::FloorDiv => {
+                if b == 0.0 {
+                    return Err(zero_div(self, "integer division"));
+                }
+                Value::Number((a / b).floor())
+            }
+            BinOp::In | BinOp::NotIn | BinOp::Is | BinOp::IsNot => {
+                return self.membership(
+                    op,
+                    &Value::Number(a),
+                    &Value::Number(b),
+                    lhs.span,
+                    rhs.span,
+                )
+            }
             BinOp::Pow => {
                 if a == 0.0 && b < 0.0 {
                     return Err(zero_div(self, "0 raised to a negative power: division"));
@@ -371,6 +456,8 @@ impl Interp {
         };
         let result = match op {
             BinOp::MatMul => tensor::matmul(&a, &b),
+            BinOp::FloorDiv => tensor::binary(tensor::BinaryOp::Div, &a, &b)
+                .map(|q| tensor::unary(tensor::UnaryOp::Floor, &q)),
             BinOp::BitAnd => tensor::logical(tensor::LogicalOp::And, &a, Some(&b)),
             BinOp::BitOr => tensor::logical(tensor::LogicalOp::Or, &a, Some(&b)),
             _ => match explain::binary_kind(op) {
@@ -425,6 +512,9 @@ impl Interp {
         name: &str,
         span: Span,
     ) -> R<Value> {
+        if let Some(r) = self.object_attribute(&v, name, span) {
+            return r;
+        }
         match (&v, name) {
             (Value::Tensor(t), "shape") => Ok(Value::list(
                 t.shape().iter().map(|&d| Value::Number(d as f64)).collect(),
@@ -547,7 +637,41 @@ impl Interp {
     ) -> R<Value> {
         match &v {
             Value::Tensor(t) => self.index_tensor(&v, t, object, items, span),
-            Value::List(_) | Value::Str(_) | Value::Range { .. } => {
+            Value::Dict(d) => {
+                let key = match items {
+                    [IndexItem::Index(e)] => (self.eval(e)?, e.span),
+                    _ => {
+                        let vals = self.index_key_items(items)?;
+                        (Value::tuple(vals), span)
+                    }
+                };
+                let h = self.key_of(&key.0, key.1)?;
+                let found = d.borrow().get(&h).cloned();
+                found.ok_or_else(|| self.missing_key(&v, &key.0, key.1))
+            }
+            Value::Instance(_) => {
+                let key = match items {
+                    [IndexItem::Index(e)] => self.eval(e)?,
+                    _ => Value::tuple(self.index_key_items(items)?),
+                };
+                let arg = ArgVal {
+                    name: None,
+                    value: key,
+                    span,
+                };
+                self.call_method(v.clone(), "__getitem__", vec![arg], span)
+            }
+            Value::List(l) if matches!(items, [IndexItem::Index(_)]) => {
+                let [IndexItem::Index(e)] = items else {
+                    return Ok(Value::None);
+                };
+                let i = self.eval(e)?;
+                let len = l.borrow().len();
+                let pos = self.list_position(&i, e.span, len)?;
+                let item = l.borrow()[pos].clone();
+                Ok(item)
+            }
+            Value::List(_) | Value::Str(_) | Value::Range { .. } | Value::Tuple(_) => {
                 if items.len() != 1 {
                     return Err(self.fail(
                         Diagnostic::error(
@@ -562,6 +686,7 @@ impl Interp {
                 }
                 let seq: Vec<Value> = match &v {
                     Value::List(l) => l.borrow().clone(),
+                    Value::Tuple(t) => t.as_ref().clone(),
                     Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
                     Value::Range { start, stop, step } => {
                         let n = Value::range_len(*start, *stop, *step).min(1 << 24);
@@ -607,6 +732,7 @@ impl Interp {
                             Value::Str(_) => {
                                 Value::str(&picked.iter().map(|p| p.display()).collect::<String>())
                             }
+                            Value::Tuple(_) => Value::tuple(picked),
                             _ => Value::list(picked),
                         })
                     }
@@ -620,6 +746,25 @@ impl Interp {
                 .primary(object.span, format!("this is a {}", other.kind())),
             )),
         }
+    }
+}
+
+impl Interp {
+    /// `d[a, b]`: the items of a subscript as the values of a tuple key.
+    fn index_key_items(&mut self, items: &[IndexItem]) -> R<Vec<Value>> {
+        let mut vals = Vec::with_capacity(items.len());
+        for it in items {
+            match it {
+                IndexItem::Index(e) => vals.push(self.eval(e)?),
+                IndexItem::Slice { span, .. } | IndexItem::Ellipsis(span) => {
+                    return Err(self.fail(
+                        Diagnostic::error("type::index", "a dict is indexed by a key, not a slice")
+                            .primary(*span, "a slice"),
+                    ))
+                }
+            }
+        }
+        Ok(vals)
     }
 }
 
@@ -678,7 +823,7 @@ pub fn python_mod(a: f64, b: f64) -> f64 {
     }
 }
 
-fn values_equal(a: &Value, b: &Value) -> bool {
+pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::None, Value::None) => true,
         (Value::Str(x), Value::Str(y)) => x == y,
@@ -686,6 +831,21 @@ fn values_equal(a: &Value, b: &Value) -> bool {
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| values_equal(p, q))
         }
+        (Value::Tuple(x), Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| values_equal(p, q))
+        }
+        (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len()
+                && x.entries.iter().all(|(k, v)| {
+                    crate::runtime::py::dict::Key::of(k)
+                        .and_then(|key| y.get(&key))
+                        .is_some_and(|w| values_equal(v, w))
+                })
+        }
+        (Value::Instance(x), Value::Instance(y)) => Rc::ptr_eq(x, y),
+        (Value::Class(x), Value::Class(y)) => Rc::ptr_eq(x, y),
+        (Value::Module(x), Value::Module(y)) => std::ptr::eq(*x, *y),
         (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => std::ptr::eq(*x, *y),
         _ => match (as_number(a), as_number(b)) {

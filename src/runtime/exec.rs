@@ -87,10 +87,13 @@ impl Interp {
                 }
                 Ok(Flow::Normal)
             }
-            StmtKind::For { var, iter, body } => {
-                self.exec_for(var.node.as_str(), var.span, iter, body)
-            }
-            StmtKind::Def { name, params, body } => {
+            StmtKind::For { target, iter, body } => self.exec_for(target, iter, body),
+            StmtKind::Def {
+                name,
+                params,
+                body,
+                no_grad,
+            } => {
                 let mut defaults = Vec::with_capacity(params.len());
                 for p in params {
                     defaults.push(match &p.default {
@@ -105,6 +108,8 @@ impl Interp {
                     body: body.clone(),
                     src_id: self.src_id,
                     def_span: name.span,
+                    captured: self.capture(),
+                    no_grad: *no_grad,
                 };
                 self.bind(&name.node, Value::Function(Rc::new(f)), stmt.span);
                 Ok(Flow::Normal)
@@ -119,6 +124,7 @@ impl Interp {
             StmtKind::Break => Ok(Flow::Break),
             StmtKind::Continue => Ok(Flow::Continue),
             StmtKind::Pass => Ok(Flow::Normal),
+            _ => self.exec_python(stmt).unwrap_or(Ok(Flow::Normal)),
         }
     }
 
@@ -136,8 +142,17 @@ impl Interp {
         e
     }
 
-    fn exec_for(&mut self, var: &str, var_span: Span, iter: &Expr, body: &[Stmt]) -> R<Flow> {
+    fn exec_for(&mut self, target: &Target, iter: &Expr, body: &[Stmt]) -> R<Flow> {
         let it = self.eval(iter)?;
+        let var_span = target.span();
+        let var_text = self.text_of(var_span);
+        let var = var_text.as_str();
+        let it = match it {
+            Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Instance(_) => {
+                Value::list(self.iter_values(&it, iter.span)?)
+            }
+            other => other,
+        };
         let run =
             |this: &mut Interp, item: Value, label: &dyn Fn(&Value) -> String| -> R<Option<Flow>> {
                 let shown = label(&item);
@@ -147,7 +162,7 @@ impl Interp {
                         shown.trim_start_matches("in ")
                     ))
                 })?;
-                this.bind(var, item, var_span);
+                this.assign_to(target, item, var_span)?;
                 let flow = this
                     .exec_block(body)
                     .map_err(|e| this.loop_note(e, var_span.to(iter.span), shown))?;
@@ -274,6 +289,31 @@ impl Interp {
                 let rhs = self.eval(value)?;
                 self.assign_index(obj, object, items, *span, op, op_span, value, rhs)
             }
+            Target::Attr { object, name, span } => {
+                let obj = self.eval(object)?;
+                let rhs = self.eval(value)?;
+                let Some(op) = op else {
+                    return self.set_attribute(&obj, object.span, &name.node, name.span, rhs);
+                };
+                let current = self.attribute(obj.clone(), object, &name.node, name.span)?;
+                if let Value::Tensor(t) = &current {
+                    // `self.W -= lr * g`: the same leaf, new values.
+                    return self.update_in_place(t, op, op_span, *span, value, rhs);
+                }
+                let target_expr = Expr::new(
+                    ExprKind::Attr {
+                        object: object.clone(),
+                        name: name.clone(),
+                    },
+                    *span,
+                );
+                let v = self.binary(op, op_span, current, rhs, &target_expr, value)?;
+                self.set_attribute(&obj, object.span, &name.node, name.span, v)
+            }
+            Target::Tuple { .. } => {
+                let v = self.eval(value)?;
+                self.assign_to(target, v, stmt.span)
+            }
         }
     }
 
@@ -343,7 +383,7 @@ impl Interp {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn assign_index(
+    pub(crate) fn assign_index(
         &mut self,
         obj: Value,
         object: &Expr,
@@ -385,6 +425,30 @@ impl Interp {
                     }
                 };
                 list.borrow_mut()[pos] = new;
+                Ok(())
+            }
+            Value::Dict(d) => {
+                let key = match items {
+                    [IndexItem::Index(e)] => (self.eval(e)?, e.span),
+                    _ => {
+                        return Err(self.fail(
+                            Diagnostic::error("type::index", "a dict takes one key")
+                                .primary(span, "several items"),
+                        ))
+                    }
+                };
+                let h = self.key_of(&key.0, key.1)?;
+                let new = match op {
+                    None => rhs,
+                    Some(op) => {
+                        let cur = d.borrow().get(&h).cloned();
+                        let Some(cur) = cur else {
+                            return Err(self.missing_key(&Value::Dict(d.clone()), &key.0, key.1));
+                        };
+                        self.binary(op, op_span, cur, rhs, object, value)?
+                    }
+                };
+                d.borrow_mut().insert(h, key.0, new);
                 Ok(())
             }
             Value::Tensor(t) => {

@@ -70,8 +70,13 @@ pub enum Flow {
     Return(Value),
 }
 
+#[derive(Default)]
 pub(crate) struct Frame {
     pub(crate) locals: Env,
+    /// Variables of the enclosing function a nested `def`/`lambda` saw when defined.
+    pub(crate) captured: Option<Rc<Env>>,
+    /// Names declared `global` in this call.
+    pub(crate) globals_declared: Vec<String>,
 }
 
 pub struct Interp {
@@ -228,6 +233,9 @@ impl Interp {
             if let Some(b) = frame.locals.get(name) {
                 return Some(b);
             }
+            if let Some(b) = frame.captured.as_ref().and_then(|c| c.get(name)) {
+                return Some(b);
+            }
         }
         self.globals.get(name)
     }
@@ -238,8 +246,8 @@ impl Interp {
             span,
         };
         let env = match self.frames.last_mut() {
-            Some(f) => &mut f.locals,
-            None => &mut self.globals,
+            Some(f) if !f.globals_declared.iter().any(|g| g == name) => &mut f.locals,
+            _ => &mut self.globals,
         };
         match env.get_mut(name) {
             Some(b) => {

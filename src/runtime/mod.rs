@@ -35,5 +35,6 @@ pub mod index;
 pub mod interp;
 pub mod memory;
 pub mod print;
+pub mod py;
 pub mod session;
 pub mod value;

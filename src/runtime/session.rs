@@ -153,7 +153,7 @@ impl Session {
                     Ok(())
                 }
                 Ok(v) => {
-                    let mut text = v.repr();
+                    let mut text = self.interp.show(&v, true)?;
                     text.push('\n');
                     if repl {
                         self.interp.bind("_", v, stmt.span);

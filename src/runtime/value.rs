@@ -2,6 +2,9 @@
 
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::print;
+use crate::runtime::py::class::{Class, Instance};
+use crate::runtime::py::dict::Dict;
+use crate::runtime::py::modules::Module;
 use crate::syntax::ast::{Param, Stmt};
 use crate::syntax::span::Span;
 use crate::tensor::{Adam, RmsProp, Sgd, Tensor};
@@ -19,6 +22,10 @@ pub struct UserFn {
     /// The source (file or REPL input) the body's spans point into.
     pub src_id: usize,
     pub def_span: Span,
+    /// The enclosing function's variables when it was defined inside one (by value).
+    pub captured: Option<Rc<crate::runtime::interp::Env>>,
+    /// Decorated with `@no_grad()`: its ops record no graph.
+    pub no_grad: bool,
 }
 
 pub enum Optimizer {
@@ -46,6 +53,15 @@ pub enum Value {
     Optimizer(Rc<RefCell<Optimizer>>),
     /// A random generator of its own (`generator(42)`), for `generator=` arguments.
     Generator(Rc<RefCell<crate::tensor::Rng>>),
+    Tuple(Rc<Vec<Value>>),
+    Dict(Rc<RefCell<Dict>>),
+    /// A set: a dict whose values are unused.
+    Set(Rc<RefCell<Dict>>),
+    Class(Rc<Class>),
+    Instance(Rc<Instance>),
+    /// A method read from an instance: `(self, function)`.
+    BoundMethod(Rc<(Value, Value)>),
+    Module(&'static Module),
 }
 
 impl Value {
@@ -55,6 +71,22 @@ impl Value {
 
     pub fn str(s: &str) -> Value {
         Value::Str(Rc::from(s))
+    }
+
+    /// A tuple as a list (for the builtins that take either); anything else as it is.
+    pub fn listlike(self) -> Value {
+        match self {
+            Value::Tuple(items) => Value::list(items.as_ref().clone()),
+            other => other,
+        }
+    }
+
+    pub fn tuple(items: Vec<Value>) -> Value {
+        Value::Tuple(Rc::new(items))
+    }
+
+    pub fn dict(d: Dict) -> Value {
+        Value::Dict(Rc::new(RefCell::new(d)))
     }
 
     /// The kind of value, in the user's words, for type errors and `:vars`.
@@ -70,6 +102,13 @@ impl Value {
             Value::Function(_) | Value::Builtin(_) => "function",
             Value::Optimizer(_) => "optimizer",
             Value::Generator(_) => "generator",
+            Value::Tuple(_) => "tuple",
+            Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
+            Value::Class(_) => "class",
+            Value::Instance(_) => "object",
+            Value::BoundMethod(_) => "method",
+            Value::Module(_) => "module",
         }
     }
 
@@ -147,6 +186,73 @@ impl Value {
                 Optimizer::RmsProp(_) => "<rmsprop optimizer>",
             }),
             Value::Generator(_) => out.push_str("<generator>"),
+            Value::Tuple(items) => {
+                if depth > 50 {
+                    out.push_str("(...)");
+                    return;
+                }
+                out.push('(');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    v.write(out, true, depth + 1);
+                }
+                if items.len() == 1 {
+                    out.push(',');
+                }
+                out.push(')');
+            }
+            Value::Dict(d) => {
+                if depth > 50 {
+                    out.push_str("{...}");
+                    return;
+                }
+                out.push('{');
+                match d.try_borrow() {
+                    Ok(d) => {
+                        for (i, (k, v)) in d.entries.iter().enumerate() {
+                            if i > 0 {
+                                out.push_str(", ");
+                            }
+                            k.write(out, true, depth + 1);
+                            out.push_str(": ");
+                            v.write(out, true, depth + 1);
+                        }
+                    }
+                    Err(_) => out.push_str("..."),
+                }
+                out.push('}');
+            }
+            Value::Set(d) => match d.try_borrow() {
+                Ok(d) if d.is_empty() => out.push_str("set()"),
+                Ok(d) => {
+                    out.push('{');
+                    for (i, k) in d.keys().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        k.write(out, true, depth + 1);
+                    }
+                    out.push('}');
+                }
+                Err(_) => out.push_str("{...}"),
+            },
+            Value::Class(c) => out.push_str(&format!("<class '{}'>", c.name)),
+            Value::Instance(i) => out.push_str(&format!("<{} object>", i.class.name)),
+            Value::BoundMethod(m) => {
+                let class = match &m.0 {
+                    Value::Instance(i) => i.class.name.clone(),
+                    other => other.kind().to_string(),
+                };
+                let name = match &m.1 {
+                    Value::Function(f) => f.name.clone(),
+                    Value::Builtin(b) => b.name.to_string(),
+                    _ => "?".to_string(),
+                };
+                out.push_str(&format!("<bound method {class}.{name}>"))
+            }
+            Value::Module(m) => out.push_str(&format!("<module '{}'>", m.name)),
         }
     }
 }

@@ -23,6 +23,14 @@ pub enum BinOp {
     BitAnd,
     /// `|`: logical or of masks (bitwise or of whole numbers).
     BitOr,
+    /// `//`: floor division (Python's: rounds toward negative infinity).
+    FloorDiv,
+    /// `in` / `not in`: membership in a list, tuple, string, dict or range.
+    In,
+    NotIn,
+    /// `is` / `is not`: identity (`x is None`).
+    Is,
+    IsNot,
 }
 
 impl BinOp {
@@ -44,14 +52,33 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::BitAnd => "&",
             BinOp::BitOr => "|",
+            BinOp::FloorDiv => "//",
+            BinOp::In => "in",
+            BinOp::NotIn => "not in",
+            BinOp::Is => "is",
+            BinOp::IsNot => "is not",
         }
     }
 
     pub fn is_comparison(self) -> bool {
         matches!(
             self,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+            BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Le
+                | BinOp::Gt
+                | BinOp::Ge
+                | BinOp::In
+                | BinOp::NotIn
+                | BinOp::Is
+                | BinOp::IsNot
         )
+    }
+
+    /// Membership and identity tests: they compare Python values, never elementwise.
+    pub fn is_membership_or_identity(self) -> bool {
+        matches!(self, BinOp::In | BinOp::NotIn | BinOp::Is | BinOp::IsNot)
     }
 }
 
@@ -71,10 +98,44 @@ pub enum LogicOp {
 }
 
 /// One argument of a call: positional (`name == None`) or keyword (`name=value`).
+/// A positional argument may be `*xs` (its `value` is then `ExprKind::Starred`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arg {
     pub name: Option<Spanned<String>>,
     pub value: Expr,
+}
+
+/// One piece of an f-string: literal text, or a replacement field `{expr!r:spec}`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FPart {
+    Lit(String),
+    Field {
+        expr: Expr,
+        /// `{x=}`: the expression's source text, printed before its value.
+        debug: Option<String>,
+        /// `!r`, `!s` or `!a`.
+        conv: Option<char>,
+        /// The format spec after `:`; it may hold fields of its own (`{x:{w}.2f}`).
+        spec: Vec<FPart>,
+    },
+}
+
+/// Which display a comprehension builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompKind {
+    List,
+    Set,
+    Dict,
+    /// A generator expression; tsr builds it eagerly as a list.
+    Gen,
+}
+
+/// One `for target in iter if cond ...` clause of a comprehension.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompFor {
+    pub target: Target,
+    pub iter: Expr,
+    pub conds: Vec<Expr>,
 }
 
 /// One item inside `x[...]`: a plain index expression or a slice `start:stop:step`.
@@ -139,6 +200,34 @@ pub enum ExprKind {
         object: Box<Expr>,
         items: Vec<IndexItem>,
     },
+    /// `(a, b)`, `a, b` or `(a,)`.
+    Tuple(Vec<Expr>),
+    /// `{k: v, ...}`.
+    Dict(Vec<(Expr, Expr)>),
+    /// `{a, b}`.
+    Set(Vec<Expr>),
+    /// `f"..."`.
+    FString(Vec<FPart>),
+    /// `[elt for ...]`, `{k: v for ...}` (`value` holds `v`), `{x for ...}`, `(x for ...)`.
+    Comp {
+        kind: CompKind,
+        elt: Box<Expr>,
+        value: Option<Box<Expr>>,
+        clauses: Vec<CompFor>,
+    },
+    /// `then if cond else orelse`.
+    IfExp {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        orelse: Box<Expr>,
+    },
+    /// `lambda params: body`; the body is one `return` statement.
+    Lambda {
+        params: Vec<Param>,
+        body: std::rc::Rc<Vec<Stmt>>,
+    },
+    /// `*xs` inside a call's arguments or a list/tuple display.
+    Starred(Box<Expr>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -162,21 +251,51 @@ pub enum Target {
         items: Vec<IndexItem>,
         span: Span,
     },
+    /// `obj.name = ...`.
+    Attr {
+        object: Box<Expr>,
+        name: Spanned<String>,
+        span: Span,
+    },
+    /// `a, b = ...`, `(a, b)`, `[a, b]`: unpacking, nested as written.
+    Tuple {
+        items: Vec<Target>,
+        span: Span,
+    },
 }
 
 impl Target {
     pub fn span(&self) -> Span {
         match self {
             Target::Name(n) => n.span,
-            Target::Index { span, .. } => *span,
+            Target::Index { span, .. } | Target::Attr { span, .. } | Target::Tuple { span, .. } => {
+                *span
+            }
         }
     }
+
+    /// Every name the target binds, in order (`a, (b, c)` binds `a`, `b`, `c`).
+    pub fn names(&self, out: &mut Vec<Spanned<String>>) {
+        match self {
+            Target::Name(n) => out.push(n.clone()),
+            Target::Tuple { items, .. } => items.iter().for_each(|t| t.names(out)),
+            Target::Index { .. } | Target::Attr { .. } => {}
+        }
+    }
+}
+
+/// A parameter: plain (`a`, `a=1`) or collecting the extra positional arguments (`*args`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    Plain,
+    Star,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Param {
     pub name: Spanned<String>,
     pub default: Option<Expr>,
+    pub kind: ParamKind,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -198,7 +317,7 @@ pub enum StmtKind {
         body: Vec<Stmt>,
     },
     For {
-        var: Spanned<String>,
+        target: Target,
         iter: Expr,
         body: Vec<Stmt>,
     },
@@ -206,11 +325,46 @@ pub enum StmtKind {
         name: Spanned<String>,
         params: Vec<Param>,
         body: std::rc::Rc<Vec<Stmt>>,
+        /// Decorated with `@no_grad()` / `@torch.no_grad()`.
+        no_grad: bool,
     },
     Return(Option<Expr>),
     Break,
     Continue,
     Pass,
+    /// `a = b = value`: the value is evaluated once and bound to each target, left first.
+    MultiAssign {
+        targets: Vec<Target>,
+        value: Expr,
+    },
+    Class {
+        name: Spanned<String>,
+        base: Option<Expr>,
+        body: std::rc::Rc<Vec<Stmt>>,
+    },
+    /// `with ctx [as target], ...:` (`no_grad()` and `open(path)`).
+    With {
+        items: Vec<(Expr, Option<Target>)>,
+        body: Vec<Stmt>,
+    },
+    /// `import a.b [as c]`.
+    Import {
+        module: Spanned<String>,
+        alias: Option<Spanned<String>>,
+    },
+    /// `from a.b import x [as y], ...`.
+    FromImport {
+        module: Spanned<String>,
+        names: Vec<(Spanned<String>, Option<Spanned<String>>)>,
+    },
+    Assert {
+        cond: Expr,
+        msg: Option<Expr>,
+    },
+    Raise(Option<Expr>),
+    Del(Vec<Target>),
+    /// `global a, b` (and `nonlocal`).
+    Global(Vec<Spanned<String>>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -315,6 +469,113 @@ impl fmt::Display for Expr {
                 write_items(f, items)?;
                 write!(f, ")")
             }
+            ExprKind::Tuple(items) => write_list(f, "tuple", items),
+            ExprKind::Set(items) => write_list(f, "set", items),
+            ExprKind::Dict(pairs) => {
+                write!(f, "(dict")?;
+                for (k, v) in pairs {
+                    write!(f, " ({k} {v})")?;
+                }
+                write!(f, ")")
+            }
+            ExprKind::FString(parts) => {
+                write!(f, "(fstr")?;
+                write_fparts(f, parts)?;
+                write!(f, ")")
+            }
+            ExprKind::Comp {
+                kind,
+                elt,
+                value,
+                clauses,
+            } => {
+                write!(f, "({kind:?}comp {elt}")?;
+                if let Some(v) = value {
+                    write!(f, " {v}")?;
+                }
+                for c in clauses {
+                    write!(f, " (for {} {}", c.target, c.iter)?;
+                    for cond in &c.conds {
+                        write!(f, " (if {cond})")?;
+                    }
+                    write!(f, ")")?;
+                }
+                write!(f, ")")
+            }
+            ExprKind::IfExp { cond, then, orelse } => write!(f, "(ifexp {cond} {then} {orelse})"),
+            ExprKind::Lambda { params, body } => {
+                write!(f, "(lambda (")?;
+                write_params(f, params)?;
+                write!(f, ") ")?;
+                write_block(f, body)?;
+                write!(f, ")")
+            }
+            ExprKind::Starred(e) => write!(f, "(* {e})"),
+        }
+    }
+}
+
+fn write_list(f: &mut fmt::Formatter<'_>, head: &str, items: &[Expr]) -> fmt::Result {
+    write!(f, "({head}")?;
+    for e in items {
+        write!(f, " {e}")?;
+    }
+    write!(f, ")")
+}
+
+fn write_fparts(f: &mut fmt::Formatter<'_>, parts: &[FPart]) -> fmt::Result {
+    for p in parts {
+        match p {
+            FPart::Lit(s) => write!(f, " {s:?}")?,
+            FPart::Field {
+                expr, conv, spec, ..
+            } => {
+                write!(f, " {{{expr}")?;
+                if let Some(c) = conv {
+                    write!(f, " !{c}")?;
+                }
+                if !spec.is_empty() {
+                    write!(f, " :")?;
+                    write_fparts(f, spec)?;
+                }
+                write!(f, "}}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_params(f: &mut fmt::Formatter<'_>, params: &[Param]) -> fmt::Result {
+    for (i, p) in params.iter().enumerate() {
+        if i > 0 {
+            write!(f, " ")?;
+        }
+        let star = if p.kind == ParamKind::Star { "*" } else { "" };
+        match &p.default {
+            Some(d) => write!(f, "(= {star}{} {d})", p.name.node)?,
+            None => write!(f, "{star}{}", p.name.node)?,
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Name(n) => write!(f, "{}", n.node),
+            Target::Index { object, items, .. } => {
+                write!(f, "(index {object}")?;
+                write_items(f, items)?;
+                write!(f, ")")
+            }
+            Target::Attr { object, name, .. } => write!(f, "(. {object} {})", name.node),
+            Target::Tuple { items, .. } => {
+                write!(f, "(tuple")?;
+                for t in items {
+                    write!(f, " {t}")?;
+                }
+                write!(f, ")")
+            }
         }
     }
 }
@@ -338,14 +599,7 @@ impl fmt::Display for Stmt {
                     Some(o) => format!("{}=", o.symbol()),
                     None => "=".to_string(),
                 };
-                match target {
-                    Target::Name(n) => write!(f, "({sym} {} {value})", n.node),
-                    Target::Index { object, items, .. } => {
-                        write!(f, "({sym} (index {object}")?;
-                        write_items(f, items)?;
-                        write!(f, ") {value})")
-                    }
-                }
+                write!(f, "({sym} {target} {value})")
             }
             StmtKind::If {
                 branches,
@@ -367,22 +621,20 @@ impl fmt::Display for Stmt {
                 write_block(f, body)?;
                 write!(f, ")")
             }
-            StmtKind::For { var, iter, body } => {
-                write!(f, "(for {} {iter} ", var.node)?;
+            StmtKind::For { target, iter, body } => {
+                write!(f, "(for {target} {iter} ")?;
                 write_block(f, body)?;
                 write!(f, ")")
             }
-            StmtKind::Def { name, params, body } => {
-                write!(f, "(def {} (", name.node)?;
-                for (i, p) in params.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, " ")?;
-                    }
-                    match &p.default {
-                        Some(d) => write!(f, "(= {} {d})", p.name.node)?,
-                        None => write!(f, "{}", p.name.node)?,
-                    }
-                }
+            StmtKind::Def {
+                name,
+                params,
+                body,
+                no_grad,
+            } => {
+                let deco = if *no_grad { "@no_grad " } else { "" };
+                write!(f, "({deco}def {} (", name.node)?;
+                write_params(f, params)?;
                 write!(f, ") ")?;
                 write_block(f, body)?;
                 write!(f, ")")
@@ -392,6 +644,68 @@ impl fmt::Display for Stmt {
             StmtKind::Break => write!(f, "break"),
             StmtKind::Continue => write!(f, "continue"),
             StmtKind::Pass => write!(f, "pass"),
+            StmtKind::MultiAssign { targets, value } => {
+                write!(f, "(=")?;
+                for t in targets {
+                    write!(f, " {t}")?;
+                }
+                write!(f, " {value})")
+            }
+            StmtKind::Class { name, base, body } => {
+                write!(f, "(class {}", name.node)?;
+                if let Some(b) = base {
+                    write!(f, " ({b})")?;
+                }
+                write!(f, " ")?;
+                write_block(f, body)?;
+                write!(f, ")")
+            }
+            StmtKind::With { items, body } => {
+                write!(f, "(with")?;
+                for (e, t) in items {
+                    match t {
+                        Some(t) => write!(f, " (as {e} {t})")?,
+                        None => write!(f, " {e}")?,
+                    }
+                }
+                write!(f, " ")?;
+                write_block(f, body)?;
+                write!(f, ")")
+            }
+            StmtKind::Import { module, alias } => match alias {
+                Some(a) => write!(f, "(import {} as {})", module.node, a.node),
+                None => write!(f, "(import {})", module.node),
+            },
+            StmtKind::FromImport { module, names } => {
+                write!(f, "(from {} import", module.node)?;
+                for (n, a) in names {
+                    match a {
+                        Some(a) => write!(f, " ({} as {})", n.node, a.node)?,
+                        None => write!(f, " {}", n.node)?,
+                    }
+                }
+                write!(f, ")")
+            }
+            StmtKind::Assert { cond, msg } => match msg {
+                Some(m) => write!(f, "(assert {cond} {m})"),
+                None => write!(f, "(assert {cond})"),
+            },
+            StmtKind::Raise(Some(e)) => write!(f, "(raise {e})"),
+            StmtKind::Raise(None) => write!(f, "(raise)"),
+            StmtKind::Del(targets) => {
+                write!(f, "(del")?;
+                for t in targets {
+                    write!(f, " {t}")?;
+                }
+                write!(f, ")")
+            }
+            StmtKind::Global(names) => {
+                write!(f, "(global")?;
+                for n in names {
+                    write!(f, " {}", n.node)?;
+                }
+                write!(f, ")")
+            }
         }
     }
 }

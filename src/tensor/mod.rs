@@ -359,6 +359,31 @@ pub struct Node {
 thread_local! {
     /// Graph nodes (non-leaf tensors) alive now, for the graph-size limit.
     static LIVE_OP_NODES: Cell<u64> = const { Cell::new(0) };
+    /// Open `no_grad` scopes: while any is open, ops record no graph.
+    static NO_GRAD: Cell<u32> = const { Cell::new(0) };
+}
+
+/// While one lives, ops make constant leaves instead of graph nodes (PyTorch's
+/// `torch.no_grad()`): their results have no history and no gradient flows into them.
+pub struct NoGradGuard(());
+
+impl NoGradGuard {
+    pub fn new() -> NoGradGuard {
+        NO_GRAD.with(|c| c.set(c.get() + 1));
+        NoGradGuard(())
+    }
+}
+
+impl Default for NoGradGuard {
+    fn default() -> Self {
+        NoGradGuard::new()
+    }
+}
+
+impl Drop for NoGradGuard {
+    fn drop(&mut self) {
+        NO_GRAD.with(|c| c.set(c.get().saturating_sub(1)));
+    }
 }
 
 /// How many op nodes (tensors that record an op) are alive on this thread.
@@ -397,6 +422,11 @@ pub struct Tensor(Rc<Node>);
 
 impl Tensor {
     fn make(data: ArrayD<f32>, op: Op, constant: bool) -> Tensor {
+        let (op, constant) = if !matches!(op, Op::Leaf) && NO_GRAD.with(|c| c.get()) > 0 {
+            (Op::Leaf, true)
+        } else {
+            (op, constant)
+        };
         if !matches!(op, Op::Leaf) {
             LIVE_OP_NODES.with(|c| c.set(c.get() + 1));
         }

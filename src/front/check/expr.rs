@@ -99,6 +99,23 @@ impl Checker {
                 args,
             } => {
                 let recv = self.eval(receiver);
+                // Methods of objects, modules and Python values are not followed.
+                let python_method = match &recv {
+                    AVal::Unknown => true,
+                    AVal::Str(_) | AVal::List(_) => {
+                        let kind = if matches!(recv, AVal::Str(_)) {
+                            "str"
+                        } else {
+                            "list"
+                        };
+                        super::calls::find_builtin(&format!("{kind}.{}", name.node)).is_some()
+                    }
+                    _ => false,
+                };
+                if python_method {
+                    self.eval_args(args);
+                    return AVal::Unknown;
+                }
                 let f = match self.lookup(&name.node) {
                     Some(b) if matches!(b.value, AVal::Func(_) | AVal::Builtin(_)) => {
                         b.value.clone()
@@ -128,6 +145,7 @@ impl Checker {
                 let v = self.eval(object);
                 self.index(v, object, items, e.span)
             }
+            _ => self.eval_python(e).unwrap_or(AVal::Unknown),
         }
     }
 
@@ -307,7 +325,22 @@ impl Checker {
         lhs: &Expr,
         rhs: &Expr,
     ) -> AVal {
+        if op.is_membership_or_identity() {
+            return match (l.realize(), r.realize()) {
+                (Some(a), Some(b)) => match self.interp.binary(op, op_span, a, b, lhs, rhs) {
+                    Ok(v) => AVal::from_value(&v),
+                    Err(_) => AVal::Bool(None),
+                },
+                _ => AVal::Bool(None),
+            };
+        }
         if matches!(l, AVal::Tensor(_)) || matches!(r, AVal::Tensor(_)) {
+            // `a // b` has the shape of `a / b`.
+            let op = if op == BinOp::FloorDiv {
+                BinOp::Div
+            } else {
+                op
+            };
             return self.tensor_binary(op, op_span, &l, &r, lhs, rhs);
         }
         if let (Some(a), Some(b)) = (l.realize(), r.realize()) {

@@ -26,6 +26,7 @@ impl Checker {
                     .map(|r| r.repr())
                     .unwrap_or_else(|| "...".into())
             },
+            AVal::list,
             args.into_iter().map(|a| (a.name, a.value, a.span)),
             callee_span,
             call_span,

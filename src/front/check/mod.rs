@@ -16,6 +16,7 @@ mod data;
 mod dims;
 mod expr;
 mod functions;
+mod python;
 mod rules;
 mod stmt;
 mod tensor_calls;

@@ -88,20 +88,35 @@ impl Checker {
                 else_body,
             } => self.exec_if(branches, else_body.as_deref()),
             StmtKind::While { cond, body } => self.exec_loop(None, Some(cond), cond.span, body),
-            StmtKind::For { var, iter, body } => {
+            StmtKind::For { target, iter, body } => {
                 let it = self.eval(iter);
-                let header = var.span.to(iter.span);
-                match self.loop_items(&it, iter.span) {
-                    Some(items) => self.exec_loop(
-                        Some((var.node.as_str(), var.span, items)),
-                        None,
-                        header,
-                        body,
-                    ),
+                let header = target.span().to(iter.span);
+                // A loop over several names (`for i, x in ...`) sees them as unknown.
+                let (var, it) = match target {
+                    Target::Name(n) => (n.node.as_str(), it),
+                    other => {
+                        self.bind_target(other, AVal::Unknown, stmt.span);
+                        ("for target", AVal::Unknown)
+                    }
+                };
+                let items = match it {
+                    AVal::Unknown => Some(Items::Alike {
+                        elem: AVal::Unknown,
+                        first: None,
+                        count: None,
+                    }),
+                    it => self.loop_items(&it, iter.span),
+                };
+                match items {
+                    Some(items) => {
+                        self.exec_loop(Some((var, target.span(), items)), None, header, body)
+                    }
                     None => Flow::Normal,
                 }
             }
-            StmtKind::Def { name, params, body } => {
+            StmtKind::Def {
+                name, params, body, ..
+            } => {
                 let mut defaults = Vec::with_capacity(params.len());
                 for p in params {
                     defaults.push(p.default.as_ref().map(|d| self.eval(d)));
@@ -144,6 +159,7 @@ impl Checker {
                 Flow::Jump
             }
             StmtKind::Pass => Flow::Normal,
+            _ => self.exec_python(stmt).unwrap_or(Flow::Normal),
         }
     }
 
@@ -504,6 +520,11 @@ impl Checker {
                 let obj = self.eval(object);
                 let rhs = self.eval(value);
                 self.assign_index(obj, object, items, *span, op_span, value, rhs);
+            }
+            Target::Attr { .. } | Target::Tuple { .. } => {
+                let v = self.eval(value);
+                let v = if op.is_some() { AVal::Unknown } else { v };
+                self.bind_target(target, v, stmt_span);
             }
         }
     }

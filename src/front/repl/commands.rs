@@ -267,7 +267,19 @@ fn size_of(v: &Value, depth: usize) -> Option<usize> {
             let items = items.try_borrow().ok()?;
             Some(items.iter().filter_map(|i| size_of(i, depth + 1)).sum())
         }
-        Value::Function(_) | Value::Builtin(_) | Value::Optimizer(_) | Value::Generator(_) => None,
+        Value::Tuple(items) if depth <= 20 => {
+            Some(items.iter().filter_map(|i| size_of(i, depth + 1)).sum())
+        }
+        Value::Dict(d) | Value::Set(d) if depth <= 20 => {
+            let d = d.try_borrow().ok()?;
+            Some(
+                d.entries
+                    .iter()
+                    .filter_map(|(k, v)| Some(size_of(k, depth + 1)? + size_of(v, depth + 1)?))
+                    .sum(),
+            )
+        }
+        _ => None,
     }
 }
 

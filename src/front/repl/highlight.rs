@@ -36,7 +36,7 @@ fn styles(line: &str) -> Vec<(usize, usize, &'static str)> {
         last_end = range.end;
         let style = match token {
             Ok(Token::Number(_)) => NUMBER,
-            Ok(Token::Str(_)) | Err(LexError::UnterminatedString(_)) => STRING,
+            Ok(Token::Str(_) | Token::FStr(..)) | Err(LexError::UnterminatedString(..)) => STRING,
             Ok(Token::Name(n)) if builtins::find(&n).is_some() => BUILTIN,
             Ok(t) if t.is_keyword() => KEYWORD,
             Err(_) => ERROR,
@@ -71,8 +71,8 @@ pub fn matching_bracket(line: &str, cursor: usize) -> Option<(usize, usize)> {
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     for (token, range) in Token::lexer(line).spanned() {
         match token {
-            Ok(Token::LParen | Token::LBracket) => stack.push(range.start),
-            Ok(Token::RParen | Token::RBracket) => {
+            Ok(Token::LParen | Token::LBracket | Token::LBrace) => stack.push(range.start),
+            Ok(Token::RParen | Token::RBracket | Token::RBrace) => {
                 if let Some(open) = stack.pop() {
                     pairs.push((open, range.start));
                 }

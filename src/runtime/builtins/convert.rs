@@ -27,6 +27,9 @@ pub fn tensor_from_value(interp: &Interp, v: &Value, span: Span) -> R<Tensor> {
         data: &mut Vec<f32>,
         span: Span,
     ) -> R<()> {
+        if let Value::Tuple(_) = v {
+            return walk(interp, &v.clone().listlike(), depth, shape, data, span);
+        }
         match v {
             Value::List(items) => {
                 let items = items.borrow();
@@ -111,7 +114,7 @@ pub(crate) fn unary_fn(
 }
 
 pub(crate) fn tensor_list(interp: &Interp, a: &Args, i: usize) -> R<Vec<Tensor>> {
-    match a.value(i) {
+    match a.value(i).listlike() {
         Value::List(l) => {
             let items = l.borrow().clone();
             let mut out = Vec::with_capacity(items.len());

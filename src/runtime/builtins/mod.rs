@@ -14,6 +14,7 @@ mod layers_norm;
 mod math;
 mod math_reduce;
 mod movement;
+mod pyobjects;
 mod python;
 mod tensor_ops;
 mod training;
@@ -37,6 +38,7 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(layers::TABLE.iter())
             .chain(layers_norm::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
+            .chain(pyobjects::TABLE.iter())
             .collect()
     })
 }

@@ -72,8 +72,8 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "sorted",
-        [Req("list")],
-        "a new list of the numbers (or strings) in ascending order",
+        [Req("list"), Kw("key", "None"), Kw("reverse", "False")],
+        "a new list of the items in ascending order (by key(item) when given; stable)",
         "sorted(times)",
         f_sorted, pure Sorted
     ),
@@ -97,7 +97,10 @@ pub static TABLE: &[Builtin] = &[
 // ------------------------------------------------------------------ core
 
 fn f_print(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    let parts: Vec<String> = a.rest.iter().map(|(v, _)| v.display()).collect();
+    let mut parts: Vec<String> = Vec::with_capacity(a.rest.len());
+    for (v, _) in &a.rest {
+        parts.push(interp.show(v, false)?);
+    }
     let mut line = parts.join(" ");
     line.push('\n');
     interp.write_out(&line)?;
@@ -107,6 +110,8 @@ fn f_print(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn f_len(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let n = match a.value(0) {
         Value::List(l) => l.borrow().len(),
+        Value::Tuple(t) => t.len(),
+        Value::Dict(d) | Value::Set(d) => d.borrow().len(),
         Value::Str(s) => s.chars().count(),
         Value::Range { start, stop, step } => Value::range_len(start, stop, step) as usize,
         Value::Tensor(t) => match t.shape().first() {
@@ -223,6 +228,9 @@ fn round_half_even(x: f64) -> f64 {
 fn f_list(interp: &mut Interp, a: &mut Args) -> R<Value> {
     Ok(match a.value(0) {
         Value::List(l) => Value::list(l.borrow().clone()),
+        v @ (Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Str(_)) => {
+            Value::list(interp.iter_values(&v, a.span(0))?)
+        }
         Value::Range { start, stop, step } => {
             let n = Value::range_len(start, stop, step);
             if n > 1 << 26 {
@@ -237,7 +245,6 @@ fn f_list(interp: &mut Interp, a: &mut Args) -> R<Value> {
                     .collect(),
             )
         }
-        Value::Str(s) => Value::list(s.chars().map(|c| Value::str(&c.to_string())).collect()),
         Value::Tensor(t) => {
             let n = t.shape().first().copied().unwrap_or(0);
             let mut out = Vec::with_capacity(n);
@@ -283,6 +290,9 @@ fn f_append(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn f_sorted(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let items: Vec<Value> = match a.value(0) {
         Value::List(l) => l.borrow().clone(),
+        v @ (Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Str(_)) => {
+            interp.iter_values(&v, a.span(0))?
+        }
         Value::Range { start, stop, step } => (0..Value::range_len(start, stop, step).min(1 << 24))
             .map(|i| Value::Number((start + i * step) as f64))
             .collect(),
@@ -296,29 +306,53 @@ fn f_sorted(interp: &mut Interp, a: &mut Args) -> R<Value> {
             ))
         }
     };
-    if items
-        .iter()
-        .all(|v| crate::runtime::eval::as_number(v).is_some())
-    {
-        let mut nums: Vec<f64> = items
-            .iter()
-            .filter_map(crate::runtime::eval::as_number)
-            .collect();
-        nums.sort_by(|x, y| x.total_cmp(y));
-        return Ok(Value::list(nums.into_iter().map(Value::Number).collect()));
+    let key = a.get(1).cloned();
+    let reverse = a.bool_or(interp, 2, false)?;
+    let mut keyed: Vec<(Value, Value)> = Vec::with_capacity(items.len());
+    for v in items {
+        let k = match &key {
+            Some(f) if !matches!(f, Value::None) => {
+                let arg = crate::runtime::call::ArgVal {
+                    name: None,
+                    value: v.clone(),
+                    span: a.span(0),
+                };
+                interp.call(f, vec![arg], a.span(1), a.call)?
+            }
+            _ => v.clone(),
+        };
+        keyed.push((k, v));
     }
-    if items.iter().all(|v| matches!(v, Value::Str(_))) {
-        let mut strs: Vec<String> = items.iter().map(|v| v.display()).collect();
-        strs.sort();
-        return Ok(Value::list(strs.iter().map(|s| Value::str(s)).collect()));
+    let mut failed = false;
+    keyed.sort_by(|x, y| {
+        crate::runtime::py::sequence::compare_values(&x.0, &y.0).unwrap_or_else(|| {
+            failed = true;
+            std::cmp::Ordering::Equal
+        })
+    });
+    if failed {
+        return Err(interp.fail(
+            Diagnostic::error("type::argument", "`sorted` needs items that can be ordered: numbers, strings, or lists/tuples of them")
+                .primary(a.span(0), "mixed or unsortable values"),
+        ));
     }
-    Err(interp.fail(
-        Diagnostic::error(
-            "type::argument",
-            "`sorted` needs a list of numbers or a list of strings",
-        )
-        .primary(a.span(0), "mixed or unsortable values"),
-    ))
+    if reverse {
+        // Python's sort is stable in reverse too: equal keys keep their order.
+        keyed.reverse();
+        let mut i = 0;
+        while i < keyed.len() {
+            let mut j = i + 1;
+            while j < keyed.len()
+                && crate::runtime::py::sequence::compare_values(&keyed[i].0, &keyed[j].0)
+                    == Some(std::cmp::Ordering::Equal)
+            {
+                j += 1;
+            }
+            keyed[i..j].reverse();
+            i = j;
+        }
+    }
+    Ok(Value::list(keyed.into_iter().map(|(_, v)| v).collect()))
 }
 
 fn f_perf_counter(_: &mut Interp, _: &mut Args) -> R<Value> {

@@ -174,7 +174,14 @@ pub fn binary_kind(op: BinOp) -> Option<tensor::BinaryOp> {
         BinOp::Le => B::Le,
         BinOp::Gt => B::Gt,
         BinOp::Ge => B::Ge,
-        BinOp::MatMul | BinOp::BitAnd | BinOp::BitOr => return None,
+        BinOp::MatMul
+        | BinOp::BitAnd
+        | BinOp::BitOr
+        | BinOp::FloorDiv
+        | BinOp::In
+        | BinOp::NotIn
+        | BinOp::Is
+        | BinOp::IsNot => return None,
     })
 }
 

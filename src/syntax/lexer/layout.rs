@@ -128,12 +128,14 @@ impl Layout<'_> {
             self.first_opens_block = token.opens_block();
         }
         match token {
-            Token::LParen | Token::LBracket => self.brackets.push((token.clone(), span)),
-            Token::RParen | Token::RBracket => {
-                let opener = if token == Token::RParen {
-                    Token::LParen
-                } else {
-                    Token::LBracket
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                self.brackets.push((token.clone(), span))
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => {
+                let opener = match token {
+                    Token::RParen => Token::LParen,
+                    Token::RBracket => Token::LBracket,
+                    _ => Token::LBrace,
                 };
                 // A closer pops back to its matching opener; the openers skipped over
                 // are unclosed. A closer with no opener is left to the parser.

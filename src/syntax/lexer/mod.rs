@@ -19,8 +19,9 @@ use layout::{char_span, Layout, Level};
 pub enum LexError {
     #[default]
     InvalidChar,
-    /// A string with no closing quote on its line; holds the text decoded so far.
-    UnterminatedString(String),
+    /// A string with no closing quote on its line (or, triple-quoted, before the end of
+    /// the input); holds the text decoded so far and whether it was triple-quoted.
+    UnterminatedString(String, bool),
     /// A number such as `1e`, `2x` or `1.2.3`; holds a hint for the help line.
     BadNumber(&'static str),
 }
@@ -33,9 +34,13 @@ pub enum Token {
     #[regex(r"[0-9]", lex_number)]
     #[regex(r"\.[0-9]", lex_number)]
     Number(f64),
-    #[token("\"", |lex| lex_string(lex, '"'))]
-    #[token("'", |lex| lex_string(lex, '\''))]
+    /// A string literal, any quotes, with an optional `r`/`b`/`u` prefix; escapes decoded.
+    #[regex(r#"([rRbBuU]|[bB][rR]|[rR][bB])?["']"#, lex_string)]
     Str(String),
+    /// An f-string: the byte range of its text between the quotes, which the parser
+    /// splits into literal parts and replacement fields.
+    #[regex(r#"([fF]|[fF][rR]|[rR][fF])["']"#, lex_fstring)]
+    FStr((usize, usize)),
     #[regex(r"[\p{XID_Start}_]\p{XID_Continue}*", |lex| lex.slice().to_string())]
     Name(String),
 
@@ -73,6 +78,30 @@ pub enum Token {
     False,
     #[token("None")]
     None,
+    #[token("class")]
+    Class,
+    #[token("lambda")]
+    Lambda,
+    #[token("import")]
+    Import,
+    #[token("from")]
+    From,
+    #[token("as")]
+    As,
+    #[token("with")]
+    With,
+    #[token("assert")]
+    Assert,
+    #[token("raise")]
+    Raise,
+    #[token("del")]
+    Del,
+    #[token("global")]
+    Global,
+    #[token("nonlocal")]
+    Nonlocal,
+    #[token("is")]
+    Is,
 
     #[token("+")]
     Plus,
@@ -82,6 +111,8 @@ pub enum Token {
     Star,
     #[token("/")]
     Slash,
+    #[token("//")]
+    SlashSlash,
     #[token("%")]
     Percent,
     #[token("@")]
@@ -110,6 +141,20 @@ pub enum Token {
     StarAssign,
     #[token("/=")]
     SlashAssign,
+    #[token("//=")]
+    SlashSlashAssign,
+    #[token("%=")]
+    PercentAssign,
+    #[token("**=")]
+    StarStarAssign,
+    #[token("@=")]
+    AtAssign,
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token("->")]
+    Arrow,
     #[token("(")]
     LParen,
     #[token(")")]
@@ -157,7 +202,7 @@ impl Token {
     pub fn describe(&self, text: &str) -> String {
         match self {
             Token::Number(_) => format!("number `{text}`"),
-            Token::Str(_) => {
+            Token::Str(_) | Token::FStr(..) => {
                 let shown: String = text.chars().take(20).collect();
                 let dots = if shown.len() < text.len() { "…" } else { "" };
                 format!("string `{shown}{dots}`")
@@ -194,6 +239,18 @@ impl Token {
                 | Token::True
                 | Token::False
                 | Token::None
+                | Token::Class
+                | Token::Lambda
+                | Token::Import
+                | Token::From
+                | Token::As
+                | Token::With
+                | Token::Assert
+                | Token::Raise
+                | Token::Del
+                | Token::Global
+                | Token::Nonlocal
+                | Token::Is
         )
     }
 
@@ -212,6 +269,14 @@ impl Token {
                 | Token::Break
                 | Token::Continue
                 | Token::Pass
+                | Token::Class
+                | Token::Import
+                | Token::With
+                | Token::Assert
+                | Token::Raise
+                | Token::Del
+                | Token::Global
+                | Token::Nonlocal
         )
     }
 
@@ -219,7 +284,14 @@ impl Token {
     fn opens_block(&self) -> bool {
         matches!(
             self,
-            Token::For | Token::While | Token::If | Token::Elif | Token::Else | Token::Def
+            Token::For
+                | Token::While
+                | Token::If
+                | Token::Elif
+                | Token::Else
+                | Token::Def
+                | Token::Class
+                | Token::With
         )
     }
 
@@ -231,6 +303,7 @@ impl Token {
                 | Token::Minus
                 | Token::Star
                 | Token::Slash
+                | Token::SlashSlash
                 | Token::Percent
                 | Token::At
                 | Token::StarStar
@@ -247,9 +320,15 @@ impl Token {
                 | Token::MinusAssign
                 | Token::StarAssign
                 | Token::SlashAssign
+                | Token::SlashSlashAssign
+                | Token::PercentAssign
+                | Token::StarStarAssign
+                | Token::AtAssign
                 | Token::And
                 | Token::Or
                 | Token::Not
+                | Token::Is
+                | Token::In
         )
     }
 }
@@ -316,48 +395,162 @@ fn lex_number(lex: &mut logos::Lexer<Token>) -> Result<f64, LexError> {
     }
 }
 
-/// Scan a string after its opening quote, decoding `\n \t \\ \" \'`; any other escape
-/// keeps its backslash, as in Python. A string stops at the end of its line.
-fn lex_string(lex: &mut logos::Lexer<Token>, quote: char) -> Result<String, LexError> {
+/// How a string literal opens: its prefix letters, its quote and whether it is
+/// triple-quoted. `lex` has matched the prefix and the first quote.
+fn string_opening(lex: &mut logos::Lexer<Token>) -> (bool, char, bool) {
+    let slice = lex.slice();
+    let quote = slice.chars().last().unwrap_or('"');
+    let raw = slice[..slice.len() - 1].contains(['r', 'R']);
+    let triple = lex.remainder().starts_with(&format!("{quote}{quote}")[..]);
+    if triple {
+        lex.bump(2);
+    }
+    (raw, quote, triple)
+}
+
+/// Scan a string's body after its opening quote(s): the decoded text, or the text read
+/// before the end of the line (the end of the input when triple-quoted).
+fn scan_string(
+    lex: &mut logos::Lexer<Token>,
+    quote: char,
+    triple: bool,
+    raw: bool,
+) -> Result<String, LexError> {
     let rest = lex.remainder();
+    let closing: String = std::iter::repeat(quote)
+        .take(if triple { 3 } else { 1 })
+        .collect();
     let mut value = String::new();
     let mut chars = rest.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        if c == quote {
-            lex.bump(i + c.len_utf8());
+        if c == quote && rest[i..].starts_with(&closing[..]) {
+            lex.bump(i + closing.len());
             return Ok(value);
         }
         match c {
-            '\n' => {
+            '\n' | '\r' if !triple => {
                 lex.bump(i);
-                return Err(LexError::UnterminatedString(value));
+                return Err(LexError::UnterminatedString(value, false));
             }
-            '\r' if rest[i + 1..].starts_with('\n') => {
-                lex.bump(i);
-                return Err(LexError::UnterminatedString(value));
-            }
-            '\\' => {
-                let decoded = match chars.peek().map(|&(_, next)| next) {
-                    Some('n') => '\n',
-                    Some('t') => '\t',
-                    Some('\\') => '\\',
-                    Some('"') => '"',
-                    Some('\'') => '\'',
-                    // A backslash at the end of the line or input leaves the string open.
-                    Some('\n') | Some('\r') | None => continue,
-                    Some(other) => {
-                        value.push('\\');
-                        other
+            '\\' if raw => {
+                value.push('\\');
+                // A backslash keeps the next character, even a quote, in a raw string.
+                if let Some(&(_, next)) = chars.peek() {
+                    if next != '\n' {
+                        value.push(next);
+                        chars.next();
                     }
-                };
-                value.push(decoded);
-                chars.next();
+                }
             }
+            '\\' => match chars.peek().map(|&(_, next)| next) {
+                // A backslash at the end of the line continues the string on the next.
+                Some('\n') if triple => {
+                    chars.next();
+                }
+                Some('\n') | Some('\r') | None => continue,
+                Some(next) => {
+                    chars.next();
+                    decode_escape(next, &mut chars, &mut value);
+                }
+            },
             c => value.push(c),
         }
     }
     lex.bump(rest.len());
-    Err(LexError::UnterminatedString(value))
+    Err(LexError::UnterminatedString(value, triple))
+}
+
+/// Decode the escape `\next` (Python's escapes; an unknown one keeps its backslash).
+fn decode_escape(
+    next: char,
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    value: &mut String,
+) {
+    let hex = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, n: usize| {
+        let mut code = 0u32;
+        for _ in 0..n {
+            match chars.peek().and_then(|&(_, c)| c.to_digit(16)) {
+                Some(d) => {
+                    code = code * 16 + d;
+                    chars.next();
+                }
+                None => return None,
+            }
+        }
+        char::from_u32(code)
+    };
+    let decoded = match next {
+        'n' => '\n',
+        't' => '\t',
+        'r' => '\r',
+        '0' => '\0',
+        '\\' | '"' | '\'' => next,
+        'x' => match hex(chars, 2) {
+            Some(c) => c,
+            None => {
+                value.push_str("\\x");
+                return;
+            }
+        },
+        'u' => match hex(chars, 4) {
+            Some(c) => c,
+            None => {
+                value.push_str("\\u");
+                return;
+            }
+        },
+        other => {
+            value.push('\\');
+            other
+        }
+    };
+    value.push(decoded);
+}
+
+/// A string literal: `'...'`, `"..."`, triple-quoted, raw (`r"\d"`), `b`/`u` prefixed.
+fn lex_string(lex: &mut logos::Lexer<Token>) -> Result<String, LexError> {
+    let (raw, quote, triple) = string_opening(lex);
+    scan_string(lex, quote, triple, raw)
+}
+
+/// An f-string: its text is scanned as a string (a replacement field may hold strings of
+/// the other quote); the token keeps the byte range between the quotes.
+fn lex_fstring(lex: &mut logos::Lexer<Token>) -> Result<(usize, usize), LexError> {
+    let (_, quote, triple) = string_opening(lex);
+    let start = lex.span().end;
+    let rest = lex.remainder();
+    let closing: String = std::iter::repeat(quote)
+        .take(if triple { 3 } else { 1 })
+        .collect();
+    let mut depth = 0usize;
+    let mut inner_quote: Option<char> = None;
+    let mut chars = rest.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (inner_quote, c) {
+            (Some(q), c) if c == q => inner_quote = None,
+            (Some(_), _) => {}
+            (None, '{') if depth > 0 || !rest[i + 1..].starts_with('{') => depth += 1,
+            (None, '{') => {
+                chars.next();
+            }
+            (None, '}') if depth > 0 => depth -= 1,
+            (None, '\'' | '"') if depth > 0 && c != quote => inner_quote = Some(c),
+            (None, '\\') => {
+                chars.next();
+            }
+            (None, c) if c == quote && rest[i..].starts_with(&closing[..]) => {
+                lex.bump(i + closing.len());
+                return Ok((start, start + i));
+            }
+            (None, '\n') if !triple => {
+                lex.bump(i);
+                return Err(LexError::UnterminatedString(String::new(), false));
+            }
+            _ => {}
+        }
+    }
+    lex.bump(rest.len());
+    Err(LexError::UnterminatedString(String::new(), triple))
 }
 
 /// The tokens of one source text with their byte spans, plus what the REPL and the
@@ -374,10 +567,19 @@ pub struct Lexed {
     pub ends_with_backslash: bool,
     /// Where each unterminated string starts.
     pub unterminated: Vec<usize>,
+    /// True when the input ends inside a triple-quoted string (the REPL asks for more).
+    pub open_triple: bool,
 }
 
 /// Split `src` into tokens, ending with `Eof`. Never fails: problems become diagnostics.
 pub fn lex(src: &str) -> Lexed {
+    lex_range(src, 0, src.len())
+}
+
+/// Lex `src[start..end]` as a fragment of `src` (an f-string's replacement field): spans
+/// stay positions in `src`, and the fragment starts mid-line, so it opens no block.
+pub fn lex_range(whole: &str, start: usize, end: usize) -> Lexed {
+    let src = &whole[..end];
     let mut layout = Layout {
         src,
         out: Lexed::default(),
@@ -386,7 +588,7 @@ pub fn lex(src: &str) -> Lexed {
             real: true,
         }],
         brackets: Vec::new(),
-        line_has_tokens: false,
+        line_has_tokens: start > 0,
         newline_in_brackets: false,
         first_opens_block: false,
         prev_first_opens_block: false,
@@ -400,6 +602,7 @@ pub fn lex(src: &str) -> Lexed {
         pending_invalid: None,
     };
     let mut raw = Token::lexer(src);
+    raw.bump(start);
     while let Some(result) = raw.next() {
         let range = raw.span();
         let span = Span::new(range.start, range.end);
@@ -445,16 +648,24 @@ pub fn lex(src: &str) -> Lexed {
                     None => span,
                 });
             }
-            Err(LexError::UnterminatedString(value)) => {
+            Err(LexError::UnterminatedString(value, triple)) => {
                 layout.token(Token::Str(value), span);
-                let quote = &src[span.start..span.start + 1];
+                if triple {
+                    layout.out.open_triple = true;
+                }
+                let opening = &src[span.start..span.end];
+                let quote_at = opening.find(['"', '\'']).unwrap_or(0);
+                let quote = &opening[quote_at..quote_at + 1];
                 layout.out.unterminated.push(span.start);
+                let help = if triple {
+                    format!("close it with `{0}{0}{0}`", quote)
+                } else {
+                    format!("add a closing `{quote}` before the end of the line (a string over several lines needs `{0}{0}{0}`)", quote)
+                };
                 layout.out.diagnostics.push(
                     Diagnostic::error("syntax::string", "unterminated string")
                         .primary(span, "this string is never closed")
-                        .help(format!(
-                            "add a closing `{quote}` before the end of the line"
-                        )),
+                        .help(help),
                 );
             }
             Err(LexError::BadNumber(hint)) => {
@@ -513,6 +724,13 @@ mod tests {
         assert_eq!(codes("x = \"abc\ny = 1"), ["syntax::string"]);
         assert_eq!(codes("x = 'abc\\"), ["syntax::string"]);
         assert_eq!(kinds("'é€'")[0], Token::Str("é€".to_string()));
+        assert_eq!(kinds("'''a\n'b'''")[0], Token::Str("a\n'b".to_string()));
+        assert_eq!(kinds(r"r'\d\''")[0], Token::Str(r"\d\'".to_string()));
+        assert_eq!(kinds(r"'\x41\u00e9'")[0], Token::Str("Aé".to_string()));
+        assert_eq!(kinds("f'a{x!r:>{w}}'")[0], Token::FStr((2, 13)));
+        assert_eq!(kinds("f\"{d['k']}\"")[0], Token::FStr((2, 10)));
+        assert_eq!(kinds("x // 2")[1], Token::SlashSlash);
+        assert!(lex("'''abc\n").open_triple);
     }
 
     #[test]

@@ -1,7 +1,20 @@
 //! Expressions: Pratt parsing with the binding powers of `mod.rs`, postfix chains
-//! (calls, subscripts, attributes), atoms and displays.
+//! (calls, subscripts, attributes), atoms and displays (lists, tuples, dicts, sets and
+//! their comprehensions), conditional expressions and `lambda`.
 
 use super::*;
+
+fn comp(kind: CompKind, elt: Expr, value: Option<Expr>, clauses: Vec<CompFor>, span: Span) -> Expr {
+    Expr::new(
+        ExprKind::Comp {
+            kind,
+            elt: Box::new(elt),
+            value: value.map(Box::new),
+            clauses,
+        },
+        span,
+    )
+}
 
 impl Parser<'_> {
     /// expression = prefix_expr { binary_op prefix_expr }
@@ -12,9 +25,109 @@ impl Parser<'_> {
     /// overflow the stack.
     pub(super) fn expression(&mut self, min_bp: u8) -> PResult<Expr> {
         let saved_depth = self.depth;
-        let result = self.expression_inner(min_bp);
+        let result = if min_bp == 0 {
+            self.test()
+        } else {
+            self.expression_inner(min_bp)
+        };
         self.depth = saved_depth;
         result
+    }
+
+    /// test = lambda_expr | or_test [ "if" or_test "else" test ]
+    pub(super) fn test(&mut self) -> PResult<Expr> {
+        if self.at(&Token::Lambda) {
+            return self.lambda();
+        }
+        let then = self.expression_inner(0)?;
+        if !self.at(&Token::If) {
+            return Ok(then);
+        }
+        self.bump();
+        let cond = self.expression(1)?;
+        if self.eat(&Token::Else).is_none() {
+            return self.unexpected(
+                "`else`",
+                Some("a conditional expression is `a if condition else b`".to_string()),
+            );
+        }
+        self.deeper()?;
+        let orelse = self.expression(0)?;
+        let span = then.span.to(orelse.span);
+        Ok(Expr::new(
+            ExprKind::IfExp {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                orelse: Box::new(orelse),
+            },
+            span,
+        ))
+    }
+
+    /// lambda_expr = "lambda" [ param { "," param } ] ":" test
+    pub(super) fn lambda(&mut self) -> PResult<Expr> {
+        let keyword = self.bump();
+        let mut params = Vec::new();
+        self.lambda_params = true;
+        while !self.at(&Token::Colon) {
+            let param = self.param();
+            let Ok(param) = param else {
+                self.lambda_params = false;
+                return Err(Fail);
+            };
+            params.push(param);
+            if self.eat(&Token::Comma).is_none() {
+                break;
+            }
+        }
+        self.lambda_params = false;
+        if self.eat(&Token::Colon).is_none() {
+            return self.unexpected("`:`", Some("write `lambda x: x * 2`".to_string()));
+        }
+        let in_def = std::mem::replace(&mut self.in_def, true);
+        let body = self.expression(0);
+        self.in_def = in_def;
+        let body = body?;
+        let span = keyword.to(body.span);
+        let ret = Stmt {
+            kind: StmtKind::Return(Some(body)),
+            span,
+        };
+        Ok(Expr::new(
+            ExprKind::Lambda {
+                params,
+                body: Rc::new(vec![ret]),
+            },
+            span,
+        ))
+    }
+
+    /// expression_list = star_expr { "," star_expr } [ "," ]: several make a tuple.
+    pub(super) fn expression_list(&mut self) -> PResult<Expr> {
+        let first = self.star_expr()?;
+        if !self.at(&Token::Comma) {
+            return Ok(first);
+        }
+        let mut items = vec![first];
+        while self.eat(&Token::Comma).is_some() {
+            if !starts_expression(self.peek()) && !self.at(&Token::Star) {
+                break;
+            }
+            items.push(self.star_expr()?);
+        }
+        let span = items[0].span.to(Span::new(self.last_end, self.last_end));
+        Ok(Expr::new(ExprKind::Tuple(items), span))
+    }
+
+    /// star_expr = "*" expression | expression
+    pub(super) fn star_expr(&mut self) -> PResult<Expr> {
+        if self.at(&Token::Star) {
+            let star = self.bump();
+            let inner = self.expression(CMP_BP.0)?;
+            let span = star.to(inner.span);
+            return Ok(Expr::new(ExprKind::Starred(Box::new(inner)), span));
+        }
+        self.expression(0)
     }
 
     pub(super) fn deeper(&mut self) -> PResult<()> {
@@ -37,7 +150,7 @@ impl Parser<'_> {
     pub(super) fn expression_inner(&mut self, min_bp: u8) -> PResult<Expr> {
         self.deeper()?;
         let mut lhs = self.prefix_expr(min_bp)?;
-        while let Some(op) = infix(self.peek()) {
+        while let Some(op) = self.infix_here() {
             match op {
                 Infix::Logic(op, (l_bp, r_bp)) => {
                     if l_bp < min_bp {
@@ -88,8 +201,11 @@ impl Parser<'_> {
     /// (operands parsed above comparison power; entered with the first one parsed)
     pub(super) fn comparison(&mut self, first: Expr) -> PResult<Expr> {
         let mut rest = Vec::new();
-        while let Some(op) = comparison_op(self.peek()) {
-            let op_span = self.bump();
+        while let Some(op) = self.comparison_here() {
+            let mut op_span = self.bump();
+            if matches!(op, BinOp::NotIn | BinOp::IsNot) {
+                op_span = op_span.to(self.bump());
+            }
             let rhs = self.expression(CMP_BP.1)?;
             rest.push((op, op_span, rhs));
         }
@@ -113,6 +229,24 @@ impl Parser<'_> {
             },
             span,
         ))
+    }
+
+    /// The infix operator at the current token, `not in` included.
+    pub(super) fn infix_here(&mut self) -> Option<Infix> {
+        if self.at(&Token::Not) && *self.nth(1) == Token::In {
+            return Some(Infix::Compare);
+        }
+        infix(self.peek())
+    }
+
+    /// The comparison operator starting at the current token (`not in` and `is not`
+    /// take two tokens).
+    pub(super) fn comparison_here(&self) -> Option<BinOp> {
+        match (self.peek(), self.nth(1)) {
+            (Token::Not, Token::In) => Some(BinOp::NotIn),
+            (Token::Is, Token::Not) => Some(BinOp::IsNot),
+            (t, _) => comparison_op(t),
+        }
     }
 
     /// prefix_expr = ( "-" | "+" ) expression | "not" expression | postfix_expr
@@ -259,8 +393,26 @@ impl Parser<'_> {
         Ok((args, close))
     }
 
-    /// argument = [ NAME "=" ] expression
+    /// argument = [ NAME "=" ] expression | "*" expression | expression comp_for
     pub(super) fn argument(&mut self) -> PResult<Arg> {
+        if self.at(&Token::StarStar) {
+            let span = self.span();
+            self.unsupported(
+                span,
+                "`**` unpacking of a dict into keyword arguments",
+                "write the keyword arguments out: `f(lr=d[\"lr\"])`",
+            );
+            return Err(Fail);
+        }
+        if self.at(&Token::Star) {
+            return Ok(Arg {
+                name: None,
+                value: self.star_expr()?,
+            });
+        }
+        if self.at(&Token::For) {
+            return self.unexpected("an expression", None);
+        }
         if let (Token::Name(name), Token::Assign) = (self.peek(), self.nth(1)) {
             let name = name.clone();
             let name_span = self.bump();
@@ -271,10 +423,73 @@ impl Parser<'_> {
                 value,
             });
         }
-        Ok(Arg {
-            name: None,
-            value: self.expression(0)?,
-        })
+        let value = self.expression(0)?;
+        if self.at(&Token::For) {
+            let start = value.span;
+            let (clauses, end) = self.comp_clauses()?;
+            let span = start.to(end);
+            return Ok(Arg {
+                name: None,
+                value: Expr::new(
+                    ExprKind::Comp {
+                        kind: CompKind::Gen,
+                        elt: Box::new(value),
+                        value: None,
+                        clauses,
+                    },
+                    span,
+                ),
+            });
+        }
+        Ok(Arg { name: None, value })
+    }
+
+    /// comp_for = "for" target_list "in" or_test { "if" or_test } [ comp_for ]
+    /// Returns the clauses and the end of the last one.
+    pub(super) fn comp_clauses(&mut self) -> PResult<(Vec<CompFor>, Span)> {
+        let mut clauses = Vec::new();
+        while self.at(&Token::For) {
+            self.bump();
+            let target = self.target_list()?;
+            if self.eat(&Token::In).is_none() {
+                return self.unexpected("`in`", Some("write `for x in values`".to_string()));
+            }
+            let iter = self.expression(1)?;
+            let mut conds = Vec::new();
+            while self.eat(&Token::If).is_some() {
+                conds.push(self.expression(1)?);
+            }
+            clauses.push(CompFor {
+                target,
+                iter,
+                conds,
+            });
+            self.deeper()?;
+        }
+        Ok((clauses, Span::new(self.last_end, self.last_end)))
+    }
+
+    /// target_list = target_atom { "," target_atom } [ "," ]: the names before `in` of a
+    /// `for`, parsed above comparisons so that `in` ends them.
+    pub(super) fn target_list(&mut self) -> PResult<Target> {
+        let start = self.span();
+        let mut items = Vec::new();
+        loop {
+            let e = self.expression(CMP_BP.0 + 1)?;
+            let op_span = self.span();
+            match self.target(e, op_span) {
+                Some(t) => items.push(t),
+                None => return Err(Fail),
+            }
+            if self.eat(&Token::Comma).is_none() || self.at(&Token::In) {
+                break;
+            }
+        }
+        if items.len() == 1 && !matches!(self.tokens[self.pos - 1].node, Token::Comma) {
+            return Ok(items.pop().expect("one target"));
+        }
+        let span = start.to(Span::new(self.last_end, self.last_end));
+        Ok(Target::Tuple { items, span })
     }
 
     /// subscript = "[" index_item { "," index_item } [ "," ] "]"
@@ -339,13 +554,40 @@ impl Parser<'_> {
         let span = self.span();
         let kind = match self.peek().clone() {
             Token::Number(n) => ExprKind::Number(n),
-            Token::Str(s) => ExprKind::Str(s),
             Token::True => ExprKind::Bool(true),
             Token::False => ExprKind::Bool(false),
             Token::None => ExprKind::None,
             Token::Name(name) => ExprKind::Name(name),
             Token::LBracket => return self.list_display(),
             Token::LParen => return self.paren_expr(),
+            Token::LBrace => return self.brace_display(),
+            Token::FStr((start, end)) => {
+                let parts = self.fstring_parts(start, end)?;
+                self.bump();
+                return Ok(Expr::new(ExprKind::FString(parts), span));
+            }
+            Token::Str(first) => {
+                // Adjacent string literals are one string: `"a" "b"` is `"ab"`.
+                let mut text = first;
+                let mut end = self.bump();
+                while let Token::Str(more) = self.peek().clone() {
+                    text.push_str(&more);
+                    end = self.bump();
+                }
+                if matches!(self.peek(), Token::FStr(..)) {
+                    let mut parts = vec![FPart::Lit(text)];
+                    while let Token::FStr((a, b)) = *self.peek() {
+                        parts.extend(self.fstring_parts(a, b)?);
+                        end = self.bump();
+                        if let Token::Str(more) = self.peek().clone() {
+                            parts.push(FPart::Lit(more));
+                            end = self.bump();
+                        }
+                    }
+                    return Ok(Expr::new(ExprKind::FString(parts), span.to(end)));
+                }
+                return Ok(Expr::new(ExprKind::Str(text), span.to(end)));
+            }
             token => return self.missing_expression(&token),
         };
         self.bump();
@@ -386,12 +628,18 @@ impl Parser<'_> {
         self.unexpected("an expression", Some(help))
     }
 
-    /// list_display = "[" [ expression { "," expression } [ "," ] ] "]"
+    /// list_display = "[" [ star_expr { "," star_expr } [ "," ] | expression comp_for ] "]"
     pub(super) fn list_display(&mut self) -> PResult<Expr> {
         let open = self.open(Token::RBracket);
         let mut items = Vec::new();
         while !self.at(&Token::RBracket) {
-            items.push(self.expression(0)?);
+            items.push(self.star_expr()?);
+            if items.len() == 1 && self.at(&Token::For) {
+                let elt = items.pop().expect("the element");
+                let (clauses, _) = self.comp_clauses()?;
+                let close = self.close(open, Token::RBracket, "`]`", "list")?;
+                return Ok(comp(CompKind::List, elt, None, clauses, open.to(close)));
+            }
             if self.eat(&Token::Comma).is_none() {
                 break;
             }
@@ -400,18 +648,83 @@ impl Parser<'_> {
         Ok(Expr::new(ExprKind::List(items), open.to(close)))
     }
 
-    /// paren_expr = "(" expression ")"
+    /// paren_expr = "(" [ star_expr { "," star_expr } [ "," ] | expression comp_for ] ")":
+    /// a parenthesised expression, a tuple (`()`, `(x,)`, `(a, b)`) or a generator.
     pub(super) fn paren_expr(&mut self) -> PResult<Expr> {
         let open = self.open(Token::RParen);
-        if self.at(&Token::RParen) {
-            return self.unexpected(
-                "an expression",
-                Some("tsr has no tuples; put an expression inside `( )`".to_string()),
-            );
+        let mut items = Vec::new();
+        let mut trailing_comma = false;
+        while !self.at(&Token::RParen) {
+            items.push(self.star_expr()?);
+            trailing_comma = false;
+            if items.len() == 1 && self.at(&Token::For) {
+                let elt = items.pop().expect("the element");
+                let (clauses, _) = self.comp_clauses()?;
+                let close = self.close(open, Token::RParen, "`)`", "parenthesised")?;
+                return Ok(comp(CompKind::Gen, elt, None, clauses, open.to(close)));
+            }
+            if self.eat(&Token::Comma).is_none() {
+                break;
+            }
+            trailing_comma = true;
         }
-        let mut inner = self.expression(0)?;
-        let close = self.close(open, Token::RParen, "`)`", "parenthesised")?;
-        inner.span = open.to(close);
-        Ok(inner)
+        let close = self.close(open, Token::RParen, "`,` or `)`", "parenthesised")?;
+        if items.len() == 1 && !trailing_comma && !matches!(items[0].kind, ExprKind::Starred(_)) {
+            let mut inner = items.pop().expect("one item");
+            inner.span = open.to(close);
+            return Ok(inner);
+        }
+        Ok(Expr::new(ExprKind::Tuple(items), open.to(close)))
+    }
+
+    /// brace_display = "{" [ dict_items | set_items | dict or set comprehension ] "}"
+    pub(super) fn brace_display(&mut self) -> PResult<Expr> {
+        let open = self.open(Token::RBrace);
+        if let Some(close) = self.eat(&Token::RBrace) {
+            self.open_brackets.pop();
+            return Ok(Expr::new(ExprKind::Dict(Vec::new()), open.to(close)));
+        }
+        let first = self.star_expr()?;
+        if self.eat(&Token::Colon).is_none() {
+            // A set: `{a, b}` or `{x for x in xs}`.
+            let mut items = vec![first];
+            if self.at(&Token::For) {
+                let elt = items.pop().expect("the element");
+                let (clauses, _) = self.comp_clauses()?;
+                let close = self.close(open, Token::RBrace, "`}`", "set")?;
+                return Ok(comp(CompKind::Set, elt, None, clauses, open.to(close)));
+            }
+            while self.eat(&Token::Comma).is_some() && !self.at(&Token::RBrace) {
+                items.push(self.star_expr()?);
+            }
+            let close = self.close(open, Token::RBrace, "`,` or `}`", "set")?;
+            return Ok(Expr::new(ExprKind::Set(items), open.to(close)));
+        }
+        let value = self.expression(0)?;
+        if self.at(&Token::For) {
+            let (clauses, _) = self.comp_clauses()?;
+            let close = self.close(open, Token::RBrace, "`}`", "dict")?;
+            return Ok(comp(
+                CompKind::Dict,
+                first,
+                Some(value),
+                clauses,
+                open.to(close),
+            ));
+        }
+        let mut pairs = vec![(first, value)];
+        while self.eat(&Token::Comma).is_some() && !self.at(&Token::RBrace) {
+            let key = self.expression(0)?;
+            if self.eat(&Token::Colon).is_none() {
+                return self.unexpected(
+                    "`:` after the key",
+                    Some("every item of a dict is `key: value`".to_string()),
+                );
+            }
+            let value = self.expression(0)?;
+            pairs.push((key, value));
+        }
+        let close = self.close(open, Token::RBrace, "`,` or `}`", "dict")?;
+        Ok(Expr::new(ExprKind::Dict(pairs), open.to(close)))
     }
 }

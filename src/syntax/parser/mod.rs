@@ -12,7 +12,8 @@
 //! `(a + b)` underlines what the user wrote.
 
 use crate::syntax::ast::{
-    Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp, Param, Program, Stmt, StmtKind, Target, UnaryOp,
+    Arg, BinOp, CompFor, CompKind, Expr, ExprKind, FPart, IndexItem, LogicOp, Param, ParamKind,
+    Program, Stmt, StmtKind, Target, UnaryOp,
 };
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::lexer::{lex, Token};
@@ -27,24 +28,7 @@ pub const MAX_BLOCKS: usize = 100;
 /// Parse a whole program. Returns the statements that parsed and every syntax error
 /// (lexer and parser) in source order; the program is only meaningful if there are none.
 pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
-    let lexed = lex(src);
-    let mut diagnostics = lexed.diagnostics;
-    let mut parser = Parser {
-        src,
-        tokens: lexed.tokens,
-        pos: 0,
-        last_end: 0,
-        diagnostics: Vec::new(),
-        unclosed: lexed.unclosed,
-        unterminated: lexed.unterminated,
-        open_brackets: Vec::new(),
-        depth: 0,
-        blocks: 0,
-        in_def: false,
-        in_loop: false,
-        recovered: false,
-        orphan_branch_ok: false,
-    };
+    let (mut parser, mut diagnostics) = Parser::new(src, lex(src));
     let program = parser.program();
     diagnostics.append(&mut parser.diagnostics);
     diagnostics.sort_by_key(|d| d.primary_span().map_or(usize::MAX, |s| s.start));
@@ -60,6 +44,9 @@ pub fn is_incomplete(src: &str) -> bool {
         return false;
     }
     let lexed = lex(src);
+    if lexed.open_triple {
+        return true;
+    }
     if !lexed.unterminated.is_empty() {
         return false;
     }
@@ -121,6 +108,7 @@ fn infix(token: &Token) -> Option<Infix> {
         Token::Minus => Infix::Binary(BinOp::Sub, SUM_BP),
         Token::Star => Infix::Binary(BinOp::Mul, TERM_BP),
         Token::Slash => Infix::Binary(BinOp::Div, TERM_BP),
+        Token::SlashSlash => Infix::Binary(BinOp::FloorDiv, TERM_BP),
         Token::Percent => Infix::Binary(BinOp::Mod, TERM_BP),
         Token::At => Infix::Binary(BinOp::MatMul, TERM_BP),
         Token::StarStar => Infix::Binary(BinOp::Pow, POW_BP),
@@ -141,6 +129,8 @@ fn comparison_op(token: &Token) -> Option<BinOp> {
         Token::Le => BinOp::Le,
         Token::Gt => BinOp::Gt,
         Token::Ge => BinOp::Ge,
+        Token::In => BinOp::In,
+        Token::Is => BinOp::Is,
         _ => return None,
     })
 }
@@ -152,8 +142,20 @@ fn assign_op(token: &Token) -> Option<Option<BinOp>> {
         Token::MinusAssign => Some(BinOp::Sub),
         Token::StarAssign => Some(BinOp::Mul),
         Token::SlashAssign => Some(BinOp::Div),
+        Token::SlashSlashAssign => Some(BinOp::FloorDiv),
+        Token::PercentAssign => Some(BinOp::Mod),
+        Token::StarStarAssign => Some(BinOp::Pow),
+        Token::AtAssign => Some(BinOp::MatMul),
         _ => return None,
     })
+}
+
+fn closer_text(closer: &Token) -> &'static str {
+    match closer {
+        Token::RParen => ")",
+        Token::RBracket => "]",
+        _ => "}",
+    }
 }
 
 /// Tokens that can begin an expression; used to guess that an operator or `,` is missing.
@@ -168,6 +170,9 @@ fn starts_expression(token: &Token) -> bool {
             | Token::None
             | Token::LParen
             | Token::LBracket
+            | Token::LBrace
+            | Token::FStr(..)
+            | Token::Lambda
             | Token::Not
     )
 }
@@ -194,6 +199,31 @@ struct Parser<'s> {
     /// `elif`/`else` belongs to it and is not reported again.
     recovered: bool,
     orphan_branch_ok: bool,
+    /// Reading a `lambda`'s parameters, whose `:` ends the list (no annotations).
+    lambda_params: bool,
+}
+
+impl<'s> Parser<'s> {
+    fn new(src: &'s str, lexed: crate::syntax::lexer::Lexed) -> (Parser<'s>, Vec<Diagnostic>) {
+        let parser = Parser {
+            src,
+            tokens: lexed.tokens,
+            pos: 0,
+            last_end: 0,
+            diagnostics: Vec::new(),
+            unclosed: lexed.unclosed,
+            unterminated: lexed.unterminated,
+            open_brackets: Vec::new(),
+            depth: 0,
+            blocks: 0,
+            in_def: false,
+            in_loop: false,
+            recovered: false,
+            orphan_branch_ok: false,
+            lambda_params: false,
+        };
+        (parser, lexed.diagnostics)
+    }
 }
 
 impl Parser<'_> {
@@ -332,7 +362,7 @@ impl Parser<'_> {
             return Err(Fail);
         }
         let open_text = self.text(open).to_string();
-        let close_text = if *closer == Token::RParen { ")" } else { "]" };
+        let close_text = closer_text(closer);
         let here = self.span();
         self.error(
             Diagnostic::error("syntax::unclosed", format!("unclosed `{open_text}`"))
@@ -358,11 +388,8 @@ impl Parser<'_> {
             return self.report_unclosed(open, &closer);
         }
         let open_text = self.text(open).to_string();
-        let close_text = if closer == Token::RParen { ")" } else { "]" };
+        let close_text = closer_text(&closer);
         let help = match self.peek() {
-            Token::Comma if closer == Token::RParen && inside == "parenthesised" => {
-                "tsr has no tuples; use a list `[a, b]`".to_string()
-            }
             Token::Assign if inside == "call" => {
                 "a keyword argument's name must be a plain name, as in `f(axis=1)`".to_string()
             }
@@ -401,7 +428,10 @@ impl Parser<'_> {
     // ------------------------------------------------------------------ statements
 }
 
+mod defs;
 mod expr;
+mod fstring;
+mod simple;
 mod stmt;
 
 #[cfg(test)]

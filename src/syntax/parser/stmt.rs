@@ -25,8 +25,12 @@ impl Parser<'_> {
         let start = self.pos;
         let orphan_ok = std::mem::take(&mut self.orphan_branch_ok);
         let result = match self.peek() {
-            Token::If | Token::While | Token::For | Token::Def => {
+            Token::If | Token::While | Token::For | Token::Def | Token::Class | Token::With => {
                 self.compound_stmt().map(|s| out.push(s))
+            }
+            Token::At => self.decorated().map(|s| out.push(s)),
+            Token::Name(word) if self.unsupported_keyword(word).is_some() => {
+                self.unsupported_statement()
             }
             Token::Elif | Token::Else if orphan_ok => {
                 // The `if` this branch belongs to failed and was reported; parse the
@@ -127,9 +131,8 @@ impl Parser<'_> {
                 "tsr assigns one target per statement; split it into separate assignments"
                     .to_string()
             }
-            Token::Comma => "tsr has no tuples; use a list `[a, b]`".to_string(),
             Token::Colon => {
-                "only `if`, `elif`, `else`, `while`, `for` and `def` lines end with `:`".to_string()
+                "only `if`, `elif`, `else`, `while`, `for`, `def`, `class` and `with` lines end with `:`".to_string()
             }
             Token::RParen | Token::RBracket => "remove it: it closes nothing".to_string(),
             t if starts_expression(t) => match out.last().map(|s| &s.kind) {
@@ -147,12 +150,22 @@ impl Parser<'_> {
         self.unexpected("end of line", Some(help))
     }
 
-    /// simple_stmt = pass_stmt | break_stmt | continue_stmt | return_stmt | expr_stmt
+    /// simple_stmt = pass_stmt | break_stmt | continue_stmt | return_stmt | import_stmt
+    ///             | from_stmt | assert_stmt | raise_stmt | del_stmt | global_stmt | expr_stmt
     pub(super) fn simple_stmt(&mut self) -> PResult<Option<Stmt>> {
         match self.peek() {
             Token::Pass => self.pass_stmt().map(Some),
             Token::Break | Token::Continue => self.break_stmt().map(Some),
             Token::Return => self.return_stmt().map(Some),
+            Token::Import => self.import_stmt().map(Some),
+            Token::From => self.from_stmt().map(Some),
+            Token::Assert => self.assert_stmt().map(Some),
+            Token::Raise => self.raise_stmt().map(Some),
+            Token::Del => self.del_stmt().map(Some),
+            Token::Global | Token::Nonlocal => self.global_stmt().map(Some),
+            Token::Name(word) if self.unsupported_keyword(word).is_some() => {
+                self.unsupported_statement().map(|_| None)
+            }
             _ => self.expr_stmt(),
         }
     }
@@ -203,7 +216,7 @@ impl Parser<'_> {
         let value = if self.at_statement_end() {
             None
         } else {
-            Some(self.expression(0)?)
+            Some(self.expression_list()?)
         };
         let end = value.as_ref().map_or(keyword, |v| v.span);
         Ok(Stmt {
@@ -212,10 +225,23 @@ impl Parser<'_> {
         })
     }
 
-    /// expr_stmt = expression [ assign_op expression ]
-    /// assign_op = "=" | "+=" | "-=" | "*=" | "/="
+    /// expr_stmt = expression_list ( { "=" expression_list } | assign_op expression_list
+    ///             | ":" expression [ "=" expression_list ] )
     pub(super) fn expr_stmt(&mut self) -> PResult<Option<Stmt>> {
-        let expr = self.expression(0)?;
+        let expr = self.expression_list()?;
+        if self.at(&Token::Colon) && matches!(expr.kind, ExprKind::Name(_) | ExprKind::Attr { .. })
+        {
+            // An annotated assignment `x: int = 3`: the annotation is read and ignored.
+            self.bump();
+            self.expression(0)?;
+            if !self.at(&Token::Assign) {
+                let span = expr.span;
+                return Ok(Some(Stmt {
+                    kind: StmtKind::Pass,
+                    span,
+                }));
+            }
+        }
         let Some(op) = assign_op(self.peek()) else {
             let span = expr.span;
             return Ok(Some(Stmt {
@@ -225,14 +251,43 @@ impl Parser<'_> {
         };
         let op_span = self.bump();
         let target = self.target(expr, op_span);
-        let value = self.expression(0)?;
-        let Some(target) = target else {
+        let mut value = self.expression_list()?;
+        let mut targets = vec![target];
+        // `a = b = 0`: every side but the last is a target.
+        while op.is_none() && self.at(&Token::Assign) {
+            let next_op = self.bump();
+            targets.push(self.target(value, next_op));
+            value = self.expression_list()?;
+        }
+        let targets: Option<Vec<Target>> = targets.into_iter().collect();
+        let Some(mut targets) = targets else {
             return Ok(None);
         };
-        let span = target.span().to(value.span);
+        if op.is_some() {
+            if let Some(t @ Target::Tuple { .. }) = targets.first() {
+                let span = t.span();
+                self.error(
+                    Diagnostic::error(
+                        "syntax::assign_target",
+                        "cannot use an augmented assignment with several targets",
+                    )
+                    .primary(span, "several targets")
+                    .label(op_span, "augmented assignment here")
+                    .help("update each name on its own line"),
+                );
+                return Ok(None);
+            }
+        }
+        let span = targets[0].span().to(value.span);
+        if targets.len() > 1 {
+            return Ok(Some(Stmt {
+                kind: StmtKind::MultiAssign { targets, value },
+                span,
+            }));
+        }
         Ok(Some(Stmt {
             kind: StmtKind::Assign {
-                target,
+                target: targets.pop().expect("one target"),
                 op,
                 op_span,
                 value,
@@ -241,7 +296,9 @@ impl Parser<'_> {
         }))
     }
 
-    /// target = NAME | postfix_expr subscript   (checked on the parsed left side)
+    /// target = NAME | postfix_expr subscript | postfix_expr "." NAME
+    ///        | target { "," target } | "(" target_list ")" | "[" target_list "]"
+    /// (checked on the parsed left side)
     pub(super) fn target(&mut self, expr: Expr, op_span: Span) -> Option<Target> {
         let span = expr.span;
         let what = match expr.kind {
@@ -253,21 +310,32 @@ impl Parser<'_> {
                     span,
                 })
             }
+            ExprKind::Attr { object, name } => {
+                return Some(Target::Attr { object, name, span });
+            }
+            ExprKind::Tuple(items) | ExprKind::List(items) if !items.is_empty() => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.target(item, op_span)?);
+                }
+                return Some(Target::Tuple { items: out, span });
+            }
+            ExprKind::Starred(_) => "a starred name",
             ExprKind::Call { .. } => "a function call",
             ExprKind::Method { .. } => "a method call",
-            ExprKind::Attr { .. } => "an attribute",
             ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::None => {
                 "a literal"
             }
-            ExprKind::List(_) => "a list",
+            ExprKind::FString(_) => "a literal",
+            ExprKind::List(_) | ExprKind::Tuple(_) => "an empty list",
             ExprKind::Compare { .. } => "a comparison",
             ExprKind::Binary { op, .. } if op.is_comparison() => "a comparison",
             _ => "an expression",
         };
         let help = match what {
-            "an attribute" => "properties such as `.T` or `.grad` are read-only; assign to a name instead".to_string(),
             "a comparison" => "to compare, write `==` alone; to assign, put a name on the left".to_string(),
-            _ => "the left side of an assignment must be a name (`x = ...`) or an index (`x[i] = ...`)".to_string(),
+            "a starred name" => "tsr unpacks into a fixed number of names: `a, b = pair`".to_string(),
+            _ => "the left side of an assignment must be a name (`x = ...`), an index (`x[i] = ...`), an attribute (`self.w = ...`) or several names (`a, b = ...`)".to_string(),
         };
         self.error(
             Diagnostic::error("syntax::assign_target", format!("cannot assign to {what}"))
@@ -278,13 +346,15 @@ impl Parser<'_> {
         None
     }
 
-    /// compound_stmt = if_stmt | while_stmt | for_stmt | def_stmt
+    /// compound_stmt = if_stmt | while_stmt | for_stmt | def_stmt | class_stmt | with_stmt
     pub(super) fn compound_stmt(&mut self) -> PResult<Stmt> {
         match self.peek() {
             Token::If => self.if_stmt(),
             Token::While => self.while_stmt(),
             Token::For => self.for_stmt(),
-            _ => self.def_stmt(),
+            Token::Class => self.class_stmt(),
+            Token::With => self.with_stmt(),
+            _ => self.def_stmt(false),
         }
     }
 
@@ -338,20 +408,18 @@ impl Parser<'_> {
         })
     }
 
-    /// for_stmt = "for" NAME "in" expression ":" block
+    /// for_stmt = "for" target_list "in" expression_list ":" block
     pub(super) fn for_stmt(&mut self) -> PResult<Stmt> {
         let keyword = self.bump();
-        let var = self.expect_name("a loop variable name after `for`", None)?;
+        if !starts_expression(self.peek()) {
+            self.expect_name("a loop variable name after `for`", None)?;
+        }
+        let target = self.target_list()?;
         if !self.at(&Token::In) {
-            let help = if self.at(&Token::Comma) {
-                "tsr has no tuple unpacking; loop over one name".to_string()
-            } else {
-                "write `for name in values:`".to_string()
-            };
-            return self.unexpected("`in`", Some(help));
+            return self.unexpected("`in`", Some("write `for name in values:`".to_string()));
         }
         self.bump();
-        let iter = self.expression(0)?;
+        let iter = self.expression_list()?;
         self.header_colon(keyword)?;
         let in_loop = std::mem::replace(&mut self.in_loop, true);
         let body = self.block(keyword);
@@ -359,95 +427,12 @@ impl Parser<'_> {
         let span = keyword.to(Span::new(self.last_end, self.last_end));
         Ok(Stmt {
             kind: StmtKind::For {
-                var,
+                target,
                 iter,
                 body: body?,
             },
             span,
         })
-    }
-
-    /// def_stmt = "def" NAME parameters ":" block
-    pub(super) fn def_stmt(&mut self) -> PResult<Stmt> {
-        let keyword = self.bump();
-        let name = self.expect_name("a function name after `def`", None)?;
-        let params = self.parameters()?;
-        self.header_colon(keyword)?;
-        let in_def = std::mem::replace(&mut self.in_def, true);
-        let in_loop = std::mem::replace(&mut self.in_loop, false);
-        let body = self.block(keyword);
-        self.in_def = in_def;
-        self.in_loop = in_loop;
-        let span = keyword.to(Span::new(self.last_end, self.last_end));
-        Ok(Stmt {
-            kind: StmtKind::Def {
-                name,
-                params,
-                body: Rc::new(body?),
-            },
-            span,
-        })
-    }
-
-    /// parameters = "(" [ param { "," param } [ "," ] ] ")"
-    pub(super) fn parameters(&mut self) -> PResult<Vec<Param>> {
-        if !self.at(&Token::LParen) {
-            return self.unexpected(
-                "`(` after the function name",
-                Some("write `def name(a, b):`".to_string()),
-            );
-        }
-        let open = self.open(Token::RParen);
-        let mut params: Vec<Param> = Vec::new();
-        while !self.at(&Token::RParen) {
-            let param = self.param()?;
-            if let Some(earlier) = params.iter().find(|p| p.name.node == param.name.node) {
-                let earlier = earlier.name.span;
-                self.error(
-                    Diagnostic::error(
-                        "syntax::param",
-                        format!("duplicate parameter `{}`", param.name.node),
-                    )
-                    .primary(param.name.span, "defined again here")
-                    .label(earlier, "first defined here")
-                    .help("give each parameter a different name"),
-                );
-            } else if param.default.is_none() {
-                if let Some(with_default) = params.iter().find(|p| p.default.is_some()) {
-                    let earlier = with_default.name.span;
-                    let earlier_name = with_default.name.node.clone();
-                    self.error(
-                        Diagnostic::error(
-                            "syntax::param",
-                            "parameter without a default follows a parameter with a default",
-                        )
-                        .primary(param.name.span, "this parameter has no default")
-                        .label(earlier, "this one has a default")
-                        .help(format!(
-                            "give `{}` a default too, or move it before `{earlier_name}`",
-                            param.name.node
-                        )),
-                    );
-                }
-            }
-            params.push(param);
-            if self.eat(&Token::Comma).is_none() {
-                break;
-            }
-        }
-        self.close(open, Token::RParen, "`,` or `)`", "parameter list")?;
-        Ok(params)
-    }
-
-    /// param = NAME [ "=" expression ]
-    pub(super) fn param(&mut self) -> PResult<Param> {
-        let name = self.expect_name("a parameter name", None)?;
-        let default = if self.eat(&Token::Assign).is_some() {
-            Some(self.expression(0)?)
-        } else {
-            None
-        };
-        Ok(Param { name, default })
     }
 
     /// condition = expression   (a following `=` is reported as a likely `==`)

@@ -1,0 +1,199 @@
+//! The checker's reading of Python's value constructs (tuples, dicts, f-strings,
+//! comprehensions, classes, imports, ...). Their sub-expressions are checked like any
+//! other, so a shape error inside an f-string or a comprehension is found; what they
+//! build is mostly unknown to the checker, which never raises an alarm it cannot prove.
+
+use super::stmt::Flow;
+use super::value::AVal;
+use super::Checker;
+use crate::syntax::ast::{CompFor, Expr, ExprKind, FPart, Stmt, StmtKind, Target};
+use crate::syntax::span::Span;
+
+impl Checker {
+    /// The abstract value of a Python construct; `None` for the core expressions.
+    pub(super) fn eval_python(&mut self, e: &Expr) -> Option<AVal> {
+        Some(match &e.kind {
+            ExprKind::Tuple(items) => {
+                let vs = items.iter().map(|it| self.eval(it)).collect();
+                if items
+                    .iter()
+                    .any(|it| matches!(it.kind, ExprKind::Starred(_)))
+                {
+                    AVal::Unknown
+                } else {
+                    AVal::list(vs)
+                }
+            }
+            ExprKind::Dict(pairs) => {
+                for (k, v) in pairs {
+                    self.eval(k);
+                    self.eval(v);
+                }
+                AVal::Unknown
+            }
+            ExprKind::Set(items) => {
+                for it in items {
+                    self.eval(it);
+                }
+                AVal::Unknown
+            }
+            ExprKind::FString(parts) => {
+                self.eval_fparts(parts);
+                AVal::Str(None)
+            }
+            ExprKind::Comp {
+                elt,
+                value,
+                clauses,
+                ..
+            } => {
+                self.eval_comp(clauses, elt, value.as_deref());
+                AVal::Unknown
+            }
+            ExprKind::IfExp { cond, then, orelse } => {
+                let c = self.eval(cond);
+                match c {
+                    AVal::Bool(Some(true)) => self.eval(then),
+                    AVal::Bool(Some(false)) => self.eval(orelse),
+                    _ => {
+                        let a = self.eval(then);
+                        let b = self.eval(orelse);
+                        a.join(&b)
+                    }
+                }
+            }
+            ExprKind::Lambda { .. } => AVal::Unknown,
+            ExprKind::Starred(inner) => {
+                self.eval(inner);
+                AVal::Unknown
+            }
+            _ => return None,
+        })
+    }
+
+    fn eval_fparts(&mut self, parts: &[FPart]) {
+        for p in parts {
+            if let FPart::Field { expr, spec, .. } = p {
+                self.eval(expr);
+                self.eval_fparts(spec);
+            }
+        }
+    }
+
+    /// A comprehension's clauses in order, its loop variables unknown, then its element.
+    fn eval_comp(&mut self, clauses: &[CompFor], elt: &Expr, value: Option<&Expr>) {
+        let mut names = Vec::new();
+        for c in clauses {
+            c.target.names(&mut names);
+        }
+        let saved: Vec<Option<AVal>> = names
+            .iter()
+            .map(|n| self.lookup(&n.node).map(|b| b.value.clone()))
+            .collect();
+        for c in clauses {
+            self.eval(&c.iter);
+            self.bind_target(&c.target, AVal::Unknown, c.target.span());
+            for cond in &c.conds {
+                self.eval(cond);
+            }
+        }
+        self.eval(elt);
+        if let Some(v) = value {
+            self.eval(v);
+        }
+        for (n, old) in names.iter().zip(saved) {
+            self.bind(&n.node, old.unwrap_or(AVal::Unknown), n.span);
+        }
+    }
+
+    /// Bind a target: names get the value (a tuple target unpacks an exact list of
+    /// the right length item by item, anything else makes its names unknown).
+    pub(super) fn bind_target(&mut self, target: &Target, value: AVal, span: Span) {
+        match target {
+            Target::Name(n) => self.bind(&n.node, value, span),
+            Target::Tuple { items, .. } => {
+                let parts = value.exact_items().filter(|v| v.len() == items.len());
+                match parts {
+                    Some(parts) => {
+                        for (t, v) in items.iter().zip(parts) {
+                            self.bind_target(t, v, span);
+                        }
+                    }
+                    None => {
+                        for t in items {
+                            self.bind_target(t, AVal::Unknown, span);
+                        }
+                    }
+                }
+            }
+            Target::Attr { object, .. } => {
+                self.eval(object);
+            }
+            Target::Index { object, items, .. } => {
+                self.eval(object);
+                for it in items {
+                    if let crate::syntax::ast::IndexItem::Index(e) = it {
+                        self.eval(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The statements of Python beyond the core; `None` for the core ones.
+    pub(super) fn exec_python(&mut self, stmt: &Stmt) -> Option<Flow> {
+        match &stmt.kind {
+            StmtKind::MultiAssign { targets, value } => {
+                let v = self.eval(value);
+                for t in targets {
+                    self.bind_target(t, v.clone(), stmt.span);
+                }
+            }
+            StmtKind::Class { name, .. } => self.bind(&name.node, AVal::Unknown, stmt.span),
+            StmtKind::With { items, body } => {
+                for (e, t) in items {
+                    self.eval(e);
+                    if let Some(t) = t {
+                        self.bind_target(t, AVal::Unknown, stmt.span);
+                    }
+                }
+                return Some(self.exec_block(body));
+            }
+            StmtKind::Import { module, alias } => {
+                let name = match alias {
+                    Some(a) => a.node.clone(),
+                    None => module.node.split('.').next().unwrap_or("").to_string(),
+                };
+                self.bind(&name, AVal::Unknown, stmt.span);
+            }
+            StmtKind::FromImport { names, .. } => {
+                for (n, a) in names {
+                    self.bind(&a.as_ref().unwrap_or(n).node, AVal::Unknown, stmt.span);
+                }
+            }
+            StmtKind::Assert { cond, msg } => {
+                self.eval(cond);
+                if let Some(m) = msg {
+                    self.eval(m);
+                }
+            }
+            StmtKind::Raise(Some(e)) => {
+                self.eval(e);
+                return Some(Flow::Jump);
+            }
+            StmtKind::Raise(None) => return Some(Flow::Jump),
+            StmtKind::Del(targets) => {
+                for t in targets {
+                    let mut names = Vec::new();
+                    t.names(&mut names);
+                    for n in names {
+                        self.bind(&n.node, AVal::Unknown, stmt.span);
+                    }
+                }
+            }
+            StmtKind::Global(_) => {}
+            _ => return None,
+        }
+        Some(Flow::Normal)
+    }
+}

@@ -1,0 +1,458 @@
+//! Builtins on Python's values: `enumerate`, `zip`, `tuple`, `dict`, `set`, `repr`,
+//! `isinstance`, `no_grad`, and the methods of strings (`str.split` ...), dicts
+//! (`dict.items` ...) and lists (`list.pop` ...), which `x.name(...)` finds by the
+//! receiver's type.
+
+use crate::runtime::interp::{Interp, R};
+use crate::runtime::py::dict::Dict;
+use crate::runtime::py::format::{format_value, parse_template};
+use crate::runtime::value::{Args, Builtin, Value, P};
+use crate::syntax::diagnostic::Diagnostic;
+
+use P::{Opt, Req, Var, VarKw};
+
+pub static TABLE: &[Builtin] = &[
+    b!("enumerate", [Req("iterable"), Opt("start", "0")], "pairs (index, item) of an iterable", "for i, x in enumerate(xs): ...", f_enumerate),
+    b!("zip", [Var("iterables")], "tuples of the items at the same position of each iterable, as long as the shortest", "for x, y in zip(xs, ys): ...", f_zip),
+    b!("tuple", [Opt("iterable", "None")], "a tuple of the items of an iterable", "tuple([1, 2])", f_tuple),
+    b!("dict", [Opt("pairs", "None"), VarKw("items")], "a dict from (key, value) pairs or keyword arguments", "dict(lr=0.1)", f_dict),
+    b!("set", [Opt("iterable", "None")], "a set of the distinct items of an iterable, in first-seen order", "set(\"hello\")", f_set),
+    b!("repr", [Req("x")], "the text of a value as it prints as a result (strings quoted)", "repr(\"a\")", f_repr),
+    b!("isinstance", [Req("x"), Req("kind")], "whether x is of a class (or a builtin type: int, float, str, list, tuple, dict)", "isinstance(m, Linear)", f_isinstance),
+    b!("matmul", [Req("a"), Req("b")], "the matrix product `a @ b` (numpy's `dot` and `matmul`)", "matmul(X, W.T)", f_matmul, Shapes),
+    b!("no_grad", [], "a context (`with no_grad():`) or decorator (`@no_grad()`) inside which ops record no graph", "with no_grad():\n    W -= 0.1 * W.grad", f_no_grad),
+    b!("str.split", [Req("s"), Opt("sep", "None"), Opt("maxsplit", "-1")], "the words of a string (split at whitespace, or at sep)", "\"a b\".split()", f_split),
+    b!("str.join", [Req("sep"), Req("items")], "the strings of items joined by sep", "\", \".join(names)", f_join),
+    b!("str.strip", [Req("s"), Opt("chars", "None")], "the string without leading and trailing whitespace (or chars)", "\" a \".strip()", f_strip),
+    b!("str.lstrip", [Req("s"), Opt("chars", "None")], "the string without leading whitespace (or chars)", "\" a\".lstrip()", f_lstrip),
+    b!("str.rstrip", [Req("s"), Opt("chars", "None")], "the string without trailing whitespace (or chars)", "\"a\\n\".rstrip()", f_rstrip),
+    b!("str.upper", [Req("s")], "the string in upper case", "\"a\".upper()", f_upper),
+    b!("str.lower", [Req("s")], "the string in lower case", "\"A\".lower()", f_lower),
+    b!("str.replace", [Req("s"), Req("old"), Req("new")], "the string with every old replaced by new", "\"a-b\".replace(\"-\", \"_\")", f_replace),
+    b!("str.startswith", [Req("s"), Req("prefix")], "whether the string starts with prefix", "name.startswith(\"a\")", f_startswith),
+    b!("str.endswith", [Req("s"), Req("suffix")], "whether the string ends with suffix", "path.endswith(\".npy\")", f_endswith),
+    b!("str.splitlines", [Req("s")], "the lines of a string", "text.splitlines()", f_splitlines),
+    b!("str.format", [Req("template"), Var("args"), VarKw("kwargs")], "the template with each {} field replaced by the next argument, formatted by its spec", "\"{} {:.2f}\".format(\"loss\", 0.5)", f_format),
+    b!("dict.items", [Req("d")], "the (key, value) pairs of a dict, in insertion order", "for k, v in d.items(): ...", f_items),
+    b!("dict.keys", [Req("d")], "the keys of a dict, in insertion order", "list(d.keys())", f_keys),
+    b!("dict.values", [Req("d")], "the values of a dict, in insertion order", "sum(d.values())", f_values),
+    b!("dict.get", [Req("d"), Req("key"), Opt("default", "None")], "the value of key, or default when the dict has no such key", "d.get(\"lr\", 0.1)", f_get),
+    b!("list.pop", [Req("l"), Opt("index", "-1")], "remove and return the item at index (default: the last)", "xs.pop()", f_pop),
+    b!("list.extend", [Req("l"), Req("items")], "add the items of an iterable at the end, in place", "xs.extend([4, 5])", f_extend),
+    b!("list.insert", [Req("l"), Req("index"), Req("value")], "insert value before index, in place", "xs.insert(0, v)", f_insert),
+    b!("list.index", [Req("l"), Req("value")], "the position of the first item equal to value", "xs.index(3)", f_index),
+    b!("list.count", [Req("l"), Req("value")], "how many items equal value", "xs.count(3)", f_count),
+    b!("list.copy", [Req("l")], "a shallow copy of the list", "ys = xs.copy()", f_copy),
+];
+
+fn text(interp: &Interp, a: &Args, i: usize) -> R<String> {
+    a.string(interp, i)
+}
+
+fn f_enumerate(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let start = a.number_or(interp, 1, 0.0)?;
+    let items = interp.iter_values(&a.value(0), a.span(0))?;
+    Ok(Value::list(
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Value::tuple(vec![Value::Number(start + i as f64), v]))
+            .collect(),
+    ))
+}
+
+fn f_zip(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let mut seqs = Vec::new();
+    for (v, s) in a.rest.clone() {
+        seqs.push(interp.iter_values(&v, s)?);
+    }
+    let n = seqs.iter().map(Vec::len).min().unwrap_or(0);
+    Ok(Value::list(
+        (0..n)
+            .map(|i| Value::tuple(seqs.iter().map(|s| s[i].clone()).collect()))
+            .collect(),
+    ))
+}
+
+fn f_tuple(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    match a.get(0) {
+        None | Some(Value::None) => Ok(Value::tuple(Vec::new())),
+        Some(v) => {
+            let v = v.clone();
+            Ok(Value::tuple(interp.iter_values(&v, a.span(0))?))
+        }
+    }
+}
+
+fn f_dict(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let mut d = Dict::default();
+    match a.get(0).cloned() {
+        None | Some(Value::None) => {}
+        Some(Value::Dict(src)) => d = src.borrow().clone(),
+        Some(v) => {
+            for pair in interp.iter_values(&v, a.span(0))? {
+                let kv = interp.iter_values(&pair, a.span(0))?;
+                let [k, v] = <[Value; 2]>::try_from(kv).map_err(|_| {
+                    interp.fail(
+                        Diagnostic::error("type::argument", "`dict` needs (key, value) pairs")
+                            .primary(a.span(0), "an item is not a pair"),
+                    )
+                })?;
+                let h = interp.key_of(&k, a.span(0))?;
+                d.insert(h, k, v);
+            }
+        }
+    }
+    for (name, _, v, _) in a.kwargs.clone() {
+        let k = Value::str(&name);
+        let h = interp.key_of(&k, a.call)?;
+        d.insert(h, k, v);
+    }
+    Ok(Value::dict(d))
+}
+
+fn f_set(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let items = match a.get(0).cloned() {
+        None | Some(Value::None) => Vec::new(),
+        Some(v) => interp.iter_values(&v, a.span(0))?,
+    };
+    let span = a.span(0);
+    interp.make_set(items.into_iter().map(|v| (v, span)).collect())
+}
+
+fn f_repr(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::str(&interp.show(&a.value(0), true)?))
+}
+
+fn f_isinstance(_: &mut Interp, a: &mut Args) -> R<Value> {
+    let x = a.value(0);
+    let kinds = match a.value(1) {
+        Value::Tuple(t) => t.as_ref().clone(),
+        k => vec![k],
+    };
+    let hit = kinds.iter().any(|k| match (k, &x) {
+        (Value::Class(c), Value::Instance(i)) => i.class.is_a(c),
+        (Value::Builtin(b), v) => {
+            matches!(
+                (b.name, v),
+                ("int", Value::Number(n)) if n.fract() == 0.0
+            ) || matches!(
+                (b.name, v),
+                ("float", Value::Number(_))
+                    | ("str", Value::Str(_))
+                    | ("list", Value::List(_))
+                    | ("tuple", Value::Tuple(_))
+                    | ("dict", Value::Dict(_))
+                    | ("set", Value::Set(_))
+                    | ("bool", Value::Bool(_))
+                    | ("tensor", Value::Tensor(_))
+            )
+        }
+        _ => false,
+    });
+    Ok(Value::Bool(hit))
+}
+
+fn f_no_grad(_: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::Builtin(a.builtin))
+}
+
+fn f_split(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    let max = a.number_or(interp, 2, -1.0)?;
+    let parts: Vec<String> = match a.get(1) {
+        None | Some(Value::None) => {
+            if max >= 0.0 {
+                let mut out: Vec<String> = Vec::new();
+                let mut rest = s.trim_start();
+                while !rest.is_empty() && (out.len() as f64) < max {
+                    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                    out.push(rest[..end].to_string());
+                    rest = rest[end..].trim_start();
+                }
+                if !rest.is_empty() {
+                    out.push(rest.to_string());
+                }
+                out
+            } else {
+                s.split_whitespace().map(str::to_string).collect()
+            }
+        }
+        Some(_) => {
+            let sep = text(interp, a, 1)?;
+            if sep.is_empty() {
+                return Err(interp.fail(
+                    Diagnostic::error("value::argument", "empty separator")
+                        .primary(a.span(1), "an empty string"),
+                ));
+            }
+            if max >= 0.0 {
+                s.splitn(max as usize + 1, sep.as_str())
+                    .map(str::to_string)
+                    .collect()
+            } else {
+                s.split(sep.as_str()).map(str::to_string).collect()
+            }
+        }
+    };
+    Ok(Value::list(parts.iter().map(|p| Value::str(p)).collect()))
+}
+
+fn f_join(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let sep = text(interp, a, 0)?;
+    let items = interp.iter_values(&a.value(1), a.span(1))?;
+    let mut parts = Vec::with_capacity(items.len());
+    for v in items {
+        match v {
+            Value::Str(s) => parts.push(s.to_string()),
+            other => {
+                return Err(interp.fail(
+                    Diagnostic::error(
+                        "type::argument",
+                        format!("`join` takes strings, found a {}", other.kind()),
+                    )
+                    .primary(a.span(1), "an item is not a string")
+                    .help("convert each item: `sep.join(str(x) for x in xs)`"),
+                ))
+            }
+        }
+    }
+    Ok(Value::str(&parts.join(&sep)))
+}
+
+fn strip_with(
+    interp: &mut Interp,
+    a: &Args,
+    f: fn(&str, &dyn Fn(char) -> bool) -> String,
+) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    let chars: Option<String> = match a.get(1) {
+        None | Some(Value::None) => None,
+        Some(_) => Some(text(interp, a, 1)?),
+    };
+    let pred = move |c: char| match &chars {
+        Some(cs) => cs.contains(c),
+        None => c.is_whitespace(),
+    };
+    Ok(Value::str(&f(&s, &pred)))
+}
+
+fn f_strip(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    strip_with(interp, a, |s, p| s.trim_matches(|c| p(c)).to_string())
+}
+
+fn f_lstrip(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    strip_with(interp, a, |s, p| s.trim_start_matches(|c| p(c)).to_string())
+}
+
+fn f_rstrip(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    strip_with(interp, a, |s, p| s.trim_end_matches(|c| p(c)).to_string())
+}
+
+fn f_upper(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::str(&text(interp, a, 0)?.to_uppercase()))
+}
+
+fn f_lower(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::str(&text(interp, a, 0)?.to_lowercase()))
+}
+
+fn f_replace(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let (s, old, new) = (
+        text(interp, a, 0)?,
+        text(interp, a, 1)?,
+        text(interp, a, 2)?,
+    );
+    Ok(Value::str(&s.replace(&old, &new)))
+}
+
+fn f_startswith(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::Bool(
+        text(interp, a, 0)?.starts_with(&text(interp, a, 1)?),
+    ))
+}
+
+fn f_endswith(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::Bool(
+        text(interp, a, 0)?.ends_with(&text(interp, a, 1)?),
+    ))
+}
+
+fn f_splitlines(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    Ok(Value::list(s.lines().map(Value::str).collect()))
+}
+
+fn f_format(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let template = text(interp, a, 0)?;
+    let parts = parse_template(&template).map_err(|m| {
+        interp.fail(Diagnostic::error("type::format", m).primary(a.span(0), "this template"))
+    })?;
+    let mut next = 0usize;
+    let mut out = String::new();
+    for p in parts {
+        match p {
+            Ok(lit) => out.push_str(&lit),
+            Err(field) => {
+                let v = match (&field.index, &field.name) {
+                    (_, Some(name)) => a.kwargs.iter().find(|k| &k.0 == name).map(|k| k.2.clone()),
+                    (Some(i), None) => a.rest.get(*i).map(|r| r.0.clone()),
+                    (None, None) => {
+                        next += 1;
+                        a.rest.get(next - 1).map(|r| r.0.clone())
+                    }
+                };
+                let Some(v) = v else {
+                    return Err(interp.fail(
+                        Diagnostic::error(
+                            "type::format",
+                            "the template has more fields than arguments",
+                        )
+                        .primary(a.call, format!("{} arguments given", a.rest.len())),
+                    ));
+                };
+                let v = match field.conv {
+                    Some('r' | 'a') => Value::str(&interp.show(&v, true)?),
+                    Some(_) => Value::str(&interp.show(&v, false)?),
+                    None => v,
+                };
+                let piece = format_value(&v, &field.spec).map_err(|m| {
+                    interp
+                        .fail(Diagnostic::error("type::format", m).primary(a.call, "in this call"))
+                })?;
+                out.push_str(&piece);
+            }
+        }
+    }
+    Ok(Value::str(&out))
+}
+
+fn dict_of(interp: &Interp, a: &Args) -> R<std::rc::Rc<std::cell::RefCell<Dict>>> {
+    match a.value(0) {
+        Value::Dict(d) => Ok(d),
+        other => Err(interp.fail(
+            Diagnostic::error(
+                "type::argument",
+                format!("expected a dict, found a {}", other.kind()),
+            )
+            .primary(a.span(0), format!("this is a {}", other.kind())),
+        )),
+    }
+}
+
+fn f_items(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let d = dict_of(interp, a)?;
+    let items = d
+        .borrow()
+        .entries
+        .iter()
+        .map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()]))
+        .collect();
+    Ok(Value::list(items))
+}
+
+fn f_keys(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let d = dict_of(interp, a)?;
+    let keys = d.borrow().keys().cloned().collect();
+    Ok(Value::list(keys))
+}
+
+fn f_values(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let d = dict_of(interp, a)?;
+    let values = d.borrow().entries.iter().map(|(_, v)| v.clone()).collect();
+    Ok(Value::list(values))
+}
+
+fn f_get(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let d = dict_of(interp, a)?;
+    let h = interp.key_of(&a.value(1), a.span(1))?;
+    let found = d.borrow().get(&h).cloned();
+    Ok(found.unwrap_or_else(|| a.get(2).cloned().unwrap_or(Value::None)))
+}
+
+fn list_of(interp: &Interp, a: &Args) -> R<std::rc::Rc<std::cell::RefCell<Vec<Value>>>> {
+    match a.value(0) {
+        Value::List(l) => Ok(l),
+        other => Err(interp.fail(
+            Diagnostic::error(
+                "type::argument",
+                format!("expected a list, found a {}", other.kind()),
+            )
+            .primary(a.span(0), format!("this is a {}", other.kind())),
+        )),
+    }
+}
+
+fn f_pop(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let l = list_of(interp, a)?;
+    let len = l.borrow().len();
+    if len == 0 {
+        return Err(interp.fail(
+            Diagnostic::error("value::index", "pop from an empty list")
+                .primary(a.span(0), "this list is empty"),
+        ));
+    }
+    let i = a.get(1).cloned().unwrap_or(Value::Number(-1.0));
+    let pos = interp.list_position(&i, a.span(1), len)?;
+    let v = l.borrow_mut().remove(pos);
+    Ok(v)
+}
+
+fn f_extend(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let l = list_of(interp, a)?;
+    let items = interp.iter_values(&a.value(1), a.span(1))?;
+    l.borrow_mut().extend(items);
+    Ok(Value::None)
+}
+
+fn f_insert(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let l = list_of(interp, a)?;
+    let len = l.borrow().len() as i64;
+    let i = a.int(interp, 1)?;
+    let pos = if i < 0 { (len + i).max(0) } else { i.min(len) } as usize;
+    l.borrow_mut().insert(pos, a.value(2));
+    Ok(Value::None)
+}
+
+fn f_index(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let l = list_of(interp, a)?;
+    let v = a.value(1);
+    let pos = l
+        .borrow()
+        .iter()
+        .position(|x| crate::runtime::eval::values_equal(x, &v));
+    match pos {
+        Some(p) => Ok(Value::Number(p as f64)),
+        None => Err(interp.fail(
+            Diagnostic::error(
+                "value::not_found",
+                format!("{} is not in the list", v.repr()),
+            )
+            .primary(a.span(1), "not in the list"),
+        )),
+    }
+}
+
+fn f_count(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let l = list_of(interp, a)?;
+    let v = a.value(1);
+    let n = l
+        .borrow()
+        .iter()
+        .filter(|x| crate::runtime::eval::values_equal(x, &v))
+        .count();
+    Ok(Value::Number(n as f64))
+}
+
+fn f_copy(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let l = list_of(interp, a)?;
+    let items = l.borrow().clone();
+    Ok(Value::list(items))
+}
+
+fn f_matmul(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let (x, y) = (a.tensor(interp, 0)?, a.tensor(interp, 1)?);
+    crate::tensor::matmul(&x, &y)
+        .map(Value::Tensor)
+        .map_err(|e| a.fail(interp, e, &[0, 1]))
+}

@@ -1,0 +1,478 @@
+//! Evaluation of Python's value constructs: tuples, dicts and sets, f-strings,
+//! comprehensions, conditional expressions, `lambda`, `in`/`is`, iteration over any
+//! sequence, and unpacking into targets.
+
+use crate::runtime::interp::{Binding, Interp, R};
+use crate::runtime::py::dict::{Dict, Key};
+use crate::runtime::py::format::format_value;
+use crate::runtime::value::{UserFn, Value};
+use crate::syntax::ast::{BinOp, CompFor, CompKind, Expr, FPart, Param, Stmt, Target};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+use crate::tensor;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+impl Interp {
+    pub(crate) fn eval_items(&mut self, items: &[Expr]) -> R<Vec<Value>> {
+        let mut out = Vec::with_capacity(items.len());
+        for e in items {
+            match &e.kind {
+                crate::syntax::ast::ExprKind::Starred(inner) => {
+                    let v = self.eval(inner)?;
+                    out.extend(self.iter_values(&v, inner.span)?);
+                }
+                _ => out.push(self.eval(e)?),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The key of `v` in a dict or set, or a diagnostic at `span`.
+    pub(crate) fn key_of(&self, v: &Value, span: Span) -> R<Key> {
+        Key::of(v).ok_or_else(|| {
+            self.fail(
+                Diagnostic::error("type::unhashable", format!("a {} cannot be a dict key or set item", v.kind()))
+                    .primary(span, format!("this is a {}", v.kind()))
+                    .help("keys are numbers, strings, `None` or tuples of them; for a tensor use `t.item()` or `tuple(t.tolist())`"),
+            )
+        })
+    }
+
+    pub(crate) fn eval_dict(&mut self, pairs: &[(Expr, Expr)]) -> R<Value> {
+        let mut d = Dict::default();
+        for (k, v) in pairs {
+            let key = self.eval(k)?;
+            let value = self.eval(v)?;
+            let h = self.key_of(&key, k.span)?;
+            d.insert(h, key, value);
+        }
+        Ok(Value::dict(d))
+    }
+
+    pub(crate) fn make_set(&self, items: Vec<(Value, Span)>) -> R<Value> {
+        let mut d = Dict::default();
+        for (v, span) in items {
+            let h = self.key_of(&v, span)?;
+            d.insert(h, v, Value::None);
+        }
+        Ok(Value::Set(Rc::new(RefCell::new(d))))
+    }
+
+    pub(crate) fn eval_fstring(&mut self, parts: &[FPart]) -> R<Value> {
+        Ok(Value::str(&self.fstring_text(parts)?))
+    }
+
+    fn fstring_text(&mut self, parts: &[FPart]) -> R<String> {
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                FPart::Lit(s) => out.push_str(s),
+                FPart::Field {
+                    expr,
+                    debug,
+                    conv,
+                    spec,
+                } => {
+                    let v = self.eval(expr)?;
+                    let spec_text = self.fstring_text(spec)?;
+                    if let Some(d) = debug {
+                        out.push_str(d);
+                    }
+                    let v = match conv {
+                        Some('r' | 'a') => Value::str(&self.show(&v, true)?),
+                        Some(_) => Value::str(&self.show(&v, false)?),
+                        // `{x=}` shows the repr unless a spec is given.
+                        None if debug.is_some() && spec.is_empty() => {
+                            Value::str(&self.show(&v, true)?)
+                        }
+                        None => v,
+                    };
+                    let text = match &v {
+                        Value::Instance(_) if spec_text.is_empty() => self.show(&v, false)?,
+                        _ => format_value(&v, &spec_text).map_err(|m| {
+                            self.fail(
+                                Diagnostic::error("type::format", m)
+                                    .primary(expr.span, format!("this is a {}", v.kind())),
+                            )
+                        })?,
+                    };
+                    out.push_str(&text);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The items a `for` walks over `v`, as Python iterates it: a list's or tuple's
+    /// items, a range's numbers, a string's characters, a dict's keys, a set's items, a
+    /// tensor's rows.
+    pub fn iter_values(&mut self, v: &Value, span: Span) -> R<Vec<Value>> {
+        Ok(match v {
+            Value::List(items) => items.borrow().clone(),
+            Value::Tuple(items) => items.as_ref().clone(),
+            Value::Range { start, stop, step } => {
+                let n = Value::range_len(*start, *stop, *step);
+                if n > 100_000_000 {
+                    return Err(self.fail(
+                        Diagnostic::error(
+                            "limit::memory",
+                            "this range is too long to build as a list",
+                        )
+                        .primary(span, format!("{n} numbers"))
+                        .help("loop over the range with `for` instead"),
+                    ));
+                }
+                (0..n)
+                    .map(|i| Value::Number((start + i * step) as f64))
+                    .collect()
+            }
+            Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
+            Value::Dict(d) | Value::Set(d) => d.borrow().keys().cloned().collect(),
+            Value::Tensor(t) => {
+                let shape = t.shape();
+                if shape.is_empty() {
+                    return Err(self.fail(
+                        Diagnostic::error("type::not_iterable", "cannot iterate over a 0-d tensor")
+                            .primary(span, "this tensor has no axes")
+                            .help("use `t.item()` for its number"),
+                    ));
+                }
+                let mut rows = Vec::with_capacity(shape[0]);
+                for i in 0..shape[0] {
+                    let row =
+                        tensor::index(t, &[tensor::IndexItem::At(i as isize)]).map_err(|e| {
+                            self.fail(crate::runtime::explain::tensor_error(
+                                self,
+                                e,
+                                &crate::runtime::explain::Site::call("index", span, vec![]),
+                            ))
+                        })?;
+                    rows.push(Value::Tensor(row));
+                }
+                rows
+            }
+            Value::Instance(_) => {
+                let items = self.call_method(v.clone(), "__iter__", Vec::new(), span)?;
+                return self.iter_values(&items, span);
+            }
+            other => {
+                return Err(self.fail(
+                    Diagnostic::error(
+                        "type::not_iterable",
+                        format!("a {} is not iterable", other.kind()),
+                    )
+                    .primary(span, format!("this is a {}", other.kind()))
+                    .help("iterate over a list, tuple, string, dict, range or tensor"),
+                ))
+            }
+        })
+    }
+
+    /// Bind `value` to `target`: a name, an attribute, an index, or several targets that
+    /// unpack it (`a, (b, c) = ...`).
+    pub fn assign_to(&mut self, target: &Target, value: Value, stmt_span: Span) -> R<()> {
+        match target {
+            Target::Name(n) => {
+                self.bind(&n.node, value, stmt_span);
+                Ok(())
+            }
+            Target::Tuple { items, span } => {
+                let values = match &value {
+                    Value::Tensor(_)
+                    | Value::Dict(_)
+                    | Value::Set(_)
+                    | Value::Str(_)
+                    | Value::List(_)
+                    | Value::Tuple(_)
+                    | Value::Range { .. } => self.iter_values(&value, *span)?,
+                    other => {
+                        return Err(self.fail(
+                            Diagnostic::error(
+                                "type::unpack",
+                                format!(
+                                    "cannot unpack a {} into {} names",
+                                    other.kind(),
+                                    items.len()
+                                ),
+                            )
+                            .primary(*span, format!("{} names", items.len()))
+                            .help("unpack a tuple or list with as many items as names"),
+                        ))
+                    }
+                };
+                if values.len() != items.len() {
+                    let (want, got) = (items.len(), values.len());
+                    let msg = if got > want {
+                        format!("too many values to unpack: {got} values into {want} names")
+                    } else {
+                        format!("not enough values to unpack: {got} values into {want} names")
+                    };
+                    return Err(self.fail(
+                        Diagnostic::error("type::unpack", msg)
+                            .primary(*span, format!("{want} names here"))
+                            .help(format!("the value has {got} items: write {got} names, or index it (`v[0]`)")),
+                    ));
+                }
+                for (t, v) in items.iter().zip(values) {
+                    self.assign_to(t, v, stmt_span)?;
+                }
+                Ok(())
+            }
+            Target::Attr { object, name, .. } => {
+                let obj = self.eval(object)?;
+                self.set_attribute(&obj, object.span, &name.node, name.span, value)
+            }
+            Target::Index {
+                object,
+                items,
+                span,
+            } => {
+                let obj = self.eval(object)?;
+                let value_expr = Expr::new(crate::syntax::ast::ExprKind::None, *span);
+                self.assign_index(obj, object, items, *span, None, *span, &value_expr, value)
+            }
+        }
+    }
+
+    /// A comprehension: list, set, dict, or a generator (built eagerly as a list). Its
+    /// loop variables are its own: the names they had before are restored after.
+    pub(crate) fn eval_comp(
+        &mut self,
+        kind: CompKind,
+        elt: &Expr,
+        value: Option<&Expr>,
+        clauses: &[CompFor],
+        span: Span,
+    ) -> R<Value> {
+        let mut names = Vec::new();
+        for c in clauses {
+            c.target.names(&mut names);
+        }
+        let saved: Vec<Option<Binding>> = names
+            .iter()
+            .map(|n| self.lookup(&n.node).cloned())
+            .collect();
+        let mut out: Vec<(Value, Option<Value>, Span)> = Vec::new();
+        let result = self.comp_level(clauses, elt, value, &mut out);
+        for (n, old) in names.iter().zip(saved) {
+            self.restore(&n.node, old);
+        }
+        result?;
+        Ok(match kind {
+            CompKind::List | CompKind::Gen => {
+                Value::list(out.into_iter().map(|(v, ..)| v).collect())
+            }
+            CompKind::Set => self.make_set(out.into_iter().map(|(v, _, s)| (v, s)).collect())?,
+            CompKind::Dict => {
+                let mut d = Dict::default();
+                for (k, v, s) in out {
+                    let h = self.key_of(&k, s)?;
+                    d.insert(h, k, v.unwrap_or(Value::None));
+                }
+                let _ = span;
+                Value::dict(d)
+            }
+        })
+    }
+
+    fn comp_level(
+        &mut self,
+        clauses: &[CompFor],
+        elt: &Expr,
+        value: Option<&Expr>,
+        out: &mut Vec<(Value, Option<Value>, Span)>,
+    ) -> R<()> {
+        let Some((first, rest)) = clauses.split_first() else {
+            let k = self.eval(elt)?;
+            let v = match value {
+                Some(v) => Some(self.eval(v)?),
+                None => None,
+            };
+            out.push((k, v, elt.span));
+            return Ok(());
+        };
+        let it = self.eval(&first.iter)?;
+        let items = self.iter_values(&it, first.iter.span)?;
+        'items: for item in items {
+            self.check_interrupt(first.iter.span, || None)?;
+            self.assign_to(&first.target, item, first.target.span())?;
+            for c in &first.conds {
+                let ok = self.eval(c)?;
+                if !self.truthy(&ok, c.span)? {
+                    continue 'items;
+                }
+            }
+            self.comp_level(rest, elt, value, out)?;
+        }
+        Ok(())
+    }
+
+    /// Put back a variable's earlier binding (or remove it) after a comprehension.
+    fn restore(&mut self, name: &str, old: Option<Binding>) {
+        let env = match self.frames.last_mut() {
+            Some(f) => &mut f.locals,
+            None => &mut self.globals,
+        };
+        match old {
+            Some(b) => {
+                env.insert(Rc::from(name), b);
+            }
+            None => {
+                env.remove(name);
+            }
+        }
+    }
+
+    pub(crate) fn make_lambda(
+        &mut self,
+        params: &[Param],
+        body: &Rc<Vec<Stmt>>,
+        span: Span,
+    ) -> R<Value> {
+        let mut defaults = Vec::with_capacity(params.len());
+        for p in params {
+            defaults.push(match &p.default {
+                Some(d) => Some(self.eval(d)?),
+                None => None,
+            });
+        }
+        Ok(Value::Function(Rc::new(UserFn {
+            name: "<lambda>".to_string(),
+            params: params.to_vec(),
+            defaults,
+            body: body.clone(),
+            src_id: self.src_id,
+            def_span: span,
+            captured: self.capture(),
+            no_grad: false,
+        })))
+    }
+
+    /// The local variables a function defined here can see (Python's closures, by value).
+    pub(crate) fn capture(&self) -> Option<Rc<crate::runtime::interp::Env>> {
+        let frame = self.frames.last()?;
+        let mut env = frame.locals.clone();
+        if let Some(outer) = &frame.captured {
+            for (k, v) in outer.iter() {
+                env.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        Some(Rc::new(env))
+    }
+
+    /// `in`, `not in`, `is`, `is not`.
+    pub(crate) fn membership(
+        &mut self,
+        op: BinOp,
+        l: &Value,
+        r: &Value,
+        lspan: Span,
+        rspan: Span,
+    ) -> R<Value> {
+        let b = match op {
+            BinOp::Is | BinOp::IsNot => {
+                let same = identical(l, r);
+                if op == BinOp::Is {
+                    same
+                } else {
+                    !same
+                }
+            }
+            _ => {
+                let found = self.contains(r, l, rspan, lspan)?;
+                if op == BinOp::In {
+                    found
+                } else {
+                    !found
+                }
+            }
+        };
+        Ok(Value::Bool(b))
+    }
+
+    fn contains(&mut self, container: &Value, item: &Value, cspan: Span, ispan: Span) -> R<bool> {
+        Ok(match container {
+            Value::List(items) => items
+                .borrow()
+                .iter()
+                .any(|v| crate::runtime::eval::values_equal(v, item)),
+            Value::Tuple(items) => items
+                .iter()
+                .any(|v| crate::runtime::eval::values_equal(v, item)),
+            Value::Dict(d) | Value::Set(d) => match Key::of(item) {
+                Some(k) => d.borrow().contains(&k),
+                None => {
+                    return Err(self.key_of(item, ispan).err().unwrap_or_else(|| {
+                        self.fail(
+                            Diagnostic::error("type::unhashable", "unhashable").primary(ispan, ""),
+                        )
+                    }))
+                }
+            },
+            Value::Str(s) => match item {
+                Value::Str(sub) => s.contains(sub.as_ref()),
+                other => {
+                    return Err(self.fail(
+                        Diagnostic::error(
+                            "type::operator",
+                            format!(
+                                "`in <string>` needs a string on the left, not a {}",
+                                other.kind()
+                            ),
+                        )
+                        .primary(ispan, format!("this is a {}", other.kind())),
+                    ))
+                }
+            },
+            Value::Range { start, stop, step } => match crate::runtime::eval::as_number(item) {
+                Some(x) if x.fract() == 0.0 => {
+                    let x = x as i64;
+                    let n = Value::range_len(*start, *stop, *step);
+                    n > 0
+                        && (x - start) % step == 0
+                        && (x - start) / step >= 0
+                        && (x - start) / step < n
+                }
+                _ => false,
+            },
+            Value::Tensor(t) => match crate::runtime::eval::as_number(item) {
+                Some(x) => t.data().iter().any(|&v| v as f64 == x),
+                None => false,
+            },
+            other => {
+                return Err(self.fail(
+                    Diagnostic::error(
+                        "type::operator",
+                        format!(
+                            "`in` needs a container on the right, not a {}",
+                            other.kind()
+                        ),
+                    )
+                    .primary(cspan, format!("this is a {}", other.kind())),
+                ))
+            }
+        })
+    }
+}
+
+/// Python's `is`: the same object. `None`, bools and equal small values are the same;
+/// containers, tensors and objects by identity.
+pub fn identical(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::Tuple(x), Value::Tuple(y)) => Rc::ptr_eq(x, y),
+        (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => Rc::ptr_eq(x, y),
+        (Value::Tensor(x), Value::Tensor(y)) => x.id() == y.id(),
+        (Value::Instance(x), Value::Instance(y)) => Rc::ptr_eq(x, y),
+        (Value::Class(x), Value::Class(y)) => Rc::ptr_eq(x, y),
+        (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
+        (Value::Builtin(x), Value::Builtin(y)) => std::ptr::eq(*x, *y),
+        (Value::Module(x), Value::Module(y)) => std::ptr::eq(*x, *y),
+        _ => false,
+    }
+}

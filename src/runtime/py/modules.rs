@@ -1,0 +1,189 @@
+//! The modules a notebook imports, as namespaces over tsr's own builtins: `numpy`,
+//! `torch`, `torch.nn.functional`, `math`, ... Each member is a builtin under the
+//! name that library uses (`np.dot` is `matmul`), a constant, or a submodule. A name
+//! the library has but tsr lacks is a diagnostic naming tsr's nearest builtin.
+
+use crate::runtime::value::{Builtins, Value};
+
+pub enum Member {
+    /// The builtin of this name.
+    Builtin(&'static str),
+    Const(f64),
+    /// `None` (numpy's `newaxis`).
+    NoneConst,
+    Sub(&'static Module),
+}
+
+pub struct Module {
+    /// The full dotted name (`torch.nn.functional`).
+    pub name: &'static str,
+    pub members: &'static [(&'static str, Member)],
+    /// Whether a member not listed is looked up among the builtins by its own name.
+    pub open: bool,
+}
+
+use Member::{Builtin as B, Const, NoneConst, Sub};
+
+pub static NUMPY_RANDOM: Module = Module {
+    name: "numpy.random",
+    members: &[
+        ("randn", B("randn")),
+        ("rand", B("rand")),
+        ("seed", B("seed")),
+        ("randint", B("randint")),
+        ("permutation", B("randperm")),
+        ("normal", B("normal")),
+    ],
+    open: false,
+};
+
+pub static NUMPY: Module = Module {
+    name: "numpy",
+    members: &[
+        ("array", B("tensor")),
+        ("asarray", B("tensor")),
+        ("dot", B("matmul")),
+        ("clip", B("clamp")),
+        ("concatenate", B("cat")),
+        ("random", Sub(&NUMPY_RANDOM)),
+        ("pi", Const(std::f64::consts::PI)),
+        ("e", Const(std::f64::consts::E)),
+        ("inf", Const(f64::INFINITY)),
+        ("nan", Const(f64::NAN)),
+        ("newaxis", NoneConst),
+        ("float32", Const(32.0)),
+        ("float64", Const(64.0)),
+        ("int64", Const(64.0)),
+        ("absolute", B("abs")),
+        ("power", B("pow")),
+        ("amax", B("amax")),
+        ("amin", B("amin")),
+    ],
+    open: true,
+};
+
+pub static TORCH_FUNCTIONAL: Module = Module {
+    name: "torch.nn.functional",
+    members: &[],
+    open: true,
+};
+
+pub static TORCH_INIT: Module = Module {
+    name: "torch.nn.init",
+    members: &[
+        ("kaiming_uniform_", B("kaiming_uniform")),
+        ("xavier_uniform_", B("xavier_uniform")),
+        ("normal_", B("normal")),
+    ],
+    open: false,
+};
+
+pub static TORCH_NN: Module = Module {
+    name: "torch.nn",
+    members: &[
+        ("functional", Sub(&TORCH_FUNCTIONAL)),
+        ("init", Sub(&TORCH_INIT)),
+    ],
+    open: false,
+};
+
+pub static TORCH_OPTIM: Module = Module {
+    name: "torch.optim",
+    members: &[
+        ("SGD", B("sgd")),
+        ("Adam", B("adam")),
+        ("AdamW", B("adamw")),
+        ("RMSprop", B("rmsprop")),
+    ],
+    open: false,
+};
+
+pub static TORCH: Module = Module {
+    name: "torch",
+    members: &[
+        ("nn", Sub(&TORCH_NN)),
+        ("optim", Sub(&TORCH_OPTIM)),
+        ("Generator", B("generator")),
+        ("as_tensor", B("tensor")),
+        ("from_numpy", B("tensor")),
+        ("float32", Const(32.0)),
+        ("float", Const(32.0)),
+        ("float64", Const(64.0)),
+        ("long", Const(64.0)),
+        ("int64", Const(64.0)),
+        ("int32", Const(32.0)),
+        ("pi", Const(std::f64::consts::PI)),
+        ("inf", Const(f64::INFINITY)),
+    ],
+    open: true,
+};
+
+pub static MATH: Module = Module {
+    name: "math",
+    members: &[
+        ("pi", Const(std::f64::consts::PI)),
+        ("e", Const(std::f64::consts::E)),
+        ("tau", Const(std::f64::consts::TAU)),
+        ("inf", Const(f64::INFINITY)),
+        ("nan", Const(f64::NAN)),
+        ("fabs", B("abs")),
+        ("sqrt", B("sqrt")),
+        ("exp", B("exp")),
+        ("log", B("log")),
+        ("tanh", B("tanh")),
+        ("pow", B("pow")),
+        ("floor", B("floor")),
+        ("ceil", B("ceil")),
+        ("sin", B("sin")),
+        ("cos", B("cos")),
+        ("log2", B("log2")),
+        ("log10", B("log10")),
+        ("isnan", B("isnan")),
+        ("isinf", B("isinf")),
+    ],
+    open: false,
+};
+
+/// Every module an `import` can name.
+pub static MODULES: &[&Module] = &[
+    &NUMPY,
+    &NUMPY_RANDOM,
+    &TORCH,
+    &TORCH_NN,
+    &TORCH_FUNCTIONAL,
+    &TORCH_INIT,
+    &TORCH_OPTIM,
+    &MATH,
+];
+
+pub fn find_module(name: &str) -> Option<&'static Module> {
+    MODULES.iter().copied().find(|m| m.name == name)
+}
+
+impl Module {
+    /// The value of `module.name`, or `None` when tsr has no such member.
+    pub fn member(&'static self, name: &str, builtins: &Builtins) -> Option<Value> {
+        if let Some((_, m)) = self.members.iter().find(|(n, _)| *n == name) {
+            return match m {
+                B(b) => builtins.find(b).map(Value::Builtin),
+                Const(c) => Some(Value::Number(*c)),
+                NoneConst => Some(Value::None),
+                Sub(s) => Some(Value::Module(s)),
+            };
+        }
+        if self.open {
+            // PyTorch's in-place spelling `relu_` runs the op; tsr's builtins by name.
+            return builtins.find(name).map(Value::Builtin);
+        }
+        None
+    }
+
+    /// Every member name (for did-you-mean and completion).
+    pub fn names(&'static self, builtins: &Builtins) -> Vec<String> {
+        let mut names: Vec<String> = self.members.iter().map(|(n, _)| n.to_string()).collect();
+        if self.open {
+            names.extend(builtins.rows.iter().map(|b| b.name.to_string()));
+        }
+        names
+    }
+}

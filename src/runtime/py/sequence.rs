@@ -1,0 +1,104 @@
+//! Operators on Python sequences beyond lists' `+`/`*`: tuples, `%` formatting of
+//! strings, ordering of strings, lists and tuples (lexicographic), and where a method
+//! of a Python value (`s.split()`, `d.items()`) is found.
+
+use crate::runtime::interp::{Interp, R};
+use crate::runtime::py::format::percent_format;
+use crate::runtime::value::{Builtin, Value};
+use crate::syntax::ast::BinOp;
+use crate::syntax::diagnostic::Diagnostic;
+use std::cmp::Ordering;
+
+impl Interp {
+    /// `a op b` when it is an operation on sequences; `None` to fall through.
+    pub(crate) fn sequence_binary(&mut self, op: BinOp, l: &Value, r: &Value) -> R<Option<Value>> {
+        use Value::*;
+        Ok(Some(match (op, l, r) {
+            (BinOp::Add, Tuple(a), Tuple(b)) => {
+                let mut v = a.as_ref().clone();
+                v.extend(b.iter().cloned());
+                Value::tuple(v)
+            }
+            (BinOp::Mul, Tuple(items), Number(k)) | (BinOp::Mul, Number(k), Tuple(items)) => {
+                let k = k.max(0.0) as usize;
+                if items.len().saturating_mul(k) > 1 << 26 {
+                    return Err(self.fail(Diagnostic::error("limit::memory", "tuple too large")));
+                }
+                let mut v = Vec::with_capacity(items.len() * k);
+                for _ in 0..k {
+                    v.extend(items.iter().cloned());
+                }
+                Value::tuple(v)
+            }
+            (BinOp::Mod, Str(template), args) => {
+                let args: Vec<Value> = match args {
+                    Tuple(items) => items.as_ref().clone(),
+                    other => vec![other.clone()],
+                };
+                match percent_format(template, &args) {
+                    Ok(s) => Value::str(&s),
+                    Err(m) => return Err(self.fail(Diagnostic::error("type::format", m))),
+                }
+            }
+            (
+                BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge,
+                List(_) | Tuple(_),
+                List(_) | Tuple(_),
+            ) if std::mem::discriminant(l) == std::mem::discriminant(r) => {
+                let ord = compare_values(l, r).ok_or_else(|| {
+                    self.fail(Diagnostic::error(
+                        "type::operator",
+                        format!("cannot order a {} and a {}", l.kind(), r.kind()),
+                    ))
+                })?;
+                Value::Bool(match op {
+                    BinOp::Lt => ord == Ordering::Less,
+                    BinOp::Le => ord != Ordering::Greater,
+                    BinOp::Gt => ord == Ordering::Greater,
+                    _ => ord != Ordering::Less,
+                })
+            }
+            _ => return Ok(Option::None),
+        }))
+    }
+
+    /// The builtin implementing `recv.name(...)` for a Python value: `str.split`,
+    /// `dict.items`, `list.pop`, ...
+    pub(crate) fn type_method(&self, recv: &Value, name: &str) -> Option<&'static Builtin> {
+        let prefix = match recv {
+            Value::Str(_) => "str",
+            Value::Dict(_) => "dict",
+            Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
+            Value::Set(_) => "set",
+            _ => return None,
+        };
+        self.builtins.find(&format!("{prefix}.{name}"))
+    }
+}
+
+/// Python's ordering of numbers, strings, and (lexicographically) lists and tuples;
+/// `None` when the two cannot be ordered.
+pub fn compare_values(a: &Value, b: &Value) -> Option<Ordering> {
+    use Value::*;
+    match (a, b) {
+        (Str(x), Str(y)) => Some(x.cmp(y)),
+        (List(x), List(y)) => compare_seq(&x.borrow(), &y.borrow()),
+        (Tuple(x), Tuple(y)) => compare_seq(x, y),
+        _ => {
+            let x = crate::runtime::eval::as_number(a)?;
+            let y = crate::runtime::eval::as_number(b)?;
+            x.partial_cmp(&y)
+        }
+    }
+}
+
+fn compare_seq(x: &[Value], y: &[Value]) -> Option<Ordering> {
+    for (p, q) in x.iter().zip(y.iter()) {
+        if crate::runtime::eval::values_equal(p, q) {
+            continue;
+        }
+        return compare_values(p, q);
+    }
+    Some(x.len().cmp(&y.len()))
+}
