@@ -572,6 +572,7 @@ impl Interp {
             locals,
             captured: f.captured.clone(),
             globals_declared: Vec::new(),
+            func: Some(f.clone()),
         });
         self.src_id = f.src_id;
         self.call_depth += 1;

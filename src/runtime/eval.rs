@@ -211,6 +211,8 @@ impl Interp {
             | Value::Class(_)
             | Value::Instance(_)
             | Value::BoundMethod(_)
+            | Value::Super(_)
+            | Value::File(_)
             | Value::Module(_) => true,
         })
     }

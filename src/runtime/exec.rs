@@ -110,6 +110,7 @@ impl Interp {
                     def_span: name.span,
                     captured: self.capture(),
                     no_grad: *no_grad,
+                    owner: std::cell::RefCell::new(None),
                 };
                 self.bind(&name.node, Value::Function(Rc::new(f)), stmt.span);
                 Ok(Flow::Normal)
@@ -148,7 +149,7 @@ impl Interp {
         let var_text = self.text_of(var_span);
         let var = var_text.as_str();
         let it = match it {
-            Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Instance(_) => {
+            Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Instance(_) | Value::File(_) => {
                 Value::list(self.iter_values(&it, iter.span)?)
             }
             other => other,

@@ -77,6 +77,8 @@ pub(crate) struct Frame {
     pub(crate) captured: Option<Rc<Env>>,
     /// Names declared `global` in this call.
     pub(crate) globals_declared: Vec<String>,
+    /// The user function this frame runs (for `super()`).
+    pub(crate) func: Option<Rc<crate::runtime::value::UserFn>>,
 }
 
 pub struct Interp {
@@ -102,6 +104,8 @@ pub struct Interp {
     /// `step`. Read by the `grad::stale` diagnostic; cleared when it grows past
     /// `MAX_CHANGED` (the diagnostic then just lacks that label).
     changed: HashMap<u64, Origin, BuildHasherDefault<FnvHasher>>,
+    /// The figure `plt.plot` and friends are building.
+    pub figure: Option<crate::runtime::builtins::pyplot::Figure>,
 }
 
 /// Entries of `Interp::changed` kept at most.
@@ -133,6 +137,7 @@ impl Interp {
             call_depth: 0,
             interrupt: Arc::new(AtomicBool::new(false)),
             changed: HashMap::default(),
+            figure: None,
         }
     }
 

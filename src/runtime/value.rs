@@ -26,6 +26,8 @@ pub struct UserFn {
     pub captured: Option<Rc<crate::runtime::interp::Env>>,
     /// Decorated with `@no_grad()`: its ops record no graph.
     pub no_grad: bool,
+    /// The class whose body defined it (for `super()`).
+    pub owner: RefCell<Option<std::rc::Weak<Class>>>,
 }
 
 pub enum Optimizer {
@@ -62,6 +64,10 @@ pub enum Value {
     /// A method read from an instance: `(self, function)`.
     BoundMethod(Rc<(Value, Value)>),
     Module(&'static Module),
+    /// A text file opened to read: its path and its whole text.
+    File(Rc<(String, Rc<str>)>),
+    /// `super()`: the instance, and the class whose methods it reaches.
+    Super(Rc<(Value, Option<Rc<Class>>)>),
 }
 
 impl Value {
@@ -109,6 +115,8 @@ impl Value {
             Value::Instance(_) => "object",
             Value::BoundMethod(_) => "method",
             Value::Module(_) => "module",
+            Value::Super(_) => "super",
+            Value::File(_) => "file",
         }
     }
 
@@ -253,6 +261,8 @@ impl Value {
                 out.push_str(&format!("<bound method {class}.{name}>"))
             }
             Value::Module(m) => out.push_str(&format!("<module '{}'>", m.name)),
+            Value::Super(_) => out.push_str("<super>"),
+            Value::File(f) => out.push_str(&format!("<file '{}'>", f.0)),
         }
     }
 }

@@ -495,12 +495,19 @@ impl Checker {
                 _ => self.reduce(a, 1, 2, false),
             },
             Check::Extreme => {
+                let tensor_arg = matches!(a.val(0), AVal::Tensor(_))
+                    || matches!(a.get(1), Some(AVal::Tensor(_)));
+                if !a.rest.is_empty() || (a.get(1).is_some() && !tensor_arg) {
+                    // Python's max/min of several values.
+                    return AVal::Unknown;
+                }
                 if a.get(1).is_some() {
                     return self.elementwise2(a);
                 }
                 match a.val(0) {
-                    AVal::List(_) | AVal::Num(_) => AVal::Num(ANum::Unknown),
-                    _ => self.reduce(a, 2, 3, true),
+                    AVal::Num(_) => AVal::Num(ANum::Unknown),
+                    AVal::Tensor(_) => self.reduce(a, 3, 4, true),
+                    _ => AVal::Unknown,
                 }
             }
             Check::ArgExtreme => {

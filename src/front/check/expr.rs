@@ -116,6 +116,23 @@ impl Checker {
                     self.eval_args(args);
                     return AVal::Unknown;
                 }
+                // PyTorch's tensor methods that tsr's functions of that name do not mean.
+                let tensor_row = match &recv {
+                    AVal::Tensor(_) => {
+                        crate::runtime::builtins::tensor_methods::tensor_method(&name.node)
+                            .and_then(super::calls::find_builtin)
+                    }
+                    _ => None,
+                };
+                if let Some(b) = tensor_row {
+                    let mut argv = vec![AArg {
+                        name: None,
+                        value: recv,
+                        span: receiver.span,
+                    }];
+                    argv.extend(self.eval_args(args));
+                    return self.call(&AVal::Builtin(b), argv, name.span, e.span);
+                }
                 let f = match self.lookup(&name.node) {
                     Some(b) if matches!(b.value, AVal::Func(_) | AVal::Builtin(_)) => {
                         b.value.clone()

@@ -15,6 +15,9 @@ mod math;
 mod math_reduce;
 mod movement;
 mod pyobjects;
+pub mod pyplot;
+mod pyrandom;
+pub mod tensor_methods;
 mod python;
 mod tensor_ops;
 mod training;
@@ -39,6 +42,9 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(layers_norm::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .chain(pyobjects::TABLE.iter())
+            .chain(tensor_methods::TABLE.iter())
+            .chain(pyrandom::TABLE.iter())
+            .chain(pyplot::TABLE.iter())
             .collect()
     })
 }

@@ -20,6 +20,8 @@ pub static TABLE: &[Builtin] = &[
     b!("repr", [Req("x")], "the text of a value as it prints as a result (strings quoted)", "repr(\"a\")", f_repr),
     b!("isinstance", [Req("x"), Req("kind")], "whether x is of a class (or a builtin type: int, float, str, list, tuple, dict)", "isinstance(m, Linear)", f_isinstance),
     b!("matmul", [Req("a"), Req("b")], "the matrix product `a @ b` (numpy's `dot` and `matmul`)", "matmul(X, W.T)", f_matmul, Shapes),
+    b!("super", [], "inside a method: the instance, with the methods of its class's base", "super().__init__()", f_super),
+    b!("object.__init__", [Var("args")], "the base `__init__` of every class: does nothing", "super().__init__()", f_nothing),
     b!("no_grad", [], "a context (`with no_grad():`) or decorator (`@no_grad()`) inside which ops record no graph", "with no_grad():\n    W -= 0.1 * W.grad", f_no_grad),
     b!("str.split", [Req("s"), Opt("sep", "None"), Opt("maxsplit", "-1")], "the words of a string (split at whitespace, or at sep)", "\"a b\".split()", f_split),
     b!("str.join", [Req("sep"), Req("items")], "the strings of items joined by sep", "\", \".join(names)", f_join),
@@ -455,4 +457,12 @@ fn f_matmul(interp: &mut Interp, a: &mut Args) -> R<Value> {
     crate::tensor::matmul(&x, &y)
         .map(Value::Tensor)
         .map_err(|e| a.fail(interp, e, &[0, 1]))
+}
+
+fn f_super(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    interp.super_object(a.call)
+}
+
+fn f_nothing(_: &mut Interp, _: &mut Args) -> R<Value> {
+    Ok(Value::None)
 }

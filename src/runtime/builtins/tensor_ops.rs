@@ -177,10 +177,13 @@ pub static TABLE: &[Builtin] = &[
         [
             Req("x"),
             Opt("other", "None"),
+            Var("more"),
             Kw("axis", "None"),
-            Kw("keepdim", "False")
+            Kw("keepdim", "False"),
+            Kw("key", "None"),
+            Kw("default", "None")
         ],
-        "largest value (along an axis); max(a, b) is elementwise",
+        "largest value (along an axis); max(a, b) is elementwise; of a list or of several numbers, Python's max (key=, default=)",
         "max(x, axis=1)",
         f_max,
         Extreme
@@ -190,10 +193,13 @@ pub static TABLE: &[Builtin] = &[
         [
             Req("x"),
             Opt("other", "None"),
+            Var("more"),
             Kw("axis", "None"),
-            Kw("keepdim", "False")
+            Kw("keepdim", "False"),
+            Kw("key", "None"),
+            Kw("default", "None")
         ],
-        "smallest value (along an axis); min(a, b) is elementwise",
+        "smallest value (along an axis); min(a, b) is elementwise; of a list or of several numbers, Python's min (key=, default=)",
         "min(x, axis=1)",
         f_min,
         Extreme
@@ -445,17 +451,30 @@ fn reduce(
 }
 
 fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    if let Value::List(l) = a.value(0) {
-        // Python's sum over a list of numbers.
-        let mut total = 0.0;
-        for v in l.borrow().iter() {
-            match v {
-                Value::Number(n) => total += n,
-                Value::Bool(b) => total += *b as i32 as f64,
-                _ => return reduce(interp, a, tensor::ReduceOp::Sum, 1, 2),
+    let v = a.value(0);
+    if matches!(
+        v,
+        Value::List(_) | Value::Tuple(_) | Value::Range { .. } | Value::Set(_) | Value::Dict(_)
+    ) && a.get(1).is_none()
+    {
+        // Python's sum: the items added in order, from 0 (numbers stay numbers, tensors
+        // add elementwise and stay in the graph). Nested lists are a tensor's rows.
+        let items = interp.iter_values(&v, a.span(0))?;
+        let flat = items.iter().all(|x| {
+            matches!(x, Value::Number(_) | Value::Bool(_) | Value::Tensor(_))
+        });
+        if flat {
+            let site = crate::syntax::ast::Expr::new(crate::syntax::ast::ExprKind::None, a.span(0));
+            let mut total = Value::Number(0.0);
+            for x in items {
+                let x = match x {
+                    Value::Bool(b) => Value::Number(b as i32 as f64),
+                    other => other,
+                };
+                total = interp.binary(crate::syntax::ast::BinOp::Add, a.span(0), total, x, &site, &site)?;
             }
+            return Ok(total);
         }
-        return Ok(Value::Number(total));
     }
     reduce(interp, a, tensor::ReduceOp::Sum, 1, 2)
 }
@@ -471,42 +490,89 @@ fn max_min(
     pair: tensor::BinaryOp,
     number: fn(f64, f64) -> f64,
 ) -> R<Value> {
+    if let Some(v) = python_extreme(interp, a, op == tensor::ReduceOp::Max)? {
+        return Ok(v);
+    }
     if a.get(1).is_some() {
         return elementwise2(interp, a, pair, number, 0, 1);
-    }
-    if let Value::List(l) = a.value(0) {
-        let items = l.borrow().clone();
-        let mut best: Option<f64> = None;
-        for v in &items {
-            let n = crate::runtime::eval::as_number(v).ok_or_else(|| {
-                interp.fail(
-                    Diagnostic::error(
-                        "type::argument",
-                        format!("`{}` of a list needs numbers", a.builtin.name),
-                    )
-                    .primary(a.span(0), ""),
-                )
-            })?;
-            best = Some(match best {
-                Some(b) => number(b, n),
-                None => n,
-            });
-        }
-        return match best {
-            Some(b) => Ok(Value::Number(b)),
-            None => Err(interp.fail(
-                Diagnostic::error(
-                    "value::empty",
-                    format!("`{}` of an empty list", a.builtin.name),
-                )
-                .primary(a.span(0), "empty"),
-            )),
-        };
     }
     if let Value::Number(_) = a.value(0) {
         return Ok(a.value(0));
     }
-    reduce(interp, a, op, 2, 3)
+    reduce(interp, a, op, 3, 4)
+}
+
+/// Python's `max`/`min` over the items of a list (tuple, range, ...) or over several
+/// plain values, with `key=` and `default=`; `None` when the call is a tensor op.
+fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<Value>> {
+    let (key_slot, default_slot) = (5, 6);
+    let mut positional: Vec<Value> = vec![a.value(0)];
+    if let Some(v) = a.get(1) {
+        positional.push(v.clone());
+    }
+    positional.extend(a.rest.iter().map(|(v, _)| v.clone()));
+    let items = if positional.len() >= 2 {
+        if positional.iter().any(|v| matches!(v, Value::Tensor(_))) {
+            if positional.len() > 2 {
+                return Err(interp.fail(
+                    Diagnostic::error("call::arity", format!("`{}` of tensors takes two: `{0}(a, b)` is elementwise", a.builtin.name))
+                        .primary(a.call, format!("{} values given", positional.len()))
+                        .help(format!("nest the calls: `{0}({0}(a, b), c)`", a.builtin.name)),
+                ));
+            }
+            return Ok(None);
+        }
+        positional
+    } else {
+        match &positional[0] {
+            v @ (Value::List(_) | Value::Tuple(_) | Value::Range { .. } | Value::Set(_) | Value::Dict(_) | Value::Str(_)) => {
+                let items = interp.iter_values(v, a.span(0))?;
+                if items.iter().all(|x| matches!(x, Value::List(_))) && !items.is_empty() && a.get(key_slot).is_none() {
+                    // Nested lists: a tensor's rows (tsr's `max` of a matrix).
+                    return Ok(None);
+                }
+                items
+            }
+            _ => return Ok(None),
+        }
+    };
+    if items.is_empty() {
+        if let Some(d) = a.get(default_slot) {
+            return Ok(Some(d.clone()));
+        }
+        return Err(interp.fail(
+            Diagnostic::error("value::empty", format!("`{}` of an empty sequence", a.builtin.name))
+                .primary(a.span(0), "empty")
+                .help("give `default=` for the empty case"),
+        ));
+    }
+    let key = a.get(key_slot).cloned();
+    let mut best: Option<(Value, Value)> = None;
+    for item in items {
+        let k = match &key {
+            Some(f) => {
+                let arg = crate::runtime::call::ArgVal { name: None, value: item.clone(), span: a.span(0) };
+                interp.call(f, vec![arg], a.span(key_slot), a.call)?
+            }
+            None => item.clone(),
+        };
+        let better = match &best {
+            None => true,
+            Some((bk, _)) => match crate::runtime::py::sequence::compare_values(&k, bk) {
+                Some(o) => if largest { o == std::cmp::Ordering::Greater } else { o == std::cmp::Ordering::Less },
+                None => {
+                    return Err(interp.fail(
+                        Diagnostic::error("type::argument", format!("`{}` needs values that can be compared: a {} and a {}", a.builtin.name, k.kind(), bk.kind()))
+                            .primary(a.span(0), "these values"),
+                    ))
+                }
+            },
+        };
+        if better {
+            best = Some((k, item));
+        }
+    }
+    Ok(best.map(|(_, v)| v))
 }
 
 fn f_max(interp: &mut Interp, a: &mut Args) -> R<Value> {

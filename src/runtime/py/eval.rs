@@ -129,6 +129,7 @@ impl Interp {
             }
             Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
             Value::Dict(d) | Value::Set(d) => d.borrow().keys().cloned().collect(),
+            Value::File(f) => f.1.split_inclusive('\n').map(Value::str).collect(),
             Value::Tensor(t) => {
                 let shape = t.shape();
                 if shape.is_empty() {
@@ -346,6 +347,7 @@ impl Interp {
             def_span: span,
             captured: self.capture(),
             no_grad: false,
+            owner: RefCell::new(None),
         })))
     }
 

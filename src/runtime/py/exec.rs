@@ -147,12 +147,17 @@ impl Interp {
                 .position(|s| defines(s, k))
                 .unwrap_or(usize::MAX)
         });
-        let class = Class {
+        let class = Rc::new(Class {
             name: name.node.clone(),
             base,
             attrs: RefCell::new(attrs),
-        };
-        self.bind(&name.node, Value::Class(Rc::new(class)), span);
+        });
+        for (_, v) in class.attrs.borrow().iter() {
+            if let Value::Function(f) = v {
+                *f.owner.borrow_mut() = Some(Rc::downgrade(&class));
+            }
+        }
+        self.bind(&name.node, Value::Class(class), span);
         Ok(Flow::Normal)
     }
 
@@ -213,7 +218,7 @@ impl Interp {
             self.fail(
                 Diagnostic::error("import::unknown", format!("tsr has no module `{}`", module.node))
                     .primary(module.span, "not a module tsr provides")
-                    .help("tsr provides `numpy`, `torch`, `torch.nn`, `torch.nn.functional`, `torch.optim` and `math`, over its own builtins"),
+                    .help("tsr provides `numpy`, `torch` (with `torch.nn`, `torch.nn.functional`, `torch.optim`), `math`, `random` and `matplotlib.pyplot`, over its own builtins"),
             )
         })
     }
@@ -389,8 +394,43 @@ impl Interp {
                 None => Err(self.no_attribute(c, name, span)),
             },
             Value::Module(m) => self.module_member(m, name, span),
+            Value::Super(s) => match s.1.as_ref().and_then(|c| c.find(name)) {
+                Some(f @ Value::Function(_)) => Ok(Value::BoundMethod(Rc::new((s.0.clone(), f)))),
+                Some(v) => Ok(v),
+                // `object`'s own `__init__` takes nothing and does nothing.
+                None if name == "__init__" => match self.builtins.find("object.__init__") {
+                    Some(b) => Ok(Value::Builtin(b)),
+                    None => Err(self.fail(Diagnostic::error("name::unknown", "no `object.__init__`").primary(span, "here"))),
+                },
+                None => Err(self.fail(
+                    Diagnostic::error("name::attribute", format!("the base class has no attribute `{name}`"))
+                        .primary(span, "not found by `super()`"),
+                )),
+            },
             _ => return None,
         })
+    }
+
+    /// `super()` inside a method: the instance (its first parameter) seen from the base
+    /// of the class that defined the method.
+    pub(crate) fn super_object(&self, span: Span) -> R<Value> {
+        let frame = self.frames.last();
+        let func = frame.and_then(|f| f.func.clone());
+        let owner = func.as_ref().and_then(|f| f.owner.borrow().as_ref().and_then(|w| w.upgrade()));
+        let (Some(func), Some(owner)) = (func, owner) else {
+            return Err(self.fail(
+                Diagnostic::error("type::super", "`super()` is used outside a method")
+                    .primary(span, "not inside a method of a class")
+                    .help("call `super().method(...)` inside `def method(self, ...)` of a class"),
+            ));
+        };
+        let this = func
+            .params
+            .first()
+            .and_then(|p| self.lookup(&p.name.node))
+            .map(|b| b.value.clone())
+            .unwrap_or(Value::None);
+        Ok(Value::Super(Rc::new((this, owner.base.clone()))))
     }
 
     fn no_attribute(&self, class: &Class, name: &str, span: Span) -> Box<Diagnostic> {

@@ -144,6 +144,46 @@ pub static MATH: Module = Module {
     open: false,
 };
 
+pub static RANDOM: Module = Module {
+    name: "random",
+    members: &[
+        ("seed", B("random.seed")),
+        ("random", B("random.random")),
+        ("randint", B("random.randint")),
+        ("uniform", B("random.uniform")),
+        ("gauss", B("random.gauss")),
+        ("normalvariate", B("random.gauss")),
+        ("choice", B("random.choice")),
+        ("shuffle", B("random.shuffle")),
+        ("sample", B("random.sample")),
+    ],
+    open: false,
+};
+
+pub static PYPLOT: Module = Module {
+    name: "matplotlib.pyplot",
+    members: &[
+        ("plot", B("plt.plot")),
+        ("hist", B("plt.hist")),
+        ("title", B("plt.title")),
+        ("xlabel", B("plt.xlabel")),
+        ("ylabel", B("plt.ylabel")),
+        ("legend", B("plt.legend")),
+        ("grid", B("plt.grid")),
+        ("figure", B("plt.figure")),
+        ("show", B("plt.show")),
+        ("savefig", B("plt.savefig")),
+        ("close", B("plt.close")),
+    ],
+    open: false,
+};
+
+pub static MATPLOTLIB: Module = Module {
+    name: "matplotlib",
+    members: &[("pyplot", Sub(&PYPLOT))],
+    open: false,
+};
+
 /// Every module an `import` can name.
 pub static MODULES: &[&Module] = &[
     &NUMPY,
@@ -154,6 +194,9 @@ pub static MODULES: &[&Module] = &[
     &TORCH_INIT,
     &TORCH_OPTIM,
     &MATH,
+    &RANDOM,
+    &PYPLOT,
+    &MATPLOTLIB,
 ];
 
 pub fn find_module(name: &str) -> Option<&'static Module> {

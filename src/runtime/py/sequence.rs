@@ -71,6 +71,11 @@ impl Interp {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Set(_) => "set",
+            Value::File(_) => "file",
+            Value::Tensor(_) => {
+                let row = crate::runtime::builtins::tensor_methods::tensor_method(name)?;
+                return self.builtins.find(row);
+            }
             _ => return None,
         };
         self.builtins.find(&format!("{prefix}.{name}"))
