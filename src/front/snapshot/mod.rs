@@ -10,6 +10,8 @@ pub mod expect;
 mod report;
 pub mod worker;
 
+pub use report::check_text;
+
 use compare::Tolerance;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

@@ -178,6 +178,37 @@ fn check_file(f: &TestFile, s: &Settings) -> FileReport {
     FileReport { status, body }
 }
 
+/// Test the `#>`/`#!` blocks of a script given as text, as `tsr test` tests a file
+/// (for scripts that live elsewhere, such as the examples of `docs/language.md`): it
+/// runs in a child process of `exe` in folder `dir`, reported under `name`. Returns the
+/// report of its mismatches, empty when every block matches. Never blesses.
+pub fn check_text(exe: &Path, dir: &Path, name: &str, text: &str, timeout: Duration) -> String {
+    let s = Settings {
+        exe: exe.to_path_buf(),
+        tol: Tolerance::default(),
+        timeout,
+        max_memory: None,
+        bless: false,
+        color: false,
+    };
+    let f = TestFile {
+        path: dir.join(name),
+        shown: name.to_string(),
+        explicit: true,
+    };
+    let exp = expect::parse(text, s.tol);
+    let mut body = String::new();
+    if !exp.has_blocks() {
+        body.push_str(&format!("  {name}: no `#>` or `#!` lines to check\n"));
+        return body;
+    }
+    let (failed, _) = check_inline(&f, &s, dir, name, text, &exp, &mut body);
+    if failed && body.is_empty() {
+        body.push_str(&format!("  {name}: failed\n"));
+    }
+    body
+}
+
 /// The statements' `#>`/`#!` blocks: (failed, blessed).
 fn check_inline(
     f: &TestFile,
