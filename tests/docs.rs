@@ -142,6 +142,13 @@ fn table(names: &[String]) -> String {
 
 /// Whether `code` calls `name`: `name(` or `.name` not preceded by a name character.
 fn mentions(code: &str, name: &str) -> bool {
+    // A method row (`str.split`, `tensor.view`) is called as `.split(`; a module row
+    // (`random.seed`, `plt.plot`) as written.
+    if let Some((_, method)) = name.rsplit_once('.') {
+        if code.contains(&format!("{name}(")) || code.contains(&format!(".{method}(")) {
+            return true;
+        }
+    }
     let bytes = code.as_bytes();
     code.match_indices(name).any(|(i, _)| {
         let before = i.checked_sub(1).map(|j| bytes[j]);

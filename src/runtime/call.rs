@@ -352,6 +352,15 @@ impl Args {
     }
 }
 
+/// Whether a keyword is one of PyTorch's tensor options (`dtype=`, `device=`,
+/// `requires_grad=`) that the builtin `b` has no parameter for: it is dropped.
+pub fn is_torch_option(b: &Builtin, name: Option<&str>) -> bool {
+    matches!(
+        name,
+        Some("dtype" | "device" | "requires_grad" | "pin_memory")
+    ) && !b.params.iter().any(|p| Some(p.name()) == name)
+}
+
 /// One evaluated argument of a call.
 pub struct ArgVal {
     pub name: Option<(String, Span)>,
@@ -521,8 +530,40 @@ impl Interp {
     ) -> R<Value> {
         // Builtins are the op boundaries a straight run of statements can stop at.
         self.check_interrupt(call_span, || None)?;
+        let args = if args.iter().any(|a| a.name.is_some()) {
+            self.drop_torch_options(b, args)
+        } else {
+            args
+        };
         let mut bound = bind_args(self, b, args, callee_span, call_span)?;
         (b.func)(self, &mut bound)
+    }
+
+    /// PyTorch's `dtype=`, `device=` and `requires_grad=` on a builtin that has no such
+    /// parameter: tensors are f32 on the CPU and every tensor can take a gradient, so
+    /// they are dropped, with a warning (once per place) when `dtype` asks for another type.
+    fn drop_torch_options(&mut self, b: &'static Builtin, args: Vec<ArgVal>) -> Vec<ArgVal> {
+        let mut kept = Vec::with_capacity(args.len());
+        for a in args {
+            let name = a.name.as_ref().map(|n| n.0.as_str());
+            if !is_torch_option(b, name) {
+                kept.push(a);
+                continue;
+            }
+            if name == Some("dtype") {
+                let asked = a.value.display();
+                if !matches!(asked.as_str(), "float32" | "float" | "None") {
+                    let d = Diagnostic::warning(
+                        "type::dtype",
+                        format!("tensors in tsr are always float32; `dtype={asked}` is ignored"),
+                    )
+                    .primary(a.span, "this dtype")
+                    .help("whole numbers are stored exactly in float32 up to 2**24; `.long()` truncates toward zero");
+                    self.warn_once(a.span, "dtype", d);
+                }
+            }
+        }
+        kept
     }
 
     fn call_user(

@@ -81,7 +81,11 @@ impl Interp {
                     let argv = self.eval_args(args)?;
                     return self.call(&f, argv, name.span, e.span);
                 }
-                if let Some(b) = self.type_method(&recv, &name.node) {
+                let user_fn = matches!(
+                    self.lookup(&name.node).map(|b| &b.value),
+                    Some(Value::Function(_))
+                );
+                if let Some(b) = self.type_method(&recv, &name.node).filter(|_| !user_fn) {
                     let mut argv = Vec::with_capacity(args.len() + 1);
                     argv.push(ArgVal {
                         name: None,
@@ -296,7 +300,7 @@ impl Interp {
             }
             _ => {}
         }
-        if let Some(v) = self.sequence_binary(op, &l, &r)? {
+        if let Some(v) = self.sequence_binary(op, op_span, &l, &r)? {
             return Ok(v);
         }
         if let (BinOp::BitAnd | BinOp::BitOr, Bool(a), Bool(b)) = (op, &l, &r) {
@@ -628,145 +632,6 @@ impl Interp {
 
     pub(crate) fn index_items(&mut self, items: &[IndexItem]) -> R<Vec<tensor::IndexItem>> {
         Ok(self.tensor_index_items(items)?.0)
-    }
-
-    pub(crate) fn index(
-        &mut self,
-        v: Value,
-        object: &Expr,
-        items: &[IndexItem],
-        span: Span,
-    ) -> R<Value> {
-        match &v {
-            Value::Tensor(t) => self.index_tensor(&v, t, object, items, span),
-            Value::Dict(d) => {
-                let key = match items {
-                    [IndexItem::Index(e)] => (self.eval(e)?, e.span),
-                    _ => {
-                        let vals = self.index_key_items(items)?;
-                        (Value::tuple(vals), span)
-                    }
-                };
-                let h = self.key_of(&key.0, key.1)?;
-                let found = d.borrow().get(&h).cloned();
-                found.ok_or_else(|| self.missing_key(&v, &key.0, key.1))
-            }
-            Value::Instance(_) => {
-                let key = match items {
-                    [IndexItem::Index(e)] => self.eval(e)?,
-                    _ => Value::tuple(self.index_key_items(items)?),
-                };
-                let arg = ArgVal {
-                    name: None,
-                    value: key,
-                    span,
-                };
-                self.call_method(v.clone(), "__getitem__", vec![arg], span)
-            }
-            Value::List(l) if matches!(items, [IndexItem::Index(_)]) => {
-                let [IndexItem::Index(e)] = items else {
-                    return Ok(Value::None);
-                };
-                let i = self.eval(e)?;
-                let len = l.borrow().len();
-                let pos = self.list_position(&i, e.span, len)?;
-                let item = l.borrow()[pos].clone();
-                Ok(item)
-            }
-            Value::List(_) | Value::Str(_) | Value::Range { .. } | Value::Tuple(_) => {
-                if items.len() != 1 {
-                    return Err(self.fail(
-                        Diagnostic::error(
-                            "shape::index",
-                            format!("too many indices for a {}", v.kind()),
-                        )
-                        .primary(
-                            span,
-                            format!("{} indices given, a {} takes one", items.len(), v.kind()),
-                        ),
-                    ));
-                }
-                let seq: Vec<Value> = match &v {
-                    Value::List(l) => l.borrow().clone(),
-                    Value::Tuple(t) => t.as_ref().clone(),
-                    Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
-                    Value::Range { start, stop, step } => {
-                        let n = Value::range_len(*start, *stop, *step).min(1 << 24);
-                        (0..n)
-                            .map(|i| Value::Number((start + i * step) as f64))
-                            .collect()
-                    }
-                    _ => Vec::new(),
-                };
-                match &items[0] {
-                    IndexItem::Ellipsis(span) => Err(self.fail(
-                        Diagnostic::error(
-                            "type::index",
-                            format!("a {} cannot be indexed with `...`", v.kind()),
-                        )
-                        .primary(*span, "only tensors take `...`"),
-                    )),
-                    IndexItem::Index(e) => {
-                        let i = self.eval(e)?;
-                        let pos = self.list_position(&i, e.span, seq.len())?;
-                        Ok(seq[pos].clone())
-                    }
-                    IndexItem::Slice {
-                        start,
-                        stop,
-                        step,
-                        span,
-                    } => {
-                        let start = self.opt_int(start)?;
-                        let stop = self.opt_int(stop)?;
-                        let step = self.opt_int(step)?.unwrap_or(1);
-                        if step == 0 {
-                            return Err(self.fail(
-                                Diagnostic::error("value::slice_step", "slice step cannot be zero")
-                                    .primary(*span, ""),
-                            ));
-                        }
-                        let picked: Vec<Value> = python_slice(seq.len(), start, stop, step)
-                            .into_iter()
-                            .map(|i| seq[i].clone())
-                            .collect();
-                        Ok(match &v {
-                            Value::Str(_) => {
-                                Value::str(&picked.iter().map(|p| p.display()).collect::<String>())
-                            }
-                            Value::Tuple(_) => Value::tuple(picked),
-                            _ => Value::list(picked),
-                        })
-                    }
-                }
-            }
-            other => Err(self.fail(
-                Diagnostic::error(
-                    "type::index",
-                    format!("a {} cannot be indexed", other.kind()),
-                )
-                .primary(object.span, format!("this is a {}", other.kind())),
-            )),
-        }
-    }
-}
-
-impl Interp {
-    /// `d[a, b]`: the items of a subscript as the values of a tuple key.
-    fn index_key_items(&mut self, items: &[IndexItem]) -> R<Vec<Value>> {
-        let mut vals = Vec::with_capacity(items.len());
-        for it in items {
-            match it {
-                IndexItem::Index(e) => vals.push(self.eval(e)?),
-                IndexItem::Slice { span, .. } | IndexItem::Ellipsis(span) => {
-                    return Err(self.fail(
-                        Diagnostic::error("type::index", "a dict is indexed by a key, not a slice")
-                            .primary(*span, "a slice"),
-                    ))
-                }
-            }
-        }
-        Ok(vals)
     }
 }
 

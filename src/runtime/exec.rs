@@ -149,9 +149,11 @@ impl Interp {
         let var_text = self.text_of(var_span);
         let var = var_text.as_str();
         let it = match it {
-            Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Instance(_) | Value::File(_) => {
-                Value::list(self.iter_values(&it, iter.span)?)
-            }
+            Value::Tuple(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::Instance(_)
+            | Value::File(_) => Value::list(self.iter_values(&it, iter.span)?),
             other => other,
         };
         let run =

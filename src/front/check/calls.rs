@@ -68,6 +68,12 @@ impl Checker {
         callee: Span,
         call: Span,
     ) -> AVal {
+        let args: Vec<AArg> = args
+            .into_iter()
+            .filter(|a| {
+                !crate::runtime::call::is_torch_option(b, a.name.as_ref().map(|n| n.0.as_str()))
+            })
+            .collect();
         let argvals: Vec<ArgVal> = args
             .iter()
             .enumerate()
@@ -491,7 +497,20 @@ impl Checker {
             },
             Check::Broadcast2 => self.elementwise2(a),
             Check::Reduce | Check::Sum => match a.val(0) {
-                AVal::List(_) if a.b.check == Check::Sum => AVal::Num(ANum::Unknown),
+                AVal::List(_) if a.b.check == Check::Sum => {
+                    // Python's sum: a number for numbers, else the items added (tensors).
+                    match a.val(0).exact_items() {
+                        Some(items)
+                            if items
+                                .iter()
+                                .all(|x| matches!(x, AVal::Num(_) | AVal::Bool(_))) =>
+                        {
+                            AVal::Num(ANum::Unknown)
+                        }
+                        _ => AVal::Unknown,
+                    }
+                }
+                AVal::Unknown if a.b.check == Check::Sum && a.get(1).is_none() => AVal::Unknown,
                 _ => self.reduce(a, 1, 2, false),
             },
             Check::Extreme => {

@@ -99,9 +99,31 @@ impl Checker {
                 args,
             } => {
                 let recv = self.eval(receiver);
-                // Methods of objects, modules and Python values are not followed.
+                if let AVal::Module(m) = &recv {
+                    // `np.exp(x)`: the module's member, called with the arguments.
+                    let f = match self.interp.module_member(m, &name.node, name.span) {
+                        Ok(v) => AVal::from_value(&v),
+                        Err(d) => {
+                            self.report(*d);
+                            self.eval_args(args);
+                            return AVal::Unknown;
+                        }
+                    };
+                    let argv = self.eval_args(args);
+                    return self.call(&f, argv, name.span, e.span);
+                }
+                // Methods of objects and Python values are not followed.
                 let python_method = match &recv {
-                    AVal::Unknown => true,
+                    // An object's own method is not followed; what `backward` and the
+                    // optimisers do is (`loss.backward()`, `opt.step()`).
+                    AVal::Unknown => !matches!(
+                        super::calls::find_builtin(&name.node).map(|b| b.check),
+                        Some(
+                            crate::runtime::value::Check::Backward
+                                | crate::runtime::value::Check::Step
+                                | crate::runtime::value::Check::Grad
+                        )
+                    ),
                     AVal::Str(_) | AVal::List(_) => {
                         let kind = if matches!(recv, AVal::Str(_)) {
                             "str"
@@ -117,8 +139,12 @@ impl Checker {
                     return AVal::Unknown;
                 }
                 // PyTorch's tensor methods that tsr's functions of that name do not mean.
+                let user_fn = matches!(
+                    self.lookup(&name.node).map(|b| &b.value),
+                    Some(AVal::Func(_))
+                );
                 let tensor_row = match &recv {
-                    AVal::Tensor(_) => {
+                    AVal::Tensor(_) if !user_fn => {
                         crate::runtime::builtins::tensor_methods::tensor_method(&name.node)
                             .and_then(super::calls::find_builtin)
                     }
@@ -342,6 +368,11 @@ impl Checker {
         lhs: &Expr,
         rhs: &Expr,
     ) -> AVal {
+        if op == BinOp::Mod && matches!(l, AVal::Str(_)) {
+            // `%` formatting: its arguments may be a tuple, which the checker keeps as a
+            // list; the text is not needed.
+            return AVal::Str(None);
+        }
         if op.is_membership_or_identity() {
             return match (l.realize(), r.realize()) {
                 (Some(a), Some(b)) => match self.interp.binary(op, op_span, a, b, lhs, rhs) {
@@ -490,6 +521,13 @@ impl Checker {
     fn attribute(&mut self, v: AVal, object: &Expr, name: &str, span: Span) -> AVal {
         match (&v, name) {
             (AVal::Unknown, _) => AVal::Unknown,
+            (AVal::Module(m), _) => match self.interp.module_member(m, name, span) {
+                Ok(v) => AVal::from_value(&v),
+                Err(d) => {
+                    self.report(*d);
+                    AVal::Unknown
+                }
+            },
             (AVal::Tensor(t), "shape") => match &t.shape {
                 Some(s) => AVal::list(self.canon(s).into_iter().map(dim_number).collect()),
                 None => AVal::List(Rc::new(RefCell::new(AList::Approx(AVal::Num(
@@ -637,7 +675,22 @@ impl Checker {
                 }
             }
             AVal::Unknown => {
-                self.index_items(items);
+                // A dict, an object or a tensor: the items are checked, not converted.
+                for it in items {
+                    match it {
+                        IndexItem::Index(e) => {
+                            self.eval(e);
+                        }
+                        IndexItem::Slice {
+                            start, stop, step, ..
+                        } => {
+                            for part in [start, stop, step].into_iter().flatten() {
+                                self.eval(part);
+                            }
+                        }
+                        IndexItem::Ellipsis(_) => {}
+                    }
+                }
                 AVal::Unknown
             }
             other => {

@@ -159,16 +159,31 @@ impl Checker {
                 }
                 return Some(self.exec_block(body));
             }
-            StmtKind::Import { module, alias } => {
-                let name = match alias {
-                    Some(a) => a.node.clone(),
-                    None => module.node.split('.').next().unwrap_or("").to_string(),
-                };
-                self.bind(&name, AVal::Unknown, stmt.span);
-            }
-            StmtKind::FromImport { names, .. } => {
-                for (n, a) in names {
-                    self.bind(&a.as_ref().unwrap_or(n).node, AVal::Unknown, stmt.span);
+            StmtKind::Import { .. } | StmtKind::FromImport { .. } => {
+                // The evaluator's own import: it binds modules and their members.
+                if let Err(d) = self.interp.exec(stmt) {
+                    self.report(*d);
+                }
+                let mut bound = Vec::new();
+                match &stmt.kind {
+                    StmtKind::Import { module, alias } => bound.push(match alias {
+                        Some(a) => a.node.clone(),
+                        None => module.node.split('.').next().unwrap_or("").to_string(),
+                    }),
+                    StmtKind::FromImport { names, .. } => bound.extend(
+                        names
+                            .iter()
+                            .map(|(n, a)| a.as_ref().unwrap_or(n).node.clone()),
+                    ),
+                    _ => {}
+                }
+                for name in bound {
+                    let v = self
+                        .interp
+                        .lookup(&name)
+                        .map(|b| AVal::from_value(&b.value))
+                        .unwrap_or(AVal::Unknown);
+                    self.bind(&name, v, stmt.span);
                 }
             }
             StmtKind::Assert { cond, msg } => {

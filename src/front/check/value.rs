@@ -61,6 +61,8 @@ pub enum AVal {
     Func(Rc<AFunc>),
     Builtin(&'static Builtin),
     Optimizer,
+    /// An imported module (`np`, `torch`, `F`): its members are builtins.
+    Module(&'static crate::runtime::py::modules::Module),
 }
 
 impl std::fmt::Debug for AVal {
@@ -91,6 +93,7 @@ impl AVal {
             AVal::Tensor(_) => "tensor",
             AVal::Func(_) | AVal::Builtin(_) => "function",
             AVal::Optimizer => "optimizer",
+            AVal::Module(_) => "module",
         }
     }
 
@@ -116,6 +119,7 @@ impl AVal {
                 step: *step,
             },
             AVal::Builtin(b) => Value::Builtin(b),
+            AVal::Module(m) => Value::Module(m),
             AVal::List(l) => match &*l.borrow() {
                 AList::Exact(items) => {
                     let mut out = Vec::with_capacity(items.len());
@@ -154,6 +158,7 @@ impl AVal {
             Value::List(l) => AVal::list(l.borrow().iter().map(AVal::from_value).collect()),
             Value::Range { start, stop, step } => AVal::Range(Some((*start, *stop, *step))),
             Value::Builtin(b) => AVal::Builtin(b),
+            Value::Module(m) => AVal::Module(m),
             _ => AVal::Unknown,
         }
     }
@@ -230,6 +235,7 @@ impl AVal {
             (AVal::Func(a), AVal::Func(b)) if Rc::ptr_eq(a, b) => self.clone(),
             (AVal::Builtin(a), AVal::Builtin(b)) if std::ptr::eq(*a, *b) => self.clone(),
             (AVal::Optimizer, AVal::Optimizer) => AVal::Optimizer,
+            (AVal::Module(a), AVal::Module(b)) if std::ptr::eq(*a, *b) => self.clone(),
             _ => AVal::Unknown,
         }
     }
@@ -242,6 +248,7 @@ impl AVal {
             (AVal::Unknown, AVal::Unknown)
             | (AVal::None, AVal::None)
             | (AVal::Optimizer, AVal::Optimizer) => true,
+            (AVal::Module(a), AVal::Module(b)) => std::ptr::eq(*a, *b),
             (AVal::Bool(a), AVal::Bool(b)) => a == b,
             (AVal::Num(a), AVal::Num(b)) => match (a, b) {
                 (ANum::Dim(x), ANum::Dim(y)) => {

@@ -17,8 +17,8 @@ mod movement;
 mod pyobjects;
 pub mod pyplot;
 mod pyrandom;
-pub mod tensor_methods;
 mod python;
+pub mod tensor_methods;
 mod tensor_ops;
 mod training;
 

@@ -22,6 +22,14 @@ pub static TABLE: &[Builtin] = &[
     b!("matmul", [Req("a"), Req("b")], "the matrix product `a @ b` (numpy's `dot` and `matmul`)", "matmul(X, W.T)", f_matmul, Shapes),
     b!("super", [], "inside a method: the instance, with the methods of its class's base", "super().__init__()", f_super),
     b!("object.__init__", [Var("args")], "the base `__init__` of every class: does nothing", "super().__init__()", f_nothing),
+    b!("Exception", [Opt("message", "None")], "an exception to `raise`: `raise Exception(\"message\")`", "raise Exception(\"bad input\")", f_exception),
+    b!("ValueError", [Opt("message", "None")], "an exception to `raise` for a bad value", "raise ValueError(\"x must be positive\")", f_exception),
+    b!("TypeError", [Opt("message", "None")], "an exception to `raise` for a value of the wrong kind", "raise TypeError(\"expected a list\")", f_exception),
+    b!("RuntimeError", [Opt("message", "None")], "an exception to `raise` for a failure at run time", "raise RuntimeError(\"diverged\")", f_exception),
+    b!("IndexError", [Opt("message", "None")], "an exception to `raise` for a position out of range", "raise IndexError(\"no such row\")", f_exception),
+    b!("KeyError", [Opt("message", "None")], "an exception to `raise` for a missing key", "raise KeyError(\"lr\")", f_exception),
+    b!("NotImplementedError", [Opt("message", "None")], "an exception to `raise` in a method a subclass must define", "raise NotImplementedError()", f_exception),
+    b!("AssertionError", [Opt("message", "None")], "an exception to `raise` for a broken assumption", "raise AssertionError(\"unreachable\")", f_exception),
     b!("no_grad", [], "a context (`with no_grad():`) or decorator (`@no_grad()`) inside which ops record no graph", "with no_grad():\n    W -= 0.1 * W.grad", f_no_grad),
     b!("str.split", [Req("s"), Opt("sep", "None"), Opt("maxsplit", "-1")], "the words of a string (split at whitespace, or at sep)", "\"a b\".split()", f_split),
     b!("str.join", [Req("sep"), Req("items")], "the strings of items joined by sep", "\", \".join(names)", f_join),
@@ -465,4 +473,22 @@ fn f_super(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_nothing(_: &mut Interp, _: &mut Args) -> R<Value> {
     Ok(Value::None)
+}
+
+/// `ValueError("msg")`: an instance of a class of that name holding the message as `args`.
+fn f_exception(_: &mut Interp, a: &mut Args) -> R<Value> {
+    use crate::runtime::py::class::{Class, Instance};
+    let class = std::rc::Rc::new(Class {
+        name: a.builtin.name.to_string(),
+        base: None,
+        attrs: std::cell::RefCell::new(Vec::new()),
+    });
+    let obj = Instance {
+        class,
+        attrs: std::cell::RefCell::new(Vec::new()),
+    };
+    if let Some(m) = a.get(0) {
+        obj.set("args", m.clone());
+    }
+    Ok(Value::Instance(std::rc::Rc::new(obj)))
 }

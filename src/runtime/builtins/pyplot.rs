@@ -13,17 +13,94 @@ use crate::syntax::span::Span;
 use P::{Kw, Opt, Req, Var};
 
 pub static TABLE: &[Builtin] = &[
-    b!("plt.plot", [Var("values"), Kw("label", "None")], "add a line to the figure: plot(ys) or plot(xs, ys)", "plt.plot(losses, label=\"train\")", f_plot_line, Nothing),
-    b!("plt.hist", [Req("values"), Opt("bins", "10")], "add a histogram (the count in each of `bins` equal bins) to the figure", "plt.hist(w.flatten().tolist(), bins=20)", f_hist, Nothing),
-    b!("plt.title", [Req("text")], "the figure's title", "plt.title(\"loss\")", f_title, Nothing),
-    b!("plt.xlabel", [Req("text")], "accepted; the terminal and SVG plots draw no axis names", "plt.xlabel(\"step\")", f_ignore, Nothing),
-    b!("plt.ylabel", [Req("text")], "accepted; the terminal and SVG plots draw no axis names", "plt.ylabel(\"loss\")", f_ignore, Nothing),
-    b!("plt.legend", [Var("args")], "accepted; lines with a `label=` are named in the legend", "plt.legend()", f_ignore, Nothing),
-    b!("plt.grid", [Var("args")], "accepted; grid lines are always drawn", "plt.grid(True)", f_ignore, Nothing),
-    b!("plt.figure", [Var("args"), Kw("figsize", "None")], "start a new figure", "plt.figure(figsize=(6, 4))", f_figure, Nothing),
-    b!("plt.show", [], "draw the figure (in the terminal, or inline in a notebook) and start a new one", "plt.show()", f_show, Nothing),
-    b!("plt.savefig", [Req("path")], "write the figure to an SVG file and start a new one", "plt.savefig(\"loss.svg\")", f_savefig, Nothing),
-    b!("plt.close", [Var("args")], "drop the figure", "plt.close()", f_figure, Nothing),
+    b!(
+        "plt.plot",
+        [Var("values"), Kw("label", "None")],
+        "add a line to the figure: plot(ys) or plot(xs, ys)",
+        "plt.plot(losses, label=\"train\")",
+        f_plot_line,
+        Nothing
+    ),
+    b!(
+        "plt.hist",
+        [Req("values"), Opt("bins", "10")],
+        "add a histogram (the count in each of `bins` equal bins) to the figure",
+        "plt.hist(w.flatten().tolist(), bins=20)",
+        f_hist,
+        Nothing
+    ),
+    b!(
+        "plt.title",
+        [Req("text")],
+        "the figure's title",
+        "plt.title(\"loss\")",
+        f_title,
+        Nothing
+    ),
+    b!(
+        "plt.xlabel",
+        [Req("text")],
+        "accepted; the terminal and SVG plots draw no axis names",
+        "plt.xlabel(\"step\")",
+        f_ignore,
+        Nothing
+    ),
+    b!(
+        "plt.ylabel",
+        [Req("text")],
+        "accepted; the terminal and SVG plots draw no axis names",
+        "plt.ylabel(\"loss\")",
+        f_ignore,
+        Nothing
+    ),
+    b!(
+        "plt.legend",
+        [Var("args")],
+        "accepted; lines with a `label=` are named in the legend",
+        "plt.legend()",
+        f_ignore,
+        Nothing
+    ),
+    b!(
+        "plt.grid",
+        [Var("args")],
+        "accepted; grid lines are always drawn",
+        "plt.grid(True)",
+        f_ignore,
+        Nothing
+    ),
+    b!(
+        "plt.figure",
+        [Var("args"), Kw("figsize", "None")],
+        "start a new figure",
+        "plt.figure(figsize=(6, 4))",
+        f_figure,
+        Nothing
+    ),
+    b!(
+        "plt.show",
+        [],
+        "draw the figure (in the terminal, or inline in a notebook) and start a new one",
+        "plt.show()",
+        f_show,
+        Nothing
+    ),
+    b!(
+        "plt.savefig",
+        [Req("path")],
+        "write the figure to an SVG file and start a new one",
+        "plt.savefig(\"loss.svg\")",
+        f_savefig,
+        Nothing
+    ),
+    b!(
+        "plt.close",
+        [Var("args")],
+        "drop the figure",
+        "plt.close()",
+        f_figure,
+        Nothing
+    ),
 ];
 
 /// A figure being built by `plt` calls.
@@ -37,7 +114,8 @@ pub struct Figure {
 fn f_plot_line(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let Some((ys, span)) = a.rest.last().cloned() else {
         return Err(interp.fail(
-            Diagnostic::error("call::arity", "`plt.plot` needs values").primary(a.call, "nothing to plot"),
+            Diagnostic::error("call::arity", "`plt.plot` needs values")
+                .primary(a.call, "nothing to plot"),
         ));
     };
     let label = match a.get(1) {
@@ -60,25 +138,39 @@ fn f_hist(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 Some(x) => xs.push(x),
                 None => {
                     return Err(interp.fail(
-                        Diagnostic::error("type::argument", format!("`hist` needs numbers, found a {}", other.kind()))
-                            .primary(a.span(0), "these values"),
+                        Diagnostic::error(
+                            "type::argument",
+                            format!("`hist` needs numbers, found a {}", other.kind()),
+                        )
+                        .primary(a.span(0), "these values"),
                     ))
                 }
             },
         }
     }
     let bins = a.int(interp, 1)?.clamp(1, 1000) as usize;
-    let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+    let (lo, hi) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+            (l.min(x), h.max(x))
+        });
     let mut counts = vec![0.0; bins];
     if lo.is_finite() && hi.is_finite() {
-        let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
+        let width = if hi > lo {
+            (hi - lo) / bins as f64
+        } else {
+            1.0
+        };
         for x in xs {
             let i = (((x - lo) / width) as usize).min(bins - 1);
             counts[i] += 1.0;
         }
     }
     let fig = interp.figure.get_or_insert_with(Default::default);
-    fig.series.push((Value::list(counts.into_iter().map(Value::Number).collect()), a.span(0)));
+    fig.series.push((
+        Value::list(counts.into_iter().map(Value::Number).collect()),
+        a.span(0),
+    ));
     fig.labels.push(Some("count".to_string()));
     Ok(Value::None)
 }
@@ -113,11 +205,24 @@ fn draw(interp: &mut Interp, a: &Args, file: Option<Value>) -> R<Value> {
     let mut args: Vec<ArgVal> = fig
         .series
         .into_iter()
-        .map(|(value, span)| ArgVal { name: None, value, span })
+        .map(|(value, span)| ArgVal {
+            name: None,
+            value,
+            span,
+        })
         .collect();
-    let kw = |name: &str, value: Value| ArgVal { name: Some((name.to_string(), a.call)), value, span: a.call };
+    let kw = |name: &str, value: Value| ArgVal {
+        name: Some((name.to_string(), a.call)),
+        value,
+        span: a.call,
+    };
     if fig.labels.iter().any(Option::is_some) {
-        let names = fig.labels.iter().enumerate().map(|(i, l)| Value::str(&l.clone().unwrap_or(format!("series {}", i + 1)))).collect();
+        let names = fig
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Value::str(&l.clone().unwrap_or(format!("series {}", i + 1))))
+            .collect();
         args.push(kw("labels", Value::list(names)));
     }
     if let Some(t) = fig.title {

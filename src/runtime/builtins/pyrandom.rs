@@ -59,9 +59,12 @@ fn f_randint(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let (lo, hi) = (a.int(interp, 0)?, a.int(interp, 1)?);
     if hi < lo {
         return Err(interp.fail(
-            Diagnostic::error("value::argument", format!("`randint({lo}, {hi})`: the range is empty"))
-                .primary(a.call, "b is below a")
-                .help("give a <= b; both ends are included"),
+            Diagnostic::error(
+                "value::argument",
+                format!("`randint({lo}, {hi})`: the range is empty"),
+            )
+            .primary(a.call, "b is below a")
+            .help("give a <= b; both ends are included"),
         ));
     }
     let n = (hi - lo) as u64 + 1;
@@ -83,7 +86,8 @@ fn f_choice(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let items = interp.iter_values(&a.value(0), a.span(0))?;
     if items.is_empty() {
         return Err(interp.fail(
-            Diagnostic::error("value::empty", "`choice` of an empty sequence").primary(a.span(0), "empty"),
+            Diagnostic::error("value::empty", "`choice` of an empty sequence")
+                .primary(a.span(0), "empty"),
         ));
     }
     let i = below(interp, items.len() as u64) as usize;
@@ -93,9 +97,12 @@ fn f_choice(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn f_shuffle(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let Value::List(l) = a.value(0) else {
         return Err(interp.fail(
-            Diagnostic::error("type::argument", format!("`shuffle` needs a list, found a {}", a.value(0).kind()))
-                .primary(a.span(0), "not a list")
-                .help("shuffle a copy: `xs = list(t); random.shuffle(xs)`"),
+            Diagnostic::error(
+                "type::argument",
+                format!("`shuffle` needs a list, found a {}", a.value(0).kind()),
+            )
+            .primary(a.span(0), "not a list")
+            .help("shuffle a copy: `xs = list(t); random.shuffle(xs)`"),
         ));
     };
     let n = l.borrow().len();
@@ -111,8 +118,11 @@ fn f_sample(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let k = a.int(interp, 1)?;
     if k < 0 || k as usize > items.len() {
         return Err(interp.fail(
-            Diagnostic::error("value::argument", format!("`sample` of {k} from {} items", items.len()))
-                .primary(a.span(1), "more than the sequence holds"),
+            Diagnostic::error(
+                "value::argument",
+                format!("`sample` of {k} from {} items", items.len()),
+            )
+            .primary(a.span(1), "more than the sequence holds"),
         ));
     }
     let k = k as usize;
@@ -132,28 +142,43 @@ fn f_open(interp: &mut Interp, a: &mut Args) -> R<Value> {
     };
     if mode.contains(['w', 'a', 'x', '+']) {
         return Err(interp.fail(
-            Diagnostic::error("io::mode", format!("tsr opens files only to read, not with mode \"{mode}\""))
-                .primary(a.span(1), "a writing mode")
-                .help("write tensors with `save(x, \"x.npy\")`; plots with `plot(..., file=\"p.svg\")`"),
+            Diagnostic::error(
+                "io::mode",
+                format!("tsr opens files only to read, not with mode \"{mode}\""),
+            )
+            .primary(a.span(1), "a writing mode")
+            .help(
+                "write tensors with `save(x, \"x.npy\")`; plots with `plot(..., file=\"p.svg\")`",
+            ),
         ));
     }
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound { "io::not_found" } else { "io::read" };
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            "io::not_found"
+        } else {
+            "io::read"
+        };
         interp.fail(
             Diagnostic::error(code, format!("cannot read `{path}`: {e}"))
                 .primary(a.span(0), "this file")
                 .help("paths are relative to the folder tsr runs in"),
         )
     })?;
-    Ok(Value::File(std::rc::Rc::new((path, std::rc::Rc::from(text.as_str())))))
+    Ok(Value::File(std::rc::Rc::new((
+        path,
+        std::rc::Rc::from(text.as_str()),
+    ))))
 }
 
 fn file_text(interp: &Interp, a: &Args) -> R<std::rc::Rc<str>> {
     match a.value(0) {
         Value::File(f) => Ok(f.1.clone()),
         other => Err(interp.fail(
-            Diagnostic::error("type::argument", format!("expected a file, found a {}", other.kind()))
-                .primary(a.span(0), "not a file"),
+            Diagnostic::error(
+                "type::argument",
+                format!("expected a file, found a {}", other.kind()),
+            )
+            .primary(a.span(0), "not a file"),
         )),
     }
 }
@@ -164,7 +189,9 @@ fn f_read(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_readlines(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let text = file_text(interp, a)?;
-    Ok(Value::list(text.split_inclusive('\n').map(Value::str).collect()))
+    Ok(Value::list(
+        text.split_inclusive('\n').map(Value::str).collect(),
+    ))
 }
 
 fn f_close(_: &mut Interp, _: &mut Args) -> R<Value> {

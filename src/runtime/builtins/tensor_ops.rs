@@ -460,9 +460,9 @@ fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
         // Python's sum: the items added in order, from 0 (numbers stay numbers, tensors
         // add elementwise and stay in the graph). Nested lists are a tensor's rows.
         let items = interp.iter_values(&v, a.span(0))?;
-        let flat = items.iter().all(|x| {
-            matches!(x, Value::Number(_) | Value::Bool(_) | Value::Tensor(_))
-        });
+        let flat = items
+            .iter()
+            .all(|x| matches!(x, Value::Number(_) | Value::Bool(_) | Value::Tensor(_)));
         if flat {
             let site = crate::syntax::ast::Expr::new(crate::syntax::ast::ExprKind::None, a.span(0));
             let mut total = Value::Number(0.0);
@@ -471,7 +471,14 @@ fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
                     Value::Bool(b) => Value::Number(b as i32 as f64),
                     other => other,
                 };
-                total = interp.binary(crate::syntax::ast::BinOp::Add, a.span(0), total, x, &site, &site)?;
+                total = interp.binary(
+                    crate::syntax::ast::BinOp::Add,
+                    a.span(0),
+                    total,
+                    x,
+                    &site,
+                    &site,
+                )?;
             }
             return Ok(total);
         }
@@ -515,9 +522,18 @@ fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<
         if positional.iter().any(|v| matches!(v, Value::Tensor(_))) {
             if positional.len() > 2 {
                 return Err(interp.fail(
-                    Diagnostic::error("call::arity", format!("`{}` of tensors takes two: `{0}(a, b)` is elementwise", a.builtin.name))
-                        .primary(a.call, format!("{} values given", positional.len()))
-                        .help(format!("nest the calls: `{0}({0}(a, b), c)`", a.builtin.name)),
+                    Diagnostic::error(
+                        "call::arity",
+                        format!(
+                            "`{}` of tensors takes two: `{0}(a, b)` is elementwise",
+                            a.builtin.name
+                        ),
+                    )
+                    .primary(a.call, format!("{} values given", positional.len()))
+                    .help(format!(
+                        "nest the calls: `{0}({0}(a, b), c)`",
+                        a.builtin.name
+                    )),
                 ));
             }
             return Ok(None);
@@ -525,9 +541,17 @@ fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<
         positional
     } else {
         match &positional[0] {
-            v @ (Value::List(_) | Value::Tuple(_) | Value::Range { .. } | Value::Set(_) | Value::Dict(_) | Value::Str(_)) => {
+            v @ (Value::List(_)
+            | Value::Tuple(_)
+            | Value::Range { .. }
+            | Value::Set(_)
+            | Value::Dict(_)
+            | Value::Str(_)) => {
                 let items = interp.iter_values(v, a.span(0))?;
-                if items.iter().all(|x| matches!(x, Value::List(_))) && !items.is_empty() && a.get(key_slot).is_none() {
+                if items.iter().all(|x| matches!(x, Value::List(_)))
+                    && !items.is_empty()
+                    && a.get(key_slot).is_none()
+                {
                     // Nested lists: a tensor's rows (tsr's `max` of a matrix).
                     return Ok(None);
                 }
@@ -541,9 +565,12 @@ fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<
             return Ok(Some(d.clone()));
         }
         return Err(interp.fail(
-            Diagnostic::error("value::empty", format!("`{}` of an empty sequence", a.builtin.name))
-                .primary(a.span(0), "empty")
-                .help("give `default=` for the empty case"),
+            Diagnostic::error(
+                "value::empty",
+                format!("`{}` of an empty sequence", a.builtin.name),
+            )
+            .primary(a.span(0), "empty")
+            .help("give `default=` for the empty case"),
         ));
     }
     let key = a.get(key_slot).cloned();
@@ -551,7 +578,11 @@ fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<
     for item in items {
         let k = match &key {
             Some(f) => {
-                let arg = crate::runtime::call::ArgVal { name: None, value: item.clone(), span: a.span(0) };
+                let arg = crate::runtime::call::ArgVal {
+                    name: None,
+                    value: item.clone(),
+                    span: a.span(0),
+                };
                 interp.call(f, vec![arg], a.span(key_slot), a.call)?
             }
             None => item.clone(),
@@ -559,11 +590,25 @@ fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<
         let better = match &best {
             None => true,
             Some((bk, _)) => match crate::runtime::py::sequence::compare_values(&k, bk) {
-                Some(o) => if largest { o == std::cmp::Ordering::Greater } else { o == std::cmp::Ordering::Less },
+                Some(o) => {
+                    if largest {
+                        o == std::cmp::Ordering::Greater
+                    } else {
+                        o == std::cmp::Ordering::Less
+                    }
+                }
                 None => {
                     return Err(interp.fail(
-                        Diagnostic::error("type::argument", format!("`{}` needs values that can be compared: a {} and a {}", a.builtin.name, k.kind(), bk.kind()))
-                            .primary(a.span(0), "these values"),
+                        Diagnostic::error(
+                            "type::argument",
+                            format!(
+                                "`{}` needs values that can be compared: a {} and a {}",
+                                a.builtin.name,
+                                k.kind(),
+                                bk.kind()
+                            ),
+                        )
+                        .primary(a.span(0), "these values"),
                     ))
                 }
             },

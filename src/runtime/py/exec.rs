@@ -73,6 +73,7 @@ impl Interp {
                                     .unwrap_or_default();
                                 (i.class.name.clone(), msg)
                             }
+                            Value::Builtin(b) => (b.name.to_string(), String::new()),
                             other => ("Exception".to_string(), self.show(other, false)?),
                         }
                     }
@@ -84,7 +85,7 @@ impl Interp {
                     format!("{name}: {text}")
                 };
                 Err(self.fail(
-                    Diagnostic::error("raise", message)
+                    Diagnostic::error("raise::exception", message)
                         .primary(span, format!("{name} raised here"))
                         .help("tsr has no `try`; the program stops at a `raise`"),
                 ))
@@ -400,11 +401,17 @@ impl Interp {
                 // `object`'s own `__init__` takes nothing and does nothing.
                 None if name == "__init__" => match self.builtins.find("object.__init__") {
                     Some(b) => Ok(Value::Builtin(b)),
-                    None => Err(self.fail(Diagnostic::error("name::unknown", "no `object.__init__`").primary(span, "here"))),
+                    None => Err(self.fail(
+                        Diagnostic::error("name::unknown", "no `object.__init__`")
+                            .primary(span, "here"),
+                    )),
                 },
                 None => Err(self.fail(
-                    Diagnostic::error("name::attribute", format!("the base class has no attribute `{name}`"))
-                        .primary(span, "not found by `super()`"),
+                    Diagnostic::error(
+                        "name::attribute",
+                        format!("the base class has no attribute `{name}`"),
+                    )
+                    .primary(span, "not found by `super()`"),
                 )),
             },
             _ => return None,
@@ -416,7 +423,9 @@ impl Interp {
     pub(crate) fn super_object(&self, span: Span) -> R<Value> {
         let frame = self.frames.last();
         let func = frame.and_then(|f| f.func.clone());
-        let owner = func.as_ref().and_then(|f| f.owner.borrow().as_ref().and_then(|w| w.upgrade()));
+        let owner = func
+            .as_ref()
+            .and_then(|f| f.owner.borrow().as_ref().and_then(|w| w.upgrade()));
         let (Some(func), Some(owner)) = (func, owner) else {
             return Err(self.fail(
                 Diagnostic::error("type::super", "`super()` is used outside a method")

@@ -9,6 +9,8 @@ pub enum Member {
     /// The builtin of this name.
     Builtin(&'static str),
     Const(f64),
+    /// A dtype's name (`torch.long` is `"int64"`), for `dtype=`.
+    Dtype(&'static str),
     /// `None` (numpy's `newaxis`).
     NoneConst,
     Sub(&'static Module),
@@ -22,7 +24,7 @@ pub struct Module {
     pub open: bool,
 }
 
-use Member::{Builtin as B, Const, NoneConst, Sub};
+use Member::{Builtin as B, Const, Dtype, NoneConst, Sub};
 
 pub static NUMPY_RANDOM: Module = Module {
     name: "numpy.random",
@@ -51,9 +53,9 @@ pub static NUMPY: Module = Module {
         ("inf", Const(f64::INFINITY)),
         ("nan", Const(f64::NAN)),
         ("newaxis", NoneConst),
-        ("float32", Const(32.0)),
-        ("float64", Const(64.0)),
-        ("int64", Const(64.0)),
+        ("float32", Dtype("float32")),
+        ("float64", Dtype("float64")),
+        ("int64", Dtype("int64")),
         ("absolute", B("abs")),
         ("power", B("pow")),
         ("amax", B("amax")),
@@ -106,12 +108,16 @@ pub static TORCH: Module = Module {
         ("Generator", B("generator")),
         ("as_tensor", B("tensor")),
         ("from_numpy", B("tensor")),
-        ("float32", Const(32.0)),
-        ("float", Const(32.0)),
-        ("float64", Const(64.0)),
-        ("long", Const(64.0)),
-        ("int64", Const(64.0)),
-        ("int32", Const(32.0)),
+        ("float32", Dtype("float32")),
+        ("float", Dtype("float32")),
+        ("float64", Dtype("float64")),
+        ("long", Dtype("int64")),
+        ("int", Dtype("int32")),
+        ("double", Dtype("float64")),
+        ("bool", Dtype("bool")),
+        ("uint8", Dtype("uint8")),
+        ("int64", Dtype("int64")),
+        ("int32", Dtype("int32")),
         ("pi", Const(std::f64::consts::PI)),
         ("inf", Const(f64::INFINITY)),
     ],
@@ -210,6 +216,7 @@ impl Module {
             return match m {
                 B(b) => builtins.find(b).map(Value::Builtin),
                 Const(c) => Some(Value::Number(*c)),
+                Dtype(d) => Some(Value::str(d)),
                 NoneConst => Some(Value::None),
                 Sub(s) => Some(Value::Module(s)),
             };

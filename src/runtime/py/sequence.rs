@@ -11,7 +11,13 @@ use std::cmp::Ordering;
 
 impl Interp {
     /// `a op b` when it is an operation on sequences; `None` to fall through.
-    pub(crate) fn sequence_binary(&mut self, op: BinOp, l: &Value, r: &Value) -> R<Option<Value>> {
+    pub(crate) fn sequence_binary(
+        &mut self,
+        op: BinOp,
+        op_span: crate::syntax::span::Span,
+        l: &Value,
+        r: &Value,
+    ) -> R<Option<Value>> {
         use Value::*;
         Ok(Some(match (op, l, r) {
             (BinOp::Add, Tuple(a), Tuple(b)) => {
@@ -22,7 +28,9 @@ impl Interp {
             (BinOp::Mul, Tuple(items), Number(k)) | (BinOp::Mul, Number(k), Tuple(items)) => {
                 let k = k.max(0.0) as usize;
                 if items.len().saturating_mul(k) > 1 << 26 {
-                    return Err(self.fail(Diagnostic::error("limit::memory", "tuple too large")));
+                    return Err(self.fail(
+                        Diagnostic::error("limit::memory", "tuple too large").primary(op_span, ""),
+                    ));
                 }
                 let mut v = Vec::with_capacity(items.len() * k);
                 for _ in 0..k {
@@ -37,7 +45,13 @@ impl Interp {
                 };
                 match percent_format(template, &args) {
                     Ok(s) => Value::str(&s),
-                    Err(m) => return Err(self.fail(Diagnostic::error("type::format", m))),
+                    Err(m) => {
+                        return Err(self.fail(
+                            Diagnostic::error("type::format", m)
+                                .primary(op_span, "`%` formatting")
+                                .help("give one value per `%` field, several as a tuple: `\"%d/%d\" % (i, n)`"),
+                        ))
+                    }
                 }
             }
             (
@@ -46,10 +60,13 @@ impl Interp {
                 List(_) | Tuple(_),
             ) if std::mem::discriminant(l) == std::mem::discriminant(r) => {
                 let ord = compare_values(l, r).ok_or_else(|| {
-                    self.fail(Diagnostic::error(
-                        "type::operator",
-                        format!("cannot order a {} and a {}", l.kind(), r.kind()),
-                    ))
+                    self.fail(
+                        Diagnostic::error(
+                            "type::operator",
+                            format!("cannot order a {} and a {}", l.kind(), r.kind()),
+                        )
+                        .primary(op_span, "these items cannot be compared"),
+                    )
                 })?;
                 Value::Bool(match op {
                     BinOp::Lt => ord == Ordering::Less,

@@ -110,7 +110,12 @@ impl Parser<'_> {
         }
         let mut items = vec![first];
         while self.eat(&Token::Comma).is_some() {
-            if !starts_expression(self.peek()) && !self.at(&Token::Star) {
+            let more = starts_expression(self.peek())
+                || matches!(
+                    self.peek(),
+                    Token::Star | Token::Minus | Token::Plus | Token::Tilde
+                );
+            if !more {
                 break;
             }
             items.push(self.star_expr()?);

@@ -81,7 +81,21 @@ impl Parser<'_> {
         };
         let span = self.span();
         self.unsupported(span, what, instead);
-        // Skip the header line and, when it opens one, the indented block.
+        self.skip_clause();
+        // The clauses of the same `try` (`except`, `else`, `finally`) go with it.
+        if word == "try" {
+            while matches!(self.peek(), Token::Else)
+                || matches!(self.peek(), Token::Name(w) if w == "except" || w == "finally")
+            {
+                self.skip_clause();
+            }
+        }
+        self.recovered = true;
+        Ok(())
+    }
+
+    /// Skip a header line and, when it opens one, its indented block.
+    fn skip_clause(&mut self) {
         while !matches!(self.peek(), Token::Newline | Token::Eof | Token::Dedent) {
             self.bump();
         }
@@ -94,8 +108,6 @@ impl Parser<'_> {
             self.in_def = in_def;
             self.in_loop = in_loop;
         }
-        self.recovered = true;
-        Ok(())
     }
 
     /// `syntax::unsupported`: valid Python that tsr does not run.
