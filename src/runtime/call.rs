@@ -59,78 +59,64 @@ pub fn bind_args(
                     ));
                 }
             }
-            Some((name, span)) => {
-                let slot_of = |n: &str| {
-                    b.params
-                        .iter()
-                        .position(|p| p.name() == n && !matches!(p, P::Var(_) | P::VarKw(_)))
-                };
-                // PyTorch's and NumPy's spellings of the same parameter are one parameter.
-                let found = slot_of(&name).or_else(|| match name.as_str() {
-                    "dim" => slot_of("axis"),
-                    "axis" => slot_of("dim"),
-                    "keepdims" => slot_of("keepdim"),
-                    _ => None,
-                });
-                match found {
-                    Some(i) => {
-                        if slots[i].is_some() {
-                            return Err(interp.fail(
-                                Diagnostic::error(
-                                    "call::keyword",
-                                    format!("`{}` got two values for `{name}`", b.name),
-                                )
-                                .primary(span, "given again here")
-                                .help(format!("the signature is `{}`", b.signature())),
-                            ));
-                        }
-                        slots[i] = Some((a.value, a.span));
+            Some((name, span)) => match keyword_slot(b, &name) {
+                Some(i) => {
+                    if slots[i].is_some() {
+                        return Err(interp.fail(
+                            Diagnostic::error(
+                                "call::keyword",
+                                format!("`{}` got two values for `{name}`", b.name),
+                            )
+                            .primary(span, "given again here")
+                            .help(format!("the signature is `{}`", b.signature())),
+                        ));
                     }
-                    None if has_var_kw => {
-                        if kwargs.iter().any(|(n, ..)| *n == name) {
-                            return Err(interp.fail(
-                                Diagnostic::error(
-                                    "call::keyword",
-                                    format!("`{}` got two values for `{name}`", b.name),
-                                )
-                                .primary(span, "given again here")
-                                .help(format!("the signature is `{}`", b.signature())),
-                            ));
-                        }
-                        kwargs.push((name, span, a.value, a.span));
-                    }
-                    None => {
-                        let names = b
-                            .params
-                            .iter()
-                            .filter(|p| !matches!(p, P::Var(_) | P::VarKw(_)))
-                            .map(|p| p.name().to_string());
-                        let mut d = Diagnostic::error(
-                            "call::keyword",
-                            format!("`{}` has no parameter `{name}`", b.name),
-                        )
-                        .primary(span, "unknown keyword");
-                        let alias = match name.as_str() {
-                            "dim" | "axes" | "ax" => Some("axis"),
-                            "keepdims" => Some("keepdim"),
-                            "learning_rate" => Some("lr"),
-                            _ => None,
-                        };
-                        let suggestion = alias
-                            .filter(|a| b.params.iter().any(|p| p.name() == *a))
-                            .map(|s| s.to_string())
-                            .or_else(|| explain::did_you_mean(&name, names));
-                        d = match suggestion {
-                            Some(s) => d.help(format!(
-                                "did you mean `{s}=`? the signature is `{}`",
-                                b.signature()
-                            )),
-                            None => d.help(format!("the signature is `{}`", b.signature())),
-                        };
-                        return Err(interp.fail(d));
-                    }
+                    slots[i] = Some((a.value, a.span));
                 }
-            }
+                None if has_var_kw => {
+                    if kwargs.iter().any(|(n, ..)| *n == name) {
+                        return Err(interp.fail(
+                            Diagnostic::error(
+                                "call::keyword",
+                                format!("`{}` got two values for `{name}`", b.name),
+                            )
+                            .primary(span, "given again here")
+                            .help(format!("the signature is `{}`", b.signature())),
+                        ));
+                    }
+                    kwargs.push((name, span, a.value, a.span));
+                }
+                None => {
+                    let names = b
+                        .params
+                        .iter()
+                        .filter(|p| !matches!(p, P::Var(_) | P::VarKw(_)))
+                        .map(|p| p.name().to_string());
+                    let mut d = Diagnostic::error(
+                        "call::keyword",
+                        format!("`{}` has no parameter `{name}`", b.name),
+                    )
+                    .primary(span, "unknown keyword");
+                    let alias = match name.as_str() {
+                        "dim" | "axes" | "ax" => Some("axis"),
+                        "keepdims" => Some("keepdim"),
+                        "learning_rate" => Some("lr"),
+                        _ => None,
+                    };
+                    let suggestion = alias
+                        .filter(|a| b.params.iter().any(|p| p.name() == *a))
+                        .map(|s| s.to_string())
+                        .or_else(|| explain::did_you_mean(&name, names));
+                    d = match suggestion {
+                        Some(s) => d.help(format!(
+                            "did you mean `{s}=`? the signature is `{}`",
+                            b.signature()
+                        )),
+                        None => d.help(format!("the signature is `{}`", b.signature())),
+                    };
+                    return Err(interp.fail(d));
+                }
+            },
         }
     }
     for (i, p) in b.params.iter().enumerate() {
@@ -350,6 +336,26 @@ impl Args {
             &self.site(interp, operands),
         ))
     }
+}
+
+/// The parameter slot a keyword argument binds to. PyTorch's and NumPy's spellings of
+/// the same parameter are one parameter (`dim=`/`axis=`, `keepdims=`/`keepdim=`,
+/// `num_classes=`/`n=`); the evaluator's binder and `tsr check` both use this.
+pub fn keyword_slot(b: &Builtin, name: &str) -> Option<usize> {
+    let slot_of = |n: &str| {
+        b.params
+            .iter()
+            .position(|p| p.name() == n && !matches!(p, P::Var(_) | P::VarKw(_)))
+    };
+    slot_of(name).or_else(|| match name {
+        "dim" => slot_of("axis"),
+        "axis" => slot_of("dim"),
+        "keepdims" => slot_of("keepdim"),
+        "keepdim" => slot_of("keepdims"),
+        "num_classes" => slot_of("n"),
+        "input" => slot_of("x"),
+        _ => None,
+    })
 }
 
 /// Whether a keyword is one of PyTorch's tensor options (`dtype=`, `device=`,
@@ -607,6 +613,23 @@ impl Interp {
                 },
             };
             locals.insert(Rc::from(p.name.node.as_str()), Binding { value, origin });
+        }
+        // A function defined inside another can call itself by name (its captured
+        // variables were taken before its own `def` bound it).
+        if let Some(c) = &f.captured {
+            if !c.contains_key(f.name.as_str()) && !locals.contains_key(f.name.as_str()) {
+                let origin = Origin {
+                    src_id: f.src_id,
+                    span: f.def_span,
+                };
+                locals.insert(
+                    Rc::from(f.name.as_str()),
+                    Binding {
+                        value: Value::Function(f.clone()),
+                        origin,
+                    },
+                );
+            }
         }
         let caller_src = self.src_id;
         self.frames.push(Frame {

@@ -294,6 +294,12 @@ impl Interp {
         if op.is_membership_or_identity() {
             return self.membership(op, &l, &r, lhs.span, rhs.span);
         }
+        if let (BinOp::Mod, Str(_)) = (op, &l) {
+            // `"%.3f" % t`: formatting, whatever the arguments are.
+            if let Some(v) = self.sequence_binary(op, op_span, &l, &r)? {
+                return Ok(v);
+            }
+        }
         match (&l, &r) {
             (Tensor(_), _) | (_, Tensor(_)) => {
                 return self.tensor_binary(op, op_span, &l, &r, lhs, rhs)
@@ -550,6 +556,21 @@ impl Interp {
             }
             (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
             (Value::Optimizer(o), "lr") => Ok(Value::Number(o.borrow().lr())),
+            // Every tensor can take a gradient; `p.data` is the tensor itself, so that
+            // `p.data -= lr * p.grad` updates it in place.
+            (Value::Tensor(_), "requires_grad") => Ok(Value::Bool(true)),
+            (Value::Tensor(_), "data") => Ok(v.clone()),
+            (Value::Tensor(t), "is_leaf") => Ok(Value::Bool(t.is_leaf())),
+            (Value::Function(f), "__name__") => Ok(Value::str(&f.name)),
+            (Value::Builtin(b), "__name__") => Ok(Value::str(b.name)),
+            // `d.get`, `s.split`: a method of a Python value, bound to it.
+            _ if self.type_method(&v, name).is_some() => {
+                let b = self
+                    .type_method(&v, name)
+                    .map(Value::Builtin)
+                    .unwrap_or(Value::None);
+                Ok(Value::BoundMethod(Rc::new((v.clone(), b))))
+            }
             _ => Err(self.fail(explain::unknown_property(
                 v.kind(),
                 matches!(v, Value::Tensor(_)),
@@ -700,6 +721,16 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         }
         (Value::Tuple(x), Value::Tuple(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| values_equal(p, q))
+        }
+        // A shape is a list that compares equal to a tuple of the same sizes, as
+        // `torch.Size` does: `x.shape == (2, 3)`.
+        (Value::List(l), Value::Tuple(t)) | (Value::Tuple(t), Value::List(l)) => {
+            let l = l.borrow();
+            l.len() == t.len()
+                && l.iter()
+                    .chain(t.iter())
+                    .all(|v| matches!(v, Value::Number(_)))
+                && l.iter().zip(t.iter()).all(|(p, q)| values_equal(p, q))
         }
         (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => {
             let (x, y) = (x.borrow(), y.borrow());

@@ -360,6 +360,9 @@ pub enum Check {
     /// arguments and the values of the others: the checker runs it for real on zero
     /// tensors of those shapes (when they are known and small).
     Shapes,
+    /// As `Shapes`, for a builtin whose result is not one tensor (a (values, indices)
+    /// pair): when it cannot be run, the result is unknown rather than a tensor.
+    ShapesPair,
     Numel,
     /// The first argument's shape, through the graph (`exp`, `relu`); a number stays a
     /// number.

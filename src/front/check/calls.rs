@@ -50,6 +50,9 @@ impl Checker {
             AVal::Builtin(b) => self.call_builtin(b, args, callee_span, call_span),
             AVal::Func(uf) => self.call_user(uf.clone(), args, callee_span, call_span),
             AVal::Unknown => AVal::Unknown,
+            AVal::Class(_) | AVal::Object(_) | AVal::Bound(_) => self
+                .call_object(f, args, callee_span, call_span)
+                .unwrap_or(AVal::Unknown),
             other => {
                 let kind = other.kind();
                 self.report(
@@ -109,11 +112,7 @@ impl Checker {
                 }
                 None => rest.push((a.value, a.span)),
                 Some((name, _)) => {
-                    if let Some(i) = b
-                        .params
-                        .iter()
-                        .position(|p| p.name() == name && !matches!(p, P::Var(_)))
-                    {
+                    if let Some(i) = crate::runtime::call::keyword_slot(b, name) {
                         slots[i] = Some((a.value, a.span));
                     }
                 }
@@ -266,6 +265,7 @@ impl Checker {
             Check::Text => AVal::Str(None),
             Check::TypeName => match a.val(0) {
                 AVal::Unknown => AVal::Str(None),
+                AVal::Object(o) => AVal::Class(o.class.clone()),
                 v => AVal::Str(Some(Rc::from(v.kind()))),
             },
             Check::Accuracy => {
@@ -642,6 +642,7 @@ impl Checker {
                 Some(v) => v,
                 None => self.unknown_result(a),
             },
+            Check::ShapesPair => self.run_on_zeros(a).unwrap_or(AVal::Unknown),
             Check::Unknown => self.unknown_result(a),
         }
     }

@@ -99,6 +99,13 @@ impl Checker {
                 args,
             } => {
                 let recv = self.eval(receiver);
+                if matches!(recv, AVal::Object(_) | AVal::Class(_)) {
+                    let f = self
+                        .object_attribute(&recv, &name.node)
+                        .unwrap_or(AVal::Unknown);
+                    let argv = self.eval_args(args);
+                    return self.call(&f, argv, name.span, e.span);
+                }
                 if let AVal::Module(m) = &recv {
                     // `np.exp(x)`: the module's member, called with the arguments.
                     let f = match self.interp.module_member(m, &name.node, name.span) {
@@ -519,8 +526,15 @@ impl Checker {
     }
 
     fn attribute(&mut self, v: AVal, object: &Expr, name: &str, span: Span) -> AVal {
+        if let Some(a) = self.object_attribute(&v, name) {
+            return a;
+        }
         match (&v, name) {
             (AVal::Unknown, _) => AVal::Unknown,
+            // Python's own attributes (`__name__`, `__class__`) are not followed.
+            (_, n) if n.starts_with("__") => AVal::Unknown,
+            (AVal::Tensor(_), "requires_grad" | "is_leaf") => AVal::Bool(None),
+            (AVal::Tensor(_), "data") => v.clone(),
             (AVal::Module(m), _) => match self.interp.module_member(m, name, span) {
                 Ok(v) => AVal::from_value(&v),
                 Err(d) => {

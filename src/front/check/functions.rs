@@ -3,7 +3,7 @@
 
 use super::stmt::{Flow, MAX_CALL_DEPTH};
 use super::value::{AFunc, AVal};
-use super::{Checker, Env, Note};
+use super::{Checker, Note};
 use crate::runtime::call::bind_user_args;
 use crate::syntax::span::Span;
 use std::rc::Rc;
@@ -38,7 +38,17 @@ impl Checker {
                 return AVal::Unknown;
             }
         };
-        let mut locals = Env::default();
+        // A nested function sees the enclosing function's variables, and itself.
+        let mut locals = f.captured.clone().unwrap_or_default();
+        if f.captured.is_some() && !locals.contains_key(f.name.as_str()) {
+            locals.insert(
+                Rc::from(f.name.as_str()),
+                super::ABind {
+                    value: AVal::Func(f.clone()),
+                    origin: call_span,
+                },
+            );
+        }
         for (p, (value, arg_span)) in f.params.iter().zip(bound) {
             // A parameter got its value at the call site (as the evaluator records it).
             locals.insert(

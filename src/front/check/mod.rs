@@ -16,6 +16,7 @@ mod data;
 mod dims;
 mod expr;
 mod functions;
+mod objects;
 mod python;
 mod rules;
 mod stmt;

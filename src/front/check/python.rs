@@ -111,7 +111,16 @@ impl Checker {
     pub(super) fn bind_target(&mut self, target: &Target, value: AVal, span: Span) {
         match target {
             Target::Name(n) => self.bind(&n.node, value, span),
-            Target::Tuple { items, .. } => {
+            Target::Tuple { items, span: names } => {
+                if let Some(parts) = value.exact_items() {
+                    if parts.len() != items.len() {
+                        self.report(crate::runtime::py::eval::unpack_error(
+                            items.len(),
+                            parts.len(),
+                            *names,
+                        ));
+                    }
+                }
                 let parts = value.exact_items().filter(|v| v.len() == items.len());
                 match parts {
                     Some(parts) => {
@@ -126,8 +135,10 @@ impl Checker {
                     }
                 }
             }
-            Target::Attr { object, .. } => {
-                self.eval(object);
+            Target::Attr { object, name, .. } => {
+                if let AVal::Object(o) = self.eval(object) {
+                    o.set(&name.node, value);
+                }
             }
             Target::Index { object, items, .. } => {
                 self.eval(object);
@@ -149,7 +160,9 @@ impl Checker {
                     self.bind_target(t, v.clone(), stmt.span);
                 }
             }
-            StmtKind::Class { name, .. } => self.bind(&name.node, AVal::Unknown, stmt.span),
+            StmtKind::Class { name, base, body } => {
+                self.exec_class(name, base.as_ref(), body, stmt.span)
+            }
             StmtKind::With { items, body } => {
                 for (e, t) in items {
                     self.eval(e);

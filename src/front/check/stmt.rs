@@ -126,6 +126,7 @@ impl Checker {
                     params: params.clone(),
                     defaults,
                     body: body.clone(),
+                    captured: self.st.locals.clone(),
                 };
                 self.bind(&name.node, AVal::Func(Rc::new(f)), stmt.span);
                 Flow::Normal

@@ -45,6 +45,8 @@ pub struct AFunc {
     pub params: Vec<Param>,
     pub defaults: Vec<Option<AVal>>,
     pub body: Rc<Vec<Stmt>>,
+    /// The enclosing function's variables when defined inside one (Python's closures).
+    pub captured: Option<super::Env>,
 }
 
 #[derive(Clone)]
@@ -63,6 +65,10 @@ pub enum AVal {
     Optimizer,
     /// An imported module (`np`, `torch`, `F`): its members are builtins.
     Module(&'static crate::runtime::py::modules::Module),
+    Class(Rc<super::objects::AClass>),
+    Object(Rc<super::objects::AObject>),
+    /// A method read from an object: `(self, method)`.
+    Bound(Rc<(AVal, Rc<AFunc>)>),
 }
 
 impl std::fmt::Debug for AVal {
@@ -94,6 +100,9 @@ impl AVal {
             AVal::Func(_) | AVal::Builtin(_) => "function",
             AVal::Optimizer => "optimizer",
             AVal::Module(_) => "module",
+            AVal::Class(_) => "class",
+            AVal::Object(_) => "object",
+            AVal::Bound(_) => "method",
         }
     }
 
@@ -139,7 +148,7 @@ impl AVal {
     pub fn is_settled(&self) -> bool {
         match self {
             AVal::Tensor(t) => t.shape.is_some(),
-            AVal::Func(_) | AVal::Optimizer => true,
+            AVal::Func(_) | AVal::Optimizer | AVal::Class(_) | AVal::Object(_) => true,
             AVal::List(_) => match self.exact_items() {
                 Some(items) => items.iter().all(|v| v.is_settled()),
                 None => false,
@@ -236,6 +245,8 @@ impl AVal {
             (AVal::Builtin(a), AVal::Builtin(b)) if std::ptr::eq(*a, *b) => self.clone(),
             (AVal::Optimizer, AVal::Optimizer) => AVal::Optimizer,
             (AVal::Module(a), AVal::Module(b)) if std::ptr::eq(*a, *b) => self.clone(),
+            (AVal::Class(a), AVal::Class(b)) if Rc::ptr_eq(a, b) => self.clone(),
+            (AVal::Object(a), AVal::Object(b)) if Rc::ptr_eq(a, b) => self.clone(),
             _ => AVal::Unknown,
         }
     }
@@ -249,6 +260,8 @@ impl AVal {
             | (AVal::None, AVal::None)
             | (AVal::Optimizer, AVal::Optimizer) => true,
             (AVal::Module(a), AVal::Module(b)) => std::ptr::eq(*a, *b),
+            (AVal::Class(a), AVal::Class(b)) => Rc::ptr_eq(a, b),
+            (AVal::Object(a), AVal::Object(b)) => Rc::ptr_eq(a, b),
             (AVal::Bool(a), AVal::Bool(b)) => a == b,
             (AVal::Num(a), AVal::Num(b)) => match (a, b) {
                 (ANum::Dim(x), ANum::Dim(y)) => {

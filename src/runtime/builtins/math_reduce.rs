@@ -4,6 +4,7 @@
 
 use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
+use crate::runtime::py::class::named_pair;
 use crate::runtime::value::Value;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, BinaryOp, LaneOp, ReduceOp, ScanOp, Tensor};
@@ -126,10 +127,10 @@ pub static TABLE: &[Builtin] =
                 Opt("descending", "False"),
                 Kw("stable", "False")
             ],
-            "[values, indices] sorted along an axis (always stable; NaN counts as largest)",
+            "(values, indices) sorted along an axis (always stable; NaN counts as largest)",
             "values, idx = sort(x)",
             f_sort,
-            Shapes
+            ShapesPair
         ),
         b!(
             "argsort",
@@ -153,9 +154,9 @@ pub static TABLE: &[Builtin] =
             Opt("largest", "True"),
             Opt("sorted", "True")
         ],
-        "[values, indices] of the k largest (or smallest) along an axis; ties: lower index first",
+        "(values, indices) of the k largest (or smallest) along an axis; ties: lower index first",
         "topk(probs, 3)",
-        f_topk, Shapes
+        f_topk, ShapesPair
     ),
     ];
 
@@ -357,7 +358,12 @@ fn sorted(interp: &mut Interp, a: &mut Args, k: Option<i64>) -> R<(Tensor, Tenso
 
 fn f_sort(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let (v, i) = sorted(interp, a, None)?;
-    Ok(Value::list(vec![Value::Tensor(v), Value::Tensor(i)]))
+    Ok(named_pair(
+        "sort",
+        Value::Tensor(v),
+        Value::Tensor(i),
+        interp.builtins,
+    ))
 }
 
 fn f_argsort(interp: &mut Interp, a: &mut Args) -> R<Value> {
@@ -368,5 +374,10 @@ fn f_argsort(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn f_topk(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let k = a.int(interp, 1)?;
     let (v, i) = sorted(interp, a, Some(k))?;
-    Ok(Value::list(vec![Value::Tensor(v), Value::Tensor(i)]))
+    Ok(named_pair(
+        "topk",
+        Value::Tensor(v),
+        Value::Tensor(i),
+        interp.builtins,
+    ))
 }

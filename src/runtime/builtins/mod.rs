@@ -14,6 +14,7 @@ mod layers_norm;
 mod math;
 mod math_reduce;
 mod movement;
+mod namespaces;
 mod pyobjects;
 pub mod pyplot;
 mod pyrandom;
@@ -45,6 +46,7 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(tensor_methods::TABLE.iter())
             .chain(pyrandom::TABLE.iter())
             .chain(pyplot::TABLE.iter())
+            .chain(namespaces::TABLE.iter())
             .collect()
     })
 }

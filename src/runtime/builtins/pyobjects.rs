@@ -9,7 +9,7 @@ use crate::runtime::py::format::{format_value, parse_template};
 use crate::runtime::value::{Args, Builtin, Value, P};
 use crate::syntax::diagnostic::Diagnostic;
 
-use P::{Opt, Req, Var, VarKw};
+use P::{Kw, Opt, Req, Var, VarKw};
 
 pub static TABLE: &[Builtin] = &[
     b!("enumerate", [Req("iterable"), Opt("start", "0")], "pairs (index, item) of an iterable", "for i, x in enumerate(xs): ...", f_enumerate),
@@ -53,6 +53,23 @@ pub static TABLE: &[Builtin] = &[
     b!("list.index", [Req("l"), Req("value")], "the position of the first item equal to value", "xs.index(3)", f_index),
     b!("list.count", [Req("l"), Req("value")], "how many items equal value", "xs.count(3)", f_count),
     b!("list.copy", [Req("l")], "a shallow copy of the list", "ys = xs.copy()", f_copy),
+    b!("list.sort", [Req("l"), Kw("key", "None"), Kw("reverse", "False")], "sort the list in place (stable; by key(item) when given)", "xs.sort(key=len, reverse=True)", f_sort),
+    b!("list.reverse", [Req("l")], "reverse the list in place", "xs.reverse()", f_reverse),
+    b!("list.remove", [Req("l"), Req("value")], "remove the first item equal to value", "xs.remove(3)", f_remove),
+    b!("list.clear", [Req("l")], "remove every item", "xs.clear()", f_clear),
+    b!("str.capitalize", [Req("s")], "the string with its first letter upper case and the rest lower case", "\"emma\".capitalize()", f_capitalize),
+    b!("str.title", [Req("s")], "the string with each word capitalised", "\"the end\".title()", f_title),
+    b!("str.count", [Req("s"), Req("sub")], "how many times sub occurs (without overlapping)", "\"banana\".count(\"a\")", f_str_count),
+    b!("str.find", [Req("s"), Req("sub")], "the position of the first sub, or -1", "\"banana\".find(\"n\")", f_find),
+    b!("str.isdigit", [Req("s")], "whether the string is non-empty and all digits", "\"42\".isdigit()", f_isdigit),
+    b!("str.isalpha", [Req("s")], "whether the string is non-empty and all letters", "\"ab\".isalpha()", f_isalpha),
+    b!("return_types.__iter__", [Req("pair")], "the fields of a (values, indices) result, for unpacking", "values, indices = topk(x, 2)", f_pair_iter),
+    b!("return_types.__getitem__", [Req("pair"), Req("i")], "field i of a (values, indices) result", "topk(x, 2)[0]", f_pair_item),
+    b!("return_types.__len__", [Req("pair")], "2: a (values, indices) result has two fields", "len(topk(x, 2))", f_pair_len),
+    b!("return_types.__repr__", [Req("pair")], "how a (values, indices) result prints", "print(sort(x))", f_pair_repr),
+    b!("divmod", [Req("a"), Req("b")], "the pair (a // b, a % b)", "divmod(7, 2)", f_divmod),
+    b!("map", [Req("function"), Var("iterables")], "a list of function(item) for each item (of several iterables side by side)", "list(map(str, [1, 2]))", f_map),
+    b!("filter", [Req("function"), Req("iterable")], "a list of the items for which function(item) is true (None: the true items)", "list(filter(None, [0, 1, 2]))", f_filter),
 ];
 
 fn text(interp: &Interp, a: &Args, i: usize) -> R<String> {
@@ -491,4 +508,260 @@ fn f_exception(_: &mut Interp, a: &mut Args) -> R<Value> {
         obj.set("args", m.clone());
     }
     Ok(Value::Instance(std::rc::Rc::new(obj)))
+}
+
+fn sorted_in_place(
+    interp: &mut Interp,
+    a: &Args,
+    items: Vec<Value>,
+    key: Option<Value>,
+    reverse: bool,
+) -> R<Vec<Value>> {
+    let mut keyed: Vec<(Value, Value)> = Vec::with_capacity(items.len());
+    for v in items {
+        let k = match &key {
+            Some(f) if !matches!(f, Value::None) => {
+                let arg = crate::runtime::call::ArgVal {
+                    name: None,
+                    value: v.clone(),
+                    span: a.span(0),
+                };
+                interp.call(f, vec![arg], a.call, a.call)?
+            }
+            _ => v.clone(),
+        };
+        keyed.push((k, v));
+    }
+    let mut failed = false;
+    keyed.sort_by(|x, y| {
+        let o = crate::runtime::py::sequence::compare_values(&x.0, &y.0).unwrap_or_else(|| {
+            failed = true;
+            std::cmp::Ordering::Equal
+        });
+        if reverse {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    if failed {
+        return Err(interp.fail(
+            Diagnostic::error(
+                "type::argument",
+                "the items cannot be ordered: numbers, strings, or lists/tuples of them",
+            )
+            .primary(a.span(0), "mixed or unsortable values"),
+        ));
+    }
+    Ok(keyed.into_iter().map(|(_, v)| v).collect())
+}
+
+fn f_sort(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let l = list_of(interp, a)?;
+    let items = l.borrow().clone();
+    let reverse = a.bool_or(interp, 2, false)?;
+    let sorted = sorted_in_place(interp, a, items, a.get(1).cloned(), reverse)?;
+    *l.borrow_mut() = sorted;
+    Ok(Value::None)
+}
+
+fn f_reverse(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    list_of(interp, a)?.borrow_mut().reverse();
+    Ok(Value::None)
+}
+
+fn f_remove(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let l = list_of(interp, a)?;
+    let v = a.value(1);
+    let pos = l
+        .borrow()
+        .iter()
+        .position(|x| crate::runtime::eval::values_equal(x, &v));
+    match pos {
+        Some(p) => {
+            l.borrow_mut().remove(p);
+            Ok(Value::None)
+        }
+        None => Err(interp.fail(
+            Diagnostic::error(
+                "value::not_found",
+                format!("{} is not in the list", v.repr()),
+            )
+            .primary(a.span(1), "not in the list"),
+        )),
+    }
+}
+
+fn f_clear(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    list_of(interp, a)?.borrow_mut().clear();
+    Ok(Value::None)
+}
+
+fn f_capitalize(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    let mut chars = s.chars();
+    let out = match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + &chars.as_str().to_lowercase(),
+        None => String::new(),
+    };
+    Ok(Value::str(&out))
+}
+
+fn f_title(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if c.is_alphabetic() {
+            if start {
+                out.extend(c.to_uppercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+            start = false;
+        } else {
+            out.push(c);
+            start = true;
+        }
+    }
+    Ok(Value::str(&out))
+}
+
+fn f_str_count(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let (s, sub) = (text(interp, a, 0)?, text(interp, a, 1)?);
+    let n = if sub.is_empty() {
+        s.chars().count() + 1
+    } else {
+        s.matches(sub.as_str()).count()
+    };
+    Ok(Value::Number(n as f64))
+}
+
+fn f_find(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let (s, sub) = (text(interp, a, 0)?, text(interp, a, 1)?);
+    Ok(Value::Number(match s.find(sub.as_str()) {
+        Some(byte) => s[..byte].chars().count() as f64,
+        None => -1.0,
+    }))
+}
+
+fn f_isdigit(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    Ok(Value::Bool(
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()),
+    ))
+}
+
+fn f_isalpha(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    Ok(Value::Bool(
+        !s.is_empty() && s.chars().all(char::is_alphabetic),
+    ))
+}
+
+fn f_divmod(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let (x, y) = (a.number(interp, 0)?, a.number(interp, 1)?);
+    if y == 0.0 {
+        return Err(interp.fail(
+            Diagnostic::error("value::zero_division", "integer division or modulo by zero")
+                .primary(a.span(1), "this is 0"),
+        ));
+    }
+    let q = (x / y).floor();
+    Ok(Value::tuple(vec![
+        Value::Number(q),
+        Value::Number(crate::runtime::eval::python_mod(x, y)),
+    ]))
+}
+
+fn f_map(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let f = a.value(0);
+    let mut seqs = Vec::new();
+    for (v, s) in a.rest.clone() {
+        seqs.push(interp.iter_values(&v, s)?);
+    }
+    let n = seqs.iter().map(Vec::len).min().unwrap_or(0);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let args = seqs
+            .iter()
+            .map(|s| crate::runtime::call::ArgVal {
+                name: None,
+                value: s[i].clone(),
+                span: a.call,
+            })
+            .collect();
+        out.push(interp.call(&f, args, a.span(0), a.call)?);
+    }
+    Ok(Value::list(out))
+}
+
+fn f_filter(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let f = a.value(0);
+    let items = interp.iter_values(&a.value(1), a.span(1))?;
+    let mut out = Vec::new();
+    for v in items {
+        let keep = match &f {
+            Value::None => v.clone(),
+            f => {
+                let arg = crate::runtime::call::ArgVal {
+                    name: None,
+                    value: v.clone(),
+                    span: a.span(1),
+                };
+                interp.call(f, vec![arg], a.span(0), a.call)?
+            }
+        };
+        if interp.truthy(&keep, a.span(1))? {
+            out.push(v);
+        }
+    }
+    Ok(Value::list(out))
+}
+
+fn pair_fields(interp: &Interp, a: &Args) -> R<Vec<Value>> {
+    match a.value(0) {
+        Value::Instance(i) => Ok(["values", "indices"]
+            .iter()
+            .filter_map(|f| i.get(f))
+            .collect()),
+        other => Err(interp.fail(
+            Diagnostic::error(
+                "type::argument",
+                format!(
+                    "expected a (values, indices) result, found a {}",
+                    other.kind()
+                ),
+            )
+            .primary(a.span(0), "not such a result"),
+        )),
+    }
+}
+
+fn f_pair_iter(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::tuple(pair_fields(interp, a)?))
+}
+
+fn f_pair_item(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let fields = pair_fields(interp, a)?;
+    let pos = interp.list_position(&a.value(1), a.span(1), fields.len())?;
+    Ok(fields[pos].clone())
+}
+
+fn f_pair_len(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::Number(pair_fields(interp, a)?.len() as f64))
+}
+
+fn f_pair_repr(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let fields = pair_fields(interp, a)?;
+    let name = match a.value(0) {
+        Value::Instance(i) => i.class.name.clone(),
+        _ => String::new(),
+    };
+    let shown: Vec<String> = ["values", "indices"]
+        .iter()
+        .zip(&fields)
+        .map(|(n, v)| format!("{n}={}", v.repr()))
+        .collect();
+    Ok(Value::str(&format!("{name}(\n{})", shown.join(",\n"))))
 }

@@ -111,6 +111,10 @@ fn f_len(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let n = match a.value(0) {
         Value::List(l) => l.borrow().len(),
         Value::Tuple(t) => t.len(),
+        v @ Value::Instance(_) => {
+            let n = interp.call_method(v, "__len__", Vec::new(), a.span(0))?;
+            return Ok(n);
+        }
         Value::Dict(d) | Value::Set(d) => d.borrow().len(),
         Value::Str(s) => s.chars().count(),
         Value::Range { start, stop, step } => Value::range_len(start, stop, step) as usize,
@@ -210,6 +214,12 @@ fn f_round(interp: &mut Interp, a: &mut Args) -> R<Value> {
             .map_err(|e| a.fail(interp, e, &[0])),
         _ => {
             let x = a.number(interp, 0)?;
+            if digits >= 0 && x.is_finite() {
+                // Python rounds the exact binary value (`round(2.675, 2)` is 2.67): the
+                // correctly rounded decimal text of it, read back.
+                let text = format!("{x:.prec$}", prec = digits as usize);
+                return Ok(Value::Number(text.parse().unwrap_or(x)));
+            }
             let scale = 10f64.powi(digits);
             Ok(Value::Number(round_half_even(x * scale) / scale))
         }
@@ -366,5 +376,9 @@ fn f_perf_counter(_: &mut Interp, _: &mut Args) -> R<Value> {
 }
 
 fn f_type(_: &mut Interp, a: &mut Args) -> R<Value> {
-    Ok(Value::str(a.value(0).kind()))
+    // An instance's type is its class (`type(m).__name__`); other values name their kind.
+    Ok(match a.value(0) {
+        Value::Instance(i) => Value::Class(i.class.clone()),
+        v => Value::str(v.kind()),
+    })
 }

@@ -137,6 +137,8 @@ pub fn tensor_method(name: &str) -> Option<&'static str> {
         "dim" => "tensor.dim",
         "requires_grad_" => "tensor.requires_grad_",
         "zero_" => "tensor.zero_",
+        "nelement" => "numel",
+        "ravel" => "flatten",
         _ => return None,
     })
 }

@@ -186,7 +186,9 @@ impl Interp {
                     | Value::Str(_)
                     | Value::List(_)
                     | Value::Tuple(_)
-                    | Value::Range { .. } => self.iter_values(&value, *span)?,
+                    | Value::Range { .. }
+                    | Value::Instance(_)
+                    | Value::File(_) => self.iter_values(&value, *span)?,
                     other => {
                         return Err(self.fail(
                             Diagnostic::error(
@@ -203,17 +205,7 @@ impl Interp {
                     }
                 };
                 if values.len() != items.len() {
-                    let (want, got) = (items.len(), values.len());
-                    let msg = if got > want {
-                        format!("too many values to unpack: {got} values into {want} names")
-                    } else {
-                        format!("not enough values to unpack: {got} values into {want} names")
-                    };
-                    return Err(self.fail(
-                        Diagnostic::error("type::unpack", msg)
-                            .primary(*span, format!("{want} names here"))
-                            .help(format!("the value has {got} items: write {got} names, or index it (`v[0]`)")),
-                    ));
+                    return Err(self.fail(unpack_error(items.len(), values.len(), *span)));
                 }
                 for (t, v) in items.iter().zip(values) {
                     self.assign_to(t, v, stmt_span)?;
@@ -456,6 +448,20 @@ impl Interp {
             }
         })
     }
+}
+
+/// `type::unpack`: `want` names for a value of `got` items.
+pub fn unpack_error(want: usize, got: usize, span: Span) -> Diagnostic {
+    let msg = if got > want {
+        format!("too many values to unpack: {got} values into {want} names")
+    } else {
+        format!("not enough values to unpack: {got} values into {want} names")
+    };
+    Diagnostic::error("type::unpack", msg)
+        .primary(span, format!("{want} names here"))
+        .help(format!(
+            "the value has {got} items: write {got} names, or index it (`v[0]`)"
+        ))
 }
 
 /// Python's `is`: the same object. `None`, bools and equal small values are the same;

@@ -361,8 +361,26 @@ impl Interp {
                 }
                 Ok(())
             }
+            // PyTorch's tensor flags: every tensor takes a gradient (`requires_grad`),
+            // `backward` replaces gradients (`p.grad = None` has nothing to clear), and
+            // `p.data = t` sets the values in place.
+            Value::Tensor(_)
+                if name == "requires_grad" || (name == "grad" && matches!(value, Value::None)) =>
+            {
+                Ok(())
+            }
+            Value::Tensor(t) if name == "data" => {
+                let new = self.to_tensor(&value, name_span)?;
+                self.note_changed(t, name_span);
+                crate::tensor::set_index(t, &[], &new).map_err(|e| {
+                    self.fail(crate::runtime::explain::tensor_error(
+                        self,
+                        e,
+                        &crate::runtime::explain::Site::call("data", name_span, vec![]),
+                    ))
+                })
+            }
             other => {
-                let _ = name_span;
                 Err(self.fail(
                     Diagnostic::error("type::attribute", format!("cannot set an attribute on a {}", other.kind()))
                         .primary(obj_span, format!("this is a {}", other.kind()))
@@ -380,10 +398,12 @@ impl Interp {
         span: Span,
     ) -> Option<R<Value>> {
         Some(match obj {
+            Value::Instance(i) if name == "__class__" => Ok(Value::Class(i.class.clone())),
+            Value::Class(c) if name == "__name__" => Ok(Value::str(&c.name)),
             Value::Instance(i) => match i.get(name) {
                 Some(v) => Ok(v),
                 None => match i.class.find(name) {
-                    Some(f @ Value::Function(_)) => {
+                    Some(f @ (Value::Function(_) | Value::Builtin(_))) => {
                         Ok(Value::BoundMethod(Rc::new((obj.clone(), f))))
                     }
                     Some(v) => Ok(v),
@@ -540,7 +560,7 @@ impl Interp {
                 let method = if repr { "__repr__" } else { "__str__" };
                 let f = i.class.find(method).or_else(|| i.class.find("__repr__"));
                 match f {
-                    Some(f @ Value::Function(_)) => {
+                    Some(f @ (Value::Function(_) | Value::Builtin(_))) => {
                         let bound = Value::BoundMethod(Rc::new((v.clone(), f)));
                         let out =
                             self.call(&bound, Vec::new(), Span::new(0, 0), Span::new(0, 0))?;

@@ -39,6 +39,12 @@ pub static NUMPY_RANDOM: Module = Module {
     open: false,
 };
 
+pub static NUMPY_LINALG: Module = Module {
+    name: "numpy.linalg",
+    members: &[("norm", B("norm"))],
+    open: false,
+};
+
 pub static NUMPY: Module = Module {
     name: "numpy",
     members: &[
@@ -57,6 +63,9 @@ pub static NUMPY: Module = Module {
         ("float64", Dtype("float64")),
         ("int64", Dtype("int64")),
         ("absolute", B("abs")),
+        ("std", B("np.std")),
+        ("var", B("np.var")),
+        ("linalg", Sub(&NUMPY_LINALG)),
         ("power", B("pow")),
         ("amax", B("amax")),
         ("amin", B("amin")),
@@ -104,6 +113,8 @@ pub static TORCH: Module = Module {
     name: "torch",
     members: &[
         ("nn", Sub(&TORCH_NN)),
+        ("max", B("torch.max")),
+        ("min", B("torch.min")),
         ("optim", Sub(&TORCH_OPTIM)),
         ("Generator", B("generator")),
         ("as_tensor", B("tensor")),
@@ -194,6 +205,7 @@ pub static MATPLOTLIB: Module = Module {
 pub static MODULES: &[&Module] = &[
     &NUMPY,
     &NUMPY_RANDOM,
+    &NUMPY_LINALG,
     &TORCH,
     &TORCH_NN,
     &TORCH_FUNCTIONAL,

@@ -41,11 +41,16 @@ impl Parser<'_> {
             ExprKind::Call { callee, args } if args.is_empty() => callee.as_ref(),
             _ => &deco,
         };
+        let is_torch = |e: &Expr| matches!(&e.kind, ExprKind::Name(m) if m == "torch");
         let known = match &name.kind {
             ExprKind::Name(n) => n == "no_grad",
-            ExprKind::Attr { object, name } => {
-                name.node == "no_grad" && matches!(&object.kind, ExprKind::Name(m) if m == "torch")
-            }
+            ExprKind::Attr { object, name } => name.node == "no_grad" && is_torch(object),
+            // `torch.no_grad()` parses as a method call.
+            ExprKind::Method {
+                receiver,
+                name,
+                args,
+            } => name.node == "no_grad" && args.is_empty() && is_torch(receiver),
             _ => false,
         };
         if !known {

@@ -1,0 +1,127 @@
+//! Builtins whose meaning in a library's namespace differs from tsr's function of the
+//! same name: `torch.max(x, dim)` / `torch.min(x, dim)` return PyTorch's (values,
+//! indices) pair (tsr's `max(x, axis=1)` returns the values, as numpy's does), and
+//! `np.std` / `np.var` divide by n (`ddof=0`) where PyTorch divides by n - 1.
+
+use crate::runtime::call::ArgVal;
+use crate::runtime::interp::{Interp, R};
+use crate::runtime::py::class::named_pair;
+use crate::runtime::value::{Args, Builtin, Value, P};
+use crate::tensor;
+
+use P::{Kw, Opt, Req};
+
+pub static TABLE: &[Builtin] = &[
+    b!("torch.max", [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")], "torch.max(x): the largest value; torch.max(x, dim): the (values, indices) pair along dim; torch.max(a, b): elementwise", "values, indices = torch.max(logits, 1)", f_torch_max, ShapesPair),
+    b!("torch.min", [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")], "torch.min(x): the smallest value; torch.min(x, dim): the (values, indices) pair along dim; torch.min(a, b): elementwise", "values, indices = torch.min(d, 0)", f_torch_min, ShapesPair),
+    b!("np.std", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's standard deviation: divides by n - ddof (n by default)", "np.std(x, axis=0)", f_np_std),
+    b!("np.var", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's variance: divides by n - ddof (n by default)", "np.var(x, axis=0)", f_np_var),
+];
+
+fn torch_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Value> {
+    let name = if largest { "max" } else { "min" };
+    let dim = match a.get(1) {
+        None | Some(Value::None) => None,
+        Some(Value::Number(_)) => Some(a.int(interp, 1)? as isize),
+        // `torch.max(a, b)`: elementwise, as tsr's `max(a, b)`.
+        Some(_) => {
+            let args = vec![
+                ArgVal {
+                    name: None,
+                    value: a.value(0),
+                    span: a.span(0),
+                },
+                ArgVal {
+                    name: None,
+                    value: a.value(1),
+                    span: a.span(1),
+                },
+            ];
+            return call_named(interp, name, args, a);
+        }
+    };
+    let Some(dim) = dim else {
+        let args = vec![ArgVal {
+            name: None,
+            value: a.value(0),
+            span: a.span(0),
+        }];
+        return call_named(interp, name, args, a);
+    };
+    let keep = a.bool_or(interp, 2, false)?;
+    let x = a.tensor(interp, 0)?;
+    let op = if largest {
+        tensor::ReduceOp::Max
+    } else {
+        tensor::ReduceOp::Min
+    };
+    let values = tensor::reduce(op, &x, Some(dim), keep).map_err(|e| a.fail(interp, e, &[0]))?;
+    let pick = if largest {
+        tensor::argmax
+    } else {
+        tensor::argmin
+    };
+    let mut indices = pick(&x, Some(dim)).map_err(|e| a.fail(interp, e, &[0]))?;
+    if keep {
+        indices = tensor::unsqueeze(&indices, dim).map_err(|e| a.fail(interp, e, &[0]))?;
+    }
+    Ok(named_pair(
+        name,
+        Value::Tensor(values),
+        Value::Tensor(indices),
+        interp.builtins,
+    ))
+}
+
+fn call_named(interp: &mut Interp, name: &str, args: Vec<ArgVal>, a: &Args) -> R<Value> {
+    match interp.builtins.find(name) {
+        Some(b) => interp.call(&Value::Builtin(b), args, a.callee, a.call),
+        None => Ok(Value::None),
+    }
+}
+
+fn f_torch_max(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    torch_extreme(interp, a, true)
+}
+
+fn f_torch_min(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    torch_extreme(interp, a, false)
+}
+
+/// `np.std` / `np.var` as tsr's `std` / `var` with `correction=ddof`.
+fn numpy_spread(interp: &mut Interp, a: &mut Args, name: &str) -> R<Value> {
+    let ddof = a.number_or(interp, 2, 0.0)?;
+    let mut args = vec![ArgVal {
+        name: None,
+        value: a.value(0),
+        span: a.span(0),
+    }];
+    if let Some(axis) = a.get(1) {
+        args.push(ArgVal {
+            name: None,
+            value: axis.clone(),
+            span: a.span(1),
+        });
+    }
+    args.push(ArgVal {
+        name: Some(("correction".to_string(), a.call)),
+        value: Value::Number(ddof),
+        span: a.call,
+    });
+    if let Some(k) = a.get(3) {
+        args.push(ArgVal {
+            name: Some(("keepdim".to_string(), a.call)),
+            value: k.clone(),
+            span: a.span(3),
+        });
+    }
+    call_named(interp, name, args, a)
+}
+
+fn f_np_std(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    numpy_spread(interp, a, "std")
+}
+
+fn f_np_var(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    numpy_spread(interp, a, "var")
+}
