@@ -254,6 +254,33 @@ fn completes_properties_and_functions_after_a_dot() {
 }
 
 #[test]
+fn completes_attributes_of_objects_modules_and_dict_keys() {
+    let scope = scope_with(
+        "import numpy as np\nclass Lin:\n    def __init__(self):\n        self.weight = ones(2)\n    def forward(self, x):\n        return x\n\nm = Lin()\nconfig = {\"lr\": 0.1, \"layers\": 2}\n",
+    );
+    assert_eq!(candidates(&scope, "m.we"), (2, vec!["weight".to_string()]));
+    assert_eq!(candidates(&scope, "m.fo").1, vec!["forward"]);
+    assert!(candidates(&scope, "np.").1.contains(&"dot".to_string()));
+    assert_eq!(candidates(&scope, "np.conc").1, vec!["concatenate"]);
+    assert_eq!(
+        candidates(&scope, "config[\"l"),
+        (8, vec!["layers".to_string(), "lr".to_string()])
+    );
+    assert_eq!(candidates(&scope, "config.it").1, vec!["items"]);
+}
+
+#[test]
+fn a_class_body_reads_on_until_a_blank_line() {
+    assert!(repl::needs_more("class A:"));
+    assert!(repl::needs_more(
+        "class A:\n    def f(self):\n        return 1"
+    ));
+    assert!(!repl::needs_more(
+        "class A:\n    def f(self):\n        return 1\n"
+    ));
+}
+
+#[test]
 fn a_dedent_to_the_top_level_closes_the_block() {
     assert!(repl::needs_more("for i in range(3):\n    x = i"));
     assert!(!repl::needs_more("for i in range(3):\n    x = i\nprint(x)"));

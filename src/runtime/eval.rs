@@ -243,6 +243,9 @@ impl Interp {
             UnaryOp::Invert => self.invert(v, span, operand),
             UnaryOp::Plus | UnaryOp::Neg => {
                 let neg = op == UnaryOp::Neg;
+                if let Some(r) = self.instance_unary(neg, &v, span) {
+                    return r;
+                }
                 match v {
                     Value::Number(n) => Ok(Value::Number(if neg { -n } else { n })),
                     Value::Bool(b) => {
@@ -293,6 +296,9 @@ impl Interp {
         use Value::*;
         if op.is_membership_or_identity() {
             return self.membership(op, &l, &r, lhs.span, rhs.span);
+        }
+        if let Some(v) = self.instance_binary(op, op_span, &l, &r, lhs.span, rhs.span) {
+            return v;
         }
         if let (BinOp::Mod, Str(_)) = (op, &l) {
             // `"%.3f" % t`: formatting, whatever the arguments are.

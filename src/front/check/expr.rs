@@ -320,6 +320,8 @@ impl Checker {
                 _ => AVal::Unknown,
             },
             UnaryOp::Plus | UnaryOp::Neg => match v {
+                // `__neg__` of an object is not followed.
+                AVal::Object(_) => AVal::Unknown,
                 AVal::Num(ANum::Known(n)) => AVal::num(if op == UnaryOp::Neg { -n } else { n }),
                 AVal::Bool(Some(b)) => AVal::num(if op == UnaryOp::Neg {
                     -(b as i32 as f64)
@@ -375,6 +377,10 @@ impl Checker {
         lhs: &Expr,
         rhs: &Expr,
     ) -> AVal {
+        if matches!(l, AVal::Object(_)) || matches!(r, AVal::Object(_)) {
+            // An object's operator methods (`__add__`, ...) are not followed.
+            return AVal::Unknown;
+        }
         if op == BinOp::Mod && matches!(l, AVal::Str(_)) {
             // `%` formatting: its arguments may be a tuple, which the checker keeps as a
             // list; the text is not needed.
@@ -688,7 +694,7 @@ impl Checker {
                     }
                 }
             }
-            AVal::Unknown => {
+            AVal::Unknown | AVal::Object(_) => {
                 // A dict, an object or a tensor: the items are checked, not converted.
                 for it in items {
                     match it {

@@ -76,6 +76,8 @@ const STRING_METHODS: &[&str] = &[
     "type",
 ];
 const NUMBER_METHODS: &[&str] = &["float", "int", "round", "str", "type"];
+const DICT_METHODS: &[&str] = &["get", "items", "keys", "values"];
+const SET_METHODS: &[&str] = &["add", "discard", "update"];
 const OPTIMIZER_METHODS: &[&str] = &["step", "type", "zero_grad"];
 
 /// What `x.` offers for a value of `kind` (`None`: every builtin).
@@ -86,6 +88,8 @@ fn methods_of(kind: &str) -> Option<&'static [&'static str]> {
         "string" => STRING_METHODS,
         "number" | "bool" => NUMBER_METHODS,
         "optimizer" => OPTIMIZER_METHODS,
+        "dict" => DICT_METHODS,
+        "set" => SET_METHODS,
         _ => return None,
     })
 }
@@ -103,6 +107,11 @@ pub struct Scope {
     pub functions: Vec<(String, String)>,
     /// The kind of each global variable (`tensor`, `list`, ...), by name.
     pub kinds: Vec<(String, &'static str)>,
+    /// What `name.` offers for an object, a class or a module: its attributes and
+    /// methods (instance attributes first), or the module's members.
+    pub members: Vec<(String, Vec<String>)>,
+    /// The string keys of each dict variable, for `d["`.
+    pub dict_keys: Vec<(String, Vec<String>)>,
 }
 
 impl Scope {
@@ -132,10 +141,55 @@ impl Scope {
                 functions.push((name.clone(), format!("{name}({})", params.join(", "))));
             }
         }
+        let mut members = Vec::new();
+        let mut dict_keys = Vec::new();
+        for name in &variables {
+            let Some(b) = interp.globals.get(name.as_str()) else {
+                continue;
+            };
+            let class_names = |c: &crate::runtime::py::class::Class| {
+                let mut out: Vec<String> = Vec::new();
+                let mut class = Some(c);
+                while let Some(k) = class {
+                    out.extend(k.attrs.borrow().iter().map(|(n, _)| n.clone()));
+                    class = k.base.as_deref();
+                }
+                out
+            };
+            let names: Vec<String> = match &b.value {
+                Value::Instance(i) => {
+                    let mut out: Vec<String> =
+                        i.attrs.borrow().iter().map(|(n, _)| n.clone()).collect();
+                    out.extend(class_names(&i.class));
+                    out
+                }
+                Value::Class(c) => class_names(c),
+                Value::Module(m) => m.names(interp.builtins),
+                Value::Dict(d) => {
+                    let keys = d
+                        .borrow()
+                        .keys()
+                        .filter_map(|k| match k {
+                            Value::Str(s) => Some(s.to_string()),
+                            _ => None,
+                        })
+                        .collect();
+                    dict_keys.push((name.clone(), keys));
+                    continue;
+                }
+                _ => continue,
+            };
+            let mut names: Vec<String> =
+                names.into_iter().filter(|n| !n.starts_with("__")).collect();
+            names.dedup();
+            members.push((name.clone(), names));
+        }
         Scope {
             variables,
             functions,
             kinds,
+            members,
+            dict_keys,
         }
     }
 
@@ -254,6 +308,18 @@ pub fn complete(scope: &Scope, line: &str, pos: usize) -> (usize, Vec<String>) {
         return complete_command(scope, line, pos);
     }
     if let Some(quote) = open_string(line, pos) {
+        // `d["` : the keys of the dict `d`.
+        let before_quote = line[..quote].trim_end();
+        if let Some(subject) = before_quote.strip_suffix('[') {
+            let name = &subject[word_start(subject, subject.len())..];
+            if let Some((_, keys)) = scope.dict_keys.iter().find(|(n, _)| n == name) {
+                let typed = &line[quote + 1..pos];
+                return (
+                    quote + 1,
+                    with_prefix(keys.iter().map(String::as_str), typed),
+                );
+            }
+        }
         return match open_call(line, quote) {
             Some((_, name)) if FILE_FUNCTIONS.contains(&name) => {
                 complete_path(line, quote + 1, pos)
@@ -292,6 +358,13 @@ fn complete_expression(scope: &Scope, line: &str, pos: usize) -> (usize, Vec<Str
             .then(|| scope.kind_of(&receiver[receiver_start..]))
             .flatten();
         let user = scope.functions.iter().map(|(n, _)| n.as_str());
+        // An object's attributes and methods, a module's members.
+        if plain_name {
+            let name = &receiver[receiver_start..];
+            if let Some((_, names)) = scope.members.iter().find(|(n, _)| n == name) {
+                return (start, with_prefix(names.iter().map(String::as_str), prefix));
+            }
+        }
         if let Some(methods) = kind.and_then(methods_of) {
             let properties = if kind == Some("tensor") {
                 PROPERTIES

@@ -67,6 +67,13 @@ pub static TABLE: &[Builtin] = &[
     b!("return_types.__getitem__", [Req("pair"), Req("i")], "field i of a (values, indices) result", "topk(x, 2)[0]", f_pair_item),
     b!("return_types.__len__", [Req("pair")], "2: a (values, indices) result has two fields", "len(topk(x, 2))", f_pair_len),
     b!("return_types.__repr__", [Req("pair")], "how a (values, indices) result prints", "print(sort(x))", f_pair_repr),
+    b!("set.add", [Req("s"), Req("item")], "add an item to the set", "seen.add(x)", f_set_add),
+    b!("set.update", [Req("s"), Req("items")], "add the items of an iterable to the set", "seen.update(xs)", f_set_update),
+    b!("set.discard", [Req("s"), Req("item")], "remove the item if the set has it", "seen.discard(x)", f_set_discard),
+    b!("str.isupper", [Req("s")], "whether the string has letters and they are all upper case", "\"AB\".isupper()", f_isupper),
+    b!("str.islower", [Req("s")], "whether the string has letters and they are all lower case", "\"ab\".islower()", f_islower),
+    b!("str.isspace", [Req("s")], "whether the string is non-empty and all whitespace", "\" \".isspace()", f_isspace),
+    b!("iter", [Req("iterable")], "the items of an iterable, in order (as a list)", "for x in iter(xs): ...", f_iter),
     b!("divmod", [Req("a"), Req("b")], "the pair (a // b, a % b)", "divmod(7, 2)", f_divmod),
     b!("map", [Req("function"), Var("iterables")], "a list of function(item) for each item (of several iterables side by side)", "list(map(str, [1, 2]))", f_map),
     b!("filter", [Req("function"), Req("iterable")], "a list of the items for which function(item) is true (None: the true items)", "list(filter(None, [0, 1, 2]))", f_filter),
@@ -532,27 +539,7 @@ fn sorted_in_place(
         };
         keyed.push((k, v));
     }
-    let mut failed = false;
-    keyed.sort_by(|x, y| {
-        let o = crate::runtime::py::sequence::compare_values(&x.0, &y.0).unwrap_or_else(|| {
-            failed = true;
-            std::cmp::Ordering::Equal
-        });
-        if reverse {
-            o.reverse()
-        } else {
-            o
-        }
-    });
-    if failed {
-        return Err(interp.fail(
-            Diagnostic::error(
-                "type::argument",
-                "the items cannot be ordered: numbers, strings, or lists/tuples of them",
-            )
-            .primary(a.span(0), "mixed or unsortable values"),
-        ));
-    }
+    let keyed = interp.sort_keyed(keyed, reverse, a.span(0))?;
     Ok(keyed.into_iter().map(|(_, v)| v).collect())
 }
 
@@ -764,4 +751,70 @@ fn f_pair_repr(interp: &mut Interp, a: &mut Args) -> R<Value> {
         .map(|(n, v)| format!("{n}={}", v.repr()))
         .collect();
     Ok(Value::str(&format!("{name}(\n{})", shown.join(",\n"))))
+}
+
+fn set_of(interp: &Interp, a: &Args) -> R<std::rc::Rc<std::cell::RefCell<Dict>>> {
+    match a.value(0) {
+        Value::Set(d) => Ok(d),
+        other => Err(interp.fail(
+            Diagnostic::error(
+                "type::argument",
+                format!("expected a set, found a {}", other.kind()),
+            )
+            .primary(a.span(0), format!("this is a {}", other.kind())),
+        )),
+    }
+}
+
+fn f_set_add(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = set_of(interp, a)?;
+    let v = a.value(1);
+    let k = interp.key_of(&v, a.span(1))?;
+    s.borrow_mut().insert(k, v, Value::None);
+    Ok(Value::None)
+}
+
+fn f_set_update(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = set_of(interp, a)?;
+    for v in interp.iter_values(&a.value(1), a.span(1))? {
+        let k = interp.key_of(&v, a.span(1))?;
+        s.borrow_mut().insert(k, v, Value::None);
+    }
+    Ok(Value::None)
+}
+
+fn f_set_discard(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = set_of(interp, a)?;
+    let k = interp.key_of(&a.value(1), a.span(1))?;
+    s.borrow_mut().remove(&k);
+    Ok(Value::None)
+}
+
+fn letters(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().filter(|c| c.is_alphabetic())
+}
+
+fn f_isupper(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    Ok(Value::Bool(
+        letters(&s).next().is_some() && letters(&s).all(char::is_uppercase),
+    ))
+}
+
+fn f_islower(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    Ok(Value::Bool(
+        letters(&s).next().is_some() && letters(&s).all(char::is_lowercase),
+    ))
+}
+
+fn f_isspace(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    Ok(Value::Bool(
+        !s.is_empty() && s.chars().all(char::is_whitespace),
+    ))
+}
+
+fn f_iter(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::list(interp.iter_values(&a.value(0), a.span(0))?))
 }

@@ -333,35 +333,7 @@ fn f_sorted(interp: &mut Interp, a: &mut Args) -> R<Value> {
         };
         keyed.push((k, v));
     }
-    let mut failed = false;
-    keyed.sort_by(|x, y| {
-        crate::runtime::py::sequence::compare_values(&x.0, &y.0).unwrap_or_else(|| {
-            failed = true;
-            std::cmp::Ordering::Equal
-        })
-    });
-    if failed {
-        return Err(interp.fail(
-            Diagnostic::error("type::argument", "`sorted` needs items that can be ordered: numbers, strings, or lists/tuples of them")
-                .primary(a.span(0), "mixed or unsortable values"),
-        ));
-    }
-    if reverse {
-        // Python's sort is stable in reverse too: equal keys keep their order.
-        keyed.reverse();
-        let mut i = 0;
-        while i < keyed.len() {
-            let mut j = i + 1;
-            while j < keyed.len()
-                && crate::runtime::py::sequence::compare_values(&keyed[i].0, &keyed[j].0)
-                    == Some(std::cmp::Ordering::Equal)
-            {
-                j += 1;
-            }
-            keyed[i..j].reverse();
-            i = j;
-        }
-    }
+    let keyed = interp.sort_keyed(keyed, reverse, a.span(0))?;
     Ok(Value::list(keyed.into_iter().map(|(_, v)| v).collect()))
 }
 

@@ -589,7 +589,7 @@ fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<
         };
         let better = match &best {
             None => true,
-            Some((bk, _)) => match crate::runtime::py::sequence::compare_values(&k, bk) {
+            Some((bk, _)) => match interp.order(&k, bk, a.span(0))? {
                 Some(o) => {
                     if largest {
                         o == std::cmp::Ordering::Greater

@@ -104,6 +104,10 @@ pub fn unknown_property(
     if kind == "optimizer" {
         return d.help("an optimiser has `.lr` (change it with `set_lr(opt, lr)`)");
     }
+    if is_tensor && (name == "values" || name == "indices") {
+        // `x.max(dim=1).values`: tsr's `max` with an axis returns the values.
+        return d.help("tsr's `x.max(dim=1)` returns the values tensor itself (as numpy's `max`); for PyTorch's (values, indices) pair write `torch.max(x, 1)`, and `argmax(x, 1)` for the indices");
+    }
     if !is_tensor {
         return d;
     }

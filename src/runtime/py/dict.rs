@@ -12,6 +12,8 @@ pub enum Key {
     Num(u64),
     Str(std::rc::Rc<str>),
     Tuple(Vec<Key>),
+    /// An instance of a user class: hashed by identity, as Python's default.
+    Id(usize),
 }
 
 impl Key {
@@ -27,6 +29,14 @@ impl Key {
             }),
             Value::Str(s) => Key::Str(s.clone()),
             Value::Tuple(items) => Key::Tuple(items.iter().map(Key::of).collect::<Option<_>>()?),
+            // By identity, unless the class defines `__eq__` without `__hash__` (then, as
+            // in Python, its instances cannot be keys).
+            Value::Instance(i) => {
+                if i.class.find("__eq__").is_some() && i.class.find("__hash__").is_none() {
+                    return None;
+                }
+                Key::Id(std::rc::Rc::as_ptr(i) as usize)
+            }
             _ => return None,
         })
     }

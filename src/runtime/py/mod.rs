@@ -5,6 +5,7 @@
 
 pub mod class;
 pub mod dict;
+pub mod dunder;
 pub mod eval;
 pub mod exec;
 pub mod format;
