@@ -616,7 +616,8 @@ impl Interp {
         }
         // A function defined inside another can call itself by name (its captured
         // variables were taken before its own `def` bound it).
-        if let Some(c) = &f.captured {
+        let captured = f.captured.borrow().clone();
+        if let Some(c) = &captured {
             if !c.contains_key(f.name.as_str()) && !locals.contains_key(f.name.as_str()) {
                 let origin = Origin {
                     src_id: f.src_id,
@@ -634,7 +635,7 @@ impl Interp {
         let caller_src = self.src_id;
         self.frames.push(Frame {
             locals,
-            captured: f.captured.clone(),
+            captured,
             globals_declared: Vec::new(),
             func: Some(f.clone()),
         });

@@ -108,7 +108,7 @@ impl Interp {
                     body: body.clone(),
                     src_id: self.src_id,
                     def_span: name.span,
-                    captured: self.capture(),
+                    captured: std::cell::RefCell::new(self.capture()),
                     no_grad: *no_grad,
                     owner: std::cell::RefCell::new(None),
                 };

@@ -106,6 +106,8 @@ pub struct Interp {
     changed: HashMap<u64, Origin, BuildHasherDefault<FnvHasher>>,
     /// The figure `plt.plot` and friends are building.
     pub figure: Option<crate::runtime::builtins::pyplot::Figure>,
+    /// The members of modules written in tsr (`torch.nn`), by module name, once loaded.
+    pub preludes: HashMap<&'static str, Rc<HashMap<String, Value>>>,
 }
 
 /// Entries of `Interp::changed` kept at most.
@@ -138,6 +140,7 @@ impl Interp {
             interrupt: Arc::new(AtomicBool::new(false)),
             changed: HashMap::default(),
             figure: None,
+            preludes: HashMap::new(),
         }
     }
 

@@ -23,7 +23,9 @@ pub struct UserFn {
     pub src_id: usize,
     pub def_span: Span,
     /// The enclosing function's variables when it was defined inside one (by value).
-    pub captured: Option<Rc<crate::runtime::interp::Env>>,
+    /// (A cell: the functions of a module written in tsr get the module's whole
+    /// namespace once it has run, so they see names defined after them.)
+    pub captured: RefCell<Option<Rc<crate::runtime::interp::Env>>>,
     /// Decorated with `@no_grad()`: its ops record no graph.
     pub no_grad: bool,
     /// The class whose body defined it (for `super()`).

@@ -178,7 +178,7 @@ fn f_gradcheck(interp: &mut Interp, a: &mut Args) -> R<Value> {
 }
 
 pub(super) fn param_list(interp: &Interp, a: &Args) -> R<Vec<Tensor>> {
-    let ts = match a.value(0) {
+    let ts = match a.value(0).listlike() {
         Value::Tensor(t) => vec![t],
         Value::List(_) => tensor_list(interp, a, 0)?,
         other => {

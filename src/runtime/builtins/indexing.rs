@@ -310,7 +310,7 @@ fn f_randint(interp: &mut Interp, a: &mut Args) -> R<Value> {
         (None, Some(_)) => (0, a.int(interp, 0)?, 2),
         _ => (0, a.int(interp, 0)?, 1),
     };
-    let size = match a.value(size_slot) {
+    let size = match a.value(size_slot).listlike() {
         Value::List(l) => {
             let items = l.borrow().clone();
             let mut out = Vec::with_capacity(items.len());

@@ -110,7 +110,7 @@ fn bad(interp: &Interp, a: &Args, i: usize, msg: String, help: &str) -> Box<Diag
 /// least `min`.
 pub(crate) fn ints(interp: &Interp, a: &Args, i: usize, n: usize, min: i64) -> R<Vec<usize>> {
     let name = a.builtin.params[i].name();
-    let vals: Vec<i64> = match a.value(i) {
+    let vals: Vec<i64> = match a.value(i).listlike() {
         Value::List(l) => {
             let items = l.borrow().clone();
             let mut out = Vec::new();
@@ -217,7 +217,7 @@ fn geom(interp: &Interp, a: &Args, kernel: &[usize]) -> R<ConvGeom> {
         None => 1,
         Some(_) => ints(interp, a, 6, 1, 1)?[0],
     };
-    let (lo, hi) = match a.value(4) {
+    let (lo, hi) = match a.value(4).listlike() {
         Value::Str(s) if &*s == "valid" => (vec![0; n], vec![0; n]),
         Value::Str(s) if &*s == "same" => {
             if stride.iter().any(|&s| s != 1) {
@@ -380,7 +380,7 @@ fn f_avg_pool2d(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_adaptive_avg_pool2d(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let x = a.tensor(interp, 0)?;
-    let size: [Option<usize>; 2] = match a.value(1) {
+    let size: [Option<usize>; 2] = match a.value(1).listlike() {
         Value::List(l) => {
             let items = l.borrow().clone();
             if items.len() != 2 {

@@ -251,7 +251,7 @@ fn f_norm(interp: &mut Interp, a: &mut Args) -> R<Value> {
 /// `all`/`any` of a tensor as comparisons: `sum(x == 0) == 0` and `sum(x != 0) > 0`, so the
 /// result is a mask made on the same path as `==`.
 fn all_any(interp: &mut Interp, a: &mut Args, all: bool) -> R<Value> {
-    if let Value::List(l) = a.value(0) {
+    if let Value::List(l) = a.value(0).listlike() {
         let items = l.borrow().clone();
         for v in &items {
             if interp.truthy(v, a.span(0))? != all {

@@ -116,7 +116,7 @@ fn done(interp: &Interp, a: &Args, r: Result<Tensor, TensorError>, operands: &[u
 
 /// A whole number or a list of whole numbers from slot `i`.
 fn ints(interp: &Interp, a: &Args, i: usize) -> R<Vec<i64>> {
-    match a.value(i) {
+    match a.value(i).listlike() {
         Value::List(l) => {
             let items = l.borrow().clone();
             items.iter().map(|v| interp.int_of(v, a.span(i))).collect()
@@ -248,7 +248,7 @@ fn f_split(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let t = a.tensor(interp, 0)?;
     let d = axis_arg(interp, a, &t, 2)?;
     let n = t.shape()[d];
-    let sizes: Vec<usize> = match a.value(1) {
+    let sizes: Vec<usize> = match a.value(1).listlike() {
         Value::List(_) => {
             let s = ints(interp, a, 1)?;
             if s.iter().any(|&k| k < 0) || s.iter().sum::<i64>() != n as i64 {

@@ -74,6 +74,8 @@ pub static TABLE: &[Builtin] = &[
     b!("str.islower", [Req("s")], "whether the string has letters and they are all lower case", "\"ab\".islower()", f_islower),
     b!("str.isspace", [Req("s")], "whether the string is non-empty and all whitespace", "\" \".isspace()", f_isspace),
     b!("iter", [Req("iterable")], "the items of an iterable, in order (as a list)", "for x in iter(xs): ...", f_iter),
+    b!("vars", [Req("object")], "the attributes of an object as a dict, in the order they were set", "vars(model)", f_vars),
+    b!("id", [Req("x")], "a number that identifies a tensor, list, dict or object while it lives", "id(W)", f_id),
     b!("divmod", [Req("a"), Req("b")], "the pair (a // b, a % b)", "divmod(7, 2)", f_divmod),
     b!("map", [Req("function"), Var("iterables")], "a list of function(item) for each item (of several iterables side by side)", "list(map(str, [1, 2]))", f_map),
     b!("filter", [Req("function"), Req("iterable")], "a list of the items for which function(item) is true (None: the true items)", "list(filter(None, [0, 1, 2]))", f_filter),
@@ -817,4 +819,46 @@ fn f_isspace(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_iter(interp: &mut Interp, a: &mut Args) -> R<Value> {
     Ok(Value::list(interp.iter_values(&a.value(0), a.span(0))?))
+}
+
+fn f_vars(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    match a.value(0) {
+        Value::Instance(i) => {
+            let mut d = Dict::default();
+            for (k, v) in i.attrs.borrow().iter() {
+                let key = Value::str(k);
+                let h = interp.key_of(&key, a.span(0))?;
+                d.insert(h, key, v.clone());
+            }
+            Ok(Value::dict(d))
+        }
+        other => Err(interp.fail(
+            Diagnostic::error(
+                "type::argument",
+                format!("`vars` needs an object, found a {}", other.kind()),
+            )
+            .primary(a.span(0), format!("this is a {}", other.kind())),
+        )),
+    }
+}
+
+fn f_id(_: &mut Interp, a: &mut Args) -> R<Value> {
+    let v = a.value(0);
+    let n = match &v {
+        Value::Tensor(t) => t.id() as usize,
+        Value::List(l) => std::rc::Rc::as_ptr(l) as *const u8 as usize,
+        Value::Dict(d) | Value::Set(d) => std::rc::Rc::as_ptr(d) as *const u8 as usize,
+        Value::Instance(i) => std::rc::Rc::as_ptr(i) as *const u8 as usize,
+        Value::Tuple(t) => std::rc::Rc::as_ptr(t) as *const u8 as usize,
+        Value::Function(f) => std::rc::Rc::as_ptr(f) as *const u8 as usize,
+        Value::Class(c) => std::rc::Rc::as_ptr(c) as *const u8 as usize,
+        other => {
+            // Numbers, strings and the like: their value is their identity.
+            let text = other.repr();
+            text.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100000001b3)
+            }) as usize
+        }
+    };
+    Ok(Value::Number((n % (1usize << 52)) as f64))
 }

@@ -337,7 +337,7 @@ impl Interp {
             body: body.clone(),
             src_id: self.src_id,
             def_span: span,
-            captured: self.capture(),
+            captured: RefCell::new(self.capture()),
             no_grad: false,
             owner: RefCell::new(None),
         })))

@@ -132,8 +132,13 @@ impl Interp {
                 }
             },
         };
-        // The body runs in a scope of its own; what it binds becomes the class's.
-        self.frames.push(crate::runtime::interp::Frame::default());
+        // The body runs in a scope of its own; what it binds becomes the class's. Its
+        // methods see the variables of the function the class is defined in.
+        let captured = self.capture();
+        self.frames.push(crate::runtime::interp::Frame {
+            captured,
+            ..Default::default()
+        });
         let result = self.exec_block(body);
         let frame = self.frames.pop().unwrap_or_default();
         result?;
@@ -224,22 +229,90 @@ impl Interp {
         })
     }
 
-    pub(crate) fn module_member(&self, m: &'static Module, name: &str, span: Span) -> R<Value> {
-        m.member(name, self.builtins).ok_or_else(|| {
-            let mut d = Diagnostic::error(
-                "name::unknown",
-                format!("tsr's `{}` has no `{name}`", m.name),
-            )
-            .primary(span, format!("`{name}` is not in tsr's `{}`", m.name));
-            d = match crate::runtime::explain::did_you_mean(
-                name,
-                m.names(self.builtins).into_iter(),
-            ) {
-                Some(s) => d.help(format!("the nearest tsr has is `{s}`")),
-                None => d.help("the tsr builtins are listed in docs/language.md"),
-            };
-            self.fail(d)
-        })
+    pub(crate) fn module_member(&mut self, m: &'static Module, name: &str, span: Span) -> R<Value> {
+        if let Some(v) = m.member(name, self.builtins) {
+            return Ok(v);
+        }
+        if m.prelude.is_some() {
+            if let Some(v) = self.prelude(m, span)?.get(name) {
+                return Ok(v.clone());
+            }
+        }
+        let mut d = Diagnostic::error(
+            "name::unknown",
+            format!("tsr's `{}` has no `{name}`", m.name),
+        )
+        .primary(span, format!("`{name}` is not in tsr's `{}`", m.name));
+        let mut names = m.names(self.builtins);
+        if let Some(p) = self.preludes.get(m.name) {
+            names.extend(p.keys().filter(|k| !k.starts_with('_')).cloned());
+        }
+        d = match crate::runtime::explain::did_you_mean(name, names.into_iter()) {
+            Some(s) => d.help(format!("the nearest tsr has is `{s}`")),
+            None => d.help("the tsr builtins are listed in docs/language.md"),
+        };
+        Err(self.fail(d))
+    }
+
+    /// The members a module's tsr prelude defines, running it the first time.
+    fn prelude(
+        &mut self,
+        m: &'static Module,
+        span: Span,
+    ) -> R<Rc<std::collections::HashMap<String, Value>>> {
+        if let Some(p) = self.preludes.get(m.name) {
+            return Ok(p.clone());
+        }
+        let text = m.prelude.unwrap_or("");
+        let (program, errors) = crate::syntax::parser::parse(text);
+        if let Some(e) = errors.into_iter().next() {
+            return Err(self.fail(
+                Diagnostic::error(
+                    "import::prelude",
+                    format!("tsr's own `{}` does not parse: {}", m.name, e.message),
+                )
+                .primary(span, "while loading this"),
+            ));
+        }
+        let src = self.add_source(&format!("<{}>", m.name), text);
+        let caller = std::mem::replace(&mut self.src_id, src);
+        self.frames.push(crate::runtime::interp::Frame::default());
+        let result = self.exec_block(&program.stmts);
+        let frame = self.frames.pop().unwrap_or_default();
+        self.src_id = caller;
+        result?;
+        // Every function of the module sees the whole module (Python's module globals):
+        // a method of `Module` refers to `Module`, defined after the method.
+        let env = Rc::new(frame.locals);
+        let share = |f: &crate::runtime::value::UserFn| {
+            let mut full = (*env).clone();
+            if let Some(own) = f.captured.borrow().as_ref() {
+                for (k, v) in own.iter() {
+                    full.insert(k.clone(), v.clone());
+                }
+            }
+            *f.captured.borrow_mut() = Some(Rc::new(full));
+        };
+        for b in env.values() {
+            match &b.value {
+                Value::Function(f) => share(f),
+                Value::Class(c) => {
+                    for (_, v) in c.attrs.borrow().iter() {
+                        if let Value::Function(f) = v {
+                            share(f);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let values: std::collections::HashMap<String, Value> = env
+            .iter()
+            .map(|(k, b)| (k.to_string(), b.value.clone()))
+            .collect();
+        let values = Rc::new(values);
+        self.preludes.insert(m.name, values.clone());
+        Ok(values)
     }
 
     fn delete(&mut self, t: &Target) -> R<()> {

@@ -22,6 +22,9 @@ pub struct Module {
     pub members: &'static [(&'static str, Member)],
     /// Whether a member not listed is looked up among the builtins by its own name.
     pub open: bool,
+    /// tsr source defining more members (classes such as `torch.nn.Linear`), run the
+    /// first time one of them is read.
+    pub prelude: Option<&'static str>,
 }
 
 use Member::{Builtin as B, Const, Dtype, NoneConst, Sub};
@@ -37,12 +40,14 @@ pub static NUMPY_RANDOM: Module = Module {
         ("normal", B("normal")),
     ],
     open: false,
+    prelude: None,
 };
 
 pub static NUMPY_LINALG: Module = Module {
     name: "numpy.linalg",
     members: &[("norm", B("norm"))],
     open: false,
+    prelude: None,
 };
 
 pub static NUMPY: Module = Module {
@@ -71,12 +76,14 @@ pub static NUMPY: Module = Module {
         ("amin", B("amin")),
     ],
     open: true,
+    prelude: None,
 };
 
 pub static TORCH_FUNCTIONAL: Module = Module {
     name: "torch.nn.functional",
     members: &[],
     open: true,
+    prelude: None,
 };
 
 pub static TORCH_INIT: Module = Module {
@@ -87,6 +94,7 @@ pub static TORCH_INIT: Module = Module {
         ("normal_", B("normal")),
     ],
     open: false,
+    prelude: None,
 };
 
 pub static TORCH_NN: Module = Module {
@@ -96,6 +104,7 @@ pub static TORCH_NN: Module = Module {
         ("init", Sub(&TORCH_INIT)),
     ],
     open: false,
+    prelude: Some(include_str!("prelude/nn.tsr")),
 };
 
 pub static TORCH_OPTIM: Module = Module {
@@ -107,6 +116,7 @@ pub static TORCH_OPTIM: Module = Module {
         ("RMSprop", B("rmsprop")),
     ],
     open: false,
+    prelude: None,
 };
 
 pub static TORCH: Module = Module {
@@ -133,6 +143,7 @@ pub static TORCH: Module = Module {
         ("inf", Const(f64::INFINITY)),
     ],
     open: true,
+    prelude: None,
 };
 
 pub static MATH: Module = Module {
@@ -159,6 +170,7 @@ pub static MATH: Module = Module {
         ("isinf", B("isinf")),
     ],
     open: false,
+    prelude: None,
 };
 
 pub static RANDOM: Module = Module {
@@ -175,6 +187,7 @@ pub static RANDOM: Module = Module {
         ("sample", B("random.sample")),
     ],
     open: false,
+    prelude: None,
 };
 
 pub static PYPLOT: Module = Module {
@@ -193,12 +206,14 @@ pub static PYPLOT: Module = Module {
         ("close", B("plt.close")),
     ],
     open: false,
+    prelude: None,
 };
 
 pub static MATPLOTLIB: Module = Module {
     name: "matplotlib",
     members: &[("pyplot", Sub(&PYPLOT))],
     open: false,
+    prelude: None,
 };
 
 /// Every module an `import` can name.
