@@ -617,7 +617,8 @@ impl Interp {
         // A function defined inside another can call itself by name (its captured
         // variables were taken before its own `def` bound it).
         let captured = f.captured.borrow().clone();
-        if let Some(c) = &captured {
+        let is_method = f.owner.borrow().is_some();
+        if let (Some(c), false) = (&captured, is_method) {
             if !c.contains_key(f.name.as_str()) && !locals.contains_key(f.name.as_str()) {
                 let origin = Origin {
                     src_id: f.src_id,
@@ -638,6 +639,7 @@ impl Interp {
             captured,
             globals_declared: Vec::new(),
             func: Some(f.clone()),
+            class_body: false,
         });
         self.src_id = f.src_id;
         self.call_depth += 1;

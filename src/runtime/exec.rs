@@ -494,6 +494,43 @@ impl Interp {
                     self.fail(explain::tensor_error(self, e, &site))
                 })
             }
+            Value::Instance(_) => {
+                let key = match items {
+                    [IndexItem::Index(e)] => self.eval(e)?,
+                    _ => {
+                        return Err(self.fail(
+                            Diagnostic::error("type::index", "an object's `[...] =` takes one key")
+                                .primary(span, "several items"),
+                        ))
+                    }
+                };
+                let new = match op {
+                    None => rhs,
+                    Some(op) => {
+                        let arg = crate::runtime::call::ArgVal {
+                            name: None,
+                            value: key.clone(),
+                            span,
+                        };
+                        let cur = self.call_method(obj.clone(), "__getitem__", vec![arg], span)?;
+                        self.binary(op, op_span, cur, rhs, object, value)?
+                    }
+                };
+                let args = vec![
+                    crate::runtime::call::ArgVal {
+                        name: None,
+                        value: key,
+                        span,
+                    },
+                    crate::runtime::call::ArgVal {
+                        name: None,
+                        value: new,
+                        span: value.span,
+                    },
+                ];
+                self.call_method(obj, "__setitem__", args, span)?;
+                Ok(())
+            }
             other => Err(self.fail(
                 Diagnostic::error(
                     "type::index",

@@ -79,6 +79,8 @@ pub(crate) struct Frame {
     pub(crate) globals_declared: Vec<String>,
     /// The user function this frame runs (for `super()`).
     pub(crate) func: Option<Rc<crate::runtime::value::UserFn>>,
+    /// A class body: its names are the class's, not seen by the methods it defines.
+    pub(crate) class_body: bool,
 }
 
 pub struct Interp {

@@ -143,6 +143,10 @@ impl Session {
         let result = match &stmt.kind {
             StmtKind::Expr(e) => match self.interp.eval(e) {
                 Ok(crate::runtime::value::Value::None) => Ok(()),
+                // PyTorch's in-place methods (`W.normal_()`) and a module's `eval()` /
+                // `train()` / `to(device)` return their receiver for chaining; as
+                // statements they are run for their effect, not shown.
+                Ok(_) if is_effect_call(e) => Ok(()),
                 Ok(v) if self.show_value.is_some() => {
                     if let Some(show) = self.show_value.as_mut() {
                         show(&v, last);
@@ -235,4 +239,17 @@ fn one_line(r: &Diagnostic, name: &str) -> String {
         &label.text
     };
     format!("  ☞ {what}, in {place}: {code}")
+}
+
+/// A method call whose value is its receiver, made for its effect: `x.add_(1)`,
+/// `model.eval()`.
+fn is_effect_call(e: &crate::syntax::ast::Expr) -> bool {
+    match &e.kind {
+        crate::syntax::ast::ExprKind::Method { name, .. } => {
+            let n = name.node.as_str();
+            (n.ends_with('_') && !n.starts_with('_'))
+                || matches!(n, "eval" | "train" | "to" | "cpu" | "cuda")
+        }
+        _ => false,
+    }
 }

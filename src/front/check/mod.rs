@@ -229,6 +229,8 @@ pub(crate) struct Checker {
     pub returns_seen: usize,
     /// The symbolic row count of each `load_csv` call site.
     pub csv_rows: HashMap<usize, usize>,
+    /// Checking a class body: its `def`s are methods, which see no class-level names.
+    pub in_class_body: bool,
 }
 
 /// How many statements one check may simulate (loops unrolled, calls followed).
@@ -255,6 +257,7 @@ impl Checker {
             next_id: 1,
             fuel: FUEL,
             quiet: 0,
+            in_class_body: false,
             unroll_depth: 0,
             call_depth: 0,
             loops: Vec::new(),

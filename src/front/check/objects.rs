@@ -65,7 +65,9 @@ impl Checker {
             _ => None,
         };
         let saved = std::mem::replace(&mut self.st.locals, Some(super::Env::default()));
+        let outer = std::mem::replace(&mut self.in_class_body, true);
         self.exec_block(body);
+        self.in_class_body = outer;
         let scope = std::mem::replace(&mut self.st.locals, saved).unwrap_or_default();
         let attrs = scope
             .into_iter()

@@ -126,7 +126,11 @@ impl Checker {
                     params: params.clone(),
                     defaults,
                     body: body.clone(),
-                    captured: self.st.locals.clone(),
+                    captured: if self.in_class_body {
+                        None
+                    } else {
+                        self.st.locals.clone()
+                    },
                 };
                 self.bind(&name.node, AVal::Func(Rc::new(f)), stmt.span);
                 Flow::Normal

@@ -14,6 +14,8 @@ use P::{Kw, Opt, Req};
 pub static TABLE: &[Builtin] = &[
     b!("torch.max", [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")], "torch.max(x): the largest value; torch.max(x, dim): the (values, indices) pair along dim; torch.max(a, b): elementwise", "values, indices = torch.max(logits, 1)", f_torch_max, ShapesPair),
     b!("torch.min", [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")], "torch.min(x): the smallest value; torch.min(x, dim): the (values, indices) pair along dim; torch.min(a, b): elementwise", "values, indices = torch.min(d, 0)", f_torch_min, ShapesPair),
+    b!("torch.cuda.is_available", [], "False: tsr computes on the CPU", "torch.cuda.is_available()", f_false),
+    b!("torch.device", [Req("kind")], "the device's name (tsr computes on the CPU whatever it is)", "device = torch.device(\"cpu\")", f_device),
     b!("np.std", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's standard deviation: divides by n - ddof (n by default)", "np.std(x, axis=0)", f_np_std),
     b!("np.var", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's variance: divides by n - ddof (n by default)", "np.var(x, axis=0)", f_np_var),
 ];
@@ -124,4 +126,12 @@ fn f_np_std(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_np_var(interp: &mut Interp, a: &mut Args) -> R<Value> {
     numpy_spread(interp, a, "var")
+}
+
+fn f_false(_: &mut Interp, _: &mut Args) -> R<Value> {
+    Ok(Value::Bool(false))
+}
+
+fn f_device(_: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::str(&a.value(0).display()))
 }

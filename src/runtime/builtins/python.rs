@@ -13,8 +13,14 @@ pub static TABLE: &[Builtin] = &[
     // ---- core
     b!(
         "print",
-        [Var("values")],
-        "print values separated by spaces",
+        [
+            Var("values"),
+            Kw("sep", "' '"),
+            Kw("end", "'\\n'"),
+            Kw("flush", "False"),
+            Kw("file", "None")
+        ],
+        "print values separated by sep (a space) and followed by end (a line break)",
         "print(\"loss\", item(loss))",
         f_print,
         Nothing
@@ -33,17 +39,17 @@ pub static TABLE: &[Builtin] = &[
         "for i in range(10): ...",
         f_range, pure Range
     ),
-    b!("str", [Req("x")], "the text of a value", "str(3)", f_str, pure Text),
+    b!("str", [Opt("x", "''")], "the text of a value", "str(3)", f_str, pure Text),
     b!(
         "float",
-        [Req("x")],
+        [Opt("x", "0")],
         "a number from a number, bool, string or one-element tensor",
         "float(\"2.5\")",
         f_float, pure Number
     ),
     b!(
         "int",
-        [Req("x")],
+        [Opt("x", "0")],
         "a whole number, truncated toward zero",
         "int(2.7)",
         f_int, pure Int
@@ -57,7 +63,7 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "list",
-        [Req("x")],
+        [Opt("x", "[]")],
         "a list of the items of a list, range, string or tensor's first axis",
         "list(range(3))",
         f_list, pure List
@@ -101,8 +107,17 @@ fn f_print(interp: &mut Interp, a: &mut Args) -> R<Value> {
     for (v, _) in &a.rest {
         parts.push(interp.show(v, false)?);
     }
-    let mut line = parts.join(" ");
-    line.push('\n');
+    // Slots: 0 the values (variadic), 1 sep, 2 end, 3 flush, 4 file.
+    let text = |interp: &Interp, i: usize, default: &str| -> R<String> {
+        match a.get(i) {
+            None | Some(Value::None) => Ok(default.to_string()),
+            Some(_) => a.string(interp, i),
+        }
+    };
+    let sep = text(interp, 1, " ")?;
+    let end = text(interp, 2, "\n")?;
+    let mut line = parts.join(&sep);
+    line.push_str(&end);
     interp.write_out(&line)?;
     Ok(Value::None)
 }
@@ -157,11 +172,20 @@ fn f_range(interp: &mut Interp, a: &mut Args) -> R<Value> {
     Ok(Value::Range { start, stop, step })
 }
 
-fn f_str(_: &mut Interp, a: &mut Args) -> R<Value> {
-    Ok(Value::str(&a.value(0).display()))
+fn f_str(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    match a.get(0) {
+        None => Ok(Value::str("")),
+        Some(v) => {
+            let v = v.clone();
+            Ok(Value::str(&interp.show(&v, false)?))
+        }
+    }
 }
 
 fn f_float(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    if a.get(0).is_none() {
+        return Ok(Value::Number(0.0));
+    }
     match a.value(0) {
         Value::Str(s) => match s.trim().parse::<f64>() {
             Ok(n) => Ok(Value::Number(n)),
@@ -181,6 +205,9 @@ fn f_float(interp: &mut Interp, a: &mut Args) -> R<Value> {
 }
 
 fn f_int(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    if a.get(0).is_none() {
+        return Ok(Value::Number(0.0));
+    }
     let n = match a.value(0) {
         Value::Str(s) => match s.trim().parse::<f64>() {
             Ok(n) => n,
@@ -236,6 +263,9 @@ fn round_half_even(x: f64) -> f64 {
 }
 
 fn f_list(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    if a.get(0).is_none() {
+        return Ok(Value::list(Vec::new()));
+    }
     Ok(match a.value(0) {
         Value::List(l) => Value::list(l.borrow().clone()),
         v @ (Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Str(_)) => {

@@ -9,7 +9,7 @@ use crate::runtime::value::{Args, Builtin, Value, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{self, Tensor};
 
-use P::{Opt, Req, Var};
+use P::{Kw, Opt, Req, Var};
 
 pub static TABLE: &[Builtin] = &[
     b!(
@@ -112,6 +112,107 @@ pub static TABLE: &[Builtin] = &[
         f_zero
     ),
     b!(
+        "tensor.to",
+        [
+            Req("x"),
+            Var("args"),
+            Kw("dtype", "None"),
+            Kw("device", "None")
+        ],
+        "x.to(device): the tensor itself (tsr computes on the CPU, in float32)",
+        "x.to(device)",
+        f_same,
+        LikeFirst
+    ),
+    b!(
+        "tensor.cpu",
+        [Req("x")],
+        "x.cpu(): the tensor itself (tsr computes on the CPU)",
+        "x.cpu()",
+        f_same,
+        LikeFirst
+    ),
+    b!(
+        "tensor.cuda",
+        [Req("x")],
+        "x.cuda(): the tensor itself (tsr has no GPU; a warning says so once)",
+        "x.cuda()",
+        f_cuda,
+        LikeFirst
+    ),
+    b!(
+        "tensor.contiguous",
+        [Req("x")],
+        "x.contiguous(): the tensor itself (tsr's tensors are always contiguous)",
+        "x.contiguous()",
+        f_same,
+        LikeFirst
+    ),
+    b!(
+        "tensor.add_",
+        [Req("x"), Req("other"), Kw("alpha", "1")],
+        "x.add_(y, alpha=a): x += a * y in place, outside the graph",
+        "p.data.add_(p.grad, alpha=-0.1)",
+        f_add_,
+        LikeFirst
+    ),
+    b!(
+        "tensor.sub_",
+        [Req("x"), Req("other"), Kw("alpha", "1")],
+        "x.sub_(y, alpha=a): x -= a * y in place, outside the graph",
+        "p.data.sub_(0.1 * p.grad)",
+        f_sub_,
+        LikeFirst
+    ),
+    b!(
+        "tensor.mul_",
+        [Req("x"), Req("other")],
+        "x.mul_(y): x *= y in place",
+        "W.mul_(0.9)",
+        f_mul_,
+        LikeFirst
+    ),
+    b!(
+        "tensor.div_",
+        [Req("x"), Req("other")],
+        "x.div_(y): x /= y in place",
+        "W.div_(2)",
+        f_div_,
+        LikeFirst
+    ),
+    b!(
+        "tensor.fill_",
+        [Req("x"), Req("value")],
+        "x.fill_(v): set every value to v, in place",
+        "b.fill_(0.01)",
+        f_fill_,
+        LikeFirst
+    ),
+    b!(
+        "tensor.copy_",
+        [Req("x"), Req("src")],
+        "x.copy_(y): set x's values to y's (broadcast), in place",
+        "W.copy_(W0)",
+        f_copy_,
+        LikeFirst
+    ),
+    b!(
+        "tensor.normal_",
+        [Req("x"), Opt("mean", "0"), Opt("std", "1")],
+        "x.normal_(mean, std): fill with normal values from the seeded generator, in place",
+        "W.data.normal_(0, 0.02)",
+        f_normal_,
+        LikeFirst
+    ),
+    b!(
+        "tensor.uniform_",
+        [Req("x"), Opt("a", "0"), Opt("b", "1")],
+        "x.uniform_(a, b): fill with values uniform in [a, b) from the seeded generator, in place",
+        "W.data.uniform_(-0.1, 0.1)",
+        f_uniform_,
+        LikeFirst
+    ),
+    b!(
         "reversed",
         [Req("seq")],
         "the items of a sequence in reverse order, as a list",
@@ -139,6 +240,19 @@ pub fn tensor_method(name: &str) -> Option<&'static str> {
         "zero_" => "tensor.zero_",
         "nelement" => "numel",
         "ravel" => "flatten",
+        "mm" | "bmm" => "matmul",
+        "to" => "tensor.to",
+        "cpu" => "tensor.cpu",
+        "cuda" => "tensor.cuda",
+        "contiguous" => "tensor.contiguous",
+        "add_" => "tensor.add_",
+        "sub_" => "tensor.sub_",
+        "mul_" => "tensor.mul_",
+        "div_" => "tensor.div_",
+        "fill_" => "tensor.fill_",
+        "copy_" => "tensor.copy_",
+        "normal_" => "tensor.normal_",
+        "uniform_" => "tensor.uniform_",
         _ => return None,
     })
 }
@@ -256,4 +370,92 @@ fn f_reversed(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let mut items = interp.iter_values(&a.value(0), a.span(0))?;
     items.reverse();
     Ok(Value::list(items))
+}
+
+fn f_cuda(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let d = Diagnostic::warning(
+        "device::cpu",
+        "tsr has no GPU: `.cuda()` leaves the tensor on the CPU",
+    )
+    .primary(a.callee, "computed on the CPU")
+    .help("`device = \"cuda\" if torch.cuda.is_available() else \"cpu\"` picks the CPU in tsr");
+    interp.warn_once(a.callee, "cuda", d);
+    Ok(Value::Tensor(t))
+}
+
+/// `x op= y` in place, outside the graph, as the `-=` statement does.
+fn in_place(interp: &mut Interp, a: &Args, op: tensor::InPlaceOp, rhs: Tensor) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    interp.note_changed(&t, a.call);
+    tensor::update_in_place(&t, op, &rhs).map_err(|e| a.fail(interp, e, &[0, 1]))?;
+    Ok(Value::Tensor(t))
+}
+
+fn scaled_other(interp: &mut Interp, a: &Args) -> R<Tensor> {
+    let y = a.tensor(interp, 1)?;
+    let alpha = a.number_or(interp, 2, 1.0)?;
+    if alpha == 1.0 {
+        return Ok(y);
+    }
+    tensor::binary(
+        tensor::BinaryOp::Mul,
+        &y.detach(),
+        &Tensor::constant(alpha as f32),
+    )
+    .map_err(|e| a.fail(interp, e, &[1]))
+}
+
+fn f_add_(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let y = scaled_other(interp, a)?;
+    in_place(interp, a, tensor::InPlaceOp::Add, y)
+}
+
+fn f_sub_(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let y = scaled_other(interp, a)?;
+    in_place(interp, a, tensor::InPlaceOp::Sub, y)
+}
+
+fn f_mul_(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let y = a.tensor(interp, 1)?;
+    in_place(interp, a, tensor::InPlaceOp::Mul, y)
+}
+
+fn f_div_(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let y = a.tensor(interp, 1)?;
+    in_place(interp, a, tensor::InPlaceOp::Div, y)
+}
+
+/// Set `x`'s values to `src` (broadcast), in place.
+fn set_all(interp: &mut Interp, a: &Args, src: &Tensor) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    interp.note_changed(&t, a.call);
+    tensor::set_index(&t, &[], src).map_err(|e| a.fail(interp, e, &[0]))?;
+    Ok(Value::Tensor(t))
+}
+
+fn f_fill_(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let v = a.number(interp, 1)?;
+    set_all(interp, a, &Tensor::constant(v as f32))
+}
+
+fn f_copy_(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let src = a.tensor(interp, 1)?;
+    set_all(interp, a, &src.detach())
+}
+
+fn f_normal_(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let (mean, std) = (a.number_or(interp, 1, 0.0)?, a.number_or(interp, 2, 1.0)?);
+    let z = tensor::randn(&t.shape(), &mut interp.rng).map_err(|e| a.fail(interp, e, &[0]))?;
+    let v = z.data().mapv(|x| (mean + std * x as f64) as f32);
+    set_all(interp, a, &Tensor::leaf(v))
+}
+
+fn f_uniform_(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let (lo, hi) = (a.number_or(interp, 1, 0.0)?, a.number_or(interp, 2, 1.0)?);
+    let u = tensor::rand(&t.shape(), &mut interp.rng).map_err(|e| a.fail(interp, e, &[0]))?;
+    let v = u.data().mapv(|x| (lo + (hi - lo) * x as f64) as f32);
+    set_all(interp, a, &Tensor::leaf(v))
 }

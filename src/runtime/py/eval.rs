@@ -346,6 +346,10 @@ impl Interp {
     /// The local variables a function defined here can see (Python's closures, by value).
     pub(crate) fn capture(&self) -> Option<Rc<crate::runtime::interp::Env>> {
         let frame = self.frames.last()?;
+        if frame.class_body {
+            // Methods see the scope around the class, not the class body's names.
+            return frame.captured.clone();
+        }
         let mut env = frame.locals.clone();
         if let Some(outer) = &frame.captured {
             for (k, v) in outer.iter() {
@@ -386,6 +390,24 @@ impl Interp {
     }
 
     fn contains(&mut self, container: &Value, item: &Value, cspan: Span, ispan: Span) -> R<bool> {
+        if let Value::Instance(i) = container {
+            let arg = crate::runtime::call::ArgVal {
+                name: None,
+                value: item.clone(),
+                span: ispan,
+            };
+            let r = if i.class.find("__contains__").is_some() {
+                self.call_method(container.clone(), "__contains__", vec![arg], cspan)?
+            } else {
+                let items = self.iter_values(container, cspan)?;
+                Value::Bool(
+                    items
+                        .iter()
+                        .any(|v| crate::runtime::eval::values_equal(v, item)),
+                )
+            };
+            return self.truthy(&r, cspan);
+        }
         Ok(match container {
             Value::List(items) => items
                 .borrow()

@@ -137,6 +137,7 @@ impl Interp {
         let captured = self.capture();
         self.frames.push(crate::runtime::interp::Frame {
             captured,
+            class_body: true,
             ..Default::default()
         });
         let result = self.exec_block(body);
@@ -224,7 +225,7 @@ impl Interp {
             self.fail(
                 Diagnostic::error("import::unknown", format!("tsr has no module `{}`", module.node))
                     .primary(module.span, "not a module tsr provides")
-                    .help("tsr provides `numpy`, `torch` (with `torch.nn`, `torch.nn.functional`, `torch.optim`), `math`, `random` and `matplotlib.pyplot`, over its own builtins"),
+                    .help("tsr provides `numpy`, `torch` (with `torch.nn`, `torch.nn.functional`, `torch.optim`), `math`, `random`, `time`, `collections` and `matplotlib.pyplot`, over its own builtins"),
             )
         })
     }

@@ -119,11 +119,22 @@ pub static TORCH_OPTIM: Module = Module {
     prelude: None,
 };
 
+pub static TORCH_CUDA: Module = Module {
+    name: "torch.cuda",
+    members: &[("is_available", B("torch.cuda.is_available"))],
+    open: false,
+    prelude: None,
+};
+
 pub static TORCH: Module = Module {
     name: "torch",
     members: &[
         ("nn", Sub(&TORCH_NN)),
         ("max", B("torch.max")),
+        ("cuda", Sub(&TORCH_CUDA)),
+        ("device", B("torch.device")),
+        ("mm", B("matmul")),
+        ("bmm", B("matmul")),
         ("min", B("torch.min")),
         ("optim", Sub(&TORCH_OPTIM)),
         ("Generator", B("generator")),
@@ -216,11 +227,30 @@ pub static MATPLOTLIB: Module = Module {
     prelude: None,
 };
 
+pub static TIME: Module = Module {
+    name: "time",
+    members: &[
+        ("time", B("perf_counter")),
+        ("perf_counter", B("perf_counter")),
+        ("monotonic", B("perf_counter")),
+    ],
+    open: false,
+    prelude: None,
+};
+
+pub static COLLECTIONS: Module = Module {
+    name: "collections",
+    members: &[("OrderedDict", B("dict"))],
+    open: false,
+    prelude: Some(include_str!("prelude/collections.tsr")),
+};
+
 /// Every module an `import` can name.
 pub static MODULES: &[&Module] = &[
     &NUMPY,
     &NUMPY_RANDOM,
     &NUMPY_LINALG,
+    &TORCH_CUDA,
     &TORCH,
     &TORCH_NN,
     &TORCH_FUNCTIONAL,
@@ -228,6 +258,8 @@ pub static MODULES: &[&Module] = &[
     &TORCH_OPTIM,
     &MATH,
     &RANDOM,
+    &TIME,
+    &COLLECTIONS,
     &PYPLOT,
     &MATPLOTLIB,
 ];
