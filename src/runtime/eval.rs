@@ -742,7 +742,7 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len()
                 && x.entries.iter().all(|(k, v)| {
-                    crate::runtime::py::dict::Key::of(k)
+                    crate::runtime::value::Key::of(k)
                         .and_then(|key| y.get(&key))
                         .is_some_and(|w| values_equal(v, w))
                 })

@@ -62,6 +62,14 @@ pub struct SourceFile {
     pub source: Source,
 }
 
+/// A figure being built by `plt` calls.
+#[derive(Default)]
+pub struct Figure {
+    pub series: Vec<(Value, Span)>,
+    pub labels: Vec<Option<String>>,
+    pub title: Option<String>,
+}
+
 /// What a statement did to the flow of control.
 pub enum Flow {
     Normal,
@@ -107,7 +115,7 @@ pub struct Interp {
     /// `MAX_CHANGED` (the diagnostic then just lacks that label).
     changed: HashMap<u64, Origin, BuildHasherDefault<FnvHasher>>,
     /// The figure `plt.plot` and friends are building.
-    pub figure: Option<crate::runtime::builtins::pyplot::Figure>,
+    pub figure: Option<Figure>,
     /// The members of modules written in tsr (`torch.nn`), by module name, once loaded.
     pub preludes: HashMap<&'static str, Rc<HashMap<String, Value>>>,
 }

@@ -2,9 +2,6 @@
 
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::print;
-use crate::runtime::py::class::{Class, Instance};
-use crate::runtime::py::dict::Dict;
-use crate::runtime::py::modules::Module;
 use crate::syntax::ast::{Param, Stmt};
 use crate::syntax::span::Span;
 use crate::tensor::{Adam, RmsProp, Sgd, Tensor};
@@ -447,4 +444,172 @@ impl Builtins {
     pub fn find(&self, name: &str) -> Option<&'static Builtin> {
         self.index.get(name).map(|&i| self.rows[i])
     }
+}
+
+// ------------------------------------------------------------ Python's values
+
+/// A class: its methods and class attributes, and its base.
+pub struct Class {
+    pub name: String,
+    pub base: Option<Rc<Class>>,
+    /// Methods and class attributes, in the order the body defined them.
+    pub attrs: RefCell<Vec<(String, Value)>>,
+}
+
+impl Class {
+    /// A method or class attribute, from this class or the nearest base that has it.
+    pub fn find(&self, name: &str) -> Option<Value> {
+        if let Some((_, v)) = self.attrs.borrow().iter().find(|(n, _)| n == name) {
+            return Some(v.clone());
+        }
+        self.base.as_ref().and_then(|b| b.find(name))
+    }
+
+    /// Whether this class is `other` or derives from it.
+    pub fn is_a(&self, other: &Class) -> bool {
+        std::ptr::eq(self, other) || self.base.as_ref().is_some_and(|b| b.is_a(other))
+    }
+}
+
+pub struct Instance {
+    pub class: Rc<Class>,
+    pub attrs: RefCell<Vec<(String, Value)>>,
+}
+
+impl Instance {
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.attrs
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn set(&self, name: &str, value: Value) {
+        let mut attrs = self.attrs.borrow_mut();
+        match attrs.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => attrs.push((name.to_string(), value)),
+        }
+    }
+
+    pub fn remove(&self, name: &str) -> bool {
+        let mut attrs = self.attrs.borrow_mut();
+        let before = attrs.len();
+        attrs.retain(|(n, _)| n != name);
+        attrs.len() != before
+    }
+}
+
+/// A hashable value reduced to what equality looks at.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    None,
+    /// A number (or a bool) by its bits; `-0.0` and `0.0` are one key.
+    Num(u64),
+    Str(std::rc::Rc<str>),
+    Tuple(Vec<Key>),
+    /// An instance of a user class: hashed by identity, as Python's default.
+    Id(usize),
+}
+
+impl Key {
+    /// The key of a value, or `None` when the value cannot be a key (a list, a tensor).
+    pub fn of(v: &Value) -> Option<Key> {
+        Some(match v {
+            Value::None => Key::None,
+            Value::Bool(b) => Key::Num(if *b { 1f64 } else { 0f64 }.to_bits()),
+            Value::Number(n) => Key::Num(if *n == 0.0 {
+                0f64.to_bits()
+            } else {
+                n.to_bits()
+            }),
+            Value::Str(s) => Key::Str(s.clone()),
+            Value::Tuple(items) => Key::Tuple(items.iter().map(Key::of).collect::<Option<_>>()?),
+            // By identity, unless the class defines `__eq__` without `__hash__` (then, as
+            // in Python, its instances cannot be keys).
+            Value::Instance(i) => {
+                if i.class.find("__eq__").is_some() && i.class.find("__hash__").is_none() {
+                    return None;
+                }
+                Key::Id(std::rc::Rc::as_ptr(i) as usize)
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// An ordered map from keys to values; a set is a `Dict` whose values are `None`.
+#[derive(Clone, Default)]
+pub struct Dict {
+    pub entries: Vec<(Value, Value)>,
+    index: HashMap<Key, usize>,
+}
+
+impl Dict {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, key: &Key) -> Option<&Value> {
+        self.index.get(key).map(|&i| &self.entries[i].1)
+    }
+
+    pub fn contains(&self, key: &Key) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// Set `key` to `value`; a new key goes last, an existing one keeps its place.
+    pub fn insert(&mut self, key: Key, k: Value, value: Value) {
+        match self.index.get(&key) {
+            Some(&i) => self.entries[i].1 = value,
+            None => {
+                self.index.insert(key, self.entries.len());
+                self.entries.push((k, value));
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &Key) -> Option<Value> {
+        let i = self.index.remove(key)?;
+        let (_, v) = self.entries.remove(i);
+        for slot in self.index.values_mut() {
+            if *slot > i {
+                *slot -= 1;
+            }
+        }
+        Some(v)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Value> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+}
+
+/// A module a program imports (`numpy`, `torch.nn`): its members by name. The tables
+/// and the lookup are in `py/modules.rs`.
+pub enum Member {
+    /// The builtin of this name.
+    Builtin(&'static str),
+    Const(f64),
+    /// A dtype's name (`torch.long` is `"int64"`), for `dtype=`.
+    Dtype(&'static str),
+    /// `None` (numpy's `newaxis`).
+    NoneConst,
+    Sub(&'static Module),
+}
+
+pub struct Module {
+    /// The full dotted name (`torch.nn.functional`).
+    pub name: &'static str,
+    pub members: &'static [(&'static str, Member)],
+    /// Whether a member not listed is looked up among the builtins by its own name.
+    pub open: bool,
+    /// tsr source defining more members (classes such as `torch.nn.Linear`), run the
+    /// first time one of them is read.
+    pub prelude: Option<&'static str>,
 }

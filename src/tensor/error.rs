@@ -184,7 +184,7 @@ pub enum TensorError {
     Value(String),
     Math(MathError),
     /// A layer op's arguments do not fit (`conv2d`, pooling, `linear`, norms).
-    Layer(Box<super::shape_nn::LayerError>),
+    Layer(Box<LayerError>),
     /// A value of index tensor (item) `item` that is not a whole number, or out of range
     /// for `axis` of `size`; `position` is where it stands in that tensor.
     IndexValue {
@@ -434,3 +434,114 @@ impl fmt::Display for TensorError {
 }
 
 impl std::error::Error for TensorError {}
+
+/// Why a layer op's arguments do not fit (plain data; `runtime/explain/layers.rs` words it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerError {
+    /// The input (or `arg`) has the wrong rank; `want` says what is expected.
+    Rank {
+        op: &'static str,
+        arg: &'static str,
+        want: &'static str,
+        shape: Vec<usize>,
+    },
+    /// The input's channel axis `axis` has `have` channels, the weight expects `want`.
+    Channels {
+        op: &'static str,
+        input: Vec<usize>,
+        weight: Vec<usize>,
+        axis: usize,
+        have: usize,
+        want: usize,
+    },
+    /// `groups` does not divide the input or output channels.
+    Groups {
+        op: &'static str,
+        groups: usize,
+        channels: usize,
+        what: &'static str,
+    },
+    /// A window (kernel, after dilation) larger than the padded input along `axis`.
+    Window {
+        op: &'static str,
+        input: Vec<usize>,
+        axis: usize,
+        padded: usize,
+        window: usize,
+    },
+    /// Pooling padding over half the kernel.
+    Padding {
+        op: &'static str,
+        pad: usize,
+        kernel: usize,
+    },
+    /// `linear`: the weight's `in` size does not match the input's last axis.
+    Linear {
+        input: Vec<usize>,
+        weight: Vec<usize>,
+        transposed: bool,
+    },
+    /// A parameter tensor (`weight`, `bias`, `running_mean`, ...) of the wrong shape.
+    Param {
+        op: &'static str,
+        arg: &'static str,
+        shape: Vec<usize>,
+        want: Vec<usize>,
+    },
+    /// `layer_norm`'s normalized_shape is not the input's trailing shape.
+    NormShape {
+        input: Vec<usize>,
+        normalized: Vec<usize>,
+    },
+}
+
+impl fmt::Display for LayerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayerError::Rank { op, arg, want, shape } => write!(
+                f,
+                "`{op}` needs {arg} of shape {want}, got {} ({} axes)",
+                ShapeFmt(shape),
+                shape.len()
+            ),
+            LayerError::Channels { op, input, weight, axis, have, want } => write!(
+                f,
+                "`{op}`: the input {} has {have} channels on axis {axis}, the weight {} expects {want}",
+                ShapeFmt(input),
+                ShapeFmt(weight)
+            ),
+            LayerError::Groups { op, groups, channels, what } => write!(
+                f,
+                "`{op}`: {what} channels {channels} are not divisible by groups={groups}"
+            ),
+            LayerError::Window { op, input, axis, padded, window } => write!(
+                f,
+                "`{op}`: the window of size {window} is larger than axis {axis} of the input {} (size {padded} with padding)",
+                ShapeFmt(input)
+            ),
+            LayerError::Padding { op, pad, kernel } => write!(
+                f,
+                "`{op}`: padding {pad} is more than half the kernel size {kernel}"
+            ),
+            LayerError::Linear { input, weight, .. } => write!(
+                f,
+                "`linear` of {} with weight {}: the weight is [out, in] and needs in = {}",
+                ShapeFmt(input),
+                ShapeFmt(weight),
+                input.last().copied().unwrap_or(0)
+            ),
+            LayerError::Param { op, arg, shape, want } => write!(
+                f,
+                "`{op}`: {arg} has shape {}, expected {}",
+                ShapeFmt(shape),
+                ShapeFmt(want)
+            ),
+            LayerError::NormShape { input, normalized } => write!(
+                f,
+                "`layer_norm`: normalized_shape {} is not the end of the input shape {}",
+                ShapeFmt(normalized),
+                ShapeFmt(input)
+            ),
+        }
+    }
+}

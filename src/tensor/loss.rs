@@ -342,7 +342,7 @@ struct ClassParts {
 fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassParts, TensorError> {
     let nll = op.kind == LossKind::Nll;
     let (_, classes) = if nll {
-        super::shape::nll_shape(x.shape(), t.shape())?
+        super::shape_math::nll_shape(x.shape(), t.shape())?
     } else {
         cross_entropy_shape(x.shape(), t.shape())?
     };

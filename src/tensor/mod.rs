@@ -29,7 +29,7 @@ mod sample;
 #[cfg(target_arch = "x86_64")]
 mod sgemm;
 pub mod shape;
-mod shape_math;
+pub mod shape_math;
 pub mod shape_nn;
 mod shape_ops;
 mod stats;

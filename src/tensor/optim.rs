@@ -58,7 +58,7 @@ pub fn update_in_place(t: &Tensor, op: InPlaceOp, rhs: &Tensor) -> Result<(), Te
 /// region's shape.
 pub fn set_index(t: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(), TensorError> {
     if items.iter().any(IndexItem::is_advanced) {
-        return super::take::advanced_set(t, items, value);
+        return advanced_set(t, items, value);
     }
     let (res, region) = resolve_index(&t.shape(), items)?;
     in_place_shape(&region, &value.shape())?;
@@ -399,4 +399,29 @@ pub fn clip_grad_norm(
         }
     }
     Ok(total)
+}
+
+/// `x[items] = value` with advanced items (a repeated position keeps the last value).
+fn advanced_set(t: &Tensor, items: &[IndexItem], value: &Tensor) -> Result<(), TensorError> {
+    let plan = super::take::index_plan(&t.shape(), items)?;
+    super::shape::in_place_shape(&plan.out, &value.shape())?;
+    let offs = plan.offsets();
+    flush_pending(t);
+    let v = value
+        .data()
+        .broadcast(ndarray::IxDyn(&plan.out))
+        .expect("shape checked")
+        .to_owned();
+    {
+        let mut d = t.data_mut();
+        if d.as_slice().is_none() {
+            *d = d.as_standard_layout().to_owned();
+        }
+        let s = d.as_slice_mut().expect("standard layout");
+        for (&o, &x) in offs.iter().zip(v.iter()) {
+            s[o] = x;
+        }
+    }
+    t.bump_version();
+    Ok(())
 }

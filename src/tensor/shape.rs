@@ -2,9 +2,6 @@
 //! touched and by the static checker instead of computing.
 
 use super::error::{CatKind, MatMulKind, ReshapeReason, TensorError};
-pub use super::shape_math::{
-    along_shape, dims_extreme_shape, dims_shape, nll_shape, reduced_loss_shape, topk_shape,
-};
 use ndarray::ArrayD;
 
 /// One item of an index expression `x[i, a:b:s, ...]`.
@@ -477,14 +474,6 @@ pub fn slice_range(
         let len = if s > e { (s - e - 1) / k + 1 } else { 0 };
         Ok((s.max(0) as usize, len as usize))
     }
-}
-
-/// Result shape of `x[items]` (any items: slices, positions, `None`, `...`, tensors).
-pub fn index_shape(shape: &[usize], items: &[IndexItem]) -> Result<Vec<usize>, TensorError> {
-    if items.iter().any(IndexItem::is_advanced) {
-        return Ok(super::take::index_plan(shape, items)?.out);
-    }
-    Ok(resolve_index(shape, items)?.1)
 }
 
 /// `sum/mean/max/min(x, axis, keepdim)`. `None` reduces every axis.

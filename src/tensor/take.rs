@@ -7,7 +7,6 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::backward::flush_pending;
 use super::kernels::from_vec;
 use super::shape::{
     broadcast_shapes, check_rank, checked_numel, in_place_shape, normalize_axis, slice_range,
@@ -315,35 +314,6 @@ pub(crate) fn advanced_index(t: &Tensor, items: &[IndexItem]) -> Result<Tensor, 
     Ok(take_offsets(t, plan.offsets(), &plan.out, "index", 0.0))
 }
 
-/// `x[items] = value` with advanced items (a repeated position keeps the last value).
-pub(crate) fn advanced_set(
-    t: &Tensor,
-    items: &[IndexItem],
-    value: &Tensor,
-) -> Result<(), TensorError> {
-    let plan = index_plan(&t.shape(), items)?;
-    in_place_shape(&plan.out, &value.shape())?;
-    let offs = plan.offsets();
-    flush_pending(t);
-    let v = value
-        .data()
-        .broadcast(IxDyn(&plan.out))
-        .expect("shape checked")
-        .to_owned();
-    {
-        let mut d = t.data_mut();
-        if d.as_slice().is_none() {
-            *d = d.as_standard_layout().to_owned();
-        }
-        let s = d.as_slice_mut().expect("standard layout");
-        for (&o, &x) in offs.iter().zip(v.iter()) {
-            s[o] = x;
-        }
-    }
-    t.bump_version();
-    Ok(())
-}
-
 /// `permute(x, dims)`: output axis `i` is input axis `dims[i]`; each axis once.
 pub fn permute_shape(s: &[usize], dims: &[isize]) -> Result<Vec<usize>, TensorError> {
     if dims.len() != s.len() {
@@ -649,4 +619,12 @@ impl IndexItem {
             },
         })
     }
+}
+
+/// Result shape of `x[items]` (any items: slices, positions, `None`, `...`, tensors).
+pub fn index_shape(shape: &[usize], items: &[IndexItem]) -> Result<Vec<usize>, TensorError> {
+    if items.iter().any(IndexItem::is_advanced) {
+        return Ok(index_plan(shape, items)?.out);
+    }
+    Ok(super::shape::resolve_index(shape, items)?.1)
 }

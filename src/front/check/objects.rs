@@ -13,43 +13,7 @@ use crate::syntax::span::{Span, Spanned};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-pub struct AClass {
-    pub base: Option<Rc<AClass>>,
-    pub attrs: RefCell<Vec<(String, AVal)>>,
-}
-
-impl AClass {
-    pub fn find(&self, name: &str) -> Option<AVal> {
-        if let Some((_, v)) = self.attrs.borrow().iter().find(|(n, _)| n == name) {
-            return Some(v.clone());
-        }
-        self.base.as_ref().and_then(|b| b.find(name))
-    }
-}
-
-pub struct AObject {
-    pub class: Rc<AClass>,
-    pub attrs: RefCell<Vec<(String, AVal)>>,
-}
-
-impl AObject {
-    pub fn get(&self, name: &str) -> Option<AVal> {
-        self.attrs
-            .borrow()
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    }
-
-    /// Set an attribute; a second, different value joins with the first.
-    pub fn set(&self, name: &str, value: AVal) {
-        let mut attrs = self.attrs.borrow_mut();
-        match attrs.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = slot.1.join(&value),
-            None => attrs.push((name.to_string(), value)),
-        }
-    }
-}
+pub use super::value::{AClass, AObject};
 
 impl Checker {
     /// `class Name(Base):` — the body's `def`s and assignments, in a scope of their own.

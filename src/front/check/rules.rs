@@ -407,7 +407,7 @@ impl Checker {
             }
         }
         match call_rule(std::slice::from_ref(&s), &extras, |sh, _| {
-            shape::index_shape(&sh[0], &real)
+            crate::tensor::take::index_shape(&sh[0], &real)
         }) {
             Ok(out) => {
                 let mut fixed = Vec::with_capacity(out.len());

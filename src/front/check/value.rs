@@ -65,8 +65,8 @@ pub enum AVal {
     Optimizer,
     /// An imported module (`np`, `torch`, `F`): its members are builtins.
     Module(&'static crate::runtime::py::modules::Module),
-    Class(Rc<super::objects::AClass>),
-    Object(Rc<super::objects::AObject>),
+    Class(Rc<AClass>),
+    Object(Rc<AObject>),
     /// A method read from an object: `(self, method)`.
     Bound(Rc<(AVal, Rc<AFunc>)>),
 }
@@ -349,5 +349,44 @@ pub(super) fn list_shape(v: &AVal) -> Option<Vec<usize>> {
             Some(out)
         }
         _ => None,
+    }
+}
+
+/// A class as the checker follows it (`objects.rs`): its methods and class attributes.
+pub struct AClass {
+    pub base: Option<Rc<AClass>>,
+    pub attrs: RefCell<Vec<(String, AVal)>>,
+}
+
+impl AClass {
+    pub fn find(&self, name: &str) -> Option<AVal> {
+        if let Some((_, v)) = self.attrs.borrow().iter().find(|(n, _)| n == name) {
+            return Some(v.clone());
+        }
+        self.base.as_ref().and_then(|b| b.find(name))
+    }
+}
+
+pub struct AObject {
+    pub class: Rc<AClass>,
+    pub attrs: RefCell<Vec<(String, AVal)>>,
+}
+
+impl AObject {
+    pub fn get(&self, name: &str) -> Option<AVal> {
+        self.attrs
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Set an attribute; a second, different value joins with the first.
+    pub fn set(&self, name: &str, value: AVal) {
+        let mut attrs = self.attrs.borrow_mut();
+        match attrs.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = slot.1.join(&value),
+            None => attrs.push((name.to_string(), value)),
+        }
     }
 }

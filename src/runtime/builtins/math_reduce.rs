@@ -299,7 +299,7 @@ pub(super) fn sum_dims_op(
         Some([d]) => tensor::reduce(op, t, Some(*d), keepdim),
         Some(ds) => {
             // The shape rule checks the list (range, repeats) before anything runs.
-            let (_, axes) = tensor::shape::dims_shape(&shape, Some(ds), keepdim)?;
+            let (_, axes) = tensor::shape_math::dims_shape(&shape, Some(ds), keepdim)?;
             if shape.is_empty() || axes.len() == shape.len() {
                 return tensor::reduce(op, t, None, keepdim);
             }

@@ -4,8 +4,8 @@
 //! receiver's type.
 
 use crate::runtime::interp::{Interp, R};
-use crate::runtime::py::dict::Dict;
 use crate::runtime::py::format::{format_value, parse_template};
+use crate::runtime::value::Dict;
 use crate::runtime::value::{Args, Builtin, Value, P};
 use crate::syntax::diagnostic::Diagnostic;
 

@@ -8,7 +8,6 @@ use crate::runtime::call::ArgVal;
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::{Args, Builtin, Value, P};
 use crate::syntax::diagnostic::Diagnostic;
-use crate::syntax::span::Span;
 
 use P::{Kw, Opt, Req, Var};
 
@@ -102,14 +101,6 @@ pub static TABLE: &[Builtin] = &[
         Nothing
     ),
 ];
-
-/// A figure being built by `plt` calls.
-#[derive(Default)]
-pub struct Figure {
-    pub series: Vec<(Value, Span)>,
-    pub labels: Vec<Option<String>>,
-    pub title: Option<String>,
-}
 
 fn f_plot_line(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let Some((ys, span)) = a.rest.last().cloned() else {

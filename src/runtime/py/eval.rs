@@ -3,8 +3,8 @@
 //! sequence, and unpacking into targets.
 
 use crate::runtime::interp::{Binding, Interp, R};
-use crate::runtime::py::dict::{Dict, Key};
 use crate::runtime::py::format::format_value;
+use crate::runtime::value::{Dict, Key};
 use crate::runtime::value::{UserFn, Value};
 use crate::syntax::ast::{BinOp, CompFor, CompKind, Expr, FPart, Param, Stmt, Target};
 use crate::syntax::diagnostic::Diagnostic;

@@ -1,10 +1,11 @@
-//! Python's values beyond numbers, strings and lists: dicts and sets (`dict.rs`),
-//! classes and instances (`class.rs`), modules (`modules.rs`), formatting of strings
-//! (`format.rs`), and the evaluation of the constructs that make them (`eval.rs`,
-//! `exec.rs`).
+//! Python's constructs over the values of `value.rs` (tuples, dicts, sets, classes,
+//! instances, modules): PyTorch's named results (`class.rs`), the modules a program
+//! imports (`modules.rs`, and `prelude/` for those written in tsr), string formatting
+//! (`format.rs`), sequence operators and methods by receiver type (`sequence.rs`),
+//! operators on instances (`dunder.rs`), and the evaluation of the constructs
+//! (`eval.rs`, `exec.rs`).
 
 pub mod class;
-pub mod dict;
 pub mod dunder;
 pub mod eval;
 pub mod exec;

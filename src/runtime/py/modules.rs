@@ -5,27 +5,7 @@
 
 use crate::runtime::value::{Builtins, Value};
 
-pub enum Member {
-    /// The builtin of this name.
-    Builtin(&'static str),
-    Const(f64),
-    /// A dtype's name (`torch.long` is `"int64"`), for `dtype=`.
-    Dtype(&'static str),
-    /// `None` (numpy's `newaxis`).
-    NoneConst,
-    Sub(&'static Module),
-}
-
-pub struct Module {
-    /// The full dotted name (`torch.nn.functional`).
-    pub name: &'static str,
-    pub members: &'static [(&'static str, Member)],
-    /// Whether a member not listed is looked up among the builtins by its own name.
-    pub open: bool,
-    /// tsr source defining more members (classes such as `torch.nn.Linear`), run the
-    /// first time one of them is read.
-    pub prelude: Option<&'static str>,
-}
+pub use crate::runtime::value::{Member, Module};
 
 use Member::{Builtin as B, Const, Dtype, NoneConst, Sub};
 
