@@ -216,13 +216,14 @@ fn generated_script() -> String {
     s
 }
 
+/// The check's work on a long script is bounded by what it simulates, not timed (a timed
+/// test fails on a loaded machine): 1,000 lines with 200-step loops cost a few
+/// thousand simulated statements, because a loop is followed until its state settles.
 #[test]
-fn checks_a_thousand_lines_quickly() {
+fn checks_a_thousand_lines_with_bounded_work() {
     let text = generated_script();
     assert!(text.lines().count() >= 1000);
-    let start = std::time::Instant::now();
     let report = check_source("generated.tsr", &text);
-    let elapsed = start.elapsed();
     assert!(
         !report.has_errors(),
         "{}",
@@ -232,10 +233,14 @@ fn checks_a_thousand_lines_quickly() {
             .map(|d| render(d, RenderStyle::TEST))
             .collect::<String>()
     );
-    let limit = if cfg!(debug_assertions) { 2000 } else { 100 };
-    eprintln!("checked {} lines in {elapsed:?}", text.lines().count());
+    eprintln!(
+        "checked {} lines in {} simulated steps",
+        text.lines().count(),
+        report.steps
+    );
     assert!(
-        elapsed.as_millis() < limit,
-        "checking 1,000 lines took {elapsed:?}"
+        report.steps < 20_000,
+        "checking 1,000 lines simulated {} steps",
+        report.steps
     );
 }

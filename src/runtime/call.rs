@@ -221,7 +221,7 @@ impl Args {
     pub fn bool_or(&self, interp: &Interp, i: usize, default: bool) -> R<bool> {
         match self.get(i) {
             None => Ok(default),
-            Some(v) => interp.truthy(v, self.span(i)),
+            Some(v) => interp.truth_of(v, self.span(i)),
         }
     }
 
@@ -640,6 +640,7 @@ impl Interp {
             globals_declared: Vec::new(),
             func: Some(f.clone()),
             class_body: false,
+            isolated: f.isolated,
         });
         self.src_id = f.src_id;
         self.call_depth += 1;

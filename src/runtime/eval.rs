@@ -185,7 +185,26 @@ impl Interp {
         Ok(out)
     }
 
-    pub fn truthy(&self, v: &Value, span: Span) -> R<bool> {
+    pub fn truthy(&mut self, v: &Value, span: Span) -> R<bool> {
+        if let Value::Instance(i) = v {
+            // `__bool__`, else `__len__` (an empty container is false), else true.
+            for (method, is_len) in [("__bool__", false), ("__len__", true)] {
+                if i.class.find(method).is_some() {
+                    let r = self.call_method(v.clone(), method, Vec::new(), span)?;
+                    return Ok(match (&r, is_len) {
+                        (Value::Bool(b), _) => *b,
+                        (Value::Number(n), _) => *n != 0.0,
+                        _ => true,
+                    });
+                }
+            }
+            return Ok(true);
+        }
+        self.truth_of(v, span)
+    }
+
+    /// The truth of a value that is not an instance of a user class (`bool_or`'s).
+    pub fn truth_of(&self, v: &Value, span: Span) -> R<bool> {
         Ok(match v {
             Value::None => false,
             Value::Bool(b) => *b,
@@ -718,15 +737,30 @@ pub fn python_mod(a: f64, b: f64) -> f64 {
 }
 
 pub fn values_equal(a: &Value, b: &Value) -> bool {
+    values_equal_at(a, b, 0)
+}
+
+/// Python's `==` on values; a list that holds itself compares by identity first, and
+/// nesting past 200 levels compares unequal (Python raises RecursionError there).
+fn values_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > 200 {
+        return false;
+    }
+    let eq = |p: &Value, q: &Value| values_equal_at(p, q, depth + 1);
     match (a, b) {
         (Value::None, Value::None) => true,
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
-            let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| values_equal(p, q))
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (Ok(x), Ok(y)) = (x.try_borrow(), y.try_borrow()) else {
+                return false;
+            };
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| eq(p, q))
         }
         (Value::Tuple(x), Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| values_equal(p, q))
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| eq(p, q))
         }
         // A shape is a list that compares equal to a tuple of the same sizes, as
         // `torch.Size` does: `x.shape == (2, 3)`.
@@ -736,7 +770,7 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
                 && l.iter()
                     .chain(t.iter())
                     .all(|v| matches!(v, Value::Number(_)))
-                && l.iter().zip(t.iter()).all(|(p, q)| values_equal(p, q))
+                && l.iter().zip(t.iter()).all(|(p, q)| eq(p, q))
         }
         (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
@@ -744,7 +778,7 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
                 && x.entries.iter().all(|(k, v)| {
                     crate::runtime::value::Key::of(k)
                         .and_then(|key| y.get(&key))
-                        .is_some_and(|w| values_equal(v, w))
+                        .is_some_and(|w| eq(v, w))
                 })
         }
         (Value::Instance(x), Value::Instance(y)) => Rc::ptr_eq(x, y),

@@ -111,6 +111,7 @@ impl Interp {
                     captured: std::cell::RefCell::new(self.capture()),
                     no_grad: *no_grad,
                     owner: std::cell::RefCell::new(None),
+                    isolated: self.frames.last().is_some_and(|f| f.isolated),
                 };
                 self.bind(&name.node, Value::Function(Rc::new(f)), stmt.span);
                 Ok(Flow::Normal)

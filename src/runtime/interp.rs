@@ -89,6 +89,8 @@ pub(crate) struct Frame {
     pub(crate) func: Option<Rc<crate::runtime::value::UserFn>>,
     /// A class body: its names are the class's, not seen by the methods it defines.
     pub(crate) class_body: bool,
+    /// Code of a module written in tsr: names resolve in it and the builtins only.
+    pub(crate) isolated: bool,
 }
 
 pub struct Interp {
@@ -253,6 +255,9 @@ impl Interp {
             }
             if let Some(b) = frame.captured.as_ref().and_then(|c| c.get(name)) {
                 return Some(b);
+            }
+            if frame.isolated {
+                return None;
             }
         }
         self.globals.get(name)

@@ -27,6 +27,9 @@ pub struct UserFn {
     pub no_grad: bool,
     /// The class whose body defined it (for `super()`).
     pub owner: RefCell<Option<std::rc::Weak<Class>>>,
+    /// Part of a module written in tsr (`torch.nn`): it sees its module and the
+    /// builtins, never the user's variables (a user's `relu = ...` cannot change it).
+    pub isolated: bool,
 }
 
 pub enum Optimizer {
@@ -157,10 +160,12 @@ impl Value {
                 }
             }
             Value::List(items) => {
-                if depth > 50 {
+                // A list that holds itself shows `[...]` where it recurs, as Python.
+                if depth > 50 || writing(Rc::as_ptr(items) as *const u8 as usize) {
                     out.push_str("[...]");
                     return;
                 }
+                let _mark = Writing::enter(Rc::as_ptr(items) as *const u8 as usize);
                 out.push('[');
                 // A list may contain itself through `append`; borrow may fail then.
                 match items.try_borrow() {
@@ -211,10 +216,11 @@ impl Value {
                 out.push(')');
             }
             Value::Dict(d) => {
-                if depth > 50 {
+                if depth > 50 || writing(Rc::as_ptr(d) as *const u8 as usize) {
                     out.push_str("{...}");
                     return;
                 }
+                let _mark = Writing::enter(Rc::as_ptr(d) as *const u8 as usize);
                 out.push('{');
                 match d.try_borrow() {
                     Ok(d) => {
@@ -263,6 +269,34 @@ impl Value {
             Value::Super(_) => out.push_str("<super>"),
             Value::File(f) => out.push_str(&format!("<file '{}'>", f.0)),
         }
+    }
+}
+
+thread_local! {
+    /// The lists and dicts being written now (outermost first), to show a container
+    /// that holds itself as `[...]`.
+    static WRITING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+fn writing(p: usize) -> bool {
+    WRITING.with(|w| w.borrow().contains(&p))
+}
+
+/// Marks a container as being written until dropped.
+struct Writing;
+
+impl Writing {
+    fn enter(p: usize) -> Writing {
+        WRITING.with(|w| w.borrow_mut().push(p));
+        Writing
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        WRITING.with(|w| {
+            w.borrow_mut().pop();
+        });
     }
 }
 
@@ -359,6 +393,9 @@ pub enum Check {
     /// arguments and the values of the others: the checker runs it for real on zero
     /// tensors of those shapes (when they are known and small).
     Shapes,
+    /// `isinstance(x, kind)`: decided from what is known of `x`'s kind, so that a branch
+    /// guarded by it is not followed with a value it excludes.
+    IsInstance,
     /// As `Shapes`, for a builtin whose result is not one tensor (a (values, indices)
     /// pair): when it cannot be run, the result is unknown rather than a tensor.
     ShapesPair,

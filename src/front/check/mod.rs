@@ -39,6 +39,8 @@ pub struct CheckReport {
     pub diagnostics: Vec<Diagnostic>,
     /// `(line, text)` for every assignment: `W = [1, 3]`.
     pub shapes: Vec<(usize, String)>,
+    /// Statements and calls the check simulated (its work, bounded by its fuel).
+    pub steps: u64,
 }
 
 impl CheckReport {
@@ -73,6 +75,7 @@ pub fn check_source(name: &str, text: &str) -> CheckReport {
         return CheckReport {
             diagnostics: errors.into_iter().map(|e| e.with_source(&source)).collect(),
             shapes: Vec::new(),
+            steps: 0,
         };
     }
     let mut checker = Checker::new(interp, text);
@@ -427,6 +430,7 @@ impl Checker {
         CheckReport {
             diagnostics: diags,
             shapes,
+            steps: FUEL - self.fuel,
         }
     }
 

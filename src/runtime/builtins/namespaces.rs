@@ -16,6 +16,7 @@ pub static TABLE: &[Builtin] = &[
     b!("torch.min", [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")], "torch.min(x): the smallest value; torch.min(x, dim): the (values, indices) pair along dim; torch.min(a, b): elementwise", "values, indices = torch.min(d, 0)", f_torch_min, ShapesPair),
     b!("torch.cuda.is_available", [], "False: tsr computes on the CPU", "torch.cuda.is_available()", f_false),
     b!("torch.device", [Req("kind")], "the device's name (tsr computes on the CPU whatever it is)", "device = torch.device(\"cpu\")", f_device),
+    b!("np.sort", [Req("a"), Opt("axis", "-1")], "numpy's sort: the sorted values along an axis (a copy)", "np.sort(v)", f_np_sort, Shapes),
     b!("np.std", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's standard deviation: divides by n - ddof (n by default)", "np.std(x, axis=0)", f_np_std),
     b!("np.var", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's variance: divides by n - ddof (n by default)", "np.var(x, axis=0)", f_np_var),
 ];
@@ -134,4 +135,24 @@ fn f_false(_: &mut Interp, _: &mut Args) -> R<Value> {
 
 fn f_device(_: &mut Interp, a: &mut Args) -> R<Value> {
     Ok(Value::str(&a.value(0).display()))
+}
+
+fn f_np_sort(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let mut args = vec![ArgVal {
+        name: None,
+        value: a.value(0),
+        span: a.span(0),
+    }];
+    if let Some(axis) = a.get(1) {
+        args.push(ArgVal {
+            name: None,
+            value: axis.clone(),
+            span: a.span(1),
+        });
+    }
+    let pair = call_named(interp, "sort", args, a)?;
+    match &pair {
+        Value::Instance(i) => Ok(i.get("values").unwrap_or(Value::None)),
+        _ => Ok(pair),
+    }
 }

@@ -18,7 +18,7 @@ pub static TABLE: &[Builtin] = &[
     b!("dict", [Opt("pairs", "None"), VarKw("items")], "a dict from (key, value) pairs or keyword arguments", "dict(lr=0.1)", f_dict),
     b!("set", [Opt("iterable", "None")], "a set of the distinct items of an iterable, in first-seen order", "set(\"hello\")", f_set),
     b!("repr", [Req("x")], "the text of a value as it prints as a result (strings quoted)", "repr(\"a\")", f_repr),
-    b!("isinstance", [Req("x"), Req("kind")], "whether x is of a class (or a builtin type: int, float, str, list, tuple, dict)", "isinstance(m, Linear)", f_isinstance),
+    b!("isinstance", [Req("x"), Req("kind")], "whether x is of a class (or a builtin type: int, float, str, list, tuple, dict)", "isinstance(m, Linear)", f_isinstance, IsInstance),
     b!("matmul", [Req("a"), Req("b")], "the matrix product `a @ b` (numpy's `dot` and `matmul`)", "matmul(X, W.T)", f_matmul, Shapes),
     b!("super", [], "inside a method: the instance, with the methods of its class's base", "super().__init__()", f_super),
     b!("object.__init__", [Var("args")], "the base `__init__` of every class: does nothing", "super().__init__()", f_nothing),

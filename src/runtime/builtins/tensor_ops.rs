@@ -452,6 +452,31 @@ fn reduce(
 
 fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let v = a.value(0);
+    // `sum(xs, start)` on a Python sequence is Python's (`sum(lists, [])` joins them);
+    // on a tensor the second argument is the axis.
+    let start = match (&v, a.get(1)) {
+        (
+            Value::List(_) | Value::Tuple(_) | Value::Range { .. } | Value::Set(_) | Value::Dict(_),
+            Some(s),
+        ) => Some(s.clone()),
+        _ => None,
+    };
+    if let Some(start) = start {
+        let items = interp.iter_values(&v, a.span(0))?;
+        let site = crate::syntax::ast::Expr::new(crate::syntax::ast::ExprKind::None, a.span(0));
+        let mut total = start;
+        for x in items {
+            total = interp.binary(
+                crate::syntax::ast::BinOp::Add,
+                a.span(0),
+                total,
+                x,
+                &site,
+                &site,
+            )?;
+        }
+        return Ok(total);
+    }
     if matches!(
         v,
         Value::List(_) | Value::Tuple(_) | Value::Range { .. } | Value::Set(_) | Value::Dict(_)
@@ -501,6 +526,21 @@ fn max_min(
         return Ok(v);
     }
     if a.get(1).is_some() {
+        // `out.max(1)` means "along axis 1" in PyTorch and numpy; in tsr it is the
+        // elementwise max with 1. Say so when the number could be an axis.
+        if let (Value::Tensor(t), Some(Value::Number(k))) = (a.value(0), a.get(1)) {
+            let n = t.ndim() as f64;
+            if n >= 2.0 && k.fract() == 0.0 && *k >= -n && *k < n {
+                let name = a.builtin.name;
+                let d = Diagnostic::warning(
+                    "value::max_axis",
+                    format!("`{name}(x, {k})` is the elementwise {name} of x and {k}, not a reduction along axis {k}"),
+                )
+                .primary(a.span(1), "compared with every element")
+                .help(format!("for the {name} along an axis write `{name}(x, axis={k})` / `x.{name}(dim={k})`; PyTorch's (values, indices) pair is `torch.{name}(x, {k})`"));
+                interp.warn_once(a.span(1), "max_axis", d);
+            }
+        }
         return elementwise2(interp, a, pair, number, 0, 1);
     }
     if let Value::Number(_) = a.value(0) {
@@ -546,17 +586,7 @@ fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<
             | Value::Range { .. }
             | Value::Set(_)
             | Value::Dict(_)
-            | Value::Str(_)) => {
-                let items = interp.iter_values(v, a.span(0))?;
-                if items.iter().all(|x| matches!(x, Value::List(_)))
-                    && !items.is_empty()
-                    && a.get(key_slot).is_none()
-                {
-                    // Nested lists: a tensor's rows (tsr's `max` of a matrix).
-                    return Ok(None);
-                }
-                items
-            }
+            | Value::Str(_)) => interp.iter_values(v, a.span(0))?,
             _ => return Ok(None),
         }
     };

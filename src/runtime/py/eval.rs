@@ -340,6 +340,7 @@ impl Interp {
             captured: RefCell::new(self.capture()),
             no_grad: false,
             owner: RefCell::new(None),
+            isolated: self.frames.last().is_some_and(|f| f.isolated),
         })))
     }
 

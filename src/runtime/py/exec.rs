@@ -135,9 +135,11 @@ impl Interp {
         // The body runs in a scope of its own; what it binds becomes the class's. Its
         // methods see the variables of the function the class is defined in.
         let captured = self.capture();
+        let isolated = self.frames.last().is_some_and(|f| f.isolated);
         self.frames.push(crate::runtime::interp::Frame {
             captured,
             class_body: true,
+            isolated,
             ..Default::default()
         });
         let result = self.exec_block(body);
@@ -277,7 +279,10 @@ impl Interp {
         }
         let src = self.add_source(&format!("<{}>", m.name), text);
         let caller = std::mem::replace(&mut self.src_id, src);
-        self.frames.push(crate::runtime::interp::Frame::default());
+        self.frames.push(crate::runtime::interp::Frame {
+            isolated: true,
+            ..Default::default()
+        });
         let result = self.exec_block(&program.stmts);
         let frame = self.frames.pop().unwrap_or_default();
         self.src_id = caller;
@@ -661,13 +666,20 @@ impl Interp {
 }
 
 fn contains_instance(v: &Value) -> bool {
+    contains_instance_at(v, 0)
+}
+
+fn contains_instance_at(v: &Value, depth: usize) -> bool {
+    if depth > 50 {
+        return false;
+    }
     match v {
         Value::Instance(_) => true,
         Value::List(items) => items
             .try_borrow()
-            .map(|i| i.iter().any(contains_instance))
+            .map(|i| i.iter().any(|x| contains_instance_at(x, depth + 1)))
             .unwrap_or(false),
-        Value::Tuple(items) => items.iter().any(contains_instance),
+        Value::Tuple(items) => items.iter().any(|x| contains_instance_at(x, depth + 1)),
         _ => false,
     }
 }

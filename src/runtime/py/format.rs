@@ -56,8 +56,15 @@ fn parse_spec(spec: &str) -> Result<Spec, String> {
             .parse::<usize>()
             .ok()
     };
+    /// The largest width and precision formatted (Rust's own limit); Python's is the
+    /// memory it has.
+    const MAX: usize = 65_535;
+    let digits_start = i;
     if let Some(w) = digits(&mut i) {
         s.width = w;
+    }
+    if i > digits_start && (s.width > MAX || chars[digits_start..i].len() > 5) {
+        return Err(format!("a format width of at most {MAX} is supported"));
     }
     if i < chars.len() && matches!(chars[i], ',' | '_') {
         s.grouping = Some(chars[i]);
@@ -65,8 +72,13 @@ fn parse_spec(spec: &str) -> Result<Spec, String> {
     }
     if i < chars.len() && chars[i] == '.' {
         i += 1;
+        let start = i;
         match digits(&mut i) {
-            Some(p) => s.precision = Some(p),
+            Some(p) if p <= MAX && i - start <= 5 => s.precision = Some(p),
+            Some(_) => return Err(format!("a format precision of at most {MAX} is supported")),
+            None if i > start => {
+                return Err(format!("a format precision of at most {MAX} is supported"))
+            }
             None => return Err("format specifier missing precision".to_string()),
         }
     }
@@ -381,14 +393,16 @@ pub fn percent_format(template: &str, args: &[Value]) -> Result<String, String> 
         };
         let alt = if flags.contains('#') { "#" } else { "" };
         let piece = match kind {
-            's' => {
-                let text = arg.display();
+            's' | 'r' | 'a' => {
+                // `%10s` pads on the left, `%-10s` on the right.
+                let text = if kind == 's' {
+                    arg.display()
+                } else {
+                    arg.repr()
+                };
+                let align = if align.is_empty() { ">" } else { align };
                 format_value(&Value::str(&text), &format!("{align}{width}{precision}"))?
             }
-            'r' | 'a' => format_value(
-                &Value::str(&arg.repr()),
-                &format!("{align}{width}{precision}"),
-            )?,
             'i' | 'u' | 'd' => {
                 let x = number_of(arg)
                     .ok_or_else(|| format!("%{kind} needs a number, not a {}", arg.kind()))?;

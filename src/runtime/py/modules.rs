@@ -49,6 +49,7 @@ pub static NUMPY: Module = Module {
         ("int64", Dtype("int64")),
         ("absolute", B("abs")),
         ("std", B("np.std")),
+        ("sort", B("np.sort")),
         ("var", B("np.var")),
         ("linalg", Sub(&NUMPY_LINALG)),
         ("power", B("pow")),

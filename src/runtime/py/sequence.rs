@@ -8,6 +8,7 @@ use crate::runtime::value::{Builtin, Value};
 use crate::syntax::ast::BinOp;
 use crate::syntax::diagnostic::Diagnostic;
 use std::cmp::Ordering;
+use std::rc::Rc;
 
 impl Interp {
     /// `a op b` when it is an operation on sequences; `None` to fall through.
@@ -102,11 +103,19 @@ impl Interp {
 /// Python's ordering of numbers, strings, and (lexicographically) lists and tuples;
 /// `None` when the two cannot be ordered.
 pub fn compare_values(a: &Value, b: &Value) -> Option<Ordering> {
+    compare_at(a, b, 0)
+}
+
+fn compare_at(a: &Value, b: &Value, depth: usize) -> Option<Ordering> {
     use Value::*;
+    if depth > 200 {
+        return Option::None;
+    }
     match (a, b) {
         (Str(x), Str(y)) => Some(x.cmp(y)),
-        (List(x), List(y)) => compare_seq(&x.borrow(), &y.borrow()),
-        (Tuple(x), Tuple(y)) => compare_seq(x, y),
+        (List(x), List(y)) if Rc::ptr_eq(x, y) => Some(Ordering::Equal),
+        (List(x), List(y)) => compare_seq(&x.try_borrow().ok()?, &y.try_borrow().ok()?, depth),
+        (Tuple(x), Tuple(y)) => compare_seq(x, y, depth),
         _ => {
             let x = crate::runtime::eval::as_number(a)?;
             let y = crate::runtime::eval::as_number(b)?;
@@ -115,12 +124,12 @@ pub fn compare_values(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-fn compare_seq(x: &[Value], y: &[Value]) -> Option<Ordering> {
+fn compare_seq(x: &[Value], y: &[Value], depth: usize) -> Option<Ordering> {
     for (p, q) in x.iter().zip(y.iter()) {
         if crate::runtime::eval::values_equal(p, q) {
             continue;
         }
-        return compare_values(p, q);
+        return compare_at(p, q, depth + 1);
     }
     Some(x.len().cmp(&y.len()))
 }

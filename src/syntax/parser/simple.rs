@@ -268,8 +268,18 @@ impl Parser<'_> {
         })
     }
 
-    /// global_stmt = ( "global" | "nonlocal" ) NAME { "," NAME }
+    /// global_stmt = "global" NAME { "," NAME }
+    /// (`nonlocal` is `syntax::unsupported`: a closure keeps the values it saw)
     pub(super) fn global_stmt(&mut self) -> PResult<Stmt> {
+        if self.at(&Token::Nonlocal) {
+            let span = self.span();
+            self.unsupported(
+                span,
+                "`nonlocal`",
+                "a nested function in tsr keeps the values it saw when defined; return the new value (`count = inc(count)`) or keep it in a list or an object (`state[0] += 1`)",
+            );
+            return Err(Fail);
+        }
         let keyword = self.bump();
         let mut names = Vec::new();
         loop {
