@@ -401,6 +401,7 @@ impl Parser<'_> {
         let in_loop = std::mem::replace(&mut self.in_loop, true);
         let body = self.block(keyword);
         self.in_loop = in_loop;
+        self.loop_else();
         let span = keyword.to(Span::new(self.last_end, self.last_end));
         Ok(Stmt {
             kind: StmtKind::While { cond, body: body? },
@@ -424,6 +425,7 @@ impl Parser<'_> {
         let in_loop = std::mem::replace(&mut self.in_loop, true);
         let body = self.block(keyword);
         self.in_loop = in_loop;
+        self.loop_else();
         let span = keyword.to(Span::new(self.last_end, self.last_end));
         Ok(Stmt {
             kind: StmtKind::For {
@@ -433,6 +435,24 @@ impl Parser<'_> {
             },
             span,
         })
+    }
+
+    /// A loop's `else:` clause (valid Python, run when the loop ends without `break`)
+    /// is `syntax::unsupported`; its block is read and dropped.
+    fn loop_else(&mut self) {
+        if !self.at(&Token::Else) {
+            return;
+        }
+        let span = self.span();
+        self.unsupported(
+            span,
+            "`else` on a loop",
+            "set a flag before `break` (`found = True`) and test it after the loop",
+        );
+        let keyword = self.bump();
+        if self.header_colon(keyword).is_ok() {
+            let _ = self.block(keyword);
+        }
     }
 
     /// condition = expression   (a following `=` is reported as a likely `==`)
