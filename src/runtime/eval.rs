@@ -5,7 +5,7 @@ use crate::runtime::call::ArgVal;
 use crate::runtime::explain::{self, Site};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
-use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp, UnaryOp};
+use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::{self, Tensor};
@@ -253,52 +253,6 @@ impl Interp {
                 )
                 .primary(span, format!("this is a {}", other.kind())),
             )),
-        }
-    }
-
-    pub(crate) fn unary(&mut self, op: UnaryOp, v: Value, span: Span, operand: &Expr) -> R<Value> {
-        match op {
-            UnaryOp::Not => Ok(Value::Bool(!self.truthy(&v, operand.span)?)),
-            UnaryOp::Invert => self.invert(v, span, operand),
-            UnaryOp::Plus | UnaryOp::Neg => {
-                let neg = op == UnaryOp::Neg;
-                if let Some(r) = self.instance_unary(neg, &v, span) {
-                    return r;
-                }
-                match v {
-                    Value::Number(n) => Ok(Value::Number(if neg { -n } else { n })),
-                    Value::Bool(b) => {
-                        let n = if b { 1.0 } else { 0.0 };
-                        Ok(Value::Number(if neg { -n } else { n }))
-                    }
-                    Value::Tensor(t) => {
-                        if neg {
-                            tensor::try_unary(tensor::UnaryOp::Neg, &t)
-                                .map(Value::Tensor)
-                                .map_err(|e| {
-                                    self.fail(explain::tensor_error(
-                                        self,
-                                        e,
-                                        &Site::call("-", span, vec![]),
-                                    ))
-                                })
-                        } else {
-                            Ok(Value::Tensor(t))
-                        }
-                    }
-                    other => Err(self.fail(
-                        Diagnostic::error(
-                            "type::operator",
-                            format!(
-                                "unary `{}` does not apply to a {}",
-                                if neg { "-" } else { "+" },
-                                other.kind()
-                            ),
-                        )
-                        .primary(span, format!("this is a {}", other.kind())),
-                    )),
-                }
-            }
         }
     }
 

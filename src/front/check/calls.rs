@@ -643,58 +643,7 @@ impl Checker {
                 None => self.unknown_result(a),
             },
             Check::ShapesPair => self.run_on_zeros(a).unwrap_or(AVal::Unknown),
-            Check::IsInstance => {
-                let kinds = match a.val(1) {
-                    AVal::List(_) => a.val(1).exact_items().unwrap_or_default(),
-                    k => vec![k],
-                };
-                let x = a.val(0);
-                let mut answer = Some(false);
-                for k in &kinds {
-                    let hit = match (k, &x) {
-                        (_, AVal::Unknown) => None,
-                        (AVal::Class(c), AVal::Object(o)) => {
-                            let mut class = Some(o.class.clone());
-                            let mut found = false;
-                            while let Some(cl) = class {
-                                if Rc::ptr_eq(&cl, c) {
-                                    found = true;
-                                    break;
-                                }
-                                class = cl.base.clone();
-                            }
-                            Some(found)
-                        }
-                        (AVal::Class(_), _) => Some(false),
-                        (AVal::Builtin(b), v) => match (b.name, v) {
-                            ("list", AVal::List(_))
-                            | ("str", AVal::Str(_))
-                            | ("bool", AVal::Bool(_)) => Some(true),
-                            ("float", AVal::Num(_)) => Some(true),
-                            ("int", AVal::Num(ANum::Known(n))) => Some(n.fract() == 0.0),
-                            ("int", AVal::Num(_)) => None,
-                            (
-                                "list" | "str" | "bool" | "float" | "int" | "dict" | "tuple"
-                                | "set",
-                                AVal::Tensor(_) | AVal::Object(_) | AVal::Func(_) | AVal::None,
-                            ) => Some(false),
-                            (
-                                "list" | "dict" | "tuple" | "set",
-                                AVal::Num(_) | AVal::Str(_) | AVal::Bool(_),
-                            ) => Some(false),
-                            ("str" | "float" | "int" | "bool", AVal::List(_)) => Some(false),
-                            _ => None,
-                        },
-                        _ => None,
-                    };
-                    answer = match (answer, hit) {
-                        (_, Some(true)) => return AVal::Bool(Some(true)),
-                        (Some(false), Some(false)) => Some(false),
-                        _ => None,
-                    };
-                }
-                AVal::Bool(answer)
-            }
+            Check::IsInstance => self.isinstance(a),
             Check::Unknown => self.unknown_result(a),
         }
     }

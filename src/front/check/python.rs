@@ -4,10 +4,11 @@
 //! build is mostly unknown to the checker, which never raises an alarm it cannot prove.
 
 use super::stmt::Flow;
-use super::value::AVal;
+use super::value::{ANum, AVal};
 use super::Checker;
 use crate::syntax::ast::{CompFor, Expr, ExprKind, FPart, Stmt, StmtKind, Target};
 use crate::syntax::span::Span;
+use std::rc::Rc;
 
 impl Checker {
     /// The abstract value of a Python construct; `None` for the core expressions.
@@ -223,5 +224,59 @@ impl Checker {
             _ => return None,
         }
         Some(Flow::Normal)
+    }
+
+    /// `isinstance(x, kind)`: true or false when `x`'s kind is known (so a branch it
+    /// excludes is not followed), else unknown.
+    pub(super) fn isinstance(&mut self, a: &super::args::CArgs) -> AVal {
+        let kinds = match a.val(1) {
+            AVal::List(_) => a.val(1).exact_items().unwrap_or_default(),
+            k => vec![k],
+        };
+        let x = a.val(0);
+        let mut answer = Some(false);
+        for k in &kinds {
+            let hit = match (k, &x) {
+                (_, AVal::Unknown) => None,
+                (AVal::Class(c), AVal::Object(o)) => {
+                    let mut class = Some(o.class.clone());
+                    let mut found = false;
+                    while let Some(cl) = class {
+                        if Rc::ptr_eq(&cl, c) {
+                            found = true;
+                            break;
+                        }
+                        class = cl.base.clone();
+                    }
+                    Some(found)
+                }
+                (AVal::Class(_), _) => Some(false),
+                (AVal::Builtin(b), v) => match (b.name, v) {
+                    ("list", AVal::List(_)) | ("str", AVal::Str(_)) | ("bool", AVal::Bool(_)) => {
+                        Some(true)
+                    }
+                    ("float", AVal::Num(_)) => Some(true),
+                    ("int", AVal::Num(ANum::Known(n))) => Some(n.fract() == 0.0),
+                    ("int", AVal::Num(_)) => None,
+                    (
+                        "list" | "str" | "bool" | "float" | "int" | "dict" | "tuple" | "set",
+                        AVal::Tensor(_) | AVal::Object(_) | AVal::Func(_) | AVal::None,
+                    ) => Some(false),
+                    (
+                        "list" | "dict" | "tuple" | "set",
+                        AVal::Num(_) | AVal::Str(_) | AVal::Bool(_),
+                    ) => Some(false),
+                    ("str" | "float" | "int" | "bool", AVal::List(_)) => Some(false),
+                    _ => None,
+                },
+                _ => None,
+            };
+            answer = match (answer, hit) {
+                (_, Some(true)) => return AVal::Bool(Some(true)),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            };
+        }
+        AVal::Bool(answer)
     }
 }

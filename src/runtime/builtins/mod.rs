@@ -19,6 +19,7 @@ mod pyobjects;
 pub mod pyplot;
 mod pyrandom;
 mod python;
+mod strings;
 pub mod tensor_methods;
 mod tensor_ops;
 mod training;
@@ -43,6 +44,7 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(layers_norm::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .chain(pyobjects::TABLE.iter())
+            .chain(strings::TABLE.iter())
             .chain(tensor_methods::TABLE.iter())
             .chain(pyrandom::TABLE.iter())
             .chain(pyplot::TABLE.iter())
