@@ -273,6 +273,13 @@ impl Interp {
         if let Some(v) = self.instance_binary(op, op_span, &l, &r, lhs.span, rhs.span) {
             return v;
         }
+        if matches!(op, BinOp::Eq | BinOp::Ne)
+            && (matches!(l, Value::None) || matches!(r, Value::None))
+        {
+            // `x == None`: only None equals None (a tensor is never None).
+            let same = matches!((&l, &r), (Value::None, Value::None));
+            return Ok(Value::Bool(same == (op == BinOp::Eq)));
+        }
         if let (BinOp::Mod, Str(_)) = (op, &l) {
             // `"%.3f" % t`: formatting, whatever the arguments are.
             if let Some(v) = self.sequence_binary(op, op_span, &l, &r)? {
@@ -538,6 +545,7 @@ impl Interp {
             // Every tensor can take a gradient; `p.data` is the tensor itself, so that
             // `p.data -= lr * p.grad` updates it in place.
             (Value::Tensor(_), "requires_grad") => Ok(Value::Bool(true)),
+            (Value::Tensor(_), "dtype") => Ok(Value::str("float32")),
             (Value::Tensor(_), "data") => Ok(v.clone()),
             (Value::Tensor(t), "is_leaf") => Ok(Value::Bool(t.is_leaf())),
             (Value::Function(f), "__name__") => Ok(Value::str(&f.name)),

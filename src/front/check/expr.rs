@@ -381,6 +381,16 @@ impl Checker {
             // An object's operator methods (`__add__`, ...) are not followed.
             return AVal::Unknown;
         }
+        if matches!(op, BinOp::Eq | BinOp::Ne)
+            && (matches!(l, AVal::None) || matches!(r, AVal::None))
+        {
+            // `x == None`: only None equals None.
+            return match (&l, &r) {
+                (AVal::None, AVal::None) => AVal::Bool(Some(op == BinOp::Eq)),
+                (AVal::Unknown, _) | (_, AVal::Unknown) => AVal::Bool(None),
+                _ => AVal::Bool(Some(op == BinOp::Ne)),
+            };
+        }
         if op == BinOp::Mod && matches!(l, AVal::Str(_)) {
             // `%` formatting: its arguments may be a tuple, which the checker keeps as a
             // list; the text is not needed.
@@ -541,6 +551,7 @@ impl Checker {
             (_, n) if n.starts_with("__") => AVal::Unknown,
             (AVal::Tensor(_), "requires_grad" | "is_leaf") => AVal::Bool(None),
             (AVal::Tensor(_), "data") => v.clone(),
+            (AVal::Tensor(_), "dtype") => AVal::Str(Some(Rc::from("float32"))),
             (AVal::Module(m), _) => match self.interp.module_member(m, name, span) {
                 Ok(v) => AVal::from_value(&v),
                 Err(d) => {

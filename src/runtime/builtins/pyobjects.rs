@@ -11,6 +11,15 @@ use crate::syntax::diagnostic::Diagnostic;
 use P::{Kw, Opt, Req, Var, VarKw};
 
 pub static TABLE: &[Builtin] = &[
+    b!("dict.setdefault", [Req("d"), Req("key"), Opt("default", "None")], "the value of key, first setting it to default when missing", "groups.setdefault(k, []).append(x)", f_setdefault),
+    b!("dict.pop", [Req("d"), Req("key"), Opt("default", "None")], "remove key and return its value (or default when missing)", "d.pop(\"lr\", 0.1)", f_dict_pop),
+    b!("dict.update", [Req("d"), Req("other")], "set every (key, value) of another dict or list of pairs", "d.update(other)", f_dict_update),
+    b!("getattr", [Req("object"), Req("name"), Opt("default", "None")], "the attribute of that name (or default when it has none)", "getattr(model, \"fc1\")", f_getattr),
+    b!("setattr", [Req("object"), Req("name"), Req("value")], "set the attribute of that name", "setattr(model, \"scale\", 2)", f_setattr),
+    b!("hasattr", [Req("object"), Req("name")], "whether the object has an attribute of that name", "hasattr(m, \"weight\")", f_hasattr),
+    b!("callable", [Req("x")], "whether x can be called", "callable(f)", f_callable),
+    b!("ord", [Req("c")], "the code point of a one-character string", "ord(\"a\")", f_ord),
+    b!("chr", [Req("i")], "the one-character string of a code point", "chr(97)", f_chr),
     b!("enumerate", [Req("iterable"), Opt("start", "0")], "pairs (index, item) of an iterable", "for i, x in enumerate(xs): ...", f_enumerate),
     b!("zip", [Var("iterables")], "tuples of the items at the same position of each iterable, as long as the shortest", "for x, y in zip(xs, ys): ...", f_zip),
     b!("tuple", [Opt("iterable", "None")], "a tuple of the items of an iterable", "tuple([1, 2])", f_tuple),
@@ -579,4 +588,146 @@ fn f_id(_: &mut Interp, a: &mut Args) -> R<Value> {
         }
     };
     Ok(Value::Number((n % (1usize << 52)) as f64))
+}
+
+fn f_setdefault(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let d = dict_of(interp, a)?;
+    let key = a.value(1);
+    let h = interp.key_of(&key, a.span(1))?;
+    let existing = d.borrow().get(&h).cloned();
+    Ok(match existing {
+        Some(v) => v,
+        None => {
+            let v = a.get(2).cloned().unwrap_or(Value::None);
+            d.borrow_mut().insert(h, key, v.clone());
+            v
+        }
+    })
+}
+
+fn f_dict_pop(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let d = dict_of(interp, a)?;
+    let key = a.value(1);
+    let h = interp.key_of(&key, a.span(1))?;
+    let removed = d.borrow_mut().remove(&h);
+    let default = a
+        .slots
+        .get(2)
+        .and_then(|s| s.as_ref())
+        .map(|(v, _)| v.clone());
+    match (removed, default) {
+        (Some(v), _) => Ok(v),
+        (None, Some(default)) => Ok(default),
+        (None, None) => Err(interp.missing_key(&Value::Dict(d.clone()), &key, a.span(1))),
+    }
+}
+
+fn f_dict_update(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let d = dict_of(interp, a)?;
+    let pairs: Vec<(Value, Value)> = match a.value(1) {
+        Value::Dict(o) => o.borrow().entries.clone(),
+        other => {
+            let mut out = Vec::new();
+            for p in interp.iter_values(&other, a.span(1))? {
+                let kv = interp.iter_values(&p, a.span(1))?;
+                if kv.len() != 2 {
+                    return Err(interp.fail(
+                        Diagnostic::error(
+                            "type::argument",
+                            "`update` needs a dict or (key, value) pairs",
+                        )
+                        .primary(a.span(1), "an item is not a pair"),
+                    ));
+                }
+                out.push((kv[0].clone(), kv[1].clone()));
+            }
+            out
+        }
+    };
+    for (k, v) in pairs {
+        let h = interp.key_of(&k, a.span(1))?;
+        d.borrow_mut().insert(h, k, v);
+    }
+    Ok(Value::None)
+}
+
+fn f_getattr(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let obj = a.value(0);
+    let name = a.string(interp, 1)?;
+    let span = a.span(1);
+    let got = match interp.object_attribute(&obj, &name, span) {
+        Some(r) => r,
+        None => {
+            let e = crate::syntax::ast::Expr::new(crate::syntax::ast::ExprKind::None, a.span(0));
+            interp.attribute(obj, &e, &name, span)
+        }
+    };
+    // A default given (even `None`) answers a missing attribute.
+    let default = a
+        .slots
+        .get(2)
+        .and_then(|s| s.as_ref())
+        .map(|(v, _)| v.clone());
+    match (got, default) {
+        (Ok(v), _) => Ok(v),
+        (Err(_), Some(default)) => Ok(default),
+        (Err(e), None) => Err(e),
+    }
+}
+
+fn f_setattr(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let name = a.string(interp, 1)?;
+    interp.set_attribute(&a.value(0), a.span(0), &name, a.span(1), a.value(2))?;
+    Ok(Value::None)
+}
+
+fn f_hasattr(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let obj = a.value(0);
+    let name = a.string(interp, 1)?;
+    let span = a.span(1);
+    let found = match interp.object_attribute(&obj, &name, span) {
+        Some(r) => r.is_ok(),
+        None => {
+            let e = crate::syntax::ast::Expr::new(crate::syntax::ast::ExprKind::None, a.span(0));
+            interp.attribute(obj, &e, &name, span).is_ok()
+        }
+    };
+    Ok(Value::Bool(found))
+}
+
+fn f_callable(_: &mut Interp, a: &mut Args) -> R<Value> {
+    Ok(Value::Bool(match a.value(0) {
+        Value::Function(_) | Value::Builtin(_) | Value::BoundMethod(_) | Value::Class(_) => true,
+        Value::Instance(i) => i.class.find("__call__").is_some(),
+        _ => false,
+    }))
+}
+
+fn f_ord(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = a.string(interp, 0)?;
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(Value::Number(c as u32 as f64)),
+        _ => Err(interp.fail(
+            Diagnostic::error(
+                "type::argument",
+                format!(
+                    "`ord` needs one character, found a string of {}",
+                    s.chars().count()
+                ),
+            )
+            .primary(a.span(0), "not one character"),
+        )),
+    }
+}
+
+fn f_chr(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let i = a.int(interp, 0)?;
+    match u32::try_from(i).ok().and_then(char::from_u32) {
+        Some(c) => Ok(Value::str(&c.to_string())),
+        None => Err(interp.fail(
+            Diagnostic::error("value::argument", format!("{i} is not a character code"))
+                .primary(a.span(0), "out of range"),
+        )),
+    }
 }

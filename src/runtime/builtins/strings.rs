@@ -10,6 +10,48 @@ use P::{Opt, Req, Var, VarKw};
 
 pub static TABLE: &[Builtin] = &[
     b!(
+        "str.rjust",
+        [Req("s"), Req("width"), Opt("fillchar", "' '")],
+        "the string right-aligned in width characters",
+        "\"7\".rjust(3)",
+        f_rjust
+    ),
+    b!(
+        "str.ljust",
+        [Req("s"), Req("width"), Opt("fillchar", "' '")],
+        "the string left-aligned in width characters",
+        "\"a\".ljust(3)",
+        f_ljust
+    ),
+    b!(
+        "str.center",
+        [Req("s"), Req("width"), Opt("fillchar", "' '")],
+        "the string centred in width characters",
+        "\"a\".center(5)",
+        f_center
+    ),
+    b!(
+        "str.zfill",
+        [Req("s"), Req("width")],
+        "the string padded with zeros on the left to width (after a sign)",
+        "\"7\".zfill(3)",
+        f_zfill
+    ),
+    b!(
+        "str.rsplit",
+        [Req("s"), Opt("sep", "None"), Opt("maxsplit", "-1")],
+        "the words of a string, splitting from the right",
+        "\"a.b.c\".rsplit(\".\", 1)",
+        f_rsplit
+    ),
+    b!(
+        "str.partition",
+        [Req("s"), Req("sep")],
+        "(before, sep, after) at the first sep",
+        "\"k=v\".partition(\"=\")",
+        f_partition
+    ),
+    b!(
         "str.split",
         [Req("s"), Opt("sep", "None"), Opt("maxsplit", "-1")],
         "the words of a string (split at whitespace, or at sep)",
@@ -271,15 +313,39 @@ fn f_replace(interp: &mut Interp, a: &mut Args) -> R<Value> {
     Ok(Value::str(&s.replace(&old, &new)))
 }
 
+/// The affixes to test: one string or a tuple of them (`s.startswith(("a", "b"))`).
+fn affixes(interp: &Interp, a: &Args) -> R<Vec<String>> {
+    match a.value(1) {
+        Value::Tuple(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Str(s) => Ok(s.to_string()),
+                other => Err(interp.fail(
+                    Diagnostic::error(
+                        "type::argument",
+                        format!("expected strings, found a {}", other.kind()),
+                    )
+                    .primary(a.span(1), "in this tuple"),
+                )),
+            })
+            .collect(),
+        _ => Ok(vec![text(interp, a, 1)?]),
+    }
+}
+
 fn f_startswith(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
     Ok(Value::Bool(
-        text(interp, a, 0)?.starts_with(&text(interp, a, 1)?),
+        affixes(interp, a)?
+            .iter()
+            .any(|p| s.starts_with(p.as_str())),
     ))
 }
 
 fn f_endswith(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
     Ok(Value::Bool(
-        text(interp, a, 0)?.ends_with(&text(interp, a, 1)?),
+        affixes(interp, a)?.iter().any(|p| s.ends_with(p.as_str())),
     ))
 }
 
@@ -417,4 +483,99 @@ fn f_isspace(interp: &mut Interp, a: &mut Args) -> R<Value> {
     Ok(Value::Bool(
         !s.is_empty() && s.chars().all(char::is_whitespace),
     ))
+}
+
+fn padded(interp: &mut Interp, a: &Args, align: char) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    let width = a.int(interp, 1)?.clamp(0, 1 << 20) as usize;
+    let fill = match a.get(2) {
+        Some(Value::Str(f)) if f.chars().count() == 1 => f.chars().next().unwrap_or(' '),
+        None => ' ',
+        Some(_) => {
+            return Err(interp.fail(
+                Diagnostic::error("type::argument", "the fill character must be one character")
+                    .primary(a.span(2), "this fill"),
+            ))
+        }
+    };
+    let n = width.saturating_sub(s.chars().count());
+    let pad = |k: usize| std::iter::repeat(fill).take(k).collect::<String>();
+    Ok(Value::str(&match align {
+        '>' => format!("{}{s}", pad(n)),
+        '<' => format!("{s}{}", pad(n)),
+        _ => format!("{}{s}{}", pad(n / 2), pad(n - n / 2)),
+    }))
+}
+
+fn f_rjust(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    padded(interp, a, '>')
+}
+
+fn f_ljust(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    padded(interp, a, '<')
+}
+
+fn f_center(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    padded(interp, a, '^')
+}
+
+fn f_zfill(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    let width = a.int(interp, 1)?.clamp(0, 1 << 20) as usize;
+    let (sign, digits) = match s.strip_prefix(['-', '+']) {
+        Some(rest) => (&s[..1], rest),
+        None => ("", s.as_str()),
+    };
+    let n = width.saturating_sub(s.chars().count());
+    Ok(Value::str(&format!("{sign}{}{digits}", "0".repeat(n))))
+}
+
+fn f_rsplit(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let s = text(interp, a, 0)?;
+    let max = a.number_or(interp, 2, -1.0)?;
+    let parts: Vec<String> = match a.get(1) {
+        None | Some(Value::None) => {
+            let mut words: Vec<String> = s.split_whitespace().map(str::to_string).collect();
+            if max >= 0.0 && words.len() > max as usize + 1 {
+                let keep = words.split_off(words.len() - max as usize);
+                let head = s.trim_end();
+                let mut cut = head.len();
+                for w in keep.iter().rev() {
+                    cut = head[..cut].rfind(w.as_str()).unwrap_or(0);
+                }
+                let mut out = vec![head[..cut].trim_end().to_string()];
+                out.extend(keep);
+                out
+            } else {
+                words
+            }
+        }
+        Some(_) => {
+            let sep = text(interp, a, 1)?;
+            if sep.is_empty() {
+                return Err(interp.fail(
+                    Diagnostic::error("value::argument", "empty separator")
+                        .primary(a.span(1), "an empty string"),
+                ));
+            }
+            let mut v: Vec<String> = if max >= 0.0 {
+                s.rsplitn(max as usize + 1, sep.as_str())
+                    .map(str::to_string)
+                    .collect()
+            } else {
+                s.rsplit(sep.as_str()).map(str::to_string).collect()
+            };
+            v.reverse();
+            v
+        }
+    };
+    Ok(Value::list(parts.iter().map(|p| Value::str(p)).collect()))
+}
+
+fn f_partition(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let (s, sep) = (text(interp, a, 0)?, text(interp, a, 1)?);
+    Ok(Value::tuple(match s.split_once(sep.as_str()) {
+        Some((x, y)) => vec![Value::str(x), Value::str(&sep), Value::str(y)],
+        None => vec![Value::str(&s), Value::str(""), Value::str("")],
+    }))
 }

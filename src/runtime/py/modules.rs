@@ -49,6 +49,7 @@ pub static NUMPY: Module = Module {
         ("int64", Dtype("int64")),
         ("absolute", B("abs")),
         ("std", B("np.std")),
+        ("allclose", B("allclose")),
         ("sort", B("np.sort")),
         ("var", B("np.var")),
         ("linalg", Sub(&NUMPY_LINALG)),
@@ -112,6 +113,8 @@ pub static TORCH: Module = Module {
     members: &[
         ("nn", Sub(&TORCH_NN)),
         ("max", B("torch.max")),
+        ("Tensor", B("tensor")),
+        ("allclose", B("allclose")),
         ("cuda", Sub(&TORCH_CUDA)),
         ("device", B("torch.device")),
         ("mm", B("matmul")),

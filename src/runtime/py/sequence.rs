@@ -39,6 +39,33 @@ impl Interp {
                 }
                 Value::tuple(v)
             }
+            (BinOp::BitOr | BinOp::BitAnd | BinOp::Sub, Set(x), Set(y)) => {
+                // `a | b`, `a & b`, `a - b` on sets, in `a`'s order then `b`'s.
+                let (x, y) = (x.borrow(), y.borrow());
+                let mut out = crate::runtime::value::Dict::default();
+                for k in x.keys() {
+                    let Some(h) = crate::runtime::value::Key::of(k) else {
+                        continue;
+                    };
+                    let in_y = y.contains(&h);
+                    let keep = match op {
+                        BinOp::BitOr => true,
+                        BinOp::BitAnd => in_y,
+                        _ => !in_y,
+                    };
+                    if keep {
+                        out.insert(h, k.clone(), Value::None);
+                    }
+                }
+                if op == BinOp::BitOr {
+                    for k in y.keys() {
+                        if let Some(h) = crate::runtime::value::Key::of(k) {
+                            out.insert(h, k.clone(), Value::None);
+                        }
+                    }
+                }
+                Value::Set(std::rc::Rc::new(std::cell::RefCell::new(out)))
+            }
             (BinOp::Mod, Str(template), args) => {
                 let args: Vec<Value> = match args {
                     Tuple(items) => items.as_ref().clone(),
