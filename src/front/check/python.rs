@@ -238,6 +238,12 @@ impl Checker {
         for k in &kinds {
             let hit = match (k, &x) {
                 (_, AVal::Unknown) => None,
+                // A class the checker does not follow (`nn.Linear`) holds no strings,
+                // numbers, lists or tensors.
+                (
+                    AVal::Unknown,
+                    AVal::Str(_) | AVal::Num(_) | AVal::Bool(_) | AVal::None | AVal::Tensor(_),
+                ) => Some(false),
                 (AVal::Class(c), AVal::Object(o)) => {
                     let mut class = Some(o.class.clone());
                     let mut found = false;
@@ -251,24 +257,7 @@ impl Checker {
                     Some(found)
                 }
                 (AVal::Class(_), _) => Some(false),
-                (AVal::Builtin(b), v) => match (b.name, v) {
-                    ("list", AVal::List(_)) | ("str", AVal::Str(_)) | ("bool", AVal::Bool(_)) => {
-                        Some(true)
-                    }
-                    ("float", AVal::Num(_)) => Some(true),
-                    ("int", AVal::Num(ANum::Known(n))) => Some(n.fract() == 0.0),
-                    ("int", AVal::Num(_)) => None,
-                    (
-                        "list" | "str" | "bool" | "float" | "int" | "dict" | "tuple" | "set",
-                        AVal::Tensor(_) | AVal::Object(_) | AVal::Func(_) | AVal::None,
-                    ) => Some(false),
-                    (
-                        "list" | "dict" | "tuple" | "set",
-                        AVal::Num(_) | AVal::Str(_) | AVal::Bool(_),
-                    ) => Some(false),
-                    ("str" | "float" | "int" | "bool", AVal::List(_)) => Some(false),
-                    _ => None,
-                },
+                (AVal::Builtin(b), v) => builtin_kind_test(b.name, v),
                 _ => None,
             };
             answer = match (answer, hit) {
@@ -279,4 +268,37 @@ impl Checker {
         }
         AVal::Bool(answer)
     }
+}
+
+/// `isinstance(v, T)` for a builtin type `T`, as the evaluator decides it, when `v`'s
+/// kind is known (a list may stand for a tuple, so those two stay unknown).
+fn builtin_kind_test(name: &str, v: &AVal) -> Option<bool> {
+    const TYPES: &[&str] = &[
+        "list", "str", "float", "int", "bool", "dict", "tuple", "set", "tensor",
+    ];
+    if !TYPES.contains(&name) {
+        return None;
+    }
+    Some(match v {
+        AVal::Unknown => return None,
+        AVal::Num(ANum::Known(n)) => match name {
+            "float" => true,
+            "int" => n.fract() == 0.0,
+            _ => false,
+        },
+        AVal::Num(_) => match name {
+            "float" => true,
+            "int" => return None,
+            _ => false,
+        },
+        AVal::Str(_) => name == "str",
+        AVal::Bool(_) => name == "bool",
+        AVal::List(_) => match name {
+            "list" | "tuple" => return None,
+            _ => false,
+        },
+        AVal::Tensor(_) => name == "tensor",
+        AVal::None | AVal::Object(_) | AVal::Func(_) | AVal::Class(_) | AVal::Optimizer => false,
+        _ => return None,
+    })
 }
