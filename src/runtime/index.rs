@@ -40,16 +40,7 @@ impl Interp {
                     step,
                     span,
                 } => {
-                    let start = self.opt_int(start)?;
-                    let stop = self.opt_int(stop)?;
-                    let step = self.opt_int(step)?.unwrap_or(1);
-                    if step == 0 {
-                        return Err(self.fail(
-                            Diagnostic::error("value::slice_step", "slice step cannot be zero")
-                                .primary(*span, "a step of 0")
-                                .help("use a positive step to go forwards, a negative one (`x[::-1]`) to go backwards"),
-                        ));
-                    }
+                    let (start, stop, step) = self.slice_parts(start, stop, step, *span)?;
                     out.push(tensor::IndexItem::Slice { start, stop, step });
                     spans.push(*span);
                 }
@@ -301,15 +292,7 @@ impl Interp {
                         step,
                         span,
                     } => {
-                        let start = self.opt_int(start)?;
-                        let stop = self.opt_int(stop)?;
-                        let step = self.opt_int(step)?.unwrap_or(1);
-                        if step == 0 {
-                            return Err(self.fail(
-                                Diagnostic::error("value::slice_step", "slice step cannot be zero")
-                                    .primary(*span, ""),
-                            ));
-                        }
+                        let (start, stop, step) = self.slice_parts(start, stop, step, *span)?;
                         let picked: Vec<Value> = python_slice(seq.len(), start, stop, step)
                             .into_iter()
                             .map(|i| seq[i].clone())
@@ -400,5 +383,29 @@ impl Interp {
                 }
             }
         }
+    }
+}
+
+impl Interp {
+    /// The bounds of a slice `start:stop:step` (step 1 by default; 0 is an error), the
+    /// same for tensors and for lists, tuples and strings.
+    fn slice_parts(
+        &mut self,
+        start: &Option<Expr>,
+        stop: &Option<Expr>,
+        step: &Option<Expr>,
+        span: Span,
+    ) -> R<(Option<isize>, Option<isize>, isize)> {
+        let start = self.opt_int(start)?;
+        let stop = self.opt_int(stop)?;
+        let step = self.opt_int(step)?.unwrap_or(1);
+        if step == 0 {
+            return Err(self.fail(
+                Diagnostic::error("value::slice_step", "slice step cannot be zero")
+                    .primary(span, "a step of 0")
+                    .help("use a positive step to go forwards, a negative one (`x[::-1]`) to go backwards"),
+            ));
+        }
+        Ok((start, stop, step))
     }
 }

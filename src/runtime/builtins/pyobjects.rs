@@ -179,14 +179,8 @@ fn f_no_grad(_: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn dict_of(interp: &Interp, a: &Args) -> R<std::rc::Rc<std::cell::RefCell<Dict>>> {
     match a.value(0) {
-        Value::Dict(d) => Ok(d),
-        other => Err(interp.fail(
-            Diagnostic::error(
-                "type::argument",
-                format!("expected a dict, found a {}", other.kind()),
-            )
-            .primary(a.span(0), format!("this is a {}", other.kind())),
-        )),
+        Value::Dict(x) => Ok(x),
+        other => Err(receiver_error(interp, a, "dict", &other)),
     }
 }
 
@@ -222,14 +216,8 @@ fn f_get(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn list_of(interp: &Interp, a: &Args) -> R<std::rc::Rc<std::cell::RefCell<Vec<Value>>>> {
     match a.value(0) {
-        Value::List(l) => Ok(l),
-        other => Err(interp.fail(
-            Diagnostic::error(
-                "type::argument",
-                format!("expected a list, found a {}", other.kind()),
-            )
-            .primary(a.span(0), format!("this is a {}", other.kind())),
-        )),
+        Value::List(x) => Ok(x),
+        other => Err(receiver_error(interp, a, "list", &other)),
     }
 }
 
@@ -509,14 +497,8 @@ fn f_pair_repr(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn set_of(interp: &Interp, a: &Args) -> R<std::rc::Rc<std::cell::RefCell<Dict>>> {
     match a.value(0) {
-        Value::Set(d) => Ok(d),
-        other => Err(interp.fail(
-            Diagnostic::error(
-                "type::argument",
-                format!("expected a set, found a {}", other.kind()),
-            )
-            .primary(a.span(0), format!("this is a {}", other.kind())),
-        )),
+        Value::Set(x) => Ok(x),
+        other => Err(receiver_error(interp, a, "set", &other)),
     }
 }
 
@@ -730,4 +712,15 @@ fn f_chr(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 .primary(a.span(0), "out of range"),
         )),
     }
+}
+
+/// The receiver of a method is not the kind the method is for.
+fn receiver_error(interp: &Interp, a: &Args, want: &str, got: &Value) -> Box<Diagnostic> {
+    interp.fail(
+        Diagnostic::error(
+            "type::argument",
+            format!("expected a {want}, found a {}", got.kind()),
+        )
+        .primary(a.span(0), format!("this is a {}", got.kind())),
+    )
 }
