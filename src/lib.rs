@@ -13,7 +13,7 @@ pub mod runtime;
 pub mod syntax;
 pub mod tensor;
 
+pub use front::session::{Outcome, Session, SessionOptions};
 pub use front::{check, repl, snapshot};
-pub use runtime::session::{Outcome, Session, SessionOptions};
 pub use runtime::{builtins, data, print};
 pub use syntax::{diagnostic, parser};

@@ -4,5 +4,6 @@
 pub mod check;
 pub mod kernel;
 pub mod repl;
+pub mod session;
 pub mod signal;
 pub mod snapshot;

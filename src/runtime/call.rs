@@ -320,6 +320,9 @@ impl Args {
                 .map(|&i| interp.operand(self.span(i), self.get(i)))
                 .collect(),
             in_place: false,
+            axis: Site::axis_slot(self.builtin)
+                .filter(|&i| matches!(self.slots.get(i), Some(Some(_))))
+                .map(|i| self.span(i)),
         }
     }
 
@@ -542,7 +545,9 @@ impl Interp {
             args
         };
         let mut bound = bind_args(self, b, args, callee_span, call_span)?;
-        (b.func)(self, &mut bound)
+        let out = (b.func)(self, &mut bound)?;
+        self.lint_call(b, &bound, &out);
+        Ok(out)
     }
 
     /// PyTorch's `dtype=`, `device=` and `requires_grad=` on a builtin that has no such

@@ -466,6 +466,7 @@ impl Interp {
         match result {
             Ok(t) => {
                 self.check_finite(&t, &[&a, &b], op_span, op.symbol());
+                self.lint_binary(op, op_span, lhs, rhs, l, r, &t);
                 Ok(Value::Tensor(t))
             }
             Err(e) => {
@@ -477,6 +478,7 @@ impl Interp {
                         self.operand(rhs.span, Some(r)),
                     ],
                     in_place: false,
+                    axis: None,
                 };
                 Err(self.fail(explain::tensor_error(self, e, &site)))
             }

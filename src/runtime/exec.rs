@@ -72,6 +72,9 @@ impl Interp {
                         break;
                     }
                     let flow = self.exec_block(body).map_err(|e| {
+                        if iteration == 0 {
+                            return e;
+                        }
                         self.loop_note(
                             e,
                             cond.span,
@@ -157,25 +160,33 @@ impl Interp {
             | Value::File(_) => Value::list(self.iter_values(&it, iter.span)?),
             other => other,
         };
-        let run =
-            |this: &mut Interp, item: Value, label: &dyn Fn(&Value) -> String| -> R<Option<Flow>> {
-                let shown = label(&item);
-                this.check_interrupt(iter.span, || {
-                    Some(format!(
-                        "before running {}",
-                        shown.trim_start_matches("in ")
-                    ))
-                })?;
-                this.assign_to(target, item, var_span)?;
-                let flow = this
-                    .exec_block(body)
-                    .map_err(|e| this.loop_note(e, var_span.to(iter.span), shown))?;
-                Ok(match flow {
-                    Flow::Break => Some(Flow::Normal),
-                    Flow::Return(v) => Some(Flow::Return(v)),
-                    Flow::Continue | Flow::Normal => None,
-                })
-            };
+        // `first`: the first iteration, whose errors need no note saying so.
+        let run = |this: &mut Interp,
+                   item: Value,
+                   label: &dyn Fn(&Value) -> String,
+                   first: bool|
+         -> R<Option<Flow>> {
+            let shown = label(&item);
+            this.check_interrupt(iter.span, || {
+                Some(format!(
+                    "before running {}",
+                    shown.trim_start_matches("in ")
+                ))
+            })?;
+            this.assign_to(target, item, var_span)?;
+            let flow = this.exec_block(body).map_err(|e| {
+                if first {
+                    e
+                } else {
+                    this.loop_note(e, var_span.to(iter.span), shown)
+                }
+            })?;
+            Ok(match flow {
+                Flow::Break => Some(Flow::Normal),
+                Flow::Return(v) => Some(Flow::Return(v)),
+                Flow::Continue | Flow::Normal => None,
+            })
+        };
         let name_label = |v: &Value| -> String {
             match v {
                 Value::Tensor(t) => format!(
@@ -190,22 +201,22 @@ impl Interp {
                 let n = Value::range_len(start, stop, step);
                 for i in 0..n {
                     let v = Value::Number((start + i * step) as f64);
-                    if let Some(f) = run(self, v, &name_label)? {
+                    if let Some(f) = run(self, v, &name_label, i == 0)? {
                         return Ok(f);
                     }
                 }
             }
             Value::List(items) => {
                 let snapshot: Vec<Value> = items.borrow().clone();
-                for v in snapshot {
-                    if let Some(f) = run(self, v, &name_label)? {
+                for (i, v) in snapshot.into_iter().enumerate() {
+                    if let Some(f) = run(self, v, &name_label, i == 0)? {
                         return Ok(f);
                     }
                 }
             }
             Value::Str(s) => {
-                for c in s.chars() {
-                    if let Some(f) = run(self, Value::str(&c.to_string()), &name_label)? {
+                for (i, c) in s.chars().enumerate() {
+                    if let Some(f) = run(self, Value::str(&c.to_string()), &name_label, i == 0)? {
                         return Ok(f);
                     }
                 }
@@ -230,7 +241,7 @@ impl Interp {
                         })?;
                     let label =
                         |_: &Value| format!("in iteration {i} over the rows of this tensor");
-                    if let Some(f) = run(self, Value::Tensor(row), &label)? {
+                    if let Some(f) = run(self, Value::Tensor(row), &label, i == 0)? {
                         return Ok(f);
                     }
                 }
@@ -357,6 +368,7 @@ impl Interp {
                     self.operand(value.span, Some(&rhs)),
                 ],
                 in_place: true,
+                axis: None,
             };
             self.fail(explain::tensor_error(self, e, &site))
         })
@@ -364,25 +376,8 @@ impl Interp {
 
     /// Warn once when `W = W - lr * grad(W)` rebinds a tensor to an update of itself.
     fn check_rebind_update(&mut self, name: &str, value: &Expr, op_span: Span) {
-        if let ExprKind::Binary {
-            op: op @ (BinOp::Sub | BinOp::Add),
-            lhs,
-            rhs,
-            ..
-        } = &value.kind
-        {
-            let is_self = matches!(&lhs.kind, ExprKind::Name(n) if n == name);
-            if is_self && mentions_grad_of(rhs, name) {
-                let sym = if *op == BinOp::Sub { "-=" } else { "+=" };
-                let rest = self.text_of(rhs.span);
-                let d = Diagnostic::warning(
-                    "grad::rebind_update",
-                    format!("`{name} = {name} {} ...` makes `{name}` a new tensor that records this update", op.symbol()),
-                )
-                .primary(op_span.to(value.span), format!("`{name}` becomes a non-leaf whose history grows every step"))
-                .help(format!("update the weights in place: `{name} {sym} {rest}`"));
-                self.warn_once(op_span, "rebind", d);
-            }
+        if let Some(d) = rebind_update_warning(name, value, op_span, &|s| self.text_of(s)) {
+            self.warn_once(op_span, "rebind", d);
         }
     }
 
@@ -491,6 +486,7 @@ impl Interp {
                             self.operand(value.span, Some(&rhs)),
                         ],
                         in_place: true,
+                        axis: None,
                     };
                     self.fail(explain::tensor_error(self, e, &site))
                 })
@@ -541,6 +537,47 @@ impl Interp {
             )),
         }
     }
+}
+
+/// `W = W - lr * grad(W)`: the warning that the update makes `W` a non-leaf (run and
+/// `tsr check` both give it, for an assignment of a tensor).
+pub(crate) fn rebind_update_warning(
+    name: &str,
+    value: &Expr,
+    op_span: Span,
+    text_of: &dyn Fn(Span) -> String,
+) -> Option<Diagnostic> {
+    let ExprKind::Binary {
+        op: op @ (BinOp::Sub | BinOp::Add),
+        lhs,
+        rhs,
+        ..
+    } = &value.kind
+    else {
+        return None;
+    };
+    let is_self = matches!(&lhs.kind, ExprKind::Name(n) if n == name);
+    if !is_self || !mentions_grad_of(rhs, name) {
+        return None;
+    }
+    let sym = if *op == BinOp::Sub { "-=" } else { "+=" };
+    let rest = text_of(rhs.span);
+    Some(
+        Diagnostic::warning(
+            "grad::rebind_update",
+            format!(
+                "`{name} = {name} {} ...` makes `{name}` a new tensor that records this update",
+                op.symbol()
+            ),
+        )
+        .primary(
+            op_span.to(value.span),
+            format!("`{name}` becomes a non-leaf whose history grows every step"),
+        )
+        .help(format!(
+            "update the weights in place: `{name} {sym} {rest}`"
+        )),
+    )
 }
 
 fn mentions_grad_of(e: &Expr, name: &str) -> bool {

@@ -118,6 +118,7 @@ impl Interp {
                 primary,
                 operands: vec![self.operand(object.span, Some(v))],
                 in_place: false,
+                axis: None,
             };
             self.fail(explain::tensor_error(self, e, &site))
         })

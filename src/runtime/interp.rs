@@ -120,6 +120,8 @@ pub struct Interp {
     pub figure: Option<Figure>,
     /// The members of modules written in tsr (`torch.nn`), by module name, once loaded.
     pub preludes: HashMap<&'static str, Rc<HashMap<String, Value>>>,
+    /// Tensors that may be the first half of a silent shape bug (`runtime::lint`).
+    pub(crate) lint: crate::runtime::lint::Lint,
 }
 
 /// Entries of `Interp::changed` kept at most.
@@ -153,6 +155,7 @@ impl Interp {
             changed: HashMap::default(),
             figure: None,
             preludes: HashMap::new(),
+            lint: Default::default(),
         }
     }
 

@@ -33,6 +33,96 @@ pub fn source(name: &str, text: &str) -> Source {
     Arc::new(NamedSource::new(name, text.to_string()).with_language("python"))
 }
 
+/// A rewrite of the program that the help may suggest: `replacement` in place of the
+/// text under `span` (in the diagnostic's own source), explained by `help`. A front-end
+/// verifies the candidates by running the rewritten program's shape rules; the first
+/// that passes is shown, and when none does the diagnostic's own help is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
+    pub help: String,
+}
+
+impl Fix {
+    /// `text` with the fix applied. A replacement that is not a single postfix expression
+    /// is parenthesised unless it replaces a whole line's expression, so that operator
+    /// precedence around it cannot change its meaning.
+    pub fn apply(&self, text: &str) -> Option<String> {
+        let (start, end) = (self.span.start, self.span.end);
+        if start > end
+            || end > text.len()
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+        {
+            return None;
+        }
+        let before = &text[..start];
+        let after = &text[end..];
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let head = before[line_start..].trim();
+        let alone =
+            (head.is_empty() || head.ends_with('=') && !head.ends_with("==") || head == "return")
+                && after.split('\n').next().unwrap_or("").trim().is_empty();
+        let r = &self.replacement;
+        // An operator token, or arguments (`xs, axis=1`), are replaced as they are.
+        let operator = !text[start..end]
+            .chars()
+            .any(|c| c.is_alphanumeric() || c == '_')
+            || has_top_level_comma(r);
+        if alone || operator || is_postfix_expr(r) {
+            Some(format!("{before}{r}{after}"))
+        } else {
+            Some(format!("{before}({r}){after}"))
+        }
+    }
+
+    /// How many lines the fix adds (negative: removes) after its own line.
+    pub fn line_delta(&self, text: &str) -> isize {
+        let old = text
+            .get(self.span.start..self.span.end)
+            .map(|s| s.matches('\n').count())
+            .unwrap_or(0);
+        self.replacement.matches('\n').count() as isize - old as isize
+    }
+}
+
+fn has_top_level_comma(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether `s` is one primary expression with postfixes (`x`, `f(a, b)`, `x.T`,
+/// `w[0].reshape(3, 1)`): nothing outside brackets and strings but names and dots.
+pub fn is_postfix_expr(s: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            c if depth == 0 && !(c.is_alphanumeric() || c == '_' || c == '.') => return false,
+            _ => {}
+        }
+    }
+    !s.is_empty() && depth == 0
+}
+
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub code: &'static str,
@@ -43,6 +133,9 @@ pub struct Diagnostic {
     pub related: Vec<Diagnostic>,
     /// The text the labels point into; attached by the session once the stage is known.
     pub source: Option<Source>,
+    /// Candidate rewrites, best first; the help shows the first (once verified, the
+    /// one that passed).
+    pub fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -55,6 +148,7 @@ impl Diagnostic {
             help: None,
             related: Vec::new(),
             source: None,
+            fixes: Vec::new(),
         }
     }
 
@@ -95,6 +189,46 @@ impl Diagnostic {
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
+    }
+
+    /// Add a candidate fix: `replacement` for the text under `span`, explained by
+    /// `help` (shown instead of the diagnostic's help when the fix is chosen).
+    pub fn with_fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Diagnostic {
+        self.fixes.push(Fix {
+            span,
+            replacement: replacement.into(),
+            help: help.into(),
+        });
+        self
+    }
+
+    /// The fix the help shows: the first candidate.
+    pub fn fix(&self) -> Option<&Fix> {
+        self.fixes.first()
+    }
+
+    /// Keep only the candidate fixes for which `passes` holds, and of those the first.
+    pub fn choose_fix(&mut self, mut passes: impl FnMut(&Diagnostic, &Fix) -> bool) {
+        let candidates = std::mem::take(&mut self.fixes);
+        for f in candidates {
+            if passes(self, &f) {
+                self.fixes = vec![f];
+                return;
+            }
+        }
+    }
+
+    /// The help as shown: the chosen fix's, else the diagnostic's own.
+    pub fn shown_help(&self) -> Option<&str> {
+        self.fixes
+            .first()
+            .map(|f| f.help.as_str())
+            .or(self.help.as_deref())
     }
 
     pub fn with_related(mut self, related: Diagnostic) -> Diagnostic {
@@ -178,9 +312,8 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.shown_help()
+            .map(|h| Box::new(h.to_string()) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

@@ -46,6 +46,8 @@ pub enum ClassTargetKind {
         position: usize,
         value: f32,
         classes: usize,
+        /// Every index is a whole number in `1..=classes`: labels counted from 1.
+        one_based: bool,
     },
     /// A value that is not a whole number.
     NotInteger { position: usize, value: f32 },
@@ -346,7 +348,7 @@ impl fmt::Display for TensorError {
                 ShapeFmt(target)
             ),
             ClassTarget { kind } => match kind {
-                ClassTargetKind::OutOfRange { position, value, classes } => write!(
+                ClassTargetKind::OutOfRange { position, value, classes, .. } => write!(
                     f,
                     "class index {value} at position {position} is out of range for {classes} classes"
                 ),

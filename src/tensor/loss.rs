@@ -303,11 +303,15 @@ fn class_indices(
             } else if v == ignore as f32 {
                 Ok(None)
             } else if v < 0.0 || v >= classes as f32 {
+                let one_based = t
+                    .iter()
+                    .all(|&u| u.fract() == 0.0 && u >= 1.0 && u <= classes as f32);
                 Err(TensorError::ClassTarget {
                     kind: ClassTargetKind::OutOfRange {
                         position: i,
                         value: v,
                         classes,
+                        one_based,
                     },
                 })
             } else {

@@ -230,6 +230,11 @@ pub fn adaptive_pool2d_shape(
     }
     let ax = x.len() - 2;
     let mut out = x[..ax].to_vec();
+    out.extend((0..2).map(|i| size[i].unwrap_or(x[ax + i])));
+    // The output's size is checked before a window is listed for each of its positions.
+    checked_numel(&out)?;
+    super::budget::reserve(&out)?;
+    out.truncate(ax);
     let mut wins: [Vec<Win>; 2] = [Vec::new(), Vec::new()];
     for i in 0..2 {
         let inp = x[ax + i];

@@ -159,6 +159,9 @@ impl Checker {
                 .map(|&i| self.operand(a.span(i), &a.val(i)))
                 .collect(),
             in_place: false,
+            axis: Site::axis_slot(a.b)
+                .filter(|&i| matches!(a.slots.get(i), Some(Some(_))))
+                .map(|i| a.span(i)),
         }
     }
 

@@ -534,6 +534,7 @@ impl Checker {
             primary: op_span,
             operands: vec![self.operand(lhs.span, l), self.operand(rhs.span, r)],
             in_place: false,
+            axis: None,
         };
         let shape = self.settle(out, &site, &[&a, &b]);
         // A comparison passes no gradient: its result depends on nothing for backward.
@@ -632,6 +633,7 @@ impl Checker {
                     primary: span,
                     operands: vec![self.operand(object.span, &v)],
                     in_place: false,
+                    axis: None,
                 };
                 let shape = self.settle(out, &site, &[s]);
                 self.new_tensor(shape, &[t])

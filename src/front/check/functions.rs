@@ -87,6 +87,7 @@ impl Checker {
         self.active_calls.push(id);
         self.returns.push(None);
         self.notes.push(Note {
+            quiet: false,
             span: call_span,
             message: format!("in the call of `{}`", f.name),
             label: format!("`{}` was called from here", f.name),

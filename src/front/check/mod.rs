@@ -22,6 +22,9 @@ mod rules;
 mod stmt;
 mod tensor_calls;
 mod value;
+mod verify;
+
+pub use verify::{choose_fix, line_of};
 
 use crate::runtime::interp::Interp;
 use crate::syntax::diagnostic::{Diagnostic, Severity};
@@ -80,7 +83,9 @@ pub fn check_source(name: &str, text: &str) -> CheckReport {
     }
     let mut checker = Checker::new(interp, text);
     checker.exec_top(&program.stmts);
-    checker.finish()
+    let mut report = checker.finish();
+    verify::verify_all(name, text, &mut report.diagnostics);
+    report
 }
 
 /// A variable's abstract value and the statement that bound it.
@@ -194,6 +199,8 @@ impl State {
 
 /// Context notes attached to errors found inside loops and calls, innermost last.
 pub(crate) struct Note {
+    /// Not shown (a loop's first iteration: the error needs no note saying so).
+    pub quiet: bool,
     pub span: Span,
     pub message: String,
     pub label: String,
@@ -343,7 +350,7 @@ impl Checker {
             return;
         }
         let source = self.interp.source(self.interp.src_id).clone();
-        for note in self.notes.iter().rev().take(4) {
+        for note in self.notes.iter().rev().filter(|n| !n.quiet).take(4) {
             d.related.push(
                 Diagnostic::advice(note.code, note.message.clone())
                     .primary(note.span, note.label.clone())
@@ -383,8 +390,17 @@ impl Checker {
             }
             out
         };
+        // A fix that would write a size known only when the program runs is no fix.
+        d.fixes.retain(|f| {
+            !names
+                .iter()
+                .any(|(digits, _)| f.replacement.contains(digits.as_str()))
+        });
         d.message = replace(&d.message);
         d.help = d.help.as_deref().map(replace);
+        for f in &mut d.fixes {
+            f.help = replace(&f.help);
+        }
         for l in &mut d.labels {
             used.extend(mentioned(&l.text));
             l.text = replace(&l.text);

@@ -356,6 +356,7 @@ impl Checker {
                 None => format!("in iteration {i} of this loop or a later one"),
             };
             self.notes.push(Note {
+                quiet: i == 0,
                 span: header,
                 message: note.clone(),
                 label: note,
@@ -491,6 +492,15 @@ impl Checker {
             Target::Name(name) => match op {
                 None => {
                     let v = self.eval(value);
+                    if let AVal::Tensor(_) = &v {
+                        let text = self.text.clone();
+                        let text_of = |s: Span| text.get(s.start..s.end).unwrap_or("").to_string();
+                        if let Some(d) = crate::runtime::exec::rebind_update_warning(
+                            &name.node, value, op_span, &text_of,
+                        ) {
+                            self.report(d);
+                        }
+                    }
                     self.record_assign(stmt_span, &name.node, &v);
                     self.bind(&name.node, v, stmt_span);
                 }
@@ -568,6 +578,7 @@ impl Checker {
                 self.operand(value.span, rhs),
             ],
             in_place: true,
+            axis: None,
         };
         self.settle(out, &site, &[target, &r]);
     }
@@ -609,6 +620,7 @@ impl Checker {
                     primary: op_span,
                     operands: vec![self.operand_unknown(span), self.operand(value.span, &rhs)],
                     in_place: true,
+                    axis: None,
                 };
                 self.settle(out, &site, &[shape, &r]);
             }

@@ -3,9 +3,9 @@
 
 use super::graph;
 use super::Repl;
+use crate::front::session::{Outcome, Session};
 use crate::runtime::builtins;
 use crate::runtime::explain;
-use crate::runtime::session::{Outcome, Session};
 use crate::runtime::value::Value;
 use crate::syntax::ast::StmtKind;
 use crate::syntax::diagnostic::Diagnostic;

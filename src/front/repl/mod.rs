@@ -18,8 +18,8 @@ pub use complete::{complete, hint, Scope};
 pub use editor::next_indent;
 pub use highlight::{highlight, strip_ansi};
 
+use crate::front::session::Session;
 use crate::front::signal;
-use crate::runtime::session::Session;
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::lexer::{self, Token};
 use crate::syntax::parser;
@@ -345,7 +345,7 @@ impl Repl {
         &mut self,
         session: &mut Session,
         text: &str,
-    ) -> crate::runtime::session::Outcome {
+    ) -> crate::front::session::Outcome {
         let name = self.next_name();
         session.interp.interrupt.store(false, Ordering::SeqCst);
         let source = join_operator_lines(&format!("{}\n", text.trim_end()));

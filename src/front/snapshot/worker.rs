@@ -11,7 +11,7 @@
 //! by the statement's output and rendered diagnostics, byte counts first so that any
 //! output is carried unchanged.
 
-use crate::runtime::session::{Outcome, Session, SessionOptions};
+use crate::front::session::{Outcome, Session, SessionOptions};
 use crate::syntax::diagnostic::{render, RenderStyle};
 use std::cell::RefCell;
 use std::io::{Read, Write};

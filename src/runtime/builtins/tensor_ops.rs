@@ -282,11 +282,16 @@ pub static TABLE: &[Builtin] = &[
 
 fn f_reshape(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let t = a.tensor(interp, 0)?;
-    let (dims, _) = a.dims(interp, 1)?;
+    let (dims, sizes) = a.dims(interp, 1)?;
     let spec: Vec<isize> = dims.iter().map(|&d| d as isize).collect();
-    tensor::reshape(&t, &spec)
-        .map(Value::Tensor)
-        .map_err(|e| a.fail(interp, e, &[0]))
+    tensor::reshape(&t, &spec).map(Value::Tensor).map_err(|e| {
+        // The sizes are the second operand: a fix may rewrite them.
+        let mut site = a.site(interp, &[0]);
+        site.operands.push(crate::runtime::explain::Operand::new(
+            interp, sizes, None, "sizes",
+        ));
+        interp.fail(crate::runtime::explain::tensor_error(interp, e, &site))
+    })
 }
 
 fn f_flatten(interp: &mut Interp, a: &mut Args) -> R<Value> {

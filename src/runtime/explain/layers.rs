@@ -1,7 +1,7 @@
 //! Diagnostics for the layer ops' shape errors (`conv2d`, pooling, `linear`, norms):
 //! both shapes and the axis named, and a fix only when the op's own rule accepts it.
 
-use crate::runtime::explain::{shape_str, Site};
+use crate::runtime::explain::{shape_str, Context, Site};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::shape_nn::{linear_shape, LayerError};
 
@@ -19,7 +19,7 @@ fn named(site: &Site, i: usize, fallback: &str) -> String {
 }
 
 /// The one conversion of a `LayerError` to a diagnostic at `site`.
-pub fn layer_error(site: &Site, e: &LayerError) -> Diagnostic {
+pub fn layer_error(cx: &dyn Context, site: &Site, e: &LayerError) -> Diagnostic {
     match e {
         LayerError::Rank {
             op,
@@ -132,21 +132,43 @@ pub fn layer_error(site: &Site, e: &LayerError) -> Diagnostic {
             )
             .primary(site.primary, format!("in_features {inn} vs weight[-1] = {w_in}"));
             let rev: Vec<usize> = weight.iter().rev().copied().collect();
-            let fix = match (transposed, linear_shape(input, &rev, None)) {
-                (true, Ok(out)) => {
+            let d = d.help(format!(
+                "the weight is [out_features, in_features]: its last axis must be {inn}"
+            ));
+            let d = match (
+                transposed,
+                linear_shape(input, &rev, None),
+                site.operands.get(1),
+            ) {
+                (true, Ok(out), Some(w_op)) => {
                     let x = text(site, 0).unwrap_or_else(|| "x".into());
-                    let w = text(site, 1).unwrap_or_else(|| "W".into());
-                    Some(format!(
-                        "the weight is [out_features, in_features], as PyTorch's: did you mean `linear({x}, {w}.T)`? {} → {}",
+                    let fixed = format!("{}.T", w_op.postfix_text());
+                    let help = format!(
+                        "the weight is [out_features, in_features], as PyTorch's: did you mean `linear({x}, {fixed})`? {} → {}",
                         shape_str(&rev),
                         shape_str(&out)
-                    ))
+                    );
+                    d.with_fix(w_op.span, fixed, help)
                 }
-                _ => None,
+                _ => d,
             };
-            d.help(fix.unwrap_or_else(|| {
-                format!("the weight is [out_features, in_features]: its last axis must be {inn}")
-            }))
+            let resize = site
+                .operands
+                .get(1)
+                .filter(|_| weight.len() == 2)
+                .and_then(|w_op| {
+                    let why = format!(
+                        "{} needs {inn} columns (in_features) to take {} of shape {}",
+                        w_op.name(),
+                        named(site, 0, "the input"),
+                        shape_str(input)
+                    );
+                    super::cause::resize_at_cause(cx, w_op, weight, 1, inn, why)
+                });
+            match resize {
+                Some(p) => d.with_fix(p.span, p.replacement, p.text),
+                None => d,
+            }
         }
         LayerError::Param {
             op,

@@ -96,9 +96,13 @@ pub fn nll_shape(site: &Site, pred: &[usize], target: &[usize]) -> Diagnostic {
         } else {
             format!("argmax({text})")
         };
-        d.help(format!(
+        let help = format!(
             "{t} has the input's shape, as probabilities or one-hot rows would: for one-hot rows pass their class indices, `{arg}`"
-        ))
+        );
+        match site.rhs() {
+            Some(o) => d.help(help.clone()).with_fix(o.span, arg, help),
+            None => d.help(help),
+        }
     } else {
         d.help(format!(
             "the target holds one class index per row: shape {want}"

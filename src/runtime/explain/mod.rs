@@ -7,12 +7,14 @@ use crate::syntax::diagnostic::{Diagnostic, Source};
 use crate::syntax::span::Span;
 use crate::tensor::{self, shape, TensorError};
 
+mod cause;
 pub mod index;
 pub mod layers;
 pub mod math;
 mod names;
 mod shapes;
 
+pub(crate) use names::axes;
 use names::comparison_symbol;
 pub use names::{did_you_mean, operator_type_error, unknown_property};
 use shapes::{broadcast, cat, loss_shape, matmul, reshape};
@@ -116,14 +118,8 @@ impl Operand {
     }
 
     /// The operand's text, wrapped in parentheses when a postfix like `.T` needs them.
-    fn postfix_text(&self) -> String {
-        let simple = self
-            .text
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-            || self.text.ends_with(')') && !self.text.contains(' ')
-            || self.text.ends_with(']') && !self.text.contains(' ');
-        if simple {
+    pub(crate) fn postfix_text(&self) -> String {
+        if crate::syntax::diagnostic::is_postfix_expr(&self.text) {
             self.text.clone()
         } else {
             format!("({})", self.text)
@@ -137,6 +133,8 @@ pub struct Site {
     pub primary: Span,
     pub operands: Vec<Operand>,
     pub in_place: bool,
+    /// The span of the call's axis argument (`axis=`/`dim=`), when one was given.
+    pub axis: Option<Span>,
 }
 
 impl Site {
@@ -146,7 +144,15 @@ impl Site {
             primary,
             operands,
             in_place: false,
+            axis: None,
         }
+    }
+
+    /// The slot of a builtin's axis parameter (`axis` or `dim`), if it has one.
+    pub fn axis_slot(b: &crate::runtime::value::Builtin) -> Option<usize> {
+        b.params
+            .iter()
+            .position(|p| matches!(p.name(), "axis" | "dim"))
     }
 
     pub(crate) fn lhs(&self) -> Option<&Operand> {
@@ -291,7 +297,8 @@ fn operand_labels(mut d: Diagnostic, site: &Site) -> Diagnostic {
             .labels
             .iter()
             .any(|l| l.span.start < op.span.end && op.span.start < l.span.end);
-        if clash || last == Some(op.span) {
+        // The sizes of a reshape are the call's own text: no label.
+        if clash || last == Some(op.span) || op.kind == "sizes" {
             continue;
         }
         d = d.label(op.span, op.describe());
@@ -345,7 +352,7 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
             rhs,
             lhs_axis,
             rhs_axis,
-        } => broadcast(site, &lhs, &rhs, lhs_axis, rhs_axis),
+        } => broadcast(cx, site, &lhs, &rhs, lhs_axis, rhs_axis),
         TensorError::InPlace { target, value } => {
             let t = site
                 .lhs()
@@ -368,24 +375,9 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
                 shape_str(&target)
             ))
         }
-        TensorError::MatMul { lhs, rhs, kind } => matmul(site, &lhs, &rhs, kind),
+        TensorError::MatMul { lhs, rhs, kind } => matmul(cx, site, &lhs, &rhs, kind),
         TensorError::Reshape { from, spec, reason } => reshape(site, &from, &spec, reason),
-        TensorError::Axis { axis, ndim } => {
-            let d = Diagnostic::error(
-                "shape::axis",
-                format!("axis {axis} is out of range for a tensor with {ndim} axes"),
-            )
-            .primary(site.primary, format!("`{}` with axis {axis}", site.op));
-            if ndim == 0 {
-                d.help("a 0-d tensor has no axes: leave out `axis`")
-            } else {
-                d.help(format!(
-                    "valid axes are {} to {} (negative axes count from the end)",
-                    -(ndim as isize),
-                    ndim - 1
-                ))
-            }
-        }
+        TensorError::Axis { axis, ndim } => shapes::axis(site, axis, ndim),
         TensorError::Squeeze { axis, size } => Diagnostic::error(
             "shape::squeeze",
             format!("cannot squeeze axis {axis}: its size is {size}, not 1"),
@@ -418,7 +410,7 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
             shapes,
             which,
             kind,
-        } => cat(site, axis, &shapes, which, kind),
+        } => cat(cx, site, axis, &shapes, which, kind),
         TensorError::LossShape {
             loss: "nll_loss",
             pred,
@@ -427,8 +419,15 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
         TensorError::LossShape { loss, pred, target } => loss_shape(site, loss, &pred, &target),
         TensorError::Math(m) => math::math_error(site, m),
         TensorError::ClassTarget { kind } => {
+            let one_based = matches!(
+                kind,
+                tensor::ClassTargetKind::OutOfRange {
+                    one_based: true,
+                    ..
+                }
+            );
             let (msg, help) = match kind {
-                tensor::ClassTargetKind::OutOfRange { position, value, classes } => (
+                tensor::ClassTargetKind::OutOfRange { position, value, classes, .. } => (
                     format!("class index {} at position {position} is out of range for {classes} classes", crate::runtime::print::format_number(value as f64)),
                     format!("class indices run from 0 to {}; the logits' last axis is the number of classes", classes.saturating_sub(1)),
                 ),
@@ -437,9 +436,17 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
                     "a target of shape [N] holds class indices; for probabilities pass shape [N, C]".to_string(),
                 ),
             };
-            Diagnostic::error("shape::class_target", msg)
+            let d = Diagnostic::error("shape::class_target", msg)
                 .primary(site.primary, "invalid target")
-                .help(help)
+                .help(help.clone());
+            // Labels counted from 1 (every one in 1..=C): count them from 0.
+            match site.rhs().filter(|_| one_based) {
+                Some(t) => {
+                    let fixed = format!("{} - 1", t.postfix_text());
+                    d.with_fix(t.span, fixed.clone(), format!("every label is between 1 and the number of classes: they count from 1, class indices from 0 — pass `{fixed}`"))
+                }
+                None => d,
+            }
         }
         TensorError::NotScalar { shape: s } => {
             let name = site
@@ -551,7 +558,7 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
         )
         .primary(site.primary, format!("{ndim} axes"))
         .help("merge some axes with `reshape`, e.g. `x.reshape(-1, ...)`"),
-        TensorError::Layer(e) => layers::layer_error(site, &e),
+        TensorError::Layer(e) => layers::layer_error(cx, site, &e),
         TensorError::Value(msg) => Diagnostic::error("value::invalid", msg)
             .primary(site.primary, format!("in `{}`", site.op)),
         e @ (TensorError::IndexValue { .. }
@@ -559,7 +566,7 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
         | TensorError::IndexBroadcast { .. }
         | TensorError::OpShape { .. }) => crate::runtime::explain::index::index_error(e, site),
     };
-    if !d.code.starts_with("shape::") {
+    if !d.code.starts_with("shape::") && d.code != "grad::non_scalar" {
         return d;
     }
     let d = operand_labels(d, site);

@@ -71,11 +71,21 @@ pub fn operator_type_error(
 }
 
 /// "1 row", "3 rows", "length 3".
+/// "1 axis", "3 axes".
+pub(crate) fn axes(n: usize) -> String {
+    if n == 1 {
+        "1 axis".to_string()
+    } else {
+        format!("{n} axes")
+    }
+}
+
 pub(super) fn plural(n: usize, word: &str) -> String {
     match (n, word) {
         (_, "length") => format!("length {n}"),
         (1, "columns") => "1 column".to_string(),
         (1, "rows") => "1 row".to_string(),
+        (1, "values") => "1 value".to_string(),
         _ => format!("{n} {word}"),
     }
 }

@@ -5,6 +5,7 @@ use super::names::plural;
 use super::*;
 
 pub(super) fn broadcast(
+    cx: &dyn Context,
     site: &Site,
     lhs: &[usize],
     rhs: &[usize],
@@ -56,19 +57,59 @@ pub(super) fn broadcast(
     };
     let (lname, rname) = (short(site.lhs(), "left"), short(site.rhs(), "right"));
     let picture = aligned(&[(lname, lhs), (rname, rhs)], from_right);
-    let mut help = format!("shapes broadcast when, aligned from the right, each pair of sizes is equal or one of them is 1:{picture}");
-    if let Some(fix) = broadcast_fix(site, lhs, rhs) {
-        help.push_str(&format!("\n{fix}"));
-    }
-    Diagnostic::error("shape::broadcast", msg)
-        .primary(site.primary, primary)
-        .help(help)
+    let help = format!("shapes broadcast when, aligned from the right, each pair of sizes is equal or one of them is 1:{picture}");
+    let d = Diagnostic::error("shape::broadcast", msg).primary(site.primary, primary);
+    // A chosen fix replaces the picture: the labels show both shapes already.
+    with_proposals(d.help(help), broadcast_fixes(cx, site, lhs, rhs))
 }
 
-/// A fix for a broadcast error, suggested only when it passes the broadcast rule.
-pub(super) fn broadcast_fix(site: &Site, lhs: &[usize], rhs: &[usize]) -> Option<String> {
+/// A rewrite proposed by an explanation: `replacement` for the text under `span`,
+/// and the sentence of the help that suggests it.
+pub(crate) struct Proposal {
+    pub span: Span,
+    pub replacement: String,
+    pub text: String,
+}
+
+pub(super) fn propose(span: Span, replacement: String, text: String) -> Proposal {
+    Proposal {
+        span,
+        replacement,
+        text,
+    }
+}
+
+/// `d` with each proposal as a candidate fix, best first.
+pub(crate) fn with_proposals(mut d: Diagnostic, proposals: Vec<Proposal>) -> Diagnostic {
+    for p in proposals {
+        d = d.with_fix(p.span, p.replacement, p.text);
+    }
+    d
+}
+
+/// Fixes for a broadcast error, best first, each passing the broadcast rule.
+pub(super) fn broadcast_fixes(
+    cx: &dyn Context,
+    site: &Site,
+    lhs: &[usize],
+    rhs: &[usize],
+) -> Vec<Proposal> {
     let ok = |a: &[usize], b: &[usize]| shape::broadcast_shapes(a, b).is_ok();
-    let (l, r) = (site.lhs()?, site.rhs()?);
+    let mut out = Vec::new();
+    let (Some(l), Some(r)) = (site.lhs(), site.rhs()) else {
+        return out;
+    };
+    // A variable made by a reduction without keepdim: fix it where it was made.
+    for (op, other, mine) in [(r, lhs, rhs), (l, rhs, lhs)] {
+        let fits = (0..=mine.len()).any(|k| {
+            let mut kept = mine.to_vec();
+            kept.insert(k, 1);
+            ok(other, &kept)
+        });
+        if fits {
+            out.extend(super::cause::keepdim_at_cause(cx, op));
+        }
+    }
     // A reduction without keepdim: `x - mean(x, axis=1)`.
     for (op, other, mine) in [(r, lhs, rhs), (l, rhs, lhs)] {
         if op.text.contains("axis") && !op.text.contains("keepdim") && op.text.ends_with(')') {
@@ -77,7 +118,9 @@ pub(super) fn broadcast_fix(site: &Site, lhs: &[usize], rhs: &[usize]) -> Option
                 kept.insert(k, 1);
                 if ok(other, &kept) {
                     let fixed = format!("{}, keepdim=True)", &op.text[..op.text.len() - 1]);
-                    return Some(format!("did you mean `{fixed}`? keeping the reduced axis as size 1 lets it broadcast"));
+                    let text = format!("did you mean `{fixed}`? keeping the reduced axis as size 1 lets it broadcast");
+                    out.push(propose(op.span, fixed, text));
+                    break;
                 }
             }
         }
@@ -88,13 +131,14 @@ pub(super) fn broadcast_fix(site: &Site, lhs: &[usize], rhs: &[usize]) -> Option
             let mut col = mine.to_vec();
             col.push(1);
             if other[other.len() - 2] == mine[0] && ok(other, &col) {
-                return Some(format!(
-                    "to apply {} row by row, make it a column: `{}.reshape({}, 1)` (shape [{}, 1])",
+                let fixed = format!("{}.reshape({}, 1)", op.postfix_text(), mine[0]);
+                let text = format!(
+                    "to apply {} row by row, make it a column: `{fixed}` (shape [{}, 1])",
                     op.name(),
-                    op.postfix_text(),
-                    mine[0],
                     mine[0]
-                ));
+                );
+                out.push(propose(op.span, fixed, text));
+                break;
             }
         }
     }
@@ -108,18 +152,37 @@ pub(super) fn broadcast_fix(site: &Site, lhs: &[usize], rhs: &[usize]) -> Option
                 ok(other, &t)
             };
             if fits {
-                return Some(format!(
-                    "did you mean `{}.T`? its shape {} would broadcast",
-                    op.postfix_text(),
+                let fixed = format!("{}.T", op.postfix_text());
+                let text = format!(
+                    "did you mean `{fixed}`? its shape {} would broadcast",
                     shape_str(&t)
-                ));
+                );
+                out.push(propose(op.span, fixed, text));
+                break;
             }
         }
     }
-    None
+    // A vector made by a constructor with the wrong length (a bias): resize it where
+    // it was made.
+    for (op, other_op, other, mine) in [(r, l, lhs, rhs), (l, r, rhs, lhs)] {
+        if let ([n], Some(&want)) = (mine, other.last()) {
+            if *n != want {
+                let why = format!(
+                    "{} needs {} to match the last axis of {} {}",
+                    op.name(),
+                    plural(want, "values"),
+                    other_op.name(),
+                    shape_str(other)
+                );
+                out.extend(super::cause::resize_at_cause(cx, op, mine, 0, want, why));
+            }
+        }
+    }
+    out
 }
 
 pub(super) fn matmul(
+    cx: &dyn Context,
     site: &Site,
     lhs: &[usize],
     rhs: &[usize],
@@ -144,18 +207,21 @@ pub(super) fn matmul(
         )
         .primary(site.primary, "matrix product of a 0-d tensor")
         .help("to scale by a number, use `*`"),
-        tensor::MatMulKind::Batch => Diagnostic::error(
-            "shape::matmul",
-            format!(
-                "cannot multiply {} by {}: the batch axes {} and {} do not broadcast",
-                shape_str(lhs),
-                shape_str(rhs),
-                shape_str(&lhs[..lhs.len().saturating_sub(2)]),
-                shape_str(&rhs[..rhs.len().saturating_sub(2)])
-            ),
-        )
-        .primary(site.primary, "batched matrix product")
-        .help("all axes before the last two are batch axes and must broadcast"),
+        tensor::MatMulKind::Batch => with_proposals(
+            Diagnostic::error(
+                "shape::matmul",
+                format!(
+                    "cannot multiply {} by {}: the batch axes {} and {} do not broadcast",
+                    shape_str(lhs),
+                    shape_str(rhs),
+                    shape_str(&lhs[..lhs.len().saturating_sub(2)]),
+                    shape_str(&rhs[..rhs.len().saturating_sub(2)])
+                ),
+            )
+            .primary(site.primary, "batched matrix product")
+            .help("all axes before the last two are batch axes and must broadcast"),
+            matmul_fixes(site, lhs, rhs),
+        ),
         tensor::MatMulKind::Inner => {
             let k_left = *lhs.last().unwrap_or(&0);
             let k_right = if rhs.len() == 1 {
@@ -175,7 +241,7 @@ pub(super) fn matmul(
                 plural(k_left, left_what),
                 plural(k_right, right_what)
             );
-            let mut help = format!(
+            let help = format!(
                 "`a @ b` needs the last axis of `a` to match {} of `b`",
                 if rhs.len() == 1 {
                     "the length"
@@ -183,12 +249,12 @@ pub(super) fn matmul(
                     "the second-to-last axis"
                 }
             );
-            if let Some(fix) = matmul_fix(site, lhs, rhs) {
-                help = fix;
-            }
-            Diagnostic::error("shape::matmul", msg)
+            let d = Diagnostic::error("shape::matmul", msg)
                 .primary(site.primary, primary)
-                .help(help)
+                .help(help);
+            let mut fixes = matmul_fixes(site, lhs, rhs);
+            fixes.extend(resize_fixes(cx, site, lhs, rhs, k_left, k_right));
+            with_proposals(d, fixes)
         }
     }
 }
@@ -198,52 +264,123 @@ pub(super) fn rev(s: &[usize]) -> Vec<usize> {
 }
 
 /// Fixes for `@`, each checked with the matmul shape rule.
-pub(super) fn matmul_fix(site: &Site, lhs: &[usize], rhs: &[usize]) -> Option<String> {
+pub(super) fn matmul_fixes(site: &Site, lhs: &[usize], rhs: &[usize]) -> Vec<Proposal> {
+    let mut fixes = Vec::new();
     let ok = |a: &[usize], b: &[usize]| shape::matmul_shape(a, b).ok();
-    let (l, r) = (site.lhs()?, site.rhs()?);
+    let (Some(l), Some(r)) = (site.lhs(), site.rhs()) else {
+        return fixes;
+    };
+    // `.T` of a batch reverses every axis: `.mT` swaps the last two.
+    for (op, mine, is_left) in [(r, rhs, false), (l, lhs, true)] {
+        if let (Some(base), true) = (op.text.strip_suffix(".T"), mine.len() >= 3) {
+            let mut m = rev(mine);
+            let k = m.len();
+            m.swap(k - 2, k - 1);
+            let out = if is_left { ok(&m, rhs) } else { ok(lhs, &m) };
+            if let Some(out) = out {
+                let fixed = format!("{base}.mT");
+                let text = format!(
+                    "`.T` reverses all {} axes of a batch; `{fixed}` swaps only the last two: {} → {}",
+                    mine.len(),
+                    shape_str(&m),
+                    shape_str(&out)
+                );
+                fixes.push(propose(op.span, fixed, text));
+            }
+        }
+    }
     // Dropping a `.T` the user wrote.
     if let Some(base) = r.text.strip_suffix(".T") {
         if let Some(out) = ok(lhs, &rev(rhs)) {
-            return Some(format!(
+            let text = format!(
                 "did you mean `{} @ {base}`? without the `.T` it is {} @ {} → {}",
                 l.text,
                 shape_str(lhs),
                 shape_str(&rev(rhs)),
                 shape_str(&out)
-            ));
+            );
+            fixes.push(propose(r.span, base.to_string(), text));
         }
     }
     if rhs.len() == 2 {
         if let Some(out) = ok(lhs, &rev(rhs)) {
-            return Some(format!(
-                "did you mean `{} @ {}.T`? {} @ {} → {}",
+            let fixed = format!("{}.T", r.postfix_text());
+            let text = format!(
+                "did you mean `{} @ {fixed}`? {} @ {} → {}",
                 l.text,
-                r.postfix_text(),
                 shape_str(lhs),
                 shape_str(&rev(rhs)),
                 shape_str(&out)
-            ));
+            );
+            fixes.push(propose(r.span, fixed, text));
         }
     }
     if lhs.len() == 2 {
         if let Some(out) = ok(&rev(lhs), rhs) {
-            return Some(format!(
-                "did you mean `{}.T @ {}`? {} @ {} → {}",
-                l.postfix_text(),
+            let fixed = format!("{}.T", l.postfix_text());
+            let text = format!(
+                "did you mean `{fixed} @ {}`? {} @ {} → {}",
                 r.text,
                 shape_str(&rev(lhs)),
                 shape_str(rhs),
                 shape_str(&out)
-            ));
+            );
+            fixes.push(propose(l.span, fixed, text));
         }
     }
-    if shape::broadcast_shapes(lhs, rhs).is_ok() {
-        return Some(format!(
-            "for an elementwise product write `{} * {}`",
-            l.text, r.text
-        ));
+    // An elementwise product, for vectors and matrices only: a batched `@` is never
+    // meant as `*`.
+    if lhs.len() <= 2 && rhs.len() <= 2 && shape::broadcast_shapes(lhs, rhs).is_ok() {
+        let text = format!("for an elementwise product write `{} * {}`", l.text, r.text);
+        fixes.push(propose(site.primary, "*".to_string(), text));
     }
-    None
+    fixes
+}
+
+/// `@` with a layer of the wrong size: the operand made by a constructor gets the size
+/// the other needs, where it was made (the right operand first: the weight of `x @ W`).
+fn resize_fixes(
+    cx: &dyn Context,
+    site: &Site,
+    lhs: &[usize],
+    rhs: &[usize],
+    k_left: usize,
+    k_right: usize,
+) -> Vec<Proposal> {
+    let (Some(l), Some(r)) = (site.lhs(), site.rhs()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let (r_axis, r_what) = if rhs.len() == 1 {
+        (0, "length")
+    } else {
+        (rhs.len() - 2, "rows")
+    };
+    let why = format!(
+        "{} needs {} to take {} of shape {}",
+        r.name(),
+        plural(k_left, r_what),
+        l.name(),
+        shape_str(lhs)
+    );
+    out.extend(super::cause::resize_at_cause(
+        cx, r, rhs, r_axis, k_left, why,
+    ));
+    let (l_axis, l_what) = (
+        lhs.len() - 1,
+        if lhs.len() == 1 { "length" } else { "columns" },
+    );
+    let why = format!(
+        "{} needs {} to be multiplied by {} of shape {}",
+        l.name(),
+        plural(k_right, l_what),
+        r.name(),
+        shape_str(rhs)
+    );
+    out.extend(super::cause::resize_at_cause(
+        cx, l, lhs, l_axis, k_right, why,
+    ));
+    out
 }
 
 pub(super) fn reshape(
@@ -288,12 +425,32 @@ pub(super) fn reshape(
             )
         }
     };
-    Diagnostic::error("shape::reshape", msg)
+    let d = Diagnostic::error("shape::reshape", msg)
         .primary(site.primary, "reshape")
-        .help(help)
+        .help(help);
+    // Keep the batch axis and infer the rest: `reshape(4, -1)`.
+    let batch = from.first().copied().unwrap_or(0);
+    let keeps_batch = from.len() >= 2 && spec.len() >= 2 && spec[0] == batch as isize && batch > 0;
+    match (keeps_batch && spec != [batch as isize, -1], site.rhs()) {
+        (true, Some(sizes))
+            if matches!(
+                reason,
+                tensor::ReshapeReason::Size | tensor::ReshapeReason::CannotInfer
+            ) =>
+        {
+            let fixed = format!("{batch}, -1");
+            let text = format!(
+                "keep the batch axis of {batch} and let the rest be inferred: `reshape({fixed})` gives [{batch}, {}]",
+                n / batch
+            );
+            d.with_fix(sizes.span, fixed, text)
+        }
+        _ => d,
+    }
 }
 
 pub(super) fn cat(
+    cx: &dyn Context,
     site: &Site,
     axis: isize,
     shapes: &[Vec<usize>],
@@ -302,35 +459,42 @@ pub(super) fn cat(
 ) -> Diagnostic {
     let first = shapes.first().cloned().unwrap_or_default();
     let other = shapes.get(which).cloned().unwrap_or_default();
+    let code = if site.op == "stack" {
+        "shape::stack"
+    } else {
+        "shape::cat"
+    };
     match kind {
-        tensor::CatKind::Empty => Diagnostic::error(
-            "shape::cat",
-            format!("`{}` needs at least one tensor", site.op),
-        )
-        .primary(site.primary, "an empty list")
-        .help("pass a list of tensors"),
-        tensor::CatKind::Rank => Diagnostic::error(
-            "shape::cat",
-            format!(
-                "`{}`: tensor {which} has {} axes, tensor 0 has {}",
-                site.op,
-                other.len(),
-                first.len()
-            ),
-        )
-        .primary(
-            site.primary,
-            format!("{} and {}", shape_str(&first), shape_str(&other)),
-        )
-        .help("every tensor must have the same number of axes"),
+        tensor::CatKind::Empty => {
+            Diagnostic::error(code, format!("`{}` needs at least one tensor", site.op))
+                .primary(site.primary, "an empty list")
+                .help("pass a list of tensors")
+        }
+        tensor::CatKind::Rank => {
+            let d = Diagnostic::error(
+                code,
+                format!(
+                    "`{}`: tensor {which} has {}, tensor 0 has {}",
+                    site.op,
+                    super::axes(other.len()),
+                    super::axes(first.len())
+                ),
+            )
+            .primary(
+                site.primary,
+                format!("{} and {}", shape_str(&first), shape_str(&other)),
+            )
+            .help("every tensor must have the same number of axes");
+            list_provenance(cx, d, site, shapes, which)
+        }
         tensor::CatKind::Size => {
             let what = if site.op == "stack" {
                 "every axis".to_string()
             } else {
                 format!("every axis except axis {axis}")
             };
-            Diagnostic::error(
-                "shape::cat",
+            let d = Diagnostic::error(
+                code,
                 format!(
                     "`{}` along axis {axis}: tensor {which} has shape {}, tensor 0 has {}",
                     site.op,
@@ -342,11 +506,122 @@ pub(super) fn cat(
                 site.primary,
                 format!("shapes {} and {}", shape_str(&first), shape_str(&other)),
             )
-            .help(format!("the tensors must have the same size on {what}"))
+            .help(format!("the tensors must have the same size on {what}"));
+            let d = list_provenance(cx, d, site, shapes, which);
+            with_proposals(d, cat_fixes(cx, site, axis, shapes))
         }
     }
 }
 
+/// Label the elements 0 and `which` of a list literal passed to `cat`/`stack` with their
+/// shapes, and say where each named one got its shape.
+fn list_provenance(
+    cx: &dyn Context,
+    mut d: Diagnostic,
+    site: &Site,
+    shapes: &[Vec<usize>],
+    which: usize,
+) -> Diagnostic {
+    let Some(list) = site.lhs() else {
+        return d;
+    };
+    let (program, errors) = crate::syntax::parser::parse(&list.text);
+    let Some(crate::syntax::ast::StmtKind::Expr(e)) = program.stmts.first().map(|s| &s.kind) else {
+        return d;
+    };
+    let (crate::syntax::ast::ExprKind::List(items) | crate::syntax::ast::ExprKind::Tuple(items)) =
+        &e.kind
+    else {
+        return d;
+    };
+    if !errors.is_empty() {
+        return d;
+    }
+    for k in [0, which] {
+        let (Some(item), Some(shape)) = (items.get(k), shapes.get(k)) else {
+            continue;
+        };
+        let span = Span::new(
+            list.span.start + item.span.start,
+            list.span.start + item.span.end,
+        );
+        let text = cx.text_of(span);
+        let overlaps = d
+            .labels
+            .iter()
+            .any(|l| l.span.start < span.end && span.start < l.span.end);
+        if !overlaps {
+            d = d.label(span, format!("tensor {k} is {}", shape_str(shape)));
+        }
+        if let (crate::syntax::ast::ExprKind::Name(_), Some(origin)) =
+            (&item.kind, cx.origin_of(&text))
+        {
+            let label = format!("`{text}` got its shape {} here", shape_str(shape));
+            let note = format!(
+                "`{text}` was last assigned in {}",
+                cx.source_name(origin.src_id)
+            );
+            d = super::at_origin(cx, d, origin, label, Some(note));
+        }
+        if which == 0 {
+            break;
+        }
+    }
+    d
+}
+
+/// The axes along which `cat` accepts these shapes (all agree on every other axis).
+fn cat_axes(shapes: &[Vec<usize>]) -> Vec<usize> {
+    let rank = shapes.first().map(|s| s.len()).unwrap_or(0);
+    if shapes.iter().any(|s| s.len() != rank) {
+        return Vec::new();
+    }
+    (0..rank)
+        .filter(|&a| {
+            shapes
+                .iter()
+                .all(|s| (0..rank).all(|k| k == a || s[k] == shapes[0][k]))
+        })
+        .collect()
+}
+
+/// `cat` on the axis that works; `stack` of tensors whose sizes differ: `cat`.
+fn cat_fixes(cx: &dyn Context, site: &Site, axis: isize, shapes: &[Vec<usize>]) -> Vec<Proposal> {
+    let rank = shapes.first().map(|s| s.len()).unwrap_or(0) as isize;
+    let given = if axis < 0 { axis + rank } else { axis };
+    let works = cat_axes(shapes);
+    let mut out = Vec::new();
+    if site.op == "stack" {
+        let callee = cx.text_of(site.primary);
+        if callee.ends_with("stack") && works.contains(&(given.max(0) as usize)) {
+            let at = Span::new(site.primary.end - "stack".len(), site.primary.end);
+            let text = format!("the tensors differ in size on axis {given}: `cat` joins them along it, `stack` needs equal shapes");
+            out.push(propose(at, "cat".to_string(), text));
+        }
+        return out;
+    }
+    let Some(&a) = works.iter().find(|&&a| a as isize != given) else {
+        return out;
+    };
+    let why = format!("the tensors agree on every axis but axis {a}");
+    match site.axis {
+        Some(span) => out.push(propose(
+            span,
+            a.to_string(),
+            format!("{why}: join them along it with axis={a}"),
+        )),
+        None => {
+            if let Some(list) = site.lhs() {
+                let text = format!(
+                    "{why}: join them along it, `{}({}, axis={a})`",
+                    site.op, list.text
+                );
+                out.push(propose(list.span, format!("{}, axis={a}", list.text), text));
+            }
+        }
+    }
+    out
+}
 pub(super) fn loss_shape(site: &Site, loss: &str, pred: &[usize], target: &[usize]) -> Diagnostic {
     if loss == "cross_entropy" {
         let (n, c) = match pred {
@@ -378,25 +653,29 @@ pub(super) fn loss_shape(site: &Site, loss: &str, pred: &[usize], target: &[usiz
         } else {
             format!("[{n}, {c}]")
         };
-        let mut help = format!("a target of shape {indices} holds one class index per example; a target of shape {probs} holds class probabilities or one-hot rows");
+        let help = format!("a target of shape {indices} holds one class index per example; a target of shape {probs} holds class probabilities or one-hot rows");
         let tcount: usize = target.iter().product();
-        let tn = site
-            .rhs()
-            .map(|o| o.text.clone())
-            .unwrap_or_else(|| "target".into());
-        if let Ok(nn) = n.parse::<usize>() {
-            if tcount == nn && target.len() > 1 {
-                help = format!("the target has one value per example: flatten it with `{}.reshape({nn})` to use class indices", tn);
-            } else if tcount == nn * c && target.len() != 2 {
-                help = format!("the target has {tcount} values: `{}.reshape({nn}, {c})` gives probabilities per class", tn);
-            }
-        }
-        return Diagnostic::error(
+        let d = Diagnostic::error(
             "shape::loss",
             format!("`cross_entropy` of logits {} needs a target of shape {indices} or {probs}, found {}", shape_str(pred), shape_str(target)),
         )
         .primary(site.primary, "target does not fit the logits")
         .help(help);
+        let (Ok(nn), Some(t)) = (n.parse::<usize>(), site.rhs()) else {
+            return d;
+        };
+        let tp = t.postfix_text();
+        if tcount == nn && target.len() > 1 {
+            let fixed = format!("{tp}.reshape(-1)");
+            let text = format!("the target has one value per example: flatten it with `{fixed}` to use class indices");
+            return d.with_fix(t.span, fixed, text);
+        } else if tcount == nn * c && target.len() != 2 {
+            let fixed = format!("{tp}.reshape({nn}, {c})");
+            let text =
+                format!("the target has {tcount} values: `{fixed}` gives probabilities per class");
+            return d.with_fix(t.span, fixed, text);
+        }
+        return d;
     }
     let pn = site
         .lhs()
@@ -411,39 +690,91 @@ pub(super) fn loss_shape(site: &Site, loss: &str, pred: &[usize], target: &[usiz
         shape_str(pred),
         shape_str(target)
     );
-    let mut help = String::new();
-    let pn_short = pn.len() <= 24;
-    let tn_short = tn.len() <= 24;
     let pcount: usize = pred.iter().product();
     let tcount: usize = target.iter().product();
-    if pcount == tcount {
-        if tn_short {
+    let mut proposals: Vec<Proposal> = Vec::new();
+    if let (Some(p), Some(t)) = (site.lhs(), site.rhs()) {
+        if pcount == tcount && pred.len() == target.len() + 1 && pred.last() == Some(&1) {
+            let ax = pred.len() - 1;
+            let fixed = format!("{}.squeeze({ax})", p.postfix_text());
+            let text =
+                format!("drop the prediction's last axis of size 1: `{loss}({fixed}, {tn})`");
+            proposals.push(propose(p.span, fixed, text));
+        } else if pcount == tcount {
             let dims = pred
                 .iter()
                 .map(|d| d.to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            help = format!("both have {pcount} elements: reshape the target with `{loss}({pn}, {tn}.reshape({dims}))`");
-        }
-        if pred.len() == target.len() + 1 && pred.last() == Some(&1) && pn_short {
-            let ax = pred.len() - 1;
-            help = format!(
-                "drop the prediction's last axis of size 1: `{loss}({pn}.squeeze({ax}), {tn})`"
+            let fixed = format!("{}.reshape({dims})", t.postfix_text());
+            let text = format!(
+                "both have {pcount} elements: reshape the target with `{loss}({pn}, {fixed})`"
             );
+            proposals.push(propose(t.span, fixed, text));
+        } else if let [n, c] = pred {
+            // Class indices where one value per class is expected.
+            if target == [*n] && *c > 1 {
+                let fixed = format!("one_hot({}, {c})", t.text);
+                let text = format!("the target holds one class index per example: `{fixed}` gives the [{n}, {c}] rows that `{loss}` compares with");
+                proposals.push(propose(t.span, fixed, text));
+            }
         }
     }
-    if let Ok(b) = shape::broadcast_shapes(pred, target) {
-        let note = format!("(broadcasting them would compare every prediction with every target, giving {} — PyTorch only warns and returns a wrong number)", shape_str(&b));
-        help = if help.is_empty() {
-            note
-        } else {
-            format!("{help}\n{note}")
-        };
+    let note = shape::broadcast_shapes(pred, target).ok().map(|b| format!("(broadcasting them would compare every prediction with every target, giving {} — PyTorch only warns and returns a wrong number)", shape_str(&b)));
+    let d = Diagnostic::error("shape::loss", msg).primary(site.primary, "shapes differ");
+    let rule =
+        "the loss compares element by element: give both arguments the same shape".to_string();
+    let d = d.help(note.clone().unwrap_or(rule));
+    let proposals = proposals
+        .into_iter()
+        .map(|p| match &note {
+            Some(n) => Proposal {
+                text: format!("{}\n{n}", p.text),
+                ..p
+            },
+            None => p,
+        })
+        .collect();
+    with_proposals(d, proposals)
+}
+
+/// An axis out of range: `axis=-1` when the axis counts one past the last (the
+/// tensor is one axis short, as a single sample without its batch axis is), else the
+/// valid range.
+pub(super) fn axis(site: &Site, axis: isize, ndim: usize) -> Diagnostic {
+    let d = Diagnostic::error(
+        "shape::axis",
+        format!(
+            "axis {axis} is out of range for a tensor with {}",
+            super::axes(ndim)
+        ),
+    )
+    .primary(site.primary, format!("`{}` with axis {axis}", site.op));
+    if ndim == 0 {
+        return d.help("a 0-d tensor has no axes: leave out `axis`");
     }
-    if help.is_empty() {
-        help = "the loss compares element by element: give both arguments the same shape".into();
+    let d = d.help(format!(
+        "valid axes are {} to {} (negative axes count from the end)",
+        -(ndim as isize),
+        ndim - 1
+    ));
+    let (Some(span), true) = (site.axis, axis == ndim as isize) else {
+        return d;
+    };
+    let mut fixes = vec![propose(
+        span,
+        "-1".to_string(),
+        format!(
+            "axis {axis} is one past the last axis: `-1` names the last axis whatever the rank"
+        ),
+    )];
+    if let Some(x) = site.lhs().filter(|o| o.shape.is_some()) {
+        let fixed = format!("{}.unsqueeze(0)", x.postfix_text());
+        fixes.push(propose(
+            x.span,
+            fixed.clone(),
+            format!("{} has {}: if it is one sample without its batch axis, add the axis with `{fixed}`", x.name(), super::axes(ndim)),
+        ));
     }
-    Diagnostic::error("shape::loss", msg)
-        .primary(site.primary, "shapes differ")
-        .help(help)
+    with_proposals(d, fixes)
 }

@@ -112,16 +112,37 @@ impl Session {
         self.last_error = None;
         for (i, stmt) in stmts.iter().enumerate() {
             let result = self.run_stmt(src_id, stmt, repl, i + 1 == stmts.len());
-            if let Err(d) = result {
+            if let Err(mut d) = result {
                 self.last_error = Some(d.code);
                 if d.code == "io::stdout" {
                     return Outcome::RuntimeError;
                 }
+                self.verify_fix(src_id, &mut d, repl);
                 self.report(&d);
                 return Outcome::RuntimeError;
             }
         }
         Outcome::Ok
+    }
+
+    /// Keep the error's first candidate fix with which the program gets past the
+    /// failing line (`check::choose_fix`). A REPL input is checked with the session's
+    /// variables; a fix in another source than the one being run is not shown.
+    fn verify_fix(&self, src_id: usize, d: &mut Diagnostic, repl: bool) {
+        if d.fixes.is_empty() {
+            return;
+        }
+        let src = self.interp.source(src_id);
+        let same = d
+            .source
+            .as_ref()
+            .is_some_and(|s| std::sync::Arc::ptr_eq(s, src));
+        let seed = if repl { Some(&self.interp) } else { None };
+        if same {
+            crate::front::check::choose_fix(src.name(), src.inner(), d, seed);
+        } else {
+            d.fixes.clear();
+        }
     }
 
     /// Run one top-level statement of the source `src_id` (from `parse`) as a REPL input

@@ -1,0 +1,180 @@
+//! Fixes verified by substitution: a diagnostic's suggested rewrite is applied to the
+//! program text, and the rewritten program is checked again (every op's shape rule on
+//! the failing line and the lines before it). A fix is shown only when no error is left
+//! on the failing line and none appears before it.
+
+use super::value::{ATensor, AVal};
+use super::Checker;
+use crate::runtime::interp::Interp;
+use crate::runtime::value::Value;
+use crate::syntax::diagnostic::{Diagnostic, Fix, Severity};
+use crate::syntax::parser;
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+thread_local! {
+    /// Set while a rewritten program is being checked: its own fixes are not verified.
+    static VERIFYING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// 1-based line of byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    1 + text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+/// Errors of a check of `text` (seeded with `seed`'s variables): (code, line).
+fn errors(name: &str, text: &str, seed: Option<&Interp>) -> Option<Vec<(&'static str, usize)>> {
+    let diags = match seed {
+        None => super::check_source(name, text).diagnostics,
+        Some(interp) => check_seeded(name, text, interp)?,
+    };
+    Some(
+        diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                (
+                    d.code,
+                    line_of(text, d.primary_span().map(|s| s.start).unwrap_or(0)),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Keep, of `d`'s candidate fixes, the first that lets `text` (named `name`) get past
+/// the error: the rewritten text checks with no error on the failing line and no new
+/// error before it. `seed` gives the variables of a live session (a REPL input or
+/// notebook cell runs with them). At most `MAX_TRIED` candidates are checked.
+pub fn choose_fix(name: &str, text: &str, d: &mut Diagnostic, seed: Option<&Interp>) {
+    if is_verifying() {
+        d.fixes.clear();
+        return;
+    }
+    d.fixes.truncate(MAX_TRIED);
+    d.choose_fix(|d, fix| fix_passes(name, text, d, fix, seed));
+}
+
+/// Candidate fixes of one diagnostic checked at most.
+const MAX_TRIED: usize = 4;
+
+fn fix_passes(name: &str, text: &str, d: &Diagnostic, fix: &Fix, seed: Option<&Interp>) -> bool {
+    let Some(at) = d.primary_span() else {
+        return false;
+    };
+    let Some(fixed) = fix.apply(text) else {
+        return false;
+    };
+    if !parser::parse(&fixed).1.is_empty() {
+        return false;
+    }
+    let line = line_of(text, at.start);
+    let fix_line = line_of(text, fix.span.start);
+    let delta = fix.line_delta(text);
+    // A line of the rewritten text, numbered as in the original.
+    let back = |l: usize| -> usize {
+        if l > fix_line {
+            (l as isize - delta).max(1) as usize
+        } else {
+            l
+        }
+    };
+    VERIFYING.with(|v| v.set(true));
+    let after = errors(name, &fixed, seed);
+    let before = match &after {
+        Some(a) if a.iter().any(|&(_, l)| back(l) < line) => errors(name, text, seed),
+        _ => Some(Vec::new()),
+    };
+    VERIFYING.with(|v| v.set(false));
+    let (Some(after), Some(before)) = (after, before) else {
+        return false;
+    };
+    !after.iter().any(|&(code, l)| {
+        let l = back(l);
+        l == line || (l < line && !before.contains(&(code, l)))
+    })
+}
+
+pub(super) fn is_verifying() -> bool {
+    VERIFYING.with(|v| v.get())
+}
+
+/// Choose the fix of every diagnostic of a report on `text` (at most 8 are verified,
+/// each verification being a whole check; the rest lose their fixes).
+pub(super) fn verify_all(name: &str, text: &str, diags: &mut [Diagnostic]) {
+    let mut budget = 8;
+    for d in diags.iter_mut() {
+        if d.fixes.is_empty() {
+            continue;
+        }
+        if budget == 0 {
+            d.fixes.clear();
+            continue;
+        }
+        budget -= 1;
+        choose_fix(name, text, d, None);
+    }
+}
+
+/// A check of `text` whose global variables start as those of a live session.
+fn check_seeded(name: &str, text: &str, live: &Interp) -> Option<Vec<Diagnostic>> {
+    let (program, errors) = parser::parse(text);
+    if !errors.is_empty() {
+        return None;
+    }
+    let mut interp = Interp::new(
+        Box::new(std::io::sink()),
+        Box::new(std::io::sink()),
+        crate::syntax::diagnostic::RenderStyle::TEST,
+        crate::runtime::builtins::all(),
+    );
+    let src_id = interp.add_source(name, text);
+    interp.src_id = src_id;
+    let mut checker = Checker::new(interp, text);
+    let mut names: Vec<(&str, &Value)> =
+        live.globals.iter().map(|(k, b)| (&**k, &b.value)).collect();
+    names.sort_by_key(|(k, _)| *k);
+    for (k, v) in names {
+        let a = checker.abstract_of(v, 0);
+        checker.bind(k, a, crate::syntax::span::Span::default());
+    }
+    checker.exec_top(&program.stmts);
+    Some(checker.finish().diagnostics)
+}
+
+impl Checker {
+    /// The abstract value of a live session's value: tensors keep their shapes, plain
+    /// values stay known, lists and tuples keep their items; the rest is unknown.
+    pub(super) fn abstract_of(&mut self, v: &Value, depth: usize) -> AVal {
+        match v {
+            Value::Tensor(t) => {
+                let id = self.fresh_id();
+                AVal::Tensor(Rc::new(ATensor {
+                    shape: Some(t.shape().to_vec()),
+                    ids: Rc::new(vec![id]),
+                    anc: Rc::new(BTreeSet::from([id])),
+                }))
+            }
+            Value::List(l) if depth < 4 && l.borrow().len() <= 4096 => {
+                let items: Vec<Value> = l.borrow().clone();
+                AVal::list(
+                    items
+                        .iter()
+                        .map(|x| self.abstract_of(x, depth + 1))
+                        .collect(),
+                )
+            }
+            Value::Tuple(items) if depth < 4 && items.len() <= 4096 => AVal::list(
+                items
+                    .iter()
+                    .map(|x| self.abstract_of(x, depth + 1))
+                    .collect(),
+            ),
+            other => AVal::from_value(other),
+        }
+    }
+}
