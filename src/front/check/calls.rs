@@ -44,6 +44,9 @@ fn size_of(v: &AVal) -> Option<usize> {
 use super::args::CArgs;
 use super::value::list_shape;
 
+/// Items a list built by `append` keeps exactly.
+const MAX_EXACT_APPEND: usize = 256;
+
 impl Checker {
     pub fn call(&mut self, f: &AVal, args: Vec<AArg>, callee_span: Span, call_span: Span) -> AVal {
         match f {
@@ -316,8 +319,25 @@ impl Checker {
             Check::Append => {
                 match a.val(0) {
                     AVal::List(l) => {
-                        let elem = a.val(0).element_approx().join(&a.val(1));
-                        *l.borrow_mut() = AList::Approx(elem);
+                        // A list of known items stays known (a loop that runs a known
+                        // number of times builds it exactly); past that, only what its
+                        // items are like is kept.
+                        let mut list = l.borrow_mut();
+                        match &mut *list {
+                            AList::Exact(items) if items.len() < MAX_EXACT_APPEND => {
+                                items.push(a.val(1));
+                                if let Some(top) = self.appended.last_mut() {
+                                    if !top.iter().any(|x| Rc::ptr_eq(x, &l)) {
+                                        top.push(l.clone());
+                                    }
+                                }
+                            }
+                            _ => {
+                                drop(list);
+                                let elem = a.val(0).element_approx_or(a.val(1));
+                                *l.borrow_mut() = AList::Approx(elem);
+                            }
+                        }
                     }
                     AVal::Unknown => {}
                     other => self.report(

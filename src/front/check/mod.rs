@@ -241,6 +241,10 @@ pub(crate) struct Checker {
     pub csv_rows: HashMap<usize, usize>,
     /// Checking a class body: its `def`s are methods, which see no class-level names.
     pub in_class_body: bool,
+    /// Per enclosing loop: the lists `append` kept exact in it. A loop whose number of
+    /// iterations is not decided turns them into approximations when it ends (its exit
+    /// states share the list objects, which kept growing).
+    pub appended: Vec<Vec<Rc<std::cell::RefCell<value::AList>>>>,
 }
 
 /// How many statements one check may simulate (loops unrolled, calls followed).
@@ -268,6 +272,7 @@ impl Checker {
             fuel: FUEL,
             quiet: 0,
             in_class_body: false,
+            appended: Vec::new(),
             unroll_depth: 0,
             call_depth: 0,
             loops: Vec::new(),

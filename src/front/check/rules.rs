@@ -67,6 +67,14 @@ impl Checker {
                         undecided.get_or_insert_with(|| {
                             format!("whether {} and {} broadcast depends on sizes known only when the program runs", shape_str(&lhs), shape_str(&rhs))
                         });
+                    } else if (x == ANON && !is_sym(y) && y > 1)
+                        || (y == ANON && !is_sym(x) && x > 1)
+                    {
+                        // A size the check could not follow (a slice with bounds from data,
+                        // a list grown in a loop) against a real one: say so, not nothing.
+                        undecided.get_or_insert_with(|| {
+                            format!("whether {} and {} broadcast depends on a size `?` known only when the program runs (from data, or from a loop whose length is not known)", shape_str(&lhs), shape_str(&rhs))
+                        });
                     }
                     if is_sym(x) && !is_sym(y) {
                         a[lhs_axis] = 1;

@@ -297,6 +297,10 @@ impl Checker {
             self.unroll_depth += 1;
         }
         let mut exits: Vec<State> = Vec::new();
+        // Whether the number of iterations is decided (every exit seen was a false
+        // condition, or an exact loop ran all its items).
+        let mut decided = true;
+        self.appended.push(Vec::new());
         let mut prev_head = self.st.clone();
         let mut settled = false;
         let mut ended = false;
@@ -312,14 +316,21 @@ impl Checker {
             if let Some(c) = cond {
                 let v = self.eval(c);
                 match self.truthy(&v, c.span) {
+                    // The condition is false: the loop ends here, and the program goes on
+                    // from this state.
                     Some(false) => {
+                        exits.push(self.st.clone());
                         ended = true;
                         break;
                     }
                     Some(true) => {}
-                    None => exits.push(self.st.clone()),
+                    None => {
+                        decided = false;
+                        exits.push(self.st.clone());
+                    }
                 }
             } else if count.is_none() {
+                decided = false;
                 exits.push(self.st.clone());
             }
             let note = match &var {
@@ -368,6 +379,7 @@ impl Checker {
             let (breaks, continues) = self.loops.pop().unwrap_or_default();
             self.notes.pop();
             may_end |= self.returns_seen != returns_before;
+            decided &= breaks.is_empty() && continues.is_empty() && !may_end;
             exits.extend(breaks);
             let mut head = (flow == Flow::Normal).then(|| self.st.clone());
             for c in continues {
@@ -396,10 +408,21 @@ impl Checker {
         }
         if !ended {
             let complete = count.map(|c| i >= c).unwrap_or(false) && cond.is_none();
+            decided &= complete;
             if !settled && !complete {
                 self.widen_loop(&prev_head, header, body, &var);
             }
             exits.push(self.st.clone());
+        }
+        let appended = self.appended.pop().unwrap_or_default();
+        if !decided {
+            for l in &appended {
+                let elem = AVal::List(l.clone()).element_approx();
+                *l.borrow_mut() = super::value::AList::Approx(elem);
+            }
+        }
+        if let Some(outer) = self.appended.last_mut() {
+            outer.extend(appended);
         }
         match exits.split_first() {
             None => Flow::Jump,

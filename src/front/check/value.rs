@@ -194,6 +194,19 @@ impl AVal {
         }
     }
 
+    fn is_empty_list(&self) -> bool {
+        matches!(self, AVal::List(l) if matches!(&*l.borrow(), AList::Exact(items) if items.is_empty()))
+    }
+
+    /// What the items of this list are like, once `item` is added to it.
+    pub fn element_approx_or(&self, item: AVal) -> AVal {
+        if self.is_empty_list() {
+            item
+        } else {
+            self.element_approx().join(&item)
+        }
+    }
+
     /// One value that stands for every element of a list whose items are not known.
     pub fn element_approx(&self) -> AVal {
         match self {
@@ -236,7 +249,12 @@ impl AVal {
                     }
                     _ => {
                         drop((la, lb));
-                        let e = self.element_approx().join(&other.element_approx());
+                        // An empty list has no items to stand for.
+                        let e = match (self.is_empty_list(), other.is_empty_list()) {
+                            (true, _) => other.element_approx(),
+                            (_, true) => self.element_approx(),
+                            _ => self.element_approx().join(&other.element_approx()),
+                        };
                         AVal::List(Rc::new(RefCell::new(AList::Approx(e))))
                     }
                 }
