@@ -70,6 +70,54 @@ pub static TABLE: &[Builtin] = &[
         Shapes
     ),
     b!(
+        "eq",
+        [Req("input"), Req("other")],
+        "a mask: 1 where `input == other` (PyTorch's `torch.eq`; the same as the operator)",
+        "pred.eq(y)",
+        f_eq,
+        Broadcast2
+    ),
+    b!(
+        "ne",
+        [Req("input"), Req("other")],
+        "a mask: 1 where `input != other` (PyTorch's `torch.ne`; the same as the operator)",
+        "ne(x, 0)",
+        f_ne,
+        Broadcast2
+    ),
+    b!(
+        "lt",
+        [Req("input"), Req("other")],
+        "a mask: 1 where `input < other` (PyTorch's `torch.lt`; the same as the operator)",
+        "lt(x, 0.5)",
+        f_lt,
+        Broadcast2
+    ),
+    b!(
+        "le",
+        [Req("input"), Req("other")],
+        "a mask: 1 where `input <= other` (PyTorch's `torch.le`; the same as the operator)",
+        "le(x, 0.5)",
+        f_le,
+        Broadcast2
+    ),
+    b!(
+        "gt",
+        [Req("input"), Req("other")],
+        "a mask: 1 where `input > other` (PyTorch's `torch.gt`; the same as the operator)",
+        "x.gt(0)",
+        f_gt,
+        Broadcast2
+    ),
+    b!(
+        "ge",
+        [Req("input"), Req("other")],
+        "a mask: 1 where `input >= other` (PyTorch's `torch.ge`; the same as the operator)",
+        "ge(x, 0)",
+        f_ge,
+        Broadcast2
+    ),
+    b!(
         "logical_not",
         [Req("input")],
         "a mask: 1 where input is 0",
@@ -237,6 +285,31 @@ fn logical(interp: &mut Interp, a: &mut Args, op: tensor::LogicalOp) -> R<Value>
         _ => Some(a.tensor(interp, 1)?),
     };
     done(interp, a, tensor::logical(op, &x, y.as_ref()), &[0, 1])
+}
+
+/// `eq`, `ne`, `lt`, `le`, `gt`, `ge`: the comparison operators as functions and methods.
+fn compare(interp: &mut Interp, a: &mut Args, op: tensor::BinaryOp) -> R<Value> {
+    let x = a.tensor(interp, 0)?;
+    let y = a.tensor(interp, 1)?;
+    done(interp, a, tensor::binary(op, &x, &y), &[0, 1])
+}
+fn f_eq(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    compare(interp, a, tensor::BinaryOp::Eq)
+}
+fn f_ne(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    compare(interp, a, tensor::BinaryOp::Ne)
+}
+fn f_lt(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    compare(interp, a, tensor::BinaryOp::Lt)
+}
+fn f_le(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    compare(interp, a, tensor::BinaryOp::Le)
+}
+fn f_gt(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    compare(interp, a, tensor::BinaryOp::Gt)
+}
+fn f_ge(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    compare(interp, a, tensor::BinaryOp::Ge)
 }
 
 fn f_logical_not(interp: &mut Interp, a: &mut Args) -> R<Value> {

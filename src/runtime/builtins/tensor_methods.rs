@@ -28,6 +28,30 @@ pub static TABLE: &[Builtin] = &[
         f_t
     ),
     b!(
+        "tensor.view_as",
+        [Req("x"), Req("other")],
+        "x.view_as(other): x reshaped to other's shape (also `reshape_as`)",
+        "target.view_as(pred)",
+        f_view_as,
+        Shapes
+    ),
+    b!(
+        "tensor.expand_as",
+        [Req("x"), Req("other")],
+        "x.expand_as(other): x broadcast to other's shape",
+        "b.expand_as(X)",
+        f_expand_as,
+        Shapes
+    ),
+    b!(
+        "tensor.type_as",
+        [Req("x"), Req("other")],
+        "x.type_as(other): the tensor itself (tensors are f32)",
+        "mask.type_as(x)",
+        f_same,
+        LikeFirst
+    ),
+    b!(
         "tensor.long",
         [Req("x")],
         "x.long(): whole numbers, truncated toward zero, outside the graph (tensors stay f32)",
@@ -226,6 +250,9 @@ pub static TABLE: &[Builtin] = &[
 pub fn tensor_method(name: &str) -> Option<&'static str> {
     Some(match name {
         "view" => "tensor.view",
+        "view_as" | "reshape_as" => "tensor.view_as",
+        "expand_as" => "tensor.expand_as",
+        "type_as" => "tensor.type_as",
         "t" => "tensor.t",
         "long" => "tensor.long",
         "int" => "tensor.int",
@@ -297,6 +324,22 @@ fn f_long(interp: &mut Interp, a: &mut Args) -> R<Value> {
         tensor::UnaryOp::Trunc,
         &t.detach(),
     )))
+}
+
+fn f_view_as(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let (t, other) = (a.tensor(interp, 0)?, a.tensor(interp, 1)?);
+    let spec: Vec<isize> = other.shape().iter().map(|&d| d as isize).collect();
+    tensor::reshape(&t, &spec)
+        .map(Value::Tensor)
+        .map_err(|e| a.fail(interp, e, &[0, 1]))
+}
+
+fn f_expand_as(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let (t, other) = (a.tensor(interp, 0)?, a.tensor(interp, 1)?);
+    let sizes: Vec<i64> = other.shape().iter().map(|&d| d as i64).collect();
+    tensor::expand(&t, &sizes)
+        .map(Value::Tensor)
+        .map_err(|e| a.fail(interp, e, &[0, 1]))
 }
 
 fn f_same(interp: &mut Interp, a: &mut Args) -> R<Value> {

@@ -206,7 +206,7 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "argmax",
-        [Req("x"), Opt("axis", "None")],
+        [Req("x"), Opt("axis", "None"), Opt("keepdim", "False")],
         "index of the largest value (flat, or along an axis)",
         "argmax(logits, 1)",
         f_argmax,
@@ -214,7 +214,7 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "argmin",
-        [Req("x"), Opt("axis", "None")],
+        [Req("x"), Opt("axis", "None"), Opt("keepdim", "False")],
         "index of the smallest value (flat, or along an axis)",
         "argmin(x)",
         f_argmin,
@@ -676,17 +676,31 @@ fn f_min(interp: &mut Interp, a: &mut Args) -> R<Value> {
 }
 
 fn f_argmax(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    let t = a.tensor(interp, 0)?;
-    let axis = a.axis(interp, 1)?;
-    tensor::argmax(&t, axis)
-        .map(Value::Tensor)
-        .map_err(|e| a.fail(interp, e, &[0]))
+    arg_extreme(interp, a, tensor::argmax)
 }
 
 fn f_argmin(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    arg_extreme(interp, a, tensor::argmin)
+}
+
+/// `argmax`/`argmin(x, axis=None, keepdim=False)`: the indices, shaped by the one
+/// reduction rule (`keepdim` keeps the reduced axis as size 1).
+fn arg_extreme(
+    interp: &mut Interp,
+    a: &mut Args,
+    op: fn(&tensor::Tensor, Option<isize>) -> Result<tensor::Tensor, tensor::TensorError>,
+) -> R<Value> {
     let t = a.tensor(interp, 0)?;
     let axis = a.axis(interp, 1)?;
-    tensor::argmin(&t, axis)
+    let keep = a.bool_or(interp, 2, false)?;
+    let out = op(&t, axis).map_err(|e| a.fail(interp, e, &[0]))?;
+    if !keep {
+        return Ok(Value::Tensor(out));
+    }
+    let shape = tensor::shape::extreme_shape(a.builtin.name, &t.shape(), axis, true)
+        .map_err(|e| a.fail(interp, e, &[0]))?;
+    let spec: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
+    tensor::reshape(&out, &spec)
         .map(Value::Tensor)
         .map_err(|e| a.fail(interp, e, &[0]))
 }

@@ -40,6 +40,20 @@ fn shift(e: &mut Expr, by: usize) {
     e.span = Span::new(e.span.start + by, e.span.end + by);
 }
 
+/// The statement at `origin` parsed on its own (spans relative to its start) and its
+/// text, when it is in the source being explained.
+fn parse_at(cx: &dyn Context, origin: super::Origin) -> Option<(crate::syntax::ast::Stmt, String)> {
+    if origin.src_id != cx.current_source() {
+        return None;
+    }
+    let text = cx.text_of(origin.span);
+    let (program, errors) = parser::parse(&text);
+    if !errors.is_empty() {
+        return None;
+    }
+    Some((program.stmts.into_iter().next()?, text))
+}
+
 /// The call that produced `op`'s value, when `op` is a variable assigned from a call in
 /// the source being explained (`m = mean(X, axis=1)`, `W = randn(3, 2) * 0.1`).
 pub(crate) fn made_by(cx: &dyn Context, op: &Operand, names: &[&str]) -> Option<MadeBy> {
@@ -47,15 +61,8 @@ pub(crate) fn made_by(cx: &dyn Context, op: &Operand, names: &[&str]) -> Option<
     // A parameter's origin is the argument of the call; a name there is followed to
     // where it was made (a few steps at most).
     for _ in 0..3 {
-        if origin.src_id != cx.current_source() {
-            return None;
-        }
-        let text = cx.text_of(origin.span);
-        let (program, errors) = parser::parse(&text);
-        if !errors.is_empty() {
-            return None;
-        }
-        let value = match &program.stmts.first()?.kind {
+        let (stmt, text) = parse_at(cx, origin)?;
+        let value = match &stmt.kind {
             StmtKind::Expr(e) => e,
             StmtKind::Assign {
                 value, op: None, ..
@@ -193,4 +200,33 @@ pub(crate) fn resize_at_cause(
         .unwrap_or(0);
     let text = format!("{why}: make it `{new_call}` where it is made (line {line})");
     Some(propose(at, size.to_string(), text))
+}
+
+/// `h -= mean(h)` changed a tensor the graph had saved: the out-of-place form
+/// `h = h - mean(h)` leaves the saved version alone. Not for a weight update that uses
+/// the gradient (`W -= lr * grad(W)`), whose fix is to compute the loss again.
+pub(crate) fn out_of_place_at_change(cx: &dyn Context, at: super::Origin) -> Option<Proposal> {
+    let (stmt, text) = parse_at(cx, at)?;
+    let StmtKind::Assign {
+        target: crate::syntax::ast::Target::Name(name),
+        op: Some(op),
+        value,
+        ..
+    } = &stmt.kind
+    else {
+        return None;
+    };
+    let rhs = text.get(value.span.start..value.span.end)?;
+    if rhs.contains("grad") {
+        return None;
+    }
+    let rhs = if crate::syntax::diagnostic::is_postfix_expr(rhs) {
+        rhs.to_string()
+    } else {
+        format!("({rhs})")
+    };
+    let n = &name.node;
+    let fixed = format!("{n} = {n} {} {rhs}", op.symbol());
+    let why = format!("update `{n}` out of place, `{fixed}`: the graph keeps the version it saved");
+    Some(propose(at.span, fixed, why))
 }

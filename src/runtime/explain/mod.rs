@@ -339,9 +339,16 @@ fn stale(cx: &dyn Context, site: &Site, op: &str, tensor: u64, was: u64, now: u6
             "the new values".to_string(),
         ),
     };
-    d.help(format!(
+    let d = d.help(format!(
         "the graph of `{loss}` was built from {old}; compute `{loss}` again from {new}, then call `backward` — or call `backward` before the update"
-    ))
+    ));
+    match cx
+        .changed_at(tensor)
+        .and_then(|at| cause::out_of_place_at_change(cx, at))
+    {
+        Some(p) => d.with_fix(p.span, p.replacement, p.text),
+        None => d,
+    }
 }
 
 /// The one conversion from a tensor error to a diagnostic at `site`.
