@@ -313,11 +313,28 @@ impl Checker {
             };
         }
         if from.contains(&ANON) || spec_syms.contains(&ANON) {
-            return RuleOut::Ok(
-                spec.iter()
-                    .map(|&d| if d == -1 { ANON } else { d as usize })
-                    .collect(),
-            );
+            let out: Vec<usize> = spec
+                .iter()
+                .map(|&d| if d == -1 { ANON } else { d as usize })
+                .collect();
+            // Fixed sizes against a count the check could not follow (a slice of data:
+            // the last batch of a loop may be shorter): say so.
+            let fixed: u128 = spec
+                .iter()
+                .filter(|&&d| d >= 0 && !is_sym(d as usize))
+                .map(|&d| d as u128)
+                .product();
+            if from.contains(&ANON) && fixed > 1 {
+                return RuleOut::Undecided(
+                    format!(
+                        "whether {} can be reshaped to {} depends on a size `?` known only when the program runs\na slice of data (the last batch of a loop) may be shorter than the sizes written here; sizes taken from the tensor itself, such as `x.shape[0]`, always fit",
+                        shape_str(&from),
+                        spec_text(&spec)
+                    ),
+                    Some(out),
+                );
+            }
+            return RuleOut::Ok(out);
         }
         let mut from_syms: Vec<usize> = from.iter().copied().filter(|&d| is_sym(d)).collect();
         let from_real: u128 = from
@@ -527,8 +544,13 @@ impl Checker {
         match out {
             RuleOut::Ok(s) => Some(s),
             RuleOut::Undecided(msg, s) => {
-                if !msg.is_empty() {
-                    self.advise(site.primary, msg, None);
+                // A rule's message may carry its help after a newline.
+                match msg.split_once('\n') {
+                    Some((m, help)) => {
+                        self.advise(site.primary, m.to_string(), Some(help.to_string()))
+                    }
+                    None if !msg.is_empty() => self.advise(site.primary, msg, None),
+                    None => {}
                 }
                 s
             }

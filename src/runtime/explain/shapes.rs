@@ -431,6 +431,25 @@ pub(super) fn reshape(
     // Keep the batch axis and infer the rest: `reshape(4, -1)`.
     let batch = from.first().copied().unwrap_or(0);
     let keeps_batch = from.len() >= 2 && spec.len() >= 2 && spec[0] == batch as isize && batch > 0;
+    // A batch shorter than the size written (the last batch of a loop over data): the
+    // batch's own size always fits.
+    if let (Some(x), Some(sizes), Some(&first)) = (site.lhs(), site.rhs(), spec.first()) {
+        let mut own = spec.to_vec();
+        own[0] = batch as isize;
+        let fits = shape::reshape_shape(from, &own).is_ok();
+        if first > batch as isize && batch > 0 && fits && from.len() >= 2 {
+            let rest: Vec<String> = spec[1..].iter().map(|d| d.to_string()).collect();
+            let fixed = std::iter::once(format!("{}.shape[0]", x.postfix_text()))
+                .chain(rest)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let text = format!(
+                "{} has {batch} rows, not {first}: the last batch of a loop over data is often shorter; use its own size, `reshape({fixed})`",
+                x.name()
+            );
+            return d.with_fix(sizes.span, fixed, text);
+        }
+    }
     match (keeps_batch && spec != [batch as isize, -1], site.rhs()) {
         (true, Some(sizes))
             if matches!(
