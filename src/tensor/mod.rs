@@ -47,7 +47,7 @@ pub use error::{
 pub use loss::{bce, bce_logits, cross_entropy, loss, mse, LossKind, LossOp, Reduction};
 pub use math::{erf64, unary_scalar};
 pub use matmul::matmul;
-pub use movement::{expand, flip, pad, repeat, roll};
+pub use movement::{diagonal_axes, expand, flip, pad, repeat, roll};
 pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, RmsProp, Sgd};
 pub use pool::{adaptive_avg_pool2d, pool2d, PoolKind, PoolPlan};
 pub use reduce::{argmax, argmin, log_softmax, reduce, softmax, ReduceOp};

@@ -247,6 +247,33 @@ pub fn flatten_shape(s: &[usize]) -> Result<Vec<usize>, TensorError> {
     Ok(vec![checked_numel(s)?])
 }
 
+/// `flatten(x, start_dim, end_dim)`: the axes `start_dim..=end_dim` merged into one (a
+/// 0-d tensor becomes `[1]`, as PyTorch's).
+pub fn flatten_range_shape(
+    s: &[usize],
+    start: isize,
+    end: isize,
+) -> Result<Vec<usize>, TensorError> {
+    if s.is_empty() {
+        normalize_axis(start, 1)?;
+        normalize_axis(end, 1)?;
+        return Ok(vec![1]);
+    }
+    let (a, b) = (
+        normalize_axis(start, s.len())?,
+        normalize_axis(end, s.len())?,
+    );
+    if a > b {
+        return Err(TensorError::Value(format!(
+            "`flatten`: start_dim {start} comes after end_dim {end}"
+        )));
+    }
+    let mut out = s[..a].to_vec();
+    out.push(checked_numel(&s[a..=b])?);
+    out.extend_from_slice(&s[b + 1..]);
+    Ok(out)
+}
+
 /// `squeeze(x)` removes all size-1 axes; `squeeze(x, axis)` removes that axis, which must
 /// have size 1.
 pub fn squeeze_shape(s: &[usize], axis: Option<isize>) -> Result<Vec<usize>, TensorError> {

@@ -450,6 +450,55 @@ impl Checker {
                     return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
                 };
                 let s = self.canon(&s);
+                if a.get(1).is_some() || a.get(2).is_some() {
+                    // `flatten(x, start_dim, end_dim)`: the merged axes' product, unknown
+                    // when a merged size is.
+                    let (start, end) = (
+                        if a.get(1).is_some() {
+                            self.int_arg(a, 1)
+                        } else {
+                            Some(0)
+                        },
+                        if a.get(2).is_some() {
+                            self.int_arg(a, 2)
+                        } else {
+                            Some(-1)
+                        },
+                    );
+                    let (Some(start), Some(end)) = (start, end) else {
+                        return self.leaf(None);
+                    };
+                    // Symbolic sizes stand in as 1 for the rule; a merged axis with one
+                    // of them is unknown.
+                    let ones: Vec<usize> =
+                        s.iter().map(|&d| if is_sym(d) { 1 } else { d }).collect();
+                    let out = match shape::flatten_range_shape(&ones, start, end) {
+                        Err(e) => RuleOut::Error(e),
+                        Ok(mut out) => {
+                            let rank = s.len().max(1);
+                            let lo = shape::normalize_axis(start, rank).unwrap_or(0);
+                            let hi = shape::normalize_axis(end, rank).unwrap_or(0);
+                            for (k, &d) in s.iter().enumerate() {
+                                let at = if k < lo {
+                                    k
+                                } else if k <= hi {
+                                    lo
+                                } else {
+                                    k - (hi - lo)
+                                };
+                                if is_sym(d) && at < out.len() {
+                                    out[at] = if k < lo || k > hi || lo == hi {
+                                        d
+                                    } else {
+                                        ANON
+                                    };
+                                }
+                            }
+                            RuleOut::Ok(out)
+                        }
+                    };
+                    return self.from_rule(a, out, &[0], &[&s]);
+                }
                 let out = if s.iter().all(|&d| !is_sym(d)) {
                     shape::flatten_shape(&s).map_or_else(RuleOut::Error, RuleOut::Ok)
                 } else {

@@ -102,6 +102,22 @@ pub static TABLE: &[Builtin] = &[
         Vector
     ),
     b!(
+        "empty",
+        [Var("dims")],
+        "a tensor to be filled (zeros: tsr has no uninitialised memory)",
+        "empty(2, 3)",
+        f_zeros,
+        Sized
+    ),
+    b!(
+        "empty_like",
+        [Req("x")],
+        "a tensor of the shape of x to be filled (zeros)",
+        "empty_like(W)",
+        f_zeros_like,
+        LikeFirst
+    ),
+    b!(
         "zeros_like",
         [Req("x")],
         "zeros of the shape of x",

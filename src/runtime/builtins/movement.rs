@@ -11,6 +11,30 @@ use P::{Opt, Req, Var};
 
 pub static TABLE: &[Builtin] = &[
     b!(
+        "hstack",
+        [Req("tensors")],
+        "join tensors side by side: along axis 1, or axis 0 when they are 1-D (numpy's and PyTorch's `hstack`)",
+        "hstack([ones(2), zeros(3)])",
+        f_hstack,
+        Shapes
+    ),
+    b!(
+        "vstack",
+        [Req("tensors")],
+        "join tensors as rows: 1-D ones become rows of a matrix, then along axis 0 (`vstack`)",
+        "vstack([ones(3), zeros(3)])",
+        f_vstack,
+        Shapes
+    ),
+    b!(
+        "diag",
+        [Req("input"), Opt("diagonal", "0")],
+        "a vector's diagonal matrix, or a matrix's diagonal (PyTorch's `diag`)",
+        "diag(tensor([1, 2]))",
+        f_diag,
+        Shapes
+    ),
+    b!(
         "expand",
         [Req("input"), Var("sizes")],
         "size-1 axes stretched to the given sizes (-1 keeps a size; no copy of values in PyTorch)",
@@ -108,6 +132,77 @@ pub static TABLE: &[Builtin] = &[
         Shapes
     ),
 ];
+
+fn f_hstack(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let ts = super::convert::tensor_list(interp, a, 0)?;
+    let axis = if ts.iter().all(|t| t.ndim() == 1) {
+        0
+    } else {
+        1
+    };
+    done(interp, a, tensor::cat(&ts, axis), &[0])
+}
+
+fn f_vstack(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let ts = super::convert::tensor_list(interp, a, 0)?;
+    let mut rows = Vec::with_capacity(ts.len());
+    for t in ts {
+        rows.push(
+            match t.ndim() {
+                0 => tensor::reshape(&t, &[1, 1]),
+                1 => tensor::reshape(&t, &[1, -1]),
+                _ => Ok(t),
+            }
+            .map_err(|e| a.fail(interp, e, &[0]))?,
+        );
+    }
+    done(interp, a, tensor::cat(&rows, 0), &[0])
+}
+
+/// `diag(v)`: the matrix with `v` on its diagonal (`eye(n) * v`, so that gradients
+/// flow); `diag(M)`: the diagonal of a square or rectangular matrix.
+fn f_diag(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let k = a.number_or(interp, 1, 0.0)?;
+    if k != 0.0 {
+        return Err(interp.fail(
+            Diagnostic::error(
+                "value::argument",
+                format!("`diag` with diagonal={k}: tsr takes the main diagonal only"),
+            )
+            .primary(a.span(1), "an offset diagonal")
+            .help("leave out `diagonal`, or shift the matrix with `roll` first"),
+        ));
+    }
+    match t.ndim() {
+        1 => {
+            let n = t.shape()[0];
+            let r = tensor::eye(n).and_then(|e| tensor::binary(tensor::BinaryOp::Mul, &e, &t));
+            done(interp, a, r, &[0])
+        }
+        2 => {
+            // A rectangular matrix: the diagonal of its leading square.
+            let s = t.shape();
+            let k = s[0].min(s[1]) as isize;
+            let cut = IndexItem::Slice {
+                start: None,
+                stop: Some(k),
+                step: 1,
+            };
+            let r = tensor::index(&t, &[cut.clone(), cut])
+                .and_then(|sq| tensor::diagonal_axes(&sq, &[vec![0, 1]]));
+            done(interp, a, r, &[0])
+        }
+        d => Err(interp.fail(
+            Diagnostic::error(
+                "shape::rank",
+                format!("`diag` takes a vector or a matrix, this tensor has {d} axes"),
+            )
+            .primary(a.span(0), format!("{d} axes"))
+            .help("for the diagonals of a batch of matrices use `einsum('...ii->...i', x)`"),
+        )),
+    }
+}
 
 fn done(interp: &Interp, a: &Args, r: Result<Tensor, TensorError>, operands: &[usize]) -> R<Value> {
     r.map(Value::Tensor)

@@ -44,6 +44,14 @@ pub static TABLE: &[Builtin] = &[
         Shapes
     ),
     b!(
+        "tensor.astype",
+        [Req("x"), Opt("dtype", "None")],
+        "x.astype(dtype): the tensor itself (numpy's conversion; tensors are f32)",
+        "x.astype(np.float32)",
+        f_same,
+        LikeFirst
+    ),
+    b!(
         "tensor.type_as",
         [Req("x"), Req("other")],
         "x.type_as(other): the tensor itself (tensors are f32)",
@@ -253,6 +261,7 @@ pub fn tensor_method(name: &str) -> Option<&'static str> {
         "view_as" | "reshape_as" => "tensor.view_as",
         "expand_as" => "tensor.expand_as",
         "type_as" => "tensor.type_as",
+        "astype" => "tensor.astype",
         "t" => "tensor.t",
         "long" => "tensor.long",
         "int" => "tensor.int",

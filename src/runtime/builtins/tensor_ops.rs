@@ -23,9 +23,9 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "flatten",
-        [Req("x")],
-        "the values as a 1-D tensor",
-        "flatten(x)",
+        [Req("x"), Opt("start_dim", "0"), Opt("end_dim", "-1")],
+        "the axes start_dim..end_dim merged into one (all of them: a 1-D tensor)",
+        "flatten(x, 1)",
         f_flatten,
         Flatten
     ),
@@ -296,7 +296,19 @@ fn f_reshape(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_flatten(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let t = a.tensor(interp, 0)?;
-    tensor::flatten(&t)
+    let start = a.axis(interp, 1)?.unwrap_or(0);
+    let end = a.axis(interp, 2)?.unwrap_or(-1);
+    if (start, end) == (0, -1) {
+        return tensor::flatten(&t)
+            .map(Value::Tensor)
+            .map_err(|e| a.fail(interp, e, &[0]));
+    }
+    let spec: Vec<isize> = tensor::shape::flatten_range_shape(&t.shape(), start, end)
+        .map_err(|e| a.fail(interp, e, &[0]))?
+        .iter()
+        .map(|&d| d as isize)
+        .collect();
+    tensor::reshape(&t, &spec)
         .map(Value::Tensor)
         .map_err(|e| a.fail(interp, e, &[0]))
 }

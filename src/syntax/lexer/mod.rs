@@ -343,8 +343,15 @@ fn lex_number(lex: &mut logos::Lexer<Token>) -> Result<f64, LexError> {
     let start = lex.span().start;
     let rest = &lex.source()[start..];
     let bytes = rest.as_bytes();
+    // Digits, with Python's single `_` between two digits (`1_000`).
     let digits = |mut i: usize| {
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
+        while i < bytes.len()
+            && (bytes[i].is_ascii_digit()
+                || bytes[i] == b'_'
+                    && i > 0
+                    && bytes[i - 1].is_ascii_digit()
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             i += 1;
         }
         i
@@ -390,6 +397,7 @@ fn lex_number(lex: &mut logos::Lexer<Token>) -> Result<f64, LexError> {
     match problem {
         Some(hint) => Err(LexError::BadNumber(hint)),
         None => rest[..end]
+            .replace('_', "")
             .parse::<f64>()
             .map_err(|_| LexError::BadNumber("write a number such as `3`, `0.5` or `1e-3`")),
     }
