@@ -44,6 +44,18 @@ fn size_of(v: &AVal) -> Option<usize> {
 use super::args::CArgs;
 use super::value::list_shape;
 
+/// Every tensor in `v`: itself, or the items of a list (what a result may depend on).
+fn tensors_in(v: &AVal, out: &mut Vec<Rc<ATensor>>) {
+    match v {
+        AVal::Tensor(t) => out.push(t.clone()),
+        AVal::List(_) => match v.exact_items() {
+            Some(items) => items.iter().for_each(|i| tensors_in(i, out)),
+            None => tensors_in(&v.element_approx(), out),
+        },
+        _ => {}
+    }
+}
+
 /// Items a list built by `append` keeps exactly.
 const MAX_EXACT_APPEND: usize = 256;
 
@@ -723,16 +735,10 @@ impl Checker {
     /// A builtin without a rule: a tensor of unknown shape that depends on every tensor
     /// argument (so gradients still reach them), or unknown.
     fn unknown_result(&mut self, a: &CArgs) -> AVal {
-        let ins: Vec<Rc<ATensor>> = a
-            .slots
-            .iter()
-            .flatten()
-            .chain(a.rest.iter())
-            .filter_map(|(v, _)| match v {
-                AVal::Tensor(t) => Some(t.clone()),
-                _ => None,
-            })
-            .collect();
+        let mut ins: Vec<Rc<ATensor>> = Vec::new();
+        for (v, _) in a.slots.iter().flatten().chain(a.rest.iter()) {
+            tensors_in(v, &mut ins);
+        }
         if ins.is_empty() {
             return AVal::Unknown;
         }
@@ -761,6 +767,21 @@ impl Checker {
                     Some(Value::Tensor(crate::tensor::Tensor::leaf(z)))
                 }
                 other => other.realize(),
+            }
+        };
+        // A list of tensors (`cat`, `hstack`): each item as a zero tensor.
+        let real = |v: &AVal, inputs: &mut Vec<Rc<ATensor>>| -> Option<Value> {
+            match (v, v.exact_items()) {
+                (AVal::List(_), Some(items))
+                    if items.iter().any(|i| matches!(i, AVal::Tensor(_))) =>
+                {
+                    let mut out = Vec::with_capacity(items.len());
+                    for it in &items {
+                        out.push(real(it, inputs)?);
+                    }
+                    Some(Value::list(out))
+                }
+                _ => real(v, inputs),
             }
         };
         let mut slots = Vec::with_capacity(a.slots.len());

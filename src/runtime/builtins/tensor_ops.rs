@@ -529,6 +529,24 @@ fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
 }
 
 fn f_mean(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    // The mean of a Python list of numbers is a number (numpy's `np.mean(losses)` is a
+    // float), computed in f64 as Python's are.
+    if a.get(1).is_none() {
+        if let Value::List(l) = a.value(0) {
+            let items = l.borrow();
+            let nums: Option<Vec<f64>> = items
+                .iter()
+                .map(|v| match v {
+                    Value::Number(n) => Some(*n),
+                    Value::Bool(b) => Some(*b as i32 as f64),
+                    _ => None,
+                })
+                .collect();
+            if let Some(nums) = nums.filter(|n| !n.is_empty()) {
+                return Ok(Value::Number(nums.iter().sum::<f64>() / nums.len() as f64));
+            }
+        }
+    }
     reduce(interp, a, tensor::ReduceOp::Mean, 1, 2)
 }
 

@@ -25,6 +25,7 @@ use P::{Kw, Opt, Req, Var, VarKw};
 pub static TABLE: &[Builtin] = &[
     // ---- data
     b!("load", [Req("path"), Opt("name", "None")], "a tensor from a .npy file; from a .npz the array `name`, or a list of all in stored order", "W = load(\"w.npz\", \"W\")", f_load, Load),
+    b!("torch.load", [Req("path")], "torch.load(path): the dict of named tensors that `torch.save(model.state_dict(), path)` wrote", "torch.load(\"model.pt\")", f_torch_load, Nothing),
     b!("save", [Req("x"), Opt("path", "None"), VarKw("arrays")], "write a tensor to a .npy file, or named tensors to a .npz: save(\"w.npz\", W=W1, b=b1)", "save(W, \"w.npy\")", f_save, Nothing),
     b!("load_csv", [Req("path"), Opt("header", "False")], "a 2-D tensor of a CSV file's numbers; header=True skips the first row (its names: `csv_columns`)", "data = load_csv(\"iris.csv\", header=True)", f_load_csv, LoadCsv),
     b!("csv_columns", [Req("path")], "the column names in the header row of a CSV file, as a list of strings", "csv_columns(\"iris.csv\")", f_csv_columns),
@@ -208,6 +209,28 @@ fn f_load(interp: &mut Interp, a: &mut Args) -> R<Value> {
     }
 }
 
+/// `torch.load(path)`: a `.npz` archive (what `save` writes for a dict) as a dict from
+/// names to tensors, in the archive's order; a `.npy` file as its tensor.
+fn f_torch_load(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let all = f_load(interp, a)?;
+    let Value::List(items) = &all else {
+        return Ok(all);
+    };
+    let path = a.string(interp, 0)?;
+    let bytes = read_bytes(interp, a, 0, &path)?;
+    let entries = npz::entries(&bytes).map_err(|w| format_error(interp, a, 0, &path, w))?;
+    let mut d = crate::runtime::value::Dict::default();
+    for (e, v) in entries.iter().zip(items.borrow().iter()) {
+        let name: std::rc::Rc<str> = std::rc::Rc::from(e.array_name());
+        d.insert(
+            crate::runtime::value::Key::Str(name.clone()),
+            Value::Str(name),
+            v.clone(),
+        );
+    }
+    Ok(Value::dict(d))
+}
+
 /// A tensor to save: tensors as they are, numbers and nested lists converted.
 fn savable(interp: &Interp, v: &Value, span: Span) -> R<Tensor> {
     match v {
@@ -246,6 +269,26 @@ fn f_save(interp: &mut Interp, a: &mut Args) -> R<Value> {
         let mut members = Vec::with_capacity(a.kwargs.len());
         for (name, _, v, span) in &a.kwargs {
             let t = savable(interp, v, *span)?;
+            members.push((format!("{name}.npy"), npy::write(&t.data())));
+        }
+        return write_archive(interp, a, &path, &members);
+    }
+    // A dict of named tensors (PyTorch's `torch.save(model.state_dict(), path)`): an
+    // archive with one member per name, at the path as given.
+    if let (Value::Dict(d), Value::Str(path)) = (a.value(0), a.value(1)) {
+        let mut members = Vec::new();
+        for (k, v) in d.borrow().entries.iter() {
+            let Value::Str(name) = k else {
+                return Err(interp.fail(
+                    Diagnostic::error(
+                        "type::argument",
+                        format!("`save` of a dict needs string keys, found a {}", k.kind()),
+                    )
+                    .primary(a.span(0), "a dict with a key that is not a string")
+                    .help("name each tensor with a string, as `state_dict()` does"),
+                ));
+            };
+            let t = savable(interp, v, a.span(0))?;
             members.push((format!("{name}.npy"), npy::write(&t.data())));
         }
         return write_archive(interp, a, &path, &members);

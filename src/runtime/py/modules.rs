@@ -113,6 +113,7 @@ pub static TORCH: Module = Module {
     members: &[
         ("nn", Sub(&TORCH_NN)),
         ("max", B("torch.max")),
+        ("load", B("torch.load")),
         ("Tensor", B("tensor")),
         ("allclose", B("allclose")),
         ("cuda", Sub(&TORCH_CUDA)),
