@@ -44,18 +44,6 @@ fn size_of(v: &AVal) -> Option<usize> {
 use super::args::CArgs;
 use super::value::list_shape;
 
-/// Every tensor in `v`: itself, or the items of a list (what a result may depend on).
-fn tensors_in(v: &AVal, out: &mut Vec<Rc<ATensor>>) {
-    match v {
-        AVal::Tensor(t) => out.push(t.clone()),
-        AVal::List(_) => match v.exact_items() {
-            Some(items) => items.iter().for_each(|i| tensors_in(i, out)),
-            None => tensors_in(&v.element_approx(), out),
-        },
-        _ => {}
-    }
-}
-
 /// Items a list built by `append` keeps exactly.
 const MAX_EXACT_APPEND: usize = 256;
 
@@ -729,100 +717,6 @@ impl Checker {
             Check::ShapesPair => self.run_on_zeros(a).unwrap_or(AVal::Unknown),
             Check::IsInstance => self.isinstance(a),
             Check::Unknown => self.unknown_result(a),
-        }
-    }
-
-    /// A builtin without a rule: a tensor of unknown shape that depends on every tensor
-    /// argument (so gradients still reach them), or unknown.
-    fn unknown_result(&mut self, a: &CArgs) -> AVal {
-        let mut ins: Vec<Rc<ATensor>> = Vec::new();
-        for (v, _) in a.slots.iter().flatten().chain(a.rest.iter()) {
-            tensors_in(v, &mut ins);
-        }
-        if ins.is_empty() {
-            return AVal::Unknown;
-        }
-        let refs: Vec<&ATensor> = ins.iter().map(|t| &**t).collect();
-        self.new_tensor(None, &refs)
-    }
-
-    /// `Check::Shapes`: the builtin run for real with zero tensors of the arguments'
-    /// shapes, when every tensor argument's shape is known and small and every other
-    /// argument is known; its error is the run's own. `None` when it cannot be run.
-    fn run_on_zeros(&mut self, a: &CArgs) -> Option<AVal> {
-        const MAX_ELEMENTS: usize = 1 << 20;
-        let mut inputs: Vec<Rc<ATensor>> = Vec::new();
-        let real = |v: &AVal, inputs: &mut Vec<Rc<ATensor>>| -> Option<Value> {
-            match v {
-                AVal::Tensor(t) => {
-                    let s = self.canon(t.shape.as_ref()?);
-                    let n = s.iter().try_fold(1usize, |n, &d| {
-                        (!is_sym(d)).then(|| n.checked_mul(d)).flatten()
-                    })?;
-                    if n > MAX_ELEMENTS {
-                        return None;
-                    }
-                    inputs.push(t.clone());
-                    let z = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&s));
-                    Some(Value::Tensor(crate::tensor::Tensor::leaf(z)))
-                }
-                other => other.realize(),
-            }
-        };
-        // A list of tensors (`cat`, `hstack`): each item as a zero tensor.
-        let real = |v: &AVal, inputs: &mut Vec<Rc<ATensor>>| -> Option<Value> {
-            match (v, v.exact_items()) {
-                (AVal::List(_), Some(items))
-                    if items.iter().any(|i| matches!(i, AVal::Tensor(_))) =>
-                {
-                    let mut out = Vec::with_capacity(items.len());
-                    for it in &items {
-                        out.push(real(it, inputs)?);
-                    }
-                    Some(Value::list(out))
-                }
-                _ => real(v, inputs),
-            }
-        };
-        let mut slots = Vec::with_capacity(a.slots.len());
-        for slot in &a.slots {
-            slots.push(match slot {
-                Some((v, span)) => Some((real(v, &mut inputs)?, *span)),
-                None => None,
-            });
-        }
-        let mut rest = Vec::with_capacity(a.rest.len());
-        for (v, span) in &a.rest {
-            rest.push((real(v, &mut inputs)?, *span));
-        }
-        let mut args = crate::runtime::value::Args {
-            builtin: a.b,
-            slots,
-            rest,
-            kwargs: a.real.kwargs.clone(),
-            callee: a.real.callee,
-            call: a.real.call,
-        };
-        let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
-        match (a.b.func)(&mut self.interp, &mut args) {
-            Ok(Value::Tensor(t)) => Some(self.new_tensor(Some(t.shape()), &refs)),
-            Ok(Value::List(items)) => {
-                let items: Vec<Value> = items.borrow().clone();
-                let out = items
-                    .iter()
-                    .map(|v| match v {
-                        Value::Tensor(t) => self.new_tensor(Some(t.shape()), &refs),
-                        other => AVal::from_value(other),
-                    })
-                    .collect();
-                Some(AVal::list(out))
-            }
-            Ok(Value::Number(_)) => Some(AVal::Num(ANum::Unknown)),
-            Ok(v) => Some(AVal::from_value(&v)),
-            Err(d) => {
-                self.report(*d);
-                Some(AVal::Unknown)
-            }
         }
     }
 

@@ -11,6 +11,7 @@
 
 mod args;
 mod autodiff;
+mod by_running;
 mod calls;
 mod data;
 mod dims;
