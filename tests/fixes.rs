@@ -111,6 +111,7 @@ fn suggested_fixes_get_past_the_failing_line() {
             }
         }
     }
+    println!("{applied} fixes applied, each got past its failing line");
     assert!(applied >= 10, "only {applied} fixes were applied");
     assert!(
         failures.is_empty(),
