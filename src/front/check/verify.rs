@@ -16,6 +16,8 @@ use std::rc::Rc;
 thread_local! {
     /// Set while a rewritten program is being checked: its own fixes are not verified.
     static VERIFYING: Cell<bool> = const { Cell::new(false) };
+    /// Steps simulated by the checks of the current diagnostic's candidates.
+    static STEPS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// 1-based line of byte `offset` in `text`.
@@ -28,10 +30,14 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 
 /// Errors of a check of `text` (seeded with `seed`'s variables): (code, line).
 fn errors(name: &str, text: &str, seed: Option<&Interp>) -> Option<Vec<(&'static str, usize)>> {
-    let diags = match seed {
-        None => super::check_source(name, text).diagnostics,
+    let (diags, steps) = match seed {
+        None => {
+            let r = super::check_source(name, text);
+            (r.diagnostics, r.steps)
+        }
         Some(interp) => check_seeded(name, text, interp)?,
     };
+    STEPS.with(|s| s.set(s.get() + steps));
     Some(
         diags
             .iter()
@@ -56,11 +62,21 @@ pub fn choose_fix(name: &str, text: &str, d: &mut Diagnostic, seed: Option<&Inte
         return;
     }
     d.fixes.truncate(MAX_TRIED);
-    d.choose_fix(|d, fix| fix_passes(name, text, d, fix, seed));
+    // Each candidate is a whole check of the program: past the budget of simulated steps
+    // the rest are dropped unverified (not shown), so that an error is never slow to
+    // appear (steps, not time, so that the output stays the same from run to run).
+    STEPS.with(|s| s.set(0));
+    d.choose_fix(|d, fix| {
+        STEPS.with(|s| s.get()) < MAX_VERIFY_STEPS && fix_passes(name, text, d, fix, seed)
+    });
 }
 
 /// Candidate fixes of one diagnostic checked at most.
 const MAX_TRIED: usize = 4;
+
+/// Statements and calls simulated verifying one diagnostic's candidates, at most (a
+/// candidate started before the budget runs out is checked to its end).
+const MAX_VERIFY_STEPS: u64 = 800_000;
 
 fn fix_passes(name: &str, text: &str, d: &Diagnostic, fix: &Fix, seed: Option<&Interp>) -> bool {
     let Some(at) = d.primary_span() else {
@@ -121,7 +137,7 @@ pub(super) fn verify_all(name: &str, text: &str, diags: &mut [Diagnostic]) {
 }
 
 /// A check of `text` whose global variables start as those of a live session.
-fn check_seeded(name: &str, text: &str, live: &Interp) -> Option<Vec<Diagnostic>> {
+fn check_seeded(name: &str, text: &str, live: &Interp) -> Option<(Vec<Diagnostic>, u64)> {
     let (program, errors) = parser::parse(text);
     if !errors.is_empty() {
         return None;
@@ -143,7 +159,8 @@ fn check_seeded(name: &str, text: &str, live: &Interp) -> Option<Vec<Diagnostic>
         checker.bind(k, a, crate::syntax::span::Span::default());
     }
     checker.exec_top(&program.stmts);
-    Some(checker.finish().diagnostics)
+    let report = checker.finish();
+    Some((report.diagnostics, report.steps))
 }
 
 impl Checker {

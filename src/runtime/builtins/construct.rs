@@ -240,9 +240,12 @@ fn f_seed(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn f_randperm(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let Some(&n) = a.shape(interp, 0)?.first() else {
         return Err(interp.fail(
-            Diagnostic::error("type::shape", "`randperm` needs a number n, got an empty shape")
-                .primary(a.span(0), "no size")
-                .help("write `randperm(10)` for a permutation of 0..9"),
+            Diagnostic::error(
+                "type::shape",
+                "`randperm` needs a number n, got an empty shape",
+            )
+            .primary(a.span(0), "no size")
+            .help("write `randperm(10)` for a permutation of 0..9"),
         ));
     };
     // Fisher–Yates over the session's generator: same seed, same permutation.
