@@ -209,8 +209,8 @@ impl Interp {
             // Probabilities over the batch axis given to a loss: each example's row
             // does not sum to 1.
             let loss = matches!(role, Role::Loss | Role::LogitLoss);
-            if let (Some(axis), true) = (batch, src_id == self.src_id && loss) {
-                self.warn_softmax_axis(made, name, axis);
+            if let (Some(axis), true) = (batch, loss) {
+                self.warn_softmax_axis(made, name, src_id, axis);
             } else if role == Role::LogitLoss {
                 let wrong = if name == "cross_entropy" {
                     made != "sigmoid"
@@ -364,20 +364,27 @@ impl Interp {
                 "pass the logits from before `sigmoid`, or use `bce` on probabilities".to_string(),
             )
         };
-        let mut d = Diagnostic::warning(
+        let d = Diagnostic::warning(
             "loss::probabilities",
             format!("`{loss}` is given the output of `{made}`, but it expects {wants}"),
         )
-        .primary(args.span(0), format!("already `{made}`"))
         .help(instead);
-        if src_id == self.src_id && at != args.span(0) {
+        if src_id != self.src_id {
+            // The loss is called from another source (a `torch.nn` loss module written
+            // in tsr): the warning points at the `softmax` in the user's code.
+            let d = d.primary(at, format!("this `{made}` output reaches `{loss}`"));
+            self.warn_mark("loss::probabilities", src_id, at, d);
+            return;
+        }
+        let mut d = d.primary(args.span(0), format!("already `{made}`"));
+        if at != args.span(0) {
             d = d.label(at, format!("`{made}` here"));
         }
         self.warn_mark("loss::probabilities", self.src_id, args.span(0), d);
     }
 
     /// `softmax(x, axis=0)` of `[N, C]` reached a loss: it normalised over the batch.
-    fn warn_softmax_axis(&mut self, made: &str, loss: &str, axis: Span) {
+    fn warn_softmax_axis(&mut self, made: &str, loss: &str, src_id: usize, axis: Span) {
         let help = "each row (one example) should sum to 1 over its classes: `axis=1` (or `-1`)";
         let d = Diagnostic::warning(
             "shape::softmax_axis",
@@ -386,7 +393,7 @@ impl Interp {
         .primary(axis, "axis 0 is the batch axis")
         .help(help)
         .with_fix(axis, "1", help);
-        self.warn_mark("shape::softmax_axis", self.src_id, axis, d);
+        self.warn_mark("shape::softmax_axis", src_id, axis, d);
     }
 }
 
