@@ -120,6 +120,10 @@ impl Interp {
         r: &Value,
         out: &Tensor,
     ) {
+        // Only broadcasting ops pair rows with elements; a product contracts them.
+        if op == BinOp::MatMul {
+            return;
+        }
         let (Value::Tensor(a), Value::Tensor(b)) = (l, r) else {
             // A number with a marked tensor keeps the mark (`(a - b) ** 2`).
             if let Some(m) = self.lint.get(l).or(self.lint.get(r)).cloned() {
