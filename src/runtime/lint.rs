@@ -188,6 +188,10 @@ impl Interp {
             return;
         }
         let first = args.slots.first().and_then(|s| s.as_ref()).map(|(v, _)| v);
+        // `max(a, b)` of two tensors is elementwise, not a reduction.
+        if role == Role::Reduction && matches!(args.slots.get(1), Some(Some((Value::Tensor(_), _)))) {
+            return;
+        }
         if role == Role::Probs {
             if let (Some(x), Value::Tensor(o)) = (tensor(first), out) {
                 let batch = if name == "sigmoid" {
