@@ -189,7 +189,8 @@ impl Interp {
         }
         let first = args.slots.first().and_then(|s| s.as_ref()).map(|(v, _)| v);
         // `max(a, b)` of two tensors is elementwise, not a reduction.
-        if role == Role::Reduction && matches!(args.slots.get(1), Some(Some((Value::Tensor(_), _)))) {
+        if role == Role::Reduction && matches!(args.slots.get(1), Some(Some((Value::Tensor(_), _))))
+        {
             return;
         }
         if role == Role::Probs {

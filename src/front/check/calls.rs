@@ -647,12 +647,9 @@ impl Checker {
                 AVal::Tensor(t) => {
                     if let Some(s) = t.shape.as_ref().map(|s| self.canon(s)) {
                         if s.iter().all(|&d| !is_sym(d)) && known_numel(&s) != Some(1) {
-                            let n: usize = s.iter().product();
-                            self.report(
-                                Diagnostic::error("shape::item", format!("`item` needs a one-element tensor, this one has {n} elements"))
-                                    .primary(a.span(0), format!("shape {}", crate::runtime::explain::shape_str(&s)))
-                                    .help("reduce it first, e.g. `item(sum(x))` or `item(mean(x))`"),
-                            );
+                            let op = self.operand(a.span(0), &a.val(0));
+                            let d = crate::runtime::explain::item_not_scalar(&self.interp, &op, &s);
+                            self.report(d);
                         }
                     }
                     AVal::Num(ANum::Unknown)

@@ -105,20 +105,14 @@ fn f_item(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Value::Number(n) => Ok(Value::Number(n)),
         Value::Tensor(t) => match t.item() {
             Some(x) => Ok(Value::Number(x as f64)),
-            None => Err(interp.fail(
-                Diagnostic::error(
-                    "shape::item",
-                    format!(
-                        "`item` needs a one-element tensor, this one has {} elements",
-                        t.numel()
-                    ),
-                )
-                .primary(
-                    a.span(0),
-                    format!("shape {}", crate::runtime::explain::shape_str(&t.shape())),
-                )
-                .help("reduce it first, e.g. `item(sum(x))` or `item(mean(x))`"),
-            )),
+            None => {
+                let op = interp.operand(a.span(0), Some(&Value::Tensor(t.clone())));
+                Err(interp.fail(crate::runtime::explain::item_not_scalar(
+                    interp,
+                    &op,
+                    &t.shape(),
+                )))
+            }
         },
         other => Err(interp.fail(
             Diagnostic::error(

@@ -580,6 +580,33 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
     with_provenance(cx, d, site)
 }
 
+/// `item` of a tensor with several elements (run and check): the operand, where it got
+/// its shape, and the reductions that make it one number.
+pub fn item_not_scalar(cx: &dyn Context, op: &Operand, shape: &[usize]) -> Diagnostic {
+    let n: usize = shape.iter().product();
+    let x = op.postfix_text();
+    let d = Diagnostic::error(
+        "shape::item",
+        format!("`item` needs a one-element tensor, this one has {n} elements"),
+    )
+    .primary(op.span, format!("shape {}", shape_str(shape)))
+    .help(format!(
+        "reduce it first: `{x}.sum().item()` or `{x}.mean().item()`"
+    ));
+    match op.origin {
+        Some(o) => {
+            let text = format!("`{}` got its shape {} here", op.text, shape_str(shape));
+            let note = format!(
+                "`{}` was last assigned in {}",
+                op.text,
+                cx.source_name(o.src_id)
+            );
+            at_origin(cx, d, o, text, Some(note))
+        }
+        None => d,
+    }
+}
+
 pub(crate) fn human_bytes(b: u64) -> String {
     const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
