@@ -248,14 +248,24 @@ fn f_randperm(interp: &mut Interp, a: &mut Args) -> R<Value> {
             .help("write `randperm(10)` for a permutation of 0..9"),
         ));
     };
+    // The size is budgeted before anything is allocated (a campaign mutant asked for
+    // `randperm(1e9)`), and a long shuffle stops at Ctrl-C.
+    tensor::shape::checked_numel(&[n])
+        .and_then(|_| tensor::budget::reserve(&[n]))
+        .map_err(|e| a.fail(interp, e, &[]))?;
+    let interrupt = interp.interrupt.clone();
     // Fisher–Yates over the session's generator: same seed, same permutation.
     let mut perm: Vec<f32> = (0..n).map(|i| i as f32).collect();
     super::indexing::with_rng(interp, a, 1, |rng| {
         for i in (1..n).rev() {
+            if i % (1 << 20) == 0 && interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
             let j = (rng.next_u64() % (i as u64 + 1)) as usize;
             perm.swap(i, j);
         }
     })?;
+    interp.check_interrupt(a.call, || None)?;
     let check = tensor::zeros(&[n]);
     sized(
         interp,

@@ -241,14 +241,24 @@ pub(super) fn matmul(
                 plural(k_left, left_what),
                 plural(k_right, right_what)
             );
-            let help = format!(
-                "`a @ b` needs the last axis of `a` to match {} of `b`",
-                if rhs.len() == 1 {
-                    "the length"
-                } else {
-                    "the second-to-last axis"
-                }
-            );
+            // Which operand must change, and to what size (a layer's size is usually
+            // the one that is wrong: the right operand is named first).
+            let help = match (site.lhs(), site.rhs()) {
+                (Some(l), Some(r)) if l.is_short() && r.is_short() => format!(
+                    "`a @ b` needs the last axis of `a` to match {} of `b`: {} needs {} to take {} {}, or {} needs {}",
+                    if rhs.len() == 1 { "the length" } else { "the second-to-last axis" },
+                    rn,
+                    plural(k_left, right_what),
+                    ln,
+                    shape_str(lhs),
+                    ln,
+                    plural(k_right, left_what)
+                ),
+                _ => format!(
+                    "`a @ b` needs the last axis of `a` to match {} of `b`",
+                    if rhs.len() == 1 { "the length" } else { "the second-to-last axis" }
+                ),
+            };
             let d = Diagnostic::error("shape::matmul", msg)
                 .primary(site.primary, primary)
                 .help(help);
