@@ -63,16 +63,23 @@ impl CheckReport {
     }
 }
 
-/// Check a whole program text. A program with syntax errors reports those only.
-pub fn check_source(name: &str, text: &str) -> CheckReport {
+/// An evaluator that prints nothing, with `text` as its current source: what a check
+/// runs its builtins and explanations against.
+pub(crate) fn silent_interp(name: &str, text: &str) -> Interp {
     let mut interp = Interp::new(
         Box::new(std::io::sink()),
         Box::new(std::io::sink()),
         crate::syntax::diagnostic::RenderStyle::TEST,
         crate::runtime::builtins::all(),
     );
-    let src_id = interp.add_source(name, text);
-    interp.src_id = src_id;
+    interp.src_id = interp.add_source(name, text);
+    interp
+}
+
+/// Check a whole program text. A program with syntax errors reports those only.
+pub fn check_source(name: &str, text: &str) -> CheckReport {
+    let interp = silent_interp(name, text);
+    let src_id = interp.src_id;
     let (program, errors) = parser::parse(text);
     if !errors.is_empty() {
         let source = interp.source(src_id).clone();

@@ -142,15 +142,7 @@ fn check_seeded(name: &str, text: &str, live: &Interp) -> Option<(Vec<Diagnostic
     if !errors.is_empty() {
         return None;
     }
-    let mut interp = Interp::new(
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-        crate::syntax::diagnostic::RenderStyle::TEST,
-        crate::runtime::builtins::all(),
-    );
-    let src_id = interp.add_source(name, text);
-    interp.src_id = src_id;
-    let mut checker = Checker::new(interp, text);
+    let mut checker = Checker::new(super::silent_interp(name, text), text);
     let mut names: Vec<(&str, &Value)> =
         live.globals.iter().map(|(k, b)| (&**k, &b.value)).collect();
     names.sort_by_key(|(k, _)| *k);
