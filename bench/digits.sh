@@ -14,11 +14,12 @@ PYTHON=${PYTHON:-$HOME/.cache/peers-venv/bin/python}
 PEERS=${PEERS:-../shared/bench}
 TSR=${TSR:-${CARGO_TARGET_DIR:-target}/release/tsr}
 [ -x "$TSR" ] || { echo "no $TSR: run cargo build --release first" >&2; exit 2; }
+TSR=$(cd "$(dirname "$TSR")" && pwd)/$(basename "$TSR")   # the example runs from its folder
 
 tsr_times=() torch_times=()
 for ((r = 0; r < REPS; r++)); do
     start=$(date +%s%N)
-    out=$("$TSR" examples/digits.tsr)
+    out=$(cd examples && "$TSR" digits.tsr)
     end=$(date +%s%N)
     t=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
     acc=$(printf '%s\n' "$out" | awk '/^test accuracy [0-9]/ { print $3 }')

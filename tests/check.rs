@@ -21,12 +21,18 @@ fn rel(p: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Check a file as the command line would, from the package root (data paths in the
-/// cases are relative to it).
+/// Check a file as the command line would: an example from its own folder, a case from
+/// the package root (data paths are relative to these).
 fn check_file(p: &Path) -> CheckReport {
     let text = std::fs::read_to_string(p).unwrap();
-    std::env::set_current_dir(root()).unwrap();
-    check_source(&rel(p), &text)
+    let name = rel(p);
+    let dir = if name.starts_with("examples/") {
+        p.parent().unwrap().to_path_buf()
+    } else {
+        root()
+    };
+    tsr::data::set_base_dir(Some(dir));
+    check_source(&name, &text)
 }
 
 fn snapshot(report: &CheckReport) -> String {

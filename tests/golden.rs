@@ -40,7 +40,14 @@ fn golden_cases() {
             .to_string_lossy()
             .replace('\\', "/");
         let text = std::fs::read_to_string(case).unwrap();
-        let run = common::run_case(&rel, &text, &root);
+        // An example runs from its own folder, as `tsr test examples` runs it (its data
+        // paths are relative to it); a case runs from the package root.
+        let cwd = if case.starts_with(root.join("examples")) {
+            case.parent().unwrap().to_path_buf()
+        } else {
+            root.clone()
+        };
+        let run = common::run_case(&rel, &text, &cwd);
         let is_error_case = rel.split('/').any(|part| part == "errors");
         if run.panicked {
             failures.push(format!("{rel}: PANIC\n{}", run.stderr));

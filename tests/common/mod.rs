@@ -67,7 +67,7 @@ pub fn run_with_limit(name: &str, text: &str, cwd: &Path, limit: Option<Duration
     let handle = std::thread::Builder::new()
         .stack_size(1 << 30)
         .spawn(move || {
-            let _ = cwd;
+            tsr::data::set_base_dir(Some(cwd));
             let out = Capture::default();
             let err = Capture::default();
             let mut session = Session::new(

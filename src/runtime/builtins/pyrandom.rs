@@ -152,7 +152,7 @@ fn f_open(interp: &mut Interp, a: &mut Args) -> R<Value> {
             ),
         ));
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = std::fs::read_to_string(crate::runtime::data::resolve(&path)).map_err(|e| {
         let code = if e.kind() == std::io::ErrorKind::NotFound {
             "io::not_found"
         } else {

@@ -18,6 +18,30 @@ use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::{self, Tensor};
 use ndarray::{ArrayD, IxDyn};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+thread_local! {
+    /// The folder a program's relative paths start from, when it is not the process's
+    /// working directory: a test harness runs many scripts in one process, each from its
+    /// own folder, as `tsr test` runs each file from its own.
+    static BASE_DIR: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
+}
+
+/// Resolve a program's relative paths from `dir` on this thread (`None`: from the
+/// process's working directory, as Python does).
+pub fn set_base_dir(dir: Option<PathBuf>) {
+    BASE_DIR.with(|b| *b.borrow_mut() = dir);
+}
+
+/// The file a program's path names: a relative path starts from the base folder.
+pub fn resolve(path: &str) -> PathBuf {
+    let p = Path::new(path);
+    match BASE_DIR.with(|b| b.borrow().clone()) {
+        Some(dir) if p.is_relative() => dir.join(p),
+        _ => p.to_path_buf(),
+    }
+}
 use std::collections::HashMap;
 
 use P::{Kw, Opt, Req, Var, VarKw};
@@ -58,7 +82,7 @@ fn io_reason(e: &std::io::Error, writing: bool) -> String {
 }
 
 fn read_bytes(interp: &Interp, a: &Args, slot: usize, path: &str) -> R<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
+    std::fs::read(resolve(path)).map_err(|e| {
         let reason = io_reason(&e, false);
         let code = if e.kind() == std::io::ErrorKind::NotFound {
             "io::not_found"
@@ -76,7 +100,7 @@ fn read_bytes(interp: &Interp, a: &Args, slot: usize, path: &str) -> R<Vec<u8>> 
 /// Every file a program writes goes through here: atomically (`atomic::write_atomic`), so
 /// a failed or killed write leaves the old file whole.
 fn write_bytes(interp: &Interp, a: &Args, slot: usize, path: &str, bytes: &[u8]) -> R<()> {
-    atomic::write_atomic(std::path::Path::new(path), bytes).map_err(|e| {
+    atomic::write_atomic(&resolve(path), bytes).map_err(|e| {
         let reason = io_reason(&e, true);
         interp.fail(
             Diagnostic::error("io::write", format!("cannot write `{path}`: {reason}"))
