@@ -119,6 +119,19 @@ pub fn bind_args(
             },
         }
     }
+    // PyTorch's `full(size, fill_value)`: sizes given as one tuple or list end the sizes,
+    // and the positional argument after them is the keyword parameter that follows.
+    if rest.len() == 2 && matches!(rest[0].0, Value::List(_) | Value::Tuple(_)) {
+        let var = b
+            .params
+            .iter()
+            .position(|p| matches!(p, P::Var("dims" | "shape")));
+        if let Some(k) = var.map(|v| v + 1).filter(|&k| {
+            matches!(b.params.get(k), Some(P::Kw(..))) && slots[k].is_none()
+        }) {
+            slots[k] = rest.pop();
+        }
+    }
     for (i, p) in b.params.iter().enumerate() {
         if let P::Req(n) = p {
             if slots[i].is_none() {

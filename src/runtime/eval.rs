@@ -137,6 +137,11 @@ impl Interp {
                 value,
                 clauses,
             } => self.eval_comp(*kind, elt, value.as_deref(), clauses, e.span),
+            ExprKind::Walrus { name, value } => {
+                let v = self.eval(value)?;
+                self.bind(&name.node, v.clone(), e.span);
+                Ok(v)
+            }
             ExprKind::IfExp { cond, then, orelse } => {
                 let c = self.eval(cond)?;
                 if self.truthy(&c, cond.span)? {
@@ -295,11 +300,11 @@ impl Interp {
         if let Some(v) = self.sequence_binary(op, op_span, &l, &r)? {
             return Ok(v);
         }
-        if let (BinOp::BitAnd | BinOp::BitOr, Bool(a), Bool(b)) = (op, &l, &r) {
-            return Ok(Bool(if op == BinOp::BitAnd {
-                *a && *b
-            } else {
-                *a || *b
+        if let (BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor, Bool(a), Bool(b)) = (op, &l, &r) {
+            return Ok(Bool(match op {
+                BinOp::BitAnd => *a && *b,
+                BinOp::BitOr => *a || *b,
+                _ => *a != *b,
             }));
         }
         if let (Some(a), Some(b)) = (as_number(&l), as_number(&r)) {
@@ -424,7 +429,7 @@ impl Interp {
             BinOp::Le => Value::Bool(a <= b),
             BinOp::Gt => Value::Bool(a > b),
             BinOp::Ge => Value::Bool(a >= b),
-            BinOp::BitAnd | BinOp::BitOr => {
+            BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => {
                 return crate::runtime::index::bitwise(self, op, a, b, lhs, rhs)
             }
         })
@@ -458,6 +463,23 @@ impl Interp {
                 .map(|q| tensor::unary(tensor::UnaryOp::Floor, &q)),
             BinOp::BitAnd => tensor::logical(tensor::LogicalOp::And, &a, Some(&b)),
             BinOp::BitOr => tensor::logical(tensor::LogicalOp::Or, &a, Some(&b)),
+            BinOp::BitXor => {
+                let what = |v: &Value, t: &Tensor| match v {
+                    Value::Bool(_) => "a bool",
+                    Value::Tensor(_) if t.is_mask() => "a mask",
+                    Value::Tensor(_) => "a tensor of numbers",
+                    _ => "a number",
+                };
+                let (lw, rw) = (what(l, &a), what(r, &b));
+                if !(matches!(lw, "a mask" | "a bool") && matches!(rw, "a mask" | "a bool")) {
+                    return Err(self.fail(explain::xor_needs_masks(
+                        op_span,
+                        [(lhs.span, lw), (rhs.span, rw)],
+                        [self.text_of(lhs.span), self.text_of(rhs.span)],
+                    )));
+                }
+                tensor::logical(tensor::LogicalOp::Xor, &a, Some(&b))
+            }
             _ => match explain::binary_kind(op) {
                 Some(kind) => tensor::binary(kind, &a, &b),
                 None => unreachable_op(),

@@ -172,6 +172,7 @@ pub(crate) fn bitwise(
     let y = interp.int_of(&Value::Number(b), rhs.span)?;
     Ok(Value::Number(match op {
         crate::syntax::ast::BinOp::BitAnd => x & y,
+        crate::syntax::ast::BinOp::BitXor => x ^ y,
         _ => x | y,
     } as f64))
 }

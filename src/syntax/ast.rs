@@ -23,6 +23,8 @@ pub enum BinOp {
     BitAnd,
     /// `|`: logical or of masks (bitwise or of whole numbers).
     BitOr,
+    /// `^`: logical exclusive or of masks (bitwise xor of whole numbers).
+    BitXor,
     /// `//`: floor division (Python's: rounds toward negative infinity).
     FloorDiv,
     /// `in` / `not in`: membership in a list, tuple, string, dict or range.
@@ -52,6 +54,7 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::BitAnd => "&",
             BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
             BinOp::FloorDiv => "//",
             BinOp::In => "in",
             BinOp::NotIn => "not in",
@@ -228,6 +231,11 @@ pub enum ExprKind {
     },
     /// `*xs` inside a call's arguments or a list/tuple display.
     Starred(Box<Expr>),
+    /// `name := value`: binds `name` in the current scope and is `value`.
+    Walrus {
+        name: Spanned<String>,
+        value: Box<Expr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -511,6 +519,7 @@ impl fmt::Display for Expr {
                 write!(f, ")")
             }
             ExprKind::Starred(e) => write!(f, "(* {e})"),
+            ExprKind::Walrus { name, value } => write!(f, "(:= {} {value})", name.node),
         }
     }
 }

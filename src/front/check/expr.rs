@@ -406,6 +406,21 @@ impl Checker {
             };
         }
         if matches!(l, AVal::Tensor(_)) || matches!(r, AVal::Tensor(_)) {
+            // `x ^ 2`: a number is never a mask, whatever the tensor holds.
+            if op == BinOp::BitXor
+                && (matches!(l, AVal::Num(_)) || matches!(r, AVal::Num(_)))
+            {
+                let what = |v: &AVal| match v {
+                    AVal::Num(_) => "a number",
+                    _ => "a tensor",
+                };
+                self.report(crate::runtime::explain::xor_needs_masks(
+                    op_span,
+                    [(lhs.span, what(&l)), (rhs.span, what(&r))],
+                    [self.text_of(lhs.span), self.text_of(rhs.span)],
+                ));
+                return AVal::Unknown;
+            }
             // `a // b` has the shape of `a / b`.
             let op = if op == BinOp::FloorDiv {
                 BinOp::Div

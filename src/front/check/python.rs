@@ -64,6 +64,11 @@ impl Checker {
                 }
             }
             ExprKind::Lambda { .. } => AVal::Unknown,
+            ExprKind::Walrus { name, value } => {
+                let v = self.eval(value);
+                self.bind(&name.node, v.clone(), e.span);
+                v
+            }
             ExprKind::Starred(inner) => {
                 self.eval(inner);
                 AVal::Unknown

@@ -16,7 +16,7 @@ mod shapes;
 
 pub(crate) use names::axes;
 use names::comparison_symbol;
-pub use names::{did_you_mean, operator_type_error, unknown_property};
+pub use names::{did_you_mean, operator_type_error, unknown_property, xor_needs_masks};
 use shapes::{broadcast, cat, loss_shape, matmul, reshape};
 
 /// Where a variable got its current value: the statement that last bound it.
@@ -183,6 +183,7 @@ pub fn binary_kind(op: BinOp) -> Option<tensor::BinaryOp> {
         BinOp::MatMul
         | BinOp::BitAnd
         | BinOp::BitOr
+        | BinOp::BitXor
         | BinOp::FloorDiv
         | BinOp::In
         | BinOp::NotIn

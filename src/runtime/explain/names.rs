@@ -70,6 +70,34 @@ pub fn operator_type_error(
     d
 }
 
+/// `x ^ 2` with a tensor of numbers: `^` is exclusive or (of masks and bools), which
+/// PyTorch refuses on float tensors; a power was almost surely meant. Each operand comes
+/// with what it is ("a mask", "a number", ...); `texts` are their source text, for the fix.
+pub fn xor_needs_masks(
+    op_span: Span,
+    operands: [(Span, &str); 2],
+    texts: [String; 2],
+) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        "type::operator",
+        "`^` is exclusive or, of masks and bools: a tensor of numbers has no exclusive or",
+    )
+    .primary(op_span, "exclusive or");
+    for (span, what) in operands {
+        d = d.label(span, what.to_string());
+    }
+    let [l, r] = texts;
+    let whole = operands[0].0.to(operands[1].0);
+    if operands[0].1 == "a mask" || operands[1].1 != "a number" {
+        return d.help("to combine masks, make both masks: `(x > 0) ^ (y > 0)`; a power is `x ** y`");
+    }
+    d.with_fix(
+        whole,
+        format!("{l} ** {r}"),
+        format!("a power is `**`: `{l} ** {r}`"),
+    )
+}
+
 /// "1 row", "3 rows", "length 3".
 /// "1 axis", "3 axes".
 pub(crate) fn axes(n: usize) -> String {

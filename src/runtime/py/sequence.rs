@@ -39,8 +39,8 @@ impl Interp {
                 }
                 Value::tuple(v)
             }
-            (BinOp::BitOr | BinOp::BitAnd | BinOp::Sub, Set(x), Set(y)) => {
-                // `a | b`, `a & b`, `a - b` on sets, in `a`'s order then `b`'s.
+            (BinOp::BitOr | BinOp::BitAnd | BinOp::BitXor | BinOp::Sub, Set(x), Set(y)) => {
+                // `a | b`, `a & b`, `a ^ b`, `a - b` on sets, in `a`'s order then `b`'s.
                 let (x, y) = (x.borrow(), y.borrow());
                 let mut out = crate::runtime::value::Dict::default();
                 for k in x.keys() {
@@ -50,6 +50,7 @@ impl Interp {
                     let in_y = y.contains(&h);
                     let keep = match op {
                         BinOp::BitOr => true,
+                        BinOp::BitXor => !in_y,
                         BinOp::BitAnd => in_y,
                         _ => !in_y,
                     };
@@ -57,9 +58,12 @@ impl Interp {
                         out.insert(h, k.clone(), Value::None);
                     }
                 }
-                if op == BinOp::BitOr {
+                if matches!(op, BinOp::BitOr | BinOp::BitXor) {
                     for k in y.keys() {
                         if let Some(h) = crate::runtime::value::Key::of(k) {
+                            if op == BinOp::BitXor && x.contains(&h) {
+                                continue;
+                            }
                             out.insert(h, k.clone(), Value::None);
                         }
                     }

@@ -177,6 +177,10 @@ pub enum Token {
     Amp,
     #[token("|")]
     Pipe,
+    #[token("^")]
+    Caret,
+    #[token(":=")]
+    ColonEq,
     #[token(";")]
     Semicolon,
 
@@ -309,6 +313,7 @@ impl Token {
                 | Token::StarStar
                 | Token::Amp
                 | Token::Pipe
+                | Token::Caret
                 | Token::EqEq
                 | Token::NotEq
                 | Token::Lt

@@ -124,7 +124,55 @@ impl Parser<'_> {
         Ok(Expr::new(ExprKind::Tuple(items), span))
     }
 
+    /// named_expr = NAME ":=" expression | star_expr: an item of a list, tuple or set
+    /// display.
+    pub(super) fn named_expr(&mut self) -> PResult<Expr> {
+        match self.walrus() {
+            Some(e) => e,
+            None => self.star_expr(),
+        }
+    }
+
+    /// named_test = NAME ":=" expression | expression: a condition or a positional
+    /// argument.
+    pub(super) fn named_test(&mut self) -> PResult<Expr> {
+        match self.walrus() {
+            Some(e) => e,
+            None => self.expression(0),
+        }
+    }
+
+    /// `NAME := expression`, where Python allows an assignment expression without
+    /// parentheses (a condition, a positional argument, an item of a display); elsewhere
+    /// (`x = y := 1`) it needs them, and `:=` is then a syntax error.
+    fn walrus(&mut self) -> Option<PResult<Expr>> {
+        if let (Token::Name(name), Token::ColonEq) = (self.peek().clone(), self.nth(1)) {
+            let name_span = self.bump();
+            self.bump();
+            if let Err(e) = self.deeper() {
+                return Some(Err(e));
+            }
+            let value = match self.expression(0) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(e)),
+            };
+            let span = name_span.to(value.span);
+            return Some(Ok(Expr::new(
+                ExprKind::Walrus {
+                    name: Spanned {
+                        node: name,
+                        span: name_span,
+                    },
+                    value: Box::new(value),
+                },
+                span,
+            )));
+        }
+        None
+    }
+
     /// star_expr = "*" expression | expression
+
     pub(super) fn star_expr(&mut self) -> PResult<Expr> {
         if self.at(&Token::Star) {
             let star = self.bump();
@@ -428,7 +476,7 @@ impl Parser<'_> {
                 value,
             });
         }
-        let value = self.expression(0)?;
+        let value = self.named_test()?;
         if self.at(&Token::For) {
             let start = value.span;
             let (clauses, end) = self.comp_clauses()?;
@@ -627,6 +675,7 @@ impl Parser<'_> {
             | Token::Percent
             | Token::At
             | Token::Amp
+            | Token::Caret
             | Token::Pipe => "this operator needs an operand on its left".to_string(),
             _ => "write an expression here".to_string(),
         };
@@ -638,7 +687,7 @@ impl Parser<'_> {
         let open = self.open(Token::RBracket);
         let mut items = Vec::new();
         while !self.at(&Token::RBracket) {
-            items.push(self.star_expr()?);
+            items.push(self.named_expr()?);
             if items.len() == 1 && self.at(&Token::For) {
                 let elt = items.pop().expect("the element");
                 let (clauses, _) = self.comp_clauses()?;
@@ -660,7 +709,7 @@ impl Parser<'_> {
         let mut items = Vec::new();
         let mut trailing_comma = false;
         while !self.at(&Token::RParen) {
-            items.push(self.star_expr()?);
+            items.push(self.named_expr()?);
             trailing_comma = false;
             if items.len() == 1 && self.at(&Token::For) {
                 let elt = items.pop().expect("the element");
@@ -700,7 +749,7 @@ impl Parser<'_> {
                 return Ok(comp(CompKind::Set, elt, None, clauses, open.to(close)));
             }
             while self.eat(&Token::Comma).is_some() && !self.at(&Token::RBrace) {
-                items.push(self.star_expr()?);
+                items.push(self.named_expr()?);
             }
             let close = self.close(open, Token::RBrace, "`,` or `}`", "set")?;
             return Ok(Expr::new(ExprKind::Set(items), open.to(close)));

@@ -82,17 +82,18 @@ const AND_BP: (u8, u8) = (3, 4);
 /// of a tighter operator is expected (`a == not b` is an error, as in Python).
 const NOT_BP: u8 = 5;
 const CMP_BP: (u8, u8) = (7, 8);
-/// `|` and `&` bind tighter than comparisons and looser than `+`, as in Python (so
+/// `|`, `^` and `&` bind tighter than comparisons and looser than `+`, as in Python (so
 /// masks are combined as `(x > 0) & (y > 0)`).
 const BITOR_BP: (u8, u8) = (9, 10);
-const BITAND_BP: (u8, u8) = (11, 12);
-const SUM_BP: (u8, u8) = (13, 14);
-const TERM_BP: (u8, u8) = (15, 16);
+const BITXOR_BP: (u8, u8) = (11, 12);
+const BITAND_BP: (u8, u8) = (13, 14);
+const SUM_BP: (u8, u8) = (15, 16);
+const TERM_BP: (u8, u8) = (17, 18);
 /// The operand of unary `-`/`+`/`~`: tighter than `*`, looser than `**`, so `-x**2` is
 /// `-(x**2)`.
-const UNARY_BP: u8 = 17;
+const UNARY_BP: u8 = 19;
 /// `**` is right-associative: its right side is parsed at a lower power than its left.
-const POW_BP: (u8, u8) = (20, 19);
+const POW_BP: (u8, u8) = (22, 21);
 
 enum Infix {
     Logic(LogicOp, (u8, u8)),
@@ -114,6 +115,7 @@ fn infix(token: &Token) -> Option<Infix> {
         Token::StarStar => Infix::Binary(BinOp::Pow, POW_BP),
         Token::Amp => Infix::Binary(BinOp::BitAnd, BITAND_BP),
         Token::Pipe => Infix::Binary(BinOp::BitOr, BITOR_BP),
+        Token::Caret => Infix::Binary(BinOp::BitXor, BITXOR_BP),
         t => {
             comparison_op(t)?;
             Infix::Compare

@@ -135,6 +135,7 @@ impl Parser<'_> {
                 "only `if`, `elif`, `else`, `while`, `for`, `def`, `class` and `with` lines end with `:`".to_string()
             }
             Token::RParen | Token::RBracket => "remove it: it closes nothing".to_string(),
+            Token::ColonEq => "`name := value` stands alone only in a condition, an argument or a list; elsewhere put it in parentheses, `(n := 3)`, or assign with `=`".to_string(),
             t if starts_expression(t) => match out.last().map(|s| &s.kind) {
                 Some(StmtKind::Expr(Expr {
                     kind: ExprKind::Name(name),
@@ -457,7 +458,7 @@ impl Parser<'_> {
 
     /// condition = expression   (a following `=` is reported as a likely `==`)
     pub(super) fn condition(&mut self) -> PResult<Expr> {
-        let cond = self.expression(0)?;
+        let cond = self.named_test()?;
         if self.at(&Token::Assign) {
             let span = self.bump();
             self.error(
