@@ -1,7 +1,7 @@
 //! Central finite-difference checks of the math ops' gradients on seeded random inputs
 //! (away from kinks and ties): every new unary and binary op (binary ones over every
 //! broadcasting pattern), the lane reductions over single axes and lists of axes, the
-//! scans, sort/topk, and every loss with every reduction.
+//! scans, sort/topk, median/mode, and every loss with every reduction.
 
 mod common;
 
@@ -199,6 +199,16 @@ fn scans_and_sorting() {
             });
             check(&format!("topk {ax} {desc}"), vec![x.clone()], move |t| {
                 sort_along(&t[0], ax, desc, Some(2)).unwrap().0
+            });
+        }
+        for keepdim in [false, true] {
+            check(&format!("median {ax} {keepdim}"), vec![x.clone()], move |t| {
+                pick_along(&t[0], ax, keepdim, "median", |l| kth_position(l, (l.len() - 1) / 2))
+                    .unwrap()
+                    .0
+            });
+            check(&format!("mode {ax} {keepdim}"), vec![x.clone()], move |t| {
+                pick_along(&t[0], ax, keepdim, "mode", mode_position).unwrap().0
             });
         }
     }

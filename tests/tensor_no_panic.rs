@@ -180,7 +180,15 @@ fn one_op(rng: &mut Rng, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> 
             } else {
                 Some(pick(rng, 5) as i64 - 1)
             };
-            sort_along(a, rand_axis(rng), pick(rng, 2) == 0, k).map(|(v, _)| v)
+            match pick(rng, 3) {
+                0 => sort_along(a, rand_axis(rng), pick(rng, 2) == 0, k).map(|(v, _)| v),
+                1 => pick_along(a, rand_axis(rng), pick(rng, 2) == 0, "median", |l| {
+                    kth_position(l, l.len().saturating_sub(1) / 2)
+                })
+                .map(|(v, _)| v),
+                _ => pick_along(a, rand_axis(rng), pick(rng, 2) == 0, "mode", mode_position)
+                    .map(|(v, _)| v),
+            }
         }
         24 => {
             let kinds = [

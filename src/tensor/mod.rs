@@ -57,7 +57,7 @@ pub use shape_nn::{ConvGeom, LayerError, PoolSpec};
 pub use shape_ops::{
     cat, flatten, index, reshape, squeeze, stack, t_reverse, transpose, try_t_reverse, unsqueeze,
 };
-pub use stats::{lanes, scan, sort_along, LaneOp, ScanOp};
+pub use stats::{kth_position, lanes, mode_position, pick_along, scan, sort_along, LaneOp, ScanOp};
 pub use take::{
     embedding, gather, index_select, logical, masked_fill, permute, take_offsets, where_,
     LogicalOp, FILL,

@@ -471,3 +471,97 @@ pub(crate) fn take_along_grad(
     }
     from_lanes(d, x_shape, &axes)
 }
+
+/// One value of each lane along `dim`, at the position `choose` picks in the lane
+/// (`median`, `mode`): the values, an op whose gradient goes to the picked positions, and
+/// the positions as a leaf. The axis is kept with size 1 (`keepdim`) or removed.
+pub fn pick_along(
+    t: &Tensor,
+    dim: isize,
+    keepdim: bool,
+    name: &'static str,
+    choose: impl Fn(&[f32]) -> usize,
+) -> Result<(Tensor, Tensor), TensorError> {
+    let shape = t.shape();
+    let out = super::shape::extreme_shape(name, &shape, Some(dim), keepdim)?;
+    let (_, ax) = along_shape(&shape, dim)?;
+    let axes: Vec<usize> = if shape.is_empty() { vec![] } else { vec![ax] };
+    let mut kept = shape.clone();
+    if let Some(size) = kept.get_mut(ax) {
+        *size = 1;
+    }
+    super::budget::reserve_bytes(
+        super::budget::data_bytes(out.iter().product()).saturating_mul(2),
+        &out,
+    )?;
+    let (values, positions, picks) = {
+        let x = t.data();
+        let (v, n) = to_lanes(&x, &axes);
+        let mut picks = Vec::with_capacity(v.len() / n.max(1));
+        let mut vals = Vec::with_capacity(picks.capacity());
+        for lane in v.chunks_exact(n.max(1)) {
+            let p = choose(lane);
+            picks.push(p);
+            vals.push(lane[p]);
+        }
+        let pos: Vec<f32> = picks.iter().map(|&p| p as f32).collect();
+        (
+            from_lanes(vals, &kept, &axes),
+            from_lanes(pos, &kept, &axes),
+            picks,
+        )
+    };
+    let v = Tensor::from_op(values, Op::TakeAlong(Input::new(t), ax, picks, name));
+    let i = Tensor::leaf(positions);
+    if keepdim || shape.is_empty() {
+        return Ok((v, i));
+    }
+    let axis = Some(ax as isize);
+    Ok((super::squeeze(&v, axis)?, super::squeeze(&i, axis)?))
+}
+
+/// Positions of a lane in ascending order (stable; NaN last).
+fn ascending(lane: &[f32]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..lane.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (p, q) = (lane[a], lane[b]);
+        match (p.is_nan(), q.is_nan()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Greater,
+            (false, true) => std::cmp::Ordering::Less,
+            _ => p.partial_cmp(&q).unwrap_or(std::cmp::Ordering::Equal),
+        }
+    });
+    order
+}
+
+/// The `k`-th smallest value's position in a lane (`median`: `k = (n - 1) / 2`, the
+/// lower of the two middle values, as PyTorch); a NaN anywhere is the answer, as
+/// PyTorch's `median` propagates NaN.
+pub fn kth_position(lane: &[f32], k: usize) -> usize {
+    if let Some(p) = lane.iter().position(|v| v.is_nan()) {
+        return p;
+    }
+    ascending(lane)[k.min(lane.len().saturating_sub(1))]
+}
+
+/// The position of a lane's most frequent value (`mode`): the smallest value among
+/// those that occur most often, at its last occurrence, as PyTorch's CPU `mode`.
+pub fn mode_position(lane: &[f32]) -> usize {
+    let order = ascending(lane);
+    let (mut best, mut best_count) = (0, 0);
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && lane[order[j]] == lane[order[i]] {
+            j += 1;
+        }
+        if j - i > best_count {
+            best_count = j - i;
+            // The run is stable, so its last entry is the value's last occurrence.
+            best = order[j - 1];
+        }
+        i = j;
+    }
+    best
+}

@@ -97,8 +97,13 @@ impl Checker {
         let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
         match (a.b.func)(&mut self.interp, &mut args) {
             Ok(Value::Tensor(t)) => Some(self.new_tensor(Some(t.shape()), &refs)),
-            Ok(Value::List(items)) => {
-                let items: Vec<Value> = items.borrow().clone();
+            // The checker keeps a tuple as a list of the same items.
+            Ok(v @ (Value::List(_) | Value::Tuple(_))) => {
+                let items: Vec<Value> = match v {
+                    Value::List(l) => l.borrow().clone(),
+                    Value::Tuple(t) => t.as_ref().clone(),
+                    _ => Vec::new(),
+                };
                 let out = items
                     .iter()
                     .map(|v| match v {

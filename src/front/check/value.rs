@@ -165,6 +165,7 @@ impl AVal {
             Value::Number(n) => AVal::num(*n),
             Value::Str(s) => AVal::Str(Some(s.clone())),
             Value::List(l) => AVal::list(l.borrow().iter().map(AVal::from_value).collect()),
+            Value::Tuple(t) => AVal::list(t.iter().map(AVal::from_value).collect()),
             Value::Range { start, stop, step } => AVal::Range(Some((*start, *stop, *step))),
             Value::Builtin(b) => AVal::Builtin(b),
             Value::Module(m) => AVal::Module(m),

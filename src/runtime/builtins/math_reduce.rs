@@ -1,6 +1,7 @@
 //! Reduction builtins with PyTorch's names and defaults: `logsumexp`, `var`, `std`,
 //! `prod`, `norm`, `amax`, `amin`, `all`, `any` over one axis or a list of axes;
-//! `cumsum`, `cumprod`; `sort`, `argsort`, `topk` (values and indices as a list).
+//! `cumsum`, `cumprod`; `sort`, `argsort`, `topk` (values and indices as a pair);
+//! `median`, `mode` (one value of each lane, and its position).
 
 use crate::runtime::builtins::{Args, Builtin, P};
 use crate::runtime::interp::{Interp, R};
@@ -144,6 +145,22 @@ pub static TABLE: &[Builtin] =
             "argsort(x, descending=True)",
             f_argsort,
             Shapes
+        ),
+        b!(
+            "median",
+            [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")],
+            "median(x): the lower of the two middle values of all of x (0-d); median(x, dim): the (values, indices) pair along dim",
+            "values, idx = median(x, dim=1)",
+            f_median,
+            ShapesPair
+        ),
+        b!(
+            "mode",
+            [Req("input"), Opt("dim", "-1"), Opt("keepdim", "False")],
+            "(values, indices) of the most frequent value along an axis (the smallest of ties, at its last position)",
+            "values, idx = mode(labels, dim=0)",
+            f_mode,
+            ShapesPair
         ),
         b!(
         "topk",
@@ -380,4 +397,60 @@ fn f_topk(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Value::Tensor(i),
         interp.builtins,
     ))
+}
+
+/// `x` as one lane along axis 0 (`median(x)` of all values).
+fn flat(interp: &Interp, a: &Args, t: &Tensor) -> R<Tensor> {
+    tensor::reshape(t, &[t.numel() as isize]).map_err(|e| a.fail(interp, e, &[0]))
+}
+
+/// The lower middle position of a lane, as PyTorch's `median`.
+fn lower_middle(lane: &[f32]) -> usize {
+    tensor::kth_position(lane, lane.len().saturating_sub(1) / 2)
+}
+
+fn f_median(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let keepdim = a.bool_or(interp, 2, false)?;
+    match a.axis(interp, 1)? {
+        None => {
+            let f = flat(interp, a, &t)?;
+            let (v, _) = tensor::pick_along(&f, 0, false, "median", lower_middle)
+                .map_err(|e| a.fail(interp, e, &[0]))?;
+            Ok(Value::Tensor(v))
+        }
+        Some(d) => {
+            let (v, i) = tensor::pick_along(&t, d, keepdim, "median", lower_middle)
+                .map_err(|e| a.fail(interp, e, &[0]))?;
+            Ok(named_pair("median", Value::Tensor(v), Value::Tensor(i), interp.builtins))
+        }
+    }
+}
+
+fn f_mode(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let d = a.axis(interp, 1)?.unwrap_or(-1);
+    let keepdim = a.bool_or(interp, 2, false)?;
+    let (v, i) = tensor::pick_along(&t, d, keepdim, "mode", tensor::mode_position)
+        .map_err(|e| a.fail(interp, e, &[0]))?;
+    Ok(named_pair("mode", Value::Tensor(v), Value::Tensor(i), interp.builtins))
+}
+
+/// `np.median`: the mean of the two middle values when a lane's length is even.
+pub(crate) fn numpy_median(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let keepdims = a.bool_or(interp, 2, false)?;
+    let (t, d, keepdims) = match a.axis(interp, 1)? {
+        None => (flat(interp, a, &t)?, 0, false),
+        Some(d) => (t, d, keepdims),
+    };
+    let upper = |lane: &[f32]| tensor::kth_position(lane, lane.len() / 2);
+    let fail = |e| a.fail(interp, e, &[0]);
+    let (lo, _) = tensor::pick_along(&t, d, keepdims, "median", lower_middle).map_err(fail)?;
+    let (hi, _) = tensor::pick_along(&t, d, keepdims, "median", upper).map_err(fail)?;
+    let sum = tensor::binary(BinaryOp::Add, &lo, &hi).map_err(fail)?;
+    let half = tensor::full(&[], 0.5).map_err(fail)?;
+    tensor::binary(BinaryOp::Mul, &sum, &half)
+        .map(Value::Tensor)
+        .map_err(|e| a.fail(interp, e, &[0]))
 }

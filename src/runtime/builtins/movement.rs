@@ -90,9 +90,17 @@ pub static TABLE: &[Builtin] = &[
     b!(
         "chunk",
         [Req("input"), Req("chunks"), Opt("dim", "0")],
-        "a list of at most `chunks` pieces of equal size (the last may be smaller)",
+        "a tuple of at most `chunks` pieces of equal size (the last may be smaller)",
         "a, b = chunk(x, 2)",
         f_chunk,
+        Shapes
+    ),
+    b!(
+        "unbind",
+        [Req("input"), Opt("dim", "0")],
+        "a tuple of the slices along an axis, that axis removed (`tuple(x)` along `dim`)",
+        "a, b = unbind(x, dim=1)",
+        f_unbind,
         Shapes
     ),
     b!(
@@ -102,7 +110,7 @@ pub static TABLE: &[Builtin] = &[
             Req("split_size_or_sections"),
             Opt("dim", "0")
         ],
-        "a list of pieces of the given size, or of the listed sizes",
+        "a tuple of pieces of the given size, or of the listed sizes",
         "split(x, [1, 2], dim=1)",
         f_split,
         Shapes
@@ -305,7 +313,32 @@ fn pieces(interp: &Interp, a: &Args, t: &Tensor, d: usize, sizes: &[usize]) -> R
         out.push(Value::Tensor(p));
         at += n;
     }
-    Ok(Value::list(out))
+    Ok(Value::tuple(out))
+}
+
+fn f_unbind(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let d = axis_arg(interp, a, &t, 1)?;
+    let n = t.shape()[d];
+    // Each piece is a tensor of its own: budget their nodes before making any (an axis
+    // of 10^8 ones would otherwise make 10^8 tensors).
+    tensor::budget::reserve(&[n, (tensor::budget::NODE_BYTES / 4) as usize])
+        .map_err(|e| a.fail(interp, e, &[0]))?;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        interp.check_interrupt(a.call, || None)?;
+        let mut items: Vec<IndexItem> = (0..d)
+            .map(|_| IndexItem::Slice {
+                start: None,
+                stop: None,
+                step: 1,
+            })
+            .collect();
+        items.push(IndexItem::At(i as isize));
+        let p = tensor::index(&t, &items).map_err(|e| a.fail(interp, e, &[0]))?;
+        out.push(Value::Tensor(p));
+    }
+    Ok(Value::tuple(out))
 }
 
 fn axis_arg(interp: &Interp, a: &Args, t: &Tensor, slot: usize) -> R<usize> {

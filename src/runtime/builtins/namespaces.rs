@@ -1,7 +1,8 @@
 //! Builtins whose meaning in a library's namespace differs from tsr's function of the
 //! same name: `torch.max(x, dim)` / `torch.min(x, dim)` return PyTorch's (values,
 //! indices) pair (tsr's `max(x, axis=1)` returns the values, as numpy's does), and
-//! `np.std` / `np.var` divide by n (`ddof=0`) where PyTorch divides by n - 1.
+//! `np.std` / `np.var` divide by n (`ddof=0`) where PyTorch divides by n - 1, and
+//! `np.median` averages the two middle values where PyTorch's takes the lower.
 
 use crate::runtime::call::ArgVal;
 use crate::runtime::interp::{Interp, R};
@@ -16,6 +17,7 @@ pub static TABLE: &[Builtin] = &[
     b!("torch.min", [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")], "torch.min(x): the smallest value; torch.min(x, dim): the (values, indices) pair along dim; torch.min(a, b): elementwise", "values, indices = torch.min(d, 0)", f_torch_min, ShapesPair),
     b!("torch.cuda.is_available", [], "False: tsr computes on the CPU", "torch.cuda.is_available()", f_false),
     b!("torch.device", [Req("kind")], "the device's name (tsr computes on the CPU whatever it is)", "device = torch.device(\"cpu\")", f_device),
+    b!("np.median", [Req("a"), Opt("axis", "None"), Kw("keepdims", "False")], "numpy's median: the mean of the two middle values when there are an even number", "np.median(x, axis=0)", f_np_median, Shapes),
     b!("np.sort", [Req("a"), Opt("axis", "-1")], "numpy's sort: the sorted values along an axis (a copy)", "np.sort(v)", f_np_sort, Shapes),
     b!("allclose", [Req("input"), Req("other"), Opt("rtol", "1e-05"), Opt("atol", "1e-08")], "whether |input - other| <= atol + rtol * |other| everywhere (broadcast)", "torch.allclose(a, b)", f_allclose),
     b!("np.std", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's standard deviation: divides by n - ddof (n by default)", "np.std(x, axis=0)", f_np_std),
@@ -136,6 +138,10 @@ fn f_false(_: &mut Interp, _: &mut Args) -> R<Value> {
 
 fn f_device(_: &mut Interp, a: &mut Args) -> R<Value> {
     Ok(Value::str(&a.value(0).display()))
+}
+
+fn f_np_median(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    super::math_reduce::numpy_median(interp, a)
 }
 
 fn f_np_sort(interp: &mut Interp, a: &mut Args) -> R<Value> {

@@ -51,6 +51,7 @@ pub static NUMPY: Module = Module {
         ("std", B("np.std")),
         ("allclose", B("allclose")),
         ("sort", B("np.sort")),
+        ("median", B("np.median")),
         ("var", B("np.var")),
         ("linalg", Sub(&NUMPY_LINALG)),
         ("power", B("pow")),
