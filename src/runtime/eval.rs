@@ -464,20 +464,7 @@ impl Interp {
             BinOp::BitAnd => tensor::logical(tensor::LogicalOp::And, &a, Some(&b)),
             BinOp::BitOr => tensor::logical(tensor::LogicalOp::Or, &a, Some(&b)),
             BinOp::BitXor => {
-                let what = |v: &Value, t: &Tensor| match v {
-                    Value::Bool(_) => "a bool",
-                    Value::Tensor(_) if t.is_mask() => "a mask",
-                    Value::Tensor(_) => "a tensor of numbers",
-                    _ => "a number",
-                };
-                let (lw, rw) = (what(l, &a), what(r, &b));
-                if !(matches!(lw, "a mask" | "a bool") && matches!(rw, "a mask" | "a bool")) {
-                    return Err(self.fail(explain::xor_needs_masks(
-                        op_span,
-                        [(lhs.span, lw), (rhs.span, rw)],
-                        [self.text_of(lhs.span), self.text_of(rhs.span)],
-                    )));
-                }
+                crate::runtime::index::xor_operands(self, op_span, [(l, &a, lhs), (r, &b, rhs)])?;
                 tensor::logical(tensor::LogicalOp::Xor, &a, Some(&b))
             }
             _ => match explain::binary_kind(op) {

@@ -177,6 +177,31 @@ pub(crate) fn bitwise(
     } as f64))
 }
 
+/// `a ^ b` with a tensor: both operands must be masks (or bools), as PyTorch's `^` is
+/// defined for bool and integer tensors only; `x ^ 2` on numbers is almost surely a power.
+pub(crate) fn xor_operands(
+    interp: &Interp,
+    op_span: Span,
+    operands: [(&Value, &Tensor, &Expr); 2],
+) -> R<()> {
+    let what = |(v, t, _): &(&Value, &Tensor, &Expr)| match v {
+        Value::Bool(_) => "a bool",
+        Value::Tensor(_) if t.is_mask() => "a mask",
+        Value::Tensor(_) => "a tensor of numbers",
+        _ => "a number",
+    };
+    let [l, r] = operands;
+    let (lw, rw) = (what(&l), what(&r));
+    if matches!(lw, "a mask" | "a bool") && matches!(rw, "a mask" | "a bool") {
+        return Ok(());
+    }
+    Err(interp.fail(explain::xor_needs_masks(
+        op_span,
+        [(l.2.span, lw), (r.2.span, rw)],
+        [interp.text_of(l.2.span), interp.text_of(r.2.span)],
+    )))
+}
+
 /// `x.mT`: the last two axes swapped (a batch of matrices transposed).
 pub(crate) fn matrix_transpose(interp: &Interp, t: &Tensor, span: Span) -> R<Value> {
     if t.ndim() < 2 {
