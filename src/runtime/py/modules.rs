@@ -90,9 +90,31 @@ pub static TORCH_NN: Module = Module {
     prelude: Some(include_str!("prelude/nn.tsr")),
 };
 
+pub static TORCH_LR_SCHEDULER: Module = Module {
+    name: "torch.optim.lr_scheduler",
+    members: &[],
+    open: false,
+    prelude: Some(include_str!("prelude/lr_scheduler.tsr")),
+};
+
+pub static TORCH_DATA: Module = Module {
+    name: "torch.utils.data",
+    members: &[],
+    open: false,
+    prelude: Some(include_str!("prelude/data.tsr")),
+};
+
+pub static TORCH_UTILS: Module = Module {
+    name: "torch.utils",
+    members: &[("data", Sub(&TORCH_DATA))],
+    open: false,
+    prelude: None,
+};
+
 pub static TORCH_OPTIM: Module = Module {
     name: "torch.optim",
     members: &[
+        ("lr_scheduler", Sub(&TORCH_LR_SCHEDULER)),
         ("SGD", B("sgd")),
         ("Adam", B("adam")),
         ("AdamW", B("adamw")),
@@ -113,6 +135,7 @@ pub static TORCH: Module = Module {
     name: "torch",
     members: &[
         ("nn", Sub(&TORCH_NN)),
+        ("utils", Sub(&TORCH_UTILS)),
         ("max", B("torch.max")),
         ("load", B("torch.load")),
         ("Tensor", B("tensor")),
@@ -242,6 +265,9 @@ pub static MODULES: &[&Module] = &[
     &TORCH_FUNCTIONAL,
     &TORCH_INIT,
     &TORCH_OPTIM,
+    &TORCH_LR_SCHEDULER,
+    &TORCH_UTILS,
+    &TORCH_DATA,
     &MATH,
     &RANDOM,
     &TIME,
