@@ -154,7 +154,10 @@ fn mentions(code: &str, name: &str) -> bool {
         let before = i.checked_sub(1).map(|j| bytes[j]);
         let after = bytes.get(i + name.len()).copied();
         let word_start = !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_');
-        let called = after == Some(b'(') || (before == Some(b'.') && after != Some(b'_'));
+        // A decorator (`@property`) is a call too.
+        let called = after == Some(b'(')
+            || before == Some(b'@')
+            || (before == Some(b'.') && after != Some(b'_'));
         word_start && called
     })
 }

@@ -241,6 +241,7 @@ impl Interp {
             | Value::BoundMethod(_)
             | Value::Super(_)
             | Value::File(_)
+            | Value::Descriptor(_)
             | Value::Module(_) => true,
         })
     }

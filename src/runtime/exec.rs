@@ -96,6 +96,7 @@ impl Interp {
                 params,
                 body,
                 no_grad,
+                decorators,
             } => {
                 let mut defaults = Vec::with_capacity(params.len());
                 for p in params {
@@ -116,7 +117,21 @@ impl Interp {
                     owner: std::cell::RefCell::new(None),
                     isolated: self.frames.last().is_some_and(|f| f.isolated),
                 };
-                self.bind(&name.node, Value::Function(Rc::new(f)), stmt.span);
+                let mut f = Value::Function(Rc::new(f));
+                // `@d1 @d2 def f` is `f = d1(d2(f))`; each decorator is evaluated first.
+                let decos: Vec<(Value, Span)> = decorators
+                    .iter()
+                    .map(|d| Ok((self.eval(d)?, d.span)))
+                    .collect::<R<_>>()?;
+                for (d, span) in decos.into_iter().rev() {
+                    let arg = crate::runtime::call::ArgVal {
+                        name: None,
+                        value: f,
+                        span: name.span,
+                    };
+                    f = self.call(&d, vec![arg], span, span)?;
+                }
+                self.bind(&name.node, f, stmt.span);
                 Ok(Flow::Normal)
             }
             StmtKind::Return(e) => {

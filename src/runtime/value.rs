@@ -70,6 +70,19 @@ pub enum Value {
     File(Rc<(String, Rc<str>)>),
     /// `super()`: the instance, and the class whose methods it reaches.
     Super(Rc<(Value, Option<Rc<Class>>)>),
+    /// A function wrapped by `property`, `staticmethod` or `classmethod`: what reading it
+    /// from an instance or a class gives.
+    Descriptor(Rc<(Descriptor, Value)>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Descriptor {
+    /// `obj.name` calls the function with `obj`.
+    Property,
+    /// `obj.name` and `Class.name` are the function itself.
+    Static,
+    /// `obj.name` and `Class.name` are the function bound to the class.
+    ClassMethod,
 }
 
 impl Value {
@@ -119,6 +132,11 @@ impl Value {
             Value::Module(_) => "module",
             Value::Super(_) => "super",
             Value::File(_) => "file",
+            Value::Descriptor(d) => match d.0 {
+                Descriptor::Property => "property",
+                Descriptor::Static => "staticmethod",
+                Descriptor::ClassMethod => "classmethod",
+            },
         }
     }
 
@@ -267,6 +285,7 @@ impl Value {
             }
             Value::Module(m) => out.push_str(&format!("<module '{}'>", m.name)),
             Value::Super(_) => out.push_str("<super>"),
+            Value::Descriptor(_) => out.push_str(&format!("<{} object>", self.kind())),
             Value::File(f) => out.push_str(&format!("<file '{}'>", f.0)),
         }
     }

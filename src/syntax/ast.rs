@@ -335,6 +335,8 @@ pub enum StmtKind {
         body: std::rc::Rc<Vec<Stmt>>,
         /// Decorated with `@no_grad()` / `@torch.no_grad()`.
         no_grad: bool,
+        /// The other decorators, top to bottom (applied bottom-up: `f = d1(d2(f))`).
+        decorators: Vec<Expr>,
     },
     Return(Option<Expr>),
     Break,
@@ -640,9 +642,14 @@ impl fmt::Display for Stmt {
                 params,
                 body,
                 no_grad,
+                decorators,
             } => {
                 let deco = if *no_grad { "@no_grad " } else { "" };
-                write!(f, "({deco}def {} (", name.node)?;
+                write!(f, "({deco}")?;
+                for d in decorators {
+                    write!(f, "@{d} ")?;
+                }
+                write!(f, "def {} (", name.node)?;
                 write_params(f, params)?;
                 write!(f, ") ")?;
                 write_block(f, body)?;

@@ -115,6 +115,19 @@ impl Checker {
                 }
             }
             StmtKind::Def {
+                name,
+                decorators,
+                ..
+            } if !decorators.is_empty() => {
+                // What a decorator returns is not followed (`property`, a wrapper): the
+                // name is unknown, so nothing is claimed about how it is called.
+                for d in decorators {
+                    self.eval(d);
+                }
+                self.bind(&name.node, AVal::Unknown, stmt.span);
+                Flow::Normal
+            }
+            StmtKind::Def {
                 name, params, body, ..
             } => {
                 let mut defaults = Vec::with_capacity(params.len());

@@ -18,6 +18,9 @@ pub static TABLE: &[Builtin] = &[
     b!("setattr", [Req("object"), Req("name"), Req("value")], "set the attribute of that name", "setattr(model, \"scale\", 2)", f_setattr),
     b!("hasattr", [Req("object"), Req("name")], "whether the object has an attribute of that name", "hasattr(m, \"weight\")", f_hasattr),
     b!("callable", [Req("x")], "whether x can be called", "callable(f)", f_callable),
+    b!("property", [Req("fget")], "as a method's decorator, `obj.name` calls it with `obj` (read-only)", "@property", f_property),
+    b!("staticmethod", [Req("function")], "as a method's decorator, the function is called without `self`", "@staticmethod", f_staticmethod),
+    b!("classmethod", [Req("function")], "as a method's decorator, the function gets the class as its first argument", "@classmethod", f_classmethod),
     b!("ord", [Req("c")], "the code point of a one-character string", "ord(\"a\")", f_ord),
     b!("chr", [Req("i")], "the one-character string of a code point", "chr(97)", f_chr),
     b!("enumerate", [Req("iterable"), Opt("start", "0")], "pairs (index, item) of an iterable", "for i, x in enumerate(xs): ...", f_enumerate),
@@ -675,6 +678,22 @@ fn f_hasattr(interp: &mut Interp, a: &mut Args) -> R<Value> {
         }
     };
     Ok(Value::Bool(found))
+}
+
+fn descriptor(kind: crate::runtime::value::Descriptor, a: &Args) -> R<Value> {
+    Ok(Value::Descriptor(std::rc::Rc::new((kind, a.value(0)))))
+}
+
+fn f_property(_: &mut Interp, a: &mut Args) -> R<Value> {
+    descriptor(crate::runtime::value::Descriptor::Property, a)
+}
+
+fn f_staticmethod(_: &mut Interp, a: &mut Args) -> R<Value> {
+    descriptor(crate::runtime::value::Descriptor::Static, a)
+}
+
+fn f_classmethod(_: &mut Interp, a: &mut Args) -> R<Value> {
+    descriptor(crate::runtime::value::Descriptor::ClassMethod, a)
 }
 
 fn f_callable(_: &mut Interp, a: &mut Args) -> R<Value> {

@@ -7,7 +7,7 @@ use crate::runtime::call::ArgVal;
 use crate::runtime::interp::{Flow, Interp, R};
 use crate::runtime::py::class::{Class, Instance};
 use crate::runtime::py::modules::{find_module, Module};
-use crate::runtime::value::Value;
+use crate::runtime::value::{Descriptor, Value};
 use crate::syntax::ast::{Expr, Stmt, StmtKind, Target};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::{Span, Spanned};
@@ -428,6 +428,23 @@ impl Interp {
         value: Value,
     ) -> R<()> {
         match obj {
+            Value::Instance(i)
+                if matches!(
+                    i.class.find(name),
+                    Some(Value::Descriptor(d)) if d.0 == Descriptor::Property
+                ) =>
+            {
+                Err(self.fail(
+                    Diagnostic::error(
+                        "type::attribute",
+                        format!("`{name}` is a property of `{}`: it cannot be set", i.class.name),
+                    )
+                    .primary(name_span, "a property without a setter")
+                    .help(format!(
+                        "tsr's properties are read-only (there is no `@{name}.setter`): set the attribute the property reads instead"
+                    )),
+                ))
+            }
             Value::Instance(i) => {
                 i.set(name, value);
                 Ok(())
@@ -480,6 +497,14 @@ impl Interp {
             Value::Instance(i) if name == "__class__" => Ok(Value::Class(i.class.clone())),
             Value::Class(c) if name == "__name__" => Ok(Value::str(&c.name)),
             Value::Instance(i) => match i.get(name) {
+                // A property is read through its function before the instance's own
+                // attributes, as Python's data descriptors are.
+                _ if matches!(i.class.find(name), Some(Value::Descriptor(_))) => {
+                    let Some(Value::Descriptor(d)) = i.class.find(name) else {
+                        unreachable!("matched above")
+                    };
+                    self.descriptor_get(&d, Some(obj), &i.class, span)
+                }
                 Some(v) => Ok(v),
                 None => match i.class.find(name) {
                     Some(f @ (Value::Function(_) | Value::Builtin(_))) => {
@@ -490,6 +515,7 @@ impl Interp {
                 },
             },
             Value::Class(c) => match c.find(name) {
+                Some(Value::Descriptor(d)) => self.descriptor_get(&d, None, c, span),
                 Some(v) => Ok(v),
                 None => Err(self.no_attribute(c, name, span)),
             },
@@ -566,6 +592,33 @@ impl Interp {
             None => d.help(format!("set it in `__init__` (`self.{name} = ...`) or define `def {name}(self, ...)` in the class")),
         };
         self.fail(d)
+    }
+
+    /// What `obj.name` (or `Class.name` when `obj` is `None`) gives for a function
+    /// wrapped by `property`, `staticmethod` or `classmethod`.
+    fn descriptor_get(
+        &mut self,
+        d: &Rc<(Descriptor, Value)>,
+        obj: Option<&Value>,
+        class: &Rc<Class>,
+        span: Span,
+    ) -> R<Value> {
+        match (d.0, obj) {
+            (Descriptor::Property, Some(obj)) => {
+                let arg = ArgVal {
+                    name: None,
+                    value: obj.clone(),
+                    span,
+                };
+                self.call(&d.1, vec![arg], span, span)
+            }
+            (Descriptor::Property, None) => Ok(Value::Descriptor(d.clone())),
+            (Descriptor::Static, _) => Ok(d.1.clone()),
+            (Descriptor::ClassMethod, _) => Ok(Value::BoundMethod(Rc::new((
+                Value::Class(class.clone()),
+                d.1.clone(),
+            )))),
+        }
     }
 
     /// Call `obj.name(args)` on an instance; errors if it has no such method.

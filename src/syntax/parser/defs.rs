@@ -5,7 +5,7 @@ use super::*;
 
 impl Parser<'_> {
     /// def_stmt = "def" NAME parameters [ "->" expression ] ":" block
-    pub(super) fn def_stmt(&mut self, no_grad: bool) -> PResult<Stmt> {
+    pub(super) fn def_stmt(&mut self, no_grad: bool, decorators: Vec<Expr>) -> PResult<Stmt> {
         let keyword = self.bump();
         let name = self.expect_name("a function name after `def`", None)?;
         let params = self.parameters()?;
@@ -26,47 +26,34 @@ impl Parser<'_> {
                 params,
                 body: Rc::new(body?),
                 no_grad,
+                decorators,
             },
             span,
         })
     }
 
-    /// decorated = "@" expression NEWLINE def_stmt: only `no_grad()` (or
-    /// `torch.no_grad()`) is a decorator tsr knows.
+    /// decorated = { "@" expression NEWLINE } def_stmt: `f = d1(d2(f))`, as Python
+    /// applies them; `no_grad()` (or `torch.no_grad()`) runs the body without a graph.
     pub(super) fn decorated(&mut self) -> PResult<Stmt> {
-        let at = self.bump();
-        let deco = self.expression(0)?;
-        let span = at.to(deco.span);
-        let name = match &deco.kind {
-            ExprKind::Call { callee, args } if args.is_empty() => callee.as_ref(),
-            _ => &deco,
-        };
-        let is_torch = |e: &Expr| matches!(&e.kind, ExprKind::Name(m) if m == "torch");
-        let known = match &name.kind {
-            ExprKind::Name(n) => n == "no_grad",
-            ExprKind::Attr { object, name } => name.node == "no_grad" && is_torch(object),
-            // `torch.no_grad()` parses as a method call.
-            ExprKind::Method {
-                receiver,
-                name,
-                args,
-            } => name.node == "no_grad" && args.is_empty() && is_torch(receiver),
-            _ => false,
-        };
-        if !known {
-            let text = self.text(deco.span).to_string();
-            self.unsupported(
-                span,
-                &format!("the decorator `@{text}`"),
-                "tsr knows only `@no_grad()`; call the wrapper yourself: `f = wrap(f)`",
-            );
-            return Err(Fail);
+        let mut no_grad = false;
+        let mut decorators = Vec::new();
+        while self.at(&Token::At) {
+            self.bump();
+            let deco = self.expression(0)?;
+            if is_no_grad(&deco) {
+                no_grad = true;
+            } else {
+                decorators.push(deco);
+            }
+            self.eat(&Token::Newline);
         }
-        self.eat(&Token::Newline);
         if !self.at(&Token::Def) {
-            return self.unexpected("`def` after the decorator", None);
+            return self.unexpected(
+                "`def` after the decorator",
+                Some("tsr decorates functions and methods, not classes".to_string()),
+            );
         }
-        self.def_stmt(true)
+        self.def_stmt(no_grad, decorators)
     }
 
     /// parameters = "(" [ param { "," param } [ "," ] ] ")"
@@ -232,5 +219,26 @@ impl Parser<'_> {
             kind: StmtKind::With { items, body },
             span,
         })
+    }
+}
+
+/// `no_grad()`, `torch.no_grad()` (or without the call): the decorator that runs a
+/// function's body without building a graph.
+fn is_no_grad(deco: &Expr) -> bool {
+    let name = match &deco.kind {
+        ExprKind::Call { callee, args } if args.is_empty() => callee.as_ref(),
+        _ => deco,
+    };
+    let is_torch = |e: &Expr| matches!(&e.kind, ExprKind::Name(m) if m == "torch");
+    match &name.kind {
+        ExprKind::Name(n) => n == "no_grad",
+        ExprKind::Attr { object, name } => name.node == "no_grad" && is_torch(object),
+        // `torch.no_grad()` parses as a method call.
+        ExprKind::Method {
+            receiver,
+            name,
+            args,
+        } => name.node == "no_grad" && args.is_empty() && is_torch(receiver),
+        _ => false,
     }
 }

@@ -355,7 +355,7 @@ impl Parser<'_> {
             Token::For => self.for_stmt(),
             Token::Class => self.class_stmt(),
             Token::With => self.with_stmt(),
-            _ => self.def_stmt(false),
+            _ => self.def_stmt(false, Vec::new()),
         }
     }
 
