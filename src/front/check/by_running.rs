@@ -99,6 +99,10 @@ impl Checker {
             Ok(Value::Tensor(t)) => Some(self.new_tensor(Some(t.shape()), &refs)),
             // The checker keeps a tuple as a list of the same items.
             Ok(v @ (Value::List(_) | Value::Tuple(_))) => {
+                let kind = match v {
+                    Value::Tuple(_) => super::value::SeqKind::Tuple,
+                    _ => super::value::SeqKind::List,
+                };
                 let items: Vec<Value> = match v {
                     Value::List(l) => l.borrow().clone(),
                     Value::Tuple(t) => t.as_ref().clone(),
@@ -111,7 +115,7 @@ impl Checker {
                         other => AVal::from_value(other),
                     })
                     .collect();
-                Some(AVal::list(out))
+                Some(AVal::sequence(out, kind))
             }
             Ok(Value::Number(_)) => Some(AVal::Num(ANum::Unknown)),
             Ok(v) => Some(AVal::from_value(&v)),

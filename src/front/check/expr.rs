@@ -40,7 +40,7 @@ impl Checker {
             },
             ExprKind::List(items) => {
                 let vs = items.iter().map(|it| self.eval(it)).collect();
-                AVal::list(vs)
+                AVal::sequence(vs, super::value::SeqKind::List)
             }
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(operand);

@@ -4,7 +4,7 @@
 //! build is mostly unknown to the checker, which never raises an alarm it cannot prove.
 
 use super::stmt::Flow;
-use super::value::{ANum, AVal};
+use super::value::{ANum, AVal, SeqKind};
 use super::Checker;
 use crate::syntax::ast::{CompFor, Expr, ExprKind, FPart, Stmt, StmtKind, Target};
 use crate::syntax::span::Span;
@@ -22,7 +22,7 @@ impl Checker {
                 {
                     AVal::Unknown
                 } else {
-                    AVal::list(vs)
+                    AVal::tuple(vs)
                 }
             }
             ExprKind::Dict(pairs) => {
@@ -298,8 +298,10 @@ fn builtin_kind_test(name: &str, v: &AVal) -> Option<bool> {
         },
         AVal::Str(_) => name == "str",
         AVal::Bool(_) => name == "bool",
-        AVal::List(_) => match name {
-            "list" | "tuple" => return None,
+        AVal::List(_) => match (name, v.seq_kind()) {
+            ("list", Some(k)) => k == SeqKind::List,
+            ("tuple", Some(k)) => k == SeqKind::Tuple,
+            ("list" | "tuple", None) => return None,
             _ => false,
         },
         AVal::Tensor(_) => name == "tensor",

@@ -86,6 +86,28 @@ impl AVal {
         AVal::List(Rc::new(RefCell::new(AList::Exact(items))))
     }
 
+    /// A tuple: a list the checker knows to be a tuple (`isinstance(x, tuple)`).
+    pub fn tuple(items: Vec<AVal>) -> AVal {
+        AVal::sequence(items, SeqKind::Tuple)
+    }
+
+    /// A list or tuple whose kind is known.
+    pub fn sequence(items: Vec<AVal>, kind: SeqKind) -> AVal {
+        let v = AVal::list(items);
+        if let AVal::List(l) = &v {
+            seq_kinds::mark(l, kind);
+        }
+        v
+    }
+
+    /// `Some(Tuple)` or `Some(List)` when the checker knows which a sequence is.
+    pub fn seq_kind(&self) -> Option<SeqKind> {
+        match self {
+            AVal::List(l) => seq_kinds::kind_of(l),
+            _ => None,
+        }
+    }
+
     /// The kind of value in the user's words (as `Value::kind`).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -164,8 +186,11 @@ impl AVal {
             Value::Bool(b) => AVal::Bool(Some(*b)),
             Value::Number(n) => AVal::num(*n),
             Value::Str(s) => AVal::Str(Some(s.clone())),
-            Value::List(l) => AVal::list(l.borrow().iter().map(AVal::from_value).collect()),
-            Value::Tuple(t) => AVal::list(t.iter().map(AVal::from_value).collect()),
+            Value::List(l) => AVal::sequence(
+                l.borrow().iter().map(AVal::from_value).collect(),
+                SeqKind::List,
+            ),
+            Value::Tuple(t) => AVal::tuple(t.iter().map(AVal::from_value).collect()),
             Value::Range { start, stop, step } => AVal::Range(Some((*start, *stop, *step))),
             Value::Builtin(b) => AVal::Builtin(b),
             Value::Module(m) => AVal::Module(m),
@@ -407,5 +432,46 @@ impl AObject {
             Some(slot) => slot.1 = slot.1.join(&value),
             None => attrs.push((name.to_string(), value)),
         }
+    }
+}
+
+/// Whether an abstract sequence is a Python list or a tuple. The checker keeps both as
+/// `AVal::List`; a side table, keyed by the list's allocation, remembers the sequences
+/// whose kind is known (made by a list or tuple display, or a builtin's result).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SeqKind {
+    List,
+    Tuple,
+}
+
+pub mod seq_kinds {
+    use super::{AList, SeqKind};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::{Rc, Weak};
+
+    type Entry = (Weak<RefCell<AList>>, SeqKind);
+
+    thread_local! {
+        static KINDS: RefCell<HashMap<usize, Entry>> = RefCell::new(HashMap::new());
+    }
+
+    pub fn mark(l: &Rc<RefCell<AList>>, kind: SeqKind) {
+        KINDS.with(|k| {
+            let mut k = k.borrow_mut();
+            if k.len() >= 1 << 14 {
+                // Forget the sequences that are gone (an address may be reused).
+                k.retain(|_, (w, _)| w.strong_count() > 0);
+            }
+            k.insert(Rc::as_ptr(l) as usize, (Rc::downgrade(l), kind));
+        });
+    }
+
+    pub fn kind_of(l: &Rc<RefCell<AList>>) -> Option<SeqKind> {
+        KINDS.with(|k| {
+            let k = k.borrow();
+            let (w, kind) = k.get(&(Rc::as_ptr(l) as usize))?;
+            w.upgrade().filter(|x| Rc::ptr_eq(x, l)).map(|_| *kind)
+        })
     }
 }
