@@ -4,10 +4,12 @@
 use super::args::CArgs;
 use super::dims::is_sym;
 use super::expr::known_numel;
-use super::value::AVal;
+use super::value::{ATensor, AVal};
 use super::{Backward, Checker};
+use crate::runtime::explain::{self, Context, Origin};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::tensor::{NotReachedWhy, TensorError};
+use std::rc::Rc;
 
 impl Checker {
     pub(super) fn backward(&mut self, a: &mut CArgs) -> AVal {
@@ -31,9 +33,14 @@ impl Checker {
                         }
                     }
                 }
+                self.stale_graph(&t, a);
                 self.st.bw = Backward::Yes(Some(t.anc.clone()), self.next_id);
+                self.st.grads = Rc::new(t.used.keys().copied().collect());
             }
-            AVal::Unknown => self.st.bw = Backward::Yes(None, self.next_id),
+            AVal::Unknown => {
+                self.st.bw = Backward::Yes(None, self.next_id);
+                self.st.grads = Rc::default();
+            }
             other => self.report(
                 Diagnostic::error(
                     "type::argument",
@@ -80,5 +87,44 @@ impl Checker {
                 AVal::Unknown
             }
         }
+    }
+
+    /// `grad::stale`: a tensor the graph certainly used was certainly changed in place
+    /// since, on every path to this `backward`.
+    fn stale_graph(&mut self, t: &ATensor, a: &CArgs) {
+        let hit = t.used.iter().find_map(|(&id, &was)| {
+            let &(now, at) = self.st.versions.get(&id)?;
+            (now > was).then_some((id, was, now, at))
+        });
+        let Some((id, was, now, at)) = hit else {
+            return;
+        };
+        let var = self.name_holding(id);
+        let site = self.site(a, &[0]);
+        let changed = Origin {
+            src_id: self.interp.current_source(),
+            span: at,
+        };
+        let d = explain::stale_graph(
+            &self.interp,
+            &site,
+            None,
+            var,
+            (u64::from(was), u64::from(now)),
+            Some(changed),
+        );
+        self.report(d);
+    }
+
+    /// A variable bound to the tensor `id` (the first in name order).
+    fn name_holding(&self, id: u32) -> Option<String> {
+        let envs = self.st.locals.iter().chain(std::iter::once(&self.st.globals));
+        let mut names: Vec<&str> = envs
+            .flat_map(|env| env.iter())
+            .filter(|(_, b)| matches!(&b.value, AVal::Tensor(t) if t.ids[..] == [id]))
+            .map(|(n, _)| &**n)
+            .collect();
+        names.sort_unstable();
+        names.first().map(|n| n.to_string())
     }
 }

@@ -674,13 +674,37 @@ impl Checker {
                 }
                 AVal::Bool(None)
             }
-            Check::Optimizer => AVal::Optimizer,
+            Check::Optimizer => {
+                // Its parameters, when the list is exact and each is one tensor.
+                let params: Option<Vec<u32>> = a.val(0).exact_items().and_then(|items| {
+                    items
+                        .iter()
+                        .map(|v| match v {
+                            AVal::Tensor(t) if t.ids.len() == 1 => Some(t.ids[0]),
+                            _ => None,
+                        })
+                        .collect()
+                });
+                self.opt_params = match self.opt_params {
+                    None => Some(params),
+                    Some(_) => Some(None),
+                };
+                AVal::Optimizer
+            }
             Check::Step => {
                 match a.val(0) {
                     AVal::Optimizer => {
                         if self.st.bw == Backward::No {
                             let site = self.site(a, &[0]);
                             self.tensor_error(TensorError::NoBackward, &site, &[]);
+                        }
+                        if let Some(Some(ids)) = self.opt_params.clone() {
+                            // Only the parameters with a gradient change.
+                            let grads = self.st.grads.clone();
+                            for id in ids.into_iter().filter(|id| grads.contains(id)) {
+                                let n = self.version_of(id) + 1;
+                                Rc::make_mut(&mut self.st.versions).insert(id, (n, call));
+                            }
                         }
                     }
                     AVal::Unknown => {}

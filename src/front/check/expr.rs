@@ -11,7 +11,7 @@ use crate::syntax::ast::{BinOp, Expr, ExprKind, IndexItem, LogicOp, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// One evaluated argument of a call.
@@ -220,10 +220,30 @@ impl Checker {
             anc.extend(t.anc.iter().copied());
         }
         anc.insert(id);
+        // The leaves the graph certainly used, at their versions then. Inside `with`
+        // (no_grad) or a `@no_grad()` function the op records no graph.
+        let mut used: BTreeMap<u32, u32> = BTreeMap::new();
+        if self.graph_off == 0 {
+            for t in inputs {
+                for (&k, &v) in t.used.iter() {
+                    let e = used.entry(k).or_insert(v);
+                    *e = (*e).min(v);
+                }
+                // Only leaves are counted (what programs change in place: parameters,
+                // data), which keeps the map as small as the graph's set of leaves.
+                if let ([k], 1) = (&t.ids[..], t.anc.len()) {
+                    let k = *k;
+                    let v = self.version_of(k);
+                    let e = used.entry(k).or_insert(v);
+                    *e = (*e).min(v);
+                }
+            }
+        }
         AVal::Tensor(Rc::new(ATensor {
             shape,
             ids: Rc::new(vec![id]),
             anc: Rc::new(anc),
+            used: Rc::new(used),
         }))
     }
 

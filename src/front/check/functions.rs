@@ -93,7 +93,9 @@ impl Checker {
             label: format!("`{}` was called from here", f.name),
             code: "note::call",
         });
+        self.graph_off += usize::from(f.no_grad);
         let flow = self.exec_block(&f.body);
+        self.graph_off -= usize::from(f.no_grad);
         self.notes.pop();
         let ret = self.returns.pop().flatten();
         self.call_depth -= 1;

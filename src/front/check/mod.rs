@@ -142,6 +142,12 @@ pub(crate) struct State {
     pub locals: Option<Env>,
     pub syms: SymTable,
     pub bw: Backward,
+    /// Tensors certainly changed in place on every path here: how many times, and the
+    /// last change (for `grad::stale`).
+    pub versions: Rc<BTreeMap<u32, (u32, Span)>>,
+    /// The tensors the last `backward` certainly reached (they have gradients, so
+    /// `step(opt)` certainly updates them).
+    pub grads: Rc<BTreeSet<u32>>,
 }
 
 fn join_env(a: &Env, b: &Env) -> Env {
@@ -183,6 +189,24 @@ impl State {
             },
             syms: self.syms.join(&other.syms),
             bw: self.bw.join(&other.bw),
+            versions: if Rc::ptr_eq(&self.versions, &other.versions) {
+                self.versions.clone()
+            } else {
+                Rc::new(
+                    self.versions
+                        .iter()
+                        .filter_map(|(id, a)| {
+                            let b = other.versions.get(id)?;
+                            Some((*id, if a.0 <= b.0 { *a } else { *b }))
+                        })
+                        .collect(),
+                )
+            },
+            grads: if Rc::ptr_eq(&self.grads, &other.grads) {
+                self.grads.clone()
+            } else {
+                Rc::new(self.grads.intersection(&other.grads).copied().collect())
+            },
         }
     }
 
@@ -253,6 +277,11 @@ pub(crate) struct Checker {
     /// iterations is not decided turns them into approximations when it ends (its exit
     /// states share the list objects, which kept growing).
     pub appended: Vec<Vec<Rc<std::cell::RefCell<value::AList>>>>,
+    /// While > 0, ops record no graph (`with` blocks, `@no_grad()` functions).
+    pub graph_off: usize,
+    /// The parameters of the program's optimiser (`None` before one is made, or once a
+    /// second one makes `step(opt)` ambiguous).
+    pub opt_params: Option<Option<Vec<u32>>>,
 }
 
 /// How many statements one check may simulate (loops unrolled, calls followed).
@@ -268,6 +297,8 @@ impl Checker {
                 locals: None,
                 syms: SymTable::new(),
                 bw: Backward::No,
+                versions: Rc::default(),
+                grads: Rc::default(),
             },
             diags: Vec::new(),
             seen: HashSet::new(),
@@ -287,6 +318,21 @@ impl Checker {
             returns: Vec::new(),
             returns_seen: 0,
             csv_rows: HashMap::new(),
+            graph_off: 0,
+            opt_params: None,
+        }
+    }
+
+    /// How many times the tensor `id` has certainly been changed in place.
+    pub fn version_of(&self, id: u32) -> u32 {
+        self.st.versions.get(&id).map_or(0, |v| v.0)
+    }
+
+    /// The tensor `t` is changed in place at `span` (on this path).
+    pub fn changed_in_place(&mut self, t: &value::ATensor, span: Span) {
+        if let [id] = t.ids[..] {
+            let n = self.version_of(id) + 1;
+            Rc::make_mut(&mut self.st.versions).insert(id, (n, span));
         }
     }
 

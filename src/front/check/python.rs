@@ -176,7 +176,12 @@ impl Checker {
                         self.bind_target(t, AVal::Unknown, stmt.span);
                     }
                 }
-                return Some(self.exec_block(body));
+                // Any `with` may be `no_grad()`: what its body computes is not counted
+                // as used by a graph (no `grad::stale` is claimed through it).
+                self.graph_off += 1;
+                let flow = self.exec_block(body);
+                self.graph_off -= 1;
+                return Some(flow);
             }
             StmtKind::Import { .. } | StmtKind::FromImport { .. } => {
                 // The evaluator's own import: it binds modules and their members.

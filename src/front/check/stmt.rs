@@ -144,6 +144,7 @@ impl Checker {
                     } else {
                         self.st.locals.clone()
                     },
+                    no_grad: matches!(stmt.kind, StmtKind::Def { no_grad: true, .. }),
                 };
                 self.bind(&name.node, AVal::Func(Rc::new(f)), stmt.span);
                 Flow::Normal
@@ -551,6 +552,7 @@ impl Checker {
                     let rhs = self.eval(value);
                     if let AVal::Tensor(t) = &current {
                         self.update_in_place(t, op, op_span, name.span, value, &rhs);
+                        self.changed_in_place(t, stmt_span);
                         self.record_assign(stmt_span, &name.node, &current);
                         return;
                     }
@@ -570,6 +572,9 @@ impl Checker {
             } => {
                 let obj = self.eval(object);
                 let rhs = self.eval(value);
+                if let AVal::Tensor(t) = &obj {
+                    self.changed_in_place(t, stmt_span);
+                }
                 self.assign_index(obj, object, items, *span, op_span, value, rhs);
             }
             Target::Attr { .. } | Target::Tuple { .. } => {

@@ -6,7 +6,7 @@ use crate::runtime::builtins::Builtin;
 use crate::runtime::value::Value;
 use crate::syntax::ast::{Param, Stmt};
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::dims::{is_sym, SymTable};
@@ -29,6 +29,9 @@ pub struct ATensor {
     pub ids: Rc<Vec<u32>>,
     /// Every tensor this one may depend on, itself included (an over-approximation).
     pub anc: Rc<BTreeSet<u32>>,
+    /// The tensors its graph certainly used as an op's input, each with its version
+    /// (in-place changes) at that use: an under-approximation, for `grad::stale`.
+    pub used: Rc<BTreeMap<u32, u32>>,
 }
 
 /// A list: exact items, or (after `append` or a join of different lengths) only an
@@ -47,6 +50,8 @@ pub struct AFunc {
     pub body: Rc<Vec<Stmt>>,
     /// The enclosing function's variables when defined inside one (Python's closures).
     pub captured: Option<super::Env>,
+    /// Defined with `@no_grad()`: its ops record no graph.
+    pub no_grad: bool,
 }
 
 #[derive(Clone)]
@@ -364,10 +369,22 @@ impl ATensor {
         } else {
             Rc::new(self.anc.union(&other.anc).copied().collect())
         };
+        // Used on both paths, at the later of the two versions.
+        let used = if Rc::ptr_eq(&self.used, &other.used) {
+            self.used.clone()
+        } else {
+            Rc::new(
+                self.used
+                    .iter()
+                    .filter_map(|(id, v)| other.used.get(id).map(|w| (*id, (*v).max(*w))))
+                    .collect(),
+            )
+        };
         ATensor {
             shape,
             ids: Rc::new(ids),
             anc,
+            used,
         }
     }
 }

@@ -166,6 +166,7 @@ impl Checker {
                     shape: Some(t.shape().to_vec()),
                     ids: Rc::new(vec![id]),
                     anc: Rc::new(BTreeSet::from([id])),
+                    used: Rc::default(),
                 }))
             }
             Value::List(l) if depth < 4 && l.borrow().len() <= 4096 => {

@@ -311,24 +311,40 @@ fn operand_labels(mut d: Diagnostic, site: &Site) -> Diagnostic {
 /// `grad::stale`: names the variable that changed and points at the change when the
 /// interpreter recorded it.
 fn stale(cx: &dyn Context, site: &Site, op: &str, tensor: u64, was: u64, now: u64) -> Diagnostic {
+    let var = cx.name_of_tensor(tensor);
+    stale_graph(cx, site, Some(op), var, (was, now), cx.changed_at(tensor))
+}
+
+/// `grad::stale` from what run or check knows: the op that used the tensor (when known),
+/// the variable holding it, its versions then and now, and where it changed.
+pub fn stale_graph(
+    cx: &dyn Context,
+    site: &Site,
+    op: Option<&str>,
+    var: Option<String>,
+    (was, now): (u64, u64),
+    changed: Option<Origin>,
+) -> Diagnostic {
     let loss = site
         .lhs()
         .map(|o| o.text.clone())
         .unwrap_or_else(|| "the loss".into());
-    let var = cx.name_of_tensor(tensor);
     let who = var
         .as_ref()
         .map(|v| format!("`{v}`"))
         .unwrap_or_else(|| "a tensor".into());
     let mut d = Diagnostic::error(
         "grad::stale",
-        format!("{who} was changed in place after the graph of `{loss}` used it in `{op}`"),
+        match op {
+            Some(op) => format!("{who} was changed in place after the graph of `{loss}` used it in `{op}`"),
+            None => format!("{who} was changed in place after the graph of `{loss}` used it"),
+        },
     )
     .primary(site.primary, "backward through a graph with stale values");
     if let Some(o) = site.lhs().and_then(|o| o.origin) {
         d = at_origin(cx, d, o, format!("`{loss}` computed here"), None);
     }
-    if let Some(at) = cx.changed_at(tensor) {
+    if let Some(at) = changed {
         let text = format!("{who} changed here (version {was} → {now})");
         let note = format!("{who} was changed in {}", cx.source_name(at.src_id));
         d = at_origin(cx, d, at, text, Some(note));
@@ -343,10 +359,7 @@ fn stale(cx: &dyn Context, site: &Site, op: &str, tensor: u64, was: u64, now: u6
     let d = d.help(format!(
         "the graph of `{loss}` was built from {old}; compute `{loss}` again from {new}, then call `backward` — or call `backward` before the update"
     ));
-    match cx
-        .changed_at(tensor)
-        .and_then(|at| cause::out_of_place_at_change(cx, at))
-    {
+    match changed.and_then(|at| cause::out_of_place_at_change(cx, at)) {
         Some(p) => d.with_fix(p.span, p.replacement, p.text),
         None => d,
     }
