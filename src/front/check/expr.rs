@@ -11,7 +11,6 @@ use crate::syntax::ast::{BinOp, Expr, ExprKind, IndexItem, LogicOp, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// One evaluated argument of a call.
@@ -210,53 +209,6 @@ impl Checker {
                 }
             })
             .collect()
-    }
-
-    /// A new tensor computed from `inputs` (it may depend on all of them).
-    pub fn new_tensor(&mut self, shape: Option<Vec<usize>>, inputs: &[&ATensor]) -> AVal {
-        let id = self.fresh_id();
-        let mut anc: BTreeSet<u32> = BTreeSet::new();
-        for t in inputs {
-            anc.extend(t.anc.iter().copied());
-        }
-        anc.insert(id);
-        // The leaves the graph certainly used, at their versions then. Inside `with`
-        // (no_grad) or a `@no_grad()` function the op records no graph.
-        let mut used: BTreeMap<u32, u32> = BTreeMap::new();
-        if self.graph_off == 0 {
-            for t in inputs {
-                for (&k, &v) in t.used.iter() {
-                    let e = used.entry(k).or_insert(v);
-                    *e = (*e).min(v);
-                }
-                // Only leaves are counted (what programs change in place: parameters,
-                // data), which keeps the map as small as the graph's set of leaves.
-                if let ([k], 1) = (&t.ids[..], t.anc.len()) {
-                    let k = *k;
-                    let v = self.version_of(k);
-                    let e = used.entry(k).or_insert(v);
-                    *e = (*e).min(v);
-                }
-            }
-        }
-        AVal::Tensor(Rc::new(ATensor {
-            shape,
-            ids: Rc::new(vec![id]),
-            anc: Rc::new(anc),
-            used: Rc::new(used),
-        }))
-    }
-
-    /// A new leaf tensor (constructors, `detach`, `grad`).
-    pub fn leaf(&mut self, shape: Option<Vec<usize>>) -> AVal {
-        self.new_tensor(shape, &[])
-    }
-
-    pub fn unknown_tensor(&mut self) -> Rc<ATensor> {
-        match self.leaf(None) {
-            AVal::Tensor(t) => t,
-            _ => unreachable!("leaf makes a tensor"),
-        }
     }
 
     /// Truth value if known; reports a tensor with more than one element.

@@ -22,6 +22,7 @@ mod python;
 mod rules;
 mod stmt;
 mod tensor_calls;
+mod tensors;
 mod value;
 mod verify;
 
@@ -323,18 +324,6 @@ impl Checker {
         }
     }
 
-    /// How many times the tensor `id` has certainly been changed in place.
-    pub fn version_of(&self, id: u32) -> u32 {
-        self.st.versions.get(&id).map_or(0, |v| v.0)
-    }
-
-    /// The tensor `t` is changed in place at `span` (on this path).
-    pub fn changed_in_place(&mut self, t: &value::ATensor, span: Span) {
-        if let [id] = t.ids[..] {
-            let n = self.version_of(id) + 1;
-            Rc::make_mut(&mut self.st.versions).insert(id, (n, span));
-        }
-    }
 
     pub fn fresh_id(&mut self) -> u32 {
         let id = self.next_id;

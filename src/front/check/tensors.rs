@@ -1,0 +1,71 @@
+//! The checker's tensors: a new one made by an op from its inputs (its identity, the
+//! tensors it may depend on, the leaves it certainly used and their versions), and the
+//! in-place changes that give a leaf a new version (for `grad::stale`).
+
+use super::value::{ATensor, AVal};
+use super::Checker;
+use crate::syntax::span::Span;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+impl Checker {
+    /// A new tensor computed from `inputs` (it may depend on all of them).
+    pub fn new_tensor(&mut self, shape: Option<Vec<usize>>, inputs: &[&ATensor]) -> AVal {
+        let id = self.fresh_id();
+        let mut anc: BTreeSet<u32> = BTreeSet::new();
+        for t in inputs {
+            anc.extend(t.anc.iter().copied());
+        }
+        anc.insert(id);
+        // The leaves the graph certainly used, at their versions then. Inside `with`
+        // (no_grad) or a `@no_grad()` function the op records no graph.
+        let mut used: BTreeMap<u32, u32> = BTreeMap::new();
+        if self.graph_off == 0 {
+            for t in inputs {
+                for (&k, &v) in t.used.iter() {
+                    let e = used.entry(k).or_insert(v);
+                    *e = (*e).min(v);
+                }
+                // Only leaves are counted (what programs change in place: parameters,
+                // data), which keeps the map as small as the graph's set of leaves.
+                if let ([k], 1) = (&t.ids[..], t.anc.len()) {
+                    let k = *k;
+                    let v = self.version_of(k);
+                    let e = used.entry(k).or_insert(v);
+                    *e = (*e).min(v);
+                }
+            }
+        }
+        AVal::Tensor(Rc::new(ATensor {
+            shape,
+            ids: Rc::new(vec![id]),
+            anc: Rc::new(anc),
+            used: Rc::new(used),
+        }))
+    }
+
+    /// A new leaf tensor (constructors, `detach`, `grad`).
+    pub fn leaf(&mut self, shape: Option<Vec<usize>>) -> AVal {
+        self.new_tensor(shape, &[])
+    }
+
+    pub fn unknown_tensor(&mut self) -> Rc<ATensor> {
+        match self.leaf(None) {
+            AVal::Tensor(t) => t,
+            _ => unreachable!("leaf makes a tensor"),
+        }
+    }
+
+    /// How many times the tensor `id` has certainly been changed in place.
+    pub fn version_of(&self, id: u32) -> u32 {
+        self.st.versions.get(&id).map_or(0, |v| v.0)
+    }
+
+    /// The tensor `t` is changed in place at `span` (on this path).
+    pub fn changed_in_place(&mut self, t: &ATensor, span: Span) {
+        if let [id] = t.ids[..] {
+            let n = self.version_of(id) + 1;
+            Rc::make_mut(&mut self.st.versions).insert(id, (n, span));
+        }
+    }
+}
