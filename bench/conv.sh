@@ -4,12 +4,8 @@
 # and the ratios tsr / PyTorch (below 2 is the goal; below 1, tsr is faster).
 #
 #   bash bench/conv.sh [REPS]        # from the project folder, after `cargo build --release`
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 REPS=${1:-3}
-PYTHON=${PYTHON:-$HOME/.cache/peers-venv/bin/python}
-TSR=${TSR:-${CARGO_TARGET_DIR:-target}/release/tsr}
-[ -x "$TSR" ] || { echo "no $TSR: run cargo build --release first" >&2; exit 2; }
 out=$(mktemp)
 for ((r = 0; r < REPS; r++)); do
     "$TSR" bench/conv.tsr >>"$out"

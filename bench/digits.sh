@@ -7,14 +7,9 @@
 #
 # Environment: PYTHON (default ~/.cache/peers-venv/bin/python, with torch), PEERS (default
 # ../shared/bench), TSR (default target/release/tsr, or $CARGO_TARGET_DIR/release/tsr).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 REPS=${1:-5}
-PYTHON=${PYTHON:-$HOME/.cache/peers-venv/bin/python}
 PEERS=${PEERS:-../shared/bench}
-TSR=${TSR:-${CARGO_TARGET_DIR:-target}/release/tsr}
-[ -x "$TSR" ] || { echo "no $TSR: run cargo build --release first" >&2; exit 2; }
-TSR=$(cd "$(dirname "$TSR")" && pwd)/$(basename "$TSR")   # the example runs from its folder
 
 tsr_times=() torch_times=()
 for ((r = 0; r < REPS; r++)); do
@@ -31,9 +26,6 @@ for ((r = 0; r < REPS; r++)); do
     torch_times+=("$t")
     echo -e "digits_train\ttorch_wall_s\t$t\ts\t(test accuracy $acc)"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 m_tsr=$(median "${tsr_times[@]}")
-m_torch=$(median "${torch_times[@]}")
 echo -e "digits_train\ttsr_wall_s_median\t$m_tsr\ts"
-echo -e "digits_train\ttorch_wall_s_median\t$m_torch\ts"
-awk -v a="$m_tsr" -v b="$m_torch" 'BEGIN { printf "digits_train\tratio_tsr_over_torch\t%.3f\tratio\n", a / b }'
+summary digits_train torch "$m_tsr" "$(median "${torch_times[@]}")"

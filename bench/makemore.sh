@@ -10,13 +10,8 @@
 #
 # Environment: PYTHON (default ~/.cache/peers-venv/bin/python, with torch), TSR (default
 # target/release/tsr, or $CARGO_TARGET_DIR/release/tsr).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 REPS=${1:-3}
-PYTHON=${PYTHON:-$HOME/.cache/peers-venv/bin/python}
-TSR=${TSR:-${CARGO_TARGET_DIR:-target}/release/tsr}
-[ -x "$TSR" ] || { echo "no $TSR: run cargo build --release first" >&2; exit 2; }
-TSR=$(cd "$(dirname "$TSR")" && pwd)/$(basename "$TSR")   # the example runs from its folder
 
 val() { printf '%s\n' "$1" | awk '/^val [0-9]/ { print $2 }'; }
 tsr_times=() torch_times=() torch1_times=()
@@ -34,12 +29,7 @@ for ((r = 0; r < REPS; r++)); do
         echo -e "makemore\t${name}_wall_s\t$t\ts\t(val loss $(val "$out"))"
     done
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 m_tsr=$(median "${tsr_times[@]}")
-m_torch=$(median "${torch_times[@]}")
-m_torch1=$(median "${torch1_times[@]}")
 echo -e "makemore\ttsr_wall_s_median\t$m_tsr\ts"
-echo -e "makemore\ttorch_wall_s_median\t$m_torch\ts"
-echo -e "makemore\ttorch_1thread_wall_s_median\t$m_torch1\ts"
-awk -v a="$m_tsr" -v b="$m_torch" 'BEGIN { printf "makemore\tratio_tsr_over_torch\t%.3f\tratio\n", a / b }'
-awk -v a="$m_tsr" -v b="$m_torch1" 'BEGIN { printf "makemore\tratio_tsr_over_torch_1thread\t%.3f\tratio\n", a / b }'
+summary makemore torch "$m_tsr" "$(median "${torch_times[@]}")"
+summary makemore torch_1thread "$m_tsr" "$(median "${torch1_times[@]}")"

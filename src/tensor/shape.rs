@@ -28,6 +28,20 @@ pub enum IndexItem {
 }
 
 impl IndexItem {
+    /// The index `x[:, ..., :, item]` that applies `item` to axis `axis` (full slices
+    /// before it).
+    pub fn along(axis: usize, item: IndexItem) -> Vec<IndexItem> {
+        let mut items: Vec<IndexItem> = (0..axis)
+            .map(|_| IndexItem::Slice {
+                start: None,
+                stop: None,
+                step: 1,
+            })
+            .collect();
+        items.push(item);
+        items
+    }
+
     /// Whether the item needs the general (gathering) path rather than a slice view.
     pub fn is_advanced(&self) -> bool {
         matches!(

@@ -437,17 +437,13 @@ pub fn index_select(t: &Tensor, dim: isize, index: &Tensor) -> Result<Tensor, Te
     }
     let n = idx.len();
     let values = idx.into_shape_with_order(IxDyn(&[n])).expect("1-D");
-    let mut items: Vec<IndexItem> = (0..d)
-        .map(|_| IndexItem::Slice {
-            start: None,
-            stop: None,
-            step: 1,
-        })
-        .collect();
-    items.push(IndexItem::Array {
-        values,
-        mask: false,
-    });
+    let items = IndexItem::along(
+        d,
+        IndexItem::Array {
+            values,
+            mask: false,
+        },
+    );
     let plan = index_plan(&s, &items).map_err(|e| renumber(e, 2))?;
     Ok(take_offsets(
         t,

@@ -290,19 +290,12 @@ fn f_pad(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 /// `t[.., start:stop]` along axis `d` (normalised).
 fn piece(t: &Tensor, d: usize, start: usize, stop: usize) -> Result<Tensor, TensorError> {
-    let mut items: Vec<IndexItem> = (0..d)
-        .map(|_| IndexItem::Slice {
-            start: None,
-            stop: None,
-            step: 1,
-        })
-        .collect();
-    items.push(IndexItem::Slice {
+    let slice = IndexItem::Slice {
         start: Some(start as isize),
         stop: Some(stop as isize),
         step: 1,
-    });
-    tensor::index(t, &items)
+    };
+    tensor::index(t, &IndexItem::along(d, slice))
 }
 
 fn pieces(interp: &Interp, a: &Args, t: &Tensor, d: usize, sizes: &[usize]) -> R<Value> {
@@ -327,15 +320,8 @@ fn f_unbind(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         interp.check_interrupt(a.call, || None)?;
-        let mut items: Vec<IndexItem> = (0..d)
-            .map(|_| IndexItem::Slice {
-                start: None,
-                stop: None,
-                step: 1,
-            })
-            .collect();
-        items.push(IndexItem::At(i as isize));
-        let p = tensor::index(&t, &items).map_err(|e| a.fail(interp, e, &[0]))?;
+        let p = tensor::index(&t, &IndexItem::along(d, IndexItem::At(i as isize)))
+            .map_err(|e| a.fail(interp, e, &[0]))?;
         out.push(Value::Tensor(p));
     }
     Ok(Value::tuple(out))
