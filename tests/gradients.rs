@@ -190,8 +190,16 @@ fn matmul_every_form() {
     });
     let big_a = arr(&[40, 30], &mut rng, -1.0, 1.0);
     let big_b = arr(&[20, 30], &mut rng, -1.0, 1.0);
-    check("big a @ b.T", vec![big_a, big_b], |t| {
+    check("big a @ b.T", vec![big_a.clone(), big_b.clone()], |t| {
         matmul(&t[0], &t_reverse(&t[1])).unwrap()
+    });
+    // `x @ W.T` as the evaluator runs it: W read transposed in place (`matmul_nt`).
+    check("a @ b.T fused", vec![big_a, big_b], |t| {
+        matmul_nt(&t[0], &t[1]).unwrap().unwrap()
+    });
+    let a = arr(&[5, 3], &mut rng, -1.0, 1.0);
+    check("a @ a.T fused (one operand twice)", vec![a], |t| {
+        matmul_nt(&t[0], &t[0]).unwrap().unwrap()
     });
 }
 

@@ -31,6 +31,14 @@ impl Interp {
                 self.unary(*op, v, e.span, operand)
             }
             ExprKind::Binary {
+                op: BinOp::MatMul,
+                op_span,
+                lhs,
+                rhs,
+            } if matches!(&rhs.kind, ExprKind::Attr { name, .. } if name.node == "T") => {
+                self.matmul_transposed(*op_span, lhs, rhs)
+            }
+            ExprKind::Binary {
                 op,
                 op_span,
                 lhs,

@@ -9,7 +9,7 @@ use crate::runtime::eval::python_slice;
 use crate::runtime::explain::{self, Site};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
-use crate::syntax::ast::{Expr, IndexItem, UnaryOp};
+use crate::syntax::ast::{BinOp, Expr, IndexItem, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::{self, Tensor, TensorError};
@@ -200,6 +200,35 @@ pub(crate) fn xor_operands(
         [(l.2.span, lw), (r.2.span, rw)],
         [interp.text_of(l.2.span), interp.text_of(r.2.span)],
     )))
+}
+
+impl Interp {
+    /// `a @ w.T` (`rhs` is the `.T`): two matrices whose sizes fit multiply with `w`
+    /// read transposed in place (`tensor::matmul_nt`: `w.T` is never made); anything
+    /// else is `a @ (w.T)` as written, with its diagnostics.
+    pub(crate) fn matmul_transposed(&mut self, op_span: Span, lhs: &Expr, rhs: &Expr) -> R<Value> {
+        let l = self.eval(lhs)?;
+        let crate::syntax::ast::ExprKind::Attr { object, name } = &rhs.kind else {
+            let r = self.eval(rhs)?;
+            return self.binary(BinOp::MatMul, op_span, l, r, lhs, rhs);
+        };
+        let w = self.eval(object)?;
+        if let (Value::Tensor(a), Value::Tensor(wt)) = (&l, &w) {
+            if let Some(out) = tensor::matmul_nt(a, wt) {
+                let t = out.map_err(|e| {
+                    self.fail(explain::tensor_error(
+                        self,
+                        e,
+                        &Site::call("@", op_span, vec![]),
+                    ))
+                })?;
+                self.check_finite(&t, &[a, wt], op_span, "@");
+                return Ok(Value::Tensor(t));
+            }
+        }
+        let r = self.attribute(w, object, &name.node, name.span)?;
+        self.binary(BinOp::MatMul, op_span, l, r, lhs, rhs)
+    }
 }
 
 /// `x.mT`: the last two axes swapped (a batch of matrices transposed).

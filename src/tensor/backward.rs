@@ -39,11 +39,29 @@ struct Inner {
     next_id: u64,
     /// The gradients' bytes in the memory budget.
     charge: Charge,
+    /// Copies of tensors that changed in place while deferred edges still read them:
+    /// (id, version the graph saw, data then).
+    saved: RefCell<Vec<(u64, u64, Rc<ArrayD<f32>>)>>,
 }
 
 thread_local! {
     static GENERATION: Cell<u64> = const { Cell::new(0) };
     static LATEST: RefCell<Weak<Inner>> = const { RefCell::new(Weak::new()) };
+    /// The copies a deferred gradient being computed reads instead of changed tensors.
+    static SAVED: RefCell<Vec<(u64, u64, Rc<ArrayD<f32>>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The kept copy of tensor `id` at `version`, while a deferred gradient is computed.
+pub(crate) fn saved_data(id: u64, version: u64) -> Option<Rc<ArrayD<f32>>> {
+    SAVED.with(|s| {
+        let s = s.borrow();
+        if s.is_empty() {
+            return None;
+        }
+        s.iter()
+            .find(|(i, v, _)| *i == id && *v == version)
+            .map(|(_, _, d)| d.clone())
+    })
 }
 
 /// The gradients of `node`'s inputs selected by `need`, given its output gradient `g`;
@@ -260,6 +278,17 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
             let [da, db] = matmul_grads(&a.d(), &b.d(), g, [n(0), n(1)]);
             vec![da, db]
         }
+        // out = A Wᵀ: dA = G W, dW = Gᵀ A
+        Op::MatMulT(a, w) => {
+            let (ad, wd) = (a.d(), w.d());
+            let g2 = g.view().into_dimensionality::<ndarray::Ix2>().expect("2-D");
+            let a2 = ad.view().into_dimensionality::<ndarray::Ix2>().expect("2-D");
+            let w2 = wd.view().into_dimensionality::<ndarray::Ix2>().expect("2-D");
+            vec![
+                n(0).then(|| super::matmul::mm2(&g2, &w2)),
+                n(1).then(|| super::matmul::mm2(&g2.t(), &a2)),
+            ]
+        }
         // the inverse permutation of g
         Op::Permute(_, axes, _) => {
             let mut inv = vec![0; axes.len()];
@@ -343,14 +372,30 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
     }
 }
 
+/// Puts a store's kept copies where `Input::d` finds them, for as long as it lives.
+struct Installed;
+
+impl Installed {
+    fn new(saved: Vec<(u64, u64, Rc<ArrayD<f32>>)>) -> Installed {
+        SAVED.with(|s| *s.borrow_mut() = saved);
+        Installed
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        SAVED.with(|s| s.borrow_mut().clear());
+    }
+}
+
 /// `Stale` if an input saved by `t`'s op (or `t`'s own output, when its rule reads it)
-/// changed in place since the op was built.
+/// changed in place since the op was built (and no copy of it was kept).
 fn check_fresh(t: &Tensor) -> Result<(), TensorError> {
     let op = &t.0.op;
     for i in 0..op.num_inputs() {
         if let Some(inp) = op.input(i) {
             let now = inp.t.version();
-            if now != inp.version {
+            if now != inp.version && saved_data(inp.t.id(), inp.version).is_none() {
                 return Err(TensorError::Stale {
                     op: op.name(),
                     tensor: inp.t.id(),
@@ -472,6 +517,7 @@ pub fn backward(loss: &Tensor) -> Result<GradStore, TensorError> {
         deferred: RefCell::new(deferred),
         next_id,
         charge,
+        saved: RefCell::new(Vec::new()),
     });
     LATEST.with(|l| *l.borrow_mut() = Rc::downgrade(&inner));
     Ok(GradStore(inner))
@@ -537,6 +583,9 @@ impl Inner {
             groups[k].1.push(input);
         }
         let mut acc: Option<ArrayD<f32>> = None;
+        // What changed in place since the backward is read from the copies kept of it.
+        let saved = self.saved.borrow().clone();
+        let _installed = Installed::new(saved);
         for (consumer, inputs) in &groups {
             let consumer = *consumer;
             let c = &self.nodes[consumer];
@@ -677,25 +726,66 @@ pub(crate) fn flush_pending(t: &Tensor) {
     let Some(inner) = LATEST.with(|l| l.borrow().upgrade()) else {
         return;
     };
-    let slots: Vec<usize> = {
+    // Edges whose consumer is `t` itself (its rule may read its output) are computed
+    // now; for edges that read `t` as an input, a copy of `t` as the graph saw it is
+    // kept instead (cheaper than the product a layer's input gradient would need).
+    let (now, keep_copy): (Vec<usize>, bool) = {
         let d = inner.deferred.borrow();
         if d.is_empty() {
             return;
         }
-        let mut v: Vec<usize> = d
-            .iter()
-            .filter(|&&(_, consumer, _)| {
-                let c = &inner.nodes[consumer];
-                let op = &c.0.op;
-                c.ptr_eq(t)
-                    || (0..op.num_inputs()).any(|i| op.input(i).is_some_and(|x| x.t.ptr_eq(t)))
-            })
-            .map(|&(leaf, _, _)| leaf)
-            .collect();
-        v.dedup();
-        v
+        let mut now = Vec::new();
+        let mut keep_copy = false;
+        for &(leaf, consumer, _) in d.iter() {
+            let c = &inner.nodes[consumer];
+            let op = &c.0.op;
+            if c.ptr_eq(t) {
+                now.push(leaf);
+            } else if (0..op.num_inputs()).any(|i| {
+                op.input(i)
+                    .is_some_and(|x| x.t.ptr_eq(t) && x.version == t.version())
+            }) {
+                keep_copy = true;
+            }
+        }
+        now.dedup();
+        (now, keep_copy)
     };
-    for s in slots {
+    if keep_copy && saved_data_in(&inner, t).is_none() {
+        let bytes = data_bytes(t.numel());
+        if reserve_bytes(bytes, &t.shape()).is_ok() {
+            inner.charge.add(bytes);
+            let copy = Rc::new(t.data().to_owned());
+            inner.saved.borrow_mut().push((t.id(), t.version(), copy));
+        } else {
+            // No room for a copy: compute those gradients now, as they read `t`.
+            let slots: Vec<usize> = inner
+                .deferred
+                .borrow()
+                .iter()
+                .filter(|&&(_, consumer, _)| {
+                    let op = &inner.nodes[consumer].0.op;
+                    (0..op.num_inputs()).any(|i| op.input(i).is_some_and(|x| x.t.ptr_eq(t)))
+                })
+                .map(|&(leaf, _, _)| leaf)
+                .collect();
+            for s in slots {
+                let _ = inner.resolve(s);
+            }
+        }
+    }
+    for s in now {
         let _ = inner.resolve(s);
     }
+}
+
+/// The copy a store keeps of `t` at its current version, if any.
+fn saved_data_in(inner: &Inner, t: &Tensor) -> Option<Rc<ArrayD<f32>>> {
+    let (id, version) = (t.id(), t.version());
+    inner
+        .saved
+        .borrow()
+        .iter()
+        .find(|(i, v, _)| *i == id && *v == version)
+        .map(|(_, _, d)| d.clone())
 }

@@ -21,6 +21,29 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
     ))
 }
 
+/// `a @ w.T` for a matrix `a` [m, k] and a matrix `w` [n, k] whose rows fit, as a layer
+/// computes `x @ W.T`: the product reads `w` transposed in place, so `w.T` is never
+/// made, and its gradient goes straight to `w`. `None` for any other operands (the
+/// caller takes the general path, whose diagnostics name `w.T`).
+pub fn matmul_nt(a: &Tensor, w: &Tensor) -> Option<Result<Tensor, TensorError>> {
+    let (sa, sw) = (a.shape(), w.shape());
+    if sa.len() != 2 || sw.len() != 2 || sa[1] != sw[1] {
+        return None;
+    }
+    let run = || {
+        super::budget::reserve(&[sa[0], sw[0]])?;
+        let data = {
+            let (x, y) = (a.data(), w.data());
+            mm2(&to2(x.view()), &to2(y.view()).t())
+        };
+        Ok(Tensor::from_op(
+            data,
+            Op::MatMulT(Input::new(a), Input::new(w)),
+        ))
+    };
+    Some(run())
+}
+
 /// 2-D product into a fresh row-major array.
 pub(crate) fn mm2(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> ArrayD<f32> {
     let (m, n) = (a.nrows(), b.ncols());

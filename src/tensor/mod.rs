@@ -46,7 +46,7 @@ pub use error::{
 };
 pub use loss::{bce, bce_logits, cross_entropy, loss, mse, LossKind, LossOp, Reduction};
 pub use math::{erf64, unary_scalar};
-pub use matmul::matmul;
+pub use matmul::{matmul, matmul_nt};
 pub use movement::{diagonal_axes, expand, flip, pad, repeat, roll};
 pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, RmsProp, Sgd};
 pub use pool::{adaptive_avg_pool2d, pool2d, PoolKind, PoolPlan};
@@ -149,9 +149,29 @@ impl Input {
     pub fn tensor(&self) -> &Tensor {
         &self.t
     }
-    /// A borrow of the input's data.
-    pub(crate) fn d(&self) -> Ref<'_, ArrayD<f32>> {
-        self.t.0.data.borrow()
+    /// The input's data as the op saw it: the tensor's own, or (while a deferred
+    /// gradient is computed after the tensor changed in place) the copy kept of it.
+    pub(crate) fn d(&self) -> InputData<'_> {
+        if let Some(saved) = backward::saved_data(self.t.id(), self.version) {
+            return InputData::Saved(saved);
+        }
+        InputData::Live(self.t.0.data.borrow())
+    }
+}
+
+/// A borrow of an input's data, or the copy kept of it (`Input::d`).
+pub(crate) enum InputData<'a> {
+    Live(Ref<'a, ArrayD<f32>>),
+    Saved(Rc<ArrayD<f32>>),
+}
+
+impl std::ops::Deref for InputData<'_> {
+    type Target = ArrayD<f32>;
+    fn deref(&self) -> &ArrayD<f32> {
+        match self {
+            InputData::Live(r) => r,
+            InputData::Saved(s) => s,
+        }
     }
 }
 
@@ -161,6 +181,8 @@ pub enum Op {
     Binary(BinaryOp, Input, Input),
     Unary(UnaryOp, Input),
     MatMul(Input, Input),
+    /// `a @ w.T` of two matrices, `w.T` never made (a layer's `x @ W.T`).
+    MatMulT(Input, Input),
     /// Output axis `i` is input axis `axes[i]`; the name is `transpose` or `T`.
     Permute(Input, Vec<usize>, &'static str),
     /// Same elements, another shape: `reshape`, `flatten`, `squeeze`, `unsqueeze`.
@@ -198,7 +220,7 @@ impl Op {
             Op::Leaf => "leaf",
             Op::Binary(b, ..) => b.name(),
             Op::Unary(u, _) => u.name(),
-            Op::MatMul(..) => "matmul",
+            Op::MatMul(..) | Op::MatMulT(..) => "matmul",
             Op::Permute(_, _, n) => n,
             Op::Reshape(_, n) => n,
             Op::Cat(..) => "cat",
@@ -221,7 +243,12 @@ impl Op {
     pub(crate) fn num_inputs(&self) -> usize {
         match self {
             Op::Leaf => 0,
-            Op::Binary(..) | Op::MatMul(..) | Op::Loss(..) | Op::Where(..) | Op::Conv2d(..) => 2,
+            Op::Binary(..)
+            | Op::MatMul(..)
+            | Op::MatMulT(..)
+            | Op::Loss(..)
+            | Op::Where(..)
+            | Op::Conv2d(..) => 2,
             Op::Cat(v, _) | Op::Stack(v, _) => v.len(),
             Op::Unary(..)
             | Op::Permute(..)
@@ -243,6 +270,7 @@ impl Op {
             Op::Leaf => None,
             Op::Binary(_, a, b)
             | Op::MatMul(a, b)
+            | Op::MatMulT(a, b)
             | Op::Loss(_, a, b)
             | Op::Where(_, a, b)
             | Op::Conv2d(a, b, ..) => match i {
@@ -305,6 +333,7 @@ impl Op {
             Op::Leaf => {}
             Op::Binary(_, a, b)
             | Op::MatMul(a, b)
+            | Op::MatMulT(a, b)
             | Op::Loss(_, a, b)
             | Op::Where(_, a, b)
             | Op::Conv2d(a, b, ..) => {
