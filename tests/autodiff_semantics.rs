@@ -484,19 +484,30 @@ fn accessors() {
 
 #[test]
 fn optimiser_step_keeps_deferred_input_gradient() {
-    for adam in [false, true] {
+    // The step changes the weight, which the deferred gradient of `x` reads: it is
+    // computed later, from the copy of the weight kept at the change. The fused form
+    // `x @ p.T` (`matmul_nt`, `p` = wᵀ) has `x` and `p` as sibling inputs of one op.
+    for (adam, fused) in [(false, false), (true, false), (false, true), (true, true)] {
         let x = t(&[2, 2], &[1.0, 2.0, -1.0, 0.5]);
-        let w = t(&[2, 2], &[0.3, -0.2, 0.1, 0.4]);
-        let loss = sum(&unary(UnaryOp::Sigmoid, &matmul(&x, &w).unwrap()));
+        let (p, product) = if fused {
+            let p = t(&[2, 2], &[0.3, 0.1, -0.2, 0.4]);
+            let y = matmul_nt(&x, &p).unwrap().unwrap();
+            (p, y)
+        } else {
+            let p = t(&[2, 2], &[0.3, -0.2, 0.1, 0.4]);
+            let y = matmul(&x, &p).unwrap();
+            (p, y)
+        };
+        let loss = sum(&unary(UnaryOp::Sigmoid, &product));
         let s = backward(&loss).unwrap();
         if adam {
-            Adam::new(vec![w.clone()], 0.1, 0.9, 0.999, 1e-8)
+            Adam::new(vec![p.clone()], 0.1, 0.9, 0.999, 1e-8)
                 .step(&s)
                 .unwrap();
         } else {
-            Sgd::new(vec![w.clone()], 0.5, 0.9).step(&s).unwrap();
+            Sgd::new(vec![p.clone()], 0.5, 0.9).step(&s).unwrap();
         }
-        assert_eq!(w.version(), 1);
+        assert_eq!(p.version(), 1);
         let gx = s.grad(&x).unwrap();
         let x2 = x.detach();
         x2.mark_wanted();
