@@ -202,13 +202,21 @@ fn scans_and_sorting() {
             });
         }
         for keepdim in [false, true] {
-            check(&format!("median {ax} {keepdim}"), vec![x.clone()], move |t| {
-                pick_along(&t[0], ax, keepdim, "median", |l| kth_position(l, (l.len() - 1) / 2))
+            check(
+                &format!("median {ax} {keepdim}"),
+                vec![x.clone()],
+                move |t| {
+                    pick_along(&t[0], ax, keepdim, "median", |l| {
+                        kth_position(l, (l.len() - 1) / 2)
+                    })
                     .unwrap()
                     .0
-            });
+                },
+            );
             check(&format!("mode {ax} {keepdim}"), vec![x.clone()], move |t| {
-                pick_along(&t[0], ax, keepdim, "mode", mode_position).unwrap().0
+                pick_along(&t[0], ax, keepdim, "mode", mode_position)
+                    .unwrap()
+                    .0
             });
         }
     }

@@ -126,9 +126,10 @@ pub fn bind_args(
             .params
             .iter()
             .position(|p| matches!(p, P::Var("dims" | "shape")));
-        if let Some(k) = var.map(|v| v + 1).filter(|&k| {
-            matches!(b.params.get(k), Some(P::Kw(..))) && slots[k].is_none()
-        }) {
+        if let Some(k) = var
+            .map(|v| v + 1)
+            .filter(|&k| matches!(b.params.get(k), Some(P::Kw(..))) && slots[k].is_none())
+        {
             slots[k] = rest.pop();
         }
     }

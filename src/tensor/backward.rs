@@ -280,14 +280,8 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
         }
         // out = A Wᵀ: dA = G W, dW = Gᵀ A
         Op::MatMulT(a, w) => {
-            let (ad, wd) = (a.d(), w.d());
-            let g2 = g.view().into_dimensionality::<ndarray::Ix2>().expect("2-D");
-            let a2 = ad.view().into_dimensionality::<ndarray::Ix2>().expect("2-D");
-            let w2 = wd.view().into_dimensionality::<ndarray::Ix2>().expect("2-D");
-            vec![
-                n(0).then(|| super::matmul::mm2(&g2, &w2)),
-                n(1).then(|| super::matmul::mm2(&g2.t(), &a2)),
-            ]
+            let [da, dw] = super::matmul::matmul_nt_grads(&a.d(), &w.d(), g, [n(0), n(1)]);
+            vec![da, dw]
         }
         // the inverse permutation of g
         Op::Permute(_, axes, _) => {

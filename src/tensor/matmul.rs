@@ -44,6 +44,21 @@ pub fn matmul_nt(a: &Tensor, w: &Tensor) -> Option<Result<Tensor, TensorError>> 
     Some(run())
 }
 
+/// The gradients of `a @ w.T` (both matrices, as `matmul_nt` checked): dA = G W,
+/// dW = Gᵀ A.
+pub(crate) fn matmul_nt_grads(
+    a: &ArrayD<f32>,
+    w: &ArrayD<f32>,
+    g: &ArrayD<f32>,
+    need: [bool; 2],
+) -> [Option<ArrayD<f32>>; 2] {
+    let (a2, w2, g2) = (to2(a.view()), to2(w.view()), to2(g.view()));
+    [
+        need[0].then(|| mm2(&g2, &w2)),
+        need[1].then(|| mm2(&g2.t(), &a2)),
+    ]
+}
+
 /// 2-D product into a fresh row-major array.
 pub(crate) fn mm2(a: &ArrayView2<f32>, b: &ArrayView2<f32>) -> ArrayD<f32> {
     let (m, n) = (a.nrows(), b.ncols());

@@ -12,7 +12,8 @@ use std::rc::Rc;
 /// The shape stored in a `.npy` file's header, e.g. `{'descr': '<f4', 'fortran_order':
 /// False, 'shape': (3, 4), }`.
 pub fn npy_shape(path: &str) -> Result<Vec<usize>, String> {
-    let mut f = std::fs::File::open(crate::runtime::data::resolve(path)).map_err(|e| e.to_string())?;
+    let mut f =
+        std::fs::File::open(crate::runtime::data::resolve(path)).map_err(|e| e.to_string())?;
     let mut head = [0u8; 10];
     f.read_exact(&mut head).map_err(|e| e.to_string())?;
     if &head[..6] != b"\x93NUMPY" {

@@ -379,9 +379,7 @@ impl Checker {
         }
         if matches!(l, AVal::Tensor(_)) || matches!(r, AVal::Tensor(_)) {
             // `x ^ 2`: a number is never a mask, whatever the tensor holds.
-            if op == BinOp::BitXor
-                && (matches!(l, AVal::Num(_)) || matches!(r, AVal::Num(_)))
-            {
+            if op == BinOp::BitXor && (matches!(l, AVal::Num(_)) || matches!(r, AVal::Num(_))) {
                 let what = |v: &AVal| match v {
                     AVal::Num(_) => "a number",
                     _ => "a tensor",

@@ -324,7 +324,6 @@ impl Checker {
         }
     }
 
-
     pub fn fresh_id(&mut self) -> u32 {
         let id = self.next_id;
         self.next_id += 1;

@@ -115,9 +115,7 @@ impl Checker {
                 }
             }
             StmtKind::Def {
-                name,
-                decorators,
-                ..
+                name, decorators, ..
             } if !decorators.is_empty() => {
                 // What a decorator returns is not followed (`property`, a wrapper): the
                 // name is unknown, so nothing is claimed about how it is called.

@@ -422,7 +422,12 @@ fn f_median(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Some(d) => {
             let (v, i) = tensor::pick_along(&t, d, keepdim, "median", lower_middle)
                 .map_err(|e| a.fail(interp, e, &[0]))?;
-            Ok(named_pair("median", Value::Tensor(v), Value::Tensor(i), interp.builtins))
+            Ok(named_pair(
+                "median",
+                Value::Tensor(v),
+                Value::Tensor(i),
+                interp.builtins,
+            ))
         }
     }
 }
@@ -433,7 +438,12 @@ fn f_mode(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let keepdim = a.bool_or(interp, 2, false)?;
     let (v, i) = tensor::pick_along(&t, d, keepdim, "mode", tensor::mode_position)
         .map_err(|e| a.fail(interp, e, &[0]))?;
-    Ok(named_pair("mode", Value::Tensor(v), Value::Tensor(i), interp.builtins))
+    Ok(named_pair(
+        "mode",
+        Value::Tensor(v),
+        Value::Tensor(i),
+        interp.builtins,
+    ))
 }
 
 /// `np.median`: the mean of the two middle values when a lane's length is even.

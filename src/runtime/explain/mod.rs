@@ -336,7 +336,9 @@ pub fn stale_graph(
     let mut d = Diagnostic::error(
         "grad::stale",
         match op {
-            Some(op) => format!("{who} was changed in place after the graph of `{loss}` used it in `{op}`"),
+            Some(op) => {
+                format!("{who} was changed in place after the graph of `{loss}` used it in `{op}`")
+            }
             None => format!("{who} was changed in place after the graph of `{loss}` used it"),
         },
     )

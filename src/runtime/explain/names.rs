@@ -89,7 +89,8 @@ pub fn xor_needs_masks(
     let [l, r] = texts;
     let whole = operands[0].0.to(operands[1].0);
     if operands[0].1 == "a mask" || operands[1].1 != "a number" {
-        return d.help("to combine masks, make both masks: `(x > 0) ^ (y > 0)`; a power is `x ** y`");
+        return d
+            .help("to combine masks, make both masks: `(x > 0) ^ (y > 0)`; a power is `x ** y`");
     }
     d.with_fix(
         whole,

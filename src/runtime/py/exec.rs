@@ -493,18 +493,17 @@ impl Interp {
         name: &str,
         span: Span,
     ) -> Option<R<Value>> {
+        // A property (or static/class method) is read through the class before the
+        // instance's own attributes, as Python's data descriptors are.
+        if let Value::Instance(i) = obj {
+            if let Some(Value::Descriptor(d)) = i.class.find(name) {
+                return Some(self.descriptor_get(&d, Some(obj), &i.class, span));
+            }
+        }
         Some(match obj {
             Value::Instance(i) if name == "__class__" => Ok(Value::Class(i.class.clone())),
             Value::Class(c) if name == "__name__" => Ok(Value::str(&c.name)),
             Value::Instance(i) => match i.get(name) {
-                // A property is read through its function before the instance's own
-                // attributes, as Python's data descriptors are.
-                _ if matches!(i.class.find(name), Some(Value::Descriptor(_))) => {
-                    let Some(Value::Descriptor(d)) = i.class.find(name) else {
-                        unreachable!("matched above")
-                    };
-                    self.descriptor_get(&d, Some(obj), &i.class, span)
-                }
                 Some(v) => Ok(v),
                 None => match i.class.find(name) {
                     Some(f @ (Value::Function(_) | Value::Builtin(_))) => {
