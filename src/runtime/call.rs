@@ -334,7 +334,9 @@ impl Args {
                 .map(|&i| interp.operand(self.span(i), self.get(i)))
                 .collect(),
             in_place: false,
-            axis: Site::axis_slot(self.builtin)
+            axis: self
+                .builtin
+                .axis_slot()
                 .filter(|&i| matches!(self.slots.get(i), Some(Some(_))))
                 .map(|i| self.span(i)),
         }

@@ -306,16 +306,11 @@ impl Interp {
             }
             Value::List(_) | Value::Str(_) | Value::Range { .. } | Value::Tuple(_) => {
                 if items.len() != 1 {
-                    return Err(self.fail(
-                        Diagnostic::error(
-                            "shape::index",
-                            format!("too many indices for a {}", v.kind()),
-                        )
-                        .primary(
-                            span,
-                            format!("{} indices given, a {} takes one", items.len(), v.kind()),
-                        ),
-                    ));
+                    return Err(self.fail(explain::index::too_many_indices(
+                        v.kind(),
+                        items.len(),
+                        span,
+                    )));
                 }
                 let seq: Vec<Value> = match &v {
                     Value::List(l) => l.borrow().clone(),

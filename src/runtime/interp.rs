@@ -3,12 +3,12 @@
 
 pub use crate::runtime::explain::Origin;
 use crate::runtime::explain::{self, Operand};
+use crate::runtime::fnv::FnvMap;
 use crate::runtime::value::{Builtins, Value};
 use crate::syntax::diagnostic::{render, Diagnostic, RenderStyle, Source};
 use crate::syntax::span::Span;
 use crate::tensor::{GradStore, Rng, Tensor};
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
@@ -24,30 +24,7 @@ pub const MAX_CALL_DEPTH: usize = 1000;
 /// grows its graph every step; this stops it with a hint long before memory runs out.
 pub const MAX_GRAPH_NODES: u64 = 2_000_000;
 
-/// A small, fast, deterministic hasher for variable names (FNV-1a). Iteration order of
-/// these maps never reaches the output: `:vars` sorts by name.
-#[derive(Default)]
-pub struct FnvHasher(u64);
-
-impl Hasher for FnvHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf29ce484222325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-        self.0 = h;
-    }
-}
-
-pub type Env = HashMap<Rc<str>, Binding, BuildHasherDefault<FnvHasher>>;
+pub type Env = FnvMap<Rc<str>, Binding>;
 
 #[derive(Clone)]
 pub struct Binding {
@@ -115,13 +92,13 @@ pub struct Interp {
     /// Where tensors (by id) were last changed in place: `-=`, an indexed assignment,
     /// `step`. Read by the `grad::stale` diagnostic; cleared when it grows past
     /// `MAX_CHANGED` (the diagnostic then just lacks that label).
-    changed: HashMap<u64, Origin, BuildHasherDefault<FnvHasher>>,
+    changed: FnvMap<u64, Origin>,
     /// The figure `plt.plot` and friends are building.
     pub figure: Option<Figure>,
     /// The members of modules written in tsr (`torch.nn`), by module name, once loaded.
     pub preludes: HashMap<&'static str, Rc<HashMap<String, Value>>>,
     /// Tensors that may be the first half of a silent shape bug (`runtime::lint`).
-    pub(crate) lint: crate::runtime::lint::Lint,
+    pub(crate) lint: crate::runtime::lint::marks::Lint,
 }
 
 /// Entries of `Interp::changed` kept at most.

@@ -31,6 +31,7 @@ pub mod data;
 pub mod eval;
 pub mod exec;
 pub mod explain;
+pub mod fnv;
 pub mod index;
 pub mod interp;
 pub mod lint;

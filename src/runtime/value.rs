@@ -449,6 +449,13 @@ pub enum Check {
 }
 
 impl Builtin {
+    /// The slot of the axis parameter (`axis` or `dim`), if it has one.
+    pub fn axis_slot(&self) -> Option<usize> {
+        self.params
+            .iter()
+            .position(|p| matches!(p.name(), "axis" | "dim"))
+    }
+
     /// `sum(x, axis=None, keepdim=False)`
     pub fn signature(&self) -> String {
         let parts: Vec<String> = self
@@ -481,11 +488,8 @@ pub struct Args {
 /// Every builtin with an index by name: what the evaluator looks names up in.
 pub struct Builtins {
     pub rows: Vec<&'static Builtin>,
-    index: HashMap<
-        &'static str,
-        usize,
-        std::hash::BuildHasherDefault<crate::runtime::interp::FnvHasher>,
-    >,
+    index:
+        HashMap<&'static str, usize, std::hash::BuildHasherDefault<crate::runtime::fnv::FnvHasher>>,
 }
 
 impl Builtins {
@@ -504,21 +508,58 @@ impl Builtins {
 
 // ------------------------------------------------------------ Python's values
 
+/// The attributes of a class or an object, in the order they were first set (the run's
+/// values and the check's abstract ones alike).
+pub struct Attrs<V>(RefCell<Vec<(String, V)>>);
+
+impl<V: Clone> Attrs<V> {
+    pub fn new(items: Vec<(String, V)>) -> Attrs<V> {
+        Attrs(RefCell::new(items))
+    }
+
+    pub fn get(&self, name: &str) -> Option<V> {
+        let attrs = self.0.borrow();
+        attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Set `name` to `value`, or, when it is set already, to `merge(old, value)`.
+    pub fn set_with(&self, name: &str, value: V, merge: impl FnOnce(&V, V) -> V) {
+        let mut attrs = self.0.borrow_mut();
+        match attrs.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = merge(&slot.1, value),
+            None => attrs.push((name.to_string(), value)),
+        }
+    }
+
+    pub fn set(&self, name: &str, value: V) {
+        self.set_with(name, value, |_, v| v)
+    }
+}
+
+impl<V> std::ops::Deref for Attrs<V> {
+    type Target = RefCell<Vec<(String, V)>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 /// A class: its methods and class attributes, and its base.
 pub struct Class {
     pub name: String,
     pub base: Option<Rc<Class>>,
     /// Methods and class attributes, in the order the body defined them.
-    pub attrs: RefCell<Vec<(String, Value)>>,
+    pub attrs: Attrs<Value>,
 }
 
 impl Class {
     /// A method or class attribute, from this class or the nearest base that has it.
     pub fn find(&self, name: &str) -> Option<Value> {
-        if let Some((_, v)) = self.attrs.borrow().iter().find(|(n, _)| n == name) {
-            return Some(v.clone());
-        }
-        self.base.as_ref().and_then(|b| b.find(name))
+        self.attrs
+            .get(name)
+            .or_else(|| self.base.as_ref().and_then(|b| b.find(name)))
     }
 
     /// Whether this class is `other` or derives from it.
@@ -529,24 +570,16 @@ impl Class {
 
 pub struct Instance {
     pub class: Rc<Class>,
-    pub attrs: RefCell<Vec<(String, Value)>>,
+    pub attrs: Attrs<Value>,
 }
 
 impl Instance {
     pub fn get(&self, name: &str) -> Option<Value> {
-        self.attrs
-            .borrow()
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+        self.attrs.get(name)
     }
 
     pub fn set(&self, name: &str, value: Value) {
-        let mut attrs = self.attrs.borrow_mut();
-        match attrs.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = value,
-            None => attrs.push((name.to_string(), value)),
-        }
+        self.attrs.set(name, value)
     }
 
     pub fn remove(&self, name: &str) -> bool {

@@ -162,7 +162,9 @@ impl Checker {
                 .map(|&i| self.operand(a.span(i), &a.val(i)))
                 .collect(),
             in_place: false,
-            axis: Site::axis_slot(a.b)
+            axis: a
+                .b
+                .axis_slot()
                 .filter(|&i| matches!(a.slots.get(i), Some(Some(_))))
                 .map(|i| a.span(i)),
         }
@@ -280,15 +282,14 @@ impl Checker {
                     let (ls, ys) = (self.canon(&ls), self.canon(&ys));
                     let known = |s: &[usize]| s.iter().all(|&d| !super::dims::is_sym(d));
                     if known(&ls) && known(&ys) {
-                        if let Some(why) = crate::runtime::data::accuracy_shape_problem(&ls, &ys) {
-                            self.report(crate::runtime::data::accuracy_shape_diag(
-                                &ls,
-                                &ys,
-                                &why,
-                                a.callee,
-                                a.span(0),
-                                a.span(1),
-                            ));
+                        if let Some(d) = crate::runtime::data::accuracy_shape_error(
+                            &ls,
+                            &ys,
+                            a.callee,
+                            a.span(0),
+                            a.span(1),
+                        ) {
+                            self.report(d);
                         }
                     }
                 }

@@ -625,16 +625,11 @@ impl Checker {
             }
             AVal::List(_) | AVal::Str(_) | AVal::Range(_) => {
                 if items.len() != 1 {
-                    self.report(
-                        Diagnostic::error(
-                            "shape::index",
-                            format!("too many indices for a {}", v.kind()),
-                        )
-                        .primary(
-                            span,
-                            format!("{} indices given, a {} takes one", items.len(), v.kind()),
-                        ),
-                    );
+                    self.report(explain::index::too_many_indices(
+                        v.kind(),
+                        items.len(),
+                        span,
+                    ));
                     return AVal::Unknown;
                 }
                 let seq = match &v {

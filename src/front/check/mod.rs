@@ -104,8 +104,7 @@ pub(crate) struct ABind {
     pub origin: Span,
 }
 
-pub(crate) type Env =
-    HashMap<Rc<str>, ABind, std::hash::BuildHasherDefault<crate::runtime::interp::FnvHasher>>;
+pub(crate) type Env = crate::runtime::fnv::FnvMap<Rc<str>, ABind>;
 
 /// What is known about `backward` at a point of the program.
 #[derive(Clone, Debug, PartialEq)]

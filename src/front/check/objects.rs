@@ -10,7 +10,6 @@ use super::value::{AFunc, AVal};
 use super::Checker;
 use crate::syntax::ast::{Expr, Stmt};
 use crate::syntax::span::{Span, Spanned};
-use std::cell::RefCell;
 use std::rc::Rc;
 
 pub use super::value::{AClass, AObject};
@@ -39,7 +38,7 @@ impl Checker {
             .collect();
         let class = AClass {
             base,
-            attrs: RefCell::new(attrs),
+            attrs: crate::runtime::value::Attrs::new(attrs),
         };
         self.bind(&name.node, AVal::Class(Rc::new(class)), span);
     }
@@ -56,7 +55,7 @@ impl Checker {
             AVal::Class(c) => {
                 let obj = AVal::Object(Rc::new(AObject {
                     class: c.clone(),
-                    attrs: RefCell::new(Vec::new()),
+                    attrs: crate::runtime::value::Attrs::new(Vec::new()),
                 }));
                 if let Some(AVal::Func(init)) = c.find("__init__") {
                     self.call_method_with(init, obj.clone(), args, callee, call);

@@ -505,7 +505,6 @@ impl Checker {
 
     /// An operand of a failing op, as the evaluator would describe it.
     pub fn operand(&self, span: Span, v: &AVal) -> Operand {
-        let text = self.text_of(span);
         let shape = match v {
             AVal::Tensor(t) => t.shape.as_ref().map(|s| self.canon(s)),
             _ => None,
@@ -514,28 +513,12 @@ impl Checker {
             AVal::Unknown => "value",
             other => other.kind(),
         };
-        let is_ident = !text.is_empty()
-            && text.chars().all(|c| c.is_alphanumeric() || c == '_')
-            && !text
-                .chars()
-                .next()
-                .map(|c| c.is_ascii_digit())
-                .unwrap_or(true);
-        let origin = if is_ident {
-            self.lookup(&text).map(|b| crate::runtime::explain::Origin {
+        Operand::named(self.text_of(span), span, shape, kind, |name| {
+            self.lookup(name).map(|b| crate::runtime::explain::Origin {
                 src_id: self.interp.src_id,
                 span: b.origin,
             })
-        } else {
-            None
-        };
-        Operand {
-            span,
-            text,
-            shape,
-            kind,
-            origin,
-        }
+        })
     }
 
     /// The result of a rule at `site`: the shape on success, `None` after reporting an

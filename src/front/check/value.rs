@@ -3,7 +3,7 @@
 //! data, and how two values that reach the same point by different paths are joined.
 
 use crate::runtime::builtins::Builtin;
-use crate::runtime::value::Value;
+use crate::runtime::value::{Attrs, Value};
 use crate::syntax::ast::{Param, Stmt};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -416,39 +416,30 @@ pub(super) fn list_shape(v: &AVal) -> Option<Vec<usize>> {
 /// A class as the checker follows it (`objects.rs`): its methods and class attributes.
 pub struct AClass {
     pub base: Option<Rc<AClass>>,
-    pub attrs: RefCell<Vec<(String, AVal)>>,
+    pub attrs: Attrs<AVal>,
 }
 
 impl AClass {
     pub fn find(&self, name: &str) -> Option<AVal> {
-        if let Some((_, v)) = self.attrs.borrow().iter().find(|(n, _)| n == name) {
-            return Some(v.clone());
-        }
-        self.base.as_ref().and_then(|b| b.find(name))
+        self.attrs
+            .get(name)
+            .or_else(|| self.base.as_ref().and_then(|b| b.find(name)))
     }
 }
 
 pub struct AObject {
     pub class: Rc<AClass>,
-    pub attrs: RefCell<Vec<(String, AVal)>>,
+    pub attrs: Attrs<AVal>,
 }
 
 impl AObject {
     pub fn get(&self, name: &str) -> Option<AVal> {
-        self.attrs
-            .borrow()
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+        self.attrs.get(name)
     }
 
     /// Set an attribute; a second, different value joins with the first.
     pub fn set(&self, name: &str, value: AVal) {
-        let mut attrs = self.attrs.borrow_mut();
-        match attrs.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = slot.1.join(&value),
-            None => attrs.push((name.to_string(), value)),
-        }
+        self.attrs.set_with(name, value, |old, v| old.join(&v))
     }
 }
 

@@ -312,11 +312,11 @@ fn f_exception(_: &mut Interp, a: &mut Args) -> R<Value> {
     let class = std::rc::Rc::new(Class {
         name: a.builtin.name.to_string(),
         base: None,
-        attrs: std::cell::RefCell::new(Vec::new()),
+        attrs: crate::runtime::value::Attrs::new(Vec::new()),
     });
     let obj = Instance {
         class,
-        attrs: std::cell::RefCell::new(Vec::new()),
+        attrs: crate::runtime::value::Attrs::new(Vec::new()),
     };
     if let Some(m) = a.get(0) {
         obj.set("args", m.clone());

@@ -518,7 +518,7 @@ fn f_one_hot(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 /// The shape rule of `accuracy`: logits [N, C], labels [N] or [N, C]. `None` when they fit;
 /// shared with `tsr check`.
-pub fn accuracy_shape_problem(ls: &[usize], ys: &[usize]) -> Option<String> {
+fn accuracy_shape_problem(ls: &[usize], ys: &[usize]) -> Option<String> {
     if ls.len() != 2 {
         return Some(format!("logits need 2 axes, found {}", ls.len()));
     }
@@ -530,8 +530,20 @@ pub fn accuracy_shape_problem(ls: &[usize], ys: &[usize]) -> Option<String> {
     }
 }
 
-/// The diagnostic for an `accuracy` whose shapes do not fit (run and check alike).
-pub fn accuracy_shape_diag(
+/// The error for `accuracy` of logits `ls` and labels `ys` when their shapes do not fit
+/// (run and check alike).
+pub fn accuracy_shape_error(
+    ls: &[usize],
+    ys: &[usize],
+    callee: Span,
+    logits: Span,
+    labels: Span,
+) -> Option<Diagnostic> {
+    let why = accuracy_shape_problem(ls, ys)?;
+    Some(accuracy_shape_diag(ls, ys, &why, callee, logits, labels))
+}
+
+fn accuracy_shape_diag(
     ls: &[usize],
     ys: &[usize],
     why: &str,
@@ -560,8 +572,8 @@ fn f_accuracy(interp: &mut Interp, a: &mut Args) -> R<Value> {
             a.span(1),
         ))
     };
-    if let Some(why) = accuracy_shape_problem(&ls, &ys) {
-        return Err(shape_error(why));
+    if let Some(d) = accuracy_shape_error(&ls, &ys, a.callee, a.span(0), a.span(1)) {
+        return Err(interp.fail(d));
     }
     let (n, c) = (ls[0], ls[1]);
     let one_hot = ys.len() == 2;

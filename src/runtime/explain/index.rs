@@ -4,7 +4,14 @@
 use crate::runtime::explain::{shape_str, Site};
 use crate::runtime::print::format_number;
 use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
 use crate::tensor::TensorError;
+
+/// `seq[i, j]` on a list, tuple, string or range (`kind`), which take one index.
+pub fn too_many_indices(kind: &str, given: usize, span: Span) -> Diagnostic {
+    Diagnostic::error("shape::index", format!("too many indices for a {kind}"))
+        .primary(span, format!("{given} indices given, a {kind} takes one"))
+}
 
 /// The diagnostic for an index error (`IndexValue`, `MaskShape`, `IndexBroadcast`).
 pub fn index_error(e: TensorError, site: &Site) -> Diagnostic {

@@ -8,16 +8,18 @@ use crate::syntax::span::Span;
 use crate::tensor::{self, shape, TensorError};
 
 mod cause;
+mod concat;
 pub mod index;
 pub mod layers;
 pub mod math;
 mod names;
 mod shapes;
 
+use concat::cat;
 pub(crate) use names::axes;
 use names::comparison_symbol;
 pub use names::{did_you_mean, operator_type_error, unknown_property, xor_needs_masks};
-use shapes::{broadcast, cat, loss_shape, matmul, reshape};
+use shapes::{broadcast, loss_shape, matmul, reshape};
 
 /// Where a variable got its current value: the statement that last bound it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -78,15 +80,24 @@ impl Operand {
         shape: Option<Vec<usize>>,
         kind: &'static str,
     ) -> Operand {
-        let text = cx.text_of(span);
+        Operand::named(cx.text_of(span), span, shape, kind, |name| {
+            cx.origin_of(name)
+        })
+    }
+
+    /// The operand whose source text is `text`; `origin_of` finds where a variable of
+    /// that name was bound (asked only when `text` is a plain name).
+    pub fn named(
+        text: String,
+        span: Span,
+        shape: Option<Vec<usize>>,
+        kind: &'static str,
+        origin_of: impl FnOnce(&str) -> Option<Origin>,
+    ) -> Operand {
         let is_ident = !text.is_empty()
             && text.chars().all(|c| c.is_alphanumeric() || c == '_')
-            && !text
-                .chars()
-                .next()
-                .map(|c| c.is_ascii_digit())
-                .unwrap_or(true);
-        let origin = if is_ident { cx.origin_of(&text) } else { None };
+            && !text.starts_with(|c: char| c.is_ascii_digit());
+        let origin = if is_ident { origin_of(&text) } else { None };
         Operand {
             span,
             text,
@@ -146,13 +157,6 @@ impl Site {
             in_place: false,
             axis: None,
         }
-    }
-
-    /// The slot of a builtin's axis parameter (`axis` or `dim`), if it has one.
-    pub fn axis_slot(b: &crate::runtime::value::Builtin) -> Option<usize> {
-        b.params
-            .iter()
-            .position(|p| matches!(p.name(), "axis" | "dim"))
     }
 
     pub(crate) fn lhs(&self) -> Option<&Operand> {

@@ -4,7 +4,6 @@
 
 use crate::runtime::value::Value;
 pub use crate::runtime::value::{Class, Instance};
-use std::cell::RefCell;
 use std::rc::Rc;
 
 /// PyTorch's `torch.return_types.NAME(values=..., indices=...)`: an instance with the
@@ -26,11 +25,11 @@ pub fn named_pair(
     let class = Rc::new(Class {
         name: format!("torch.return_types.{name}"),
         base: None,
-        attrs: RefCell::new(methods),
+        attrs: crate::runtime::value::Attrs::new(methods),
     });
     Value::Instance(Rc::new(Instance {
         class,
-        attrs: RefCell::new(vec![
+        attrs: crate::runtime::value::Attrs::new(vec![
             ("values".to_string(), values),
             ("indices".to_string(), indices),
         ]),

@@ -11,7 +11,6 @@ use crate::runtime::value::{Descriptor, Value};
 use crate::syntax::ast::{Expr, Stmt, StmtKind, Target};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::{Span, Spanned};
-use std::cell::RefCell;
 use std::rc::Rc;
 
 impl Interp {
@@ -159,7 +158,7 @@ impl Interp {
         let class = Rc::new(Class {
             name: name.node.clone(),
             base,
-            attrs: RefCell::new(attrs),
+            attrs: crate::runtime::value::Attrs::new(attrs),
         });
         for (_, v) in class.attrs.borrow().iter() {
             if let Value::Function(f) = v {
@@ -450,11 +449,7 @@ impl Interp {
                 Ok(())
             }
             Value::Class(c) => {
-                let mut attrs = c.attrs.borrow_mut();
-                match attrs.iter_mut().find(|(n, _)| n == name) {
-                    Some(slot) => slot.1 = value,
-                    None => attrs.push((name.to_string(), value)),
-                }
+                c.attrs.set(name, value);
                 Ok(())
             }
             // PyTorch's tensor flags: every tensor takes a gradient (`requires_grad`),
@@ -645,7 +640,7 @@ impl Interp {
     ) -> R<Value> {
         let obj = Value::Instance(Rc::new(Instance {
             class: class.clone(),
-            attrs: RefCell::new(Vec::new()),
+            attrs: crate::runtime::value::Attrs::new(Vec::new()),
         }));
         match class.find("__init__") {
             Some(init) => {

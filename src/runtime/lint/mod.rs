@@ -5,53 +5,15 @@
 //! a broadcast back, a loss that expects logits) warns once per place, with the likely
 //! intent and the fix. The program goes on.
 
-use crate::runtime::explain::Site;
-use crate::runtime::interp::{FnvHasher, Interp};
+use crate::runtime::interp::Interp;
 use crate::runtime::value::{Args, Builtin, Value};
 use crate::syntax::ast::{BinOp, Expr};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::Tensor;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
-/// What made a marked tensor.
-#[derive(Clone, Debug)]
-enum Kind {
-    /// `a - b` with `a` `[n, 1]` and `b` `[n]` (or the other way round): every pair.
-    Pairs {
-        col: String,
-        vec: String,
-        col_left: bool,
-        op: &'static str,
-        n: usize,
-    },
-    /// A reduction along the last axis of a square `[n, n]` matrix without keepdim.
-    RowReduce {
-        call: String,
-        op: &'static str,
-        n: usize,
-    },
-    /// The output of `softmax`, `log_softmax` or `sigmoid`; `batch_axis`: the span of
-    /// an `axis=0` that normalised a `[N, C]` over its batch.
-    Probs(&'static str, Option<Span>),
-}
-
-#[derive(Clone, Debug)]
-struct Mark {
-    kind: Kind,
-    src_id: usize,
-    /// The op that made it (the operator token, or the call).
-    span: Span,
-}
-
-/// The marks of live tensors, by tensor id (dropped in bulk past `MAX_MARKS`).
-#[derive(Default)]
-pub struct Lint {
-    marks: HashMap<u64, Mark, BuildHasherDefault<FnvHasher>>,
-}
-
-const MAX_MARKS: usize = 4096;
+pub mod marks;
+use marks::{Kind, Lint, Mark};
 
 /// What a builtin is to the lint.
 #[derive(Clone, Copy, PartialEq)]
@@ -86,13 +48,6 @@ fn role(name: &str) -> Role {
 }
 
 impl Lint {
-    fn mark(&mut self, t: &Tensor, m: Mark) {
-        if self.marks.len() >= MAX_MARKS {
-            self.marks.clear();
-        }
-        self.marks.insert(t.id(), m);
-    }
-
     fn get(&self, v: &Value) -> Option<&Mark> {
         match v {
             Value::Tensor(t) if !self.marks.is_empty() => self.marks.get(&t.id()),
@@ -256,7 +211,7 @@ impl Interp {
                         .and_then(|s| s.as_ref())
                         .map(|(v, _)| v)
                 };
-                let axis = slot(Site::axis_slot(b));
+                let axis = slot(b.axis_slot());
                 let keep = slot(
                     b.params
                         .iter()
@@ -409,7 +364,7 @@ impl Interp {
 /// The span of the `axis` argument when `softmax(x, axis=0)` normalises a `[N, C]`
 /// tensor (N, C > 1) over its first axis.
 fn batch_axis(b: &'static Builtin, args: &Args, x: &Tensor) -> Option<Span> {
-    let i = Site::axis_slot(b)?;
+    let i = b.axis_slot()?;
     let Some(Some((Value::Number(axis), span))) = args.slots.get(i) else {
         return None;
     };

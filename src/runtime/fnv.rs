@@ -1,0 +1,31 @@
+//! FNV-1a: a small, fast, deterministic hasher for the evaluator's maps (variable names,
+//! tensor ids). Imports nothing of the runtime, so every runtime file may use it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small, fast, deterministic hasher for variable names (FNV-1a). Iteration order of
+/// these maps never reaches the output: `:vars` sorts by name.
+#[derive(Default)]
+pub struct FnvHasher(u64);
+
+impl Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A `HashMap` hashed with FNV-1a.
+pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
