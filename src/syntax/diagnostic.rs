@@ -27,10 +27,64 @@ pub struct Label {
 }
 
 /// A named source text that diagnostics point into.
-pub type Source = Arc<NamedSource<String>>;
+pub type Source = Arc<Lines>;
 
 pub fn source(name: &str, text: &str) -> Source {
-    Arc::new(NamedSource::new(name, text.to_string()).with_language("python"))
+    Arc::new(Lines(
+        NamedSource::new(name, text.to_string()).with_language("python"),
+    ))
+}
+
+/// A source text whose snippets are whole lines: a diagnostic shows the lines its
+/// labels are on, and no lines around them (the render asks for context lines only to
+/// tell this read from a label's own).
+#[derive(Debug)]
+pub struct Lines(NamedSource<String>);
+
+impl std::ops::Deref for Lines {
+    type Target = NamedSource<String>;
+    fn deref(&self) -> &NamedSource<String> {
+        &self.0
+    }
+}
+
+impl SourceCode for Lines {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let text = self.0.inner().as_bytes();
+        let (from, to) = (span.offset(), span.offset() + span.len());
+        // miette asks with no context for a label's own position (the header's line and
+        // column), and with the handler's context for the lines to show: those are the
+        // labels' whole lines, without lines around them.
+        if (before == 0 && after == 0) || to > text.len() {
+            return self.0.read_span(span, before, after);
+        }
+        let start = text[..from]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = text[to..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(text.len(), |i| to + i);
+        let lines = self.0.read_span(&(start..end).into(), 0, 0)?;
+        // miette joins two labels' snippets when the first one's `line + line_count`
+        // reaches the second's line: with the count of lines shown, exactly when the
+        // labels are on the same or adjacent lines.
+        let count = lines.data().iter().filter(|&&b| b == b'\n').count() + 1;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.0.name().to_string(),
+            lines.data(),
+            *lines.span(),
+            lines.line(),
+            0,
+            count,
+        )))
+    }
 }
 
 /// A rewrite of the program that the help may suggest: `replacement` in place of the

@@ -11,6 +11,10 @@ use std::rc::Rc;
 impl Checker {
     /// A new tensor computed from `inputs` (it may depend on all of them).
     pub fn new_tensor(&mut self, shape: Option<Vec<usize>>, inputs: &[&ATensor]) -> AVal {
+        AVal::Tensor(self.make_tensor(shape, inputs))
+    }
+
+    fn make_tensor(&mut self, shape: Option<Vec<usize>>, inputs: &[&ATensor]) -> Rc<ATensor> {
         let id = self.fresh_id();
         let mut anc: BTreeSet<u32> = BTreeSet::new();
         for t in inputs {
@@ -36,12 +40,12 @@ impl Checker {
                 }
             }
         }
-        AVal::Tensor(Rc::new(ATensor {
+        Rc::new(ATensor {
             shape,
             ids: Rc::new(vec![id]),
             anc: Rc::new(anc),
             used: Rc::new(used),
-        }))
+        })
     }
 
     /// A new leaf tensor (constructors, `detach`, `grad`).
@@ -50,10 +54,7 @@ impl Checker {
     }
 
     pub fn unknown_tensor(&mut self) -> Rc<ATensor> {
-        match self.leaf(None) {
-            AVal::Tensor(t) => t,
-            _ => unreachable!("leaf makes a tensor"),
-        }
+        self.make_tensor(None, &[])
     }
 
     /// How many times the tensor `id` has certainly been changed in place.

@@ -294,9 +294,31 @@ fn with_provenance(cx: &dyn Context, mut d: Diagnostic, site: &Site) -> Diagnost
     d
 }
 
-fn operand_labels(mut d: Diagnostic, site: &Site) -> Diagnostic {
+/// Whether `op` will be labelled with its shape where it was made (a variable bound in
+/// this source, away from the labels and operands of the failing line): then a second
+/// label with the same shape on the operand itself is noise.
+fn shown_at_origin(cx: &dyn Context, d: &Diagnostic, site: &Site, op: &Operand) -> bool {
+    let (Some(origin), Some(_)) = (op.origin, &op.shape) else {
+        return false;
+    };
+    let o = origin.span;
+    let apart = |s: Span| !(s.start < o.end && o.start < s.end);
+    origin.src_id == cx.current_source()
+        && d.labels.iter().all(|l| apart(l.span))
+        && site.operands.iter().all(|x| apart(x.span))
+}
+
+fn operand_labels(cx: &dyn Context, mut d: Diagnostic, site: &Site) -> Diagnostic {
     let mut last: Option<Span> = None;
-    for op in &site.operands {
+    let at_origin: Vec<bool> = site
+        .operands
+        .iter()
+        .map(|op| shown_at_origin(cx, &d, site, op))
+        .collect();
+    for (op, shown) in site.operands.iter().zip(at_origin) {
+        if shown {
+            continue;
+        }
         // Operands that overlap the primary label or each other are not labelled twice.
         let clash = d
             .labels
@@ -596,7 +618,7 @@ pub fn tensor_error(cx: &dyn Context, e: TensorError, site: &Site) -> Diagnostic
     if !d.code.starts_with("shape::") && d.code != "grad::non_scalar" {
         return d;
     }
-    let d = operand_labels(d, site);
+    let d = operand_labels(cx, d, site);
     with_provenance(cx, d, site)
 }
 
