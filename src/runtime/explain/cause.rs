@@ -230,3 +230,41 @@ pub(crate) fn out_of_place_at_change(cx: &dyn Context, at: super::Origin) -> Opt
     let why = format!("update `{n}` out of place, `{fixed}`: the graph keeps the version it saved");
     Some(propose(at.span, fixed, why))
 }
+
+/// `backward(loss)` after a tensor that `loss` was computed from changed: compute `loss`
+/// again just before the `backward`, with the statement that made it, when that is one
+/// plain assignment (`loss = ...`) earlier in this source.
+pub(crate) fn recompute_before(cx: &dyn Context, loss: &Operand, at: Span) -> Option<Proposal> {
+    let origin = loss.origin?;
+    let (stmt, text) = parse_at(cx, origin)?;
+    let StmtKind::Assign {
+        target: crate::syntax::ast::Target::Name(name),
+        op: None,
+        ..
+    } = &stmt.kind
+    else {
+        return None;
+    };
+    if name.node != loss.text || text.contains('\n') {
+        return None;
+    }
+    let src = cx.source(cx.current_source()).inner().as_str();
+    let line = src.get(..at.start)?.rfind('\n').map_or(0, |i| i + 1);
+    let indent: String = src[line..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let pos = line + indent.len();
+    if origin.span.end > line {
+        return None;
+    }
+    let why = format!(
+        "compute `{}` again from the updated tensors just before `backward`: `{text}`",
+        loss.text
+    );
+    Some(propose(
+        Span::new(pos, pos),
+        format!("{text}\n{indent}"),
+        why,
+    ))
+}

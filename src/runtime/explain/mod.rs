@@ -387,10 +387,15 @@ pub fn stale_graph(
     let d = d.help(format!(
         "the graph of `{loss}` was built from {old}; compute `{loss}` again from {new}, then call `backward` — or call `backward` before the update"
     ));
-    match changed.and_then(|at| cause::out_of_place_at_change(cx, at)) {
-        Some(p) => d.with_fix(p.span, p.replacement, p.text),
-        None => d,
-    }
+    // The change itself made out of place, else the loss computed again after it.
+    let fixes = changed
+        .and_then(|at| cause::out_of_place_at_change(cx, at))
+        .into_iter()
+        .chain(
+            site.lhs()
+                .and_then(|l| cause::recompute_before(cx, l, site.primary)),
+        );
+    shapes::with_proposals(d, fixes.collect())
 }
 
 /// The one conversion from a tensor error to a diagnostic at `site`.
