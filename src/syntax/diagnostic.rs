@@ -119,7 +119,8 @@ impl Fix {
             (head.is_empty() || head.ends_with('=') && !head.ends_with("==") || head == "return")
                 && after.split('\n').next().unwrap_or("").trim().is_empty();
         let r = &self.replacement;
-        // An operator token, or arguments (`xs, axis=1`), are replaced as they are.
+        // An operator token, arguments (`xs, axis=1`) or an insertion (an empty span) are
+        // replaced as they are.
         let operator = !text[start..end]
             .chars()
             .any(|c| c.is_alphanumeric() || c == '_')
@@ -460,8 +461,51 @@ fn split_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> 
     Box::new(words.into_iter())
 }
 
+/// The diagnostic as it is shown: a note that says where a failing function was called
+/// or which loop iteration failed (`note::call`, `note::loop`) becomes a label of the
+/// diagnostic itself when it points into the same source, clear of its labels, instead
+/// of a second snippet with its own title. A call is labelled at its callee's name.
+fn fold_notes(diag: &Diagnostic) -> Option<Diagnostic> {
+    let src = diag.source.as_ref()?;
+    let text = src.inner().as_str();
+    let mut out = diag.clone();
+    out.related.clear();
+    for r in &diag.related {
+        let same = r.source.as_ref().is_some_and(|s| Arc::ptr_eq(s, src));
+        let label = r.labels.iter().find(|l| l.primary);
+        let folded = match (same, label, r.code) {
+            (true, Some(l), "note::call" | "note::loop") => {
+                let mut span = l.span;
+                if r.code == "note::call" {
+                    let call = text.get(span.start..span.end).unwrap_or("");
+                    if let Some(open) = call.find('(') {
+                        span.end = span.start + call[..open].trim_end().len();
+                    }
+                }
+                let clear = out
+                    .labels
+                    .iter()
+                    .all(|o| o.span.end <= span.start || span.end <= o.span.start);
+                (clear && !span.is_empty()).then(|| Label {
+                    span,
+                    text: l.text.clone(),
+                    primary: false,
+                })
+            }
+            _ => None,
+        };
+        match folded {
+            Some(l) => out.labels.push(l),
+            None => out.related.push(r.clone()),
+        }
+    }
+    (out.related.len() != diag.related.len()).then_some(out)
+}
+
 /// Render one diagnostic to text, deterministically for a given style.
 pub fn render(diag: &Diagnostic, style: RenderStyle) -> String {
+    let folded = fold_notes(diag);
+    let diag = folded.as_ref().unwrap_or(diag);
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
