@@ -138,8 +138,16 @@ fn col2im(col: &[f32], d: &Dims, g: &ConvGeom, c0: usize, cg: usize, dx: &mut [f
                         let iy = (oy * g.stride[0]) as isize + offy;
                         let dst = &mut plane[iy as usize * d.w..][..d.w];
                         let s = &src[b * l + oy * d.ow..][..d.ow];
-                        for ox in x0..x1 {
-                            dst[((ox * g.stride[1]) as isize + offx) as usize] += s[ox];
+                        if g.stride[1] == 1 {
+                            // One contiguous run: a vectorised add.
+                            let ix0 = (x0 as isize + offx) as usize;
+                            for (t, &v) in dst[ix0..ix0 + (x1 - x0)].iter_mut().zip(&s[x0..x1]) {
+                                *t += v;
+                            }
+                        } else {
+                            for ox in x0..x1 {
+                                dst[((ox * g.stride[1]) as isize + offx) as usize] += s[ox];
+                            }
                         }
                     }
                 }

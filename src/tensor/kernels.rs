@@ -37,6 +37,19 @@ pub(crate) fn zip_map<F: Fn(f32, f32) -> f32>(
                 rows_map(y, x, |row, p| p.iter().zip(row).map(|(&p, &q)| f(p, q))),
             );
         }
+        // One operand constant along trailing axes (a channel bias [C, 1, 1] added to
+        // [N, C, H, W], a column [N, 1] with [N, M]): each of its values meets one
+        // contiguous run of the other's.
+        if a.shape() == out && !y.is_empty() {
+            if let Some(run) = run_length(b.shape(), out) {
+                return from_vec(out, runs_map(x, y, run, |p, q| f(p, q)));
+            }
+        }
+        if b.shape() == out && !x.is_empty() {
+            if let Some(run) = run_length(a.shape(), out) {
+                return from_vec(out, runs_map(y, x, run, |q, p| f(p, q)));
+            }
+        }
     }
     let av = a.broadcast(out).expect("shape checked");
     let bv = b.broadcast(out).expect("shape checked");
@@ -57,6 +70,38 @@ fn is_trailing(small: &[usize], out: &[usize]) -> bool {
     let lead = small.iter().take_while(|&&d| d == 1).count();
     let s = &small[lead..];
     s.len() <= out.len() && out.ends_with(s)
+}
+
+/// When `small` broadcasts to `out` by repetition along leading axes and is constant
+/// along trailing ones (`[1.., mid.., 1..]` against `[lead.., mid.., tail..]`, at least
+/// one trailing axis): the length of the run of `out` that one of its values covers.
+fn run_length(small: &[usize], out: &[usize]) -> Option<usize> {
+    if small.len() > out.len() {
+        return None;
+    }
+    let pad = out.len() - small.len();
+    let tail = small.iter().rev().take_while(|&&d| d == 1).count();
+    let lead = small.iter().take_while(|&&d| d == 1).count();
+    if tail == 0 || lead + tail >= small.len() {
+        return None;
+    }
+    let mid = &small[lead..small.len() - tail];
+    let at = pad + lead;
+    (out[at..at + mid.len()] == *mid).then(|| out[at + mid.len()..].iter().product())
+}
+
+/// `f(big, small)` where each value of `small` covers a run of `run` values of `big`, the
+/// runs cycling through `small` in order.
+fn runs_map(big: &[f32], small: &[f32], run: usize, f: impl Fn(f32, f32) -> f32) -> Vec<f32> {
+    let mut v = Vec::with_capacity(big.len());
+    if run == 0 {
+        return v;
+    }
+    for (i, chunk) in big.chunks_exact(run).enumerate() {
+        let q = small[i % small.len()];
+        v.extend(chunk.iter().map(|&p| f(p, q)));
+    }
+    v
 }
 
 /// `row_fn(row, rep)` for each consecutive `rep.len()`-long row of `big`, collected.
@@ -226,8 +271,45 @@ pub(crate) fn broadcast_to(a: &ArrayViewD<f32>, shape: &[usize]) -> ArrayD<f32> 
 
 #[cfg(test)]
 mod tests {
-    use super::sum_axis;
-    use ndarray::{ArrayD, Axis, IxDyn};
+    use super::{run_length, sum_axis, zip_map};
+    use ndarray::{ArrayD, Axis, IxDyn, Zip};
+
+    fn numbers(shape: &[usize]) -> ArrayD<f32> {
+        let n: usize = shape.iter().product();
+        let v = (0..n)
+            .map(|i| ((i * 7919) % 1000) as f32 / 7.0 - 60.0)
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(shape), v).unwrap()
+    }
+
+    /// The fast paths of `zip_map` give ndarray's broadcast numbers, with either operand
+    /// the small one, and the run path is taken where it should be.
+    #[test]
+    fn zip_map_fast_paths_match_broadcasting() {
+        for (small, out, run) in [
+            (vec![16, 1, 1], vec![4, 16, 5, 5], Some(25)),
+            (vec![5, 1], vec![5, 7], Some(7)),
+            (vec![3, 1], vec![2, 3, 4], Some(4)),
+            (vec![1, 3, 1], vec![2, 3, 4], Some(4)),
+            (vec![2, 3, 1, 1], vec![2, 3, 2, 2], Some(4)),
+            (vec![4], vec![3, 4], None),
+            (vec![1, 1], vec![3, 4], None),
+            (vec![3, 4], vec![3, 4], None),
+        ] {
+            assert_eq!(run_length(&small, &out), run, "{small:?} -> {out:?}");
+            let (a, b) = (numbers(&out), numbers(&small));
+            let theirs = Zip::from(&a.view())
+                .and(&b.broadcast(out.as_slice()).unwrap())
+                .map_collect(|&p, &q| p - 2.0 * q);
+            let ours = zip_map(&a, &b, &out, |p, q| p - 2.0 * q);
+            assert_eq!(ours, theirs, "{small:?} -> {out:?}");
+            let theirs = Zip::from(&b.broadcast(out.as_slice()).unwrap())
+                .and(&a.view())
+                .map_collect(|&q, &p| q - 2.0 * p);
+            let ours = zip_map(&b, &a, &out, |q, p| q - 2.0 * p);
+            assert_eq!(ours, theirs, "{small:?} <- {out:?}");
+        }
+    }
 
     /// The slice loop gives exactly ndarray's numbers, on every axis of several shapes.
     #[test]

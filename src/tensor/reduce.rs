@@ -215,7 +215,11 @@ pub(crate) fn spread_grad(
         (Some(ax), false) => g.view().insert_axis(Axis(ax)),
         _ => g.view(),
     };
-    let mut out = broadcast_to(&gv, x_shape);
+    // A full reduction's gradient is one number: filled, not broadcast element by element.
+    let mut out = match gv.as_slice() {
+        Some(&[v]) => ArrayD::from_elem(IxDyn(x_shape), v),
+        _ => broadcast_to(&gv, x_shape),
+    };
     if mean {
         out.mapv_inplace(|v| v / n as f32);
     }
