@@ -321,7 +321,9 @@ fn ctrl_c_at_the_prompt_clears_the_line() {
 fn a_second_ctrl_c_during_an_op_exits_130() {
     let dir = temp_dir("twice");
     let mut t = Pty::spawn(&dir, &[], false);
-    t.line("x = ones(4000, 4000) @ ones(4000, 4000)");
+    // A product of 5·10^11 multiply-adds: seconds even on a fast machine (4000³ once
+    // finished within the 300 ms on an AVX-512 machine, before the first Ctrl-C).
+    t.line("x = ones(8000, 8000) @ ones(8000, 8000)");
     std::thread::sleep(Duration::from_millis(300));
     t.send("\x03");
     t.send("\x03");

@@ -5,23 +5,28 @@
 /// One row of a builtin table:
 /// `b!("name", [params], "doc", "example", function)`, optionally followed by the
 /// `Check` rule of `tsr check`, itself optionally marked `pure` (run for real by the
-/// checker when every argument is known).
+/// checker when every argument is known), and by `lint ROLE`, what the op is to the
+/// silent-bug lint (`LintRole`).
 macro_rules! b {
     ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr) => {
         b!($name, [$($p),*], $doc, $ex, $f, Unknown)
     };
-    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr, pure $c:ident) => {
+    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr, pure $c:ident $(, lint $r:ident)?) => {
         $crate::runtime::value::Builtin {
             name: $name, params: &[$($p),*], doc: $doc, example: $ex, func: $f,
             check: $crate::runtime::value::Check::$c, pure: true,
+            lint: b!(@lint $($r)?),
         }
     };
-    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr, $c:ident) => {
+    ($name:literal, [$($p:expr),*], $doc:literal, $ex:literal, $f:expr, $c:ident $(, lint $r:ident)?) => {
         $crate::runtime::value::Builtin {
             name: $name, params: &[$($p),*], doc: $doc, example: $ex, func: $f,
             check: $crate::runtime::value::Check::$c, pure: false,
+            lint: b!(@lint $($r)?),
         }
     };
+    (@lint) => { $crate::runtime::value::LintRole::Other };
+    (@lint $r:ident) => { $crate::runtime::value::LintRole::$r };
 }
 
 pub mod builtins;

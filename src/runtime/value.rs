@@ -358,6 +358,22 @@ pub struct Builtin {
     /// Whether `tsr check` may run it for real when every argument is known (it
     /// computes only with numbers, strings, lists and small literal tensors).
     pub pure: bool,
+    /// What it is to the silent-bug lint (`runtime::lint`).
+    pub lint: LintRole,
+}
+
+/// What a builtin is to the lint that warns of silent shape bugs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LintRole {
+    /// Makes probabilities (`softmax`, `sigmoid`).
+    Probs,
+    /// A loss that expects logits (`cross_entropy`, `bce_logits`).
+    LogitLoss,
+    /// A reduction (it may also make a row reduction).
+    Reduction,
+    /// A loss that reduces elementwise terms (`mse`, `l1_loss`).
+    Loss,
+    Other,
 }
 
 /// A builtin's abstract rule: what `tsr check` computes for a call instead of running

@@ -24,6 +24,7 @@ macro_rules! un {
             func: $f,
             check: crate::runtime::value::Check::Elementwise,
             pure: true,
+            lint: crate::runtime::value::LintRole::Other,
         }
     };
 }

@@ -22,7 +22,7 @@ pub static TABLE: &[Builtin] =
             "log(sum(exp(x))) along axes, computed stably",
             "logsumexp(logits, dim=1)",
             f_logsumexp,
-            Shapes
+            Shapes, lint Reduction
         ),
         b!(
             "var",
@@ -36,7 +36,7 @@ pub static TABLE: &[Builtin] =
             "variance (divisor n - correction; unbiased=False means correction=0)",
             "var(x, dim=0)",
             f_var,
-            Shapes
+            Shapes, lint Reduction
         ),
         b!(
             "std",
@@ -50,7 +50,7 @@ pub static TABLE: &[Builtin] =
             "standard deviation, sqrt(var); gradient 0 where it is 0",
             "std(x, dim=1, keepdim=True)",
             f_std,
-            Shapes
+            Shapes, lint Reduction
         ),
         b!(
             "prod",
@@ -58,7 +58,7 @@ pub static TABLE: &[Builtin] =
             "product of all values, or along axes",
             "prod(x, dim=0)",
             f_prod,
-            Shapes
+            Shapes, lint Reduction
         ),
         b!(
         "norm",
@@ -70,7 +70,7 @@ pub static TABLE: &[Builtin] =
         ],
         "vector p-norm (p = 'fro' or 2, 1, inf, -inf, 0, any p > 0) of all values or along axes",
         "norm(x, p=1, dim=1)",
-        f_norm, Shapes
+        f_norm, Shapes, lint Reduction
     ),
         b!(
             "amax",
@@ -78,7 +78,7 @@ pub static TABLE: &[Builtin] =
             "largest value along axes; the gradient is shared among ties",
             "amax(x, dim=[0, 1])",
             f_amax,
-            Shapes
+            Shapes, lint Reduction
         ),
         b!(
             "amin",
@@ -86,7 +86,7 @@ pub static TABLE: &[Builtin] =
             "smallest value along axes; the gradient is shared among ties",
             "amin(x, dim=1)",
             f_amin,
-            Shapes
+            Shapes, lint Reduction
         ),
         b!(
             "all",
@@ -94,7 +94,7 @@ pub static TABLE: &[Builtin] =
             "whether every value is non-zero (a 0./1. mask tensor); for a list, Python's all",
             "all(x > 0)",
             f_all,
-            Shapes
+            Shapes, lint Reduction
         ),
         b!(
             "any",
@@ -102,7 +102,7 @@ pub static TABLE: &[Builtin] =
             "whether some value is non-zero (a 0./1. mask tensor); for a list, Python's any",
             "any(isnan(x))",
             f_any,
-            Shapes
+            Shapes, lint Reduction
         ),
         b!(
             "cumsum",

@@ -118,7 +118,7 @@ pub static TABLE: &[Builtin] = &[
         [Req("x")],
         "1 / (1 + exp(-x)), elementwise",
         "sigmoid(z)",
-        f_sigmoid, pure Elementwise
+        f_sigmoid, pure Elementwise, lint Probs
     ),
     b!(
         "tanh",
@@ -162,7 +162,7 @@ pub static TABLE: &[Builtin] = &[
         "sum of all values, or along an axis or a list of axes",
         "sum(x, axis=1, keepdim=True)",
         f_sum,
-        Sum
+        Sum, lint Reduction
     ),
     b!(
         "mean",
@@ -170,7 +170,7 @@ pub static TABLE: &[Builtin] = &[
         "mean of all values, or along an axis or a list of axes",
         "mean(x, axis=0)",
         f_mean,
-        Reduce
+        Reduce, lint Reduction
     ),
     b!(
         "max",
@@ -186,7 +186,7 @@ pub static TABLE: &[Builtin] = &[
         "largest value (along an axis); max(a, b) is elementwise; of a list or of several numbers, Python's max (key=, default=)",
         "max(x, axis=1)",
         f_max,
-        Extreme
+        Extreme, lint Reduction
     ),
     b!(
         "min",
@@ -202,7 +202,7 @@ pub static TABLE: &[Builtin] = &[
         "smallest value (along an axis); min(a, b) is elementwise; of a list or of several numbers, Python's min (key=, default=)",
         "min(x, axis=1)",
         f_min,
-        Extreme
+        Extreme, lint Reduction
     ),
     b!(
         "argmax",
@@ -226,7 +226,7 @@ pub static TABLE: &[Builtin] = &[
         "exp(x) normalised to sum 1 along an axis",
         "softmax(logits)",
         f_softmax,
-        Softmax
+        Softmax, lint Probs
     ),
     b!(
         "log_softmax",
@@ -234,7 +234,7 @@ pub static TABLE: &[Builtin] = &[
         "log of softmax, computed stably",
         "log_softmax(logits)",
         f_log_softmax,
-        Softmax
+        Softmax, lint Probs
     ),
     // ---- losses
     b!(
@@ -243,7 +243,7 @@ pub static TABLE: &[Builtin] = &[
         "mean squared error; both shapes must be equal (reduction 'mean', 'sum' or 'none')",
         "mse(pred, y)",
         f_mse,
-        Loss
+        Loss, lint Loss
     ),
     b!(
         "bce",
@@ -251,7 +251,7 @@ pub static TABLE: &[Builtin] = &[
         "binary cross-entropy of probabilities (logs clamped at -100)",
         "bce(sigmoid(z), y)",
         f_bce,
-        Loss
+        Loss, lint Loss
     ),
     b!(
         "bce_logits",
@@ -259,7 +259,7 @@ pub static TABLE: &[Builtin] = &[
         "binary cross-entropy of logits, computed stably",
         "bce_logits(z, y)",
         f_bce_logits,
-        Loss
+        Loss, lint LogitLoss
     ),
     b!(
         "cross_entropy",
@@ -274,7 +274,7 @@ pub static TABLE: &[Builtin] = &[
         "softmax cross-entropy; target is class indices [N] or probabilities [N, C]",
         "cross_entropy(logits, labels)",
         f_cross_entropy,
-        CrossEntropy
+        CrossEntropy, lint LogitLoss
     ),
 ];
 

@@ -23,21 +23,21 @@ pub static TABLE: &[Builtin] = &[
         [Req("input"), Req("target"), Kw("reduction", "'mean'")],
         "mean squared error (same as `mse`)",
         "mse_loss(pred, y, reduction='sum')",
-        f_mse_loss, Shapes
+        f_mse_loss, Shapes, lint Loss
     ),
     b!(
         "binary_cross_entropy",
         [Req("input"), Req("target"), Kw("reduction", "'mean'")],
         "binary cross-entropy of probabilities (same as `bce`)",
         "binary_cross_entropy(sigmoid(z), y)",
-        f_bce_loss, Shapes
+        f_bce_loss, Shapes, lint Loss
     ),
     b!(
         "binary_cross_entropy_with_logits",
         [Req("input"), Req("target"), Kw("reduction", "'mean'")],
         "binary cross-entropy of logits (same as `bce_logits`)",
         "binary_cross_entropy_with_logits(z, y)",
-        f_bce_logits_loss, Shapes
+        f_bce_logits_loss, Shapes, lint LogitLoss
     ),
     b!(
         "nll_loss",
@@ -50,14 +50,14 @@ pub static TABLE: &[Builtin] = &[
         ],
         "negative log-likelihood of log-probabilities [N, C] at class indices [N]",
         "nll_loss(log_softmax(logits), labels)",
-        f_nll_loss, Shapes
+        f_nll_loss, Shapes, lint Loss
     ),
     b!(
         "l1_loss",
         [Req("input"), Req("target"), Kw("reduction", "'mean'")],
         "mean absolute error; both shapes must be equal",
         "l1_loss(pred, y)",
-        f_l1_loss, Shapes
+        f_l1_loss, Shapes, lint Loss
     ),
     b!(
         "smooth_l1_loss",
@@ -69,7 +69,7 @@ pub static TABLE: &[Builtin] = &[
         ],
         "0.5 d² / beta where |d| < beta, |d| - beta / 2 elsewhere (d = input - target)",
         "smooth_l1_loss(pred, y, beta=0.5)",
-        f_smooth_l1_loss, Shapes
+        f_smooth_l1_loss, Shapes, lint Loss
     ),
     b!(
         "huber_loss",
@@ -81,7 +81,7 @@ pub static TABLE: &[Builtin] = &[
         ],
         "0.5 d² where |d| < delta, delta (|d| - delta / 2) elsewhere",
         "huber_loss(pred, y, delta=2.0)",
-        f_huber_loss, Shapes
+        f_huber_loss, Shapes, lint Loss
     ),
     b!(
         "kl_div",

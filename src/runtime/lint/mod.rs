@@ -6,7 +6,7 @@
 //! intent and the fix. The program goes on.
 
 use crate::runtime::interp::Interp;
-use crate::runtime::value::{Args, Builtin, Value};
+use crate::runtime::value::{Args, Builtin, LintRole, Value};
 use crate::syntax::ast::{BinOp, Expr};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
@@ -14,38 +14,6 @@ use crate::tensor::Tensor;
 
 pub mod marks;
 use marks::{Kind, Lint, Mark};
-
-/// What a builtin is to the lint.
-#[derive(Clone, Copy, PartialEq)]
-enum Role {
-    /// Makes probabilities.
-    Probs,
-    /// A loss that expects logits.
-    LogitLoss,
-    /// A reduction (it may also make a row reduction).
-    Reduction,
-    /// A loss that reduces elementwise terms.
-    Loss,
-    Other,
-}
-
-fn role(name: &str) -> Role {
-    match name {
-        "softmax" | "log_softmax" | "sigmoid" => Role::Probs,
-        "cross_entropy" | "bce_logits" | "binary_cross_entropy_with_logits" => Role::LogitLoss,
-        "sum" | "mean" | "max" | "min" | "amax" | "amin" | "prod" | "var" | "std" | "norm"
-        | "logsumexp" | "all" | "any" | "count_nonzero" => Role::Reduction,
-        "mse"
-        | "mse_loss"
-        | "l1_loss"
-        | "bce"
-        | "binary_cross_entropy"
-        | "huber_loss"
-        | "smooth_l1_loss"
-        | "nll_loss" => Role::Loss,
-        _ => Role::Other,
-    }
-}
 
 impl Lint {
     fn get(&self, v: &Value) -> Option<&Mark> {
@@ -138,17 +106,18 @@ impl Interp {
     /// After the builtin `b` returned `out` for the arguments `args`.
     pub(crate) fn lint_call(&mut self, b: &'static Builtin, args: &Args, out: &Value) {
         let name = b.name;
-        let role = role(name);
-        if role == Role::Other {
+        let role = b.lint;
+        if role == LintRole::Other {
             return;
         }
         let first = args.slots.first().and_then(|s| s.as_ref()).map(|(v, _)| v);
         // `max(a, b)` of two tensors is elementwise, not a reduction.
-        if role == Role::Reduction && matches!(args.slots.get(1), Some(Some((Value::Tensor(_), _))))
+        if role == LintRole::Reduction
+            && matches!(args.slots.get(1), Some(Some((Value::Tensor(_), _))))
         {
             return;
         }
-        if role == Role::Probs {
+        if role == LintRole::Probs {
             if let (Some(x), Value::Tensor(o)) = (tensor(first), out) {
                 let batch = if name == "sigmoid" {
                     None
@@ -172,10 +141,10 @@ impl Interp {
         {
             // Probabilities over the batch axis given to a loss: each example's row
             // does not sum to 1.
-            let loss = matches!(role, Role::Loss | Role::LogitLoss);
+            let loss = matches!(role, LintRole::Loss | LintRole::LogitLoss);
             if let (Some(axis), true) = (batch, loss) {
                 self.warn_softmax_axis(made, name, src_id, axis);
-            } else if role == Role::LogitLoss {
+            } else if role == LintRole::LogitLoss {
                 let wrong = if name == "cross_entropy" {
                     made != "sigmoid"
                 } else {
@@ -186,7 +155,7 @@ impl Interp {
                 }
             }
         }
-        if role == Role::LogitLoss {
+        if role == LintRole::LogitLoss {
             return;
         }
         // Pairs reduced, or compared by a loss: the likely silent bug.
@@ -201,7 +170,7 @@ impl Interp {
             }
         }
         // A row reduction of a square matrix without keepdim.
-        if role == Role::Reduction {
+        if role == LintRole::Reduction {
             if let (Some(x), Value::Tensor(o)) = (tensor(first), out) {
                 if x.ndim() != 2 || o.ndim() != 1 {
                     return;
