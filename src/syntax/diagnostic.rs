@@ -427,10 +427,13 @@ impl RenderStyle {
     };
 }
 
-/// Split text into words for wrapping, but never inside `[...]`, `(...)` or backticks,
-/// so that a shape like `[4, 3]` or a suggested fix is never broken across lines.
+/// Split text into words for wrapping, but never inside `[...]`, a call's `(...)` or
+/// backticks, so that a shape like `[4, 3]` or a suggested fix is never broken across
+/// lines. A parenthesis that opens after a space is prose (an aside), and wraps.
 fn split_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
     let mut words = Vec::new();
+    // The open brackets, each with whether it keeps its contents on one line.
+    let mut open: Vec<bool> = Vec::new();
     let mut depth: i32 = 0;
     let mut in_code = false;
     let mut start = 0;
@@ -438,8 +441,16 @@ fn split_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> 
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'[' | b'(' if !in_code => depth += 1,
-            b']' | b')' if !in_code => depth = (depth - 1).max(0),
+            b'[' | b'(' if !in_code => {
+                let aside = bytes[i] == b'(' && (i == 0 || bytes[i - 1] == b' ');
+                open.push(!aside);
+                depth += i32::from(!aside);
+            }
+            b']' | b')' if !in_code => {
+                if open.pop().unwrap_or(false) {
+                    depth -= 1;
+                }
+            }
             b'`' => in_code = !in_code,
             b' ' if depth == 0 && !in_code => {
                 let mut end = i;
