@@ -477,6 +477,13 @@ fn split_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> 
 /// diagnostic itself when it points into the same source, clear of its labels, instead
 /// of a second snippet with its own title. A call is labelled at its callee's name.
 fn fold_notes(diag: &Diagnostic) -> Option<Diagnostic> {
+    if !diag
+        .related
+        .iter()
+        .any(|r| matches!(r.code, "note::call" | "note::loop"))
+    {
+        return None;
+    }
     let src = diag.source.as_ref()?;
     let text = src.inner().as_str();
     let mut out = diag.clone();
