@@ -252,9 +252,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    // The interpreter is one worker of a two-thread pool: large matrix products split
-    // over it and the other worker, and between products the other worker sleeps
-    // instead of competing with the interpreter for the machine's cores.
+    // The interpreter is one worker of a two-thread pool. Large matrix products split
+    // over it and the other worker where the `gemm` crate computes them (between
+    // products the other worker sleeps), and over it and `tensor::pair`'s helper thread
+    // where our own kernels do (x86-64 with AVX2 or AVX-512).
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .thread_name(|i| format!("tsr-{i}"))

@@ -97,11 +97,13 @@ unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [
         unsafe { small_mm(a, b, dst, ds) };
         return;
     }
-    // Four tasks on the pool's two threads: when the other worker wakes late (it sleeps
-    // between products, and waking it costs tens of microseconds), the interpreter's
-    // thread goes on with the remaining tasks instead of waiting for it. Measured with
-    // 200 us of other work between the w2 products: 521 us for the pair with four
-    // tasks, 625 us with two (475 us back to back).
+    // The `gemm` crate (CPUs without AVX2) splits a product over the pool's two threads
+    // in four tasks: when the other worker wakes late (it sleeps between products, and
+    // waking it costs tens of microseconds), the interpreter's thread goes on with the
+    // remaining tasks instead of waiting for it. Measured with 200 us of other work
+    // between the w2 products: 521 us for the pair with four tasks, 625 us with two
+    // (475 us back to back). `sgemm` takes the same four, or two halves when its own
+    // helper thread is awake (see `pair`).
     let parallelism = if m * n * k >= PARALLEL_WORK {
         gemm::Parallelism::Rayon(4)
     } else {
@@ -122,8 +124,9 @@ unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [
             rs: brs,
             cs: bcs,
         };
-        // SAFETY: the CPU has AVX2 and FMA (checked); `a`, `b` are live m×k and k×n
-        // views and `dst` as this function's caller vouches, with a unit column stride.
+        // SAFETY: the CPU has AVX2 and FMA, or AVX-512F (checked); `a`, `b` are live m×k
+        // and k×n views and `dst` as this function's caller vouches, with a unit column
+        // stride.
         unsafe { super::sgemm::gemm(m, n, k, am, bm, dst, ds[0], tasks) };
         return;
     }

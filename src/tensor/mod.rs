@@ -23,6 +23,8 @@ mod math;
 mod matmul;
 pub mod movement;
 mod optim;
+#[cfg(target_arch = "x86_64")]
+mod pair;
 mod pool;
 mod reduce;
 mod sample;
@@ -518,6 +520,10 @@ impl Tensor {
     }
     pub fn data(&self) -> Ref<'_, ArrayD<f32>> {
         self.0.data.borrow()
+    }
+    /// Whether no element is nan or ±inf.
+    pub fn all_finite(&self) -> bool {
+        kernels::all_finite(&self.0.data.borrow())
     }
     pub fn is_leaf(&self) -> bool {
         matches!(self.0.op, Op::Leaf)

@@ -356,10 +356,10 @@ fn postfix(text: &str) -> String {
 impl Interp {
     /// Warn (once per location) when an op turns finite inputs into `nan`/`inf`.
     pub fn check_finite(&mut self, out: &Tensor, inputs: &[&Tensor], span: Span, what: &str) {
-        if all_finite(out) {
+        if out.all_finite() {
             return;
         }
-        if !inputs.iter().all(|t| all_finite(t)) {
+        if !inputs.iter().all(|t| t.all_finite()) {
             return;
         }
         if self
@@ -372,28 +372,5 @@ impl Interp {
             .primary(span, "the first non-finite values appear here")
             .help("check for log of 0, division by 0 or overflow; `clamp` the input or add a small epsilon");
         self.warn_once(span, "nonfinite", d);
-    }
-}
-
-fn all_finite(t: &Tensor) -> bool {
-    let data = t.data();
-    match data.as_slice_memory_order() {
-        // An f32 is nan or inf exactly when its exponent bits are all ones; OR-ing the
-        // masked bits of a chunk vectorises, unlike a short-circuiting `all`.
-        Some(xs) => {
-            const EXP: u32 = 0x7f80_0000;
-            let mut chunks = xs.chunks_exact(16);
-            for c in &mut chunks {
-                let mut bad = 0u32;
-                for x in c {
-                    bad |= u32::from(x.to_bits() & EXP == EXP);
-                }
-                if bad != 0 {
-                    return false;
-                }
-            }
-            chunks.remainder().iter().all(|x| x.is_finite())
-        }
-        None => data.iter().all(|x| x.is_finite()),
     }
 }
