@@ -1,22 +1,50 @@
 //! Matrix product with NumPy `matmul` rules (1-D, 2-D and broadcast-batched N-D) on
 //! views: transposed operands are never copied; tiny products use a plain loop.
 
+use std::cell::Cell;
+
 use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix1, Ix2, IxDyn};
 
 use super::kernels::{from_vec, reshape_owned, zip_map};
 use super::shape::{broadcast_shapes, matmul_shape};
 use super::{Input, Op, Tensor, TensorError};
 
+thread_local! {
+    /// Whether the products since the last `take_finite` stored only finite values, as
+    /// their kernels checked; `None` once a product was not checked.
+    static FINITE: Cell<Option<bool>> = const { Cell::new(Some(true)) };
+}
+
+fn note_finite(known: Option<bool>) {
+    FINITE.with(|c| {
+        c.set(match (c.get(), known) {
+            (Some(a), Some(b)) => Some(a && b),
+            _ => None,
+        })
+    });
+}
+
+/// What the products since the last call found (and a fresh start for the next ones).
+fn take_finite() -> Option<bool> {
+    FINITE.with(|c| c.replace(Some(true)))
+}
+
+/// A product's result, with what its kernels found out about its finiteness (the lint
+/// then need not read it again).
+fn product(data: impl FnOnce() -> ArrayD<f32>, op: Op) -> Tensor {
+    take_finite();
+    let data = data();
+    let t = Tensor::from_op(data, op);
+    t.set_finite(take_finite());
+    t
+}
+
 /// `a @ b`.
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
-    let data = {
-        let (x, y) = (a.data(), b.data());
-        let out = matmul_shape(x.shape(), y.shape())?;
-        super::budget::reserve(&out)?;
-        matmul_arrays(&x.view(), &y.view(), &out)
-    };
-    Ok(Tensor::from_op(
-        data,
+    let out = matmul_shape(&a.shape(), &b.shape())?;
+    super::budget::reserve(&out)?;
+    Ok(product(
+        || matmul_arrays(&a.data().view(), &b.data().view(), &out),
         Op::MatMul(Input::new(a), Input::new(b)),
     ))
 }
@@ -32,12 +60,8 @@ pub fn matmul_nt(a: &Tensor, w: &Tensor) -> Option<Result<Tensor, TensorError>> 
     }
     let run = || {
         super::budget::reserve(&[sa[0], sw[0]])?;
-        let data = {
-            let (x, y) = (a.data(), w.data());
-            mm2(&to2(x.view()), &to2(y.view()).t())
-        };
-        Ok(Tensor::from_op(
-            data,
+        Ok(product(
+            || mm2(&to2(a.data().view()), &to2(w.data().view()).t()),
             Op::MatMulT(Input::new(a), Input::new(w)),
         ))
     };
@@ -95,6 +119,7 @@ unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [
     if m * n * k <= SMALL_WORK {
         // SAFETY: as required by this function.
         unsafe { small_mm(a, b, dst, ds) };
+        note_finite(None);
         return;
     }
     // The `gemm` crate (CPUs without AVX2) splits a product over the pool's two threads
@@ -127,7 +152,8 @@ unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [
         // SAFETY: the CPU has AVX2 and FMA, or AVX-512F (checked); `a`, `b` are live m×k
         // and k×n views and `dst` as this function's caller vouches, with a unit column
         // stride.
-        unsafe { super::sgemm::gemm(m, n, k, am, bm, dst, ds[0], tasks) };
+        let finite = unsafe { super::sgemm::gemm(m, n, k, am, bm, dst, ds[0], tasks) };
+        note_finite(Some(finite));
         return;
     }
     // SAFETY: the pointers and strides describe the live views `a` (m×k) and `b` (k×n)
@@ -157,6 +183,7 @@ unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [
             parallelism,
         );
     }
+    note_finite(None);
 }
 
 /// A plain triple loop over strided views (tiny products: no kernel set-up cost).
@@ -242,6 +269,7 @@ pub(crate) fn matmul_arrays(
         (1, 1) => {
             let x = a.view().into_dimensionality::<Ix1>().expect("1-d");
             let y = b.view().into_dimensionality::<Ix1>().expect("1-d");
+            note_finite(None);
             ArrayD::from_elem(IxDyn(&[]), x.dot(&y))
         }
         (2, 2) => mm2(&to2(a.view()), &to2(b.view())),

@@ -381,6 +381,9 @@ pub struct Node {
     /// Made by a comparison or a logical op (or a view of one): used as an index, it
     /// selects where it is non-zero instead of holding positions.
     mask: Cell<bool>,
+    /// Whether the data are all finite, when the op that made them checked (a matrix
+    /// product's kernel does, as it stores the result); forgotten at any change.
+    finite: Cell<Option<bool>>,
     grad_wanted: Cell<bool>,
     /// The `backward` pass (generation) that last visited this node, and its slot there.
     mark: Cell<u64>,
@@ -479,6 +482,7 @@ impl Tensor {
             op,
             constant,
             mask: Cell::new(mask),
+            finite: Cell::new(None),
             grad_wanted: Cell::new(false),
             mark: Cell::new(0),
             slot: Cell::new(usize::MAX),
@@ -523,7 +527,14 @@ impl Tensor {
     }
     /// Whether no element is nan or ±inf.
     pub fn all_finite(&self) -> bool {
-        kernels::all_finite(&self.0.data.borrow())
+        match self.0.finite.get() {
+            Some(known) => known,
+            None => kernels::all_finite(&self.0.data.borrow()),
+        }
+    }
+    /// Records what the op that made this tensor found out about its finiteness.
+    pub(crate) fn set_finite(&self, known: Option<bool>) {
+        self.0.finite.set(known);
     }
     pub fn is_leaf(&self) -> bool {
         matches!(self.0.op, Op::Leaf)
@@ -584,6 +595,7 @@ impl Tensor {
         &self.0.slot
     }
     pub(crate) fn data_mut(&self) -> std::cell::RefMut<'_, ArrayD<f32>> {
+        self.0.finite.set(None);
         self.0.data.borrow_mut()
     }
 }

@@ -6,6 +6,7 @@
 
 use std::arch::x86_64::*;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// A register tile and its blocking: the kernel computes an `MR`×`NR` tile of the
 /// product over a depth of at most `KC` from a packed micro-panel of the right operand.
@@ -21,7 +22,8 @@ trait Micro {
     /// micro-panel (their KC-long stretches stay in L2).
     const MC: usize;
     /// `c (+)= Σ_p a[r][p] · panel[p]` over `kc` steps for the MR×NR tile, where row r
-    /// of the left operand starts at `rowp[r]` with stride `acs` along the depth.
+    /// of the left operand starts at `rowp[r]` with stride `acs` along the depth. With
+    /// `check`, true when a stored value is nan or infinite (else false).
     ///
     /// # Safety
     /// The CPU has the kernel's features; every `rowp[r] + p·acs` (r < MR, p < kc)
@@ -35,8 +37,12 @@ trait Micro {
         c: *mut f32,
         ldc: isize,
         add: bool,
-    );
+        check: bool,
+    ) -> bool;
 }
+
+/// The exponent bits of an f32: all ones exactly for nan and ±inf.
+const EXP: u32 = 0x7f80_0000;
 
 /// The widest tile of any kernel (the size of the scratch tile of ragged edges).
 const MAX_MR: usize = 8;
@@ -64,12 +70,13 @@ struct Dst {
 
 /// The pointers of one product, shared by its tasks: every task reads `a` and `b` and
 /// writes a disjoint block of `dst`.
-#[derive(Clone, Copy)]
 struct Job {
     k: usize,
     a: Mat,
     b: Mat,
     dst: Dst,
+    /// Set when a tile's final values hold a nan or an infinity.
+    nonfinite: AtomicBool,
 }
 
 // SAFETY: a `Job` is only built by `gemm`, whose caller guarantees that `a` and `b` are
@@ -93,7 +100,8 @@ fn avx512() -> bool {
 /// `dst = a @ b` for an m×k `a` and a k×n `b` into the m×n row-major block at `dst`
 /// (row stride `drs`, unit column stride), in `tasks` pieces on the current rayon pool
 /// (1: on this thread), with the widest kernel the CPU has. Every element of `dst` is
-/// written, none is read.
+/// written, none is read. Returns whether every element written is finite (no nan, no
+/// ±inf), checked as the tiles are stored.
 ///
 /// # Safety
 /// `available()` must be true; `a` and `b` must be valid for reads of every element of
@@ -109,7 +117,7 @@ pub(crate) unsafe fn gemm(
     dst: *mut f32,
     drs: isize,
     tasks: usize,
-) {
+) -> bool {
     // SAFETY: as this function's contract; the kernel matches the CPU.
     unsafe {
         if avx512() {
@@ -134,15 +142,16 @@ unsafe fn gemm_with<K: Micro>(
     dst: *mut f32,
     drs: isize,
     tasks: usize,
-) {
+) -> bool {
     let job = Job {
         k,
         a,
         b,
         dst: Dst { ptr: dst, rs: drs },
+        nonfinite: AtomicBool::new(false),
     };
     if m == 0 || n == 0 {
-        return;
+        return true;
     }
     if k == 0 {
         for i in 0..m {
@@ -151,7 +160,7 @@ unsafe fn gemm_with<K: Micro>(
                 unsafe { *dst.offset(i as isize * drs + j as isize) = 0.0 };
             }
         }
-        return;
+        return true;
     }
     let strips = n.div_ceil(K::NR);
     // Two halves when the helper is awake; else more, smaller tasks, so that this
@@ -164,14 +173,17 @@ unsafe fn gemm_with<K: Micro>(
     if tasks == 1 {
         // SAFETY: the whole product, as this function's contract.
         unsafe { block::<K>(&job, 0, m, 0, n) };
-        return;
+        return !job.nonfinite.load(Relaxed);
     }
     // Column panels when there are enough of them (no operand packed twice), else rows
     // (each task packs the narrow right operand itself).
     let by_cols = strips >= 2 * tasks;
     let units = if by_cols { strips } else { m.div_ceil(K::MR) };
     let tasks = tasks.min(units);
-    let range = |t: usize| (t * units / tasks, (t + 1) * units / tasks);
+    // The first tasks get the larger shares: the calling thread claims task 0 before the
+    // helper arrives, and with columns the ragged last strip costs a whole one.
+    let start = |t: usize| (t * units).div_ceil(tasks);
+    let range = |t: usize| (start(t), start(t + 1));
     let run = |t: usize| {
         let (u0, u1) = range(t);
         // SAFETY: task t covers columns (or rows) [u0, u1) in units of tiles, disjoint
@@ -185,6 +197,7 @@ unsafe fn gemm_with<K: Micro>(
         }
     };
     super::pair::split(tasks, &run);
+    !job.nonfinite.load(Relaxed)
 }
 
 thread_local! {
@@ -270,9 +283,13 @@ unsafe fn tile<K: Micro>(
         .dst
         .ptr
         .wrapping_offset(i as isize * job.dst.rs + j as isize);
+    // The values are final after the last depth chunk.
+    let last = pc + kc == job.k;
     if rows == K::MR && cols == K::NR {
         // SAFETY: the full tile is inside the destination (contract of `block`).
-        unsafe { K::kernel(kc, &rowp, a.cs, panel, d, job.dst.rs, !first) };
+        if unsafe { K::kernel(kc, &rowp, a.cs, panel, d, job.dst.rs, !first, last) } {
+            job.nonfinite.store(true, Relaxed);
+        }
         return;
     }
     let mut tmp = [0.0f32; MAX_MR * MAX_NR];
@@ -286,8 +303,10 @@ unsafe fn tile<K: Micro>(
             tmp.as_mut_ptr(),
             K::NR as isize,
             false,
+            false,
         )
     };
+    let mut bad = false;
     for r in 0..rows {
         for c in 0..cols {
             // SAFETY: (r, c) is inside the valid part of the tile.
@@ -295,8 +314,12 @@ unsafe fn tile<K: Micro>(
                 let q = d.offset(r as isize * job.dst.rs + c as isize);
                 let v = tmp[r * K::NR + c];
                 *q = if first { v } else { *q + v };
+                bad |= (*q).to_bits() & EXP == EXP;
             }
         }
+    }
+    if last && bad {
+        job.nonfinite.store(true, Relaxed);
     }
 }
 
@@ -316,7 +339,8 @@ impl Micro for Avx2 {
         c: *mut f32,
         ldc: isize,
         add: bool,
-    ) {
+        check: bool,
+    ) -> bool {
         let mut acc = [_mm256_setzero_ps(); 12];
         let mut bp = panel;
         let mut off = 0isize;
@@ -334,6 +358,8 @@ impl Micro for Avx2 {
             off += acs;
             bp = bp.wrapping_add(16);
         }
+        let exp = _mm256_set1_epi32(EXP as i32);
+        let mut bad = _mm256_setzero_si256();
         for r in 0..6 {
             // SAFETY: row r of the tile (the trait's contract).
             unsafe {
@@ -345,8 +371,15 @@ impl Micro for Avx2 {
                 }
                 _mm256_storeu_ps(q, v0);
                 _mm256_storeu_ps(q.add(8), v1);
+                if check {
+                    for v in [v0, v1] {
+                        let e = _mm256_and_si256(_mm256_castps_si256(v), exp);
+                        bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(e, exp));
+                    }
+                }
             }
         }
+        _mm256_testz_si256(bad, bad) == 0
     }
 }
 
@@ -366,7 +399,8 @@ impl Micro for Avx512 {
         c: *mut f32,
         ldc: isize,
         add: bool,
-    ) {
+        check: bool,
+    ) -> bool {
         let mut acc = [_mm512_setzero_ps(); 16];
         let mut bp = panel;
         let mut off = 0isize;
@@ -384,6 +418,8 @@ impl Micro for Avx512 {
             off += acs;
             bp = bp.wrapping_add(32);
         }
+        let exp = _mm512_set1_epi32(EXP as i32);
+        let mut bad: __mmask16 = 0;
         for r in 0..8 {
             // SAFETY: row r of the tile (the trait's contract).
             unsafe {
@@ -395,8 +431,15 @@ impl Micro for Avx512 {
                 }
                 _mm512_storeu_ps(q, v0);
                 _mm512_storeu_ps(q.add(16), v1);
+                if check {
+                    for v in [v0, v1] {
+                        let e = _mm512_and_si512(_mm512_castps_si512(v), exp);
+                        bad |= _mm512_cmpeq_epi32_mask(e, exp);
+                    }
+                }
             }
         }
+        bad != 0
     }
 }
 
