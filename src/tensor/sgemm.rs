@@ -550,7 +550,7 @@ mod tests {
             .collect()
     }
 
-    type Gemm = unsafe fn(usize, usize, usize, Mat, Mat, *mut f32, isize, usize);
+    type Gemm = unsafe fn(usize, usize, usize, Mat, Mat, *mut f32, isize, usize) -> bool;
 
     /// Each kernel this CPU has, by name.
     fn kernels() -> Vec<(&'static str, Gemm)> {
@@ -571,6 +571,51 @@ mod tests {
     fn matches_plain_products() {
         for (name, gemm) in kernels() {
             check_kernel(name, gemm);
+            check_finiteness(name, gemm);
+        }
+    }
+
+    /// A product reports a nan or an infinity wherever in the result it is (a full tile,
+    /// a ragged edge, a later depth chunk, either task), and only then.
+    fn check_finiteness(name: &str, gemm: Gemm) {
+        let (m, k, n) = (37, 700, 75);
+        // Overflow at exactly one element: +inf, -inf, or nan (+inf plus -inf).
+        for (i, p, terms) in [
+            (0, 0, [1e30, 0.0]),
+            (36, 698, [-1e30, 0.0]),
+            (20, 400, [1e30, -1e30]),
+        ] {
+            for j in [0, 40, 74] {
+                for tasks in [1, 2] {
+                    let mut a = vec![0.5f32; m * k];
+                    let mut b = vec![0.0f32; k * n];
+                    for (q, t) in terms.into_iter().enumerate() {
+                        a[i * k + p + q] = t;
+                        b[(p + q) * n + j] = 1e30;
+                    }
+                    let mut c = vec![0.0f32; m * n];
+                    let am = Mat {
+                        ptr: a.as_ptr(),
+                        rs: k as isize,
+                        cs: 1,
+                    };
+                    let bm = Mat {
+                        ptr: b.as_ptr(),
+                        rs: n as isize,
+                        cs: 1,
+                    };
+                    // SAFETY: the kernel's features checked; row-major operands and result.
+                    let finite =
+                        unsafe { gemm(m, n, k, am, bm, c.as_mut_ptr(), n as isize, tasks) };
+                    let bad = c.iter().filter(|v| !v.is_finite()).count();
+                    assert_eq!(bad, 1, "{name}: one non-finite value at ({i}, {j})");
+                    assert!(!c[i * n + j].is_finite());
+                    assert!(
+                        !finite,
+                        "{name}: {terms:?} at ({i}, {j}) with {tasks} tasks missed"
+                    );
+                }
+            }
         }
     }
 
@@ -616,7 +661,7 @@ mod tests {
                         // SAFETY: the kernel's features checked; every index the strides reach is
                         // inside `a`, `b` (checked by `at`/`bt` above for the same
                         // ranges) and the m×n block of `c` with row stride ld.
-                        unsafe {
+                        let finite = unsafe {
                             gemm(
                                 m,
                                 n,
@@ -636,6 +681,10 @@ mod tests {
                                 tasks,
                             )
                         };
+                        assert!(
+                            finite,
+                            "{name} {m}x{k}x{n}: finite numbers reported otherwise"
+                        );
                         for i in 0..m {
                             for j in 0..n {
                                 let want: f64 =
