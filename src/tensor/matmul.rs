@@ -137,7 +137,7 @@ unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [
     let (ars, acs) = (a.strides()[0], a.strides()[1]);
     let (brs, bcs) = (b.strides()[0], b.strides()[1]);
     #[cfg(target_arch = "x86_64")]
-    if ds[1] == 1 && super::sgemm::available() {
+    if ds[1] == 1 && super::sgemm::takes(m, n, k) {
         let tasks = if m * n * k >= PARALLEL_WORK { 4 } else { 1 };
         let am = super::sgemm::Mat {
             ptr: a.as_ptr(),
@@ -149,7 +149,7 @@ unsafe fn mm_into(a: &ArrayView2<f32>, b: &ArrayView2<f32>, dst: *mut f32, ds: [
             rs: brs,
             cs: bcs,
         };
-        // SAFETY: the CPU has AVX2 and FMA, or AVX-512F (checked); `a`, `b` are live m×k
+        // SAFETY: the CPU has AVX2 and FMA, or AVX-512F (`takes`); `a`, `b` are live m×k
         // and k×n views and `dst` as this function's caller vouches, with a unit column
         // stride.
         let finite = unsafe { super::sgemm::gemm(m, n, k, am, bm, dst, ds[0], tasks) };
