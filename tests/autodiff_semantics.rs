@@ -487,7 +487,9 @@ fn optimiser_step_keeps_deferred_input_gradient() {
     // The step changes the weight, which the deferred gradient of `x` reads: it is
     // computed later, from the copy of the weight kept at the change. The fused form
     // `x @ p.T` (`matmul_nt`, `p` = wᵀ) has `x` and `p` as sibling inputs of one op.
-    for (adam, fused) in [(false, false), (true, false), (false, true), (true, true)] {
+    // Plain SGD and SGD with momentum keep the old array itself and put the update in a
+    // new one; Nesterov and Adam keep a copy and update in place.
+    for (opt, fused) in (0..4).flat_map(|o| [(o, false), (o, true)]) {
         let x = t(&[2, 2], &[1.0, 2.0, -1.0, 0.5]);
         let (p, product) = if fused {
             let p = t(&[2, 2], &[0.3, 0.1, -0.2, 0.4]);
@@ -500,14 +502,25 @@ fn optimiser_step_keeps_deferred_input_gradient() {
         };
         let loss = sum(&unary(UnaryOp::Sigmoid, &product));
         let s = backward(&loss).unwrap();
-        if adam {
-            Adam::new(vec![p.clone()], 0.1, 0.9, 0.999, 1e-8)
+        let before = vals(&p);
+        let gp = vals(&s.grad(&p).unwrap());
+        match opt {
+            0 => Adam::new(vec![p.clone()], 0.1, 0.9, 0.999, 1e-8)
                 .step(&s)
-                .unwrap();
-        } else {
-            Sgd::new(vec![p.clone()], 0.5, 0.9).step(&s).unwrap();
+                .unwrap(),
+            1 => Sgd::new(vec![p.clone()], 0.5, 0.9).step(&s).unwrap(),
+            2 => {
+                let mut sgd = Sgd::new(vec![p.clone()], 0.5, 0.9);
+                sgd.nesterov = true;
+                sgd.step(&s).unwrap()
+            }
+            _ => Sgd::new(vec![p.clone()], 0.5, 0.0).step(&s).unwrap(),
         }
         assert_eq!(p.version(), 1);
+        if opt == 3 {
+            let want: Vec<f32> = before.iter().zip(&gp).map(|(w, g)| w - 0.5 * g).collect();
+            assert_eq!(vals(&p), want);
+        }
         let gx = s.grad(&x).unwrap();
         let x2 = x.detach();
         x2.mark_wanted();

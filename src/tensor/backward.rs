@@ -717,19 +717,29 @@ impl GradStore {
 /// Before `t` changes in place: computes now the deferred leaf gradients of the latest
 /// store whose pending edges read `t`, so they still see the values of the backward.
 pub(crate) fn flush_pending(t: &Tensor) {
+    if prepare_change(t) {
+        keep_copy(t);
+    }
+}
+
+/// The first half of `flush_pending`: computes the deferred gradients that must be
+/// computed now, and says whether the latest store must keep `t`'s values as they are
+/// (then the caller keeps them with `keep_copy`, or with `keep_replaced` when its change
+/// makes all-new data, before it changes `t`).
+pub(crate) fn prepare_change(t: &Tensor) -> bool {
     let Some(inner) = LATEST.with(|l| l.borrow().upgrade()) else {
-        return;
+        return false;
     };
     // Edges whose consumer is `t` itself (its rule may read its output) are computed
     // now; for edges that read `t` as an input, a copy of `t` as the graph saw it is
     // kept instead (cheaper than the product a layer's input gradient would need).
-    let (now, keep_copy): (Vec<usize>, bool) = {
+    let (now, keep): (Vec<usize>, bool) = {
         let d = inner.deferred.borrow();
         if d.is_empty() {
-            return;
+            return false;
         }
         let mut now = Vec::new();
-        let mut keep_copy = false;
+        let mut keep = false;
         for &(leaf, consumer, _) in d.iter() {
             let c = &inner.nodes[consumer];
             let op = &c.0.op;
@@ -739,37 +749,57 @@ pub(crate) fn flush_pending(t: &Tensor) {
                 op.input(i)
                     .is_some_and(|x| x.t.ptr_eq(t) && x.version == t.version())
             }) {
-                keep_copy = true;
+                keep = true;
             }
         }
         now.dedup();
-        (now, keep_copy)
+        (now, keep)
     };
-    if keep_copy && saved_data_in(&inner, t).is_none() {
-        let bytes = data_bytes(t.numel());
-        if reserve_bytes(bytes, &t.shape()).is_ok() {
-            inner.charge.add(bytes);
-            let copy = Rc::new(t.data().to_owned());
-            inner.saved.borrow_mut().push((t.id(), t.version(), copy));
-        } else {
-            // No room for a copy: compute those gradients now, as they read `t`.
-            let slots: Vec<usize> = inner
-                .deferred
-                .borrow()
-                .iter()
-                .filter(|&&(_, consumer, _)| {
-                    let op = &inner.nodes[consumer].0.op;
-                    (0..op.num_inputs()).any(|i| op.input(i).is_some_and(|x| x.t.ptr_eq(t)))
-                })
-                .map(|&(leaf, _, _)| leaf)
-                .collect();
-            for s in slots {
-                let _ = inner.resolve(s);
-            }
-        }
-    }
     for s in now {
         let _ = inner.resolve(s);
+    }
+    if !keep || saved_data_in(&inner, t).is_some() {
+        return false;
+    }
+    let bytes = data_bytes(t.numel());
+    if reserve_bytes(bytes, &t.shape()).is_ok() {
+        inner.charge.add(bytes);
+        return true;
+    }
+    // No room for a copy: compute those gradients now, as they read `t`.
+    let slots: Vec<usize> = inner
+        .deferred
+        .borrow()
+        .iter()
+        .filter(|&&(_, consumer, _)| {
+            let op = &inner.nodes[consumer].0.op;
+            (0..op.num_inputs()).any(|i| op.input(i).is_some_and(|x| x.t.ptr_eq(t)))
+        })
+        .map(|&(leaf, _, _)| leaf)
+        .collect();
+    for s in slots {
+        let _ = inner.resolve(s);
+    }
+    false
+}
+
+/// Keeps a copy of `t`'s values for the latest store (`prepare_change` said so).
+pub(crate) fn keep_copy(t: &Tensor) {
+    let copy = Rc::new(t.data().to_owned());
+    keep_saved(t, copy);
+}
+
+/// Puts `new` in place of `t`'s data and keeps the old array for the latest store
+/// (`prepare_change` said so): a change that makes all-new data (an optimiser's
+/// update), with no copy. The caller bumps the version as after any change.
+pub(crate) fn keep_replaced(t: &Tensor, new: ArrayD<f32>) {
+    let old = std::mem::replace(&mut *t.data_mut(), new);
+    keep_saved(t, Rc::new(old));
+}
+
+fn keep_saved(t: &Tensor, data: Rc<ArrayD<f32>>) {
+    if let Some(inner) = LATEST.with(|l| l.borrow().upgrade()) {
+        inner.saved.borrow_mut().push((t.id(), t.version(), data));
     }
 }
 

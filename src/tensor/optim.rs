@@ -3,9 +3,9 @@
 
 use ndarray::{ArrayD, Axis, Zip};
 
-use super::kernels::{update_with, update_with2};
+use super::kernels::{update_with, update_with2, zip_map};
 
-use super::backward::{flush_pending, GradStore};
+use super::backward::{flush_pending, keep_copy, keep_replaced, prepare_change, GradStore};
 use super::budget::{data_bytes, reserve_bytes, Charge};
 use super::shape::{in_place_shape, resolve_index, IndexItem};
 use super::shape_ops::{positions_axis, slice_info};
@@ -138,13 +138,35 @@ impl Sgd {
     pub fn step(&mut self, store: &GradStore) -> Result<(), TensorError> {
         for (p, buf) in self.params.iter().zip(self.bufs.iter_mut()) {
             // Deferred gradients that read `p` are computed before it changes (and before
-            // the store's gradients are borrowed below).
-            flush_pending(p);
-            let Some(g) = grad_of(store, p)? else {
-                continue;
+            // the store's gradients are borrowed below); when they read `p` itself, its
+            // old array is kept for them and the update makes a new one (no copy).
+            let keep = prepare_change(p);
+            let g = match grad_of(store, p) {
+                Ok(Some(g)) => g,
+                other => {
+                    if keep {
+                        keep_copy(p);
+                    }
+                    other?;
+                    continue;
+                }
             };
-            check_grad_shape(p, &g)?;
+            if let Err(e) = check_grad_shape(p, &g) {
+                if keep {
+                    keep_copy(p);
+                }
+                return Err(e);
+            }
             let a = -(self.lr as f32);
+            // `p += a u`, in place or into the new array that replaces the kept one.
+            let add_scaled = |u: &ArrayD<f32>| {
+                if keep {
+                    let new = zip_map(&p.data(), u, &p.shape(), |w, u| w + a * u);
+                    keep_replaced(p, new);
+                } else {
+                    update_with(&mut p.data_mut(), u, |w, u| *w += a * u);
+                }
+            };
             let decayed;
             let mut d: &ArrayD<f32> = &g;
             if self.weight_decay != 0.0 {
@@ -168,12 +190,15 @@ impl Sgd {
                     }
                 };
                 if self.nesterov {
+                    if keep {
+                        keep_copy(p);
+                    }
                     update_with2(&mut p.data_mut(), d, b, |w, g, b| *w += a * (g + m * b));
                 } else {
-                    update_with(&mut p.data_mut(), b, |w, u| *w += a * u);
+                    add_scaled(b);
                 }
             } else {
-                update_with(&mut p.data_mut(), d, |w, u| *w += a * u);
+                add_scaled(d);
             }
             p.bump_version();
         }
