@@ -35,7 +35,7 @@ impl Interp {
                 op_span,
                 lhs,
                 rhs,
-            } if matches!(&rhs.kind, ExprKind::Attr { name, .. } if name.node == "T") => {
+            } if super::index::is_transpose(rhs) || super::index::is_transpose(lhs) => {
                 self.matmul_transposed(*op_span, lhs, rhs)
             }
             ExprKind::Binary {

@@ -202,32 +202,75 @@ pub(crate) fn xor_operands(
     )))
 }
 
+/// Whether `e` is `something.T`.
+pub(crate) fn is_transpose(e: &Expr) -> bool {
+    matches!(&e.kind, crate::syntax::ast::ExprKind::Attr { name, .. } if name.node == "T")
+}
+
 impl Interp {
-    /// `a @ w.T` (`rhs` is the `.T`): two matrices whose sizes fit multiply with `w`
-    /// read transposed in place (`tensor::matmul_nt`: `w.T` is never made); anything
-    /// else is `a @ (w.T)` as written, with its diagnostics.
+    /// `a @ w.T` or `a.T @ b` (one side is a `.T`): two matrices whose sizes fit multiply
+    /// with the transposed one read in place (`tensor::matmul_nt` / `matmul_tn`: the
+    /// transpose is never made); anything else is the product as written, with its
+    /// diagnostics. Python's order holds: the left side, then the right.
     pub(crate) fn matmul_transposed(&mut self, op_span: Span, lhs: &Expr, rhs: &Expr) -> R<Value> {
-        let l = self.eval(lhs)?;
-        let crate::syntax::ast::ExprKind::Attr { object, name } = &rhs.kind else {
+        use crate::syntax::ast::ExprKind;
+        if is_transpose(rhs) {
+            let l = self.eval(lhs)?;
+            let ExprKind::Attr { object, name } = &rhs.kind else {
+                let r = self.eval(rhs)?;
+                return self.binary(BinOp::MatMul, op_span, l, r, lhs, rhs);
+            };
+            let w = self.eval(object)?;
+            if let (Value::Tensor(a), Value::Tensor(wt)) = (&l, &w) {
+                if let Some(out) = tensor::matmul_nt(a, wt) {
+                    return self.fused_product(out, [a, wt], op_span);
+                }
+            }
+            let r = self.attribute(w, object, &name.node, name.span)?;
+            return self.binary(BinOp::MatMul, op_span, l, r, lhs, rhs);
+        }
+        let ExprKind::Attr { object, name } = &lhs.kind else {
+            let l = self.eval(lhs)?;
             let r = self.eval(rhs)?;
             return self.binary(BinOp::MatMul, op_span, l, r, lhs, rhs);
         };
-        let w = self.eval(object)?;
-        if let (Value::Tensor(a), Value::Tensor(wt)) = (&l, &w) {
-            if let Some(out) = tensor::matmul_nt(a, wt) {
-                let t = out.map_err(|e| {
-                    self.fail(explain::tensor_error(
-                        self,
-                        e,
-                        &Site::call("@", op_span, vec![]),
-                    ))
-                })?;
-                self.check_finite(&t, &[a, wt], op_span, "@");
-                return Ok(Value::Tensor(t));
+        let at = self.eval(object)?;
+        // Only a matrix's `.T` waits until the right side is evaluated (it can neither
+        // fail nor have an effect).
+        let a = match &at {
+            Value::Tensor(a) if a.ndim() == 2 => a.clone(),
+            _ => {
+                let l = self.attribute(at, object, &name.node, name.span)?;
+                let r = self.eval(rhs)?;
+                return self.binary(BinOp::MatMul, op_span, l, r, lhs, rhs);
+            }
+        };
+        let r = self.eval(rhs)?;
+        if let Value::Tensor(b) = &r {
+            if let Some(out) = tensor::matmul_tn(&a, b) {
+                return self.fused_product(out, [&a, b], op_span);
             }
         }
-        let r = self.attribute(w, object, &name.node, name.span)?;
+        let l = self.attribute(at, object, &name.node, name.span)?;
         self.binary(BinOp::MatMul, op_span, l, r, lhs, rhs)
+    }
+
+    /// The result of a fused product, as `@` reports it.
+    fn fused_product(
+        &mut self,
+        out: Result<Tensor, TensorError>,
+        inputs: [&Tensor; 2],
+        op_span: Span,
+    ) -> R<Value> {
+        let t = out.map_err(|e| {
+            self.fail(explain::tensor_error(
+                self,
+                e,
+                &Site::call("@", op_span, vec![]),
+            ))
+        })?;
+        self.check_finite(&t, &inputs, op_span, "@");
+        Ok(Value::Tensor(t))
     }
 }
 

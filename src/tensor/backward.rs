@@ -283,6 +283,11 @@ fn input_grads(node: &Node, g: &ArrayD<f32>, need: &[bool]) -> Vec<Option<ArrayD
             let [da, dw] = super::matmul::matmul_nt_grads(&a.d(), &w.d(), g, [n(0), n(1)]);
             vec![da, dw]
         }
+        // out = Aᵀ B: dA = B Gᵀ, dB = A G
+        Op::MatMulTN(a, b) => {
+            let [da, db] = super::matmul::matmul_tn_grads(&a.d(), &b.d(), g, [n(0), n(1)]);
+            vec![da, db]
+        }
         // the inverse permutation of g
         Op::Permute(_, axes, _) => {
             let mut inv = vec![0; axes.len()];

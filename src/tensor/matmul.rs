@@ -68,6 +68,40 @@ pub fn matmul_nt(a: &Tensor, w: &Tensor) -> Option<Result<Tensor, TensorError>> 
     Some(run())
 }
 
+/// `a.T @ b` for a matrix `a` [k, m] and a matrix `b` [k, n] whose rows fit, as a
+/// hand-written backward computes `G.T @ X`: the product reads `a` transposed in place,
+/// so `a.T` is never made. `None` for any other operands (the caller takes the general
+/// path, whose diagnostics name `a.T`).
+pub fn matmul_tn(a: &Tensor, b: &Tensor) -> Option<Result<Tensor, TensorError>> {
+    let (sa, sb) = (a.shape(), b.shape());
+    if sa.len() != 2 || sb.len() != 2 || sa[0] != sb[0] {
+        return None;
+    }
+    let run = || {
+        super::budget::reserve(&[sa[1], sb[1]])?;
+        Ok(product(
+            || mm2(&to2(a.data().view()).t(), &to2(b.data().view())),
+            Op::MatMulTN(Input::new(a), Input::new(b)),
+        ))
+    };
+    Some(run())
+}
+
+/// The gradients of `a.T @ b` (both matrices, as `matmul_tn` checked): dA = B Gᵀ,
+/// dB = A G.
+pub(crate) fn matmul_tn_grads(
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    g: &ArrayD<f32>,
+    need: [bool; 2],
+) -> [Option<ArrayD<f32>>; 2] {
+    let (a2, b2, g2) = (to2(a.view()), to2(b.view()), to2(g.view()));
+    [
+        need[0].then(|| mm2(&b2, &g2.t())),
+        need[1].then(|| mm2(&a2, &g2)),
+    ]
+}
+
 /// The gradients of `a @ w.T` (both matrices, as `matmul_nt` checked): dA = G W,
 /// dW = Gᵀ A.
 pub(crate) fn matmul_nt_grads(

@@ -1523,6 +1523,22 @@ def _():
     bw(((A @ B) ** 2).sum(), A, B); P(grad(A)); P(grad(B))
 
 
+@case("autodiff/grad_matmul_transposed")
+def _():
+    A = T([[1, 2], [3, -1], [0.5, 4]])
+    B = T([[2, 0, 1], [-1, 1, 0.5], [1, 3, -2]])
+    Cm = A.T @ B
+    P(Cm)
+    bw((Cm * Cm).sum(), A, B); P(grad(A)); P(grad(B))
+    x = T([[1, -2, 0.5], [2, 1, 1]])
+    W = T([[0.5, 1, -1], [2, 0, 1]])
+    y = x @ W.T
+    P(y)
+    bw(torch.sigmoid(y).sum(), x, W); P(grad(x)); P(grad(W))
+    v = T([1, 2, 3])
+    P(v @ B)
+
+
 @case("autodiff/grad_matmul_batched")
 def _():
     A = T((arange(12).reshape(2, 2, 3) / 10).tolist())
