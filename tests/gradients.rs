@@ -201,6 +201,16 @@ fn matmul_every_form() {
     check("a @ a.T fused (one operand twice)", vec![a], |t| {
         matmul_nt(&t[0], &t[0]).unwrap().unwrap()
     });
+    // `G.T @ X` as the evaluator runs it: G read transposed in place (`matmul_tn`).
+    let g = arr(&[40, 20], &mut rng, -1.0, 1.0);
+    let x = arr(&[40, 30], &mut rng, -1.0, 1.0);
+    check("a.T @ b fused", vec![g, x], |t| {
+        matmul_tn(&t[0], &t[1]).unwrap().unwrap()
+    });
+    let a = arr(&[5, 3], &mut rng, -1.0, 1.0);
+    check("a.T @ a fused (one operand twice)", vec![a], |t| {
+        matmul_tn(&t[0], &t[0]).unwrap().unwrap()
+    });
 }
 
 #[test]
