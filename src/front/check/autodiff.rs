@@ -2,7 +2,7 @@
 //! `grad` before any `backward`, `grad` of a tensor the last `backward` cannot reach.
 
 use super::args::CArgs;
-use super::dims::is_sym;
+use super::dims::Dim;
 use super::expr::known_numel;
 use super::value::{ATensor, AVal};
 use super::{Backward, Checker};
@@ -16,16 +16,11 @@ impl Checker {
         match a.val(0) {
             AVal::Tensor(t) => {
                 if let Some(s) = t.shape.as_ref().map(|s| self.canon(s)) {
-                    let all_real = s.iter().all(|&d| !is_sym(d));
-                    match known_numel(&s) {
-                        Some(1) => {}
-                        Some(_) if all_real => {
+                    match (known_numel(&s), Dim::real(&s)) {
+                        (Some(1), _) => {}
+                        (Some(_), Some(real)) => {
                             let site = self.site(a, &[0]);
-                            self.tensor_error(
-                                TensorError::NotScalar { shape: s.clone() },
-                                &site,
-                                &[&s],
-                            );
+                            self.tensor_error(TensorError::NotScalar { shape: real }, &site, &[&s]);
                         }
                         _ => {
                             let shown = self.shape_text(&s);

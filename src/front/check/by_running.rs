@@ -4,7 +4,7 @@
 //! that depends on every tensor argument.
 
 use super::args::CArgs;
-use super::dims::is_sym;
+use super::dims::Dim;
 use super::value::{ANum, ATensor, AVal};
 use super::Checker;
 use crate::runtime::value::Value;
@@ -46,10 +46,8 @@ impl Checker {
         let real = |v: &AVal, inputs: &mut Vec<Rc<ATensor>>| -> Option<Value> {
             match v {
                 AVal::Tensor(t) => {
-                    let s = self.canon(t.shape.as_ref()?);
-                    let n = s.iter().try_fold(1usize, |n, &d| {
-                        (!is_sym(d)).then(|| n.checked_mul(d)).flatten()
-                    })?;
+                    let s = Dim::real(&self.canon(t.shape.as_ref()?))?;
+                    let n = s.iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
                     if n > MAX_ELEMENTS {
                         return None;
                     }
@@ -96,7 +94,7 @@ impl Checker {
         };
         let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
         match (a.b.func)(&mut self.interp, &mut args) {
-            Ok(Value::Tensor(t)) => Some(self.new_tensor(Some(t.shape()), &refs)),
+            Ok(Value::Tensor(t)) => Some(self.new_tensor(Some(Dim::shape(&t.shape())), &refs)),
             // The checker keeps a tuple as a list of the same items.
             Ok(v @ (Value::List(_) | Value::Tuple(_))) => {
                 let kind = match v {
@@ -111,7 +109,7 @@ impl Checker {
                 let out = items
                     .iter()
                     .map(|v| match v {
-                        Value::Tensor(t) => self.new_tensor(Some(t.shape()), &refs),
+                        Value::Tensor(t) => self.new_tensor(Some(Dim::shape(&t.shape())), &refs),
                         other => AVal::from_value(other),
                     })
                     .collect();

@@ -2,7 +2,7 @@
 //! and keyword errors are the evaluator's own), pure builtins on known values run for
 //! real, and every tensor builtin computes its result's shape with its op's rule.
 
-use super::dims::{is_sym, RuleOut, ANON};
+use super::dims::{is_sym, Dim, RuleOut, Shape, ANON};
 use super::expr::{dim_number, known_numel, AArg};
 use super::value::{AList, ANum, ATensor, AVal};
 use super::{Backward, Checker};
@@ -32,9 +32,9 @@ fn placeholder(k: usize) -> Value {
 }
 
 /// A size from a number value: real, symbolic, or unknown (`ANON`).
-fn size_of(v: &AVal) -> Option<usize> {
+fn size_of(v: &AVal) -> Option<Dim> {
     match v {
-        AVal::Num(ANum::Known(n)) if *n >= 0.0 && n.fract() == 0.0 => Some(*n as usize),
+        AVal::Num(ANum::Known(n)) if *n >= 0.0 && n.fract() == 0.0 => Some(Dim::Known(*n as usize)),
         AVal::Num(ANum::Known(_)) => None,
         AVal::Num(ANum::Dim(d)) => Some(*d),
         _ => Some(ANON),
@@ -130,7 +130,7 @@ impl Checker {
         };
         if b.pure && ca.all_known() {
             return match (b.func)(&mut self.interp, &mut ca.real) {
-                Ok(Value::Tensor(t)) => self.leaf(Some(t.shape())),
+                Ok(Value::Tensor(t)) => self.leaf(Some(Dim::shape(&t.shape()))),
                 Ok(v) => AVal::from_value(&v),
                 Err(d) => {
                     self.report(*d);
@@ -171,7 +171,7 @@ impl Checker {
     }
 
     /// The shape of a tensor argument (lists become tensors, numbers 0-d tensors).
-    pub(super) fn arg_shape(&mut self, a: &CArgs, i: usize) -> Option<Vec<usize>> {
+    pub(super) fn arg_shape(&mut self, a: &CArgs, i: usize) -> Option<Shape> {
         match a.val(i) {
             AVal::List(_) => list_shape(&a.val(i)),
             AVal::Unknown => None,
@@ -215,7 +215,7 @@ impl Checker {
         a: &CArgs,
         out: RuleOut,
         operands: &[usize],
-        raw: &[&[usize]],
+        raw: &[&[Dim]],
     ) -> AVal {
         let site = self.site(a, operands);
         let shape = self.settle(out, &site, raw);
@@ -235,13 +235,13 @@ impl Checker {
                 self.tensor_error(e, &site, &[]);
                 return self.leaf(None);
             }
-            return self.leaf(Some(s));
+            return self.leaf(Some(Dim::shape(&s)));
         }
         let vals = a.dim_values(first);
         if vals.is_empty() && !a.rest.is_empty() {
             return self.leaf(None);
         }
-        let dims: Option<Vec<usize>> = vals.iter().map(size_of).collect();
+        let dims: Option<Shape> = vals.iter().map(size_of).collect();
         self.leaf(dims)
     }
 
@@ -279,9 +279,8 @@ impl Checker {
             Check::Accuracy => {
                 // The run's own rule, applied only when every size is known (no false alarm).
                 if let (Some(ls), Some(ys)) = (self.arg_shape(a, 0), self.arg_shape(a, 1)) {
-                    let (ls, ys) = (self.canon(&ls), self.canon(&ys));
-                    let known = |s: &[usize]| s.iter().all(|&d| !super::dims::is_sym(d));
-                    if known(&ls) && known(&ys) {
+                    let (ls, ys) = (Dim::real(&self.canon(&ls)), Dim::real(&self.canon(&ys)));
+                    if let (Some(ls), Some(ys)) = (ls, ys) {
                         if let Some(d) = crate::runtime::data::accuracy_shape_error(
                             &ls,
                             &ys,
@@ -377,7 +376,7 @@ impl Checker {
                         let site = self.site(a, &[]);
                         self.tensor_error(e, &site, &[]);
                     }
-                    return self.leaf(Some(s));
+                    return self.leaf(Some(Dim::shape(&s)));
                 }
                 let n = size_of(&a.val(0)).unwrap_or(ANON);
                 self.leaf(Some(if a.b.check == Check::Square {
@@ -404,7 +403,7 @@ impl Checker {
                         return AVal::Unknown;
                     };
                     return match shape::arange_len(start, stop, step) {
-                        Ok(n) => self.leaf(Some(vec![n])),
+                        Ok(n) => self.leaf(Some(vec![Dim::Known(n)])),
                         Err(e) => {
                             let site = self.site(a, &[]);
                             self.tensor_error(e, &site, &[]);
@@ -430,7 +429,7 @@ impl Checker {
                         return self.leaf(None);
                     }
                     return match shape::linspace_shape(n) {
-                        Ok(s) => self.leaf(Some(s)),
+                        Ok(s) => self.leaf(Some(Dim::shape(&s))),
                         Err(e) => {
                             let site = self.site(a, &[]);
                             self.tensor_error(e, &site, &[]);
@@ -471,11 +470,11 @@ impl Checker {
                     };
                     // Symbolic sizes stand in as 1 for the rule; a merged axis with one
                     // of them is unknown.
-                    let ones: Vec<usize> =
-                        s.iter().map(|&d| if is_sym(d) { 1 } else { d }).collect();
+                    let ones: Vec<usize> = s.iter().map(|&d| d.known().unwrap_or(1)).collect();
                     let out = match shape::flatten_range_shape(&ones, start, end) {
                         Err(e) => RuleOut::Error(e),
-                        Ok(mut out) => {
+                        Ok(out) => {
+                            let mut out = Dim::shape(&out);
                             let rank = s.len().max(1);
                             let lo = shape::normalize_axis(start, rank).unwrap_or(0);
                             let hi = shape::normalize_axis(end, rank).unwrap_or(0);
@@ -500,11 +499,12 @@ impl Checker {
                     };
                     return self.from_rule(a, out, &[0], &[&s]);
                 }
-                let out = if s.iter().all(|&d| !is_sym(d)) {
-                    shape::flatten_shape(&s).map_or_else(RuleOut::Error, RuleOut::Ok)
+                let out = if let Some(real) = Dim::real(&s) {
+                    shape::flatten_shape(&real)
+                        .map_or_else(RuleOut::Error, |out| RuleOut::Ok(Dim::shape(&out)))
                 } else {
-                    let syms: Vec<usize> = s.iter().copied().filter(|&d| is_sym(d)).collect();
-                    let real_all_one = s.iter().all(|&d| is_sym(d) || d == 1);
+                    let syms: Vec<Dim> = s.iter().copied().filter(|&d| is_sym(d)).collect();
+                    let real_all_one = s.iter().all(|&d| is_sym(d) || d.is(1));
                     RuleOut::Ok(vec![if syms.len() == 1 && real_all_one {
                         syms[0]
                     } else {
@@ -553,10 +553,11 @@ impl Checker {
             },
             Check::Cat | Check::Stack => self.cat(a),
             Check::Permute | Check::Expand | Check::Repeat | Check::Pad => self.movement_rule(a),
-            Check::Numel => match self.arg_shape(a, 0).map(|s| self.canon(&s)) {
-                Some(s) if s.iter().all(|&d| !is_sym(d)) => {
-                    AVal::num(s.iter().product::<usize>() as f64)
-                }
+            Check::Numel => match self
+                .arg_shape(a, 0)
+                .and_then(|s| Dim::real(&self.canon(&s)))
+            {
+                Some(s) => AVal::num(s.iter().product::<usize>() as f64),
                 _ => AVal::Num(ANum::Unknown),
             },
             Check::Elementwise => match a.val(0) {
@@ -646,8 +647,8 @@ impl Checker {
             }
             Check::Item => match a.val(0) {
                 AVal::Tensor(t) => {
-                    if let Some(s) = t.shape.as_ref().map(|s| self.canon(s)) {
-                        if s.iter().all(|&d| !is_sym(d)) && known_numel(&s) != Some(1) {
+                    if let Some(s) = t.shape.as_ref().and_then(|s| Dim::real(&self.canon(s))) {
+                        if known_numel(&Dim::shape(&s)) != Some(1) {
                             let op = self.operand(a.span(0), &a.val(0));
                             let d = crate::runtime::explain::item_not_scalar(&self.interp, &op, &s);
                             self.report(d);

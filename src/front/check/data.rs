@@ -2,7 +2,7 @@
 //! and the number of columns on the first line of a CSV file; `load` and `load_csv`.
 
 use super::args::CArgs;
-use super::dims::ANON;
+use super::dims::{Dim, ANON};
 use super::value::{AList, AVal};
 use super::Checker;
 use std::cell::RefCell;
@@ -88,7 +88,7 @@ impl Checker {
             };
         }
         match npy_shape(&path) {
-            Ok(s) => self.leaf(Some(s)),
+            Ok(s) => self.leaf(Some(Dim::shape(&s))),
             Err(why) => {
                 self.advise(a.callee, format!("cannot read the shape stored in `{path}` ({why}): what is computed from it is not checked"), None);
                 self.leaf(None)
@@ -108,7 +108,7 @@ impl Checker {
         };
         let cols = match a.val(0) {
             AVal::Str(Some(p)) => match csv_columns(&p) {
-                Ok(c) => c,
+                Ok(c) => Dim::Known(c),
                 Err(why) => {
                     self.advise(a.callee, format!("cannot read the header line of `{p}` ({why}): its number of columns is not known"), None);
                     ANON

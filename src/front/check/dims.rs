@@ -1,20 +1,97 @@
-//! Symbolic sizes and calls of the real shape rules. A size known only at run time is a
-//! sentinel `usize` (`SYM_BASE + k`) inside ordinary shape vectors; before a rule of
-//! `tensor::shape` is called, every sentinel is replaced by a small distinct value larger
-//! than every real size in the call, so the rule matches sentinels by equality and never
-//! overflows, and its answer is mapped back. Sizes unify where a rule needs two of them
-//! equal (the inner sizes of `@`, a loss's arguments, `cat`'s other axes).
+//! Symbolic sizes and calls of the real shape rules. A shape in the check is a list of
+//! [`Dim`]: a real size, or a size known only when the program runs (symbol `k` of the
+//! [`SymTable`], named `n`, `m`, ... in diagnostics). The real rules of `tensor::shape`
+//! take `usize` sizes, so [`call_rule`] replaces every symbol of a call by a small distinct
+//! value larger than every real size in it (the rule matches symbols by equality and never
+//! overflows) and maps the answer back. Sizes unify where a rule needs two of them equal
+//! (the inner sizes of `@`, a loss's arguments, `cat`'s other axes).
+//!
+//! Diagnostics are written by the evaluator's `explain` layer, whose shapes are `usize`:
+//! [`shown`] encodes a symbol there as a number that no real size reaches, and
+//! [`SymTable::all_names`] gives the text that replaces it. That encoding exists only
+//! between this file and the diagnostic's text; no shape of the check holds it.
 
 use crate::syntax::span::Span;
 use crate::tensor::TensorError;
 
-/// The first sentinel; real tensors never have an axis this long.
-pub const SYM_BASE: usize = 1 << 40;
-/// A size about which nothing is known (not related to any other size).
-pub const ANON: usize = SYM_BASE;
+/// One size of a shape in the check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dim {
+    /// A size the check knows.
+    Known(usize),
+    /// Symbol `k` of the [`SymTable`]: a size known only when the program runs. Symbol 0
+    /// is [`ANON`], a size about which nothing is known.
+    Sym(u32),
+}
 
-pub fn is_sym(d: usize) -> bool {
-    d >= SYM_BASE
+/// A size about which nothing is known (not related to any other size).
+pub const ANON: Dim = Dim::Sym(0);
+
+/// A shape of the check.
+pub type Shape = Vec<Dim>;
+
+impl Dim {
+    pub fn known(self) -> Option<usize> {
+        match self {
+            Dim::Known(n) => Some(n),
+            Dim::Sym(_) => None,
+        }
+    }
+
+    /// Whether it is this real size.
+    pub fn is(self, n: usize) -> bool {
+        self == Dim::Known(n)
+    }
+
+    /// The shape of a real tensor.
+    pub fn shape(s: &[usize]) -> Shape {
+        s.iter().map(|&d| Dim::Known(d)).collect()
+    }
+
+    /// The real sizes, when every size is real.
+    pub fn real(s: &[Dim]) -> Option<Vec<usize>> {
+        s.iter().map(|d| d.known()).collect()
+    }
+}
+
+impl From<usize> for Dim {
+    fn from(n: usize) -> Dim {
+        Dim::Known(n)
+    }
+}
+
+pub fn is_sym(d: Dim) -> bool {
+    matches!(d, Dim::Sym(_))
+}
+
+pub fn has_sym(s: &[Dim]) -> bool {
+    s.iter().any(|&d| is_sym(d))
+}
+
+/// Where symbols start in the `usize` encoding of [`shown`]: no real tensor has an axis
+/// this long.
+const SHOWN_BASE: usize = 1 << 40;
+
+/// A shape as the evaluator's diagnostics take it (`usize` sizes): a symbol becomes a
+/// number no real size reaches, which the check's report replaces by the symbol's name.
+pub fn shown(s: &[Dim]) -> Vec<usize> {
+    s.iter().map(|&d| shown_dim(d)).collect()
+}
+
+pub fn shown_dim(d: Dim) -> usize {
+    match d {
+        Dim::Known(n) => n,
+        Dim::Sym(k) => SHOWN_BASE + k as usize,
+    }
+}
+
+/// A size read back from a shape in a diagnostic's encoding (see [`shown`]).
+pub fn unshown(d: usize) -> Dim {
+    if d >= SHOWN_BASE {
+        Dim::Sym((d - SHOWN_BASE) as u32)
+    } else {
+        Dim::Known(d)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -48,7 +125,7 @@ impl SymTable {
     }
 
     /// A new named size, e.g. the rows of a CSV file.
-    pub fn fresh(&mut self, origin: Span) -> usize {
+    pub fn fresh(&mut self, origin: Span) -> Dim {
         let k = self.syms.len();
         let name = match NAMES.get(k - 1) {
             Some(n) => n.to_string(),
@@ -60,7 +137,7 @@ impl SymTable {
             name,
             origin,
         });
-        SYM_BASE + k
+        Dim::Sym(k as u32)
     }
 
     fn root(&self, mut k: usize) -> usize {
@@ -70,64 +147,60 @@ impl SymTable {
         k
     }
 
-    fn index(&self, d: usize) -> Option<usize> {
-        if d <= ANON {
-            return None;
+    /// The table index of a named symbol (not `ANON`, not a real size).
+    fn index(&self, d: Dim) -> Option<usize> {
+        match d {
+            Dim::Sym(k) if k > 0 && (k as usize) < self.syms.len() => Some(k as usize),
+            _ => None,
         }
-        let k = d - SYM_BASE;
-        (k < self.syms.len()).then_some(k)
     }
 
     /// The size `d` stands for now: a real size if unification fixed it, else the
-    /// representative sentinel of its class.
-    pub fn canon(&self, d: usize) -> usize {
+    /// representative symbol of its class.
+    pub fn canon(&self, d: Dim) -> Dim {
         match self.index(d) {
             None => d,
             Some(k) => {
                 let r = self.root(k);
                 match self.syms[r].value {
-                    Some((v, _)) => v,
-                    None => SYM_BASE + r,
+                    Some((v, _)) => Dim::Known(v),
+                    None => Dim::Sym(r as u32),
                 }
             }
         }
     }
 
-    pub fn canon_shape(&self, s: &[usize]) -> Vec<usize> {
+    pub fn canon_shape(&self, s: &[Dim]) -> Shape {
         s.iter().map(|&d| self.canon(d)).collect()
     }
 
-    pub fn is_anon(&self, d: usize) -> bool {
+    pub fn is_anon(&self, d: Dim) -> bool {
         d == ANON
     }
 
-    /// Record that sizes `a` and `b` are equal (both already canonical); false when
-    /// they cannot be (two different real sizes).
-    pub fn unify(&mut self, a: usize, b: usize, at: Span) -> bool {
+    /// Record that sizes `a` and `b` are equal; false when they cannot be (two different
+    /// real sizes).
+    pub fn unify(&mut self, a: Dim, b: Dim, at: Span) -> bool {
         let (a, b) = (self.canon(a), self.canon(b));
         if a == b || a == ANON || b == ANON {
             return true;
         }
-        match (self.index(a), self.index(b)) {
-            (None, None) => false,
-            (Some(k), None) => {
-                self.syms[k].value = Some((b, at));
-                true
-            }
-            (None, Some(k)) => {
-                self.syms[k].value = Some((a, at));
-                true
-            }
-            (Some(x), Some(y)) => {
+        match (self.index(a), self.index(b), a, b) {
+            (Some(x), Some(y), _, _) => {
                 self.syms[y].parent = x;
                 true
             }
+            (Some(k), None, _, Dim::Known(v)) | (None, Some(k), Dim::Known(v), _) => {
+                self.syms[k].value = Some((v, at));
+                true
+            }
+            _ => false,
         }
     }
 
     /// Sizes that were fixed to a real value, among those mentioned in `shapes`:
     /// (name, value, where it was fixed, where the size came from).
-    pub fn fixed_in(&self, shapes: &[&[usize]]) -> Vec<(String, usize, Span, Span)> {
+    pub fn fixed_in(&self, shapes: &[&[Dim]]) -> Vec<(String, usize, Span, Span)> {
         let mut out: Vec<(String, usize, Span, Span)> = Vec::new();
         for s in shapes {
             for &d in s.iter() {
@@ -154,20 +227,23 @@ impl SymTable {
             .map(|s| s.origin)
     }
 
-    /// The name a sentinel is shown with.
-    pub fn name(&self, d: usize) -> String {
-        match self.index(d) {
-            None if d == ANON => "?".to_string(),
-            None => d.to_string(),
-            Some(k) => self.syms[self.root(k)].name.clone(),
+    /// The name a size is shown with: its number when real, `?` when nothing is known.
+    pub fn name(&self, d: Dim) -> String {
+        match (self.index(d), d) {
+            (Some(k), _) => self.syms[self.root(k)].name.clone(),
+            (None, Dim::Known(n)) => n.to_string(),
+            (None, Dim::Sym(_)) => "?".to_string(),
         }
     }
 
-    /// Every sentinel that may appear in a diagnostic, with its name (longest first, so
-    /// that replacing text never hits a prefix).
+    /// The text of every symbol as [`shown`] writes it, with the symbol's name (longest
+    /// first, so that replacing text never hits a prefix).
     pub fn all_names(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = (0..self.syms.len())
-            .map(|k| ((SYM_BASE + k).to_string(), self.name(SYM_BASE + k)))
+            .map(|k| {
+                let d = Dim::Sym(k as u32);
+                (shown_dim(d).to_string(), self.name(d))
+            })
             .collect();
         out.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(b.0.cmp(&a.0)));
         out
@@ -177,9 +253,8 @@ impl SymTable {
     pub fn join(&self, other: &SymTable) -> SymTable {
         let mut out = self.clone();
         for k in 0..out.syms.len().min(other.syms.len()) {
-            let a = self.canon(SYM_BASE + k);
-            let b = other.canon(SYM_BASE + k);
-            if a != b {
+            let d = Dim::Sym(k as u32);
+            if self.canon(d) != other.canon(d) {
                 out.syms[k].parent = k;
                 out.syms[k].value = None;
             }
@@ -191,23 +266,24 @@ impl SymTable {
     }
 }
 
-/// Replaces the sentinels in a call's shapes by small distinct values and back.
+/// Replaces the symbols in a call's shapes by small distinct values and back.
 struct Compression {
-    syms: Vec<usize>,
+    syms: Vec<Dim>,
     base: usize,
 }
 
 impl Compression {
-    fn new(shapes: &[Vec<usize>], extras: &[usize]) -> Compression {
-        let mut syms: Vec<usize> = Vec::new();
+    fn new(shapes: &[Shape], extras: &[Dim]) -> Compression {
+        let mut syms: Vec<Dim> = Vec::new();
         let mut max_real = 1;
         for &d in shapes.iter().flatten().chain(extras) {
-            if is_sym(d) {
-                if !syms.contains(&d) {
-                    syms.push(d);
+            match d {
+                Dim::Known(n) => max_real = max_real.max(n),
+                sym => {
+                    if !syms.contains(&sym) {
+                        syms.push(sym);
+                    }
                 }
-            } else {
-                max_real = max_real.max(d);
             }
         }
         Compression {
@@ -216,33 +292,38 @@ impl Compression {
         }
     }
 
-    fn down(&self, d: usize) -> usize {
-        match self.syms.iter().position(|&s| s == d) {
-            Some(i) => self.base + i,
-            None => d,
+    fn down(&self, d: Dim) -> usize {
+        match d {
+            Dim::Known(n) => n,
+            sym => self.base + self.syms.iter().position(|&s| s == sym).unwrap_or(0),
         }
     }
 
-    fn up(&self, d: usize) -> usize {
+    fn up(&self, d: usize) -> Dim {
         if d >= self.base && d < self.base + self.syms.len() {
             self.syms[d - self.base]
         } else {
-            d
+            Dim::Known(d)
         }
+    }
+
+    /// A size of the rule's error, in the encoding of [`shown`].
+    fn up_shown(&self, d: usize) -> usize {
+        shown_dim(self.up(d))
     }
 
     fn up_i(&self, d: isize) -> isize {
         if d >= 0 {
             let u = self.up(d as usize);
             if is_sym(u) {
-                return u as isize;
+                return shown_dim(u) as isize;
             }
         }
         d
     }
 
     fn up_vec(&self, v: Vec<usize>) -> Vec<usize> {
-        v.into_iter().map(|d| self.up(d)).collect()
+        v.into_iter().map(|d| self.up_shown(d)).collect()
     }
 
     fn up_err(&self, e: TensorError) -> TensorError {
@@ -275,12 +356,12 @@ impl Compression {
             },
             E::Squeeze { axis, size } => E::Squeeze {
                 axis,
-                size: self.up(size),
+                size: self.up_shown(size),
             },
             E::IndexOutOfRange { axis, index, size } => E::IndexOutOfRange {
                 axis,
                 index,
-                size: self.up(size),
+                size: self.up_shown(size),
             },
             E::Cat {
                 axis,
@@ -317,35 +398,96 @@ impl Compression {
 
 /// What a rule said about symbolic shapes.
 pub enum RuleOut {
-    Ok(Vec<usize>),
-    /// The run fails for every value of the symbolic sizes.
+    Ok(Shape),
+    /// The run fails for every value of the symbolic sizes (its shapes in the encoding
+    /// of [`shown`]).
     Error(TensorError),
     /// It depends on sizes known only at run time; the shape the run would have if it
     /// passes, when there is one.
-    Undecided(String, Option<Vec<usize>>),
+    Undecided(String, Option<Shape>),
 }
 
-/// Call a shape rule on shapes with sentinels (and `extras`: other numbers the rule
-/// compares with sizes, e.g. indices or reshape sizes, which may be sentinels too).
+/// Call a shape rule on shapes with symbols (and `extras`: other numbers the rule
+/// compares with sizes, e.g. indices or reshape sizes, which may be symbols too). The
+/// error's shapes come back in the encoding of [`shown`].
 pub fn call_rule(
-    shapes: &[Vec<usize>],
-    extras: &[usize],
-    f: impl FnOnce(&[Vec<usize>], &dyn Fn(usize) -> usize) -> Result<Vec<usize>, TensorError>,
-) -> Result<Vec<usize>, TensorError> {
+    shapes: &[Shape],
+    extras: &[Dim],
+    f: impl FnOnce(&[Vec<usize>]) -> Result<Vec<usize>, TensorError>,
+) -> Result<Shape, TensorError> {
     let c = Compression::new(shapes, extras);
-    if c.syms.is_empty() {
-        return f(shapes, &|d| d);
-    }
     let small: Vec<Vec<usize>> = shapes
         .iter()
         .map(|s| s.iter().map(|&d| c.down(d)).collect())
         .collect();
-    match f(&small, &|d| c.down(d)) {
-        Ok(v) => Ok(c.up_vec(v)),
+    match f(&small) {
+        Ok(v) => Ok(v.into_iter().map(|d| c.up(d)).collect()),
         Err(e) => Err(c.up_err(e)),
     }
 }
 
-pub fn has_sym(s: &[usize]) -> bool {
-    s.iter().any(|&d| is_sym(d))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::shape;
+
+    #[test]
+    fn symbols_reach_a_rule_as_distinct_sizes_larger_than_every_real_one() {
+        let mut t = SymTable::new();
+        let n = t.fresh(Span::default());
+        let m = t.fresh(Span::default());
+        let seen = std::cell::RefCell::new(Vec::new());
+        let out = call_rule(&[vec![n, Dim::Known(7)], vec![m, n]], &[], |s| {
+            seen.borrow_mut().extend(s.iter().cloned());
+            Ok(vec![s[0][0], s[1][0], s[0][1]])
+        })
+        .ok();
+        assert_eq!(out, Some(vec![n, m, Dim::Known(7)]));
+        let seen = seen.into_inner();
+        let (sn, sm) = (seen[0][0], seen[1][0]);
+        assert!(sn != sm && sn > 7 && sm > 7, "{seen:?}");
+        assert_eq!(seen[1][1], sn);
+    }
+
+    #[test]
+    fn a_rule_error_names_symbols_in_the_shown_encoding() {
+        let mut t = SymTable::new();
+        let n = t.fresh(Span::default());
+        let e = call_rule(
+            &[vec![n, Dim::Known(3)], vec![Dim::Known(4), Dim::Known(5)]],
+            &[],
+            |s| shape::matmul_shape(&s[0], &s[1]),
+        );
+        let Err(TensorError::MatMul { lhs, .. }) = e else {
+            panic!("expected a matmul error, got {e:?}");
+        };
+        assert_eq!(
+            lhs.iter().map(|&d| unshown(d)).collect::<Vec<_>>(),
+            vec![n, Dim::Known(3)]
+        );
+        let names = t.all_names();
+        let text = shown_dim(n).to_string();
+        assert!(names
+            .iter()
+            .any(|(digits, name)| *digits == text && name == "n"));
+    }
+
+    #[test]
+    fn unification_fixes_sizes_and_a_join_keeps_only_common_facts() {
+        let mut t = SymTable::new();
+        let (n, m) = (t.fresh(Span::default()), t.fresh(Span::default()));
+        let before = t.clone();
+        assert!(t.unify(n, m, Span::default()));
+        assert_eq!(t.canon(n), t.canon(m));
+        assert!(t.unify(m, Dim::Known(5), Span::default()));
+        assert_eq!(t.canon(n), Dim::Known(5));
+        assert!(!t.unify(n, Dim::Known(6), Span::default()));
+        assert!(t.unify(ANON, Dim::Known(6), Span::default()));
+        assert_eq!(t.fixed_in(&[&[n]]).len(), 1);
+        let joined = t.join(&before);
+        assert_eq!(joined.canon(n), n);
+        assert_eq!(joined.name(m), "m");
+        assert_eq!(joined.name(ANON), "?");
+        assert_eq!(joined.name(Dim::Known(4)), "4");
+    }
 }

@@ -1,7 +1,7 @@
 //! Expressions: names, operators (the real evaluator's arithmetic when both sides are
 //! known, a shape rule when a tensor is involved), truth values, properties and indexing.
 
-use super::dims::{is_sym, ANON};
+use super::dims::{Dim, Shape, ANON};
 use super::value::{AList, ANum, ATensor, AVal};
 use super::Checker;
 use crate::runtime::builtins;
@@ -231,7 +231,7 @@ impl Checker {
                         if n != 1 {
                             self.report(
                                 Diagnostic::error("type::ambiguous_truth", format!("the truth value of a tensor with {n} elements is ambiguous"))
-                                    .primary(span, format!("a tensor of shape {}", explain::shape_str(&s)))
+                                    .primary(span, format!("a tensor of shape {}", explain::shape_str(&super::dims::shown(&s))))
                                     .help("reduce it to one element first, e.g. `all(...)` is spelled `min(x) > 0`, `any(...)` is `max(x) > 0`"),
                             );
                         }
@@ -445,7 +445,7 @@ impl Checker {
 
     /// The shape a value has as a tensor operand: numbers are 0-d; `None` when not
     /// known (the outer `None` also after reporting a value that is not a tensor).
-    pub fn tensor_shape_of(&mut self, v: &AVal, span: Span) -> Option<Option<Vec<usize>>> {
+    pub fn tensor_shape_of(&mut self, v: &AVal, span: Span) -> Option<Option<Shape>> {
         match v {
             AVal::Tensor(t) => Some(t.shape.clone()),
             AVal::Num(_) | AVal::Bool(_) => Some(Some(Vec::new())),
@@ -556,10 +556,7 @@ impl Checker {
                 None => AVal::Num(ANum::Unknown),
             },
             (AVal::Tensor(t), "T") => {
-                let shape = t
-                    .shape
-                    .as_ref()
-                    .map(|s| crate::tensor::shape::reverse_shape(s));
+                let shape = t.shape.as_ref().map(|s| s.iter().rev().copied().collect());
                 self.new_tensor(shape, &[t])
             }
             (AVal::Optimizer, "lr") => AVal::Num(ANum::Unknown),
@@ -744,29 +741,27 @@ impl Checker {
 }
 
 /// A size as a number value: known, symbolic, or unknown.
-pub fn dim_number(d: usize) -> AVal {
-    if d == ANON {
-        AVal::Num(ANum::Unknown)
-    } else if is_sym(d) {
-        AVal::Num(ANum::Dim(d))
-    } else {
-        AVal::num(d as f64)
+pub fn dim_number(d: Dim) -> AVal {
+    match d {
+        ANON => AVal::Num(ANum::Unknown),
+        Dim::Known(n) => AVal::num(n as f64),
+        sym => AVal::Num(ANum::Dim(sym)),
     }
 }
 
 /// The element count when every size is real, or when one real size makes it certain
 /// that the count is not 1 (`Some(2)` stands for "more than one").
-pub fn known_numel(s: &[usize]) -> Option<usize> {
-    if s.iter().all(|&d| !is_sym(d)) {
-        return s
+pub fn known_numel(s: &[Dim]) -> Option<usize> {
+    if let Some(real) = Dim::real(s) {
+        return real
             .iter()
             .try_fold(1usize, |a, &d| a.checked_mul(d))
             .or(Some(usize::MAX));
     }
-    if s.contains(&0) {
+    if s.contains(&Dim::Known(0)) {
         return Some(0);
     }
-    if s.iter().any(|&d| !is_sym(d) && d > 1) {
+    if s.iter().any(|d| d.known().is_some_and(|d| d > 1)) {
         return Some(2);
     }
     None

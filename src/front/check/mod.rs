@@ -35,7 +35,7 @@ use crate::syntax::span::Span;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
-use dims::{is_sym, SymTable, ANON};
+use dims::{Dim, SymTable};
 use value::AVal;
 
 /// What `check_source` found.
@@ -270,7 +270,7 @@ pub(crate) struct Checker {
     /// `return` statements followed so far (a loop that saw one may have ended).
     pub returns_seen: usize,
     /// The symbolic row count of each `load_csv` call site.
-    pub csv_rows: HashMap<usize, usize>,
+    pub csv_rows: HashMap<usize, Dim>,
     /// Checking a class body: its `def`s are methods, which see no class-level names.
     pub in_class_body: bool,
     /// Per enclosing loop: the lists `append` kept exact in it. A loop whose number of
@@ -528,18 +528,11 @@ impl Checker {
         }
     }
 
-    pub fn dim_text(&self, d: usize) -> String {
-        let c = self.st.syms.canon(d);
-        if c == ANON {
-            "?".to_string()
-        } else if is_sym(c) {
-            self.st.syms.name(c)
-        } else {
-            c.to_string()
-        }
+    pub fn dim_text(&self, d: Dim) -> String {
+        self.st.syms.name(self.st.syms.canon(d))
     }
 
-    pub fn shape_text(&self, s: &[usize]) -> String {
+    pub fn shape_text(&self, s: &[Dim]) -> String {
         format!(
             "[{}]",
             s.iter()

@@ -2,7 +2,9 @@
 //! sizes that the rule needs equal are unified, a mismatch of real sizes is an error,
 //! and a mismatch that depends on a size known only at run time is undecided.
 
-use super::dims::{call_rule, has_sym, is_sym, RuleOut, ANON};
+use super::dims::{
+    call_rule, has_sym, is_sym, shown, shown_dim, unshown, Dim, RuleOut, Shape, ANON,
+};
 use super::value::AVal;
 use super::Checker;
 use crate::runtime::explain::{self, shape_str, Operand, Site};
@@ -21,25 +23,33 @@ pub enum AIdx {
     Advanced,
 }
 
+/// One size of a `reshape` spec: a size (real or symbolic), or a negative number (`-1`
+/// infers the size; any other is an error).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SpecDim {
+    Size(Dim),
+    Neg(isize),
+}
+
 const MAX_RETRIES: usize = 16;
 
 impl Checker {
-    pub fn canon(&self, s: &[usize]) -> Vec<usize> {
+    pub fn canon(&self, s: &[Dim]) -> Shape {
         self.st.syms.canon_shape(s)
     }
 
     /// Make the sizes `a` and `b` equal where a rule needs them equal; false when both
     /// are real sizes that differ.
-    fn equate(&mut self, a: usize, b: usize, at: Span) -> bool {
+    fn equate(&mut self, a: Dim, b: Dim, at: Span) -> bool {
         self.st.syms.unify(a, b, at)
     }
 
     /// `a op b` for every broadcasting operator.
-    pub fn rule_broadcast(&mut self, a: &[usize], b: &[usize]) -> RuleOut {
+    pub fn rule_broadcast(&mut self, a: &[Dim], b: &[Dim]) -> RuleOut {
         let (mut a, mut b) = (self.canon(a), self.canon(b));
         let mut undecided: Option<String> = None;
         for _ in 0..MAX_RETRIES {
-            match call_rule(&[a.clone(), b.clone()], &[], |s, _| {
+            match call_rule(&[a.clone(), b.clone()], &[], |s| {
                 shape::broadcast_shapes(&s[0], &s[1])
             }) {
                 Ok(out) => {
@@ -54,7 +64,7 @@ impl Checker {
                     lhs_axis,
                     rhs_axis,
                 }) => {
-                    let (x, y) = (lhs[lhs_axis], rhs[rhs_axis]);
+                    let (x, y) = (unshown(lhs[lhs_axis]), unshown(rhs[rhs_axis]));
                     if !is_sym(x) && !is_sym(y) {
                         return RuleOut::Error(TensorError::Broadcast {
                             lhs,
@@ -67,8 +77,8 @@ impl Checker {
                         undecided.get_or_insert_with(|| {
                             format!("whether {} and {} broadcast depends on sizes known only when the program runs", shape_str(&lhs), shape_str(&rhs))
                         });
-                    } else if (x == ANON && !is_sym(y) && y > 1)
-                        || (y == ANON && !is_sym(x) && x > 1)
+                    } else if (x == ANON && y.known().is_some_and(|y| y > 1))
+                        || (y == ANON && x.known().is_some_and(|x| x > 1))
                     {
                         // A size the check could not follow (a slice with bounds from data,
                         // a list grown in a loop) against a real one: say so, not nothing.
@@ -77,11 +87,11 @@ impl Checker {
                         });
                     }
                     if is_sym(x) && !is_sym(y) {
-                        a[lhs_axis] = 1;
+                        a[lhs_axis] = Dim::Known(1);
                     } else if !is_sym(x) {
-                        b[rhs_axis] = 1;
+                        b[rhs_axis] = Dim::Known(1);
                     } else {
-                        a[lhs_axis] = 1;
+                        a[lhs_axis] = Dim::Known(1);
                         b[rhs_axis] = ANON;
                     }
                 }
@@ -92,7 +102,7 @@ impl Checker {
     }
 
     /// A rule error: real when no symbolic size is involved.
-    fn sym_error(&self, e: TensorError, shapes: &[&[usize]]) -> RuleOut {
+    fn sym_error(&self, e: TensorError, shapes: &[&[Dim]]) -> RuleOut {
         if shapes.iter().any(|s| has_sym(s)) {
             RuleOut::Undecided(String::new(), None)
         } else {
@@ -100,10 +110,10 @@ impl Checker {
         }
     }
 
-    pub fn rule_matmul(&mut self, a: &[usize], b: &[usize], at: Span) -> RuleOut {
+    pub fn rule_matmul(&mut self, a: &[Dim], b: &[Dim], at: Span) -> RuleOut {
         let (mut a, mut b) = (self.canon(a), self.canon(b));
         for _ in 0..MAX_RETRIES {
-            match call_rule(&[a.clone(), b.clone()], &[], |s, _| {
+            match call_rule(&[a.clone(), b.clone()], &[], |s| {
                 shape::matmul_shape(&s[0], &s[1])
             }) {
                 Ok(out) => return RuleOut::Ok(out),
@@ -114,7 +124,7 @@ impl Checker {
                 }) => {
                     let ia = lhs.len() - 1;
                     let ib = if rhs.len() == 1 { 0 } else { rhs.len() - 2 };
-                    let (x, y) = (lhs[ia], rhs[ib]);
+                    let (x, y) = (unshown(lhs[ia]), unshown(rhs[ib]));
                     if !is_sym(x) && !is_sym(y) {
                         return RuleOut::Error(TensorError::MatMul {
                             lhs,
@@ -145,7 +155,7 @@ impl Checker {
     }
 
     /// Make two same-rank shapes equal size by size (a rule needs them identical).
-    fn equate_shapes(&mut self, a: &mut [usize], b: &mut [usize], at: Span) {
+    fn equate_shapes(&mut self, a: &mut [Dim], b: &mut [Dim], at: Span) {
         for i in 0..a.len().min(b.len()) {
             let (x, y) = (self.st.syms.canon(a[i]), self.st.syms.canon(b[i]));
             if x == y || (!is_sym(x) && !is_sym(y)) {
@@ -165,18 +175,18 @@ impl Checker {
     }
 
     /// `mse`, `bce`, `bce_logits`: both shapes identical.
-    pub fn rule_loss(&mut self, loss: &'static str, p: &[usize], t: &[usize], at: Span) -> RuleOut {
+    pub fn rule_loss(&mut self, loss: &'static str, p: &[Dim], t: &[Dim], at: Span) -> RuleOut {
         let (mut p, mut t) = (self.canon(p), self.canon(t));
         if p.len() == t.len() {
             self.equate_shapes(&mut p, &mut t, at);
         }
-        match shape::loss_shape(loss, &p, &t) {
+        match call_rule(&[p, t], &[], |s| shape::loss_shape(loss, &s[0], &s[1])) {
             Ok(out) => RuleOut::Ok(out),
             Err(e) => RuleOut::Error(e),
         }
     }
 
-    pub fn rule_cross_entropy(&mut self, l: &[usize], t: &[usize], at: Span) -> RuleOut {
+    pub fn rule_cross_entropy(&mut self, l: &[Dim], t: &[Dim], at: Span) -> RuleOut {
         let (mut l, mut t) = (self.canon(l), self.canon(t));
         if (1..=2).contains(&l.len()) {
             if t.len() == l.len() {
@@ -186,7 +196,7 @@ impl Checker {
                 self.equate_shapes(&mut l[..n], &mut t, at);
             }
         }
-        match call_rule(&[l.clone(), t.clone()], &[], |s, _| {
+        match call_rule(&[l.clone(), t.clone()], &[], |s| {
             shape::cross_entropy_shape(&s[0], &s[1]).map(|r| r.0)
         }) {
             Ok(out) => RuleOut::Ok(out),
@@ -195,14 +205,8 @@ impl Checker {
     }
 
     /// `cat` (`stack == false`) or `stack` of known shapes along `axis`.
-    pub fn rule_cat(
-        &mut self,
-        shapes: &[Vec<usize>],
-        axis: isize,
-        stack: bool,
-        at: Span,
-    ) -> RuleOut {
-        let mut shapes: Vec<Vec<usize>> = shapes.iter().map(|s| self.canon(s)).collect();
+    pub fn rule_cat(&mut self, shapes: &[Shape], axis: isize, stack: bool, at: Span) -> RuleOut {
+        let mut shapes: Vec<Shape> = shapes.iter().map(|s| self.canon(s)).collect();
         let first_rank = shapes.first().map(|s| s.len()).unwrap_or(0);
         let ax = if stack {
             None
@@ -233,7 +237,7 @@ impl Checker {
                 }
             }
         }
-        let result = call_rule(&shapes, &[shapes.len()], |s, _| {
+        let result = call_rule(&shapes, &[Dim::Known(shapes.len())], |s| {
             let refs: Vec<&[usize]> = s.iter().map(|v| v.as_slice()).collect();
             if stack {
                 shape::stack_shape(&refs, axis).map(|r| r.0)
@@ -255,7 +259,7 @@ impl Checker {
                 RuleOut::Ok(out)
             }
             Err(e) => {
-                let refs: Vec<&[usize]> = shapes.iter().map(|v| v.as_slice()).collect();
+                let refs: Vec<&[Dim]> = shapes.iter().map(|v| v.as_slice()).collect();
                 match &e {
                     TensorError::Cat { .. } | TensorError::Axis { .. } => RuleOut::Error(e),
                     _ => self.sym_error(e, &refs),
@@ -265,26 +269,36 @@ impl Checker {
     }
 
     /// `reshape(x, spec)`; sizes in `spec` may be symbolic.
-    pub fn rule_reshape(&mut self, from: &[usize], spec: &[isize]) -> RuleOut {
+    pub fn rule_reshape(&mut self, from: &[Dim], spec: &[SpecDim]) -> RuleOut {
         let from = self.canon(from);
-        let spec: Vec<isize> = spec
+        let spec: Vec<SpecDim> = spec
             .iter()
-            .map(|&d| {
-                if d >= 0 && is_sym(d as usize) {
-                    self.st.syms.canon(d as usize) as isize
-                } else {
-                    d
-                }
+            .map(|&d| match d {
+                SpecDim::Size(d) => SpecDim::Size(self.st.syms.canon(d)),
+                neg => neg,
             })
             .collect();
-        let spec_syms: Vec<usize> = spec
+        let spec_syms: Vec<Dim> = spec
             .iter()
-            .filter(|&&d| d >= 0 && is_sym(d as usize))
-            .map(|&d| d as usize)
+            .filter_map(|d| match d {
+                SpecDim::Size(d) if is_sym(*d) => Some(*d),
+                _ => None,
+            })
             .collect();
-        if !has_sym(&from) && spec_syms.is_empty() {
-            return match shape::reshape_shape(&from, &spec) {
-                Ok(out) => RuleOut::Ok(out),
+        // The spec as the real rule takes it, symbols written as `fill`.
+        let numbers = |fill: &dyn Fn(Dim) -> usize| -> Vec<isize> {
+            spec.iter()
+                .map(|&d| match d {
+                    SpecDim::Size(Dim::Known(n)) => n as isize,
+                    SpecDim::Size(sym) => fill(sym) as isize,
+                    SpecDim::Neg(n) => n,
+                })
+                .collect()
+        };
+        let shown_spec = numbers(&shown_dim);
+        if let (Some(from), true) = (Dim::real(&from), spec_syms.is_empty()) {
+            return match shape::reshape_shape(&from, &shown_spec) {
+                Ok(out) => RuleOut::Ok(Dim::shape(&out)),
                 Err(e) => RuleOut::Error(e),
             };
         }
@@ -292,61 +306,65 @@ impl Checker {
             RuleOut::Undecided(
                 format!(
                     "whether {} can be reshaped to {} depends on {what}",
-                    shape_str(&from),
-                    spec_text(&spec)
+                    shape_str(&shown(&from)),
+                    spec_text(&shown_spec)
                 ),
                 None,
             )
         };
-        if spec.iter().filter(|&&d| d == -1).count() > 1 || spec.iter().any(|&d| d < -1) {
-            let small: Vec<isize> = spec
-                .iter()
-                .map(|&d| if d >= 0 && is_sym(d as usize) { 2 } else { d })
-                .collect();
-            return match shape::reshape_shape(&[], &small) {
+        let negatives = || {
+            spec.iter().filter_map(|d| match d {
+                SpecDim::Neg(n) => Some(*n),
+                SpecDim::Size(_) => None,
+            })
+        };
+        if negatives().filter(|&n| n == -1).count() > 1 || negatives().any(|n| n < -1) {
+            return match shape::reshape_shape(&[], &numbers(&|_| 2)) {
                 Err(TensorError::Reshape { reason, .. }) => RuleOut::Error(TensorError::Reshape {
-                    from: from.clone(),
-                    spec: spec.clone(),
+                    from: shown(&from),
+                    spec: shown_spec.clone(),
                     reason,
                 }),
                 _ => undecided("sizes known only when the program runs"),
             };
         }
+        let reals = |s: &mut dyn Iterator<Item = Dim>| -> u128 {
+            s.filter_map(|d| d.known()).map(|d| d as u128).product()
+        };
+        let spec_sizes = || {
+            spec.iter().filter_map(|d| match d {
+                SpecDim::Size(d) => Some(*d),
+                SpecDim::Neg(_) => None,
+            })
+        };
+        let dims = |fill: Dim| -> Shape {
+            spec.iter()
+                .map(|&d| match d {
+                    SpecDim::Size(d) => d,
+                    SpecDim::Neg(_) => fill,
+                })
+                .collect()
+        };
         if from.contains(&ANON) || spec_syms.contains(&ANON) {
-            let out: Vec<usize> = spec
-                .iter()
-                .map(|&d| if d == -1 { ANON } else { d as usize })
-                .collect();
+            let out = dims(ANON);
             // Fixed sizes against a count the check could not follow (a slice of data:
             // the last batch of a loop may be shorter): say so.
-            let fixed: u128 = spec
-                .iter()
-                .filter(|&&d| d >= 0 && !is_sym(d as usize))
-                .map(|&d| d as u128)
-                .product();
+            let fixed = reals(&mut spec_sizes());
             if from.contains(&ANON) && fixed > 1 {
                 return RuleOut::Undecided(
                     format!(
                         "whether {} can be reshaped to {} depends on a size `?` known only when the program runs\na slice of data (the last batch of a loop) may be shorter than the sizes written here; sizes taken from the tensor itself, such as `x.shape[0]`, always fit",
-                        shape_str(&from),
-                        spec_text(&spec)
+                        shape_str(&shown(&from)),
+                        spec_text(&shown_spec)
                     ),
                     Some(out),
                 );
             }
             return RuleOut::Ok(out);
         }
-        let mut from_syms: Vec<usize> = from.iter().copied().filter(|&d| is_sym(d)).collect();
-        let from_real: u128 = from
-            .iter()
-            .filter(|&&d| !is_sym(d))
-            .map(|&d| d as u128)
-            .product();
-        let spec_real: u128 = spec
-            .iter()
-            .filter(|&&d| d >= 0 && !is_sym(d as usize))
-            .map(|&d| d as u128)
-            .product();
+        let mut from_syms: Vec<Dim> = from.iter().copied().filter(|&d| is_sym(d)).collect();
+        let from_real = reals(&mut from.iter().copied());
+        let spec_real = reals(&mut spec_sizes());
         for s in &spec_syms {
             match from_syms.iter().position(|x| x == s) {
                 Some(i) => {
@@ -355,39 +373,42 @@ impl Checker {
                 None => return undecided("sizes known only when the program runs"),
             }
         }
-        let infer = spec.iter().position(|&d| d == -1);
-        let dims = |fill: usize| {
-            spec.iter()
-                .map(|&d| if d == -1 { fill } else { d as usize })
-                .collect::<Vec<usize>>()
-        };
+        let infer = spec.contains(&SpecDim::Neg(-1));
         match infer {
-            None if from_syms.is_empty() && from_real == spec_real => RuleOut::Ok(dims(0)),
-            None => undecided("sizes known only when the program runs"),
-            Some(_) if spec_real != 0 && from_real.is_multiple_of(spec_real) => {
+            false if from_syms.is_empty() && from_real == spec_real => {
+                RuleOut::Ok(dims(Dim::Known(0)))
+            }
+            false => undecided("sizes known only when the program runs"),
+            true if spec_real != 0 && from_real.is_multiple_of(spec_real) => {
                 let factor = (from_real / spec_real) as usize;
                 match (from_syms.len(), factor) {
-                    (0, f) => RuleOut::Ok(dims(f)),
+                    (0, f) => RuleOut::Ok(dims(Dim::Known(f))),
                     (1, 1) => RuleOut::Ok(dims(from_syms[0])),
                     _ => RuleOut::Ok(dims(ANON)),
                 }
             }
-            Some(_) => undecided("sizes known only when the program runs"),
+            true => undecided("sizes known only when the program runs"),
         }
     }
 
     /// `target op= value`: the value must broadcast to exactly the target's shape.
-    pub fn rule_in_place(&mut self, target: &[usize], value: &[usize]) -> RuleOut {
+    pub fn rule_in_place(&mut self, target: &[Dim], value: &[Dim]) -> RuleOut {
         let target = self.canon(target);
         let value = self.canon(value);
         match self.rule_broadcast(&target, &value) {
             RuleOut::Ok(out) | RuleOut::Undecided(_, Some(out)) => {
+                let error = || {
+                    RuleOut::Error(TensorError::InPlace {
+                        target: shown(&target),
+                        value: shown(&value),
+                    })
+                };
                 if out.len() != target.len() {
-                    return RuleOut::Error(TensorError::InPlace { target, value });
+                    return error();
                 }
                 for (o, t) in out.iter().zip(&target) {
                     if o != t && !is_sym(*o) && !is_sym(*t) {
-                        return RuleOut::Error(TensorError::InPlace { target, value });
+                        return error();
                     }
                 }
                 RuleOut::Ok(target)
@@ -397,27 +418,31 @@ impl Checker {
     }
 
     /// `x[items]`.
-    pub fn rule_index(&mut self, s: &[usize], items: &[AIdx]) -> RuleOut {
+    pub fn rule_index(&mut self, s: &[Dim], items: &[AIdx]) -> RuleOut {
         if items.iter().any(|i| matches!(i, AIdx::Advanced)) {
             return RuleOut::Undecided(String::new(), None);
         }
         let s = self.canon(s);
-        let mut extras: Vec<usize> = Vec::new();
+        let mut extras: Vec<Dim> = Vec::new();
         let mut real: Vec<IndexItem> = Vec::with_capacity(items.len());
         for (axis, it) in items.iter().enumerate() {
             match it {
                 AIdx::At(Some(i)) => {
-                    extras.push(i.unsigned_abs() + 1);
+                    extras.push(Dim::Known(i.unsigned_abs() + 1));
                     real.push(IndexItem::At(*i));
                 }
                 AIdx::At(None) => {
-                    if s.get(axis).map(|&d| d == 0).unwrap_or(false) {
+                    if s.get(axis).is_some_and(|&d| d.is(0)) {
                         return RuleOut::Undecided(String::new(), None);
                     }
                     real.push(IndexItem::At(0));
                 }
                 AIdx::Slice(Some((a, b, step))) => {
-                    extras.extend(a.iter().chain(b.iter()).map(|v| v.unsigned_abs() + 1));
+                    extras.extend(
+                        a.iter()
+                            .chain(b.iter())
+                            .map(|v| Dim::Known(v.unsigned_abs() + 1)),
+                    );
                     real.push(IndexItem::Slice {
                         start: *a,
                         stop: *b,
@@ -431,7 +456,7 @@ impl Checker {
                 }),
             }
         }
-        match call_rule(std::slice::from_ref(&s), &extras, |sh, _| {
+        match call_rule(std::slice::from_ref(&s), &extras, |sh| {
             crate::tensor::take::index_shape(&sh[0], &real)
         }) {
             Ok(out) => {
@@ -466,20 +491,20 @@ impl Checker {
     }
 
     /// `squeeze(x, axis)`.
-    pub fn rule_squeeze(&mut self, s: &[usize], axis: Option<isize>, at: Span) -> RuleOut {
+    pub fn rule_squeeze(&mut self, s: &[Dim], axis: Option<isize>, at: Span) -> RuleOut {
         let s = self.canon(s);
         match axis {
             None if has_sym(&s) => RuleOut::Undecided(String::new(), None),
-            None => RuleOut::Ok(s.iter().copied().filter(|&d| d != 1).collect()),
+            None => RuleOut::Ok(s.iter().copied().filter(|&d| !d.is(1)).collect()),
             Some(a) => match shape::normalize_axis(a, s.len()) {
                 Err(e) => RuleOut::Error(e),
                 Ok(ax) if is_sym(s[ax]) => {
-                    self.equate(s[ax], 1, at);
+                    self.equate(s[ax], Dim::Known(1), at);
                     let mut out = s.clone();
                     out.remove(ax);
                     RuleOut::Ok(out)
                 }
-                Ok(_) => match shape::squeeze_shape(&s, Some(a)) {
+                Ok(_) => match call_rule(&[s], &[], |sh| shape::squeeze_shape(&sh[0], Some(a))) {
                     Ok(out) => RuleOut::Ok(out),
                     Err(e) => RuleOut::Error(e),
                 },
@@ -490,11 +515,11 @@ impl Checker {
     /// A rule that only moves sizes around (transpose, reductions, softmax, ...).
     pub fn rule_simple(
         &mut self,
-        s: &[usize],
+        s: &[Dim],
         f: impl FnOnce(&[usize]) -> Result<Vec<usize>, TensorError>,
     ) -> RuleOut {
         let s = self.canon(s);
-        match call_rule(&[s.clone()], &[], |sh, _| f(&sh[0])) {
+        match call_rule(&[s.clone()], &[], |sh| f(&sh[0])) {
             Ok(out) => RuleOut::Ok(out),
             Err(e @ TensorError::Axis { .. }) => RuleOut::Error(e),
             Err(e) => self.sym_error(e, &[&s]),
@@ -506,7 +531,7 @@ impl Checker {
     /// An operand of a failing op, as the evaluator would describe it.
     pub fn operand(&self, span: Span, v: &AVal) -> Operand {
         let shape = match v {
-            AVal::Tensor(t) => t.shape.as_ref().map(|s| self.canon(s)),
+            AVal::Tensor(t) => t.shape.as_ref().map(|s| shown(&self.canon(s))),
             _ => None,
         };
         let kind = match v {
@@ -523,7 +548,7 @@ impl Checker {
 
     /// The result of a rule at `site`: the shape on success, `None` after reporting an
     /// error (the failing value becomes unknown) or advice.
-    pub fn settle(&mut self, out: RuleOut, site: &Site, raw: &[&[usize]]) -> Option<Vec<usize>> {
+    pub fn settle(&mut self, out: RuleOut, site: &Site, raw: &[&[Dim]]) -> Option<Shape> {
         match out {
             RuleOut::Ok(s) => Some(s),
             RuleOut::Undecided(msg, s) => {
@@ -546,7 +571,7 @@ impl Checker {
 
     /// Report a tensor error through the one conversion the evaluator uses, adding where
     /// each symbolic size involved was fixed.
-    pub fn tensor_error(&mut self, e: TensorError, site: &Site, raw: &[&[usize]]) {
+    pub fn tensor_error(&mut self, e: TensorError, site: &Site, raw: &[&[Dim]]) {
         if !products_fit(&e) {
             self.advise(
                 site.primary,

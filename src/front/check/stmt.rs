@@ -258,7 +258,7 @@ impl Checker {
                 Some(s) => {
                     let rows = s[1..].to_vec();
                     let count = self.st.syms.canon(s[0]);
-                    let count = (!super::dims::is_sym(count)).then_some(count);
+                    let count = count.known();
                     Some(Items::Alike {
                         elem: self.new_tensor(Some(rows), &[t]),
                         first: None,

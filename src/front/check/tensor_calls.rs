@@ -3,7 +3,8 @@
 //! `cat`/`stack` over lists of known or unknown length.
 
 use super::args::CArgs;
-use super::dims::{RuleOut, ANON};
+use super::dims::{Dim, RuleOut, Shape, ANON};
+use super::rules::SpecDim;
 use super::value::{ANum, ATensor, AVal};
 use super::Checker;
 use crate::runtime::value::Check;
@@ -67,20 +68,24 @@ impl Checker {
         let Some(s) = self.arg_shape(a, 0) else {
             return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
         };
-        let spec: Option<Vec<isize>> = if a.all_known() {
+        let number = |n: isize| match usize::try_from(n) {
+            Ok(n) => SpecDim::Size(Dim::Known(n)),
+            Err(_) => SpecDim::Neg(n),
+        };
+        let spec: Option<Vec<SpecDim>> = if a.all_known() {
             match self.take(a.real.dims(&self.interp, 1)) {
-                Some((dims, _)) => Some(dims.iter().map(|&d| d as isize).collect()),
+                Some((dims, _)) => Some(dims.iter().map(|&d| number(d as isize)).collect()),
                 None => return AVal::Unknown,
             }
         } else {
             let vals = a.dim_values(1);
             vals.iter()
                 .map(|v| match v {
-                    AVal::Num(ANum::Known(n)) if n.fract() == 0.0 => Some(*n as isize),
-                    AVal::Num(ANum::Dim(d)) => Some(*d as isize),
+                    AVal::Num(ANum::Known(n)) if n.fract() == 0.0 => Some(number(*n as isize)),
+                    AVal::Num(ANum::Dim(d)) => Some(SpecDim::Size(*d)),
                     _ => None,
                 })
-                .collect::<Option<Vec<isize>>>()
+                .collect::<Option<Vec<SpecDim>>>()
                 .filter(|v| !v.is_empty() || vals.is_empty())
         };
         let out = match spec {
@@ -136,7 +141,7 @@ impl Checker {
             };
             return self.leaf(shape);
         };
-        let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(items.len());
+        let mut shapes: Vec<Shape> = Vec::with_capacity(items.len());
         let mut inputs: Vec<Rc<ATensor>> = Vec::new();
         for it in &items {
             match it {
@@ -170,7 +175,7 @@ impl Checker {
         };
         let out = self.rule_cat(&shapes, axis, stack, a.callee);
         let site = self.site(a, &[0]);
-        let raw: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+        let raw: Vec<&[Dim]> = shapes.iter().map(|s| s.as_slice()).collect();
         let shape = self.settle(out, &site, &raw);
         let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
         self.new_tensor(shape, &refs)

@@ -10,11 +10,15 @@ use std::rc::Rc;
 
 impl Checker {
     /// A new tensor computed from `inputs` (it may depend on all of them).
-    pub fn new_tensor(&mut self, shape: Option<Vec<usize>>, inputs: &[&ATensor]) -> AVal {
+    pub fn new_tensor(&mut self, shape: Option<super::dims::Shape>, inputs: &[&ATensor]) -> AVal {
         AVal::Tensor(self.make_tensor(shape, inputs))
     }
 
-    fn make_tensor(&mut self, shape: Option<Vec<usize>>, inputs: &[&ATensor]) -> Rc<ATensor> {
+    fn make_tensor(
+        &mut self,
+        shape: Option<super::dims::Shape>,
+        inputs: &[&ATensor],
+    ) -> Rc<ATensor> {
         let id = self.fresh_id();
         let mut anc: BTreeSet<u32> = BTreeSet::new();
         for t in inputs {
@@ -49,7 +53,7 @@ impl Checker {
     }
 
     /// A new leaf tensor (constructors, `detach`, `grad`).
-    pub fn leaf(&mut self, shape: Option<Vec<usize>>) -> AVal {
+    pub fn leaf(&mut self, shape: Option<super::dims::Shape>) -> AVal {
         self.new_tensor(shape, &[])
     }
 

@@ -9,14 +9,14 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use super::dims::{is_sym, SymTable};
+use super::dims::{is_sym, Dim, Shape, SymTable};
 
 /// A number: known, a symbolic size (`x.shape[0]` of loaded data), or unknown.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ANum {
     Known(f64),
-    /// A size known only when the program runs (a sentinel dimension).
-    Dim(usize),
+    /// A size known only when the program runs (a symbolic size).
+    Dim(Dim),
     Unknown,
 }
 
@@ -24,7 +24,7 @@ pub enum ANum {
 /// tensors it may be, and the tensors it may depend on through the autodiff graph.
 #[derive(Clone, Debug)]
 pub struct ATensor {
-    pub shape: Option<Vec<usize>>,
+    pub shape: Option<Shape>,
     /// Possible identities (several after two branches were joined).
     pub ids: Rc<Vec<u32>>,
     /// Every tensor this one may depend on, itself included (an over-approximation).
@@ -390,13 +390,13 @@ impl ATensor {
 }
 
 /// The shape of nested lists as a tensor (numbers and 0-d tensors at the leaves).
-pub(super) fn list_shape(v: &AVal) -> Option<Vec<usize>> {
+pub(super) fn list_shape(v: &AVal) -> Option<Shape> {
     match v {
         AVal::Num(_) | AVal::Bool(_) => Some(Vec::new()),
         AVal::Tensor(t) => t.shape.as_ref().filter(|s| s.is_empty()).cloned(),
         AVal::List(_) => {
             let items = v.exact_items()?;
-            let mut inner: Option<Vec<usize>> = None;
+            let mut inner: Option<Shape> = None;
             for it in &items {
                 let s = list_shape(it)?;
                 match &inner {
@@ -405,7 +405,7 @@ pub(super) fn list_shape(v: &AVal) -> Option<Vec<usize>> {
                     Some(_) => return None,
                 }
             }
-            let mut out = vec![items.len()];
+            let mut out = vec![Dim::Known(items.len())];
             out.extend(inner.unwrap_or_default());
             Some(out)
         }

@@ -163,7 +163,7 @@ impl Checker {
             Value::Tensor(t) => {
                 let id = self.fresh_id();
                 AVal::Tensor(Rc::new(ATensor {
-                    shape: Some(t.shape().to_vec()),
+                    shape: Some(super::dims::Dim::shape(&t.shape())),
                     ids: Rc::new(vec![id]),
                     anc: Rc::new(BTreeSet::from([id])),
                     used: Rc::default(),
