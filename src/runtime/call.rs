@@ -177,6 +177,12 @@ impl Args {
     }
 
     fn type_error(&self, interp: &Interp, i: usize, want: &str, got: &Value) -> Box<Diagnostic> {
+        self.wrong_kind(interp, i, want, got.kind())
+    }
+
+    /// Argument `i` is a `got` where the builtin needs `want` (`"a tensor"`): the
+    /// diagnostic of the evaluator and of `tsr check`.
+    pub fn wrong_kind(&self, interp: &Interp, i: usize, want: &str, got: &str) -> Box<Diagnostic> {
         let pname = self
             .builtin
             .params
@@ -187,12 +193,11 @@ impl Args {
             Diagnostic::error(
                 "type::argument",
                 format!(
-                    "`{}` needs {want} for `{pname}`, found a {}",
+                    "`{}` needs {want} for `{pname}`, found a {got}",
                     self.builtin.name,
-                    got.kind()
                 ),
             )
-            .primary(self.span(i), format!("this is a {}", got.kind()))
+            .primary(self.span(i), format!("this is a {got}"))
             .help(format!("the signature is `{}`", self.builtin.signature())),
         )
     }

@@ -179,19 +179,8 @@ impl Checker {
                 self.tensor_shape_of(&v, a.span(i)).flatten()
             }
             other => {
-                let pname = a.b.params.get(i).map(|p| p.name()).unwrap_or("argument");
-                self.report(
-                    Diagnostic::error(
-                        "type::argument",
-                        format!(
-                            "`{}` needs a tensor for `{pname}`, found a {}",
-                            a.b.name,
-                            other.kind()
-                        ),
-                    )
-                    .primary(a.span(i), format!("this is a {}", other.kind()))
-                    .help(format!("the signature is `{}`", a.b.signature())),
-                );
+                let d = a.real.wrong_kind(&self.interp, i, "a tensor", other.kind());
+                self.report(*d);
                 None
             }
         }
