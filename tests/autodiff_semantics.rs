@@ -486,14 +486,16 @@ fn accessors() {
 fn optimiser_step_keeps_deferred_input_gradient() {
     // The step changes the weight, which the deferred gradient of `x` reads: it is
     // computed later, from the copy of the weight kept at the change. The fused form
-    // `x @ p.T` (`matmul_nt`, `p` = wᵀ) has `x` and `p` as sibling inputs of one op.
+    // `x @ p.T` (`matmul_transposed`, `p` = wᵀ) has `x` and `p` as sibling inputs of one op.
     // Plain SGD and SGD with momentum keep the old array itself and put the update in a
     // new one; Nesterov and Adam keep a copy and update in place.
     for (opt, fused) in (0..4).flat_map(|o| [(o, false), (o, true)]) {
         let x = t(&[2, 2], &[1.0, 2.0, -1.0, 0.5]);
         let (p, product) = if fused {
             let p = t(&[2, 2], &[0.3, 0.1, -0.2, 0.4]);
-            let y = matmul_nt(&x, &p).unwrap().unwrap();
+            let y = matmul_transposed(&x, &p, Transposed::Right)
+                .unwrap()
+                .unwrap();
             (p, y)
         } else {
             let p = t(&[2, 2], &[0.3, -0.2, 0.1, 0.4]);

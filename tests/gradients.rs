@@ -193,23 +193,31 @@ fn matmul_every_form() {
     check("big a @ b.T", vec![big_a.clone(), big_b.clone()], |t| {
         matmul(&t[0], &t_reverse(&t[1])).unwrap()
     });
-    // `x @ W.T` as the evaluator runs it: W read transposed in place (`matmul_nt`).
+    // `x @ W.T` as the evaluator runs it: W read transposed in place (`matmul_transposed`).
     check("a @ b.T fused", vec![big_a, big_b], |t| {
-        matmul_nt(&t[0], &t[1]).unwrap().unwrap()
+        matmul_transposed(&t[0], &t[1], Transposed::Right)
+            .unwrap()
+            .unwrap()
     });
     let a = arr(&[5, 3], &mut rng, -1.0, 1.0);
     check("a @ a.T fused (one operand twice)", vec![a], |t| {
-        matmul_nt(&t[0], &t[0]).unwrap().unwrap()
+        matmul_transposed(&t[0], &t[0], Transposed::Right)
+            .unwrap()
+            .unwrap()
     });
-    // `G.T @ X` as the evaluator runs it: G read transposed in place (`matmul_tn`).
+    // `G.T @ X` as the evaluator runs it: G read transposed in place (`matmul_transposed`).
     let g = arr(&[40, 20], &mut rng, -1.0, 1.0);
     let x = arr(&[40, 30], &mut rng, -1.0, 1.0);
     check("a.T @ b fused", vec![g, x], |t| {
-        matmul_tn(&t[0], &t[1]).unwrap().unwrap()
+        matmul_transposed(&t[0], &t[1], Transposed::Left)
+            .unwrap()
+            .unwrap()
     });
     let a = arr(&[5, 3], &mut rng, -1.0, 1.0);
     check("a.T @ a fused (one operand twice)", vec![a], |t| {
-        matmul_tn(&t[0], &t[0]).unwrap().unwrap()
+        matmul_transposed(&t[0], &t[0], Transposed::Left)
+            .unwrap()
+            .unwrap()
     });
 }
 

@@ -209,7 +209,7 @@ pub(crate) fn is_transpose(e: &Expr) -> bool {
 
 impl Interp {
     /// `a @ w.T` or `a.T @ b` (one side is a `.T`): two matrices whose sizes fit multiply
-    /// with the transposed one read in place (`tensor::matmul_nt` / `matmul_tn`: the
+    /// with the transposed one read in place (`tensor::matmul_transposed`: the
     /// transpose is never made); anything else is the product as written, with its
     /// diagnostics. Python's order holds: the left side, then the right.
     pub(crate) fn matmul_transposed(&mut self, op_span: Span, lhs: &Expr, rhs: &Expr) -> R<Value> {
@@ -222,7 +222,7 @@ impl Interp {
             };
             let w = self.eval(object)?;
             if let (Value::Tensor(a), Value::Tensor(wt)) = (&l, &w) {
-                if let Some(out) = tensor::matmul_nt(a, wt) {
+                if let Some(out) = tensor::matmul_transposed(a, wt, tensor::Transposed::Right) {
                     return self.fused_product(out, [a, wt], op_span);
                 }
             }
@@ -247,7 +247,7 @@ impl Interp {
         };
         let r = self.eval(rhs)?;
         if let Value::Tensor(b) = &r {
-            if let Some(out) = tensor::matmul_tn(&a, b) {
+            if let Some(out) = tensor::matmul_transposed(&a, b, tensor::Transposed::Left) {
                 return self.fused_product(out, [&a, b], op_span);
             }
         }

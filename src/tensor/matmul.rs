@@ -49,72 +49,71 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
     ))
 }
 
-/// `a @ w.T` for a matrix `a` [m, k] and a matrix `w` [n, k] whose rows fit, as a layer
-/// computes `x @ W.T`: the product reads `w` transposed in place, so `w.T` is never
-/// made, and its gradient goes straight to `w`. `None` for any other operands (the
-/// caller takes the general path, whose diagnostics name `w.T`).
-pub fn matmul_nt(a: &Tensor, w: &Tensor) -> Option<Result<Tensor, TensorError>> {
-    let (sa, sw) = (a.shape(), w.shape());
-    if sa.len() != 2 || sw.len() != 2 || sa[1] != sw[1] {
-        return None;
-    }
-    let run = || {
-        super::budget::reserve(&[sa[0], sw[0]])?;
-        Ok(product(
-            || mm2(&to2(a.data().view()), &to2(w.data().view()).t()),
-            Op::MatMulT(Input::new(a), Input::new(w)),
-        ))
-    };
-    Some(run())
+/// Which operand of a fused product is read transposed in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transposed {
+    /// `a.T @ b` for `a` [k, m] and `b` [k, n], as a hand-written backward computes
+    /// `G.T @ X`.
+    Left,
+    /// `a @ b.T` for `a` [m, k] and `b` [n, k], as a layer computes `x @ W.T`.
+    Right,
 }
 
-/// `a.T @ b` for a matrix `a` [k, m] and a matrix `b` [k, n] whose rows fit, as a
-/// hand-written backward computes `G.T @ X`: the product reads `a` transposed in place,
-/// so `a.T` is never made. `None` for any other operands (the caller takes the general
-/// path, whose diagnostics name `a.T`).
-pub fn matmul_tn(a: &Tensor, b: &Tensor) -> Option<Result<Tensor, TensorError>> {
+/// `a.T @ b` or `a @ b.T` (`side`) for two matrices whose shared axis fits: the product
+/// reads the transposed operand in place, so its transpose is never made, and its
+/// gradient goes straight to it. `None` for any other operands (the caller takes the
+/// general path, whose diagnostics name the `.T`).
+pub fn matmul_transposed(
+    a: &Tensor,
+    b: &Tensor,
+    side: Transposed,
+) -> Option<Result<Tensor, TensorError>> {
     let (sa, sb) = (a.shape(), b.shape());
-    if sa.len() != 2 || sb.len() != 2 || sa[0] != sb[0] {
+    // The axis both operands share, and the one each brings to the result.
+    let (inner, outer) = match side {
+        Transposed::Left => (0, 1),
+        Transposed::Right => (1, 0),
+    };
+    if sa.len() != 2 || sb.len() != 2 || sa[inner] != sb[inner] {
         return None;
     }
     let run = || {
-        super::budget::reserve(&[sa[1], sb[1]])?;
+        super::budget::reserve(&[sa[outer], sb[outer]])?;
         Ok(product(
-            || mm2(&to2(a.data().view()).t(), &to2(b.data().view())),
-            Op::MatMulTN(Input::new(a), Input::new(b)),
+            || {
+                let (a, b) = (a.data(), b.data());
+                let (a2, b2) = (to2(a.view()), to2(b.view()));
+                match side {
+                    Transposed::Left => mm2(&a2.t(), &b2),
+                    Transposed::Right => mm2(&a2, &b2.t()),
+                }
+            },
+            Op::MatMulT(Input::new(a), Input::new(b), side),
         ))
     };
     Some(run())
 }
 
-/// The gradients of `a.T @ b` (both matrices, as `matmul_tn` checked): dA = B Gᵀ,
-/// dB = A G.
-pub(crate) fn matmul_tn_grads(
+/// The gradients of `matmul_transposed` (both matrices, as it checked): for `a @ b.T`,
+/// dA = G B and dB = Gᵀ A; for `a.T @ b`, dA = B Gᵀ and dB = A G.
+pub(crate) fn matmul_transposed_grads(
     a: &ArrayD<f32>,
     b: &ArrayD<f32>,
     g: &ArrayD<f32>,
     need: [bool; 2],
+    side: Transposed,
 ) -> [Option<ArrayD<f32>>; 2] {
     let (a2, b2, g2) = (to2(a.view()), to2(b.view()), to2(g.view()));
-    [
-        need[0].then(|| mm2(&b2, &g2.t())),
-        need[1].then(|| mm2(&a2, &g2)),
-    ]
-}
-
-/// The gradients of `a @ w.T` (both matrices, as `matmul_nt` checked): dA = G W,
-/// dW = Gᵀ A.
-pub(crate) fn matmul_nt_grads(
-    a: &ArrayD<f32>,
-    w: &ArrayD<f32>,
-    g: &ArrayD<f32>,
-    need: [bool; 2],
-) -> [Option<ArrayD<f32>>; 2] {
-    let (a2, w2, g2) = (to2(a.view()), to2(w.view()), to2(g.view()));
-    [
-        need[0].then(|| mm2(&g2, &w2)),
-        need[1].then(|| mm2(&g2.t(), &a2)),
-    ]
+    match side {
+        Transposed::Left => [
+            need[0].then(|| mm2(&b2, &g2.t())),
+            need[1].then(|| mm2(&a2, &g2)),
+        ],
+        Transposed::Right => [
+            need[0].then(|| mm2(&g2, &b2)),
+            need[1].then(|| mm2(&g2.t(), &a2)),
+        ],
+    }
 }
 
 /// 2-D product into a fresh row-major array.

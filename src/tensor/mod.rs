@@ -13,6 +13,7 @@ mod backward;
 pub mod budget;
 mod construct;
 mod conv;
+mod derivatives;
 mod einsum;
 mod elementwise;
 mod error;
@@ -48,7 +49,7 @@ pub use error::{
 };
 pub use loss::{bce, bce_logits, cross_entropy, loss, mse, LossKind, LossOp, Reduction};
 pub use math::{erf64, unary_scalar};
-pub use matmul::{matmul, matmul_nt, matmul_tn};
+pub use matmul::{matmul, matmul_transposed, Transposed};
 pub use movement::{diagonal_axes, expand, flip, pad, repeat, roll};
 pub use optim::{clip_grad_norm, set_index, update_in_place, Adam, InPlaceOp, RmsProp, Sgd};
 pub use pool::{adaptive_avg_pool2d, pool2d, PoolKind, PoolPlan};
@@ -183,10 +184,9 @@ pub enum Op {
     Binary(BinaryOp, Input, Input),
     Unary(UnaryOp, Input),
     MatMul(Input, Input),
-    /// `a @ w.T` of two matrices, `w.T` never made (a layer's `x @ W.T`).
-    MatMulT(Input, Input),
-    /// `a.T @ b` of two matrices, `a.T` never made (a hand-written backward's `G.T @ X`).
-    MatMulTN(Input, Input),
+    /// `a @ b.T` or `a.T @ b` of two matrices, the transpose never made (a layer's
+    /// `x @ W.T`, a hand-written backward's `G.T @ X`).
+    MatMulT(Input, Input, Transposed),
     /// Output axis `i` is input axis `axes[i]`; the name is `transpose` or `T`.
     Permute(Input, Vec<usize>, &'static str),
     /// Same elements, another shape: `reshape`, `flatten`, `squeeze`, `unsqueeze`.
@@ -224,7 +224,7 @@ impl Op {
             Op::Leaf => "leaf",
             Op::Binary(b, ..) => b.name(),
             Op::Unary(u, _) => u.name(),
-            Op::MatMul(..) | Op::MatMulT(..) | Op::MatMulTN(..) => "matmul",
+            Op::MatMul(..) | Op::MatMulT(..) => "matmul",
             Op::Permute(_, _, n) => n,
             Op::Reshape(_, n) => n,
             Op::Cat(..) => "cat",
@@ -250,7 +250,6 @@ impl Op {
             Op::Binary(..)
             | Op::MatMul(..)
             | Op::MatMulT(..)
-            | Op::MatMulTN(..)
             | Op::Loss(..)
             | Op::Where(..)
             | Op::Conv2d(..) => 2,
@@ -275,8 +274,7 @@ impl Op {
             Op::Leaf => None,
             Op::Binary(_, a, b)
             | Op::MatMul(a, b)
-            | Op::MatMulT(a, b)
-            | Op::MatMulTN(a, b)
+            | Op::MatMulT(a, b, _)
             | Op::Loss(_, a, b)
             | Op::Where(_, a, b)
             | Op::Conv2d(a, b, ..) => match i {
@@ -339,8 +337,7 @@ impl Op {
             Op::Leaf => {}
             Op::Binary(_, a, b)
             | Op::MatMul(a, b)
-            | Op::MatMulT(a, b)
-            | Op::MatMulTN(a, b)
+            | Op::MatMulT(a, b, _)
             | Op::Loss(_, a, b)
             | Op::Where(_, a, b)
             | Op::Conv2d(a, b, ..) => {
