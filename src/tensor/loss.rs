@@ -362,12 +362,16 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
         Some(w) => w.to_vec(),
         None => vec![1.0; c],
     };
+    // Both row-major (`softmax_array` makes its result so).
     let logp = if nll {
-        rows(x)
+        super::layout::standard(&rows(x).view())
     } else {
         softmax_array(&rows(x), 1, true)
     };
     let n = logp.shape()[0];
+    // Row-major [N, C]: row i is lp[i * c..(i + 1) * c].
+    let lp = logp.as_slice().expect("a standard-layout array");
+    let row = |i: usize| &lp[i * c..(i + 1) * c];
     let eps = op.label_smoothing;
     let cf = c as f32;
     let mut per = vec![0.0f32; n];
@@ -377,7 +381,7 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
         for (i, k) in idx.iter().enumerate() {
             let Some(k) = *k else { continue };
             div += w[k];
-            let row = logp.index_axis(Axis(0), i);
+            let row = row(i);
             let nll_i = -w[k] * row[k];
             per[i] = if eps > 0.0 {
                 let smooth: f32 = -row.iter().zip(&w).map(|(&l, &wc)| l * wc).sum::<f32>();
@@ -388,9 +392,10 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
         }
         (Some(idx), div)
     } else {
-        let tr = rows(t);
-        for (i, (lrow, trow)) in logp.rows().into_iter().zip(tr.rows()).enumerate() {
-            per[i] = -lrow
+        let tr = super::layout::standard(&rows(t).view());
+        let tr = tr.as_slice().expect("a standard-layout array");
+        for (i, trow) in tr.chunks_exact(c).enumerate().take(n) {
+            per[i] = -row(i)
                 .iter()
                 .zip(trow.iter())
                 .zip(&w)
@@ -497,37 +502,47 @@ fn class_grads(
     let cf = c as f32;
     let w = &parts.w;
     let dx = need[0].then(|| {
-        let mut d = ArrayD::<f32>::zeros(IxDyn(&[n, c]));
-        let tr = rows(t);
-        for i in 0..n {
+        // Row-major [N, C] slices: row i is [i * c..(i + 1) * c].
+        let mut d = vec![0.0f32; n * c];
+        let tr = parts
+            .idx
+            .is_none()
+            .then(|| super::layout::standard(&rows(t).view()));
+        let tr = tr
+            .as_ref()
+            .map(|a| a.as_slice().expect("a standard-layout array"));
+        let lp = parts.logp.as_slice().expect("a standard-layout array");
+        for (i, row) in d.chunks_exact_mut(c).enumerate() {
             let k = scale(i);
-            let mut row = d.index_axis_mut(Axis(0), i);
-            match &parts.idx {
-                Some(idx) => {
-                    let Some(cls) = idx[i] else { continue };
-                    for (ci, o) in row.iter_mut().enumerate() {
-                        let hit = if ci == cls { (1.0 - eps) * w[cls] } else { 0.0 };
-                        *o = -k * (hit + eps / cf * w[ci]);
+            match (&parts.idx, tr) {
+                (Some(idx), _) => {
+                    // An ignored row keeps zeros.
+                    if let Some(cls) = idx[i] {
+                        for (ci, o) in row.iter_mut().enumerate() {
+                            let hit = if ci == cls { (1.0 - eps) * w[cls] } else { 0.0 };
+                            *o = -k * (hit + eps / cf * w[ci]);
+                        }
                     }
                 }
-                None => {
-                    for (ci, o) in row.iter_mut().enumerate() {
-                        *o = -k * w[ci] * (tr[[i, ci]] * (1.0 - eps) + eps / cf);
+                (None, Some(tr)) => {
+                    let trow = &tr[i * c..(i + 1) * c];
+                    for ((o, &tv), &wc) in row.iter_mut().zip(trow).zip(w) {
+                        *o = -k * wc * (tv * (1.0 - eps) + eps / cf);
                     }
                 }
+                (None, None) => {}
+            }
+            if op.kind != LossKind::Nll {
+                // log_softmax's backward: minus softmax(x) times the row's sum (summed
+                // as ndarray sums a row).
+                let tot: f32 = ndarray::ArrayView1::from(&*row).sum();
+                let lrow = &lp[i * c..(i + 1) * c];
+                row.iter_mut()
+                    .zip(lrow)
+                    .for_each(|(o, &l)| *o -= l.exp() * tot);
             }
         }
-        if op.kind != LossKind::Nll {
-            let sm = parts.logp.mapv(f32::exp);
-            for (mut drow, srow) in d.rows_mut().into_iter().zip(sm.rows()) {
-                let tot: f32 = drow.sum();
-                drow.iter_mut()
-                    .zip(srow.iter())
-                    .for_each(|(o, &sv)| *o -= sv * tot);
-            }
-        }
-        d.into_shape_with_order(IxDyn(p.shape()))
-            .expect("same size")
+        from_vec(p.shape(), d)
     });
     let dt = (need[1] && parts.idx.is_none()).then(|| {
         let mut d = parts.logp.clone();

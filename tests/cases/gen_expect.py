@@ -1576,6 +1576,25 @@ def _():
     bw(F.cross_entropy(L, torch.tensor([2, 1])), L); P(grad(L))
 
 
+@case("autodiff/grad_cross_entropy_strided")
+def _():
+    v = T([0.5, -1.0, 2.0, 0.25])
+    r = v.flip(0)
+    P(F.cross_entropy(r, torch.tensor(2)))
+    P(F.nll_loss(F.log_softmax(r, -1), torch.tensor(1)))
+    m = T([[0.5, -1.0, 2.0], [1.0, 0.0, -2.0]])
+    mt = m.T
+    P(F.cross_entropy(mt, torch.tensor([0, 1, 1])))
+    P(F.nll_loss(mt, torch.tensor([0, 1, 1])))
+    loss = (F.cross_entropy(r, torch.tensor(2)) + F.cross_entropy(mt, torch.tensor([0, 1, 1]))
+            + F.nll_loss(mt, torch.tensor([1, 0, 1])))
+    bw(loss, v, m); P(grad(v)); P(grad(m))
+    L = T([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [1.0, 1.0, 1.0]])
+    loss = F.cross_entropy(L, torch.tensor([2, 1, 0]), ignore_index=1, label_smoothing=0.1)
+    P(loss)
+    bw(loss, L); P(grad(L))
+
+
 @case("autodiff/grad_shape_ops")
 def _():
     x = T(arange(6).reshape(2, 3).tolist())
