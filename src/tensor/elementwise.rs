@@ -288,5 +288,61 @@ pub fn unary(op: UnaryOp, a: &Tensor) -> Tensor {
             other => map(&x, |p| super::math::unary_scalar(other, p)),
         }
     };
-    Tensor::from_op(data, Op::Unary(op, Input::new(a)))
+    let out = Tensor::from_op(data, Op::Unary(op, Input::new(a)));
+    if a.known_finite() == Some(true) && keeps_finite(op) {
+        out.set_finite(Some(true));
+    }
+    out
+}
+
+/// Whether `op` of a finite number is always finite (no overflow, no pole).
+fn keeps_finite(op: UnaryOp) -> bool {
+    match op {
+        UnaryOp::Neg
+        | UnaryOp::Abs
+        | UnaryOp::Relu
+        | UnaryOp::Sigmoid
+        | UnaryOp::Tanh
+        | UnaryOp::Sin
+        | UnaryOp::Cos
+        | UnaryOp::Hardsigmoid => true,
+        UnaryOp::LeakyRelu(s) => s.abs() <= 1.0,
+        UnaryOp::Clamp(lo, hi) | UnaryOp::Hardtanh(lo, hi) => lo.is_finite() && hi.is_finite(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{unary, UnaryOp};
+    use crate::tensor::Tensor;
+    use ndarray::{ArrayD, IxDyn};
+
+    fn leaf(v: &[f32]) -> Tensor {
+        Tensor::leaf(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).unwrap())
+    }
+
+    /// A scan's answer is kept until the data change; an op that keeps finite values
+    /// finite passes a known answer on, others leave it to be scanned.
+    #[test]
+    fn finiteness_is_scanned_once_and_passed_on_only_where_it_holds() {
+        let t = leaf(&[1.0, -2.0, 3.0]);
+        assert_eq!(t.known_finite(), None);
+        assert!(t.all_finite());
+        assert_eq!(t.known_finite(), Some(true));
+        assert_eq!(unary(UnaryOp::Relu, &t).known_finite(), Some(true));
+        assert_eq!(unary(UnaryOp::Tanh, &t).known_finite(), Some(true));
+        assert_eq!(unary(UnaryOp::LeakyRelu(3.0), &t).known_finite(), None);
+        let e = unary(UnaryOp::Exp, &t);
+        assert_eq!(e.known_finite(), None);
+        let big = leaf(&[100.0]);
+        assert!(big.all_finite());
+        assert!(!unary(UnaryOp::Exp, &big).all_finite());
+        // A change in place forgets the answer, and the next scan sees the new data.
+        t.data_mut()[[1]] = f32::INFINITY;
+        assert_eq!(t.known_finite(), None);
+        assert!(!t.all_finite());
+        assert_eq!(unary(UnaryOp::Relu, &t).known_finite(), None);
+        assert!(!unary(UnaryOp::Neg, &t).all_finite());
+    }
 }

@@ -527,12 +527,21 @@ impl Tensor {
     pub fn data(&self) -> Ref<'_, ArrayD<f32>> {
         self.0.data.borrow()
     }
-    /// Whether no element is nan or ±inf.
+    /// Whether no element is nan or ±inf. The answer is kept until the data change
+    /// (`data_mut` forgets it), so each tensor is scanned at most once.
     pub fn all_finite(&self) -> bool {
         match self.0.finite.get() {
             Some(known) => known,
-            None => kernels::all_finite(&self.0.data.borrow()),
+            None => {
+                let known = kernels::all_finite(&self.0.data.borrow());
+                self.0.finite.set(Some(known));
+                known
+            }
         }
+    }
+    /// What is known of `all_finite` without scanning the data.
+    pub(crate) fn known_finite(&self) -> Option<bool> {
+        self.0.finite.get()
     }
     /// Records what the op that made this tensor found out about its finiteness.
     pub(crate) fn set_finite(&self, known: Option<bool>) {
