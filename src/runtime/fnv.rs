@@ -29,3 +29,15 @@ impl Hasher for FnvHasher {
 
 /// A `HashMap` hashed with FNV-1a.
 pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
+
+/// Binds `name` in a scope: replaces its binding (the key's allocation is kept) or adds
+/// one. The evaluator's scopes and the checker's abstract ones bind through it.
+#[inline]
+pub fn rebind<B>(env: &mut FnvMap<std::rc::Rc<str>, B>, name: &str, binding: B) {
+    match env.get_mut(name) {
+        Some(old) => *old = binding,
+        None => {
+            env.insert(std::rc::Rc::from(name), binding);
+        }
+    }
+}

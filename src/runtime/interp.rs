@@ -252,15 +252,7 @@ impl Interp {
             Some(f) if !f.globals_declared.iter().any(|g| g == name) => &mut f.locals,
             _ => &mut self.globals,
         };
-        match env.get_mut(name) {
-            Some(b) => {
-                b.value = value;
-                b.origin = origin;
-            }
-            None => {
-                env.insert(Rc::from(name), Binding { value, origin });
-            }
-        }
+        super::fnv::rebind(env, name, Binding { value, origin });
     }
 
     /// Names visible here: locals, globals and builtins (for did-you-mean).

@@ -350,15 +350,7 @@ impl Checker {
             Some(l) => l,
             None => &mut self.st.globals,
         };
-        match env.get_mut(name) {
-            Some(b) => {
-                b.value = value;
-                b.origin = origin;
-            }
-            None => {
-                env.insert(Rc::from(name), ABind { value, origin });
-            }
-        }
+        crate::runtime::fnv::rebind(env, name, ABind { value, origin });
     }
 
     /// Remember an assignment's value for `--shapes`.
