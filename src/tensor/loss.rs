@@ -394,8 +394,10 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
     } else {
         let tr = super::layout::standard(&rows(t).view());
         let tr = tr.as_slice().expect("a standard-layout array");
-        for (i, trow) in tr.chunks_exact(c).enumerate().take(n) {
-            per[i] = -row(i)
+        for (i, per) in per.iter_mut().enumerate() {
+            // (Not `chunks_exact`: there may be no classes, c = 0.)
+            let trow = &tr[i * c..(i + 1) * c];
+            *per = -row(i)
                 .iter()
                 .zip(trow.iter())
                 .zip(&w)
@@ -512,7 +514,9 @@ fn class_grads(
             .as_ref()
             .map(|a| a.as_slice().expect("a standard-layout array"));
         let lp = parts.logp.as_slice().expect("a standard-layout array");
-        for (i, row) in d.chunks_exact_mut(c).enumerate() {
+        for i in 0..n {
+            // (Not `chunks_exact_mut`: there may be no classes, c = 0.)
+            let row = &mut d[i * c..(i + 1) * c];
             let k = scale(i);
             match (&parts.idx, tr) {
                 (Some(idx), _) => {
