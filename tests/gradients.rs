@@ -190,35 +190,26 @@ fn matmul_every_form() {
     });
     let big_a = arr(&[40, 30], &mut rng, -1.0, 1.0);
     let big_b = arr(&[20, 30], &mut rng, -1.0, 1.0);
-    check("big a @ b.T", vec![big_a.clone(), big_b.clone()], |t| {
+    check("big a @ b.T", vec![big_a, big_b], |t| {
         matmul(&t[0], &t_reverse(&t[1])).unwrap()
     });
-    // `x @ W.T` as the evaluator runs it: W read transposed in place (`matmul_transposed`).
-    check("a @ b.T fused", vec![big_a, big_b], |t| {
-        matmul_transposed(&t[0], &t[1], Transposed::Right)
-            .unwrap()
-            .unwrap()
-    });
-    let a = arr(&[5, 3], &mut rng, -1.0, 1.0);
-    check("a @ a.T fused (one operand twice)", vec![a], |t| {
-        matmul_transposed(&t[0], &t[0], Transposed::Right)
-            .unwrap()
-            .unwrap()
-    });
-    // `G.T @ X` as the evaluator runs it: G read transposed in place (`matmul_transposed`).
-    let g = arr(&[40, 20], &mut rng, -1.0, 1.0);
-    let x = arr(&[40, 30], &mut rng, -1.0, 1.0);
-    check("a.T @ b fused", vec![g, x], |t| {
-        matmul_transposed(&t[0], &t[1], Transposed::Left)
-            .unwrap()
-            .unwrap()
-    });
-    let a = arr(&[5, 3], &mut rng, -1.0, 1.0);
-    check("a.T @ a fused (one operand twice)", vec![a], |t| {
-        matmul_transposed(&t[0], &t[0], Transposed::Left)
-            .unwrap()
-            .unwrap()
-    });
+    // `x @ W.T` (Right) and `G.T @ X` (Left) as the evaluator runs them: the transposed
+    // operand read in place (`matmul_transposed`); distinct operands, then one twice.
+    for (side, sa, sb) in [
+        (Transposed::Right, [40, 30], [20, 30]),
+        (Transposed::Left, [40, 20], [40, 30]),
+    ] {
+        let (a, b) = (arr(&sa, &mut rng, -1.0, 1.0), arr(&sb, &mut rng, -1.0, 1.0));
+        check(&format!("{side:?} fused"), vec![a, b], |t| {
+            matmul_transposed(&t[0], &t[1], side).unwrap().unwrap()
+        });
+        let a = arr(&[5, 3], &mut rng, -1.0, 1.0);
+        check(
+            &format!("{side:?} fused, one operand twice"),
+            vec![a],
+            |t| matmul_transposed(&t[0], &t[0], side).unwrap().unwrap(),
+        );
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::rc::Rc;
 
+use super::conv::contig;
 use super::kernels::{from_vec, sum_all};
 use super::reduce::softmax_array;
 use super::shape::{cross_entropy_shape, loss_shape};
@@ -362,15 +363,14 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
         Some(w) => w.to_vec(),
         None => vec![1.0; c],
     };
-    // Both row-major (`softmax_array` makes its result so).
     let logp = if nll {
-        super::layout::standard(&rows(x).view())
+        rows(x)
     } else {
         softmax_array(&rows(x), 1, true)
     };
     let n = logp.shape()[0];
     // Row-major [N, C]: row i is lp[i * c..(i + 1) * c].
-    let lp = logp.as_slice().expect("a standard-layout array");
+    let lp = contig(&logp);
     let row = |i: usize| &lp[i * c..(i + 1) * c];
     let eps = op.label_smoothing;
     let cf = c as f32;
@@ -392,8 +392,8 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
         }
         (Some(idx), div)
     } else {
-        let tr = super::layout::standard(&rows(t).view());
-        let tr = tr.as_slice().expect("a standard-layout array");
+        let tr = rows(t);
+        let tr = contig(&tr);
         for (i, per) in per.iter_mut().enumerate() {
             // (Not `chunks_exact`: there may be no classes, c = 0.)
             let trow = &tr[i * c..(i + 1) * c];
@@ -506,14 +506,10 @@ fn class_grads(
     let dx = need[0].then(|| {
         // Row-major [N, C] slices: row i is [i * c..(i + 1) * c].
         let mut d = vec![0.0f32; n * c];
-        let tr = parts
-            .idx
-            .is_none()
-            .then(|| super::layout::standard(&rows(t).view()));
-        let tr = tr
-            .as_ref()
-            .map(|a| a.as_slice().expect("a standard-layout array"));
-        let lp = parts.logp.as_slice().expect("a standard-layout array");
+        let tr = parts.idx.is_none().then(|| rows(t));
+        let tr = tr.as_ref().map(contig);
+        let tr = tr.as_deref();
+        let lp = contig(&parts.logp);
         for i in 0..n {
             // (Not `chunks_exact_mut`: there may be no classes, c = 0.)
             let row = &mut d[i * c..(i + 1) * c];

@@ -54,12 +54,6 @@ impl Dim {
     }
 }
 
-impl From<usize> for Dim {
-    fn from(n: usize) -> Dim {
-        Dim::Known(n)
-    }
-}
-
 pub fn is_sym(d: Dim) -> bool {
     matches!(d, Dim::Sym(_))
 }
