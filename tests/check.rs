@@ -250,3 +250,79 @@ fn checks_a_thousand_lines_with_bounded_work() {
         report.steps
     );
 }
+
+/// The check on the evaluator's own walker (`runtime::domain`), beside the checker's
+/// walker: no false alarm on the passing programs, and its catch rate over the error
+/// suite (`tests/check/walker_catch_rate.txt`), case by case against the old one.
+#[test]
+fn walker_check_beside_the_old_one() {
+    let mut cases = Vec::new();
+    common::collect(&root().join("examples"), &mut cases);
+    common::collect(&root().join("tests/cases"), &mut cases);
+    let mut alarms = Vec::new();
+    let mut rows = Vec::new();
+    let (mut caught, mut caught_old, mut total) = (0, 0, 0);
+    for case in &cases {
+        let name = rel(case);
+        let is_error = name.split('/').any(|part| part == "errors");
+        let text = std::fs::read_to_string(case).unwrap();
+        let dir = if name.starts_with("examples/") {
+            case.parent().unwrap().to_path_buf()
+        } else {
+            root()
+        };
+        tsr::data::set_base_dir(Some(dir));
+        if !is_error {
+            if !name.starts_with("examples/") && recorded_exit(case) != Some(0) {
+                continue;
+            }
+            let report = tsr::check::check_source_walker(&name, &text);
+            if report.has_errors() {
+                let shown: String = report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .map(|d| render(d, RenderStyle::TEST))
+                    .collect();
+                alarms.push(format!("{name}: false alarm\n{shown}"));
+            }
+            continue;
+        }
+        let Some(code) = runtime_code(case) else {
+            continue;
+        };
+        total += 1;
+        let new =
+            error_codes(&tsr::check::check_source_walker(&name, &text)).contains(&code.as_str());
+        let old = error_codes(&check_file(case)).contains(&code.as_str());
+        caught += usize::from(new);
+        caught_old += usize::from(old);
+        let stem = case.file_stem().unwrap().to_string_lossy().to_string();
+        rows.push(format!(
+            "{stem:<45} {code:<24} walker {} old {}",
+            if new { "caught" } else { "missed" },
+            if old { "caught" } else { "missed" }
+        ));
+    }
+    let mut table = format!("# the check on the evaluator's walker against the checker's own walker\n# walker caught {caught} of {total}, old {caught_old}\n");
+    for r in &rows {
+        table.push_str(r);
+        table.push('\n');
+    }
+    let file = root().join("tests/check/walker_catch_rate.txt");
+    if update() {
+        std::fs::write(&file, &table).unwrap();
+    } else {
+        let expected = std::fs::read_to_string(&file).unwrap_or_default();
+        assert_eq!(
+            expected, table,
+            "the walker's catch rate changed: review and run with UPDATE_EXPECT=1"
+        );
+    }
+    assert!(
+        alarms.is_empty(),
+        "{} false alarms:\n{}",
+        alarms.len(),
+        alarms.join("\n\n")
+    );
+}

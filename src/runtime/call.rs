@@ -565,6 +565,10 @@ impl Interp {
         } else {
             args
         };
+        if self.is_abstract() && !crate::runtime::domain::runs_for_real(b, &args) {
+            let out = self.with_domain(|d, it| d.call_builtin(it, b, args, callee_span, call_span));
+            return Ok(out.unwrap_or(Value::None));
+        }
         let mut bound = bind_args(self, b, args, callee_span, call_span)?;
         let out = (b.func)(self, &mut bound)?;
         self.lint_call(b, &bound, &out);
@@ -605,6 +609,10 @@ impl Interp {
         callee_span: Span,
         call_span: Span,
     ) -> R<Value> {
+        if self.is_abstract() && self.call_depth >= crate::runtime::domain::MAX_ABSTRACT_DEPTH {
+            // Not followed deeper: what it returns is unknown.
+            return Ok(self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None));
+        }
         if self.call_depth >= MAX_CALL_DEPTH {
             return Err(self.fail(
                 Diagnostic::error("limit::recursion", format!("too deep: more than {MAX_CALL_DEPTH} nested calls of user functions"))
@@ -671,7 +679,32 @@ impl Interp {
         self.src_id = f.src_id;
         self.call_depth += 1;
         let guard = f.no_grad.then(crate::tensor::NoGradGuard::new);
-        let result = self.exec_block(&f.body);
+        let abstract_mode = self.is_abstract();
+        if abstract_mode {
+            self.abs_returns.push(Vec::new());
+        }
+        let mut result = self.exec_block(&f.body);
+        if abstract_mode {
+            // Returns on paths that a branch left (both arms were followed) join the value
+            // the body ends with.
+            let others = self.abs_returns.pop().unwrap_or_default();
+            if std::mem::take(&mut self.abs_raised) {
+                // Every path raised: what the call gives is not known.
+                result = Ok(Flow::Return(
+                    self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None),
+                ));
+            }
+            if let Ok(flow) = &mut result {
+                for v in others {
+                    let now = match std::mem::replace(flow, Flow::Normal) {
+                        Flow::Return(r) => r,
+                        _ => Value::None,
+                    };
+                    let j = self.with_domain(|d, _| d.join(&now, &v)).unwrap_or(now);
+                    *flow = Flow::Return(j);
+                }
+            }
+        }
         drop(guard);
         self.call_depth -= 1;
         self.src_id = caller_src;

@@ -25,6 +25,13 @@ impl Interp {
     }
 
     pub fn exec(&mut self, stmt: &Stmt) -> R<Flow> {
+        if self.is_abstract() {
+            return self.exec_abstract(stmt);
+        }
+        self.exec_stmt(stmt)
+    }
+
+    pub(crate) fn exec_stmt(&mut self, stmt: &Stmt) -> R<Flow> {
         if tensor::live_op_nodes() > MAX_GRAPH_NODES {
             return Err(self.fail(
                 Diagnostic::error("limit::graph", format!("the autodiff graph has grown past {MAX_GRAPH_NODES} operations"))
@@ -45,6 +52,13 @@ impl Interp {
             } => {
                 self.exec_assign(stmt, target, *op, *op_span, value)?;
                 Ok(Flow::Normal)
+            }
+            StmtKind::If {
+                branches,
+                else_body,
+            } if self.is_abstract() => self.exec_if_abstract(branches, else_body.as_deref()),
+            StmtKind::While { cond, body } if self.is_abstract() => {
+                self.exec_while_abstract(cond, body)
             }
             StmtKind::If {
                 branches,
@@ -164,6 +178,11 @@ impl Interp {
 
     fn exec_for(&mut self, target: &Target, iter: &Expr, body: &[Stmt]) -> R<Flow> {
         let it = self.eval(iter)?;
+        if self.is_abstract() {
+            if let Some(flow) = self.exec_for_abstract(target, iter, &it, body)? {
+                return Ok(flow);
+            }
+        }
         let var_span = target.span();
         let var_text = self.text_of(var_span);
         let var = var_text.as_str();
@@ -305,6 +324,22 @@ impl Interp {
                         return Ok(());
                     }
                     let target_expr = Expr::new(ExprKind::Name(name.node.clone()), name.span);
+                    if matches!(current, Value::Abs(_)) || matches!(rhs, Value::Abs(_)) {
+                        let v = self.with_domain(|d, it| {
+                            d.update(
+                                it,
+                                current,
+                                op,
+                                op_span,
+                                &target_expr,
+                                value,
+                                rhs,
+                                stmt.span,
+                            )
+                        });
+                        self.bind(&name.node, v.unwrap_or(Value::None), stmt.span);
+                        return Ok(());
+                    }
                     let v = self.binary(op, op_span, current, rhs, &target_expr, value)?;
                     self.bind(&name.node, v, stmt.span);
                     Ok(())
@@ -317,6 +352,13 @@ impl Interp {
             } => {
                 let obj = self.eval(object)?;
                 let rhs = self.eval(value)?;
+                if let Value::Abs(_) = obj {
+                    let items = self.eval_index_items(items)?;
+                    self.with_domain(|d, it| {
+                        d.set_index(it, obj, object, items, *span, op_span, value, rhs)
+                    });
+                    return Ok(());
+                }
                 self.assign_index(obj, object, items, *span, op, op_span, value, rhs)
             }
             Target::Attr { object, name, span } => {
@@ -325,7 +367,42 @@ impl Interp {
                 let Some(op) = op else {
                     return self.set_attribute(&obj, object.span, &name.node, name.span, rhs);
                 };
-                let current = self.attribute(obj.clone(), object, &name.node, name.span)?;
+                let current = match &obj {
+                    Value::Abs(_) => self
+                        .with_domain(|d, it| {
+                            d.attribute(it, obj.clone(), object, &name.node, name.span)
+                        })
+                        .unwrap_or(Value::None),
+                    _ => self.attribute(obj.clone(), object, &name.node, name.span)?,
+                };
+                if matches!(current, Value::Abs(_)) || matches!(rhs, Value::Abs(_)) {
+                    let target_expr = Expr::new(
+                        ExprKind::Attr {
+                            object: object.clone(),
+                            name: name.clone(),
+                        },
+                        *span,
+                    );
+                    let v = self.with_domain(|d, it| {
+                        d.update(
+                            it,
+                            current,
+                            op,
+                            op_span,
+                            &target_expr,
+                            value,
+                            rhs,
+                            stmt.span,
+                        )
+                    });
+                    return self.set_attribute(
+                        &obj,
+                        object.span,
+                        &name.node,
+                        name.span,
+                        v.unwrap_or(Value::None),
+                    );
+                }
                 if let Value::Tensor(t) = &current {
                     // `self.W -= lr * g`: the same leaf, new values.
                     return self.update_in_place(t, op, op_span, *span, value, rhs);

@@ -99,6 +99,19 @@ pub struct Interp {
     pub preludes: HashMap<&'static str, Rc<HashMap<String, Value>>>,
     /// Tensors that may be the first half of a silent shape bug (`runtime::lint`).
     pub(crate) lint: crate::runtime::lint::marks::Lint,
+    /// `tsr check`'s abstract domain, when the evaluator runs in abstract mode.
+    pub domain: Option<Box<dyn crate::runtime::domain::Domain>>,
+    /// Abstract mode: per user call being followed, the values returned on paths a
+    /// branch with an undecided condition left.
+    pub(crate) abs_returns: Vec<Vec<Value>>,
+    /// Abstract mode: the path being followed ended at a `raise`.
+    pub(crate) abs_raised: bool,
+    /// Abstract mode: how many times one arm of a branch left (`return`, `raise`,
+    /// `break`) while the other went on; a loop whose body did so may have ended, so
+    /// its later iterations report nothing.
+    pub(crate) abs_left: usize,
+    /// Abstract mode: the comprehension being built has items that are not known.
+    pub(crate) abs_inexact: bool,
 }
 
 /// Entries of `Interp::changed` kept at most.
@@ -133,6 +146,11 @@ impl Interp {
             figure: None,
             preludes: HashMap::new(),
             lint: Default::default(),
+            domain: None,
+            abs_returns: Vec::new(),
+            abs_raised: false,
+            abs_left: 0,
+            abs_inexact: false,
         }
     }
 
@@ -244,6 +262,9 @@ impl Interp {
     }
 
     pub fn bind(&mut self, name: &str, value: Value, span: Span) {
+        if self.domain.is_some() {
+            self.with_domain(|d, it| d.bound(it, name, &value, span));
+        }
         let origin = Origin {
             src_id: self.src_id,
             span,
@@ -284,10 +305,10 @@ impl Interp {
         self.fail(d)
     }
 
-    pub(crate) fn unknown_method(&self, name: &str, span: Span, recv: &Value) -> Box<Diagnostic> {
+    pub(crate) fn unknown_method(&self, name: &str, span: Span, kind: &str) -> Box<Diagnostic> {
         let mut d = Diagnostic::error(
             "name::unknown",
-            format!("there is no function `{name}` to call on a {}", recv.kind()),
+            format!("there is no function `{name}` to call on a {kind}"),
         )
         .primary(span, "no such function");
         let fns = self.builtins.rows.iter().map(|b| b.name.to_string());

@@ -73,6 +73,9 @@ pub enum Value {
     /// A function wrapped by `property`, `staticmethod` or `classmethod`: what reading it
     /// from an instance or a class gives.
     Descriptor(Rc<(Descriptor, Value)>),
+    /// An abstract value of `tsr check` (a shape, an unknown number): only the plugged-in
+    /// `domain::Domain` reads it.
+    Abs(crate::runtime::domain::Abs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -137,6 +140,7 @@ impl Value {
                 Descriptor::Static => "staticmethod",
                 Descriptor::ClassMethod => "classmethod",
             },
+            Value::Abs(_) => "value",
         }
     }
 
@@ -167,6 +171,7 @@ impl Value {
 
     fn write(&self, out: &mut String, repr: bool, depth: usize) {
         match self {
+            Value::Abs(_) => out.push_str("<unknown>"),
             Value::None => out.push_str("None"),
             Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
             Value::Number(n) => out.push_str(&print::format_number(*n)),

@@ -2,12 +2,13 @@
 //! known, a shape rule when a tensor is involved), truth values, properties and indexing.
 
 use super::dims::{Dim, Shape, ANON};
+use super::rules::AItem;
 use super::value::{AList, ANum, ATensor, AVal};
 use super::Checker;
 use crate::runtime::builtins;
 use crate::runtime::explain::{self, Site};
 use crate::runtime::value::Value;
-use crate::syntax::ast::{BinOp, Expr, ExprKind, IndexItem, LogicOp, UnaryOp};
+use crate::syntax::ast::{BinOp, Expr, ExprKind, LogicOp, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use std::cell::RefCell;
@@ -192,7 +193,8 @@ impl Checker {
             }
             ExprKind::Index { object, items } => {
                 let v = self.eval(object);
-                self.index(v, object, items, e.span)
+                let items = self.eval_items(items);
+                self.index(v, object, &items, e.span)
             }
             _ => self.eval_python(e).unwrap_or(AVal::Unknown),
         }
@@ -283,7 +285,7 @@ impl Checker {
         self.report(d);
     }
 
-    fn unary(&mut self, op: UnaryOp, v: AVal, span: Span, operand: &Expr) -> AVal {
+    pub(super) fn unary(&mut self, op: UnaryOp, v: AVal, span: Span, operand: &Expr) -> AVal {
         match op {
             UnaryOp::Not => AVal::Bool(self.truthy(&v, operand.span).map(|b| !b)),
             // `~m`: a mask of the same shape, no gradient.
@@ -527,7 +529,7 @@ impl Checker {
         self.new_tensor(shape, &refs)
     }
 
-    fn attribute(&mut self, v: AVal, object: &Expr, name: &str, span: Span) -> AVal {
+    pub(super) fn attribute(&mut self, v: AVal, object: &Expr, name: &str, span: Span) -> AVal {
         if let Some(a) = self.object_attribute(&v, name) {
             return a;
         }
@@ -602,7 +604,7 @@ impl Checker {
         }
     }
 
-    fn index(&mut self, v: AVal, object: &Expr, items: &[IndexItem], span: Span) -> AVal {
+    pub(super) fn index(&mut self, v: AVal, object: &Expr, items: &[AItem], span: Span) -> AVal {
         match &v {
             AVal::Tensor(t) => {
                 let idx = self.index_items(items);
@@ -642,17 +644,12 @@ impl Checker {
                     _ => v.element_approx(),
                 };
                 match &items[0] {
-                    IndexItem::Ellipsis(_) => elem,
-                    IndexItem::Index(e) => {
-                        let i = self.eval(e);
-                        match (seq, i.as_known_number()) {
-                            (Some(seq), Some(n)) => self.list_item(&seq, n, &i, e.span),
-                            _ => elem,
-                        }
-                    }
-                    IndexItem::Slice {
-                        span: slice_span, ..
-                    } => {
+                    AItem::Ellipsis => elem,
+                    AItem::At(i, ispan) => match (seq, i.as_known_number()) {
+                        (Some(seq), Some(n)) => self.list_item(&seq, n, i, *ispan),
+                        _ => elem,
+                    },
+                    AItem::Slice(_, slice_span) => {
                         let parts = self.index_items(std::slice::from_ref(&items[0]));
                         match (seq, &parts[0]) {
                             (Some(seq), super::rules::AIdx::Slice(Some((a, b, step)))) => {
@@ -684,25 +681,8 @@ impl Checker {
                     }
                 }
             }
-            AVal::Unknown | AVal::Object(_) => {
-                // A dict, an object or a tensor: the items are checked, not converted.
-                for it in items {
-                    match it {
-                        IndexItem::Index(e) => {
-                            self.eval(e);
-                        }
-                        IndexItem::Slice {
-                            start, stop, step, ..
-                        } => {
-                            for part in [start, stop, step].into_iter().flatten() {
-                                self.eval(part);
-                            }
-                        }
-                        IndexItem::Ellipsis(_) => {}
-                    }
-                }
-                AVal::Unknown
-            }
+            // A dict, an object or a tensor: the items are checked, not converted.
+            AVal::Unknown | AVal::Object(_) => AVal::Unknown,
             other => {
                 let kind = other.kind();
                 self.report(

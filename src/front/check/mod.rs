@@ -25,8 +25,10 @@ mod tensor_calls;
 mod tensors;
 mod value;
 mod verify;
+mod walker;
 
 pub use verify::{choose_fix, line_of};
+pub use walker::check_source_walker;
 
 use crate::runtime::interp::Interp;
 use crate::syntax::diagnostic::{Diagnostic, Severity};

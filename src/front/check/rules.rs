@@ -12,6 +12,14 @@ use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::{shape, IndexItem, MatMulKind, TensorError};
 
+/// An index item with its parts evaluated: the value at one position, a slice's start,
+/// stop and step, or `...`; with their spans.
+pub enum AItem {
+    At(AVal, Span),
+    Slice([Option<(AVal, Span)>; 3], Span),
+    Ellipsis,
+}
+
 /// One item of an index expression, possibly unknown.
 #[derive(Clone, Debug)]
 pub enum AIdx {

@@ -2,7 +2,7 @@
 //! not known, then joined), loops (iterated until every variable keeps its shape, or a
 //! bounded number of times), function definitions and calls of user functions.
 
-use super::rules::AIdx;
+use super::rules::{AIdx, AItem};
 use super::value::{AFunc, AList, ANum, AVal};
 use super::{Checker, Env, Note, State};
 use crate::runtime::explain::{self, Site};
@@ -27,7 +27,7 @@ const MAX_ITERS: usize = 8;
 pub(super) const MAX_CALL_DEPTH: usize = 24;
 
 /// What a `for` loop walks over.
-enum Items {
+pub(super) enum Items {
     /// Each item known: one iteration per item, with its value.
     Exact(Vec<AVal>),
     /// Items alike (`elem`), the first one possibly known (`first`); their number when
@@ -214,7 +214,7 @@ impl Checker {
 
     /// What a `for` loop iterates over; `None` after reporting a value that cannot be
     /// looped over.
-    fn loop_items(&mut self, it: &AVal, span: Span) -> Option<Items> {
+    pub(super) fn loop_items(&mut self, it: &AVal, span: Span) -> Option<Items> {
         let exact_ok = self.unroll_depth < 2;
         match it {
             AVal::Range(Some(_)) | AVal::List(_) => match it.exact_items() {
@@ -573,7 +573,8 @@ impl Checker {
                 if let AVal::Tensor(t) = &obj {
                     self.changed_in_place(t, stmt_span);
                 }
-                self.assign_index(obj, object, items, *span, op_span, value, rhs);
+                let items = self.eval_items(items);
+                self.assign_index(obj, object, &items, *span, op_span, value, rhs);
             }
             Target::Attr { .. } | Target::Tuple { .. } => {
                 let v = self.eval(value);
@@ -584,7 +585,7 @@ impl Checker {
     }
 
     /// `W -= e`: `e` must broadcast to exactly `W`'s shape.
-    fn update_in_place(
+    pub(super) fn update_in_place(
         &mut self,
         t: &Rc<super::value::ATensor>,
         op: BinOp,
@@ -623,11 +624,11 @@ impl Checker {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn assign_index(
+    pub(super) fn assign_index(
         &mut self,
         obj: AVal,
         object: &Expr,
-        items: &[IndexItem],
+        items: &[AItem],
         span: Span,
         op_span: Span,
         value: &Expr,
@@ -685,14 +686,38 @@ impl Checker {
         }
     }
 
+    /// Index items evaluated (by this walker).
+    pub fn eval_items(&mut self, items: &[IndexItem]) -> Vec<AItem> {
+        items
+            .iter()
+            .map(|it| match it {
+                IndexItem::Ellipsis(_) => AItem::Ellipsis,
+                IndexItem::Index(e) => AItem::At(self.eval(e), e.span),
+                IndexItem::Slice {
+                    start,
+                    stop,
+                    step,
+                    span,
+                } => {
+                    let mut parts = [None, None, None];
+                    for (k, part) in [start, stop, step].into_iter().enumerate() {
+                        if let Some(e) = part {
+                            parts[k] = Some((self.eval(e), e.span));
+                        }
+                    }
+                    AItem::Slice(parts, *span)
+                }
+            })
+            .collect()
+    }
+
     /// Index items as far as they are known.
-    pub fn index_items(&mut self, items: &[IndexItem]) -> Vec<AIdx> {
+    pub fn index_items(&mut self, items: &[AItem]) -> Vec<AIdx> {
         let mut out = Vec::with_capacity(items.len());
         for it in items {
             out.push(match it {
-                IndexItem::Ellipsis(_) => AIdx::Advanced,
-                IndexItem::Index(e) => {
-                    let v = self.eval(e);
+                AItem::Ellipsis => AIdx::Advanced,
+                AItem::At(v, span) => {
                     match v {
                         // Tensors, lists and `None` index as PyTorch's advanced indexing.
                         // (A value of unknown kind may be one of them.)
@@ -701,27 +726,24 @@ impl Checker {
                         | AVal::None
                         | AVal::Range(_)
                         | AVal::Unknown => AIdx::Advanced,
-                        _ => AIdx::At(self.known_int(&v, e.span)),
+                        _ => AIdx::At(self.known_int(v, *span)),
                     }
                 }
-                IndexItem::Slice {
-                    start, stop, step, ..
-                } => {
-                    let mut parts = [None, None, None];
+                AItem::Slice(parts, _) => {
+                    let mut out = [None, None, None];
                     let mut known = true;
-                    for (k, part) in [start, stop, step].into_iter().enumerate() {
-                        if let Some(e) = part {
-                            let v = self.eval(e);
+                    for (k, part) in parts.iter().enumerate() {
+                        if let Some((v, span)) = part {
                             if matches!(v, AVal::None) {
                                 continue;
                             }
-                            match self.known_int(&v, e.span) {
-                                Some(n) => parts[k] = Some(n),
+                            match self.known_int(v, *span) {
+                                Some(n) => out[k] = Some(n),
                                 None => known = false,
                             }
                         }
                     }
-                    AIdx::Slice(known.then(|| (parts[0], parts[1], parts[2].unwrap_or(1))))
+                    AIdx::Slice(known.then(|| (out[0], out[1], out[2].unwrap_or(1))))
                 }
             });
         }

@@ -30,6 +30,9 @@ impl Interp {
 
     /// The key of `v` in a dict or set, or a diagnostic at `span`.
     pub(crate) fn key_of(&self, v: &Value, span: Span) -> R<Key> {
+        if let Value::Abs(_) = v {
+            return Err(crate::runtime::eval::undecided(span));
+        }
         Key::of(v).ok_or_else(|| {
             self.fail(
                 Diagnostic::error("type::unhashable", format!("a {} cannot be a dict key or set item", v.kind()))
@@ -75,6 +78,10 @@ impl Interp {
                     spec,
                 } => {
                     let v = self.eval(expr)?;
+                    if let Value::Abs(_) = v {
+                        // The text is not known (a check).
+                        return Err(crate::runtime::eval::undecided(expr.span));
+                    }
                     let spec_text = self.fstring_text(spec)?;
                     if let Some(d) = debug {
                         out.push_str(d);
@@ -109,6 +116,18 @@ impl Interp {
     /// tensor's rows.
     pub fn iter_values(&mut self, v: &Value, span: Span) -> R<Vec<Value>> {
         Ok(match v {
+            Value::Abs(a) => {
+                let items = self.with_domain(|d, it| d.items(it, a, span));
+                match items {
+                    Some(crate::runtime::domain::AbsItems::Exact(v)) => v,
+                    Some(crate::runtime::domain::AbsItems::Alike(e, Some(n)))
+                        if n <= crate::runtime::domain::UNROLL =>
+                    {
+                        vec![e; n]
+                    }
+                    _ => return Err(crate::runtime::eval::undecided(span)),
+                }
+            }
             Value::List(items) => items.borrow().clone(),
             Value::Tuple(items) => items.as_ref().clone(),
             Value::Range { start, stop, step } => {
@@ -188,6 +207,7 @@ impl Interp {
                     | Value::Tuple(_)
                     | Value::Range { .. }
                     | Value::Instance(_)
+                    | Value::Abs(_)
                     | Value::File(_) => self.iter_values(&value, *span)?,
                     other => {
                         return Err(self.fail(
@@ -247,11 +267,16 @@ impl Interp {
             .map(|n| self.lookup(&n.node).cloned())
             .collect();
         let mut out: Vec<(Value, Option<Value>, Span)> = Vec::new();
+        let outer = std::mem::take(&mut self.abs_inexact);
         let result = self.comp_level(clauses, elt, value, &mut out);
         for (n, old) in names.iter().zip(saved) {
             self.restore(&n.node, old);
         }
         result?;
+        if std::mem::replace(&mut self.abs_inexact, outer) {
+            // Abstract mode: which items there are is not known.
+            return Ok(self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None));
+        }
         Ok(match kind {
             CompKind::List | CompKind::Gen => {
                 Value::list(out.into_iter().map(|(v, ..)| v).collect())
@@ -286,14 +311,27 @@ impl Interp {
             return Ok(());
         };
         let it = self.eval(&first.iter)?;
-        let items = self.iter_values(&it, first.iter.span)?;
+        let items = match &it {
+            Value::Abs(a) => match self.with_domain(|d, i| d.items(i, a, first.iter.span)) {
+                Some(crate::runtime::domain::AbsItems::Exact(v)) => v,
+                Some(crate::runtime::domain::AbsItems::Alike(e, _)) => {
+                    // One item standing for all: its errors are found, the list is not known.
+                    self.abs_inexact = true;
+                    vec![e]
+                }
+                None => Vec::new(),
+            },
+            _ => self.iter_values(&it, first.iter.span)?,
+        };
         'items: for item in items {
             self.check_interrupt(first.iter.span, || None)?;
             self.assign_to(&first.target, item, first.target.span())?;
             for c in &first.conds {
                 let ok = self.eval(c)?;
-                if !self.truthy(&ok, c.span)? {
-                    continue 'items;
+                match self.truth3(&ok, c.span)? {
+                    Some(true) => {}
+                    Some(false) => continue 'items,
+                    None => self.abs_inexact = true,
                 }
             }
             self.comp_level(rest, elt, value, out)?;

@@ -59,6 +59,14 @@ impl Interp {
                 ))
             })(),
             StmtKind::Raise(value) => (|| {
+                if self.is_abstract() {
+                    // The path ends here (a check follows no `raise`).
+                    if let Some(e) = value {
+                        self.eval(e)?;
+                    }
+                    self.abs_raised = true;
+                    return Ok(Flow::Return(Value::None));
+                }
                 let (name, text) = match value {
                     None => ("RuntimeError".to_string(), "re-raised".to_string()),
                     Some(e) => {
@@ -392,6 +400,10 @@ impl Interp {
 
     /// `name::key`: a dict has no such key; names the keys it has, and a close one.
     pub(crate) fn missing_key(&self, dict: &Value, key: &Value, span: Span) -> Box<Diagnostic> {
+        if self.is_abstract() {
+            // A check may have left keys out (stored under keys it did not know).
+            return crate::runtime::eval::undecided(span);
+        }
         let keys: Vec<String> = match dict {
             Value::Dict(d) => d.borrow().keys().map(|k| k.repr()).collect(),
             _ => Vec::new(),
@@ -426,6 +438,10 @@ impl Interp {
         name_span: Span,
         value: Value,
     ) -> R<()> {
+        if let Value::Abs(_) = obj {
+            // A tensor's `.requires_grad`, `.grad` or `.data` (a check follows no data).
+            return Ok(());
+        }
         match obj {
             Value::Instance(i)
                 if matches!(
@@ -625,7 +641,7 @@ impl Interp {
     ) -> R<Value> {
         let f = match self.object_attribute(&obj, name, span) {
             Some(r) => r?,
-            None => return Err(self.unknown_method(name, span, &obj)),
+            None => return Err(self.unknown_method(name, span, obj.kind())),
         };
         self.call(&f, args, span, span)
     }

@@ -114,14 +114,15 @@ impl Interp {
     /// The builtin implementing `recv.name(...)` for a Python value: `str.split`,
     /// `dict.items`, `list.pop`, ...
     pub(crate) fn type_method(&self, recv: &Value, name: &str) -> Option<&'static Builtin> {
-        let prefix = match recv {
-            Value::Str(_) => "str",
-            Value::Dict(_) => "dict",
-            Value::List(_) => "list",
-            Value::Tuple(_) => "tuple",
-            Value::Set(_) => "set",
-            Value::File(_) => "file",
-            Value::Tensor(_) => {
+        self.kind_method(recv.kind(), name)
+    }
+
+    /// The method `name` of values of a kind (`Value::kind`: `string`, `tensor`, ...).
+    pub(crate) fn kind_method(&self, kind: &str, name: &str) -> Option<&'static Builtin> {
+        let prefix = match kind {
+            "string" => "str",
+            "dict" | "list" | "tuple" | "set" | "file" => kind,
+            "tensor" => {
                 let row = crate::runtime::builtins::tensor_methods::tensor_method(name)?;
                 return self.builtins.find(row);
             }

@@ -1,0 +1,310 @@
+//! `tsr check` on the evaluator's own walker (`runtime::domain`): the checker's abstract
+//! values, rules and reports plugged in as the evaluator's `Domain`. Runs beside the
+//! checker's own walker (`stmt.rs`, `expr.rs`) until it matches it over the test suites
+//! (`tests/check.rs` compares the two); then that walker goes.
+
+use super::expr::AArg;
+use super::rules::AItem;
+use super::stmt::Items;
+use super::value::{ANum, AVal, SeqKind};
+use super::{CheckReport, Checker, State};
+use crate::runtime::call::ArgVal;
+use crate::runtime::domain::{Abs, AbsItems, Domain, IdxVal};
+use crate::runtime::interp::{Flow, Interp};
+use crate::runtime::value::{Builtin, Value};
+use crate::syntax::ast::{BinOp, Expr, UnaryOp};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::parser;
+use crate::syntax::span::Span;
+use std::any::Any;
+use std::rc::Rc;
+
+/// The checker as the evaluator's abstract domain.
+struct CheckDomain {
+    c: Checker,
+}
+
+/// The checker's view of a value.
+fn to_aval(v: &Value) -> AVal {
+    match v {
+        Value::Abs(a) => a.downcast_ref::<AVal>().cloned().unwrap_or(AVal::Unknown),
+        Value::List(l) => AVal::sequence(l.borrow().iter().map(to_aval).collect(), SeqKind::List),
+        Value::Tuple(t) => AVal::tuple(t.iter().map(to_aval).collect()),
+        other => AVal::from_value(other),
+    }
+}
+
+/// A value of the evaluator for an abstract one: known values as they are, the rest
+/// abstract.
+fn to_value(a: AVal) -> Value {
+    match &a {
+        AVal::None => return Value::None,
+        AVal::Bool(Some(b)) => return Value::Bool(*b),
+        AVal::Num(ANum::Known(n)) => return Value::Number(*n),
+        AVal::Str(Some(s)) => return Value::Str(s.clone()),
+        AVal::Range(Some((start, stop, step))) => {
+            return Value::Range {
+                start: *start,
+                stop: *stop,
+                step: *step,
+            }
+        }
+        AVal::Builtin(b) => return Value::Builtin(b),
+        AVal::Module(m) => return Value::Module(m),
+        AVal::List(_) => {
+            if let Some(items) = a.exact_items() {
+                let items: Vec<Value> = items.into_iter().map(to_value).collect();
+                return match a.seq_kind() {
+                    Some(SeqKind::Tuple) => Value::tuple(items),
+                    _ => Value::list(items),
+                };
+            }
+        }
+        _ => {}
+    }
+    Value::Abs(Rc::new(a) as Abs)
+}
+
+fn abs_of(a: &Abs) -> AVal {
+    a.downcast_ref::<AVal>().cloned().unwrap_or(AVal::Unknown)
+}
+
+fn items_of(items: Vec<IdxVal>) -> Vec<AItem> {
+    items
+        .into_iter()
+        .map(|i| match i {
+            IdxVal::At(v, s) => AItem::At(to_aval(&v), s),
+            IdxVal::Slice(parts, s) => {
+                AItem::Slice(parts.map(|p| p.map(|(v, s)| (to_aval(&v), s))), s)
+            }
+            IdxVal::Ellipsis(_) => AItem::Ellipsis,
+        })
+        .collect()
+}
+
+impl Domain for CheckDomain {
+    fn call_builtin(
+        &mut self,
+        _it: &mut Interp,
+        b: &'static Builtin,
+        args: Vec<ArgVal>,
+        callee: Span,
+        call: Span,
+    ) -> Value {
+        let args = args
+            .into_iter()
+            .map(|a| AArg {
+                name: a.name,
+                value: to_aval(&a.value),
+                span: a.span,
+            })
+            .collect();
+        to_value(self.c.call_builtin(b, args, callee, call))
+    }
+
+    fn binary(
+        &mut self,
+        _it: &mut Interp,
+        op: BinOp,
+        op_span: Span,
+        l: Value,
+        r: Value,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> Value {
+        to_value(
+            self.c
+                .binary(op, op_span, to_aval(&l), to_aval(&r), lhs, rhs),
+        )
+    }
+
+    fn unary(
+        &mut self,
+        _it: &mut Interp,
+        op: UnaryOp,
+        v: Value,
+        span: Span,
+        operand: &Expr,
+    ) -> Value {
+        to_value(self.c.unary(op, to_aval(&v), span, operand))
+    }
+
+    fn index(
+        &mut self,
+        _it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        items: Vec<IdxVal>,
+        span: Span,
+    ) -> Value {
+        to_value(self.c.index(to_aval(&v), object, &items_of(items), span))
+    }
+
+    fn set_index(
+        &mut self,
+        _it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        items: Vec<IdxVal>,
+        span: Span,
+        op_span: Span,
+        value: &Expr,
+        rhs: Value,
+    ) {
+        let obj = to_aval(&v);
+        if let AVal::Tensor(t) = &obj {
+            self.c.changed_in_place(t, span);
+        }
+        self.c.assign_index(
+            obj,
+            object,
+            &items_of(items),
+            span,
+            op_span,
+            value,
+            to_aval(&rhs),
+        );
+    }
+
+    fn update(
+        &mut self,
+        _it: &mut Interp,
+        current: Value,
+        op: BinOp,
+        op_span: Span,
+        target: &Expr,
+        value: &Expr,
+        rhs: Value,
+        stmt: Span,
+    ) -> Value {
+        let cur = to_aval(&current);
+        let r = to_aval(&rhs);
+        if let AVal::Tensor(t) = &cur {
+            self.c
+                .update_in_place(t, op, op_span, target.span, value, &r);
+            self.c.changed_in_place(t, stmt);
+            return current;
+        }
+        to_value(self.c.binary(op, op_span, cur, r, target, value))
+    }
+
+    fn attribute(
+        &mut self,
+        _it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        name: &str,
+        span: Span,
+    ) -> Value {
+        to_value(self.c.attribute(to_aval(&v), object, name, span))
+    }
+
+    fn truth(&mut self, v: &Abs, span: Span) -> Option<bool> {
+        self.c.truthy(&abs_of(v), span)
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+
+    fn kind(&self, v: &Abs) -> &'static str {
+        abs_of(v).kind()
+    }
+
+    fn items(&mut self, _it: &mut Interp, v: &Abs, span: Span) -> AbsItems {
+        match self.c.loop_items(&abs_of(v), span) {
+            Some(Items::Exact(items)) => AbsItems::Exact(items.into_iter().map(to_value).collect()),
+            Some(Items::Alike { elem, count, .. }) => AbsItems::Alike(to_value(elem), count),
+            None => AbsItems::Alike(Value::Abs(Rc::new(AVal::Unknown) as Abs), Some(0)),
+        }
+    }
+
+    fn join(&mut self, a: &Value, b: &Value) -> Value {
+        to_value(to_aval(a).join(&to_aval(b)))
+    }
+
+    fn unknown(&mut self) -> Value {
+        Value::Abs(Rc::new(AVal::Unknown) as Abs)
+    }
+
+    fn report(&mut self, _it: &Interp, d: Diagnostic) {
+        self.c.report(d);
+    }
+
+    fn bound(&mut self, _it: &Interp, name: &str, v: &Value, origin: Span) {
+        let a = to_aval(v);
+        self.c.record_assign(origin, name, &a);
+        self.c.bind(name, a, origin);
+    }
+
+    fn statement(&mut self, start: bool, saved: &mut bool) {
+        if start {
+            *saved = std::mem::replace(&mut self.c.stmt_failed, false);
+        } else {
+            self.c.stmt_failed |= *saved;
+        }
+    }
+
+    fn save(&self) -> Box<dyn Any> {
+        Box::new(self.c.st.clone())
+    }
+
+    fn restore(&mut self, s: &dyn Any) {
+        if let Some(st) = s.downcast_ref::<State>() {
+            self.c.st = st.clone();
+        }
+    }
+
+    fn join_saved(&mut self, a: &dyn Any, b: &dyn Any) -> Box<dyn Any> {
+        match (a.downcast_ref::<State>(), b.downcast_ref::<State>()) {
+            (Some(x), Some(y)) => Box::new(x.join(y)),
+            _ => Box::new(self.c.st.clone()),
+        }
+    }
+
+    fn same_saved(&self, a: &dyn Any, b: &dyn Any) -> bool {
+        match (a.downcast_ref::<State>(), b.downcast_ref::<State>()) {
+            (Some(x), Some(y)) => x.same(y),
+            _ => true,
+        }
+    }
+
+    fn same(&self, a: &Value, b: &Value) -> bool {
+        to_aval(a).same(&to_aval(b), &self.c.st.syms)
+    }
+
+    fn quiet(&mut self, delta: isize) {
+        self.c.quiet = self.c.quiet.saturating_add_signed(delta);
+    }
+
+    fn fuel(&mut self) -> bool {
+        self.c.fuel = self.c.fuel.saturating_sub(1);
+        self.c.fuel > 0
+    }
+}
+
+/// Check a whole program text on the evaluator's walker.
+pub fn check_source_walker(name: &str, text: &str) -> CheckReport {
+    let (program, errors) = parser::parse(text);
+    if !errors.is_empty() {
+        return super::check_source(name, text);
+    }
+    let checker = Checker::new(super::silent_interp(name, text), text);
+    let mut walker = super::silent_interp(name, text);
+    walker.domain = Some(Box::new(CheckDomain { c: checker }));
+    for s in &program.stmts {
+        match walker.exec(s) {
+            Ok(Flow::Return(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    let Some(d) = walker.domain.take() else {
+        return super::check_source(name, text);
+    };
+    let Ok(d) = d.into_any().downcast::<CheckDomain>() else {
+        return super::check_source(name, text);
+    };
+    let mut report = d.c.finish();
+    super::verify::verify_all(name, text, &mut report.diagnostics);
+    report
+}

@@ -1,0 +1,566 @@
+//! The evaluator's abstract mode: the hooks through which `tsr check` runs a program on
+//! the same walker as `run` (`eval.rs`, `exec.rs`, `call.rs`), with values that carry a
+//! shape instead of data. The runtime never looks inside an abstract value (`Abs`): the
+//! `Domain` plugged into the evaluator made it and is asked whenever one reaches an
+//! operator, a builtin, an index, an attribute, a branch or a loop. Everything else
+//! (names, lists, dicts, user functions and classes, f-strings, ...) runs as it does in
+//! a real run.
+//!
+//! What is genuinely different from a run is small: a branch whose condition is not
+//! known runs both arms from the same state and joins them; a loop whose trip count is
+//! not known runs its body until the state stops changing; an error does not end the
+//! program (the domain records it and the statement's targets become unknown).
+
+use crate::runtime::call::ArgVal;
+use crate::runtime::interp::{Binding, Env, Interp};
+use crate::runtime::value::{Attrs, Builtin, Instance, Value};
+use crate::syntax::ast::{BinOp, Expr, IndexItem, UnaryOp};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// An abstract value, opaque to the runtime.
+pub type Abs = Rc<dyn Any>;
+
+/// User calls followed at most this deep in abstract mode (deeper ones give an unknown
+/// value).
+pub const MAX_ABSTRACT_DEPTH: usize = 24;
+/// Loops with at most this many known items are run item by item in abstract mode.
+pub const UNROLL: usize = 128;
+/// Other loops are run at most this many times before their state is taken as settled.
+pub const MAX_ITERS: usize = 8;
+
+/// Whether abstract mode runs a builtin call for real: a Python-level builtin (on lists,
+/// dicts, strings, objects) whose arguments are all known, or one that only stores an
+/// abstract argument (`append`, `setattr`). Every other call goes to the domain.
+pub fn runs_for_real(b: &Builtin, args: &[ArgVal]) -> bool {
+    use crate::runtime::value::Check;
+    let stores = matches!(b.check, Check::Append)
+        || matches!(
+            b.name,
+            "setattr"
+                | "list.insert"
+                | "dict.setdefault"
+                | "set.add"
+                | "print"
+                | "id"
+                | "callable"
+                | "getattr"
+                | "hasattr"
+                | "super"
+                | "object.__init__"
+                | "property"
+                | "staticmethod"
+                | "classmethod"
+        );
+    // (Into a container that is itself known.)
+    if stores
+        && !args
+            .first()
+            .is_some_and(|a| matches!(a.value, Value::Abs(_)))
+    {
+        return true;
+    }
+    if args.iter().any(|a| has_abs(&a.value)) {
+        return false;
+    }
+    matches!(
+        b.check,
+        Check::Len
+            | Check::Range
+            | Check::Int
+            | Check::List
+            | Check::Sorted
+            | Check::Text
+            | Check::TypeName
+            | Check::IsInstance
+            | Check::Unknown
+    )
+}
+
+/// An index item with its parts evaluated.
+pub enum IdxVal {
+    At(Value, Span),
+    Slice([Option<(Value, Span)>; 3], Span),
+    Ellipsis(Span),
+}
+
+impl Interp {
+    /// Evaluate the parts of index items.
+    pub fn eval_index_items(
+        &mut self,
+        items: &[IndexItem],
+    ) -> crate::runtime::interp::R<Vec<IdxVal>> {
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            out.push(match it {
+                IndexItem::Ellipsis(span) => IdxVal::Ellipsis(*span),
+                IndexItem::Index(e) => IdxVal::At(self.eval(e)?, e.span),
+                IndexItem::Slice {
+                    start,
+                    stop,
+                    step,
+                    span,
+                } => {
+                    let mut parts = [None, None, None];
+                    for (k, part) in [start, stop, step].into_iter().enumerate() {
+                        if let Some(e) = part {
+                            parts[k] = Some((self.eval(e)?, e.span));
+                        }
+                    }
+                    IdxVal::Slice(parts, *span)
+                }
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// What iterating an abstract value gives.
+pub enum AbsItems {
+    /// Each item, known.
+    Exact(Vec<Value>),
+    /// Items alike: one value standing for every item, and their number when known.
+    Alike(Value, Option<usize>),
+}
+
+/// The abstract domain `tsr check` plugs into the evaluator.
+pub trait Domain {
+    /// A builtin call that may make or read a tensor, or that has an abstract argument.
+    fn call_builtin(
+        &mut self,
+        it: &mut Interp,
+        b: &'static Builtin,
+        args: Vec<ArgVal>,
+        callee: Span,
+        call: Span,
+    ) -> Value;
+    /// An operator with an abstract operand.
+    #[allow(clippy::too_many_arguments)]
+    fn binary(
+        &mut self,
+        it: &mut Interp,
+        op: BinOp,
+        op_span: Span,
+        l: Value,
+        r: Value,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> Value;
+    fn unary(
+        &mut self,
+        it: &mut Interp,
+        op: UnaryOp,
+        v: Value,
+        span: Span,
+        operand: &Expr,
+    ) -> Value;
+    /// `v[items]` for an abstract `v`.
+    fn index(
+        &mut self,
+        it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        items: Vec<IdxVal>,
+        span: Span,
+    ) -> Value;
+    /// `v[items] = rhs` (or `op=`) for an abstract `v`.
+    #[allow(clippy::too_many_arguments)]
+    fn set_index(
+        &mut self,
+        it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        items: Vec<IdxVal>,
+        span: Span,
+        op_span: Span,
+        value: &Expr,
+        rhs: Value,
+    );
+    /// `target op= rhs` where the target's value is abstract (`W -= lr * g`): the value
+    /// the target has afterwards (the same tensor, changed in place).
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &mut self,
+        it: &mut Interp,
+        current: Value,
+        op: BinOp,
+        op_span: Span,
+        target: &Expr,
+        value: &Expr,
+        rhs: Value,
+        stmt: Span,
+    ) -> Value;
+    /// `v.name` for an abstract `v`.
+    fn attribute(
+        &mut self,
+        it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        name: &str,
+        span: Span,
+    ) -> Value;
+    /// The truth of an abstract value, when known (a condition at `span`).
+    fn truth(&mut self, v: &Abs, span: Span) -> Option<bool>;
+    /// The domain itself, for the front-end that plugged it in to take back.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// The kind of an abstract value in the user's words (`tensor`, `number`, `value`).
+    fn kind(&self, v: &Abs) -> &'static str;
+    /// What iterating an abstract value gives.
+    fn items(&mut self, it: &mut Interp, v: &Abs, span: Span) -> AbsItems;
+    /// A value that may be `a` or `b`.
+    fn join(&mut self, a: &Value, b: &Value) -> Value;
+    /// A value about which nothing is known.
+    fn unknown(&mut self) -> Value;
+    /// An error found on a path the program takes (or advice).
+    fn report(&mut self, it: &Interp, d: Diagnostic);
+    /// `name` was bound to `v` by the statement at `origin`.
+    fn bound(&mut self, it: &Interp, name: &str, v: &Value, origin: Span);
+    /// A statement starts (`true`) or ends; the flag the domain keeps per statement
+    /// (an error already reported in it) is saved and restored around nested ones.
+    fn statement(&mut self, start: bool, saved: &mut bool);
+    /// The domain's own state (what `backward` reached, symbolic sizes, ...).
+    fn save(&self) -> Box<dyn Any>;
+    fn restore(&mut self, s: &dyn Any);
+    /// The join of two saved states (both arms of a branch).
+    fn join_saved(&mut self, a: &dyn Any, b: &dyn Any) -> Box<dyn Any>;
+    /// Whether two saved states are the same (a loop's fixed point).
+    fn same_saved(&self, a: &dyn Any, b: &dyn Any) -> bool;
+    /// Whether two values are the same for a loop's fixed point.
+    fn same(&self, a: &Value, b: &Value) -> bool;
+    /// Errors stop being reported while > 0 (a pass over a widened loop).
+    fn quiet(&mut self, delta: isize);
+    /// Statements left to simulate; `false` when the work is used up.
+    fn fuel(&mut self) -> bool;
+}
+
+impl Interp {
+    /// Whether a domain is plugged in (`tsr check`).
+    pub fn is_abstract(&self) -> bool {
+        self.domain.is_some()
+    }
+
+    /// Run `f` with the plugged-in domain (taken out of `self` for the call).
+    pub fn with_domain<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Domain, &mut Interp) -> T,
+    ) -> Option<T> {
+        let mut d = self.domain.take()?;
+        let out = f(&mut *d, self);
+        self.domain = Some(d);
+        Some(out)
+    }
+
+    /// The domain's verdict on an abstract value's truth (`None` when undecided).
+    pub fn abstract_truth(&mut self, v: &Abs, span: Span) -> Option<bool> {
+        self.with_domain(|d, _| d.truth(v, span)).flatten()
+    }
+}
+
+/// Whether `v` is abstract or holds an abstract value (in a list, tuple or dict).
+pub fn has_abs(v: &Value) -> bool {
+    match v {
+        Value::Abs(_) => true,
+        Value::List(l) => l.borrow().iter().any(has_abs),
+        Value::Tuple(t) => t.iter().any(has_abs),
+        _ => false,
+    }
+}
+
+/// The variables of a program at one point (the globals and every call's locals), with
+/// the lists, dicts and objects they reach copied, so that running one arm of a branch
+/// cannot change what the other arm starts from; and the domain's own state.
+pub struct Snapshot {
+    globals: Env,
+    frames: Vec<Env>,
+    domain: Option<Box<dyn Any>>,
+}
+
+fn key<T: ?Sized>(r: &Rc<T>) -> usize {
+    Rc::as_ptr(r) as *const () as usize
+}
+
+/// Copies of mutable containers, by address, so that aliasing survives a copy.
+#[derive(Default)]
+struct Copier {
+    seen: HashMap<usize, Value>,
+}
+
+impl Copier {
+    fn copy(&mut self, v: &Value) -> Value {
+        match v {
+            Value::List(l) => {
+                if let Some(c) = self.seen.get(&key(l)) {
+                    return c.clone();
+                }
+                let fresh = Rc::new(RefCell::new(Vec::new()));
+                self.seen.insert(key(l), Value::List(fresh.clone()));
+                let items: Vec<Value> = l.borrow().iter().map(|x| self.copy(x)).collect();
+                *fresh.borrow_mut() = items;
+                Value::List(fresh)
+            }
+            Value::Tuple(t) => Value::Tuple(Rc::new(t.iter().map(|x| self.copy(x)).collect())),
+            Value::Dict(d) | Value::Set(d) => {
+                if let Some(c) = self.seen.get(&key(d)) {
+                    return c.clone();
+                }
+                let mut copied = d.borrow().clone();
+                for e in &mut copied.entries {
+                    e.1 = self.copy(&e.1);
+                }
+                let fresh = Rc::new(RefCell::new(copied));
+                let out = match v {
+                    Value::Set(_) => Value::Set(fresh),
+                    _ => Value::Dict(fresh),
+                };
+                self.seen.insert(key(d), out.clone());
+                out
+            }
+            Value::Instance(i) => {
+                if let Some(c) = self.seen.get(&key(i)) {
+                    return c.clone();
+                }
+                let fresh = Rc::new(Instance {
+                    class: i.class.clone(),
+                    attrs: Attrs::new(Vec::new()),
+                });
+                let out = Value::Instance(fresh.clone());
+                self.seen.insert(key(i), out.clone());
+                let attrs: Vec<(String, Value)> = i.attrs.borrow().clone();
+                for (k, x) in attrs {
+                    let c = self.copy(&x);
+                    fresh.attrs.borrow_mut().push((k, c));
+                }
+                out
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn env(&mut self, e: &Env) -> Env {
+        let mut out = Env::with_capacity_and_hasher(e.len(), Default::default());
+        for (k, b) in e {
+            out.insert(
+                k.clone(),
+                Binding {
+                    value: self.copy(&b.value),
+                    origin: b.origin,
+                },
+            );
+        }
+        out
+    }
+}
+
+/// Joins of two states' values, by the pair of addresses of containers (aliasing kept).
+struct Joiner<'a> {
+    d: &'a mut dyn Domain,
+    seen: HashMap<(usize, usize), Value>,
+}
+
+impl Joiner<'_> {
+    fn join(&mut self, a: &Value, b: &Value) -> Value {
+        match (a, b) {
+            (Value::List(x), Value::List(y)) => {
+                if let Some(v) = self.seen.get(&(key(x), key(y))) {
+                    return v.clone();
+                }
+                if x.borrow().len() != y.borrow().len() {
+                    return self.d.join(a, b);
+                }
+                let fresh = Rc::new(RefCell::new(Vec::new()));
+                self.seen
+                    .insert((key(x), key(y)), Value::List(fresh.clone()));
+                let (xs, ys) = (x.borrow().clone(), y.borrow().clone());
+                let items: Vec<Value> = xs.iter().zip(&ys).map(|(p, q)| self.join(p, q)).collect();
+                *fresh.borrow_mut() = items;
+                Value::List(fresh)
+            }
+            (Value::Tuple(x), Value::Tuple(y)) if x.len() == y.len() => Value::Tuple(Rc::new(
+                x.iter()
+                    .zip(y.iter())
+                    .map(|(p, q)| self.join(p, q))
+                    .collect(),
+            )),
+            (Value::Instance(x), Value::Instance(y)) if Rc::ptr_eq(&x.class, &y.class) => {
+                if let Some(v) = self.seen.get(&(key(x), key(y))) {
+                    return v.clone();
+                }
+                let fresh = Rc::new(Instance {
+                    class: x.class.clone(),
+                    attrs: Attrs::new(Vec::new()),
+                });
+                let out = Value::Instance(fresh.clone());
+                self.seen.insert((key(x), key(y)), out.clone());
+                let xs: Vec<(String, Value)> = x.attrs.borrow().clone();
+                for (k, p) in xs {
+                    let v = match y.get(&k) {
+                        Some(q) => self.join(&p, &q),
+                        None => self.d.unknown(),
+                    };
+                    fresh.attrs.borrow_mut().push((k, v));
+                }
+                for (k, _) in y.attrs.borrow().iter() {
+                    if fresh.get(k).is_none() {
+                        let u = self.d.unknown();
+                        fresh.attrs.borrow_mut().push((k.clone(), u));
+                    }
+                }
+                out
+            }
+            (Value::Dict(x), Value::Dict(y)) => {
+                let (dx, dy) = (x.borrow().clone(), y.borrow().clone());
+                let same_keys = dx.entries.len() == dy.entries.len()
+                    && dx
+                        .entries
+                        .iter()
+                        .zip(&dy.entries)
+                        .all(|(p, q)| same_plain(&p.0, &q.0));
+                if !same_keys {
+                    return self.d.join(a, b);
+                }
+                let mut out = dx.clone();
+                for (e, f) in out.entries.iter_mut().zip(&dy.entries) {
+                    e.1 = self.join(&e.1, &f.1);
+                }
+                Value::dict(out)
+            }
+            _ if same_plain(a, b) => a.clone(),
+            _ => self.d.join(a, b),
+        }
+    }
+
+    fn env(&mut self, a: &Env, b: &Env) -> Env {
+        let mut out = Env::with_capacity_and_hasher(a.len(), Default::default());
+        for (k, x) in a {
+            let value = match b.get(k) {
+                Some(y) => self.join(&x.value, &y.value),
+                None => self.d.unknown(),
+            };
+            out.insert(
+                k.clone(),
+                Binding {
+                    value,
+                    origin: x.origin,
+                },
+            );
+        }
+        for (k, y) in b {
+            if !a.contains_key(k) {
+                let value = self.d.unknown();
+                out.insert(
+                    k.clone(),
+                    Binding {
+                        value,
+                        origin: y.origin,
+                    },
+                );
+            }
+        }
+        out
+    }
+}
+
+/// The same value without looking inside containers: equal scalars and strings, the same
+/// function, class, builtin or object.
+fn same_plain(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x == y || (x.is_nan() && y.is_nan()),
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (
+            Value::Range {
+                start: a0,
+                stop: a1,
+                step: a2,
+            },
+            Value::Range {
+                start: b0,
+                stop: b1,
+                step: b2,
+            },
+        ) => (a0, a1, a2) == (b0, b1, b2),
+        (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
+        (Value::Builtin(x), Value::Builtin(y)) => std::ptr::eq(*x, *y),
+        (Value::Class(x), Value::Class(y)) => Rc::ptr_eq(x, y),
+        (Value::Module(x), Value::Module(y)) => std::ptr::eq(*x, *y),
+        (Value::Abs(x), Value::Abs(y)) => Rc::ptr_eq(x, y),
+        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::Dict(x), Value::Dict(y)) => Rc::ptr_eq(x, y),
+        (Value::Instance(x), Value::Instance(y)) => Rc::ptr_eq(x, y),
+        (Value::BoundMethod(x), Value::BoundMethod(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+impl Interp {
+    /// The program's variables and the domain's state now, copied (see `Snapshot`).
+    pub fn snapshot(&mut self) -> Snapshot {
+        let mut c = Copier::default();
+        Snapshot {
+            globals: c.env(&self.globals),
+            frames: self.frames.iter().map(|f| c.env(&f.locals)).collect(),
+            domain: self.domain.as_ref().map(|d| d.save()),
+        }
+    }
+
+    /// Go back to a snapshot (copied again: it may be restored more than once).
+    pub fn restore_snapshot(&mut self, s: &Snapshot) {
+        let mut c = Copier::default();
+        self.globals = c.env(&s.globals);
+        for (f, e) in self.frames.iter_mut().zip(&s.frames) {
+            f.locals = c.env(e);
+        }
+        if let (Some(d), Some(saved)) = (self.domain.as_mut(), s.domain.as_deref()) {
+            d.restore(saved);
+        }
+    }
+
+    /// Set the state to the join of two snapshots (the two arms of a branch).
+    pub fn join_snapshots(&mut self, a: &Snapshot, b: &Snapshot) {
+        let Some(mut d) = self.domain.take() else {
+            return;
+        };
+        let mut j = Joiner {
+            d: &mut *d,
+            seen: HashMap::new(),
+        };
+        self.globals = j.env(&a.globals, &b.globals);
+        for (k, f) in self.frames.iter_mut().enumerate() {
+            if let (Some(x), Some(y)) = (a.frames.get(k), b.frames.get(k)) {
+                f.locals = j.env(x, y);
+            }
+        }
+        if let (Some(x), Some(y)) = (a.domain.as_deref(), b.domain.as_deref()) {
+            let joined = d.join_saved(x, y);
+            d.restore(&*joined);
+        }
+        self.domain = Some(d);
+    }
+
+    /// Whether the variables of two snapshots are the same (a loop's fixed point).
+    pub fn same_snapshots(&self, a: &Snapshot, b: &Snapshot) -> bool {
+        let Some(d) = self.domain.as_deref() else {
+            return true;
+        };
+        let env_same = |x: &Env, y: &Env| {
+            x.len() == y.len()
+                && x.iter().all(|(k, p)| {
+                    y.get(k).is_some_and(|q| {
+                        same_plain(&p.value, &q.value) || d.same(&p.value, &q.value)
+                    })
+                })
+        };
+        env_same(&a.globals, &b.globals)
+            && a.frames.len() == b.frames.len()
+            && a.frames.iter().zip(&b.frames).all(|(x, y)| env_same(x, y))
+            && match (a.domain.as_deref(), b.domain.as_deref()) {
+                (Some(x), Some(y)) => d.same_saved(x, y),
+                _ => true,
+            }
+    }
+}

@@ -1,0 +1,385 @@
+//! Abstract mode's control flow (`domain.rs`): a statement whose error is recorded
+//! instead of ending the run; a branch whose condition is not decided, both arms from the
+//! same state, joined; a loop whose trip count is not known, run until its state stops
+//! changing. Decided conditions and short loops run as `exec.rs` runs them.
+
+use crate::runtime::domain::{AbsItems, Snapshot, MAX_ITERS, UNROLL};
+use crate::runtime::eval::UNDECIDED;
+use crate::runtime::interp::{Flow, Interp, R};
+use crate::runtime::value::Value;
+use crate::syntax::ast::{Expr, Stmt, StmtKind, Target};
+
+/// How one path through a block ended.
+enum End {
+    Flow(Flow),
+    /// A `raise`: the path stops here and nothing joins from it.
+    Raised,
+}
+
+impl Interp {
+    fn unknown(&mut self) -> Value {
+        self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None)
+    }
+
+    /// One statement in abstract mode: an error is recorded by the domain and the names
+    /// the statement would have bound become unknown; the program goes on.
+    pub(crate) fn exec_abstract(&mut self, stmt: &Stmt) -> R<Flow> {
+        if !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
+            return Ok(Flow::Normal);
+        }
+        let mut saved = false;
+        self.with_domain(|d, _| d.statement(true, &mut saved));
+        let out = match self.exec_stmt(stmt) {
+            Err(e) if e.code == "interrupt" => Err(e),
+            Err(e) => {
+                if e.code != UNDECIDED {
+                    self.with_domain(|d, it| d.report(it, *e));
+                }
+                self.unknown_targets(stmt);
+                Ok(Flow::Normal)
+            }
+            ok => ok,
+        };
+        self.with_domain(|d, _| d.statement(false, &mut saved));
+        out
+    }
+
+    fn unknown_targets(&mut self, stmt: &Stmt) {
+        fn names(t: &Target, out: &mut Vec<(String, crate::syntax::span::Span)>) {
+            match t {
+                Target::Name(n) => out.push((n.node.clone(), n.span)),
+                Target::Tuple { items, .. } => items.iter().for_each(|i| names(i, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        match &stmt.kind {
+            StmtKind::Assign { target, .. } | StmtKind::For { target, .. } => {
+                names(target, &mut out)
+            }
+            StmtKind::MultiAssign { targets, .. } => {
+                targets.iter().for_each(|t| names(t, &mut out))
+            }
+            _ => {}
+        }
+        for (n, _) in out {
+            let u = self.unknown();
+            self.bind(&n, u, stmt.span);
+        }
+    }
+
+    /// Run one path; how it ended and the state it left.
+    fn path(&mut self, f: impl FnOnce(&mut Interp) -> R<Flow>) -> R<(End, Snapshot)> {
+        let flow = f(self)?;
+        let end = if std::mem::take(&mut self.abs_raised) {
+            End::Raised
+        } else {
+            End::Flow(flow)
+        };
+        Ok((end, self.snapshot()))
+    }
+
+    /// The state and flow after two paths from the same point.
+    fn join_paths(&mut self, a: (End, Snapshot), b: (End, Snapshot)) -> Flow {
+        let ((ea, sa), (eb, sb)) = (a, b);
+        let leaves = |e: &End| matches!(e, End::Raised | End::Flow(Flow::Return(_) | Flow::Break));
+        if leaves(&ea) != leaves(&eb) {
+            self.abs_left += 1;
+        }
+        match (ea, eb) {
+            (End::Raised, End::Raised) => {
+                self.abs_raised = true;
+                Flow::Return(Value::None)
+            }
+            (End::Raised, End::Flow(f)) => {
+                self.restore_snapshot(&sb);
+                f
+            }
+            (End::Flow(f), End::Raised) => {
+                self.restore_snapshot(&sa);
+                f
+            }
+            (End::Flow(Flow::Return(x)), End::Flow(Flow::Return(y))) => {
+                self.join_snapshots(&sa, &sb);
+                let j = self.with_domain(|d, _| d.join(&x, &y)).unwrap_or(y);
+                Flow::Return(j)
+            }
+            (End::Flow(Flow::Return(x)), End::Flow(f)) => {
+                self.restore_snapshot(&sb);
+                self.returned(x);
+                f
+            }
+            (End::Flow(f), End::Flow(Flow::Return(y))) => {
+                self.restore_snapshot(&sa);
+                self.returned(y);
+                f
+            }
+            (End::Flow(f), End::Flow(g)) => {
+                self.join_snapshots(&sa, &sb);
+                match (f, g) {
+                    (Flow::Break, Flow::Break) => Flow::Break,
+                    (Flow::Continue, Flow::Continue) => Flow::Continue,
+                    _ => Flow::Normal,
+                }
+            }
+        }
+    }
+
+    /// A value returned on one path of a branch: joined into the call's result.
+    fn returned(&mut self, v: Value) {
+        if let Some(r) = self.abs_returns.last_mut() {
+            r.push(v);
+        }
+    }
+
+    pub(crate) fn exec_if_abstract(
+        &mut self,
+        branches: &[(Expr, Vec<Stmt>)],
+        else_body: Option<&[Stmt]>,
+    ) -> R<Flow> {
+        let Some(((cond, body), rest)) = branches.split_first() else {
+            return match else_body {
+                Some(b) => self.exec_block(b),
+                None => Ok(Flow::Normal),
+            };
+        };
+        let c = self.eval(cond)?;
+        match self.truth3(&c, cond.span)? {
+            Some(true) => self.exec_block(body),
+            Some(false) => self.exec_if_abstract(rest, else_body),
+            None => {
+                let start = self.snapshot();
+                let a = self.path(|it| it.exec_block(body))?;
+                self.restore_snapshot(&start);
+                let b = self.path(|it| it.exec_if_abstract(rest, else_body))?;
+                Ok(self.join_paths(a, b))
+            }
+        }
+    }
+
+    /// Runs `f` with errors reported only while no path has left the loop (see
+    /// `abs_left`): once one may have, later iterations may not happen.
+    fn iteration<T>(
+        &mut self,
+        left0: usize,
+        quiet: &mut bool,
+        f: impl FnOnce(&mut Interp) -> T,
+    ) -> T {
+        if !*quiet && self.abs_left != left0 {
+            *quiet = true;
+            self.with_domain(|d, _| d.quiet(1));
+        }
+        f(self)
+    }
+
+    fn end_loop(&mut self, quiet: bool) {
+        if quiet {
+            self.with_domain(|d, _| d.quiet(-1));
+        }
+    }
+
+    pub(crate) fn exec_while_abstract(&mut self, cond: &Expr, body: &[Stmt]) -> R<Flow> {
+        let (left0, mut quiet) = (self.abs_left, false);
+        let out = self.while_iterations(cond, body, left0, &mut quiet);
+        self.end_loop(quiet);
+        out
+    }
+
+    fn while_iterations(
+        &mut self,
+        cond: &Expr,
+        body: &[Stmt],
+        left0: usize,
+        quiet: &mut bool,
+    ) -> R<Flow> {
+        for _ in 0..UNROLL {
+            let step = self.iteration(left0, quiet, |it| -> R<Option<Flow>> {
+                let c = it.eval(cond)?;
+                Ok(match it.truth3(&c, cond.span)? {
+                    Some(false) => Some(Flow::Normal),
+                    Some(true) => match it.exec_block(body)? {
+                        Flow::Break => Some(Flow::Normal),
+                        Flow::Return(v) => Some(Flow::Return(v)),
+                        _ => None,
+                    },
+                    None => Some(Flow::Continue),
+                })
+            })?;
+            match step {
+                Some(Flow::Continue) => break,
+                Some(f) => return Ok(f),
+                None => {}
+            }
+            if self.abs_raised || !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
+                return Ok(Flow::Normal);
+            }
+        }
+        // Not decided (or long): the body may run any number of times.
+        self.settle_loop(true, |it| {
+            let c = it.eval(cond)?;
+            it.truth3(&c, cond.span)?;
+            it.exec_block(body)
+        })
+    }
+
+    /// Run a loop body until the state stops changing (at most `MAX_ITERS` passes, the
+    /// later ones quiet); with `maybe_none`, the loop may also not run at all.
+    fn settle_loop(
+        &mut self,
+        maybe_none: bool,
+        mut pass: impl FnMut(&mut Interp) -> R<Flow>,
+    ) -> R<Flow> {
+        let entry = maybe_none.then(|| self.snapshot());
+        let mut prev = self.snapshot();
+        for k in 0..MAX_ITERS {
+            if k > 0 {
+                self.with_domain(|d, _| d.quiet(1));
+            }
+            let r = pass(self);
+            if k > 0 {
+                self.with_domain(|d, _| d.quiet(-1));
+            }
+            let flow = r?;
+            if std::mem::take(&mut self.abs_raised) {
+                self.restore_snapshot(&prev);
+                break;
+            }
+            if let Flow::Return(v) = flow {
+                self.returned(v);
+                self.restore_snapshot(&prev);
+                break;
+            }
+            let now = self.snapshot();
+            self.join_snapshots(&prev, &now);
+            let joined = self.snapshot();
+            let done = self.same_snapshots(&prev, &joined) || matches!(flow, Flow::Break);
+            prev = joined;
+            if done || !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
+                break;
+            }
+        }
+        if let Some(entry) = entry {
+            let now = self.snapshot();
+            self.join_snapshots(&entry, &now);
+        }
+        Ok(Flow::Normal)
+    }
+
+    /// A `for` loop in abstract mode: item by item when there are at most `UNROLL`
+    /// known items, else the first item and then the rest alike until the state settles.
+    /// `None` when `exec_for` should run it as usual (a tensor, which is never concrete
+    /// in abstract mode, or a value that cannot be iterated: `exec_for` says so).
+    pub(crate) fn exec_for_abstract(
+        &mut self,
+        target: &Target,
+        iter: &Expr,
+        it: &Value,
+        body: &[Stmt],
+    ) -> R<Option<Flow>> {
+        let (left0, mut quiet) = (self.abs_left, false);
+        let out = self.for_iterations(target, iter, it, body, left0, &mut quiet);
+        self.end_loop(quiet);
+        out
+    }
+
+    fn for_iterations(
+        &mut self,
+        target: &Target,
+        iter: &Expr,
+        it: &Value,
+        body: &[Stmt],
+        left0: usize,
+        quiet: &mut bool,
+    ) -> R<Option<Flow>> {
+        let span = target.span();
+        let items = match it {
+            Value::Range { start, stop, step } => {
+                let n = Value::range_len(*start, *stop, *step);
+                if n as usize <= UNROLL {
+                    AbsItems::Exact(self.iter_values(it, iter.span)?)
+                } else {
+                    let u = self.unknown();
+                    let first = Value::Number(*start as f64);
+                    return self.settle_for(target, body, first, u, Some(n as usize), left0, quiet);
+                }
+            }
+            Value::List(_)
+            | Value::Tuple(_)
+            | Value::Str(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::Instance(_)
+            | Value::File(_) => AbsItems::Exact(self.iter_values(it, iter.span)?),
+            Value::Abs(a) => match self.with_domain(|d, it| d.items(it, a, iter.span)) {
+                Some(items) => items,
+                None => return Ok(Some(Flow::Normal)),
+            },
+            _ => return Ok(None),
+        };
+        let (first, elem, count) = match items {
+            AbsItems::Exact(items) if items.len() <= UNROLL => {
+                for v in items {
+                    let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
+                        it.assign_to(target, v, span)?;
+                        it.exec_block(body)
+                    })?;
+                    match flow {
+                        Flow::Break => break,
+                        Flow::Return(v) => return Ok(Some(Flow::Return(v))),
+                        _ => {}
+                    }
+                    if self.abs_raised || !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
+                        break;
+                    }
+                }
+                return Ok(Some(Flow::Normal));
+            }
+            AbsItems::Exact(items) => {
+                let mut e = items[0].clone();
+                for x in &items[1..] {
+                    e = self.with_domain(|d, _| d.join(&e, x)).unwrap_or(e);
+                }
+                (items[0].clone(), e, Some(items.len()))
+            }
+            AbsItems::Alike(e, count) => (e.clone(), e, count),
+        };
+        self.settle_for(target, body, first, elem, count, left0, quiet)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn settle_for(
+        &mut self,
+        target: &Target,
+        body: &[Stmt],
+        first: Value,
+        elem: Value,
+        count: Option<usize>,
+        left0: usize,
+        quiet: &mut bool,
+    ) -> R<Option<Flow>> {
+        let span = target.span();
+        if count == Some(0) {
+            return Ok(Some(Flow::Normal));
+        }
+        // The first item as it is, then the rest alike until the state settles.
+        let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
+            it.assign_to(target, first, span)?;
+            it.exec_block(body)
+        })?;
+        match flow {
+            Flow::Return(v) => return Ok(Some(Flow::Return(v))),
+            Flow::Break => return Ok(Some(Flow::Normal)),
+            _ => {}
+        }
+        if count == Some(1) {
+            return Ok(Some(Flow::Normal));
+        }
+        let flow = self.iteration(left0, quiet, |it| {
+            it.settle_loop(count.is_none(), |it| {
+                it.assign_to(target, elem.clone(), span)?;
+                it.exec_block(body)
+            })
+        })?;
+        Ok(Some(flow))
+    }
+}
