@@ -391,12 +391,7 @@ pub fn is_torch_option(b: &Builtin, name: Option<&str>) -> bool {
     ) && !b.params.iter().any(|p| Some(p.name()) == name)
 }
 
-/// One evaluated argument of a call.
-pub struct ArgVal {
-    pub name: Option<(String, Span)>,
-    pub value: Value,
-    pub span: Span,
-}
+pub use crate::runtime::value::ArgVal;
 
 /// `a, b=1`: a user function's parameters as its signature shows them.
 fn param_list<V>(params: &[Param], defaults: &[Option<V>], show: &impl Fn(&V) -> String) -> String {
@@ -565,7 +560,7 @@ impl Interp {
         } else {
             args
         };
-        if self.is_abstract() && !crate::runtime::domain::runs_for_real(b, &args) {
+        if self.is_abstract() && !runs_for_real(b, &args) {
             let out = self.with_domain(|d, it| d.call_builtin(it, b, args, callee_span, call_span));
             return Ok(out.unwrap_or(Value::None));
         }
@@ -609,7 +604,7 @@ impl Interp {
         callee_span: Span,
         call_span: Span,
     ) -> R<Value> {
-        if self.is_abstract() && self.call_depth >= crate::runtime::domain::MAX_ABSTRACT_DEPTH {
+        if self.is_abstract() && self.call_depth >= crate::runtime::interp::MAX_ABSTRACT_DEPTH {
             // Not followed deeper: what it returns is unknown.
             return Ok(self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None));
         }
@@ -667,6 +662,13 @@ impl Interp {
                 );
             }
         }
+        if self.is_abstract()
+            && !self
+                .with_domain(|d, it| d.enter_call(it, &f, &locals, call_span))
+                .unwrap_or(true)
+        {
+            return Ok(self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None));
+        }
         let caller_src = self.src_id;
         self.frames.push(Frame {
             locals,
@@ -706,6 +708,9 @@ impl Interp {
             }
         }
         drop(guard);
+        if abstract_mode {
+            self.with_domain(|d, _| d.leave_call());
+        }
         self.call_depth -= 1;
         self.src_id = caller_src;
         self.frames.pop();
@@ -724,4 +729,52 @@ impl Interp {
             }
         }
     }
+}
+
+/// Whether abstract mode runs a builtin call for real: a Python-level builtin (on lists,
+/// dicts, strings, objects) whose arguments are all known, or one that only stores an
+/// abstract argument (`append`, `setattr`). Every other call goes to the domain.
+pub fn runs_for_real(b: &Builtin, args: &[ArgVal]) -> bool {
+    use crate::runtime::value::Check;
+    let stores = matches!(b.check, Check::Append)
+        || matches!(
+            b.name,
+            "setattr"
+                | "list.insert"
+                | "dict.setdefault"
+                | "set.add"
+                | "print"
+                | "id"
+                | "callable"
+                | "getattr"
+                | "hasattr"
+                | "super"
+                | "object.__init__"
+                | "property"
+                | "staticmethod"
+                | "classmethod"
+        );
+    // (Into a container that is itself known.)
+    if stores
+        && !args
+            .first()
+            .is_some_and(|a| matches!(a.value, Value::Abs(_)))
+    {
+        return true;
+    }
+    if args.iter().any(|a| a.value.has_abs()) {
+        return false;
+    }
+    matches!(
+        b.check,
+        Check::Len
+            | Check::Range
+            | Check::Int
+            | Check::List
+            | Check::Sorted
+            | Check::Text
+            | Check::TypeName
+            | Check::IsInstance
+            | Check::Unknown
+    )
 }

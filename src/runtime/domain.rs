@@ -11,82 +11,22 @@
 //! not known runs its body until the state stops changing; an error does not end the
 //! program (the domain records it and the statement's targets become unknown).
 
-use crate::runtime::call::ArgVal;
 use crate::runtime::interp::{Binding, Env, Interp};
-use crate::runtime::value::{Attrs, Builtin, Instance, Value};
-use crate::syntax::ast::{BinOp, Expr, IndexItem, UnaryOp};
-use crate::syntax::diagnostic::Diagnostic;
+use crate::runtime::value::{Attrs, Instance, Value};
+use crate::syntax::ast::IndexItem;
 use crate::syntax::span::Span;
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// An abstract value, opaque to the runtime.
-pub type Abs = Rc<dyn Any>;
+pub use crate::runtime::interp::{AbsItems, Domain, IdxVal};
+pub use crate::runtime::value::Abs;
 
-/// User calls followed at most this deep in abstract mode (deeper ones give an unknown
-/// value).
-pub const MAX_ABSTRACT_DEPTH: usize = 24;
 /// Loops with at most this many known items are run item by item in abstract mode.
 pub const UNROLL: usize = 128;
 /// Other loops are run at most this many times before their state is taken as settled.
 pub const MAX_ITERS: usize = 8;
-
-/// Whether abstract mode runs a builtin call for real: a Python-level builtin (on lists,
-/// dicts, strings, objects) whose arguments are all known, or one that only stores an
-/// abstract argument (`append`, `setattr`). Every other call goes to the domain.
-pub fn runs_for_real(b: &Builtin, args: &[ArgVal]) -> bool {
-    use crate::runtime::value::Check;
-    let stores = matches!(b.check, Check::Append)
-        || matches!(
-            b.name,
-            "setattr"
-                | "list.insert"
-                | "dict.setdefault"
-                | "set.add"
-                | "print"
-                | "id"
-                | "callable"
-                | "getattr"
-                | "hasattr"
-                | "super"
-                | "object.__init__"
-                | "property"
-                | "staticmethod"
-                | "classmethod"
-        );
-    // (Into a container that is itself known.)
-    if stores
-        && !args
-            .first()
-            .is_some_and(|a| matches!(a.value, Value::Abs(_)))
-    {
-        return true;
-    }
-    if args.iter().any(|a| has_abs(&a.value)) {
-        return false;
-    }
-    matches!(
-        b.check,
-        Check::Len
-            | Check::Range
-            | Check::Int
-            | Check::List
-            | Check::Sorted
-            | Check::Text
-            | Check::TypeName
-            | Check::IsInstance
-            | Check::Unknown
-    )
-}
-
-/// An index item with its parts evaluated.
-pub enum IdxVal {
-    At(Value, Span),
-    Slice([Option<(Value, Span)>; 3], Span),
-    Ellipsis(Span),
-}
 
 impl Interp {
     /// Evaluate the parts of index items.
@@ -119,124 +59,6 @@ impl Interp {
     }
 }
 
-/// What iterating an abstract value gives.
-pub enum AbsItems {
-    /// Each item, known.
-    Exact(Vec<Value>),
-    /// Items alike: one value standing for every item, and their number when known.
-    Alike(Value, Option<usize>),
-}
-
-/// The abstract domain `tsr check` plugs into the evaluator.
-pub trait Domain {
-    /// A builtin call that may make or read a tensor, or that has an abstract argument.
-    fn call_builtin(
-        &mut self,
-        it: &mut Interp,
-        b: &'static Builtin,
-        args: Vec<ArgVal>,
-        callee: Span,
-        call: Span,
-    ) -> Value;
-    /// An operator with an abstract operand.
-    #[allow(clippy::too_many_arguments)]
-    fn binary(
-        &mut self,
-        it: &mut Interp,
-        op: BinOp,
-        op_span: Span,
-        l: Value,
-        r: Value,
-        lhs: &Expr,
-        rhs: &Expr,
-    ) -> Value;
-    fn unary(
-        &mut self,
-        it: &mut Interp,
-        op: UnaryOp,
-        v: Value,
-        span: Span,
-        operand: &Expr,
-    ) -> Value;
-    /// `v[items]` for an abstract `v`.
-    fn index(
-        &mut self,
-        it: &mut Interp,
-        v: Value,
-        object: &Expr,
-        items: Vec<IdxVal>,
-        span: Span,
-    ) -> Value;
-    /// `v[items] = rhs` (or `op=`) for an abstract `v`.
-    #[allow(clippy::too_many_arguments)]
-    fn set_index(
-        &mut self,
-        it: &mut Interp,
-        v: Value,
-        object: &Expr,
-        items: Vec<IdxVal>,
-        span: Span,
-        op_span: Span,
-        value: &Expr,
-        rhs: Value,
-    );
-    /// `target op= rhs` where the target's value is abstract (`W -= lr * g`): the value
-    /// the target has afterwards (the same tensor, changed in place).
-    #[allow(clippy::too_many_arguments)]
-    fn update(
-        &mut self,
-        it: &mut Interp,
-        current: Value,
-        op: BinOp,
-        op_span: Span,
-        target: &Expr,
-        value: &Expr,
-        rhs: Value,
-        stmt: Span,
-    ) -> Value;
-    /// `v.name` for an abstract `v`.
-    fn attribute(
-        &mut self,
-        it: &mut Interp,
-        v: Value,
-        object: &Expr,
-        name: &str,
-        span: Span,
-    ) -> Value;
-    /// The truth of an abstract value, when known (a condition at `span`).
-    fn truth(&mut self, v: &Abs, span: Span) -> Option<bool>;
-    /// The domain itself, for the front-end that plugged it in to take back.
-    fn into_any(self: Box<Self>) -> Box<dyn Any>;
-    /// The kind of an abstract value in the user's words (`tensor`, `number`, `value`).
-    fn kind(&self, v: &Abs) -> &'static str;
-    /// What iterating an abstract value gives.
-    fn items(&mut self, it: &mut Interp, v: &Abs, span: Span) -> AbsItems;
-    /// A value that may be `a` or `b`.
-    fn join(&mut self, a: &Value, b: &Value) -> Value;
-    /// A value about which nothing is known.
-    fn unknown(&mut self) -> Value;
-    /// An error found on a path the program takes (or advice).
-    fn report(&mut self, it: &Interp, d: Diagnostic);
-    /// `name` was bound to `v` by the statement at `origin`.
-    fn bound(&mut self, it: &Interp, name: &str, v: &Value, origin: Span);
-    /// A statement starts (`true`) or ends; the flag the domain keeps per statement
-    /// (an error already reported in it) is saved and restored around nested ones.
-    fn statement(&mut self, start: bool, saved: &mut bool);
-    /// The domain's own state (what `backward` reached, symbolic sizes, ...).
-    fn save(&self) -> Box<dyn Any>;
-    fn restore(&mut self, s: &dyn Any);
-    /// The join of two saved states (both arms of a branch).
-    fn join_saved(&mut self, a: &dyn Any, b: &dyn Any) -> Box<dyn Any>;
-    /// Whether two saved states are the same (a loop's fixed point).
-    fn same_saved(&self, a: &dyn Any, b: &dyn Any) -> bool;
-    /// Whether two values are the same for a loop's fixed point.
-    fn same(&self, a: &Value, b: &Value) -> bool;
-    /// Errors stop being reported while > 0 (a pass over a widened loop).
-    fn quiet(&mut self, delta: isize);
-    /// Statements left to simulate; `false` when the work is used up.
-    fn fuel(&mut self) -> bool;
-}
-
 impl Interp {
     /// Whether a domain is plugged in (`tsr check`).
     pub fn is_abstract(&self) -> bool {
@@ -257,16 +79,6 @@ impl Interp {
     /// The domain's verdict on an abstract value's truth (`None` when undecided).
     pub fn abstract_truth(&mut self, v: &Abs, span: Span) -> Option<bool> {
         self.with_domain(|d, _| d.truth(v, span)).flatten()
-    }
-}
-
-/// Whether `v` is abstract or holds an abstract value (in a list, tuple or dict).
-pub fn has_abs(v: &Value) -> bool {
-    match v {
-        Value::Abs(_) => true,
-        Value::List(l) => l.borrow().iter().any(has_abs),
-        Value::Tuple(t) => t.iter().any(has_abs),
-        _ => false,
     }
 }
 

@@ -11,26 +11,7 @@ use crate::syntax::span::Span;
 use crate::tensor::{self, Tensor};
 use std::rc::Rc;
 
-/// What abstract mode raises where a value it does not know decides what a statement
-/// does, and no hook of the domain covers the place: the statement's targets become
-/// unknown, and nothing is reported.
-pub fn undecided(span: Span) -> Box<Diagnostic> {
-    Box::new(Diagnostic::advice(UNDECIDED, "decided only when the program runs").primary(span, ""))
-}
-
-/// The code of `undecided`.
-pub const UNDECIDED: &str = "check::undecided";
-
 impl Interp {
-    /// The truth of a condition; `None` when it is abstract and not decided (abstract
-    /// mode only).
-    pub fn truth3(&mut self, v: &Value, span: Span) -> R<Option<bool>> {
-        if let Value::Abs(a) = v {
-            return Ok(self.abstract_truth(a, span));
-        }
-        self.truthy(v, span).map(Some)
-    }
-
     pub fn eval(&mut self, e: &Expr) -> R<Value> {
         match &e.kind {
             ExprKind::Number(n) => Ok(Value::Number(*n)),
@@ -48,8 +29,7 @@ impl Interp {
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(operand)?;
                 if let Value::Abs(_) = v {
-                    let out = self.with_domain(|d, it| d.unary(it, *op, v, e.span, operand));
-                    return Ok(out.unwrap_or(Value::None));
+                    return Ok(self.domain_value(|d, it| d.unary(it, *op, v, e.span, operand)));
                 }
                 self.unary(*op, v, e.span, operand)
             }
@@ -84,17 +64,7 @@ impl Interp {
                     match self.truth3(&r, e.span)? {
                         Some(true) => {}
                         Some(false) => return Ok(r),
-                        // Not decided: the chain's value is not known.
-                        None => {
-                            for (_, _, more) in rest
-                                .iter()
-                                .skip_while(|x| !std::ptr::eq(&x.2, right_expr))
-                                .skip(1)
-                            {
-                                self.eval(more)?;
-                            }
-                            return Ok(self.with_domain(|d, _| d.unknown()).unwrap_or(r));
-                        }
+                        None => return self.undecided_chain(rest, right_expr),
                     }
                     result = r;
                     left = right;
@@ -106,8 +76,7 @@ impl Interp {
                 let l = self.eval(lhs)?;
                 let Some(t) = self.truth3(&l, lhs.span)? else {
                     // Either operand may be the value.
-                    let r = self.eval(rhs)?;
-                    return Ok(self.with_domain(|d, _| d.join(&l, &r)).unwrap_or(r));
+                    return self.either(Ok(l), rhs);
                 };
                 match (op, t) {
                     (LogicOp::And, false) | (LogicOp::Or, true) => Ok(l),
@@ -177,10 +146,8 @@ impl Interp {
             ExprKind::Attr { object, name } => {
                 let v = self.eval(object)?;
                 if let Value::Abs(_) = v {
-                    let out = self.with_domain(|d, it| {
-                        d.attribute(it, v, object, name.node.as_str(), name.span)
-                    });
-                    return Ok(out.unwrap_or(Value::None));
+                    let (name, at) = (name.node.as_str(), name.span);
+                    return Ok(self.domain_value(|d, it| d.attribute(it, v, object, name, at)));
                 }
                 self.attribute(v, object, name.node.as_str(), name.span)
             }
@@ -188,8 +155,7 @@ impl Interp {
                 let v = self.eval(object)?;
                 if let Value::Abs(_) = v {
                     let items = self.eval_index_items(items)?;
-                    let out = self.with_domain(|d, it| d.index(it, v, object, items, e.span));
-                    return Ok(out.unwrap_or(Value::None));
+                    return Ok(self.domain_value(|d, it| d.index(it, v, object, items, e.span)));
                 }
                 self.index(v, object, items, e.span)
             }
@@ -220,9 +186,8 @@ impl Interp {
                     Some(true) => self.eval(then),
                     Some(false) => self.eval(orelse),
                     None => {
-                        let a = self.eval(then)?;
-                        let b = self.eval(orelse)?;
-                        Ok(self.with_domain(|d, _| d.join(&a, &b)).unwrap_or(b))
+                        let a = self.eval(then);
+                        self.either(a, orelse)
                     }
                 }
             }
@@ -239,63 +204,6 @@ impl Interp {
                 let _ = inner;
                 v
             }),
-        }
-    }
-
-    /// An operator: the domain's when an operand is abstract (abstract mode).
-    pub(crate) fn binary_any(
-        &mut self,
-        op: BinOp,
-        op_span: Span,
-        l: Value,
-        r: Value,
-        lhs: &Expr,
-        rhs: &Expr,
-    ) -> R<Value> {
-        if matches!(l, Value::Abs(_)) || matches!(r, Value::Abs(_)) {
-            let out = self.with_domain(|d, it| d.binary(it, op, op_span, l, r, lhs, rhs));
-            return Ok(out.unwrap_or(Value::None));
-        }
-        self.binary(op, op_span, l, r, lhs, rhs)
-    }
-
-    /// `recv.name(args)` on an abstract receiver: a tensor's method is the builtin of
-    /// that name (`tensor.view` or `view`) with the receiver first; of a value of unknown
-    /// kind nothing is known.
-    fn abstract_method(
-        &mut self,
-        a: crate::runtime::domain::Abs,
-        recv: Value,
-        receiver: &Expr,
-        name: &crate::syntax::span::Spanned<String>,
-        args: &[Arg],
-        span: Span,
-    ) -> R<Value> {
-        let kind = self.with_domain(|d, _| d.kind(&a)).unwrap_or("value");
-        let found = self.kind_method(kind, &name.node);
-        let mut argv = Vec::with_capacity(args.len() + 1);
-        argv.push(ArgVal {
-            name: None,
-            value: recv,
-            span: receiver.span,
-        });
-        argv.extend(self.eval_args(args)?);
-        if let Some(b) = found {
-            return self.call(&Value::Builtin(b), argv, name.span, span);
-        }
-        // Uniform call syntax, as for a known receiver: a function of that name.
-        let f = match self.lookup(&name.node) {
-            Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => {
-                Some(b.value.clone())
-            }
-            _ => self.builtins.find(&name.node).map(Value::Builtin),
-        };
-        match f {
-            Some(f) => self.call(&f, argv, name.span, span),
-            None if kind == "value" => {
-                Ok(self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None))
-            }
-            None => Err(self.unknown_method(&name.node, name.span, kind)),
         }
     }
 
@@ -325,7 +233,9 @@ impl Interp {
 
     pub fn truthy(&mut self, v: &Value, span: Span) -> R<bool> {
         if let Value::Abs(a) = v {
-            return self.abstract_truth(a, span).ok_or_else(|| undecided(span));
+            return self
+                .abstract_truth(a, span)
+                .ok_or_else(|| crate::runtime::paths::undecided(span));
         }
         if let Value::Instance(i) = v {
             // `__bool__`, else `__len__` (an empty container is false), else true.
@@ -347,7 +257,7 @@ impl Interp {
     /// The truth of a value that is not an instance of a user class (`bool_or`'s).
     pub fn truth_of(&self, v: &Value, span: Span) -> R<bool> {
         Ok(match v {
-            Value::Abs(_) => return Err(undecided(span)),
+            Value::Abs(_) => return Err(crate::runtime::paths::undecided(span)),
             Value::None => false,
             Value::Bool(b) => *b,
             Value::Number(n) => *n != 0.0,
@@ -700,7 +610,7 @@ impl Interp {
 
     pub(crate) fn list_position(&self, i: &Value, span: Span, len: usize) -> R<usize> {
         if let Value::Abs(_) = i {
-            return Err(undecided(span));
+            return Err(crate::runtime::paths::undecided(span));
         }
         let n = match as_number(i) {
             Some(n) if n.fract() == 0.0 => n as i64,

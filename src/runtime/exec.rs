@@ -309,6 +309,17 @@ impl Interp {
                     if let Value::Tensor(_) = &v {
                         self.check_rebind_update(&name.node, value, op_span);
                     }
+                    if let Value::Abs(a) = &v {
+                        let tensor = self.with_domain(|d, _| d.kind(a) == "tensor");
+                        if tensor == Some(true) {
+                            let warning = rebind_update_warning(&name.node, value, op_span, &|s| {
+                                self.text_of(s)
+                            });
+                            if let Some(w) = warning {
+                                self.with_domain(|d, it| d.report(it, w));
+                            }
+                        }
+                    }
                     self.bind(&name.node, v, stmt.span);
                     Ok(())
                 }
@@ -325,19 +336,16 @@ impl Interp {
                     }
                     let target_expr = Expr::new(ExprKind::Name(name.node.clone()), name.span);
                     if matches!(current, Value::Abs(_)) || matches!(rhs, Value::Abs(_)) {
-                        let v = self.with_domain(|d, it| {
-                            d.update(
-                                it,
-                                current,
-                                op,
-                                op_span,
-                                &target_expr,
-                                value,
-                                rhs,
-                                stmt.span,
-                            )
-                        });
-                        self.bind(&name.node, v.unwrap_or(Value::None), stmt.span);
+                        let v = self.abstract_update(
+                            current,
+                            op,
+                            op_span,
+                            &target_expr,
+                            value,
+                            rhs,
+                            stmt.span,
+                        );
+                        self.bind(&name.node, v, stmt.span);
                         return Ok(());
                     }
                     let v = self.binary(op, op_span, current, rhs, &target_expr, value)?;
@@ -383,25 +391,16 @@ impl Interp {
                         },
                         *span,
                     );
-                    let v = self.with_domain(|d, it| {
-                        d.update(
-                            it,
-                            current,
-                            op,
-                            op_span,
-                            &target_expr,
-                            value,
-                            rhs,
-                            stmt.span,
-                        )
-                    });
-                    return self.set_attribute(
-                        &obj,
-                        object.span,
-                        &name.node,
-                        name.span,
-                        v.unwrap_or(Value::None),
+                    let v = self.abstract_update(
+                        current,
+                        op,
+                        op_span,
+                        &target_expr,
+                        value,
+                        rhs,
+                        stmt.span,
                     );
+                    return self.set_attribute(&obj, object.span, &name.node, name.span, v);
                 }
                 if let Value::Tensor(t) = &current {
                     // `self.W -= lr * g`: the same leaf, new values.

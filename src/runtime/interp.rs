@@ -4,10 +4,12 @@
 pub use crate::runtime::explain::Origin;
 use crate::runtime::explain::{self, Operand};
 use crate::runtime::fnv::FnvMap;
-use crate::runtime::value::{Builtins, Value};
+use crate::runtime::value::{Abs, ArgVal, Builtin, Builtins, UserFn, Value};
+use crate::syntax::ast::{BinOp, Expr, Stmt, UnaryOp};
 use crate::syntax::diagnostic::{render, Diagnostic, RenderStyle, Source};
 use crate::syntax::span::Span;
 use crate::tensor::{GradStore, Rng, Tensor};
+use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::rc::Rc;
@@ -17,6 +19,9 @@ use std::sync::Arc;
 /// Errors travel boxed: the happy path stays small.
 pub type R<T> = Result<T, Box<Diagnostic>>;
 
+/// User calls followed at most this deep in abstract mode (deeper ones give an unknown
+/// value).
+pub const MAX_ABSTRACT_DEPTH: usize = 24;
 /// User-function call depth limit (LANGUAGE.md "Errors").
 pub const MAX_CALL_DEPTH: usize = 1000;
 
@@ -100,7 +105,7 @@ pub struct Interp {
     /// Tensors that may be the first half of a silent shape bug (`runtime::lint`).
     pub(crate) lint: crate::runtime::lint::marks::Lint,
     /// `tsr check`'s abstract domain, when the evaluator runs in abstract mode.
-    pub domain: Option<Box<dyn crate::runtime::domain::Domain>>,
+    pub domain: Option<Box<dyn Domain>>,
     /// Abstract mode: per user call being followed, the values returned on paths a
     /// branch with an undecided condition left.
     pub(crate) abs_returns: Vec<Vec<Value>>,
@@ -334,4 +339,137 @@ impl Interp {
         }
         Ok(())
     }
+}
+
+/// An index item with its parts evaluated.
+pub enum IdxVal {
+    At(Value, Span),
+    Slice([Option<(Value, Span)>; 3], Span),
+    Ellipsis(Span),
+}
+
+/// What iterating an abstract value gives.
+pub enum AbsItems {
+    /// Each item, known.
+    Exact(Vec<Value>),
+    /// Items alike: one value standing for every item, and their number when known.
+    Alike(Value, Option<usize>),
+}
+
+/// The abstract domain `tsr check` plugs into the evaluator.
+pub trait Domain {
+    /// A builtin call that may make or read a tensor, or that has an abstract argument.
+    fn call_builtin(
+        &mut self,
+        it: &mut Interp,
+        b: &'static Builtin,
+        args: Vec<ArgVal>,
+        callee: Span,
+        call: Span,
+    ) -> Value;
+    /// An operator with an abstract operand.
+    #[allow(clippy::too_many_arguments)]
+    fn binary(
+        &mut self,
+        it: &mut Interp,
+        op: BinOp,
+        op_span: Span,
+        l: Value,
+        r: Value,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> Value;
+    fn unary(
+        &mut self,
+        it: &mut Interp,
+        op: UnaryOp,
+        v: Value,
+        span: Span,
+        operand: &Expr,
+    ) -> Value;
+    /// `v[items]` for an abstract `v`.
+    fn index(
+        &mut self,
+        it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        items: Vec<IdxVal>,
+        span: Span,
+    ) -> Value;
+    /// `v[items] = rhs` (or `op=`) for an abstract `v`.
+    #[allow(clippy::too_many_arguments)]
+    fn set_index(
+        &mut self,
+        it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        items: Vec<IdxVal>,
+        span: Span,
+        op_span: Span,
+        value: &Expr,
+        rhs: Value,
+    );
+    /// `target op= rhs` where the target's value is abstract (`W -= lr * g`): the value
+    /// the target has afterwards (the same tensor, changed in place).
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &mut self,
+        it: &mut Interp,
+        current: Value,
+        op: BinOp,
+        op_span: Span,
+        target: &Expr,
+        value: &Expr,
+        rhs: Value,
+        stmt: Span,
+    ) -> Value;
+    /// `v.name` for an abstract `v`.
+    fn attribute(
+        &mut self,
+        it: &mut Interp,
+        v: Value,
+        object: &Expr,
+        name: &str,
+        span: Span,
+    ) -> Value;
+    /// The truth of an abstract value, when known (a condition at `span`).
+    fn truth(&mut self, v: &Abs, span: Span) -> Option<bool>;
+    /// The domain itself, for the front-end that plugged it in to take back.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// The kind of an abstract value in the user's words (`tensor`, `number`, `value`).
+    fn kind(&self, v: &Abs) -> &'static str;
+    /// What iterating an abstract value gives.
+    fn items(&mut self, it: &mut Interp, v: &Abs, span: Span) -> AbsItems;
+    /// A value that may be `a` or `b`.
+    fn join(&mut self, a: &Value, b: &Value) -> Value;
+    /// A value about which nothing is known.
+    fn unknown(&mut self) -> Value;
+    /// An error found on a path the program takes (or advice).
+    fn report(&mut self, it: &Interp, d: Diagnostic);
+    /// `name` was bound to `v` by the statement at `origin`.
+    fn bound(&mut self, it: &Interp, name: &str, v: &Value, origin: Span);
+    /// A statement starts (`Some`) or ends (`None`); the flag the domain keeps per
+    /// statement (an error already reported in it) is saved and restored around nested
+    /// ones.
+    fn statement(&mut self, stmt: Option<&Stmt>, saved: &mut bool);
+    /// A user function is called with these parameters (`locals`, each with where it got
+    /// its value): `false` when the call is not to be followed (its result is unknown).
+    fn enter_call(&mut self, it: &Interp, f: &Rc<UserFn>, locals: &Env, call: Span) -> bool;
+    fn leave_call(&mut self);
+    /// Iteration `index` of a loop (`header`) starts, binding `var` to `item` (`exact`:
+    /// that item itself, not one standing for several); `None` when it ends.
+    fn iteration(&mut self, at: Option<(Span, &str, &Value, usize, bool)>);
+    /// The domain's own state (what `backward` reached, symbolic sizes, ...).
+    fn save(&self) -> Box<dyn Any>;
+    fn restore(&mut self, s: &dyn Any);
+    /// The join of two saved states (both arms of a branch).
+    fn join_saved(&mut self, a: &dyn Any, b: &dyn Any) -> Box<dyn Any>;
+    /// Whether two saved states are the same (a loop's fixed point).
+    fn same_saved(&self, a: &dyn Any, b: &dyn Any) -> bool;
+    /// Whether two values are the same for a loop's fixed point.
+    fn same(&self, a: &Value, b: &Value) -> bool;
+    /// Errors stop being reported while > 0 (a pass over a widened loop).
+    fn quiet(&mut self, delta: isize);
+    /// Statements left to simulate; `false` when the work is used up.
+    fn fuel(&mut self) -> bool;
 }

@@ -42,7 +42,7 @@ pub mod index;
 pub mod interp;
 pub mod lint;
 pub mod memory;
-mod paths;
+pub mod paths;
 pub mod print;
 pub mod py;
 pub mod value;

@@ -3,11 +3,23 @@
 //! same state, joined; a loop whose trip count is not known, run until its state stops
 //! changing. Decided conditions and short loops run as `exec.rs` runs them.
 
-use crate::runtime::domain::{AbsItems, Snapshot, MAX_ITERS, UNROLL};
-use crate::runtime::eval::UNDECIDED;
+use crate::runtime::call::ArgVal;
+use crate::runtime::domain::{AbsItems, Domain, Snapshot, MAX_ITERS, UNROLL};
 use crate::runtime::interp::{Flow, Interp, R};
 use crate::runtime::value::Value;
-use crate::syntax::ast::{Expr, Stmt, StmtKind, Target};
+use crate::syntax::ast::{Arg, BinOp, Expr, Stmt, StmtKind, Target};
+use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::span::Span;
+
+/// What abstract mode raises where a value it does not know decides what a statement
+/// does, and no hook of the domain covers the place: the statement's targets become
+/// unknown, and nothing is reported.
+pub fn undecided(span: Span) -> Box<Diagnostic> {
+    Box::new(Diagnostic::advice(UNDECIDED, "decided only when the program runs").primary(span, ""))
+}
+
+/// The code of `undecided`.
+pub const UNDECIDED: &str = "check::undecided";
 
 /// How one path through a block ended.
 enum End {
@@ -17,6 +29,112 @@ enum End {
 }
 
 impl Interp {
+    /// The truth of a condition; `None` when it is abstract and not decided (abstract
+    /// mode only).
+    pub fn truth3(&mut self, v: &Value, span: Span) -> R<Option<bool>> {
+        if let Value::Abs(a) = v {
+            return Ok(self.abstract_truth(a, span));
+        }
+        self.truthy(v, span).map(Some)
+    }
+
+    /// An operator: the domain's when an operand is abstract (abstract mode).
+    pub(crate) fn binary_any(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        l: Value,
+        r: Value,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> R<Value> {
+        if matches!(l, Value::Abs(_)) || matches!(r, Value::Abs(_)) {
+            let out = self.with_domain(|d, it| d.binary(it, op, op_span, l, r, lhs, rhs));
+            return Ok(out.unwrap_or(Value::None));
+        }
+        self.binary(op, op_span, l, r, lhs, rhs)
+    }
+
+    /// `recv.name(args)` on an abstract receiver: a tensor's method is the builtin of
+    /// that name (`tensor.view` or `view`) with the receiver first; of a value of unknown
+    /// kind nothing is known.
+    pub(crate) fn abstract_method(
+        &mut self,
+        a: crate::runtime::domain::Abs,
+        recv: Value,
+        receiver: &Expr,
+        name: &crate::syntax::span::Spanned<String>,
+        args: &[Arg],
+        span: Span,
+    ) -> R<Value> {
+        let kind = self.with_domain(|d, _| d.kind(&a)).unwrap_or("value");
+        let found = self.kind_method(kind, &name.node);
+        let mut argv = Vec::with_capacity(args.len() + 1);
+        argv.push(ArgVal {
+            name: None,
+            value: recv,
+            span: receiver.span,
+        });
+        argv.extend(self.eval_args(args)?);
+        if let Some(b) = found {
+            return self.call(&Value::Builtin(b), argv, name.span, span);
+        }
+        // Uniform call syntax, as for a known receiver: a function of that name.
+        let f = match self.lookup(&name.node) {
+            Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => {
+                Some(b.value.clone())
+            }
+            _ => self.builtins.find(&name.node).map(Value::Builtin),
+        };
+        match f {
+            Some(f) => self.call(&f, argv, name.span, span),
+            None if kind == "value" => {
+                Ok(self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None))
+            }
+            None => Err(self.unknown_method(&name.node, name.span, kind)),
+        }
+    }
+
+    /// `target op= rhs` where the target's value or `rhs` is abstract: the value the
+    /// target has afterwards (the domain's `update`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn abstract_update(
+        &mut self,
+        current: Value,
+        op: BinOp,
+        op_span: Span,
+        target: &Expr,
+        value: &Expr,
+        rhs: Value,
+        stmt: Span,
+    ) -> Value {
+        self.domain_value(|d, it| d.update(it, current, op, op_span, target, value, rhs, stmt))
+    }
+
+    /// What the domain's hook `f` gives.
+    pub(crate) fn domain_value(
+        &mut self,
+        f: impl FnOnce(&mut dyn Domain, &mut Interp) -> Value,
+    ) -> Value {
+        self.with_domain(f).unwrap_or(Value::None)
+    }
+
+    /// `a` or the value of `b` (a condition not decided chose between them).
+    pub(crate) fn either(&mut self, a: R<Value>, b: &Expr) -> R<Value> {
+        let a = a?;
+        let b = self.eval(b)?;
+        Ok(self.domain_value(|d, _| d.join(&a, &b)))
+    }
+
+    /// A comparison chain whose link at `at` is not decided: the rest is evaluated (its
+    /// errors found) and the chain's value is not known.
+    pub(crate) fn undecided_chain(&mut self, rest: &[(BinOp, Span, Expr)], at: &Expr) -> R<Value> {
+        for (_, _, more) in rest.iter().skip_while(|x| !std::ptr::eq(&x.2, at)).skip(1) {
+            self.eval(more)?;
+        }
+        Ok(self.unknown())
+    }
+
     fn unknown(&mut self) -> Value {
         self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None)
     }
@@ -28,7 +146,7 @@ impl Interp {
             return Ok(Flow::Normal);
         }
         let mut saved = false;
-        self.with_domain(|d, _| d.statement(true, &mut saved));
+        self.with_domain(|d, _| d.statement(Some(stmt), &mut saved));
         let out = match self.exec_stmt(stmt) {
             Err(e) if e.code == "interrupt" => Err(e),
             Err(e) => {
@@ -36,11 +154,15 @@ impl Interp {
                     self.with_domain(|d, it| d.report(it, *e));
                 }
                 self.unknown_targets(stmt);
-                Ok(Flow::Normal)
+                // A `return` whose value failed returns a value not known.
+                Ok(match stmt.kind {
+                    StmtKind::Return(_) => Flow::Return(self.unknown()),
+                    _ => Flow::Normal,
+                })
             }
             ok => ok,
         };
-        self.with_domain(|d, _| d.statement(false, &mut saved));
+        self.with_domain(|d, _| d.statement(None, &mut saved));
         out
     }
 
@@ -65,6 +187,20 @@ impl Interp {
         for (n, _) in out {
             let u = self.unknown();
             self.bind(&n, u, stmt.span);
+        }
+    }
+
+    /// An expression's value; when it fails, the error is recorded and the value is
+    /// unknown (a condition that fails does not end the statement it guards).
+    pub(crate) fn eval_or_unknown(&mut self, e: &Expr) -> Value {
+        match self.eval(e) {
+            Ok(v) => v,
+            Err(d) => {
+                if d.code != UNDECIDED {
+                    self.with_domain(|dom, it| dom.report(it, *d));
+                }
+                self.unknown()
+            }
         }
     }
 
@@ -143,7 +279,7 @@ impl Interp {
                 None => Ok(Flow::Normal),
             };
         };
-        let c = self.eval(cond)?;
+        let c = self.eval_or_unknown(cond);
         match self.truth3(&c, cond.span)? {
             Some(true) => self.exec_block(body),
             Some(false) => self.exec_if_abstract(rest, else_body),
@@ -232,11 +368,13 @@ impl Interp {
         let entry = maybe_none.then(|| self.snapshot());
         let mut prev = self.snapshot();
         for k in 0..MAX_ITERS {
-            if k > 0 {
+            // Once the loop may have ended, later passes may not happen: quiet.
+            let quiet = k > 0 && maybe_none;
+            if quiet {
                 self.with_domain(|d, _| d.quiet(1));
             }
             let r = pass(self);
-            if k > 0 {
+            if quiet {
                 self.with_domain(|d, _| d.quiet(-1));
             }
             let flow = r?;
@@ -300,7 +438,15 @@ impl Interp {
                 } else {
                     let u = self.unknown();
                     let first = Value::Number(*start as f64);
-                    return self.settle_for(target, body, first, u, Some(n as usize), left0, quiet);
+                    return self.settle_for(
+                        target,
+                        body,
+                        (first, true),
+                        u,
+                        Some(n as usize),
+                        left0,
+                        quiet,
+                    );
                 }
             }
             Value::List(_)
@@ -318,11 +464,17 @@ impl Interp {
         };
         let (first, elem, count) = match items {
             AbsItems::Exact(items) if items.len() <= UNROLL => {
-                for v in items {
+                let var = self.text_of(span);
+                for (i, v) in items.into_iter().enumerate() {
+                    self.with_domain(|d, _| {
+                        d.iteration(Some((span.to(iter.span), &var, &v, i, true)))
+                    });
                     let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
                         it.assign_to(target, v, span)?;
                         it.exec_block(body)
-                    })?;
+                    });
+                    self.with_domain(|d, _| d.iteration(None));
+                    let flow = flow?;
                     match flow {
                         Flow::Break => break,
                         Flow::Return(v) => return Ok(Some(Flow::Return(v))),
@@ -339,9 +491,9 @@ impl Interp {
                 for x in &items[1..] {
                     e = self.with_domain(|d, _| d.join(&e, x)).unwrap_or(e);
                 }
-                (items[0].clone(), e, Some(items.len()))
+                ((items[0].clone(), true), e, Some(items.len()))
             }
-            AbsItems::Alike(e, count) => (e.clone(), e, count),
+            AbsItems::Alike(e, count) => ((e.clone(), false), e, count),
         };
         self.settle_for(target, body, first, elem, count, left0, quiet)
     }
@@ -351,7 +503,7 @@ impl Interp {
         &mut self,
         target: &Target,
         body: &[Stmt],
-        first: Value,
+        (first, exact_first): (Value, bool),
         elem: Value,
         count: Option<usize>,
         left0: usize,
@@ -362,11 +514,14 @@ impl Interp {
             return Ok(Some(Flow::Normal));
         }
         // The first item as it is, then the rest alike until the state settles.
+        let var = self.text_of(span);
+        self.with_domain(|d, _| d.iteration(Some((span, &var, &first, 0, exact_first))));
         let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
             it.assign_to(target, first, span)?;
             it.exec_block(body)
-        })?;
-        match flow {
+        });
+        self.with_domain(|d, _| d.iteration(None));
+        match flow? {
             Flow::Return(v) => return Ok(Some(Flow::Return(v))),
             Flow::Break => return Ok(Some(Flow::Normal)),
             _ => {}
@@ -374,10 +529,16 @@ impl Interp {
         if count == Some(1) {
             return Ok(Some(Flow::Normal));
         }
+        let mut k = 0;
         let flow = self.iteration(left0, quiet, |it| {
             it.settle_loop(count.is_none(), |it| {
-                it.assign_to(target, elem.clone(), span)?;
-                it.exec_block(body)
+                k += 1;
+                it.with_domain(|d, _| d.iteration(Some((span, &var, &elem, k, false))));
+                let r = it
+                    .assign_to(target, elem.clone(), span)
+                    .and_then(|_| it.exec_block(body));
+                it.with_domain(|d, _| d.iteration(None));
+                r
             })
         })?;
         Ok(Some(flow))

@@ -73,10 +73,20 @@ pub enum Value {
     /// A function wrapped by `property`, `staticmethod` or `classmethod`: what reading it
     /// from an instance or a class gives.
     Descriptor(Rc<(Descriptor, Value)>),
-    /// An abstract value of `tsr check` (a shape, an unknown number): only the plugged-in
-    /// `domain::Domain` reads it.
-    Abs(crate::runtime::domain::Abs),
+    /// An abstract value of `tsr check` (a shape, an unknown number): only the abstract
+    /// domain plugged into the evaluator reads it.
+    Abs(Abs),
 }
+
+/// One evaluated argument of a call.
+pub struct ArgVal {
+    pub name: Option<(String, Span)>,
+    pub value: Value,
+    pub span: Span,
+}
+
+/// An abstract value, opaque to the runtime.
+pub type Abs = Rc<dyn std::any::Any>;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Descriptor {
@@ -89,6 +99,16 @@ pub enum Descriptor {
 }
 
 impl Value {
+    /// Whether `v` is abstract or holds an abstract value (in a list, tuple or dict).
+    pub fn has_abs(&self) -> bool {
+        match self {
+            Value::Abs(_) => true,
+            Value::List(l) => l.borrow().iter().any(Value::has_abs),
+            Value::Tuple(t) => t.iter().any(Value::has_abs),
+            _ => false,
+        }
+    }
+
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(RefCell::new(items)))
     }

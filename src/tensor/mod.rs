@@ -422,6 +422,11 @@ impl Drop for NoGradGuard {
     }
 }
 
+/// Whether ops record a graph now (no `no_grad` scope is open on this thread).
+pub fn grad_enabled() -> bool {
+    NO_GRAD.with(|c| c.get()) == 0
+}
+
 /// How many op nodes (tensors that record an op) are alive on this thread.
 pub fn live_op_nodes() -> u64 {
     LIVE_OP_NODES.with(|c| c.get())

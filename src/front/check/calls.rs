@@ -51,11 +51,7 @@ impl Checker {
     pub fn call(&mut self, f: &AVal, args: Vec<AArg>, callee_span: Span, call_span: Span) -> AVal {
         match f {
             AVal::Builtin(b) => self.call_builtin(b, args, callee_span, call_span),
-            AVal::Func(uf) => self.call_user(uf.clone(), args, callee_span, call_span),
             AVal::Unknown => AVal::Unknown,
-            AVal::Class(_) | AVal::Object(_) | AVal::Bound(_) => self
-                .call_object(f, args, callee_span, call_span)
-                .unwrap_or(AVal::Unknown),
             other => {
                 let kind = other.kind();
                 self.report(
@@ -262,7 +258,6 @@ impl Checker {
             Check::Text => AVal::Str(None),
             Check::TypeName => match a.val(0) {
                 AVal::Unknown => AVal::Str(None),
-                AVal::Object(o) => AVal::Class(o.class.clone()),
                 v => AVal::Str(Some(Rc::from(v.kind()))),
             },
             Check::Accuracy => {
@@ -315,11 +310,6 @@ impl Checker {
                         match &mut *list {
                             AList::Exact(items) if items.len() < MAX_EXACT_APPEND => {
                                 items.push(a.val(1));
-                                if let Some(top) = self.appended.last_mut() {
-                                    if !top.iter().any(|x| Rc::ptr_eq(x, &l)) {
-                                        top.push(l.clone());
-                                    }
-                                }
                             }
                             _ => {
                                 drop(list);
@@ -659,12 +649,7 @@ impl Checker {
             },
             Check::Backward => self.backward(a),
             Check::Grad => self.grad(a),
-            Check::Gradcheck => {
-                if let AVal::Func(f) = a.val(0) {
-                    self.call_user(f, Vec::new(), a.callee, call);
-                }
-                AVal::Bool(None)
-            }
+            Check::Gradcheck => AVal::Bool(None),
             Check::Optimizer => {
                 // Its parameters, when the list is exact and each is one tensor.
                 let params: Option<Vec<u32>> = a.val(0).exact_items().and_then(|items| {

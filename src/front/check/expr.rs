@@ -1,14 +1,14 @@
-//! Expressions: names, operators (the real evaluator's arithmetic when both sides are
-//! known, a shape rule when a tensor is involved), truth values, properties and indexing.
+//! Operators on abstract values (the real evaluator's arithmetic when both sides are
+//! known, a shape rule when a tensor is involved), truth values, properties and indexing:
+//! what the evaluator's walker asks the domain (`walker.rs`) when a value is abstract.
 
 use super::dims::{Dim, Shape, ANON};
 use super::rules::AItem;
 use super::value::{AList, ANum, ATensor, AVal};
 use super::Checker;
-use crate::runtime::builtins;
 use crate::runtime::explain::{self, Site};
 use crate::runtime::value::Value;
-use crate::syntax::ast::{BinOp, Expr, ExprKind, LogicOp, UnaryOp};
+use crate::syntax::ast::{BinOp, Expr, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use std::cell::RefCell;
@@ -22,197 +22,6 @@ pub struct AArg {
 }
 
 impl Checker {
-    pub fn eval(&mut self, e: &Expr) -> AVal {
-        match &e.kind {
-            ExprKind::Number(n) => AVal::num(*n),
-            ExprKind::Str(s) => AVal::Str(Some(Rc::from(s.as_str()))),
-            ExprKind::Bool(b) => AVal::Bool(Some(*b)),
-            ExprKind::None => AVal::None,
-            ExprKind::Name(n) => match self.lookup(n) {
-                Some(b) => b.value.clone(),
-                None => match super::calls::find_builtin(n) {
-                    Some(b) => AVal::Builtin(b),
-                    None => {
-                        self.unknown_name(n, e.span);
-                        AVal::Unknown
-                    }
-                },
-            },
-            ExprKind::List(items) => {
-                let vs = items.iter().map(|it| self.eval(it)).collect();
-                AVal::sequence(vs, super::value::SeqKind::List)
-            }
-            ExprKind::Unary { op, operand } => {
-                let v = self.eval(operand);
-                self.unary(*op, v, e.span, operand)
-            }
-            ExprKind::Binary {
-                op,
-                op_span,
-                lhs,
-                rhs,
-            } => {
-                let l = self.eval(lhs);
-                let r = self.eval(rhs);
-                self.binary(*op, *op_span, l, r, lhs, rhs)
-            }
-            ExprKind::Compare { first, rest } => {
-                let mut left = self.eval(first);
-                let mut left_expr: &Expr = first;
-                let mut result = AVal::Bool(Some(true));
-                let mut decided = true;
-                for (op, op_span, right_expr) in rest {
-                    let right = self.eval(right_expr);
-                    let r = self.binary(*op, *op_span, left, right.clone(), left_expr, right_expr);
-                    match self.truthy(&r, e.span) {
-                        Some(false) if decided => return r,
-                        Some(_) => {}
-                        None => decided = false,
-                    }
-                    result = if decided { r } else { result.join(&r) };
-                    left = right;
-                    left_expr = right_expr;
-                }
-                result
-            }
-            ExprKind::Logic { op, lhs, rhs } => {
-                let l = self.eval(lhs);
-                match (op, self.truthy(&l, lhs.span)) {
-                    (LogicOp::And, Some(false)) | (LogicOp::Or, Some(true)) => l,
-                    (_, Some(_)) => self.eval(rhs),
-                    (_, None) => {
-                        let before = self.st.clone();
-                        let r = self.eval(rhs);
-                        self.st = before.join(&self.st);
-                        l.join(&r)
-                    }
-                }
-            }
-            ExprKind::Call { callee, args } => {
-                let f = self.eval(callee);
-                let argv = self.eval_args(args);
-                self.call(&f, argv, callee.span, e.span)
-            }
-            ExprKind::Method {
-                receiver,
-                name,
-                args,
-            } => {
-                let recv = self.eval(receiver);
-                if matches!(recv, AVal::Object(_) | AVal::Class(_)) {
-                    let f = self
-                        .object_attribute(&recv, &name.node)
-                        .unwrap_or(AVal::Unknown);
-                    let argv = self.eval_args(args);
-                    return self.call(&f, argv, name.span, e.span);
-                }
-                if let AVal::Module(m) = &recv {
-                    // `np.exp(x)`: the module's member, called with the arguments.
-                    let f = match self.interp.module_member(m, &name.node, name.span) {
-                        Ok(v) => AVal::from_value(&v),
-                        Err(d) => {
-                            self.report(*d);
-                            self.eval_args(args);
-                            return AVal::Unknown;
-                        }
-                    };
-                    let argv = self.eval_args(args);
-                    return self.call(&f, argv, name.span, e.span);
-                }
-                // Methods of objects and Python values are not followed.
-                let python_method = match &recv {
-                    // An object's own method is not followed; what `backward` and the
-                    // optimisers do is (`loss.backward()`, `opt.step()`).
-                    AVal::Unknown => !matches!(
-                        super::calls::find_builtin(&name.node).map(|b| b.check),
-                        Some(
-                            crate::runtime::value::Check::Backward
-                                | crate::runtime::value::Check::Step
-                                | crate::runtime::value::Check::Grad
-                        )
-                    ),
-                    AVal::Str(_) | AVal::List(_) => {
-                        let kind = if matches!(recv, AVal::Str(_)) {
-                            "str"
-                        } else {
-                            "list"
-                        };
-                        super::calls::find_builtin(&format!("{kind}.{}", name.node)).is_some()
-                    }
-                    _ => false,
-                };
-                if python_method {
-                    self.eval_args(args);
-                    return AVal::Unknown;
-                }
-                // PyTorch's tensor methods that tsr's functions of that name do not mean.
-                let user_fn = matches!(
-                    self.lookup(&name.node).map(|b| &b.value),
-                    Some(AVal::Func(_))
-                );
-                let tensor_row = match &recv {
-                    AVal::Tensor(_) if !user_fn => {
-                        crate::runtime::builtins::tensor_methods::tensor_method(&name.node)
-                            .and_then(super::calls::find_builtin)
-                    }
-                    _ => None,
-                };
-                if let Some(b) = tensor_row {
-                    let mut argv = vec![AArg {
-                        name: None,
-                        value: recv,
-                        span: receiver.span,
-                    }];
-                    argv.extend(self.eval_args(args));
-                    return self.call(&AVal::Builtin(b), argv, name.span, e.span);
-                }
-                let f = match self.lookup(&name.node) {
-                    Some(b) if matches!(b.value, AVal::Func(_) | AVal::Builtin(_)) => {
-                        b.value.clone()
-                    }
-                    _ => match super::calls::find_builtin(&name.node) {
-                        Some(b) => AVal::Builtin(b),
-                        None => {
-                            self.unknown_method(&name.node, name.span, &recv);
-                            self.eval_args(args);
-                            return AVal::Unknown;
-                        }
-                    },
-                };
-                let mut argv = vec![AArg {
-                    name: None,
-                    value: recv,
-                    span: receiver.span,
-                }];
-                argv.extend(self.eval_args(args));
-                self.call(&f, argv, name.span, e.span)
-            }
-            ExprKind::Attr { object, name } => {
-                let v = self.eval(object);
-                self.attribute(v, object, &name.node, name.span)
-            }
-            ExprKind::Index { object, items } => {
-                let v = self.eval(object);
-                let items = self.eval_items(items);
-                self.index(v, object, &items, e.span)
-            }
-            _ => self.eval_python(e).unwrap_or(AVal::Unknown),
-        }
-    }
-
-    fn eval_args(&mut self, args: &[crate::syntax::ast::Arg]) -> Vec<AArg> {
-        args.iter()
-            .map(|a| {
-                let value = self.eval(&a.value);
-                AArg {
-                    name: a.name.as_ref().map(|n| (n.node.clone(), n.span)),
-                    value,
-                    span: a.value.span,
-                }
-            })
-            .collect()
-    }
-
     /// Truth value if known; reports a tensor with more than one element.
     pub fn truthy(&mut self, v: &AVal, span: Span) -> Option<bool> {
         match v {
@@ -225,7 +34,7 @@ impl Checker {
                 AList::Approx(_) => None,
             },
             AVal::Range(Some((a, b, s))) => Some(Value::range_len(*a, *b, *s) > 0),
-            AVal::Func(_) | AVal::Builtin(_) | AVal::Optimizer => Some(true),
+            AVal::Builtin(_) | AVal::Optimizer => Some(true),
             AVal::Tensor(t) => {
                 if let Some(s) = &t.shape {
                     let s = self.canon(s);
@@ -245,46 +54,6 @@ impl Checker {
         }
     }
 
-    pub fn unknown_name(&mut self, name: &str, span: Span) {
-        let mut d = Diagnostic::error("name::unknown", format!("`{name}` is not defined"))
-            .primary(span, "not defined");
-        let mut names: Vec<String> = Vec::new();
-        if let Some(l) = &self.st.locals {
-            names.extend(l.keys().map(|k| k.to_string()));
-        }
-        names.extend(self.st.globals.keys().map(|k| k.to_string()));
-        names.extend(builtins::table().iter().map(|b| b.name.to_string()));
-        names.sort();
-        names.dedup();
-        if let Some(s) = explain::did_you_mean(name, names.into_iter()) {
-            d = d.help(format!("did you mean `{s}`?"));
-            if let Some(b) = self.lookup(&s) {
-                d = d.label(b.origin, format!("`{s}` is defined here"));
-            }
-        }
-        self.report(d);
-    }
-
-    fn unknown_method(&mut self, name: &str, span: Span, recv: &AVal) {
-        let mut d = Diagnostic::error(
-            "name::unknown",
-            format!("there is no function `{name}` to call on a {}", recv.kind()),
-        )
-        .primary(span, "no such function");
-        let fns = builtins::table().iter().map(|b| b.name.to_string());
-        d = match explain::did_you_mean(name, fns) {
-            Some(s) => d.help(format!("did you mean `.{s}(...)`?")),
-            None => {
-                d.help("`x.f(a)` calls `f(x, a)`: `f` must be a builtin or a function you defined")
-            }
-        };
-        if matches!(recv, AVal::Unknown) {
-            // The evaluator names the receiver's kind; unknown here, but the error stands.
-            d.message = format!("there is no function `{name}` to call on this value");
-        }
-        self.report(d);
-    }
-
     pub(super) fn unary(&mut self, op: UnaryOp, v: AVal, span: Span, operand: &Expr) -> AVal {
         match op {
             UnaryOp::Not => AVal::Bool(self.truthy(&v, operand.span).map(|b| !b)),
@@ -294,8 +63,6 @@ impl Checker {
                 _ => AVal::Unknown,
             },
             UnaryOp::Plus | UnaryOp::Neg => match v {
-                // `__neg__` of an object is not followed.
-                AVal::Object(_) => AVal::Unknown,
                 AVal::Num(ANum::Known(n)) => AVal::num(if op == UnaryOp::Neg { -n } else { n }),
                 AVal::Bool(Some(b)) => AVal::num(if op == UnaryOp::Neg {
                     -(b as i32 as f64)
@@ -337,7 +104,6 @@ impl Checker {
                 step: 1,
             },
             AVal::Tensor(_) => Value::Tensor(crate::tensor::Tensor::constant(0.0)),
-            AVal::Func(_) => Value::Builtin(builtins::table()[0]),
             _ => return None,
         })
     }
@@ -351,10 +117,6 @@ impl Checker {
         lhs: &Expr,
         rhs: &Expr,
     ) -> AVal {
-        if matches!(l, AVal::Object(_)) || matches!(r, AVal::Object(_)) {
-            // An object's operator methods (`__add__`, ...) are not followed.
-            return AVal::Unknown;
-        }
         if matches!(op, BinOp::Eq | BinOp::Ne)
             && (matches!(l, AVal::None) || matches!(r, AVal::None))
         {
@@ -530,9 +292,6 @@ impl Checker {
     }
 
     pub(super) fn attribute(&mut self, v: AVal, object: &Expr, name: &str, span: Span) -> AVal {
-        if let Some(a) = self.object_attribute(&v, name) {
-            return a;
-        }
         match (&v, name) {
             (AVal::Unknown, _) => AVal::Unknown,
             // Python's own attributes (`__name__`, `__class__`) are not followed.
@@ -682,7 +441,7 @@ impl Checker {
                 }
             }
             // A dict, an object or a tensor: the items are checked, not converted.
-            AVal::Unknown | AVal::Object(_) => AVal::Unknown,
+            AVal::Unknown => AVal::Unknown,
             other => {
                 let kind = other.kind();
                 self.report(

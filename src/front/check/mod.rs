@@ -1,13 +1,17 @@
-//! `tsr check`: runs a program on values that carry shapes instead of data, calling the
-//! same shape rule for every op as the evaluator, and reports every shape error it can
-//! prove (a run with the same input shapes would hit it) plus advice where it cannot
-//! decide. No tensor arithmetic runs; data files are read only as far as their shapes.
+//! `tsr check`: runs a program on the evaluator's own walker with values that carry
+//! shapes instead of data (this module is the abstract domain plugged into it, see
+//! `runtime::domain`), calling the same shape rule for every op as a run, and reports
+//! every shape error it can prove (a run with the same input shapes would hit it) plus
+//! advice where it cannot decide. No tensor arithmetic runs; data files are read only as
+//! far as their shapes.
 //!
-//! - `value.rs`: abstract values and how they join; `dims.rs`: symbolic sizes and rule
-//!   calls; `rules.rs`: each op's shape with symbolic sizes; `stmt.rs`: statements,
-//!   branches, loops, user calls; `expr.rs`: expressions; `calls.rs`: the builtins;
-//!   `autodiff.rs`: `backward` and `grad`; `data.rs`: shapes from `.npy` headers and CSV
-//!   header lines.
+//! - `walker.rs`: the checker as the evaluator's `Domain` (values in and out, call and
+//!   loop notes, the variables' provenance); `value.rs`: abstract values and how they
+//!   join; `dims.rs`: symbolic sizes and rule calls; `rules.rs`: each op's shape with
+//!   symbolic sizes; `calls.rs`, `tensor_calls.rs`: the builtins by their rows' `Check`
+//!   rules; `expr.rs`: operators, properties and indexing; `items.rs`: iteration, index
+//!   items, in-place and indexed assignment; `autodiff.rs`: `backward` and `grad`;
+//!   `data.rs`: shapes from `.npy` headers and CSV header lines.
 
 mod args;
 mod autodiff;
@@ -16,11 +20,9 @@ mod calls;
 mod data;
 mod dims;
 mod expr;
-mod functions;
-mod objects;
+mod items;
 mod python;
 mod rules;
-mod stmt;
 mod tensor_calls;
 mod tensors;
 mod value;
@@ -28,7 +30,6 @@ mod verify;
 mod walker;
 
 pub use verify::{choose_fix, line_of};
-pub use walker::check_source_walker;
 
 use crate::runtime::interp::Interp;
 use crate::syntax::diagnostic::{Diagnostic, Severity};
@@ -81,20 +82,17 @@ pub(crate) fn silent_interp(name: &str, text: &str) -> Interp {
 
 /// Check a whole program text. A program with syntax errors reports those only.
 pub fn check_source(name: &str, text: &str) -> CheckReport {
-    let interp = silent_interp(name, text);
-    let src_id = interp.src_id;
     let (program, errors) = parser::parse(text);
     if !errors.is_empty() {
-        let source = interp.source(src_id).clone();
+        let interp = silent_interp(name, text);
+        let source = interp.source(interp.src_id).clone();
         return CheckReport {
             diagnostics: errors.into_iter().map(|e| e.with_source(&source)).collect(),
             shapes: Vec::new(),
             steps: 0,
         };
     }
-    let mut checker = Checker::new(interp, text);
-    checker.exec_top(&program.stmts);
-    let mut report = checker.finish();
+    let mut report = walker::check_program(name, text, &program.stmts, None);
     verify::verify_all(name, text, &mut report.diagnostics);
     report
 }
@@ -253,8 +251,6 @@ pub(crate) struct Checker {
     pub cut_recursions: HashSet<usize>,
     /// Whether the statement being checked has already reported an error.
     pub stmt_failed: bool,
-    /// The user functions being checked now (by address), innermost last.
-    pub active_calls: Vec<usize>,
     pub notes: Vec<Note>,
     /// Assignment statement start → (variable, joined value, its description).
     assigned: BTreeMap<usize, (String, AVal, String)>,
@@ -263,24 +259,8 @@ pub(crate) struct Checker {
     pub fuel: u64,
     /// While > 0, errors are not reported (a pass over a widened loop state).
     pub quiet: usize,
-    pub unroll_depth: usize,
-    pub call_depth: usize,
-    /// Per enclosing loop: the states at `break` and at `continue`.
-    pub loops: Vec<(Vec<State>, Vec<State>)>,
-    /// Per enclosing user call: the joined return value.
-    pub returns: Vec<Option<AVal>>,
-    /// `return` statements followed so far (a loop that saw one may have ended).
-    pub returns_seen: usize,
     /// The symbolic row count of each `load_csv` call site.
     pub csv_rows: HashMap<usize, Dim>,
-    /// Checking a class body: its `def`s are methods, which see no class-level names.
-    pub in_class_body: bool,
-    /// Per enclosing loop: the lists `append` kept exact in it. A loop whose number of
-    /// iterations is not decided turns them into approximations when it ends (its exit
-    /// states share the list objects, which kept growing).
-    pub appended: Vec<Vec<Rc<std::cell::RefCell<value::AList>>>>,
-    /// While > 0, ops record no graph (`with` blocks, `@no_grad()` functions).
-    pub graph_off: usize,
     /// The parameters of the program's optimiser (`None` before one is made, or once a
     /// second one makes `step(opt)` ambiguous).
     pub opt_params: Option<Option<Vec<u32>>>,
@@ -304,7 +284,6 @@ impl Checker {
             },
             diags: Vec::new(),
             seen: HashSet::new(),
-            active_calls: Vec::new(),
             stmt_failed: false,
             cut_recursions: HashSet::new(),
             notes: Vec::new(),
@@ -312,15 +291,7 @@ impl Checker {
             next_id: 1,
             fuel: FUEL,
             quiet: 0,
-            in_class_body: false,
-            appended: Vec::new(),
-            unroll_depth: 0,
-            call_depth: 0,
-            loops: Vec::new(),
-            returns: Vec::new(),
-            returns_seen: 0,
             csv_rows: HashMap::new(),
-            graph_off: 0,
             opt_params: None,
         }
     }

@@ -25,10 +25,11 @@ impl Checker {
             anc.extend(t.anc.iter().copied());
         }
         anc.insert(id);
-        // The leaves the graph certainly used, at their versions then. Inside `with`
-        // (no_grad) or a `@no_grad()` function the op records no graph.
+        // The leaves the graph certainly used, at their versions then. Inside `with
+        // no_grad()` or a `@no_grad()` function (the evaluator opens the tensor core's
+        // scope in a check too) the op records no graph.
         let mut used: BTreeMap<u32, u32> = BTreeMap::new();
-        if self.graph_off == 0 {
+        if crate::tensor::grad_enabled() {
             for t in inputs {
                 for (&k, &v) in t.used.iter() {
                     let e = used.entry(k).or_insert(v);

@@ -3,8 +3,7 @@
 //! data, and how two values that reach the same point by different paths are joined.
 
 use crate::runtime::builtins::Builtin;
-use crate::runtime::value::{Attrs, Value};
-use crate::syntax::ast::{Param, Stmt};
+use crate::runtime::value::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -42,18 +41,6 @@ pub enum AList {
     Approx(AVal),
 }
 
-/// A user-defined function as the checker keeps it.
-pub struct AFunc {
-    pub name: String,
-    pub params: Vec<Param>,
-    pub defaults: Vec<Option<AVal>>,
-    pub body: Rc<Vec<Stmt>>,
-    /// The enclosing function's variables when defined inside one (Python's closures).
-    pub captured: Option<super::Env>,
-    /// Defined with `@no_grad()`: its ops record no graph.
-    pub no_grad: bool,
-}
-
 #[derive(Clone)]
 pub enum AVal {
     /// Anything: nothing is known about this value.
@@ -65,15 +52,10 @@ pub enum AVal {
     List(Rc<RefCell<AList>>),
     Range(Option<(i64, i64, i64)>),
     Tensor(Rc<ATensor>),
-    Func(Rc<AFunc>),
     Builtin(&'static Builtin),
     Optimizer,
     /// An imported module (`np`, `torch`, `F`): its members are builtins.
     Module(&'static crate::runtime::py::modules::Module),
-    Class(Rc<AClass>),
-    Object(Rc<AObject>),
-    /// A method read from an object: `(self, method)`.
-    Bound(Rc<(AVal, Rc<AFunc>)>),
 }
 
 impl std::fmt::Debug for AVal {
@@ -124,12 +106,9 @@ impl AVal {
             AVal::List(_) => "list",
             AVal::Range(_) => "range",
             AVal::Tensor(_) => "tensor",
-            AVal::Func(_) | AVal::Builtin(_) => "function",
+            AVal::Builtin(_) => "function",
             AVal::Optimizer => "optimizer",
             AVal::Module(_) => "module",
-            AVal::Class(_) => "class",
-            AVal::Object(_) => "object",
-            AVal::Bound(_) => "method",
         }
     }
 
@@ -175,7 +154,7 @@ impl AVal {
     pub fn is_settled(&self) -> bool {
         match self {
             AVal::Tensor(t) => t.shape.is_some(),
-            AVal::Func(_) | AVal::Optimizer | AVal::Class(_) | AVal::Object(_) => true,
+            AVal::Optimizer => true,
             AVal::List(_) => match self.exact_items() {
                 Some(items) => items.iter().all(|v| v.is_settled()),
                 None => false,
@@ -290,12 +269,9 @@ impl AVal {
                     }
                 }
             }
-            (AVal::Func(a), AVal::Func(b)) if Rc::ptr_eq(a, b) => self.clone(),
             (AVal::Builtin(a), AVal::Builtin(b)) if std::ptr::eq(*a, *b) => self.clone(),
             (AVal::Optimizer, AVal::Optimizer) => AVal::Optimizer,
             (AVal::Module(a), AVal::Module(b)) if std::ptr::eq(*a, *b) => self.clone(),
-            (AVal::Class(a), AVal::Class(b)) if Rc::ptr_eq(a, b) => self.clone(),
-            (AVal::Object(a), AVal::Object(b)) if Rc::ptr_eq(a, b) => self.clone(),
             _ => AVal::Unknown,
         }
     }
@@ -309,8 +285,6 @@ impl AVal {
             | (AVal::None, AVal::None)
             | (AVal::Optimizer, AVal::Optimizer) => true,
             (AVal::Module(a), AVal::Module(b)) => std::ptr::eq(*a, *b),
-            (AVal::Class(a), AVal::Class(b)) => Rc::ptr_eq(a, b),
-            (AVal::Object(a), AVal::Object(b)) => Rc::ptr_eq(a, b),
             (AVal::Bool(a), AVal::Bool(b)) => a == b,
             (AVal::Num(a), AVal::Num(b)) => match (a, b) {
                 (ANum::Dim(x), ANum::Dim(y)) => {
@@ -343,7 +317,6 @@ impl AVal {
                     _ => false,
                 }
             }
-            (AVal::Func(a), AVal::Func(b)) => Rc::ptr_eq(a, b),
             (AVal::Builtin(a), AVal::Builtin(b)) => std::ptr::eq(*a, *b),
             _ => false,
         }
@@ -410,36 +383,6 @@ pub(super) fn list_shape(v: &AVal) -> Option<Shape> {
             Some(out)
         }
         _ => None,
-    }
-}
-
-/// A class as the checker follows it (`objects.rs`): its methods and class attributes.
-pub struct AClass {
-    pub base: Option<Rc<AClass>>,
-    pub attrs: Attrs<AVal>,
-}
-
-impl AClass {
-    pub fn find(&self, name: &str) -> Option<AVal> {
-        self.attrs
-            .get(name)
-            .or_else(|| self.base.as_ref().and_then(|b| b.find(name)))
-    }
-}
-
-pub struct AObject {
-    pub class: Rc<AClass>,
-    pub attrs: Attrs<AVal>,
-}
-
-impl AObject {
-    pub fn get(&self, name: &str) -> Option<AVal> {
-        self.attrs.get(name)
-    }
-
-    /// Set an attribute; a second, different value joins with the first.
-    pub fn set(&self, name: &str, value: AVal) {
-        self.attrs.set_with(name, value, |old, v| old.join(&v))
     }
 }
 

@@ -142,16 +142,7 @@ fn check_seeded(name: &str, text: &str, live: &Interp) -> Option<(Vec<Diagnostic
     if !errors.is_empty() {
         return None;
     }
-    let mut checker = Checker::new(super::silent_interp(name, text), text);
-    let mut names: Vec<(&str, &Value)> =
-        live.globals.iter().map(|(k, b)| (&**k, &b.value)).collect();
-    names.sort_by_key(|(k, _)| *k);
-    for (k, v) in names {
-        let a = checker.abstract_of(v, 0);
-        checker.bind(k, a, crate::syntax::span::Span::default());
-    }
-    checker.exec_top(&program.stmts);
-    let report = checker.finish();
+    let report = super::walker::check_program(name, text, &program.stmts, Some(live));
     Some((report.diagnostics, report.steps))
 }
 

@@ -4,17 +4,16 @@
 //! (`tests/check.rs` compares the two); then that walker goes.
 
 use super::expr::AArg;
+use super::items::Items;
 use super::rules::AItem;
-use super::stmt::Items;
 use super::value::{ANum, AVal, SeqKind};
-use super::{CheckReport, Checker, State};
+use super::{CheckReport, Checker, Note, State};
 use crate::runtime::call::ArgVal;
 use crate::runtime::domain::{Abs, AbsItems, Domain, IdxVal};
-use crate::runtime::interp::{Flow, Interp};
-use crate::runtime::value::{Builtin, Value};
-use crate::syntax::ast::{BinOp, Expr, UnaryOp};
+use crate::runtime::interp::{Env, Flow, Interp};
+use crate::runtime::value::{Builtin, UserFn, Value};
+use crate::syntax::ast::{BinOp, Expr, Stmt, StmtKind, Target, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
-use crate::syntax::parser;
 use crate::syntax::span::Span;
 use std::any::Any;
 use std::rc::Rc;
@@ -22,6 +21,10 @@ use std::rc::Rc;
 /// The checker as the evaluator's abstract domain.
 struct CheckDomain {
     c: Checker,
+    /// Per statement being run: its start and the name it assigns (for `--shapes`).
+    stmts: Vec<(usize, Option<String>)>,
+    /// Per user call being followed: the function, and the locals it replaced.
+    calls: Vec<(usize, Option<super::Env>)>,
 }
 
 /// The checker's view of a value.
@@ -233,16 +236,123 @@ impl Domain for CheckDomain {
 
     fn bound(&mut self, _it: &Interp, name: &str, v: &Value, origin: Span) {
         let a = to_aval(v);
-        self.c.record_assign(origin, name, &a);
+        // `--shapes` lists what an assignment statement binds to a name.
+        if let Some((start, Some(n))) = self.stmts.last() {
+            if *start == origin.start && n == name {
+                self.c.record_assign(origin, name, &a);
+                if let (Value::Instance(_), Some(e)) = (v, self.c.assigned.get_mut(&origin.start)) {
+                    e.2 = "object".to_string();
+                }
+            }
+        }
         self.c.bind(name, a, origin);
     }
 
-    fn statement(&mut self, start: bool, saved: &mut bool) {
-        if start {
-            *saved = std::mem::replace(&mut self.c.stmt_failed, false);
-        } else {
-            self.c.stmt_failed |= *saved;
+    fn statement(&mut self, stmt: Option<&Stmt>, saved: &mut bool) {
+        match stmt {
+            Some(s) => {
+                *saved = std::mem::replace(&mut self.c.stmt_failed, false);
+                let name = match &s.kind {
+                    StmtKind::Assign {
+                        target: Target::Name(n),
+                        ..
+                    } => Some(n.node.clone()),
+                    _ => None,
+                };
+                self.stmts.push((s.span.start, name));
+            }
+            None => {
+                self.c.stmt_failed |= *saved;
+                self.stmts.pop();
+            }
         }
+    }
+
+    fn enter_call(&mut self, _it: &Interp, f: &Rc<UserFn>, locals: &Env, call: Span) -> bool {
+        let c = &mut self.c;
+        if c.fuel == 0 {
+            return false;
+        }
+        // A call costs fuel like a statement, so a call tree cannot outlast the budget.
+        c.fuel -= 1;
+        // Recursion is followed only while every argument is known (a count that runs
+        // down to its base case); otherwise the tree of calls could be explored forever.
+        let id = Rc::as_ptr(f) as usize;
+        let mut mirror = super::Env::default();
+        for (k, b) in locals {
+            mirror.insert(
+                k.clone(),
+                super::ABind {
+                    value: to_aval(&b.value),
+                    origin: b.origin.span,
+                },
+            );
+        }
+        if self.calls.iter().any(|(g, ..)| *g == id)
+            && !mirror.values().all(|b| b.value.is_settled())
+        {
+            if c.cut_recursions.insert(id) {
+                c.advise(
+                    call,
+                    format!(
+                        "`{}` calls itself with arguments known only when the program runs: this call is not followed",
+                        f.name
+                    ),
+                    Some("its result is taken as unknown; errors inside it are found at its other calls".into()),
+                );
+            }
+            return false;
+        }
+        let saved = std::mem::replace(&mut c.st.locals, Some(mirror));
+        c.notes.push(Note {
+            quiet: false,
+            span: call,
+            message: format!("in the call of `{}`", f.name),
+            label: format!("`{}` was called from here", f.name),
+            code: "note::call",
+        });
+        self.calls.push((id, saved));
+        true
+    }
+
+    fn leave_call(&mut self) {
+        if let Some((_, saved)) = self.calls.pop() {
+            self.c.notes.pop();
+            self.c.st.locals = saved;
+        }
+    }
+
+    fn iteration(&mut self, at: Option<(Span, &str, &Value, usize, bool)>) {
+        let Some((header, var, item, i, exact)) = at else {
+            self.c.notes.pop();
+            return;
+        };
+        let item = to_aval(item);
+        let label = match (&item, exact && !var.is_empty()) {
+            (AVal::Tensor(t), true) => format!(
+                "in the iteration where `{var}` is a tensor of shape {}",
+                t.shape
+                    .as_ref()
+                    .map(|s| self.c.shape_text(s))
+                    .unwrap_or_default()
+            ),
+            (other, true) => format!(
+                "in the iteration where `{var} = {}`",
+                other
+                    .realize()
+                    .map(|v| v.repr())
+                    .unwrap_or_else(|| "?".into())
+            ),
+            _ if i == 0 => "in the first iteration of this loop".to_string(),
+            _ => format!("in iteration {i} of this loop or a later one"),
+        };
+        self.c.notes.push(Note {
+            quiet: i == 0,
+            span: header,
+            message: label.clone(),
+            label,
+            code: "note::loop",
+        });
     }
 
     fn save(&self) -> Box<dyn Any> {
@@ -283,28 +393,49 @@ impl Domain for CheckDomain {
     }
 }
 
-/// Check a whole program text on the evaluator's walker.
-pub fn check_source_walker(name: &str, text: &str) -> CheckReport {
-    let (program, errors) = parser::parse(text);
-    if !errors.is_empty() {
-        return super::check_source(name, text);
-    }
-    let checker = Checker::new(super::silent_interp(name, text), text);
+/// Check a parsed program on the evaluator's walker; `seed`: a live session whose
+/// variables the program sees (a REPL input, a notebook cell), as abstract values.
+pub(super) fn check_program(
+    name: &str,
+    text: &str,
+    stmts: &[Stmt],
+    seed: Option<&Interp>,
+) -> CheckReport {
+    let mut checker = Checker::new(super::silent_interp(name, text), text);
     let mut walker = super::silent_interp(name, text);
-    walker.domain = Some(Box::new(CheckDomain { c: checker }));
-    for s in &program.stmts {
+    // One source for both: a note folds into its error's snippet only when they share it.
+    walker.sources[walker.src_id].source = checker.interp.source(checker.interp.src_id).clone();
+    if let Some(live) = seed {
+        let mut names: Vec<(&Rc<str>, &Value)> =
+            live.globals.iter().map(|(k, b)| (k, &b.value)).collect();
+        names.sort_by_key(|(k, _)| k.to_string());
+        for (k, v) in names {
+            let a = checker.abstract_of(v, 0);
+            checker.bind(k, a.clone(), Span::default());
+            walker.bind(k, to_value(a), Span::default());
+        }
+    }
+    walker.domain = Some(Box::new(CheckDomain {
+        c: checker,
+        stmts: Vec::new(),
+        calls: Vec::new(),
+    }));
+    for s in stmts {
         match walker.exec(s) {
             Ok(Flow::Return(_)) | Err(_) => break,
             Ok(_) => {}
         }
     }
-    let Some(d) = walker.domain.take() else {
-        return super::check_source(name, text);
-    };
-    let Ok(d) = d.into_any().downcast::<CheckDomain>() else {
-        return super::check_source(name, text);
-    };
-    let mut report = d.c.finish();
-    super::verify::verify_all(name, text, &mut report.diagnostics);
-    report
+    match walker
+        .domain
+        .take()
+        .map(|d| d.into_any().downcast::<CheckDomain>())
+    {
+        Some(Ok(d)) => d.c.finish(),
+        _ => CheckReport {
+            diagnostics: Vec::new(),
+            shapes: Vec::new(),
+            steps: 0,
+        },
+    }
 }

@@ -31,7 +31,7 @@ impl Interp {
     /// The key of `v` in a dict or set, or a diagnostic at `span`.
     pub(crate) fn key_of(&self, v: &Value, span: Span) -> R<Key> {
         if let Value::Abs(_) = v {
-            return Err(crate::runtime::eval::undecided(span));
+            return Err(crate::runtime::paths::undecided(span));
         }
         Key::of(v).ok_or_else(|| {
             self.fail(
@@ -80,7 +80,7 @@ impl Interp {
                     let v = self.eval(expr)?;
                     if let Value::Abs(_) = v {
                         // The text is not known (a check).
-                        return Err(crate::runtime::eval::undecided(expr.span));
+                        return Err(crate::runtime::paths::undecided(expr.span));
                     }
                     let spec_text = self.fstring_text(spec)?;
                     if let Some(d) = debug {
@@ -125,7 +125,7 @@ impl Interp {
                     {
                         vec![e; n]
                     }
-                    _ => return Err(crate::runtime::eval::undecided(span)),
+                    _ => return Err(crate::runtime::paths::undecided(span)),
                 }
             }
             Value::List(items) => items.borrow().clone(),

@@ -402,7 +402,7 @@ impl Interp {
     pub(crate) fn missing_key(&self, dict: &Value, key: &Value, span: Span) -> Box<Diagnostic> {
         if self.is_abstract() {
             // A check may have left keys out (stored under keys it did not know).
-            return crate::runtime::eval::undecided(span);
+            return crate::runtime::paths::undecided(span);
         }
         let keys: Vec<String> = match dict {
             Value::Dict(d) => d.borrow().keys().map(|k| k.repr()).collect(),
