@@ -91,6 +91,9 @@ pub struct Snapshot {
     domain: Option<Box<dyn Any>>,
 }
 
+/// Containers longer than this are shared between snapshots (see `Copier::copy`).
+const SHARED_LEN: usize = 64;
+
 fn key<T: ?Sized>(r: &Rc<T>) -> usize {
     Rc::as_ptr(r) as *const () as usize
 }
@@ -104,6 +107,13 @@ struct Copier {
 impl Copier {
     fn copy(&mut self, v: &Value) -> Value {
         match v {
+            // A long list is shared, not copied: copying the data a program reads
+            // (thousands of rows or words) at every branch and loop pass costs more than
+            // the check itself. A change to it on one arm of an undecided branch is then
+            // seen on the other too (a precision the check gives up, not a false alarm:
+            // at worst a length it then takes as known).
+            Value::List(l) if l.borrow().len() > SHARED_LEN => v.clone(),
+            Value::Dict(d) | Value::Set(d) if d.borrow().len() > SHARED_LEN => v.clone(),
             Value::List(l) => {
                 if let Some(c) = self.seen.get(&key(l)) {
                     return c.clone();
@@ -175,6 +185,10 @@ struct Joiner<'a> {
 
 impl Joiner<'_> {
     fn join(&mut self, a: &Value, b: &Value) -> Value {
+        if same_plain(a, b) {
+            // The same value, or the same container (shared, or not copied).
+            return a.clone();
+        }
         match (a, b) {
             (Value::List(x), Value::List(y)) => {
                 if let Some(v) = self.seen.get(&(key(x), key(y))) {
@@ -224,23 +238,25 @@ impl Joiner<'_> {
                 out
             }
             (Value::Dict(x), Value::Dict(y)) => {
-                let (dx, dy) = (x.borrow().clone(), y.borrow().clone());
-                let same_keys = dx.entries.len() == dy.entries.len()
-                    && dx
-                        .entries
-                        .iter()
-                        .zip(&dy.entries)
-                        .all(|(p, q)| same_plain(&p.0, &q.0));
+                let same_keys = {
+                    let (dx, dy) = (x.borrow(), y.borrow());
+                    dx.entries.len() == dy.entries.len()
+                        && dx
+                            .entries
+                            .iter()
+                            .zip(&dy.entries)
+                            .all(|(p, q)| same_plain(&p.0, &q.0))
+                };
                 if !same_keys {
                     return self.d.join(a, b);
                 }
-                let mut out = dx.clone();
-                for (e, f) in out.entries.iter_mut().zip(&dy.entries) {
-                    e.1 = self.join(&e.1, &f.1);
+                let mut out = x.borrow().clone();
+                let ys: Vec<Value> = y.borrow().entries.iter().map(|e| e.1.clone()).collect();
+                for (e, f) in out.entries.iter_mut().zip(&ys) {
+                    e.1 = self.join(&e.1, f);
                 }
                 Value::dict(out)
             }
-            _ if same_plain(a, b) => a.clone(),
             _ => self.d.join(a, b),
         }
     }

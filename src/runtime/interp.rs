@@ -117,6 +117,9 @@ pub struct Interp {
     pub(crate) abs_left: usize,
     /// Abstract mode: the comprehension being built has items that are not known.
     pub(crate) abs_inexact: bool,
+    /// Abstract mode: loops being run item by item, innermost last (deeper ones run to a
+    /// fixed point instead, as their items multiply).
+    pub(crate) abs_unrolled: usize,
 }
 
 /// Entries of `Interp::changed` kept at most.
@@ -156,6 +159,7 @@ impl Interp {
             abs_raised: false,
             abs_left: 0,
             abs_inexact: false,
+            abs_unrolled: 0,
         }
     }
 

@@ -349,6 +349,10 @@ impl Interp {
             if self.abs_raised || !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
                 return Ok(Flow::Normal);
             }
+            if self.abs_left != left0 {
+                // A path may have left the loop: how many more times it runs is not known.
+                break;
+            }
         }
         // Not decided (or long): the body may run any number of times.
         self.settle_loop(true, |it| {
@@ -429,7 +433,6 @@ impl Interp {
         left0: usize,
         quiet: &mut bool,
     ) -> R<Option<Flow>> {
-        let span = target.span();
         let items = match it {
             Value::Range { start, stop, step } => {
                 let n = Value::range_len(*start, *stop, *step);
@@ -463,29 +466,13 @@ impl Interp {
             _ => return Ok(None),
         };
         let (first, elem, count) = match items {
-            AbsItems::Exact(items) if items.len() <= UNROLL => {
-                let var = self.text_of(span);
-                for (i, v) in items.into_iter().enumerate() {
-                    self.with_domain(|d, _| {
-                        d.iteration(Some((span.to(iter.span), &var, &v, i, true)))
-                    });
-                    let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
-                        it.assign_to(target, v, span)?;
-                        it.exec_block(body)
-                    });
-                    self.with_domain(|d, _| d.iteration(None));
-                    let flow = flow?;
-                    match flow {
-                        Flow::Break => break,
-                        Flow::Return(v) => return Ok(Some(Flow::Return(v))),
-                        _ => {}
-                    }
-                    if self.abs_raised || !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
-                        break;
-                    }
-                }
-                return Ok(Some(Flow::Normal));
+            AbsItems::Exact(items) if items.len() <= UNROLL && self.abs_unrolled < 2 => {
+                self.abs_unrolled += 1;
+                let r = self.unrolled(target, iter, items, body, left0, quiet);
+                self.abs_unrolled -= 1;
+                return r;
             }
+            AbsItems::Exact(items) if items.is_empty() => return Ok(Some(Flow::Normal)),
             AbsItems::Exact(items) => {
                 let mut e = items[0].clone();
                 for x in &items[1..] {
@@ -496,6 +483,37 @@ impl Interp {
             AbsItems::Alike(e, count) => ((e.clone(), false), e, count),
         };
         self.settle_for(target, body, first, elem, count, left0, quiet)
+    }
+
+    /// A loop over known items, one iteration per item.
+    fn unrolled(
+        &mut self,
+        target: &Target,
+        iter: &Expr,
+        items: Vec<Value>,
+        body: &[Stmt],
+        left0: usize,
+        quiet: &mut bool,
+    ) -> R<Option<Flow>> {
+        let span = target.span();
+        let var = self.text_of(span);
+        for (i, v) in items.into_iter().enumerate() {
+            self.with_domain(|d, _| d.iteration(Some((span.to(iter.span), &var, &v, i, true))));
+            let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
+                it.assign_to(target, v, span)?;
+                it.exec_block(body)
+            });
+            self.with_domain(|d, _| d.iteration(None));
+            match flow? {
+                Flow::Break => break,
+                Flow::Return(v) => return Ok(Some(Flow::Return(v))),
+                _ => {}
+            }
+            if self.abs_raised || !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
+                break;
+            }
+        }
+        Ok(Some(Flow::Normal))
     }
 
     #[allow(clippy::too_many_arguments)]
