@@ -3,7 +3,7 @@
 
 use crate::runtime::call::ArgVal;
 use crate::runtime::explain::{self, Site};
-use crate::runtime::interp::{Interp, R};
+use crate::runtime::interp::{Interp, OpCall, R};
 use crate::runtime::value::Value;
 use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, IndexItem, LogicOp};
 use crate::syntax::diagnostic::Diagnostic;
@@ -51,7 +51,15 @@ impl Interp {
             } => {
                 let l = self.eval(lhs)?;
                 let r = self.eval(rhs)?;
-                self.binary_any(*op, *op_span, l, r, lhs, rhs)
+                let (op, op_span) = (*op, *op_span);
+                self.binary_any(OpCall {
+                    op,
+                    op_span,
+                    l,
+                    r,
+                    lhs,
+                    rhs,
+                })
             }
             ExprKind::Compare { first, rest } => {
                 let mut left = self.eval(first)?;
@@ -59,8 +67,14 @@ impl Interp {
                 let mut result = Value::Bool(true);
                 for (op, op_span, right_expr) in rest {
                     let right = self.eval(right_expr)?;
-                    let r =
-                        self.binary_any(*op, *op_span, left, right.clone(), left_expr, right_expr)?;
+                    let r = self.binary_any(OpCall {
+                        op: *op,
+                        op_span: *op_span,
+                        l: left,
+                        r: right.clone(),
+                        lhs: left_expr,
+                        rhs: right_expr,
+                    })?;
                     match self.truth3(&r, e.span)? {
                         Some(true) => {}
                         Some(false) => return Ok(r),
@@ -94,16 +108,6 @@ impl Interp {
                 args,
             } => {
                 let recv = self.eval(receiver)?;
-                if let Value::Abs(a) = &recv {
-                    return self.abstract_method(
-                        a.clone(),
-                        recv.clone(),
-                        receiver,
-                        name,
-                        args,
-                        e.span,
-                    );
-                }
                 if let Some(f) = self.object_attribute(&recv, &name.node, name.span) {
                     let f = f?;
                     let argv = self.eval_args(args)?;
@@ -113,7 +117,12 @@ impl Interp {
                     self.lookup(&name.node).map(|b| &b.value),
                     Some(Value::Function(_))
                 );
-                if let Some(b) = self.type_method(&recv, &name.node).filter(|_| !user_fn) {
+                // (An abstract receiver's kind is the domain's to say.)
+                let kind = match &recv {
+                    Value::Abs(a) => self.with_domain(|d, _| d.kind(a)).unwrap_or("value"),
+                    other => other.kind(),
+                };
+                if let Some(b) = self.kind_method(kind, &name.node).filter(|_| !user_fn) {
                     let mut argv = Vec::with_capacity(args.len() + 1);
                     argv.push(ArgVal {
                         name: None,
@@ -129,9 +138,12 @@ impl Interp {
                     }
                     _ => match self.builtins.find(&name.node) {
                         Some(b) => Value::Builtin(b),
-                        None => {
-                            return Err(self.unknown_method(&name.node, name.span, recv.kind()))
+                        // Of a value of unknown kind, nothing is known.
+                        None if kind == "value" && self.is_abstract() => {
+                            self.eval_args(args)?;
+                            return Ok(self.domain_value(|d, _| d.unknown()));
                         }
+                        None => return Err(self.unknown_method(&name.node, name.span, kind)),
                     },
                 };
                 let mut argv = Vec::with_capacity(args.len() + 1);
@@ -772,37 +784,4 @@ fn values_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
             _ => false,
         },
     }
-}
-
-/// The positions a Python slice `start:stop:step` picks from a sequence of `len`.
-pub fn python_slice(
-    len: usize,
-    start: Option<isize>,
-    stop: Option<isize>,
-    step: isize,
-) -> Vec<usize> {
-    let len = len as isize;
-    let norm = |v: isize, lo: isize, hi: isize| -> isize {
-        let v = if v < 0 { v + len } else { v };
-        v.clamp(lo, hi)
-    };
-    let mut out = Vec::new();
-    if step > 0 {
-        let s = start.map(|v| norm(v, 0, len)).unwrap_or(0);
-        let e = stop.map(|v| norm(v, 0, len)).unwrap_or(len);
-        let mut i = s;
-        while i < e {
-            out.push(i as usize);
-            i += step;
-        }
-    } else {
-        let s = start.map(|v| norm(v, -1, len - 1)).unwrap_or(len - 1);
-        let e = stop.map(|v| norm(v, -1, len - 1)).unwrap_or(-1);
-        let mut i = s;
-        while i > e {
-            out.push(i as usize);
-            i += step;
-        }
-    }
-    out
 }

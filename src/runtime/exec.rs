@@ -337,12 +337,14 @@ impl Interp {
                     let target_expr = Expr::new(ExprKind::Name(name.node.clone()), name.span);
                     if matches!(current, Value::Abs(_)) || matches!(rhs, Value::Abs(_)) {
                         let v = self.abstract_update(
-                            current,
-                            op,
-                            op_span,
-                            &target_expr,
-                            value,
-                            rhs,
+                            OpCall {
+                                op,
+                                op_span,
+                                l: current,
+                                r: rhs,
+                                lhs: &target_expr,
+                                rhs: value,
+                            },
                             stmt.span,
                         );
                         self.bind(&name.node, v, stmt.span);
@@ -362,9 +364,8 @@ impl Interp {
                 let rhs = self.eval(value)?;
                 if let Value::Abs(_) = obj {
                     let items = self.eval_index_items(items)?;
-                    self.with_domain(|d, it| {
-                        d.set_index(it, obj, object, items, *span, op_span, value, rhs)
-                    });
+                    let target = (obj, &**object, items, *span);
+                    self.with_domain(|d, it| d.set_index(it, target, (op_span, value, rhs)));
                     return Ok(());
                 }
                 self.assign_index(obj, object, items, *span, op, op_span, value, rhs)
@@ -392,12 +393,14 @@ impl Interp {
                         *span,
                     );
                     let v = self.abstract_update(
-                        current,
-                        op,
-                        op_span,
-                        &target_expr,
-                        value,
-                        rhs,
+                        OpCall {
+                            op,
+                            op_span,
+                            l: current,
+                            r: rhs,
+                            lhs: &target_expr,
+                            rhs: value,
+                        },
                         stmt.span,
                     );
                     return self.set_attribute(&obj, object.span, &name.node, name.span, v);

@@ -5,7 +5,6 @@
 
 use crate::runtime::builtins::convert::tensor_from_value;
 use crate::runtime::call::ArgVal;
-use crate::runtime::eval::python_slice;
 use crate::runtime::explain::{self, Site};
 use crate::runtime::interp::{Interp, R};
 use crate::runtime::value::Value;
@@ -502,4 +501,37 @@ impl Interp {
         }
         Ok((start, stop, step))
     }
+}
+
+/// The positions a Python slice `start:stop:step` picks from a sequence of `len`.
+pub fn python_slice(
+    len: usize,
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+) -> Vec<usize> {
+    let len = len as isize;
+    let norm = |v: isize, lo: isize, hi: isize| -> isize {
+        let v = if v < 0 { v + len } else { v };
+        v.clamp(lo, hi)
+    };
+    let mut out = Vec::new();
+    if step > 0 {
+        let s = start.map(|v| norm(v, 0, len)).unwrap_or(0);
+        let e = stop.map(|v| norm(v, 0, len)).unwrap_or(len);
+        let mut i = s;
+        while i < e {
+            out.push(i as usize);
+            i += step;
+        }
+    } else {
+        let s = start.map(|v| norm(v, -1, len - 1)).unwrap_or(len - 1);
+        let e = stop.map(|v| norm(v, -1, len - 1)).unwrap_or(-1);
+        let mut i = s;
+        while i > e {
+            out.push(i as usize);
+            i += step;
+        }
+    }
+    out
 }

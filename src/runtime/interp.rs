@@ -360,6 +360,17 @@ pub enum AbsItems {
     Alike(Value, Option<usize>),
 }
 
+/// An operator as the walker applies it: `lhs op rhs` (or `lhs op= rhs`), the operands'
+/// values (`l`, `r`) and expressions.
+pub struct OpCall<'a> {
+    pub op: BinOp,
+    pub op_span: Span,
+    pub l: Value,
+    pub r: Value,
+    pub lhs: &'a Expr,
+    pub rhs: &'a Expr,
+}
+
 /// The abstract domain `tsr check` plugs into the evaluator.
 pub trait Domain {
     /// A builtin call that may make or read a tensor, or that has an abstract argument.
@@ -372,17 +383,7 @@ pub trait Domain {
         call: Span,
     ) -> Value;
     /// An operator with an abstract operand.
-    #[allow(clippy::too_many_arguments)]
-    fn binary(
-        &mut self,
-        it: &mut Interp,
-        op: BinOp,
-        op_span: Span,
-        l: Value,
-        r: Value,
-        lhs: &Expr,
-        rhs: &Expr,
-    ) -> Value;
+    fn binary(&mut self, it: &mut Interp, op: OpCall) -> Value;
     fn unary(
         &mut self,
         it: &mut Interp,
@@ -402,31 +403,18 @@ pub trait Domain {
     ) -> Value;
     /// `v[items] = rhs` (or `op=`) for an abstract `v`.
     #[allow(clippy::too_many_arguments)]
+    /// (`target`: the value, its expression, the index items, their span; `value`: the
+    /// `=` or `op=` token, the right side's expression and value.)
     fn set_index(
         &mut self,
         it: &mut Interp,
-        v: Value,
-        object: &Expr,
-        items: Vec<IdxVal>,
-        span: Span,
-        op_span: Span,
-        value: &Expr,
-        rhs: Value,
+        target: (Value, &Expr, Vec<IdxVal>, Span),
+        value: (Span, &Expr, Value),
     );
     /// `target op= rhs` where the target's value is abstract (`W -= lr * g`): the value
     /// the target has afterwards (the same tensor, changed in place).
     #[allow(clippy::too_many_arguments)]
-    fn update(
-        &mut self,
-        it: &mut Interp,
-        current: Value,
-        op: BinOp,
-        op_span: Span,
-        target: &Expr,
-        value: &Expr,
-        rhs: Value,
-        stmt: Span,
-    ) -> Value;
+    fn update(&mut self, it: &mut Interp, op: OpCall, stmt: Span) -> Value;
     /// `v.name` for an abstract `v`.
     fn attribute(
         &mut self,

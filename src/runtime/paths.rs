@@ -3,11 +3,10 @@
 //! same state, joined; a loop whose trip count is not known, run until its state stops
 //! changing. Decided conditions and short loops run as `exec.rs` runs them.
 
-use crate::runtime::call::ArgVal;
 use crate::runtime::domain::{AbsItems, Domain, Snapshot, MAX_ITERS, UNROLL};
-use crate::runtime::interp::{Flow, Interp, R};
+use crate::runtime::interp::{Flow, Interp, OpCall, R};
 use crate::runtime::value::Value;
-use crate::syntax::ast::{Arg, BinOp, Expr, Stmt, StmtKind, Target};
+use crate::syntax::ast::{BinOp, Expr, Stmt, StmtKind, Target};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 
@@ -39,76 +38,17 @@ impl Interp {
     }
 
     /// An operator: the domain's when an operand is abstract (abstract mode).
-    pub(crate) fn binary_any(
-        &mut self,
-        op: BinOp,
-        op_span: Span,
-        l: Value,
-        r: Value,
-        lhs: &Expr,
-        rhs: &Expr,
-    ) -> R<Value> {
-        if matches!(l, Value::Abs(_)) || matches!(r, Value::Abs(_)) {
-            let out = self.with_domain(|d, it| d.binary(it, op, op_span, l, r, lhs, rhs));
-            return Ok(out.unwrap_or(Value::None));
+    pub(crate) fn binary_any(&mut self, o: OpCall) -> R<Value> {
+        if matches!(o.l, Value::Abs(_)) || matches!(o.r, Value::Abs(_)) {
+            return Ok(self.domain_value(|d, it| d.binary(it, o)));
         }
-        self.binary(op, op_span, l, r, lhs, rhs)
-    }
-
-    /// `recv.name(args)` on an abstract receiver: a tensor's method is the builtin of
-    /// that name (`tensor.view` or `view`) with the receiver first; of a value of unknown
-    /// kind nothing is known.
-    pub(crate) fn abstract_method(
-        &mut self,
-        a: crate::runtime::domain::Abs,
-        recv: Value,
-        receiver: &Expr,
-        name: &crate::syntax::span::Spanned<String>,
-        args: &[Arg],
-        span: Span,
-    ) -> R<Value> {
-        let kind = self.with_domain(|d, _| d.kind(&a)).unwrap_or("value");
-        let found = self.kind_method(kind, &name.node);
-        let mut argv = Vec::with_capacity(args.len() + 1);
-        argv.push(ArgVal {
-            name: None,
-            value: recv,
-            span: receiver.span,
-        });
-        argv.extend(self.eval_args(args)?);
-        if let Some(b) = found {
-            return self.call(&Value::Builtin(b), argv, name.span, span);
-        }
-        // Uniform call syntax, as for a known receiver: a function of that name.
-        let f = match self.lookup(&name.node) {
-            Some(b) if matches!(b.value, Value::Function(_) | Value::Builtin(_)) => {
-                Some(b.value.clone())
-            }
-            _ => self.builtins.find(&name.node).map(Value::Builtin),
-        };
-        match f {
-            Some(f) => self.call(&f, argv, name.span, span),
-            None if kind == "value" => {
-                Ok(self.with_domain(|d, _| d.unknown()).unwrap_or(Value::None))
-            }
-            None => Err(self.unknown_method(&name.node, name.span, kind)),
-        }
+        self.binary(o.op, o.op_span, o.l, o.r, o.lhs, o.rhs)
     }
 
     /// `target op= rhs` where the target's value or `rhs` is abstract: the value the
     /// target has afterwards (the domain's `update`).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn abstract_update(
-        &mut self,
-        current: Value,
-        op: BinOp,
-        op_span: Span,
-        target: &Expr,
-        value: &Expr,
-        rhs: Value,
-        stmt: Span,
-    ) -> Value {
-        self.domain_value(|d, it| d.update(it, current, op, op_span, target, value, rhs, stmt))
+    pub(crate) fn abstract_update(&mut self, op: OpCall, stmt: Span) -> Value {
+        self.domain_value(|d, it| d.update(it, op, stmt))
     }
 
     /// What the domain's hook `f` gives.

@@ -423,7 +423,7 @@ impl Checker {
                                     return AVal::Unknown;
                                 }
                                 let picked: Vec<AVal> =
-                                    crate::runtime::eval::python_slice(seq.len(), *a, *b, *step)
+                                    crate::runtime::index::python_slice(seq.len(), *a, *b, *step)
                                         .into_iter()
                                         .map(|i| seq[i].clone())
                                         .collect();

@@ -10,9 +10,9 @@ use super::value::{ANum, AVal, SeqKind};
 use super::{CheckReport, Checker, Note, State};
 use crate::runtime::call::ArgVal;
 use crate::runtime::domain::{Abs, AbsItems, Domain, IdxVal};
-use crate::runtime::interp::{Env, Flow, Interp};
+use crate::runtime::interp::{Env, Flow, Interp, OpCall};
 use crate::runtime::value::{Builtin, UserFn, Value};
-use crate::syntax::ast::{BinOp, Expr, Stmt, StmtKind, Target, UnaryOp};
+use crate::syntax::ast::{Expr, Stmt, StmtKind, Target, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use std::any::Any;
@@ -105,19 +105,10 @@ impl Domain for CheckDomain {
         to_value(self.c.call_builtin(b, args, callee, call))
     }
 
-    fn binary(
-        &mut self,
-        _it: &mut Interp,
-        op: BinOp,
-        op_span: Span,
-        l: Value,
-        r: Value,
-        lhs: &Expr,
-        rhs: &Expr,
-    ) -> Value {
+    fn binary(&mut self, _it: &mut Interp, o: OpCall) -> Value {
         to_value(
             self.c
-                .binary(op, op_span, to_aval(&l), to_aval(&r), lhs, rhs),
+                .binary(o.op, o.op_span, to_aval(&o.l), to_aval(&o.r), o.lhs, o.rhs),
         )
     }
 
@@ -146,49 +137,29 @@ impl Domain for CheckDomain {
     fn set_index(
         &mut self,
         _it: &mut Interp,
-        v: Value,
-        object: &Expr,
-        items: Vec<IdxVal>,
-        span: Span,
-        op_span: Span,
-        value: &Expr,
-        rhs: Value,
+        target: (Value, &Expr, Vec<IdxVal>, Span),
+        value: (Span, &Expr, Value),
     ) {
+        let (v, object, items, span) = target;
         let obj = to_aval(&v);
         if let AVal::Tensor(t) = &obj {
             self.c.changed_in_place(t, span);
         }
-        self.c.assign_index(
-            obj,
-            object,
-            &items_of(items),
-            span,
-            op_span,
-            value,
-            to_aval(&rhs),
-        );
+        let (op_span, value, rhs) = value;
+        let (items, rhs) = (items_of(items), to_aval(&rhs));
+        self.c
+            .assign_index(obj, object, &items, span, op_span, value, rhs);
     }
 
-    fn update(
-        &mut self,
-        _it: &mut Interp,
-        current: Value,
-        op: BinOp,
-        op_span: Span,
-        target: &Expr,
-        value: &Expr,
-        rhs: Value,
-        stmt: Span,
-    ) -> Value {
-        let cur = to_aval(&current);
-        let r = to_aval(&rhs);
+    fn update(&mut self, _it: &mut Interp, o: OpCall, stmt: Span) -> Value {
+        let (cur, r) = (to_aval(&o.l), to_aval(&o.r));
         if let AVal::Tensor(t) = &cur {
             self.c
-                .update_in_place(t, op, op_span, target.span, value, &r);
+                .update_in_place(t, o.op, o.op_span, o.lhs.span, o.rhs, &r);
             self.c.changed_in_place(t, stmt);
-            return current;
+            return o.l;
         }
-        to_value(self.c.binary(op, op_span, cur, r, target, value))
+        to_value(self.c.binary(o.op, o.op_span, cur, r, o.lhs, o.rhs))
     }
 
     fn attribute(
