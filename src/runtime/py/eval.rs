@@ -321,7 +321,16 @@ impl Interp {
                 }
                 None => Vec::new(),
             },
-            _ => self.iter_values(&it, first.iter.span)?,
+            _ => {
+                let mut items = self.iter_values(&it, first.iter.span)?;
+                if self.is_abstract() && items.len() > crate::runtime::domain::UNROLL * 8 {
+                    // A check follows one item of a long comprehension (its errors are
+                    // certain); the list it builds is not known.
+                    items.truncate(1);
+                    self.abs_inexact = true;
+                }
+                items
+            }
         };
         'items: for item in items {
             self.check_interrupt(first.iter.span, || None)?;
