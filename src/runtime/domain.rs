@@ -11,7 +11,7 @@
 //! not known runs its body until the state stops changing; an error does not end the
 //! program (the domain records it and the statement's targets become unknown).
 
-use crate::runtime::interp::{Binding, Env, Interp};
+use crate::runtime::interp::{Binding, Env, Interp, MAX_ABSTRACT_DEPTH};
 use crate::runtime::value::{Attrs, Instance, Value};
 use crate::syntax::ast::IndexItem;
 use crate::syntax::span::Span;
@@ -91,6 +91,18 @@ pub struct Snapshot {
     domain: Option<Box<dyn Any>>,
 }
 
+impl Snapshot {
+    /// Leave these variables out (of the globals and every frame).
+    pub fn forget(&mut self, names: &[String]) {
+        for n in names {
+            self.globals.remove(n.as_str());
+            for f in &mut self.frames {
+                f.remove(n.as_str());
+            }
+        }
+    }
+}
+
 /// Containers longer than this are shared between snapshots (see `Copier::copy`).
 const SHARED_LEN: usize = 64;
 
@@ -124,14 +136,18 @@ impl Copier {
                 *fresh.borrow_mut() = items;
                 Value::List(fresh)
             }
-            Value::Tuple(t) => Value::Tuple(Rc::new(t.iter().map(|x| self.copy(x)).collect())),
+            Value::Tuple(t) if needs_copy(v) => {
+                Value::Tuple(Rc::new(t.iter().map(|x| self.copy(x)).collect()))
+            }
             Value::Dict(d) | Value::Set(d) => {
                 if let Some(c) = self.seen.get(&key(d)) {
                     return c.clone();
                 }
                 let mut copied = d.borrow().clone();
                 for e in &mut copied.entries {
-                    e.1 = self.copy(&e.1);
+                    if needs_copy(&e.1) {
+                        e.1 = self.copy(&e.1);
+                    }
                 }
                 let fresh = Rc::new(RefCell::new(copied));
                 let out = match v {
@@ -177,6 +193,15 @@ impl Copier {
     }
 }
 
+/// Whether a copy of `v` differs from `v` itself (it holds a mutable container).
+fn needs_copy(v: &Value) -> bool {
+    match v {
+        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Instance(_) => true,
+        Value::Tuple(t) => t.iter().any(needs_copy),
+        _ => false,
+    }
+}
+
 /// Joins of two states' values, by the pair of addresses of containers (aliasing kept).
 struct Joiner<'a> {
     d: &'a mut dyn Domain,
@@ -189,55 +214,71 @@ impl Joiner<'_> {
             // The same value, or the same container (shared, or not copied).
             return a.clone();
         }
+        if same_items(a, b) {
+            // A container and its copy, neither changed: the first is the join.
+            return a.clone();
+        }
         match (a, b) {
             (Value::List(x), Value::List(y)) => {
-                if let Some(v) = self.seen.get(&(key(x), key(y))) {
+                let pair = (key(x), key(y));
+                if let Some(v) = self.seen.get(&pair) {
                     return v.clone();
                 }
                 if x.borrow().len() != y.borrow().len() {
                     return self.d.join(a, b);
                 }
                 let fresh = Rc::new(RefCell::new(Vec::new()));
-                self.seen
-                    .insert((key(x), key(y)), Value::List(fresh.clone()));
+                self.seen.insert(pair, Value::List(fresh.clone()));
                 let (xs, ys) = (x.borrow().clone(), y.borrow().clone());
                 let items: Vec<Value> = xs.iter().zip(&ys).map(|(p, q)| self.join(p, q)).collect();
+                if self.unchanged(pair, &fresh, &xs, &items) {
+                    return a.clone();
+                }
                 *fresh.borrow_mut() = items;
                 Value::List(fresh)
             }
-            (Value::Tuple(x), Value::Tuple(y)) if x.len() == y.len() => Value::Tuple(Rc::new(
-                x.iter()
-                    .zip(y.iter())
-                    .map(|(p, q)| self.join(p, q))
-                    .collect(),
-            )),
+            (Value::Tuple(x), Value::Tuple(y)) if x.len() == y.len() => {
+                let items: Vec<Value> = x.iter().zip(y.iter()).map(|(p, q)| self.join(p, q)).collect();
+                if items.iter().zip(x.iter()).all(|(p, q)| same_plain(p, q)) {
+                    return a.clone();
+                }
+                Value::Tuple(Rc::new(items))
+            }
             (Value::Instance(x), Value::Instance(y)) if Rc::ptr_eq(&x.class, &y.class) => {
-                if let Some(v) = self.seen.get(&(key(x), key(y))) {
+                let pair = (key(x), key(y));
+                if let Some(v) = self.seen.get(&pair) {
                     return v.clone();
                 }
                 let fresh = Rc::new(Instance {
                     class: x.class.clone(),
                     attrs: Attrs::new(Vec::new()),
                 });
-                let out = Value::Instance(fresh.clone());
-                self.seen.insert((key(x), key(y)), out.clone());
+                self.seen.insert(pair, Value::Instance(fresh.clone()));
                 let xs: Vec<(String, Value)> = x.attrs.borrow().clone();
-                for (k, p) in xs {
-                    let v = match y.get(&k) {
-                        Some(q) => self.join(&p, &q),
+                let mut attrs = Vec::with_capacity(xs.len());
+                for (k, p) in &xs {
+                    let v = match y.get(k) {
+                        Some(q) => self.join(p, &q),
                         None => self.d.unknown(),
                     };
-                    fresh.attrs.borrow_mut().push((k, v));
+                    attrs.push((k.clone(), v));
                 }
                 for (k, _) in y.attrs.borrow().iter() {
-                    if fresh.get(k).is_none() {
-                        let u = self.d.unknown();
-                        fresh.attrs.borrow_mut().push((k.clone(), u));
+                    if !xs.iter().any(|(n, _)| n == k) {
+                        attrs.push((k.clone(), self.d.unknown()));
                     }
                 }
-                out
+                let kept = xs.len() == attrs.len()
+                    && Rc::strong_count(&fresh) == 2
+                    && attrs.iter().zip(&xs).all(|(p, q)| same_plain(&p.1, &q.1));
+                if kept {
+                    self.seen.insert(pair, a.clone());
+                    return a.clone();
+                }
+                *fresh.attrs.borrow_mut() = attrs;
+                Value::Instance(fresh)
             }
-            (Value::Dict(x), Value::Dict(y)) => {
+            (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => {
                 let same_keys = {
                     let (dx, dy) = (x.borrow(), y.borrow());
                     dx.entries.len() == dy.entries.len()
@@ -252,34 +293,60 @@ impl Joiner<'_> {
                 }
                 let mut out = x.borrow().clone();
                 let ys: Vec<Value> = y.borrow().entries.iter().map(|e| e.1.clone()).collect();
+                let mut changed = false;
                 for (e, f) in out.entries.iter_mut().zip(&ys) {
-                    e.1 = self.join(&e.1, f);
+                    let j = self.join(&e.1, f);
+                    changed |= !same_plain(&j, &e.1);
+                    e.1 = j;
                 }
-                Value::dict(out)
+                match (changed, a) {
+                    (false, _) => a.clone(),
+                    (true, Value::Set(_)) => Value::Set(Rc::new(RefCell::new(out))),
+                    _ => Value::dict(out),
+                }
             }
             _ => self.d.join(a, b),
         }
     }
 
-    fn env(&mut self, a: &Env, b: &Env) -> Env {
-        let mut out = Env::with_capacity_and_hasher(a.len(), Default::default());
-        for (k, x) in a {
-            let value = match b.get(k) {
-                Some(y) => self.join(&x.value, &y.value),
-                None => self.d.unknown(),
-            };
-            out.insert(
-                k.clone(),
-                Binding {
-                    value,
-                    origin: x.origin,
-                },
-            );
+    /// Whether a joined list is its first operand's items unchanged, with nothing yet
+    /// referring to the fresh list made for it: then the first list itself is the join
+    /// (its state is not used again), and no copy is made.
+    fn unchanged(
+        &mut self,
+        pair: (usize, usize),
+        fresh: &Rc<RefCell<Vec<Value>>>,
+        xs: &[Value],
+        items: &[Value],
+    ) -> bool {
+        let kept = Rc::strong_count(fresh) == 2
+            && items.iter().zip(xs).all(|(p, q)| same_plain(p, q));
+        if kept {
+            self.seen.remove(&pair);
+        }
+        kept
+    }
+
+    /// Join `b` into `a` in place. Each variable keeps the place it was bound at in `a`,
+    /// or in `b` with `origin_of_b`.
+    fn env(&mut self, a: &mut Env, b: &Env, origin_of_b: bool) {
+        for (k, x) in a.iter_mut() {
+            match b.get(k) {
+                Some(y) => {
+                    if !same_plain(&x.value, &y.value) {
+                        x.value = self.join(&x.value, &y.value);
+                    }
+                    if origin_of_b {
+                        x.origin = y.origin;
+                    }
+                }
+                None => x.value = self.d.unknown(),
+            }
         }
         for (k, y) in b {
             if !a.contains_key(k) {
                 let value = self.d.unknown();
-                out.insert(
+                a.insert(
                     k.clone(),
                     Binding {
                         value,
@@ -288,7 +355,65 @@ impl Joiner<'_> {
                 );
             }
         }
-        out
+    }
+}
+
+/// Whether two values are the same for a loop's fixed point: containers item by item,
+/// abstract values as the domain says (any two unknown sizes alike).
+fn same_value(d: &dyn Domain, a: &Value, b: &Value, depth: usize) -> bool {
+    if same_plain(a, b) {
+        return true;
+    }
+    // A container that holds itself: ask no further (not the same, so another pass
+    // runs, within `MAX_ITERS`).
+    if depth > MAX_ABSTRACT_DEPTH {
+        return false;
+    }
+    let same = |p: &Value, q: &Value| same_value(d, p, q, depth + 1);
+    match (a, b) {
+        (Value::List(x), Value::List(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same(p, q))
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same(p, q))
+        }
+        (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.entries.len() == y.entries.len()
+                && x.entries
+                    .iter()
+                    .zip(&y.entries)
+                    .all(|(p, q)| same_plain(&p.0, &q.0) && same(&p.1, &q.1))
+        }
+        (Value::Instance(x), Value::Instance(y)) => {
+            let (x, y) = (x.attrs.borrow(), y.attrs.borrow());
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| p.0 == q.0 && same(&p.1, &q.1))
+        }
+        _ => d.same(a, b),
+    }
+}
+
+/// Two lists, tuples, dicts or sets whose items (keys and values) are `same_plain`.
+fn same_items(a: &Value, b: &Value) -> bool {
+    let all = |x: &[Value], y: &[Value]| {
+        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_plain(p, q))
+    };
+    match (a, b) {
+        (Value::List(x), Value::List(y)) => all(&x.borrow(), &y.borrow()),
+        (Value::Tuple(x), Value::Tuple(y)) => all(x, y),
+        (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.entries.len() == y.entries.len()
+                && x.entries
+                    .iter()
+                    .zip(&y.entries)
+                    .all(|(p, q)| same_plain(&p.0, &q.0) && same_plain(&p.1, &q.1))
+        }
+        _ => false,
     }
 }
 
@@ -336,6 +461,32 @@ impl Interp {
         }
     }
 
+    /// The program's variables and the domain's state now, moved out (not copied): for a
+    /// state that is only joined, compared or put back, never run on again as it is.
+    /// The live variables are empty until `put_snapshot` or `join_snapshots` sets them.
+    pub fn take_snapshot(&mut self) -> Snapshot {
+        Snapshot {
+            globals: std::mem::take(&mut self.globals),
+            frames: self
+                .frames
+                .iter_mut()
+                .map(|f| std::mem::take(&mut f.locals))
+                .collect(),
+            domain: self.domain.as_ref().map(|d| d.save()),
+        }
+    }
+
+    /// Go back to a snapshot that is not needed again (moved in, not copied).
+    pub fn put_snapshot(&mut self, s: Snapshot) {
+        self.globals = s.globals;
+        for (f, e) in self.frames.iter_mut().zip(s.frames) {
+            f.locals = e;
+        }
+        if let (Some(d), Some(saved)) = (self.domain.as_mut(), s.domain.as_deref()) {
+            d.restore(saved);
+        }
+    }
+
     /// Go back to a snapshot (copied again: it may be restored more than once).
     pub fn restore_snapshot(&mut self, s: &Snapshot) {
         let mut c = Copier::default();
@@ -348,26 +499,29 @@ impl Interp {
         }
     }
 
-    /// Set the state to the join of two snapshots (the two arms of a branch).
-    pub fn join_snapshots(&mut self, a: &Snapshot, b: &Snapshot) {
+    /// Set the state to the join of two snapshots: `a` is joined into (its containers
+    /// reused where nothing differs), `b` only read. Each variable keeps the place it was
+    /// bound at in `a`, or in `b` with `origin_of_b` (the earlier of two loop passes).
+    pub fn join_snapshots(&mut self, mut a: Snapshot, b: &Snapshot, origin_of_b: bool) {
         let Some(mut d) = self.domain.take() else {
+            self.put_snapshot(a);
             return;
         };
         let mut j = Joiner {
             d: &mut *d,
             seen: HashMap::new(),
         };
-        self.globals = j.env(&a.globals, &b.globals);
-        for (k, f) in self.frames.iter_mut().enumerate() {
-            if let (Some(x), Some(y)) = (a.frames.get(k), b.frames.get(k)) {
-                f.locals = j.env(x, y);
-            }
+        j.env(&mut a.globals, &b.globals, origin_of_b);
+        for (x, y) in a.frames.iter_mut().zip(&b.frames) {
+            j.env(x, y, origin_of_b);
         }
         if let (Some(x), Some(y)) = (a.domain.as_deref(), b.domain.as_deref()) {
             let joined = d.join_saved(x, y);
             d.restore(&*joined);
         }
+        a.domain = None;
         self.domain = Some(d);
+        self.put_snapshot(a);
     }
 
     /// Whether the variables of two snapshots are the same (a loop's fixed point).
@@ -378,9 +532,8 @@ impl Interp {
         let env_same = |x: &Env, y: &Env| {
             x.len() == y.len()
                 && x.iter().all(|(k, p)| {
-                    y.get(k).is_some_and(|q| {
-                        same_plain(&p.value, &q.value) || d.same(&p.value, &q.value)
-                    })
+                    y.get(k)
+                        .is_some_and(|q| same_value(d, &p.value, &q.value, 0))
                 })
         };
         env_same(&a.globals, &b.globals)

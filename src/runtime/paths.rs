@@ -152,7 +152,7 @@ impl Interp {
         } else {
             End::Flow(flow)
         };
-        Ok((end, self.snapshot()))
+        Ok((end, self.take_snapshot()))
     }
 
     /// The state and flow after two paths from the same point.
@@ -168,30 +168,30 @@ impl Interp {
                 Flow::Return(Value::None)
             }
             (End::Raised, End::Flow(f)) => {
-                self.restore_snapshot(&sb);
+                self.put_snapshot(sb);
                 f
             }
             (End::Flow(f), End::Raised) => {
-                self.restore_snapshot(&sa);
+                self.put_snapshot(sa);
                 f
             }
             (End::Flow(Flow::Return(x)), End::Flow(Flow::Return(y))) => {
-                self.join_snapshots(&sa, &sb);
+                self.join_snapshots(sa, &sb, false);
                 let j = self.with_domain(|d, _| d.join(&x, &y)).unwrap_or(y);
                 Flow::Return(j)
             }
             (End::Flow(Flow::Return(x)), End::Flow(f)) => {
-                self.restore_snapshot(&sb);
+                self.put_snapshot(sb);
                 self.returned(x);
                 f
             }
             (End::Flow(f), End::Flow(Flow::Return(y))) => {
-                self.restore_snapshot(&sa);
+                self.put_snapshot(sa);
                 self.returned(y);
                 f
             }
             (End::Flow(f), End::Flow(g)) => {
-                self.join_snapshots(&sa, &sb);
+                self.join_snapshots(sa, &sb, false);
                 match (f, g) {
                     (Flow::Break, Flow::Break) => Flow::Break,
                     (Flow::Continue, Flow::Continue) => Flow::Continue,
@@ -226,7 +226,7 @@ impl Interp {
             None => {
                 let start = self.snapshot();
                 let a = self.path(|it| it.exec_block(body))?;
-                self.restore_snapshot(&start);
+                self.put_snapshot(start);
                 let b = self.path(|it| it.exec_if_abstract(rest, else_body))?;
                 Ok(self.join_paths(a, b))
             }
@@ -309,8 +309,10 @@ impl Interp {
         maybe_none: bool,
         mut pass: impl FnMut(&mut Interp) -> R<Flow>,
     ) -> R<Flow> {
-        let entry = maybe_none.then(|| self.snapshot());
-        let mut prev = self.snapshot();
+        // The state the loop starts from: the first pass's previous state, and with
+        // `maybe_none` what the end is joined with. `prev` is `None` while it is `first`.
+        let first = self.snapshot();
+        let mut prev: Option<Snapshot> = None;
         for k in 0..MAX_ITERS {
             // Once the loop may have ended, later passes may not happen: quiet.
             let quiet = k > 0 && maybe_none;
@@ -322,27 +324,29 @@ impl Interp {
                 self.with_domain(|d, _| d.quiet(-1));
             }
             let flow = r?;
+            let p = prev.as_ref().unwrap_or(&first);
             if std::mem::take(&mut self.abs_raised) {
-                self.restore_snapshot(&prev);
+                self.restore_snapshot(p);
                 break;
             }
             if let Flow::Return(v) = flow {
                 self.returned(v);
-                self.restore_snapshot(&prev);
+                self.restore_snapshot(p);
                 break;
             }
-            let now = self.snapshot();
-            self.join_snapshots(&prev, &now);
-            let joined = self.snapshot();
-            let done = self.same_snapshots(&prev, &joined) || matches!(flow, Flow::Break);
-            prev = joined;
+            let now = self.take_snapshot();
+            self.join_snapshots(now, p, true);
+            let joined = self.take_snapshot();
+            let done = self.same_snapshots(p, &joined) || matches!(flow, Flow::Break);
+            self.put_snapshot(joined);
             if done || !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
                 break;
             }
+            prev = Some(self.snapshot());
         }
-        if let Some(entry) = entry {
-            let now = self.snapshot();
-            self.join_snapshots(&entry, &now);
+        if maybe_none {
+            let now = self.take_snapshot();
+            self.join_snapshots(now, &first, true);
         }
         Ok(Flow::Normal)
     }
@@ -437,7 +441,25 @@ impl Interp {
     ) -> R<Option<Flow>> {
         let span = target.span();
         let var = self.text_of(span);
+        // A body that never names the loop's variables (`for _ in range(8)`) runs alike
+        // for every item: once the state at the top of the body stops changing (two
+        // iterations in a row start the same, the variables aside), the rest add
+        // nothing, and only the variables' last values are left to bind.
+        let unnamed = self.unnamed_in(target, body);
+        let last = items.last().cloned();
+        let mut top: Option<Snapshot> = None;
         for (i, v) in items.into_iter().enumerate() {
+            if !unnamed.is_empty() && (1..=3).contains(&i) {
+                let mut now = self.snapshot();
+                now.forget(&unnamed);
+                if top.as_ref().is_some_and(|t| self.same_snapshots(t, &now)) {
+                    if let Some(last) = last {
+                        self.assign_to(target, last, span)?;
+                    }
+                    break;
+                }
+                top = Some(now);
+            }
             self.with_domain(|d, _| d.iteration(Some((span.to(iter.span), &var, &v, i, true))));
             let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
                 it.assign_to(target, v, span)?;
@@ -454,6 +476,32 @@ impl Interp {
             }
         }
         Ok(Some(Flow::Normal))
+    }
+
+    /// The names `target` binds when none of them is named in `body`'s text (else
+    /// none): an identifier match, so a mention in a string or comment counts too.
+    fn unnamed_in(&self, target: &Target, body: &[Stmt]) -> Vec<String> {
+        let (Some(first), Some(last)) = (body.first(), body.last()) else {
+            return Vec::new();
+        };
+        let text = self.text_of(first.span.to(last.span));
+        let mut names = Vec::new();
+        target.names(&mut names);
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let named = |n: &str| {
+            text.match_indices(n).any(|(at, _)| {
+                !text[..at].ends_with(ident) && !text[at + n.len()..].starts_with(ident)
+            })
+        };
+        // The text must be this program's (the target's own text is its name).
+        let ok = names
+            .iter()
+            .all(|n| self.text_of(n.span) == n.node && !named(&n.node));
+        if ok {
+            names.into_iter().map(|n| n.node).collect()
+        } else {
+            Vec::new()
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

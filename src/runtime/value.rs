@@ -529,21 +529,38 @@ pub struct Args {
 /// Every builtin with an index by name: what the evaluator looks names up in.
 pub struct Builtins {
     pub rows: Vec<&'static Builtin>,
-    index:
-        HashMap<&'static str, usize, std::hash::BuildHasherDefault<crate::runtime::fnv::FnvHasher>>,
+    index: NameIndex<usize>,
+    /// Methods by kind and name: `list.append` under `"list"`, `"append"` (a lookup at
+    /// every method call, without building the dotted name).
+    methods: NameIndex<NameIndex<usize>>,
 }
+
+type NameIndex<V> =
+    HashMap<&'static str, V, std::hash::BuildHasherDefault<crate::runtime::fnv::FnvHasher>>;
 
 impl Builtins {
     pub fn new(rows: &[&'static Builtin]) -> Builtins {
         let index = rows.iter().enumerate().map(|(i, b)| (b.name, i)).collect();
+        let mut methods: NameIndex<NameIndex<usize>> = HashMap::default();
+        for (i, b) in rows.iter().enumerate() {
+            if let Some((kind, name)) = b.name.split_once('.') {
+                methods.entry(kind).or_default().insert(name, i);
+            }
+        }
         Builtins {
             rows: rows.to_vec(),
             index,
+            methods,
         }
     }
 
     pub fn find(&self, name: &str) -> Option<&'static Builtin> {
         self.index.get(name).map(|&i| self.rows[i])
+    }
+
+    /// The builtin named `kind.name` (`list.append`).
+    pub fn method(&self, kind: &str, name: &str) -> Option<&'static Builtin> {
+        self.methods.get(kind)?.get(name).map(|&i| self.rows[i])
     }
 }
 
@@ -673,7 +690,9 @@ impl Key {
 #[derive(Clone, Default)]
 pub struct Dict {
     pub entries: Vec<(Value, Value)>,
-    index: HashMap<Key, usize>,
+    /// Shared between copies until one of them changes its keys (a check copies every
+    /// dict at each branch; most never change).
+    index: Rc<HashMap<Key, usize>>,
 }
 
 impl Dict {
@@ -698,16 +717,18 @@ impl Dict {
         match self.index.get(&key) {
             Some(&i) => self.entries[i].1 = value,
             None => {
-                self.index.insert(key, self.entries.len());
+                let at = self.entries.len();
+                Rc::make_mut(&mut self.index).insert(key, at);
                 self.entries.push((k, value));
             }
         }
     }
 
     pub fn remove(&mut self, key: &Key) -> Option<Value> {
-        let i = self.index.remove(key)?;
+        let index = Rc::make_mut(&mut self.index);
+        let i = index.remove(key)?;
         let (_, v) = self.entries.remove(i);
-        for slot in self.index.values_mut() {
+        for slot in index.values_mut() {
             if *slot > i {
                 *slot -= 1;
             }

@@ -114,10 +114,10 @@ impl Checker {
     /// A variable bound to the tensor `id` (the first in name order).
     fn name_holding(&self, id: u32) -> Option<String> {
         let envs = self
-            .st
+            .names
             .locals
             .iter()
-            .chain(std::iter::once(&self.st.globals));
+            .chain(std::iter::once(&self.names.globals));
         let mut names: Vec<&str> = envs
             .flat_map(|env| env.iter())
             .filter(|(_, b)| matches!(&b.value, AVal::Tensor(t) if t.ids[..] == [id]))

@@ -135,11 +135,16 @@ impl Backward {
     }
 }
 
+/// The checker's record of the program's variables (see `Checker::names`).
+#[derive(Default)]
+pub(crate) struct Names {
+    pub globals: Env,
+    pub locals: Option<Env>,
+}
+
 /// Everything that differs between two paths through the program.
 #[derive(Clone)]
 pub(crate) struct State {
-    pub globals: Env,
-    pub locals: Option<Env>,
     pub syms: SymTable,
     pub bw: Backward,
     /// Tensors certainly changed in place on every path here: how many times, and the
@@ -150,43 +155,9 @@ pub(crate) struct State {
     pub grads: Rc<BTreeSet<u32>>,
 }
 
-fn join_env(a: &Env, b: &Env) -> Env {
-    let mut out = Env::with_capacity_and_hasher(a.len(), Default::default());
-    for (k, va) in a {
-        let value = match b.get(k) {
-            Some(vb) => va.value.join(&vb.value),
-            None => AVal::Unknown,
-        };
-        out.insert(
-            k.clone(),
-            ABind {
-                value,
-                origin: va.origin,
-            },
-        );
-    }
-    for (k, vb) in b {
-        if !a.contains_key(k) {
-            out.insert(
-                k.clone(),
-                ABind {
-                    value: AVal::Unknown,
-                    origin: vb.origin,
-                },
-            );
-        }
-    }
-    out
-}
-
 impl State {
     pub fn join(&self, other: &State) -> State {
         State {
-            globals: join_env(&self.globals, &other.globals),
-            locals: match (&self.locals, &other.locals) {
-                (Some(a), Some(b)) => Some(join_env(a, b)),
-                (a, _) => a.clone(),
-            },
             syms: self.syms.join(&other.syms),
             bw: self.bw.join(&other.bw),
             versions: if Rc::ptr_eq(&self.versions, &other.versions) {
@@ -212,21 +183,9 @@ impl State {
 
     /// Whether every variable is the same in both states (a loop's fixed point).
     pub fn same(&self, other: &State) -> bool {
-        let env_same = |a: &Env, b: &Env| {
-            a.len() == b.len()
-                && a.iter().all(|(k, v)| {
-                    b.get(k)
-                        .map(|w| v.value.same(&w.value, &self.syms))
-                        .unwrap_or(false)
-                })
-        };
-        let locals_same = match (&self.locals, &other.locals) {
-            (Some(a), Some(b)) => env_same(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        locals_same && env_same(&self.globals, &other.globals) && self.bw == other.bw
+        self.bw == other.bw
     }
+
 }
 
 /// Context notes attached to errors found inside loops and calls, innermost last.
@@ -234,15 +193,29 @@ pub(crate) struct Note {
     /// Not shown (a loop's first iteration: the error needs no note saying so).
     pub quiet: bool,
     pub span: Span,
-    pub message: String,
-    pub label: String,
-    pub code: &'static str,
+    pub text: NoteText,
+}
+
+/// What a note says, worded only when an error needs it (most iterations report none).
+pub(crate) enum NoteText {
+    /// In the call of the function of this name.
+    Call(String),
+    /// In an iteration of a loop over `var`: its index, and its item when known.
+    Iteration {
+        var: String,
+        i: usize,
+        item: Option<AVal>,
+    },
 }
 
 pub(crate) struct Checker {
     pub interp: Interp,
     pub text: Rc<str>,
     pub st: State,
+    /// Where each variable was bound and what it holds, for diagnostics (the operand
+    /// `x` came from line 3; the tensor a stale gradient belongs to). Not part of a
+    /// path's state: after a branch it holds the latest binding of each name.
+    pub names: Names,
     diags: Vec<Diagnostic>,
     /// (code, primary span start) of every diagnostic reported: each is reported once,
     /// with the call chain of its first occurrence.
@@ -274,9 +247,8 @@ impl Checker {
         Checker {
             interp,
             text: Rc::from(text),
+            names: Names::default(),
             st: State {
-                globals: Env::default(),
-                locals: None,
                 syms: SymTable::new(),
                 bw: Backward::No,
                 versions: Rc::default(),
@@ -310,18 +282,18 @@ impl Checker {
     }
 
     pub fn lookup(&self, name: &str) -> Option<&ABind> {
-        if let Some(l) = &self.st.locals {
+        if let Some(l) = &self.names.locals {
             if let Some(b) = l.get(name) {
                 return Some(b);
             }
         }
-        self.st.globals.get(name)
+        self.names.globals.get(name)
     }
 
     pub fn bind(&mut self, name: &str, value: AVal, origin: Span) {
-        let env = match &mut self.st.locals {
+        let env = match &mut self.names.locals {
             Some(l) => l,
-            None => &mut self.st.globals,
+            None => &mut self.names.globals,
         };
         crate::runtime::fnv::rebind(env, name, ABind { value, origin });
     }
@@ -331,10 +303,21 @@ impl Checker {
         if self.quiet > 0 {
             return;
         }
+        // Only the shape is described: a tensor's graph facts (its ancestors, which grow
+        // along a loop) are left out, so each pass's join stays small.
+        let value = match value {
+            AVal::Tensor(t) => AVal::Tensor(Rc::new(value::ATensor {
+                shape: t.shape.clone(),
+                ids: Rc::default(),
+                anc: Rc::default(),
+                used: Rc::default(),
+            })),
+            other => other.clone(),
+        };
         // Described now: a size unified later must not rewrite what was known here.
         let joined = match self.assigned.get(&stmt_span.start) {
-            Some((_, old, _)) => old.join(value),
-            None => value.clone(),
+            Some((_, old, _)) => old.join(&value),
+            None => value,
         };
         let text = self.describe(&joined);
         self.assigned
@@ -362,13 +345,54 @@ impl Checker {
         }
         let source = self.interp.source(self.interp.src_id).clone();
         for note in self.notes.iter().rev().filter(|n| !n.quiet).take(4) {
+            let (code, message, label) = self.note_words(&note.text);
             d.related.push(
-                Diagnostic::advice(note.code, note.message.clone())
-                    .primary(note.span, note.label.clone())
+                Diagnostic::advice(code, message)
+                    .primary(note.span, label)
                     .with_source(&source),
             );
         }
         self.diags.push(d.with_source(&source));
+    }
+
+    /// A note's code, message and label.
+    fn note_words(&self, text: &NoteText) -> (&'static str, String, String) {
+        let loop_note = |s: String| ("note::loop", s.clone(), s);
+        match text {
+            NoteText::Call(name) => (
+                "note::call",
+                format!("in the call of `{name}`"),
+                format!("`{name}` was called from here"),
+            ),
+            NoteText::Iteration {
+                var,
+                item: Some(AVal::Tensor(t)),
+                ..
+            } => loop_note(format!(
+                "in the iteration where `{var}` is a tensor of shape {}",
+                t.shape
+                    .as_ref()
+                    .map(|s| self.shape_text(s))
+                    .unwrap_or_default()
+            )),
+            NoteText::Iteration {
+                var,
+                item: Some(other),
+                ..
+            } => loop_note(format!(
+                "in the iteration where `{var} = {}`",
+                other
+                    .realize()
+                    .map(|v| v.repr())
+                    .unwrap_or_else(|| "?".into())
+            )),
+            NoteText::Iteration { i: 0, .. } => {
+                loop_note("in the first iteration of this loop".to_string())
+            }
+            NoteText::Iteration { i, .. } => {
+                loop_note(format!("in iteration {i} of this loop or a later one"))
+            }
+        }
     }
 
     /// Advice where the checker cannot decide.

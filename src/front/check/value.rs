@@ -334,11 +334,19 @@ impl ATensor {
             ),
             _ => None,
         };
-        let mut ids: Vec<u32> = self.ids.iter().chain(other.ids.iter()).copied().collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let anc = if Rc::ptr_eq(&self.anc, &other.anc) {
+        let ids = if self.ids == other.ids {
+            self.ids.clone()
+        } else {
+            let mut ids: Vec<u32> = self.ids.iter().chain(other.ids.iter()).copied().collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Rc::new(ids)
+        };
+        // Most joins are of one tensor with its next loop pass: the same ancestors.
+        let anc = if Rc::ptr_eq(&self.anc, &other.anc) || self.anc.is_superset(&other.anc) {
             self.anc.clone()
+        } else if other.anc.is_superset(&self.anc) {
+            other.anc.clone()
         } else {
             Rc::new(self.anc.union(&other.anc).copied().collect())
         };
@@ -355,7 +363,7 @@ impl ATensor {
         };
         ATensor {
             shape,
-            ids: Rc::new(ids),
+            ids,
             anc,
             used,
         }

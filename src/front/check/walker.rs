@@ -7,7 +7,7 @@ use super::expr::AArg;
 use super::items::Items;
 use super::rules::AItem;
 use super::value::{ANum, AVal, SeqKind};
-use super::{CheckReport, Checker, Note, State};
+use super::{CheckReport, Checker, Note, NoteText, State};
 use crate::runtime::call::ArgVal;
 use crate::runtime::domain::{Abs, AbsItems, Domain, IdxVal};
 use crate::runtime::interp::{Env, Flow, Interp, OpCall};
@@ -34,6 +34,16 @@ fn to_aval(v: &Value) -> AVal {
         Value::List(l) => AVal::sequence(l.borrow().iter().map(to_aval).collect(), SeqKind::List),
         Value::Tuple(t) => AVal::tuple(t.iter().map(to_aval).collect()),
         other => AVal::from_value(other),
+    }
+}
+
+/// What the checker's record of names keeps of a value (`Checker::names`): abstract
+/// values (tensors) as they are, the rest only as there (a long list is not converted
+/// at every binding).
+fn mirrored(v: &Value) -> AVal {
+    match v {
+        Value::Abs(_) => to_aval(v),
+        _ => AVal::Unknown,
     }
 }
 
@@ -206,17 +216,16 @@ impl Domain for CheckDomain {
     }
 
     fn bound(&mut self, _it: &Interp, name: &str, v: &Value, origin: Span) {
-        let a = to_aval(v);
         // `--shapes` lists what an assignment statement binds to a name.
         if let Some((start, Some(n))) = self.stmts.last() {
             if *start == origin.start && n == name {
-                self.c.record_assign(origin, name, &a);
+                self.c.record_assign(origin, name, &to_aval(v));
                 if let (Value::Instance(_), Some(e)) = (v, self.c.assigned.get_mut(&origin.start)) {
                     e.2 = "object".to_string();
                 }
             }
         }
-        self.c.bind(name, a, origin);
+        self.c.bind(name, mirrored(v), origin);
     }
 
     fn statement(&mut self, stmt: Option<&Stmt>, saved: &mut bool) {
@@ -249,18 +258,8 @@ impl Domain for CheckDomain {
         // Recursion is followed only while every argument is known (a count that runs
         // down to its base case); otherwise the tree of calls could be explored forever.
         let id = Rc::as_ptr(f) as usize;
-        let mut mirror = super::Env::default();
-        for (k, b) in locals {
-            mirror.insert(
-                k.clone(),
-                super::ABind {
-                    value: to_aval(&b.value),
-                    origin: b.origin.span,
-                },
-            );
-        }
         if self.calls.iter().any(|(g, ..)| *g == id)
-            && !mirror.values().all(|b| b.value.is_settled())
+            && !locals.values().all(|b| to_aval(&b.value).is_settled())
         {
             if c.cut_recursions.insert(id) {
                 c.advise(
@@ -274,13 +273,16 @@ impl Domain for CheckDomain {
             }
             return false;
         }
-        let saved = std::mem::replace(&mut c.st.locals, Some(mirror));
+        let mut mirror = super::Env::default();
+        for (k, b) in locals {
+            let value = mirrored(&b.value);
+            mirror.insert(k.clone(), super::ABind { value, origin: b.origin.span });
+        }
+        let saved = std::mem::replace(&mut c.names.locals, Some(mirror));
         c.notes.push(Note {
             quiet: false,
             span: call,
-            message: format!("in the call of `{}`", f.name),
-            label: format!("`{}` was called from here", f.name),
-            code: "note::call",
+            text: NoteText::Call(f.name.to_string()),
         });
         self.calls.push((id, saved));
         true
@@ -289,7 +291,7 @@ impl Domain for CheckDomain {
     fn leave_call(&mut self) {
         if let Some((_, saved)) = self.calls.pop() {
             self.c.notes.pop();
-            self.c.st.locals = saved;
+            self.c.names.locals = saved;
         }
     }
 
@@ -298,31 +300,15 @@ impl Domain for CheckDomain {
             self.c.notes.pop();
             return;
         };
-        let item = to_aval(item);
-        let label = match (&item, exact && !var.is_empty()) {
-            (AVal::Tensor(t), true) => format!(
-                "in the iteration where `{var}` is a tensor of shape {}",
-                t.shape
-                    .as_ref()
-                    .map(|s| self.c.shape_text(s))
-                    .unwrap_or_default()
-            ),
-            (other, true) => format!(
-                "in the iteration where `{var} = {}`",
-                other
-                    .realize()
-                    .map(|v| v.repr())
-                    .unwrap_or_else(|| "?".into())
-            ),
-            _ if i == 0 => "in the first iteration of this loop".to_string(),
-            _ => format!("in iteration {i} of this loop or a later one"),
-        };
+        let item = (exact && !var.is_empty()).then(|| to_aval(item));
         self.c.notes.push(Note {
             quiet: i == 0,
             span: header,
-            message: label.clone(),
-            label,
-            code: "note::loop",
+            text: NoteText::Iteration {
+                var: var.to_string(),
+                i,
+                item,
+            },
         });
     }
 

@@ -128,7 +128,7 @@ impl Interp {
             }
             _ => return None,
         };
-        self.builtins.find(&format!("{prefix}.{name}"))
+        self.builtins.method(prefix, name)
     }
 }
 
