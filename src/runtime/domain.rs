@@ -238,7 +238,11 @@ impl Joiner<'_> {
                 Value::List(fresh)
             }
             (Value::Tuple(x), Value::Tuple(y)) if x.len() == y.len() => {
-                let items: Vec<Value> = x.iter().zip(y.iter()).map(|(p, q)| self.join(p, q)).collect();
+                let items: Vec<Value> = x
+                    .iter()
+                    .zip(y.iter())
+                    .map(|(p, q)| self.join(p, q))
+                    .collect();
                 if items.iter().zip(x.iter()).all(|(p, q)| same_plain(p, q)) {
                     return a.clone();
                 }
@@ -319,8 +323,8 @@ impl Joiner<'_> {
         xs: &[Value],
         items: &[Value],
     ) -> bool {
-        let kept = Rc::strong_count(fresh) == 2
-            && items.iter().zip(xs).all(|(p, q)| same_plain(p, q));
+        let kept =
+            Rc::strong_count(fresh) == 2 && items.iter().zip(xs).all(|(p, q)| same_plain(p, q));
         if kept {
             self.seen.remove(&pair);
         }
@@ -369,15 +373,23 @@ fn same_value(d: &dyn Domain, a: &Value, b: &Value, depth: usize) -> bool {
     if depth > MAX_ABSTRACT_DEPTH {
         return false;
     }
-    let same = |p: &Value, q: &Value| same_value(d, p, q, depth + 1);
-    match (a, b) {
-        (Value::List(x), Value::List(y)) => {
-            let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same(p, q))
-        }
-        (Value::Tuple(x), Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same(p, q))
-        }
+    same_inside(a, b, |p, q| same_value(d, p, q, depth + 1)).unwrap_or_else(|| d.same(a, b))
+}
+
+/// Two lists, tuples, dicts, sets or objects whose items (keys and values, attributes)
+/// are `same_plain`.
+fn same_items(a: &Value, b: &Value) -> bool {
+    same_inside(a, b, same_plain).unwrap_or(false)
+}
+
+/// Whether two containers of one kind hold the same items by `same` (keys by
+/// `same_plain`); `None` when they are not two containers of one kind.
+fn same_inside(a: &Value, b: &Value, same: impl Fn(&Value, &Value) -> bool) -> Option<bool> {
+    let all =
+        |x: &[Value], y: &[Value]| x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q));
+    Some(match (a, b) {
+        (Value::List(x), Value::List(y)) => all(&x.borrow(), &y.borrow()),
+        (Value::Tuple(x), Value::Tuple(y)) => all(x, y),
         (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
             x.entries.len() == y.entries.len()
@@ -387,34 +399,16 @@ fn same_value(d: &dyn Domain, a: &Value, b: &Value, depth: usize) -> bool {
                     .all(|(p, q)| same_plain(&p.0, &q.0) && same(&p.1, &q.1))
         }
         (Value::Instance(x), Value::Instance(y)) => {
+            let class = Rc::ptr_eq(&x.class, &y.class);
             let (x, y) = (x.attrs.borrow(), y.attrs.borrow());
-            x.len() == y.len()
+            class
+                && x.len() == y.len()
                 && x.iter()
                     .zip(y.iter())
                     .all(|(p, q)| p.0 == q.0 && same(&p.1, &q.1))
         }
-        _ => d.same(a, b),
-    }
-}
-
-/// Two lists, tuples, dicts or sets whose items (keys and values) are `same_plain`.
-fn same_items(a: &Value, b: &Value) -> bool {
-    let all = |x: &[Value], y: &[Value]| {
-        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_plain(p, q))
-    };
-    match (a, b) {
-        (Value::List(x), Value::List(y)) => all(&x.borrow(), &y.borrow()),
-        (Value::Tuple(x), Value::Tuple(y)) => all(x, y),
-        (Value::Dict(x), Value::Dict(y)) | (Value::Set(x), Value::Set(y)) => {
-            let (x, y) = (x.borrow(), y.borrow());
-            x.entries.len() == y.entries.len()
-                && x.entries
-                    .iter()
-                    .zip(&y.entries)
-                    .all(|(p, q)| same_plain(&p.0, &q.0) && same_plain(&p.1, &q.1))
-        }
-        _ => false,
-    }
+        _ => return None,
+    })
 }
 
 /// The same value without looking inside containers: equal scalars and strings, the same

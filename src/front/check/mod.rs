@@ -185,7 +185,6 @@ impl State {
     pub fn same(&self, other: &State) -> bool {
         self.bw == other.bw
     }
-
 }
 
 /// Context notes attached to errors found inside loops and calls, innermost last.

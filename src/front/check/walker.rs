@@ -276,7 +276,13 @@ impl Domain for CheckDomain {
         let mut mirror = super::Env::default();
         for (k, b) in locals {
             let value = mirrored(&b.value);
-            mirror.insert(k.clone(), super::ABind { value, origin: b.origin.span });
+            mirror.insert(
+                k.clone(),
+                super::ABind {
+                    value,
+                    origin: b.origin.span,
+                },
+            );
         }
         let saved = std::mem::replace(&mut c.names.locals, Some(mirror));
         c.notes.push(Note {
