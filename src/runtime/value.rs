@@ -692,7 +692,7 @@ pub struct Dict {
     pub entries: Vec<(Value, Value)>,
     /// Shared between copies until one of them changes its keys (a check copies every
     /// dict at each branch; most never change).
-    index: Rc<HashMap<Key, usize>>,
+    index: Rc<HashMap<Key, usize, std::hash::BuildHasherDefault<crate::runtime::fnv::FnvHasher>>>,
 }
 
 impl Dict {
