@@ -65,6 +65,26 @@ pub struct LossOp {
     pub weight: Option<Rc<[f32]>>,
     pub ignore_index: i64,
     pub label_smoothing: f32,
+    /// A class loss's forward parts, kept for its backward (as PyTorch keeps the
+    /// log-softmax it computed): set by `loss`.
+    pub saved: Saved,
+}
+
+/// What a class loss's forward pass leaves for its backward.
+#[derive(Clone, Default)]
+pub struct Saved(Option<Rc<ClassParts>>);
+
+/// Two ops are alike whatever they saved.
+impl PartialEq for Saved {
+    fn eq(&self, _: &Saved) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Saved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Saved(parts)" } else { "Saved(none)" })
+    }
 }
 
 impl LossOp {
@@ -75,6 +95,7 @@ impl LossOp {
             weight: None,
             ignore_index: -100,
             label_smoothing: 0.0,
+            saved: Saved::default(),
         }
     }
 
@@ -222,10 +243,15 @@ pub fn loss(op: LossOp, pred: &Tensor, target: &Tensor) -> Result<Tensor, Tensor
         super::budget::data_bytes(pred.numel()).saturating_mul(2),
         &pred.shape(),
     )?;
+    let mut saved = Saved::default();
     let data = {
         let (p, t) = (pred.data(), target.data());
         match op.kind {
-            LossKind::CrossEntropy { .. } | LossKind::Nll => class_loss(&op, &p, &t)?.0,
+            LossKind::CrossEntropy { .. } | LossKind::Nll => {
+                let (out, parts) = class_loss(&op, &p, &t)?;
+                saved = Saved(Some(Rc::new(parts)));
+                out
+            }
             kind => {
                 loss_shape(op.name(), p.shape(), t.shape())?;
                 if op.reduction == Reduction::BatchMean && !matches!(kind, LossKind::KlDiv(_)) {
@@ -248,10 +274,11 @@ pub fn loss(op: LossOp, pred: &Tensor, target: &Tensor) -> Result<Tensor, Tensor
             let classes = cross_entropy_shape(&pred.shape(), &target.shape())?.1;
             LossOp {
                 kind: LossKind::CrossEntropy { classes },
+                saved,
                 ..op
             }
         }
-        _ => op,
+        _ => LossOp { saved, ..op },
     };
     Ok(Tensor::from_op(
         data,
@@ -332,7 +359,7 @@ fn rows(x: &ArrayD<f32>) -> ArrayD<f32> {
 }
 
 /// What the class losses compute once for both passes.
-struct ClassParts {
+pub struct ClassParts {
     /// Log-probabilities `[N, C]`.
     logp: ArrayD<f32>,
     /// Class weight per class (ones without `weight`).
@@ -415,26 +442,26 @@ fn class_parts(op: &LossOp, x: &ArrayD<f32>, t: &ArrayD<f32>) -> Result<ClassPar
     })
 }
 
-/// The forward value of a class loss, and whether the target holds class indices.
+/// The forward value of a class loss, and the parts its backward reads.
 fn class_loss(
     op: &LossOp,
     x: &ArrayD<f32>,
     t: &ArrayD<f32>,
-) -> Result<(ArrayD<f32>, bool), TensorError> {
-    let parts = class_parts(op, x, t)?;
-    let classes = parts.idx.is_some();
+) -> Result<(ArrayD<f32>, ClassParts), TensorError> {
+    let mut parts = class_parts(op, x, t)?;
+    let per = std::mem::take(&mut parts.per);
     let out = match op.reduction {
         Reduction::None => {
             let shape: &[usize] = if x.ndim() == 1 { &[] } else { &x.shape()[..1] };
-            from_vec(shape, parts.per)
+            from_vec(shape, per)
         }
-        Reduction::Sum => ArrayD::from_elem(IxDyn(&[]), parts.per.iter().sum()),
-        Reduction::Mean => ArrayD::from_elem(IxDyn(&[]), parts.per.iter().sum::<f32>() / parts.div),
+        Reduction::Sum => ArrayD::from_elem(IxDyn(&[]), per.iter().sum()),
+        Reduction::Mean => ArrayD::from_elem(IxDyn(&[]), per.iter().sum::<f32>() / parts.div),
         Reduction::BatchMean => {
             return Err(TensorError::Math(MathError::BatchMean { loss: op.name() }))
         }
     };
-    Ok((out, classes))
+    Ok((out, parts))
 }
 
 /// The upstream gradient of element (row) `i`, with the reduction's scale.
@@ -495,8 +522,16 @@ fn class_grads(
     g: &ArrayD<f32>,
     need: [bool; 2],
 ) -> [Option<ArrayD<f32>>; 2] {
-    let Ok(parts) = class_parts(op, p, t) else {
-        return [None, None];
+    let recomputed;
+    let parts = match &op.saved.0 {
+        Some(parts) => &**parts,
+        None => {
+            let Ok(parts) = class_parts(op, p, t) else {
+                return [None, None];
+            };
+            recomputed = parts;
+            &recomputed
+        }
     };
     let scale = scale_of(op.reduction, g, parts.div);
     let (n, c) = (parts.logp.shape()[0], parts.logp.shape()[1]);

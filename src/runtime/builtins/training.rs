@@ -242,6 +242,7 @@ pub(super) fn class_loss(
             Some(_) => a.int(interp, ig)?,
         },
         label_smoothing: smoothing as f32,
+        saved: Default::default(),
     };
     run_loss(interp, a, op)
 }
