@@ -232,7 +232,11 @@ fn check(path: &str, shapes: bool, max_memory: Option<u64>) -> u8 {
     if let Some(bytes) = max_memory {
         tsr::tensor::set_max_tensor_bytes(bytes);
     }
-    let report = tsr::check::check_source(&name, &text);
+    let report = if shapes {
+        tsr::check::check_source(&name, &text)
+    } else {
+        tsr::check::check_errors(&name, &text)
+    };
     if shapes {
         print!("{}", report.shapes_text());
     }

@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use tsr::check::{check_source, CheckReport};
+use tsr::check::{check_errors, check_source, CheckReport};
 use tsr::diagnostic::{render, RenderStyle, Severity};
 
 fn root() -> PathBuf {
@@ -69,7 +69,20 @@ fn golden_check_cases() {
     );
     let mut failures = Vec::new();
     for case in &cases {
-        let actual = snapshot(&check_file(case));
+        let report = check_file(case);
+        let actual = snapshot(&report);
+        // Without the `--shapes` listing the check finds the same things.
+        let text = std::fs::read_to_string(case).unwrap();
+        let quick = check_errors(&rel(case), &text);
+        let rendered = |r: &CheckReport| {
+            r.diagnostics
+                .iter()
+                .map(|d| render(d, RenderStyle::TEST))
+                .collect::<String>()
+        };
+        if !quick.shapes.is_empty() || rendered(&quick) != rendered(&report) {
+            failures.push(format!("{}: check_errors differs from check_source", rel(case)));
+        }
         let expected_file = case.with_extension("out");
         if update() {
             std::fs::write(&expected_file, &actual).unwrap();

@@ -250,7 +250,7 @@ impl Interp {
             }
             Value::Str(s) => {
                 for (i, c) in s.chars().enumerate() {
-                    if let Some(f) = run(self, Value::str(&c.to_string()), &name_label, i == 0)? {
+                    if let Some(f) = run(self, Value::char(c), &name_label, i == 0)? {
                         return Ok(f);
                     }
                 }

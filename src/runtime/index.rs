@@ -357,7 +357,7 @@ impl Interp {
                 let seq: Vec<Value> = match &v {
                     Value::List(l) => l.borrow().clone(),
                     Value::Tuple(t) => t.as_ref().clone(),
-                    Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
+                    Value::Str(s) => s.chars().map(Value::char).collect(),
                     Value::Range { start, stop, step } => {
                         let n = Value::range_len(*start, *stop, *step).min(1 << 24);
                         (0..n)

@@ -117,6 +117,19 @@ impl Value {
         Value::Str(Rc::from(s))
     }
 
+    /// A one-character string; ASCII characters are shared, not allocated (iterating
+    /// over a text, `set` of a text, indexing one character).
+    pub fn char(c: char) -> Value {
+        thread_local! {
+            static ASCII: Vec<Rc<str>> =
+                (0u8..128).map(|b| Rc::from(char::from(b).to_string())).collect();
+        }
+        match u8::try_from(c) {
+            Ok(b) if b < 128 => ASCII.with(|t| Value::Str(t[usize::from(b)].clone())),
+            _ => Value::str(c.encode_utf8(&mut [0; 4])),
+        }
+    }
+
     /// A tuple as a list (for the builtins that take either); anything else as it is.
     pub fn listlike(self) -> Value {
         match self {

@@ -35,14 +35,14 @@ impl CArgs {
     /// Whether slot `i` holds a known value (or nothing).
     pub(super) fn known(&self, i: usize) -> bool {
         match self.slots.get(i) {
-            Some(Some((v, _))) => v.realize().is_some(),
+            Some(Some((v, _))) => v.is_known(),
             _ => true,
         }
     }
 
     pub(super) fn all_known(&self) -> bool {
         (0..self.slots.len()).all(|i| self.known(i))
-            && self.rest.iter().all(|(v, _)| v.realize().is_some())
+            && self.rest.iter().all(|(v, _)| v.is_known())
     }
 
     /// Dimension values from slot `first` on and the variadic rest.

@@ -82,6 +82,17 @@ pub(crate) fn silent_interp(name: &str, text: &str) -> Interp {
 
 /// Check a whole program text. A program with syntax errors reports those only.
 pub fn check_source(name: &str, text: &str) -> CheckReport {
+    check_with(name, text, true)
+}
+
+/// `check_source` without the `--shapes` listing (`shapes` left empty): what `tsr check`
+/// without `--shapes`, the REPL's `:check` and the fix verifier need. Each assignment's
+/// value is then not described as the check goes.
+pub fn check_errors(name: &str, text: &str) -> CheckReport {
+    check_with(name, text, false)
+}
+
+fn check_with(name: &str, text: &str, shapes: bool) -> CheckReport {
     let (program, errors) = parser::parse(text);
     if !errors.is_empty() {
         let interp = silent_interp(name, text);
@@ -92,7 +103,7 @@ pub fn check_source(name: &str, text: &str) -> CheckReport {
             steps: 0,
         };
     }
-    let mut report = walker::check_program(name, text, &program.stmts, None);
+    let mut report = walker::check_program(name, text, &program.stmts, None, shapes);
     verify::verify_all(name, text, &mut report.diagnostics);
     report
 }
@@ -224,8 +235,11 @@ pub(crate) struct Checker {
     /// Whether the statement being checked has already reported an error.
     pub stmt_failed: bool,
     pub notes: Vec<Note>,
-    /// Assignment statement start → (variable, joined value, its description).
+    /// Assignment statement start → (variable, joined value, its description), kept
+    /// when `list_shapes`.
     assigned: BTreeMap<usize, (String, AVal, String)>,
+    /// Whether the report lists what each assignment binds (`--shapes`).
+    pub list_shapes: bool,
     pub next_id: u32,
     /// Statements left to simulate; loops and calls stop being followed when it runs out.
     pub fuel: u64,
@@ -259,6 +273,7 @@ impl Checker {
             cut_recursions: HashSet::new(),
             notes: Vec::new(),
             assigned: BTreeMap::new(),
+            list_shapes: true,
             next_id: 1,
             fuel: FUEL,
             quiet: 0,
@@ -299,7 +314,7 @@ impl Checker {
 
     /// Remember an assignment's value for `--shapes`.
     pub fn record_assign(&mut self, stmt_span: Span, name: &str, value: &AVal) {
-        if self.quiet > 0 {
+        if self.quiet > 0 || !self.list_shapes {
             return;
         }
         // Only the shape is described: a tensor's graph facts (its ancestors, which grow

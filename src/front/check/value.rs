@@ -149,6 +149,24 @@ impl AVal {
         })
     }
 
+    /// Whether `realize` gives a value (without building it).
+    pub fn is_known(&self) -> bool {
+        match self {
+            AVal::None
+            | AVal::Bool(Some(_))
+            | AVal::Num(ANum::Known(_))
+            | AVal::Str(Some(_))
+            | AVal::Range(Some(_))
+            | AVal::Builtin(_)
+            | AVal::Module(_) => true,
+            AVal::List(l) => match &*l.borrow() {
+                AList::Exact(items) => items.iter().all(AVal::is_known),
+                AList::Approx(_) => false,
+            },
+            _ => false,
+        }
+    }
+
     /// Whether the value is as known as a run would have it: a known value, a tensor of
     /// known rank, a function. What a recursive call may be followed with.
     pub fn is_settled(&self) -> bool {
@@ -159,7 +177,7 @@ impl AVal {
                 Some(items) => items.iter().all(|v| v.is_settled()),
                 None => false,
             },
-            other => other.realize().is_some(),
+            other => other.is_known(),
         }
     }
 

@@ -32,7 +32,7 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 fn errors(name: &str, text: &str, seed: Option<&Interp>) -> Option<Vec<(&'static str, usize)>> {
     let (diags, steps) = match seed {
         None => {
-            let r = super::check_source(name, text);
+            let r = super::check_errors(name, text);
             (r.diagnostics, r.steps)
         }
         Some(interp) => check_seeded(name, text, interp)?,
@@ -142,7 +142,7 @@ fn check_seeded(name: &str, text: &str, live: &Interp) -> Option<(Vec<Diagnostic
     if !errors.is_empty() {
         return None;
     }
-    let report = super::walker::check_program(name, text, &program.stmts, Some(live));
+    let report = super::walker::check_program(name, text, &program.stmts, Some(live), false);
     Some((report.diagnostics, report.steps))
 }
 

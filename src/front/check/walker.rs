@@ -217,7 +217,7 @@ impl Domain for CheckDomain {
 
     fn bound(&mut self, _it: &Interp, name: &str, v: &Value, origin: Span) {
         // `--shapes` lists what an assignment statement binds to a name.
-        if let Some((start, Some(n))) = self.stmts.last() {
+        if let (true, Some((start, Some(n)))) = (self.c.list_shapes, self.stmts.last()) {
             if *start == origin.start && n == name {
                 self.c.record_assign(origin, name, &to_aval(v));
                 if let (Value::Instance(_), Some(e)) = (v, self.c.assigned.get_mut(&origin.start)) {
@@ -232,11 +232,12 @@ impl Domain for CheckDomain {
         match stmt {
             Some(s) => {
                 *saved = std::mem::replace(&mut self.c.stmt_failed, false);
+                // (The name is wanted only for the `--shapes` listing.)
                 let name = match &s.kind {
                     StmtKind::Assign {
                         target: Target::Name(n),
                         ..
-                    } => Some(n.node.clone()),
+                    } if self.c.list_shapes => Some(n.node.clone()),
                     _ => None,
                 };
                 self.stmts.push((s.span.start, name));
@@ -363,8 +364,10 @@ pub(super) fn check_program(
     text: &str,
     stmts: &[Stmt],
     seed: Option<&Interp>,
+    shapes: bool,
 ) -> CheckReport {
     let mut checker = Checker::new(super::silent_interp(name, text), text);
+    checker.list_shapes = shapes;
     let mut walker = super::silent_interp(name, text);
     // One source for both: a note folds into its error's snippet only when they share it.
     walker.sources[walker.src_id].source = checker.interp.source(checker.interp.src_id).clone();

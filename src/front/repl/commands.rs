@@ -461,7 +461,7 @@ fn check(session: &mut Session, arg: &str) {
             }
         }
     };
-    let report = crate::front::check::check_source(&name, &text);
+    let report = crate::front::check::check_errors(&name, &text);
     for d in &report.diagnostics {
         session.report(d);
     }

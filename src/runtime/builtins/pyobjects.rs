@@ -137,6 +137,15 @@ fn f_dict(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn f_set(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let items = match a.get(0).cloned() {
         None | Some(Value::None) => Vec::new(),
+        // The set of a text's characters (a character model's vocabulary): one string
+        // made per distinct character, in the order first seen, not one per character.
+        Some(Value::Str(s)) => {
+            let mut seen = crate::runtime::fnv::FnvMap::default();
+            s.chars()
+                .filter(|&c| seen.insert(c, ()).is_none())
+                .map(Value::char)
+                .collect()
+        }
         Some(v) => interp.iter_values(&v, a.span(0))?,
     };
     let span = a.span(0);
@@ -725,7 +734,7 @@ fn f_ord(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn f_chr(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let i = a.int(interp, 0)?;
     match u32::try_from(i).ok().and_then(char::from_u32) {
-        Some(c) => Ok(Value::str(&c.to_string())),
+        Some(c) => Ok(Value::char(c)),
         None => Err(interp.fail(
             Diagnostic::error("value::argument", format!("{i} is not a character code"))
                 .primary(a.span(0), "out of range"),

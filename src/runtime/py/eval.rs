@@ -146,7 +146,7 @@ impl Interp {
                     .map(|i| Value::Number((start + i * step) as f64))
                     .collect()
             }
-            Value::Str(s) => s.chars().map(|c| Value::str(&c.to_string())).collect(),
+            Value::Str(s) => s.chars().map(Value::char).collect(),
             Value::Dict(d) | Value::Set(d) => d.borrow().keys().cloned().collect(),
             Value::File(f) => f.1.split_inclusive('\n').map(Value::str).collect(),
             Value::Tensor(t) => {
