@@ -2,6 +2,7 @@
 //! operands (ArrayD iteration is several times slower than a slice loop on tiny tensors).
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Ix2, IxDyn, Zip};
+use std::mem::MaybeUninit;
 use std::sync::Mutex;
 
 pub(crate) use super::layout::{from_vec, reshape_owned, standard};
@@ -30,18 +31,35 @@ fn halves<T: Send>(out: &mut [T], f: &(dyn Fn(usize, &mut [T]) + Sync)) {
     });
 }
 
-/// `f(x[i], y[i])` for two slices of the same length, collected (on two threads when
-/// long: `halves`).
-fn zip_slices<F: Fn(f32, f32) -> f32 + Sync>(x: &[f32], y: &[f32], f: F) -> Vec<f32> {
-    let mut v = Vec::with_capacity(x.len());
-    halves(&mut v.spare_capacity_mut()[..x.len()], &|at, part| {
-        for ((o, &p), &q) in part.iter_mut().zip(&x[at..]).zip(&y[at..]) {
-            o.write(f(p, q));
-        }
-    });
-    // SAFETY: the two halves together wrote each of the first x.len() elements.
-    unsafe { v.set_len(x.len()) };
+/// A new vector of `len` values, `f(offset, part)` writing the values of each part (on
+/// two threads when long: `halves`).
+///
+/// # Safety
+/// `f` must write every element of the part it is given.
+unsafe fn collect_halves(
+    len: usize,
+    f: &(dyn Fn(usize, &mut [MaybeUninit<f32>]) + Sync),
+) -> Vec<f32> {
+    let mut v = Vec::with_capacity(len);
+    halves(&mut v.spare_capacity_mut()[..len], f);
+    // SAFETY: `f` wrote each value of both halves (this function's contract), which
+    // together are the first `len`.
+    unsafe { v.set_len(len) };
     v
+}
+
+/// `f(x[i], y[i])` for two slices of the same length, collected.
+fn zip_slices<F: Fn(f32, f32) -> f32 + Sync>(x: &[f32], y: &[f32], f: F) -> Vec<f32> {
+    let n = x.len().min(y.len());
+    // SAFETY: the parts split `n`, so from its offset on each part is no longer than
+    // `x[at..]` or `y[at..]`, and the zip writes all of it.
+    unsafe {
+        collect_halves(n, &|at, part| {
+            for ((o, &p), &q) in part.iter_mut().zip(&x[at..]).zip(&y[at..]) {
+                o.write(f(p, q));
+            }
+        })
+    }
 }
 
 /// `f(a, b)` elementwise with `a` and `b` broadcast to `out` (checked by the caller).

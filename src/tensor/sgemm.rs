@@ -178,8 +178,28 @@ unsafe fn gemm_with<K: Micro>(
         return true;
     }
     if 2 * n <= K::NR && m > n {
-        // SAFETY: as this function's contract.
-        return unsafe { narrow::<K>(m, n, k, a, b, dst, drs, tasks) };
+        // A result narrower than half a register tile (the 10 classes of a classifier's
+        // last layer) and taller than wide, as `Cᵀ = Bᵀ Aᵀ`: the long side then fills
+        // the vectors. Each element is the same sum in the same order, so the values are
+        // the same. (Bᵀ and Aᵀ are `b` and `a` with their strides swapped.)
+        let swap = |x: Mat| Mat {
+            ptr: x.ptr,
+            rs: x.cs,
+            cs: x.rs,
+        };
+        let mut t = vec![0.0f32; m * n];
+        // SAFETY: as this function's contract, for the transposed operands; `t` holds
+        // the n×m result, row stride m.
+        let finite = unsafe {
+            gemm_with::<K>(n, m, k, swap(b), swap(a), t.as_mut_ptr(), m as isize, tasks)
+        };
+        for (j, col) in t.chunks_exact(m).enumerate() {
+            for (i, &v) in col.iter().enumerate() {
+                // SAFETY: (i, j) is inside the m×n destination (this function's contract).
+                unsafe { *dst.offset(i as isize * drs + j as isize) = v };
+            }
+        }
+        return finite;
     }
     let strips = n.div_ceil(K::NR);
     // Two halves when the helper is awake; else more, smaller tasks, so that this
@@ -217,42 +237,6 @@ unsafe fn gemm_with<K: Micro>(
     };
     super::pair::split(tasks, &run);
     !job.nonfinite.load(Relaxed)
-}
-
-/// A product whose result is narrower than half a register tile (the 10 classes of a
-/// classifier's last layer) and taller than wide, as `Cᵀ = Bᵀ Aᵀ`: the long side then
-/// fills the vectors. Each element is the same sum in the same order, so the values are
-/// the same as `gemm_with`'s.
-///
-/// # Safety
-/// As `gemm_with`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn narrow<K: Micro>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: Mat,
-    b: Mat,
-    dst: *mut f32,
-    drs: isize,
-    tasks: usize,
-) -> bool {
-    let swap = |x: Mat| Mat {
-        ptr: x.ptr,
-        rs: x.cs,
-        cs: x.rs,
-    };
-    let mut t = vec![0.0f32; m * n];
-    // SAFETY: bᵀ and aᵀ are the same memory as `b` and `a` with their strides swapped;
-    // `t` holds the n×m result, row stride m.
-    let finite = unsafe { gemm_with::<K>(n, m, k, swap(b), swap(a), t.as_mut_ptr(), m as isize, tasks) };
-    for (j, col) in t.chunks_exact(m).enumerate() {
-        for (i, &v) in col.iter().enumerate() {
-            // SAFETY: (i, j) is inside the m×n destination (this function's contract).
-            unsafe { *dst.offset(i as isize * drs + j as isize) = v };
-        }
-    }
-    finite
 }
 
 thread_local! {
