@@ -81,7 +81,10 @@ fn golden_check_cases() {
                 .collect::<String>()
         };
         if !quick.shapes.is_empty() || rendered(&quick) != rendered(&report) {
-            failures.push(format!("{}: check_errors differs from check_source", rel(case)));
+            failures.push(format!(
+                "{}: check_errors differs from check_source",
+                rel(case)
+            ));
         }
         let expected_file = case.with_extension("out");
         if update() {

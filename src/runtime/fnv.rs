@@ -30,6 +30,9 @@ impl Hasher for FnvHasher {
 /// A `HashMap` hashed with FNV-1a.
 pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
 
+/// A hash set with FNV-1a.
+pub type FnvSet<K> = std::collections::HashSet<K, BuildHasherDefault<FnvHasher>>;
+
 /// Binds `name` in a scope: replaces its binding (the key's allocation is kept) or adds
 /// one. The evaluator's scopes and the checker's abstract ones bind through it.
 #[inline]

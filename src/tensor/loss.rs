@@ -83,7 +83,11 @@ impl PartialEq for Saved {
 
 impl std::fmt::Debug for Saved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Saved(parts)" } else { "Saved(none)" })
+        f.write_str(if self.0.is_some() {
+            "Saved(parts)"
+        } else {
+            "Saved(none)"
+        })
     }
 }
 

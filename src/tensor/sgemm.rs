@@ -190,9 +190,8 @@ unsafe fn gemm_with<K: Micro>(
         let mut t = vec![0.0f32; m * n];
         // SAFETY: as this function's contract, for the transposed operands; `t` holds
         // the n×m result, row stride m.
-        let finite = unsafe {
-            gemm_with::<K>(n, m, k, swap(b), swap(a), t.as_mut_ptr(), m as isize, tasks)
-        };
+        let finite =
+            unsafe { gemm_with::<K>(n, m, k, swap(b), swap(a), t.as_mut_ptr(), m as isize, tasks) };
         for (j, col) in t.chunks_exact(m).enumerate() {
             for (i, &v) in col.iter().enumerate() {
                 // SAFETY: (i, j) is inside the m×n destination (this function's contract).

@@ -41,8 +41,7 @@ impl CArgs {
     }
 
     pub(super) fn all_known(&self) -> bool {
-        (0..self.slots.len()).all(|i| self.known(i))
-            && self.rest.iter().all(|(v, _)| v.is_known())
+        (0..self.slots.len()).all(|i| self.known(i)) && self.rest.iter().all(|(v, _)| v.is_known())
     }
 
     /// Dimension values from slot `first` on and the variadic rest.

@@ -723,8 +723,8 @@ impl Checker {
     pub(super) fn movement_rule(&mut self, a: &mut CArgs) -> AVal {
         let undecided = RuleOut::Undecided(String::new(), None);
         let s = self.arg_shape(a, 0);
-        let known = (1..a.slots.len()).all(|i| a.known(i))
-            && a.rest.iter().all(|(v, _)| v.is_known());
+        let known =
+            (1..a.slots.len()).all(|i| a.known(i)) && a.rest.iter().all(|(v, _)| v.is_known());
         let Some(s) = s.filter(|_| known) else {
             return self.from_rule(a, undecided, &[0], &[]);
         };

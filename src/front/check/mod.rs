@@ -235,8 +235,8 @@ pub(crate) struct Checker {
     /// Whether the statement being checked has already reported an error.
     pub stmt_failed: bool,
     pub notes: Vec<Note>,
-    /// Assignment statement start → (variable, joined value, its description), kept
-    /// when `list_shapes`.
+    /// Assignment statement start → (variable, joined value, its description), recorded
+    /// by the walker when `list_shapes`.
     assigned: BTreeMap<usize, (String, AVal, String)>,
     /// Whether the report lists what each assignment binds (`--shapes`).
     pub list_shapes: bool,
@@ -314,7 +314,7 @@ impl Checker {
 
     /// Remember an assignment's value for `--shapes`.
     pub fn record_assign(&mut self, stmt_span: Span, name: &str, value: &AVal) {
-        if self.quiet > 0 || !self.list_shapes {
+        if self.quiet > 0 {
             return;
         }
         // Only the shape is described: a tensor's graph facts (its ancestors, which grow

@@ -216,8 +216,9 @@ impl Domain for CheckDomain {
     }
 
     fn bound(&mut self, _it: &Interp, name: &str, v: &Value, origin: Span) {
-        // `--shapes` lists what an assignment statement binds to a name.
-        if let (true, Some((start, Some(n)))) = (self.c.list_shapes, self.stmts.last()) {
+        // `--shapes` lists what an assignment statement binds to a name (the statement's
+        // name is kept only then: see `statement`).
+        if let Some((start, Some(n))) = self.stmts.last() {
             if *start == origin.start && n == name {
                 self.c.record_assign(origin, name, &to_aval(v));
                 if let (Value::Instance(_), Some(e)) = (v, self.c.assigned.get_mut(&origin.start)) {

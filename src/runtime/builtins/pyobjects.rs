@@ -140,9 +140,9 @@ fn f_set(interp: &mut Interp, a: &mut Args) -> R<Value> {
         // The set of a text's characters (a character model's vocabulary): one string
         // made per distinct character, in the order first seen, not one per character.
         Some(Value::Str(s)) => {
-            let mut seen = crate::runtime::fnv::FnvMap::default();
+            let mut seen = crate::runtime::fnv::FnvSet::default();
             s.chars()
-                .filter(|&c| seen.insert(c, ()).is_none())
+                .filter(|&c| seen.insert(c))
                 .map(Value::char)
                 .collect()
         }
