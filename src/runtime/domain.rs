@@ -25,6 +25,14 @@ pub use crate::runtime::value::Abs;
 
 /// Loops with at most this many known items are run item by item in abstract mode.
 pub const UNROLL: usize = 128;
+/// An unrolled loop whose items have run this many statements so far (nested loops and
+/// calls included) runs the rest of its items alike, as a loop over unknown items does:
+/// a long loop over known data (393 names of a file) stays exact for its first items
+/// without running the whole file's worth of statements.
+pub const UNROLL_STEPS: usize = 256;
+/// A loop that runs its known items alike (many, or past `UNROLL_STEPS`) runs each of
+/// them as it is instead when they are at most this many distinct values.
+pub const DISTINCT: usize = 8;
 /// Other loops are run at most this many times before their state is taken as settled.
 pub const MAX_ITERS: usize = 8;
 
@@ -516,6 +524,22 @@ impl Interp {
         a.domain = None;
         self.domain = Some(d);
         self.put_snapshot(a);
+    }
+
+    /// The distinct values among `items` (by `same_value`), in first-seen order, when
+    /// there are at most `DISTINCT` of them.
+    pub(crate) fn distinct_items(&self, items: &[Value]) -> Option<Vec<Value>> {
+        let d = self.domain.as_deref()?;
+        let mut kinds: Vec<Value> = Vec::new();
+        for x in items {
+            if !kinds.iter().any(|k| same_value(d, k, x, 0)) {
+                if kinds.len() == DISTINCT {
+                    return None;
+                }
+                kinds.push(x.clone());
+            }
+        }
+        Some(kinds)
     }
 
     /// Whether the variables of two snapshots are the same (a loop's fixed point).

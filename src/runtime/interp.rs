@@ -120,6 +120,8 @@ pub struct Interp {
     /// Abstract mode: loops being run item by item, innermost last (deeper ones run to a
     /// fixed point instead, as their items multiply).
     pub(crate) abs_unrolled: usize,
+    /// Abstract mode: statements run so far (what an unrolled loop has cost).
+    pub(crate) abs_steps: usize,
 }
 
 /// Entries of `Interp::changed` kept at most.
@@ -160,6 +162,7 @@ impl Interp {
             abs_left: 0,
             abs_inexact: false,
             abs_unrolled: 0,
+            abs_steps: 0,
         }
     }
 

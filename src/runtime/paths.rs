@@ -3,7 +3,7 @@
 //! same state, joined; a loop whose trip count is not known, run until its state stops
 //! changing. Decided conditions and short loops run as `exec.rs` runs them.
 
-use crate::runtime::domain::{AbsItems, Domain, Snapshot, MAX_ITERS, UNROLL};
+use crate::runtime::domain::{AbsItems, Domain, Snapshot, MAX_ITERS, UNROLL, UNROLL_STEPS};
 use crate::runtime::interp::{Flow, Interp, OpCall, R};
 use crate::runtime::value::Value;
 use crate::syntax::ast::{BinOp, Expr, Stmt, StmtKind, Target};
@@ -85,6 +85,7 @@ impl Interp {
         if !self.with_domain(|d, _| d.fuel()).unwrap_or(false) {
             return Ok(Flow::Normal);
         }
+        self.abs_steps += 1;
         let mut saved = false;
         self.with_domain(|d, _| d.statement(Some(stmt), &mut saved));
         let out = match self.exec_stmt(stmt) {
@@ -390,6 +391,7 @@ impl Interp {
                         body,
                         (first, true),
                         u,
+                        0,
                         Some(n as usize),
                         left0,
                         quiet,
@@ -416,17 +418,62 @@ impl Interp {
                 self.abs_unrolled -= 1;
                 return r;
             }
-            AbsItems::Exact(items) if items.is_empty() => return Ok(Some(Flow::Normal)),
             AbsItems::Exact(items) => {
-                let mut e = items[0].clone();
-                for x in &items[1..] {
-                    e = self.with_domain(|d, _| d.join(&e, x)).unwrap_or(e);
-                }
-                ((items[0].clone(), true), e, Some(items.len()))
+                return self.settle_items(target, body, items, 0, left0, quiet)
             }
             AbsItems::Alike(e, count) => ((e.clone(), false), e, count),
         };
-        self.settle_for(target, body, first, elem, count, left0, quiet)
+        self.settle_for(target, body, first, elem, 0, count, left0, quiet)
+    }
+
+    /// Known `items` (from the loop's item `from` on), many or deep in unrolled loops.
+    /// When they are a few distinct values (`[3] * 59 + [4]`), each of those as it is,
+    /// in turn, until the state settles; otherwise the first as it is, then the rest
+    /// alike, joined, until the state settles.
+    fn settle_items(
+        &mut self,
+        target: &Target,
+        body: &[Stmt],
+        items: Vec<Value>,
+        from: usize,
+        left0: usize,
+        quiet: &mut bool,
+    ) -> R<Option<Flow>> {
+        let Some(first) = items.first().cloned() else {
+            return Ok(Some(Flow::Normal));
+        };
+        // (A body that never names the loop's variables runs alike for any item.)
+        let named = self.unnamed_in(target, body).is_empty();
+        if let Some(kinds) = named.then(|| self.distinct_items(&items)).flatten() {
+            let span = target.span();
+            let var = self.text_of(span);
+            let flow = self.iteration(left0, quiet, |it| {
+                it.settle_loop(false, |it| {
+                    for (j, v) in kinds.iter().enumerate() {
+                        // (The first is the loop's item `from`; any other comes later.)
+                        let i = if j == 0 { from } else { from.max(1) };
+                        it.with_domain(|d, _| d.iteration(Some((span, &var, v, i, true))));
+                        let r = it
+                            .assign_to(target, v.clone(), span)
+                            .and_then(|_| it.exec_block(body));
+                        it.with_domain(|d, _| d.iteration(None));
+                        match r? {
+                            f @ (Flow::Break | Flow::Return(_)) => return Ok(f),
+                            _ if it.abs_raised => break,
+                            _ => {}
+                        }
+                    }
+                    Ok(Flow::Normal)
+                })
+            })?;
+            return Ok(Some(flow));
+        }
+        let mut e = first.clone();
+        for x in &items[1..] {
+            e = self.with_domain(|d, _| d.join(&e, x)).unwrap_or(e);
+        }
+        let count = Some(items.len());
+        self.settle_for(target, body, (first, true), e, from, count, left0, quiet)
     }
 
     /// A loop over known items, one iteration per item.
@@ -448,7 +495,9 @@ impl Interp {
         let unnamed = self.unnamed_in(target, body);
         let last = items.last().cloned();
         let mut top: Option<Snapshot> = None;
-        for (i, v) in items.into_iter().enumerate() {
+        let start = self.abs_steps;
+        let mut items = items.into_iter().enumerate();
+        while let Some((i, v)) = items.next() {
             if !unnamed.is_empty() && (1..=3).contains(&i) {
                 let mut now = self.snapshot();
                 now.forget(&unnamed);
@@ -459,6 +508,14 @@ impl Interp {
                     break;
                 }
                 top = Some(now);
+            }
+            // Long (and not about to settle as above): the rest run alike (see
+            // `UNROLL_STEPS`).
+            let settling = !unnamed.is_empty() && i <= 3;
+            if !settling && self.abs_steps - start > UNROLL_STEPS && items.len() > 0 {
+                let mut rest = vec![v];
+                rest.extend(items.map(|(_, v)| v));
+                return self.settle_items(target, body, rest, i, left0, quiet);
             }
             self.with_domain(|d, _| d.iteration(Some((span.to(iter.span), &var, &v, i, true))));
             let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
@@ -511,6 +568,7 @@ impl Interp {
         body: &[Stmt],
         (first, exact_first): (Value, bool),
         elem: Value,
+        from: usize,
         count: Option<usize>,
         left0: usize,
         quiet: &mut bool,
@@ -521,7 +579,7 @@ impl Interp {
         }
         // The first item as it is, then the rest alike until the state settles.
         let var = self.text_of(span);
-        self.with_domain(|d, _| d.iteration(Some((span, &var, &first, 0, exact_first))));
+        self.with_domain(|d, _| d.iteration(Some((span, &var, &first, from, exact_first))));
         let flow = self.iteration(left0, quiet, |it| -> R<Flow> {
             it.assign_to(target, first, span)?;
             it.exec_block(body)
@@ -535,7 +593,7 @@ impl Interp {
         if count == Some(1) {
             return Ok(Some(Flow::Normal));
         }
-        let mut k = 0;
+        let mut k = from;
         let flow = self.iteration(left0, quiet, |it| {
             it.settle_loop(count.is_none(), |it| {
                 k += 1;
