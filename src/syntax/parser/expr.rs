@@ -263,25 +263,20 @@ impl Parser<'_> {
             rest.push((op, op_span, rhs));
         }
         let span = first.span.to(rest.last().map_or(first.span, |r| r.2.span));
-        if rest.len() == 1 {
-            let (op, op_span, rhs) = rest.pop().expect("one comparison");
-            return Ok(Expr::new(
-                ExprKind::Binary {
-                    op,
-                    op_span,
-                    lhs: Box::new(first),
-                    rhs: Box::new(rhs),
-                },
-                span,
-            ));
-        }
-        Ok(Expr::new(
-            ExprKind::Compare {
+        // One comparison is a binary operation; a chain (`a < b < c`) is a `Compare`.
+        let kind = match <[_; 1]>::try_from(rest) {
+            Ok([(op, op_span, rhs)]) => ExprKind::Binary {
+                op,
+                op_span,
+                lhs: Box::new(first),
+                rhs: Box::new(rhs),
+            },
+            Err(rest) => ExprKind::Compare {
                 first: Box::new(first),
                 rest,
             },
-            span,
-        ))
+        };
+        Ok(Expr::new(kind, span))
     }
 
     /// The infix operator at the current token, `not in` included.
@@ -539,7 +534,9 @@ impl Parser<'_> {
             }
         }
         if items.len() == 1 && !matches!(self.tokens[self.pos - 1].node, Token::Comma) {
-            return Ok(items.pop().expect("one target"));
+            if let Some(t) = items.pop() {
+                return Ok(t);
+            }
         }
         let span = start.to(Span::new(self.last_end, self.last_end));
         Ok(Target::Tuple { items, span })
@@ -577,9 +574,10 @@ impl Parser<'_> {
         } else {
             Some(self.expression(0)?)
         };
-        if !self.at(&Token::Colon) {
-            return Ok(IndexItem::Index(start.expect("an index expression")));
-        }
+        let start = match start {
+            Some(e) if !self.at(&Token::Colon) => return Ok(IndexItem::Index(e)),
+            start => start,
+        };
         self.bump();
         let slice_end = |t: &Token| matches!(t, Token::Colon | Token::Comma | Token::RBracket);
         let stop = if slice_end(self.peek()) {
@@ -688,8 +686,8 @@ impl Parser<'_> {
         let mut items = Vec::new();
         while !self.at(&Token::RBracket) {
             items.push(self.named_expr()?);
-            if items.len() == 1 && self.at(&Token::For) {
-                let elt = items.pop().expect("the element");
+            if let (1, true) = (items.len(), self.at(&Token::For)) {
+                let Some(elt) = items.pop() else { break };
                 let (clauses, _) = self.comp_clauses()?;
                 let close = self.close(open, Token::RBracket, "`]`", "list")?;
                 return Ok(comp(CompKind::List, elt, None, clauses, open.to(close)));
@@ -711,8 +709,8 @@ impl Parser<'_> {
         while !self.at(&Token::RParen) {
             items.push(self.named_expr()?);
             trailing_comma = false;
-            if items.len() == 1 && self.at(&Token::For) {
-                let elt = items.pop().expect("the element");
+            if let (1, true) = (items.len(), self.at(&Token::For)) {
+                let Some(elt) = items.pop() else { break };
                 let (clauses, _) = self.comp_clauses()?;
                 let close = self.close(open, Token::RParen, "`)`", "parenthesised")?;
                 return Ok(comp(CompKind::Gen, elt, None, clauses, open.to(close)));
@@ -724,9 +722,10 @@ impl Parser<'_> {
         }
         let close = self.close(open, Token::RParen, "`,` or `)`", "parenthesised")?;
         if items.len() == 1 && !trailing_comma && !matches!(items[0].kind, ExprKind::Starred(_)) {
-            let mut inner = items.pop().expect("one item");
-            inner.span = open.to(close);
-            return Ok(inner);
+            if let Some(mut inner) = items.pop() {
+                inner.span = open.to(close);
+                return Ok(inner);
+            }
         }
         Ok(Expr::new(ExprKind::Tuple(items), open.to(close)))
     }
@@ -741,13 +740,12 @@ impl Parser<'_> {
         let first = self.star_expr()?;
         if self.eat(&Token::Colon).is_none() {
             // A set: `{a, b}` or `{x for x in xs}`.
-            let mut items = vec![first];
             if self.at(&Token::For) {
-                let elt = items.pop().expect("the element");
                 let (clauses, _) = self.comp_clauses()?;
                 let close = self.close(open, Token::RBrace, "`}`", "set")?;
-                return Ok(comp(CompKind::Set, elt, None, clauses, open.to(close)));
+                return Ok(comp(CompKind::Set, first, None, clauses, open.to(close)));
             }
+            let mut items = vec![first];
             while self.eat(&Token::Comma).is_some() && !self.at(&Token::RBrace) {
                 items.push(self.named_expr()?);
             }

@@ -261,7 +261,7 @@ impl Parser<'_> {
             value = self.expression_list()?;
         }
         let targets: Option<Vec<Target>> = targets.into_iter().collect();
-        let Some(mut targets) = targets else {
+        let Some(targets) = targets else {
             return Ok(None);
         };
         if op.is_some() {
@@ -279,22 +279,20 @@ impl Parser<'_> {
                 return Ok(None);
             }
         }
-        let span = targets[0].span().to(value.span);
-        if targets.len() > 1 {
-            return Ok(Some(Stmt {
-                kind: StmtKind::MultiAssign { targets, value },
-                span,
-            }));
-        }
-        Ok(Some(Stmt {
-            kind: StmtKind::Assign {
-                target: targets.pop().expect("one target"),
+        let Some(first) = targets.first() else {
+            return Ok(None);
+        };
+        let span = first.span().to(value.span);
+        let kind = match <[_; 1]>::try_from(targets) {
+            Ok([target]) => StmtKind::Assign {
+                target,
                 op,
                 op_span,
                 value,
             },
-            span,
-        }))
+            Err(targets) => StmtKind::MultiAssign { targets, value },
+        };
+        Ok(Some(Stmt { kind, span }))
     }
 
     /// target = NAME | postfix_expr subscript | postfix_expr "." NAME
