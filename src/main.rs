@@ -292,14 +292,10 @@ fn main() -> ExitCode {
         .stack_size(STACK_BYTES)
         .build();
     let code = match pool {
-        Ok(pool) => {
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                pool.install(move || run(cli))
-            })) {
-                Ok(code) => code,
-                Err(_) => 101,
-            }
-        }
+        Ok(pool) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(move || run(cli))
+        }))
+        .unwrap_or(101),
         Err(e) => {
             eprintln!("error: cannot start the interpreter thread: {e}");
             101

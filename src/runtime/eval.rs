@@ -204,18 +204,14 @@ impl Interp {
                 }
             }
             ExprKind::Lambda { params, body } => self.make_lambda(params, body, e.span),
-            ExprKind::Starred(inner) => Err(self.fail(
+            ExprKind::Starred(_) => Err(self.fail(
                 Diagnostic::error(
                     "syntax::unexpected",
                     "`*` unpacking is allowed only in a call or a list or tuple",
                 )
                 .primary(e.span, "unpacked here")
                 .help("write `f(*xs)` or `[*xs, y]`"),
-            ))
-            .map(|v: Value| {
-                let _ = inner;
-                v
-            }),
+            )),
         }
     }
 

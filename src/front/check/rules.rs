@@ -527,7 +527,7 @@ impl Checker {
         f: impl FnOnce(&[usize]) -> Result<Vec<usize>, TensorError>,
     ) -> RuleOut {
         let s = self.canon(s);
-        match call_rule(&[s.clone()], &[], |sh| f(&sh[0])) {
+        match call_rule(std::slice::from_ref(&s), &[], |sh| f(&sh[0])) {
             Ok(out) => RuleOut::Ok(out),
             Err(e @ TensorError::Axis { .. }) => RuleOut::Error(e),
             Err(e) => self.sym_error(e, &[&s]),

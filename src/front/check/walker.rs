@@ -286,7 +286,7 @@ impl Domain for CheckDomain {
                 },
             );
         }
-        let saved = std::mem::replace(&mut c.names.locals, Some(mirror));
+        let saved = c.names.locals.replace(mirror);
         c.notes.push(Note {
             quiet: false,
             span: call,

@@ -499,7 +499,7 @@ fn padded(interp: &mut Interp, a: &Args, align: char) -> R<Value> {
         }
     };
     let n = width.saturating_sub(s.chars().count());
-    let pad = |k: usize| std::iter::repeat(fill).take(k).collect::<String>();
+    let pad = |k: usize| std::iter::repeat_n(fill, k).collect::<String>();
     Ok(Value::str(&match align {
         '>' => format!("{}{s}", pad(n)),
         '<' => format!("{s}{}", pad(n)),

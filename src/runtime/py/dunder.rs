@@ -76,7 +76,7 @@ impl Interp {
         }
         let class = |v: &Value| match v {
             Value::Instance(i) => format!("`{}` object", i.class.name),
-            other => format!("{}", other.kind()),
+            other => other.kind().to_string(),
         };
         Some(Err(self.fail(
             Diagnostic::error(

@@ -224,9 +224,7 @@ fn format_number_spec(x: f64, s: &Spec, spec: &str) -> Result<String, String> {
             '0'
         };
         let len = sign.chars().count() + body.chars().count();
-        let padding: String = std::iter::repeat(fill)
-            .take(s.width.saturating_sub(len))
-            .collect();
+        let padding: String = std::iter::repeat_n(fill, s.width.saturating_sub(len)).collect();
         return Ok(format!("{sign}{padding}{body}"));
     }
     Ok(pad(&format!("{sign}{body}"), s, '>'))
@@ -311,7 +309,7 @@ fn pad(text: &str, s: &Spec, default_align: char) -> String {
     }
     let fill = s.fill.unwrap_or(' ');
     let n = s.width - len;
-    let repeat = |k: usize| std::iter::repeat(fill).take(k).collect::<String>();
+    let repeat = |k: usize| std::iter::repeat_n(fill, k).collect::<String>();
     match s.align.unwrap_or(default_align) {
         '<' => format!("{text}{}", repeat(n)),
         '^' => format!("{}{text}{}", repeat(n / 2), repeat(n - n / 2)),

@@ -97,9 +97,7 @@ fn scan_string(
     raw: bool,
 ) -> Result<String, LexError> {
     let rest = lex.remainder();
-    let closing: String = std::iter::repeat(quote)
-        .take(if triple { 3 } else { 1 })
-        .collect();
+    let closing: String = std::iter::repeat_n(quote, if triple { 3 } else { 1 }).collect();
     let mut value = String::new();
     let mut chars = rest.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -199,9 +197,7 @@ pub(super) fn lex_fstring(lex: &mut logos::Lexer<Token>) -> Result<(usize, usize
     let (_, quote, triple) = string_opening(lex);
     let start = lex.span().end;
     let rest = lex.remainder();
-    let closing: String = std::iter::repeat(quote)
-        .take(if triple { 3 } else { 1 })
-        .collect();
+    let closing: String = std::iter::repeat_n(quote, if triple { 3 } else { 1 }).collect();
     let mut depth = 0usize;
     let mut inner_quote: Option<char> = None;
     let mut chars = rest.char_indices();

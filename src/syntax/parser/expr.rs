@@ -172,7 +172,6 @@ impl Parser<'_> {
     }
 
     /// star_expr = "*" expression | expression
-
     pub(super) fn star_expr(&mut self) -> PResult<Expr> {
         if self.at(&Token::Star) {
             let star = self.bump();
