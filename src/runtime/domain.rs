@@ -26,9 +26,9 @@ pub use crate::runtime::value::Abs;
 /// Loops with at most this many known items are run item by item in abstract mode.
 pub const UNROLL: usize = 128;
 /// An unrolled loop whose items have run this many statements so far (nested loops and
-/// calls included) runs the rest of its items alike, as a loop over unknown items does:
-/// a long loop over known data (393 names of a file) stays exact for its first items
-/// without running the whole file's worth of statements.
+/// calls included) runs the rest of its items as a loop over many items does: a long
+/// loop over known data (50 names of a file, each with a loop over its characters)
+/// stays exact for its first items without running every item's statements.
 pub const UNROLL_STEPS: usize = 256;
 /// A loop that runs its known items alike (many, or past `UNROLL_STEPS`) runs each of
 /// them as it is instead when they are at most this many distinct values.
