@@ -25,14 +25,34 @@ const GRACE: Duration = Duration::from_secs(10);
 /// Mutants of each file in the fixed-seed test.
 const PER_FILE: usize = 10;
 
+/// The folder the mutants' files go to, removed when the test ends. A mutant that
+/// mangles the folder's own name fails to write (the folder it names does not exist).
+struct Private(PathBuf);
+
+impl Private {
+    fn new() -> Private {
+        let dir = std::env::temp_dir().join(format!("tsr-mutation-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Private(dir)
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The seed programs: every example and golden case, with the fixed `/tmp` paths the
-/// cases write to moved aside so that mutants never touch the golden tests' files.
-fn seeds() -> Vec<(String, String)> {
+/// cases write to moved into `private` so that mutants never touch the golden tests'
+/// files.
+fn seeds(private: &Private) -> Vec<(String, String)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     common::collect(&root.join("examples"), &mut files);
     common::collect(&root.join("tests/cases"), &mut files);
-    let private = format!("/tmp/tsr-mutation-{}-", std::process::id());
+    let private = format!("{}/", private.0.display());
     files
         .iter()
         .map(|f| {
@@ -92,7 +112,8 @@ fn mutants_never_panic_or_hang() {
     {
         return campaign(minutes);
     }
-    let seeds = seeds();
+    let private = Private::new();
+    let seeds = seeds(&private);
     assert!(
         seeds.len() > 100,
         "expected the examples and cases, found {}",
@@ -137,7 +158,8 @@ fn campaign(minutes: f64) {
     let out = std::env::var("TSR_CAMPAIGN_OUT")
         .unwrap_or_else(|_| format!("{}/target/campaign", env!("CARGO_MANIFEST_DIR")));
     let _ = std::fs::create_dir_all(&out);
-    let seeds = seeds();
+    let private = Private::new();
+    let seeds = seeds(&private);
     let mut gen = Gen(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1);
     let mut tally = Tally::default();
     let start = Instant::now();

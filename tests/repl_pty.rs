@@ -63,11 +63,27 @@ struct Pty {
     mark: usize,
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A test's own state directory, removed when the test ends (pass or fail).
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("tsr-pty-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("home")).unwrap();
-    dir
+    TempDir(dir)
 }
 
 fn open_pty() -> (File, PathBuf) {
@@ -429,7 +445,7 @@ fn tsr_run_exits_on_ctrl_c() {
     std::fs::write(dir.join("spin.tsr"), "while True:\n    pass\n").unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_tsr"))
         .args(["run", "spin.tsr"])
-        .current_dir(&dir)
+        .current_dir(&*dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
