@@ -718,6 +718,29 @@ impl Interp {
             Ok(Flow::Return(v)) => Ok(v),
             Ok(_) => Ok(Value::None),
             Err(mut e) => {
+                let library = |id: usize| self.sources.get(id).is_some_and(|s| s.library);
+                // Where the error points now: its source, or the callee's when none is
+                // attached yet.
+                let in_library = match &e.source {
+                    Some(src) => self
+                        .sources
+                        .iter()
+                        .any(|s| s.library && std::sync::Arc::ptr_eq(&s.source, src)),
+                    None => library(f.src_id),
+                };
+                if library(caller_src) {
+                    // A call made by the library's own code is not the user's concern.
+                    return Err(e);
+                }
+                if in_library && e.code != "interrupt" {
+                    // An error inside tsr's own code (a layer's `forward`) is shown at
+                    // the user's call; the library's lines follow as a note.
+                    return Err(Box::new(e.reanchored(
+                        call_span,
+                        self.source(caller_src),
+                        &f.name,
+                    )));
+                }
                 if e.code != "interrupt" && e.related.len() < MAX_CONTEXT_NOTES {
                     let note =
                         Diagnostic::advice("note::call", format!("in the call of `{}`", f.name))

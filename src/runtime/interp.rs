@@ -42,6 +42,8 @@ pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
     pub source: Source,
+    /// tsr's own code (a module written in tsr, such as `torch.nn`), not the user's.
+    pub library: bool,
 }
 
 /// A figure being built by `plt` calls.
@@ -204,6 +206,7 @@ impl Interp {
             name: name.to_string(),
             text: text.clone(),
             source: crate::syntax::diagnostic::source(name, &text),
+            library: false,
         });
         self.sources.len() - 1
     }

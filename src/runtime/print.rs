@@ -274,11 +274,17 @@ fn nonfinite(x: f64) -> &'static str {
     }
 }
 
+/// The mantissa and the exponent of Rust's `{:e}` output (`"1.5e-7"` → `("1.5", -7)`).
+/// Its output always has both; a string without them reads as exponent 0.
+fn split_exp(s: &str) -> (&str, i32) {
+    let (mantissa, exp) = s.split_once('e').unwrap_or((s, "0"));
+    (mantissa, exp.parse().unwrap_or(0))
+}
+
 /// Python's `'{:.Ne}'.format(x)` for finite `x`: `1.0000e-05`, `-2.5000e+12`.
 fn sci(x: f64, precision: usize) -> String {
     let s = format!("{x:.precision$e}");
-    let (mantissa, exp) = s.split_once('e').expect("exponent in {:e} output");
-    let exp: i32 = exp.parse().expect("integer exponent");
+    let (mantissa, exp) = split_exp(&s);
     let sign = if exp < 0 { '-' } else { '+' };
     format!("{mantissa}e{sign}{:02}", exp.abs())
 }
@@ -319,8 +325,7 @@ fn python_float_repr(x: f64) -> String {
             s = nearest;
         }
     }
-    let (mantissa, exp) = s.split_once('e').expect("exponent in {:e} output");
-    let exp: i32 = exp.parse().expect("integer exponent");
+    let (mantissa, exp) = split_exp(&s);
     let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     while digits.len() > 1 && digits.ends_with('0') {
         digits.pop();

@@ -262,6 +262,26 @@ impl Diagnostic {
         self
     }
 
+    /// This diagnostic, raised inside library code, moved to the user's `call` in
+    /// `caller` (the callee `name`): the primary label goes to the call, and the
+    /// library's labels become one note after it. The notes of calls inside the library
+    /// and the fixes (which point into the library's text) are dropped.
+    pub fn reanchored(mut self, call: Span, caller: &Source, name: &str) -> Diagnostic {
+        let primary = self
+            .labels
+            .iter()
+            .find(|l| l.primary)
+            .map(|l| l.text.clone())
+            .unwrap_or_default();
+        let mut inside = Diagnostic::advice("note::library", format!("inside `{name}`"));
+        inside.labels = std::mem::take(&mut self.labels);
+        inside.source = self.source.take();
+        self.related = vec![inside];
+        self.fixes.clear();
+        self.source = Some(caller.clone());
+        self.primary(call, primary)
+    }
+
     /// The fix the help shows: the first candidate.
     pub fn fix(&self) -> Option<&Fix> {
         self.fixes.first()

@@ -601,7 +601,9 @@ impl Checker {
                         let out = self.rule_simple(&s, |sh| shape::softmax_shape(sh, axis));
                         self.from_rule(a, out, &[0], &[&s])
                     }
-                    (s, _) => self.from_rule(a, RuleOut::Ok(s.unwrap_or_default()), &[0], &[]),
+                    (Some(s), None) => self.from_rule(a, RuleOut::Ok(s), &[0], &[]),
+                    // An input of unknown rank gives a result of unknown rank (not 0-d).
+                    (None, _) => self.unknown_result(a),
                 }
             }
             Check::Loss | Check::CrossEntropy => {

@@ -211,6 +211,8 @@ impl State {
 pub(crate) struct Note {
     /// Not shown (a loop's first iteration: the error needs no note saying so).
     pub quiet: bool,
+    /// The library source `span` points into (`None`: the program's own).
+    pub src: Option<crate::syntax::diagnostic::Source>,
     pub span: Span,
     pub text: NoteText,
 }
@@ -244,6 +246,9 @@ pub(crate) struct Checker {
     /// Whether the statement being checked has already reported an error.
     pub stmt_failed: bool,
     pub notes: Vec<Note>,
+    /// The library source of the code being checked now, inside a library function
+    /// (`None`: the program's own).
+    pub cur_src: Option<crate::syntax::diagnostic::Source>,
     /// Assignment statement start → (variable, joined value, its description), recorded
     /// by the walker when `list_shapes`.
     assigned: BTreeMap<usize, (String, AVal, String)>,
@@ -267,6 +272,7 @@ const FUEL: u64 = 400_000;
 impl Checker {
     fn new(interp: Interp, text: &str) -> Checker {
         Checker {
+            cur_src: None,
             interp,
             text: Rc::from(text),
             names: Names::default(),
@@ -367,7 +373,24 @@ impl Checker {
             return;
         }
         let source = self.interp.source(self.interp.src_id).clone();
-        for note in self.notes.iter().rev().filter(|n| !n.quiet).take(4) {
+        let mut notes = self
+            .notes
+            .iter()
+            .rev()
+            .filter(|n| !n.quiet && n.src.is_none());
+        if let Some(lib) = &self.cur_src {
+            // An error inside tsr's own code is shown at the user's call into it, as the
+            // run shows it.
+            if let Some(call) = notes.next() {
+                let name = match &call.text {
+                    NoteText::Call(name) => name.as_str(),
+                    NoteText::Iteration { .. } => "a loop",
+                };
+                d.source = Some(lib.clone());
+                d = d.reanchored(call.span, &source, name);
+            }
+        }
+        for note in notes.take(4) {
             let (code, message, label) = self.note_words(&note.text);
             d.related.push(
                 Diagnostic::advice(code, message)

@@ -14,6 +14,7 @@ use crate::runtime::interp::{Env, Flow, Interp, OpCall};
 use crate::runtime::value::{Builtin, UserFn, Value};
 use crate::syntax::ast::{Expr, Stmt, StmtKind, Target, UnaryOp};
 use crate::syntax::diagnostic::Diagnostic;
+use crate::syntax::diagnostic::Source;
 use crate::syntax::span::Span;
 use std::any::Any;
 use std::rc::Rc;
@@ -24,7 +25,8 @@ struct CheckDomain {
     /// Per statement being run: its start and the name it assigns (for `--shapes`).
     stmts: Vec<(usize, Option<String>)>,
     /// Per user call being followed: the function, and the locals it replaced.
-    calls: Vec<(usize, Option<super::Env>)>,
+    /// The functions being run (with the object of a method) and the names each hid.
+    calls: Vec<(usize, Option<usize>, Option<super::Env>, Option<Source>)>,
 }
 
 /// The checker's view of a value.
@@ -215,10 +217,11 @@ impl Domain for CheckDomain {
         self.c.report(d);
     }
 
-    fn bound(&mut self, _it: &Interp, name: &str, v: &Value, origin: Span) {
-        // `--shapes` lists what an assignment statement binds to a name (the statement's
-        // name is kept only then: see `statement`).
-        if let Some((start, Some(n))) = self.stmts.last() {
+    fn bound(&mut self, it: &Interp, name: &str, v: &Value, origin: Span) {
+        // `--shapes` lists what an assignment statement of the program binds to a name
+        // (the statement's name is kept only then: see `statement`), not a library's.
+        let library = it.sources.get(it.src_id).is_some_and(|s| s.library);
+        if let (Some((start, Some(n))), false) = (self.stmts.last(), library) {
             if *start == origin.start && n == name {
                 self.c.record_assign(origin, name, &to_aval(v));
                 if let (Value::Instance(_), Some(e)) = (v, self.c.assigned.get_mut(&origin.start)) {
@@ -250,7 +253,7 @@ impl Domain for CheckDomain {
         }
     }
 
-    fn enter_call(&mut self, _it: &Interp, f: &Rc<UserFn>, locals: &Env, call: Span) -> bool {
+    fn enter_call(&mut self, it: &Interp, f: &Rc<UserFn>, locals: &Env, call: Span) -> bool {
         let c = &mut self.c;
         if c.fuel == 0 {
             return false;
@@ -260,8 +263,21 @@ impl Domain for CheckDomain {
         // Recursion is followed only while every argument is known (a count that runs
         // down to its base case); otherwise the tree of calls could be explored forever.
         let id = Rc::as_ptr(f) as usize;
-        if self.calls.iter().any(|(g, ..)| *g == id)
-            && !locals.values().all(|b| to_aval(&b.value).is_settled())
+        // A method entered again for another object is not recursion: a module's
+        // `__call__` runs its layers' `__call__` (objects are finite, and fuel bounds
+        // the rest).
+        let receiver = f
+            .params
+            .first()
+            .and_then(|p| locals.get(p.name.node.as_str()))
+            .and_then(|b| match &b.value {
+                Value::Instance(i) => Some(Rc::as_ptr(i) as usize),
+                _ => None,
+            });
+        let again = |(g, r, ..): &(usize, Option<usize>, _, _)| {
+            *g == id && (receiver.is_none() || *r == receiver)
+        };
+        if self.calls.iter().any(again) && !locals.values().all(|b| to_aval(&b.value).is_settled())
         {
             if c.cut_recursions.insert(id) {
                 c.advise(
@@ -287,17 +303,31 @@ impl Domain for CheckDomain {
             );
         }
         let saved = c.names.locals.replace(mirror);
+        let library = |id: usize| {
+            it.sources
+                .get(id)
+                .filter(|s| s.library)
+                .map(|s| s.source.clone())
+        };
         c.notes.push(Note {
             quiet: false,
+            src: library(it.src_id),
             span: call,
             text: NoteText::Call(f.name.to_string()),
         });
-        self.calls.push((id, saved));
+        let inner = library(f.src_id);
+        self.calls.push((
+            id,
+            receiver,
+            saved,
+            std::mem::replace(&mut c.cur_src, inner),
+        ));
         true
     }
 
     fn leave_call(&mut self) {
-        if let Some((_, saved)) = self.calls.pop() {
+        if let Some((_, _, saved, src)) = self.calls.pop() {
+            self.c.cur_src = src;
             self.c.notes.pop();
             self.c.names.locals = saved;
         }
@@ -311,6 +341,7 @@ impl Domain for CheckDomain {
         let item = (exact && !var.is_empty()).then(|| to_aval(item));
         self.c.notes.push(Note {
             quiet: i == 0,
+            src: self.c.cur_src.clone(),
             span: header,
             text: NoteText::Iteration {
                 var: var.to_string(),

@@ -587,10 +587,9 @@ fn f_accuracy(interp: &mut Interp, a: &mut Args) -> R<Value> {
             "there are no classes to choose from".to_string(),
         ));
     }
-    let scores = logits.data().as_standard_layout().into_owned();
-    let scores = scores.as_slice().expect("standard layout");
-    let targets = labels.data().as_standard_layout().into_owned();
-    let targets = targets.as_slice().expect("standard layout");
+    // Row-major copies (`iter` walks in logical order whatever the layout).
+    let scores: Vec<f32> = logits.data().iter().copied().collect();
+    let targets: Vec<f32> = labels.data().iter().copied().collect();
     let argmax = |row: &[f32]| -> usize {
         // The first largest value, NaN counting as largest (as PyTorch does).
         let mut best = 0;

@@ -135,16 +135,23 @@ pub fn layer_error(cx: &dyn Context, site: &Site, e: &LayerError) -> Diagnostic 
             let d = d.help(format!(
                 "the weight is [out_features, in_features]: its last axis must be {inn}"
             ));
+            // The bias, when one was given, stays in the call and must fit the fix too.
+            let bias = site.operands.get(2);
+            let bias_shape = bias.and_then(|b| b.shape.as_deref());
             let d = match (
                 transposed,
-                linear_shape(input, &rev, None),
+                linear_shape(input, &rev, bias_shape),
                 site.operands.get(1),
             ) {
-                (true, Ok(out), Some(w_op)) => {
+                (true, Ok(out), Some(w_op)) if bias.is_none() || bias_shape.is_some() => {
                     let x = text(site, 0).unwrap_or_else(|| "x".into());
                     let fixed = format!("{}.T", w_op.postfix_text());
+                    let args = match bias {
+                        Some(b) => format!("{x}, {fixed}, {}", b.text),
+                        None => format!("{x}, {fixed}"),
+                    };
                     let help = format!(
-                        "the weight is [out_features, in_features], as PyTorch's: did you mean `linear({x}, {fixed})`? {} → {}",
+                        "the weight is [out_features, in_features], as PyTorch's: did you mean `linear({args})`? {} → {}",
                         shape_str(&rev),
                         shape_str(&out)
                     );

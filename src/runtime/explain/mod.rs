@@ -166,6 +166,29 @@ impl Site {
     pub(crate) fn rhs(&self) -> Option<&Operand> {
         self.operands.get(1)
     }
+
+    /// The two operands whose shapes `lhs` and `rhs` failed together: the first two,
+    /// unless the op has more (`where(c, x, y)`) and others hold exactly those shapes.
+    pub(crate) fn pair(
+        &self,
+        lhs: &[usize],
+        rhs: &[usize],
+    ) -> (Option<&Operand>, Option<&Operand>) {
+        if self.operands.len() > 2 {
+            let has = |o: &&Operand, s: &[usize]| o.shape.as_deref() == Some(s);
+            if let Some(i) = self.operands.iter().position(|o| has(&o, lhs)) {
+                let j = self
+                    .operands
+                    .iter()
+                    .enumerate()
+                    .rposition(|(j, o)| j != i && has(&o, rhs));
+                if let Some(j) = j {
+                    return (self.operands.get(i), self.operands.get(j));
+                }
+            }
+        }
+        (self.lhs(), self.rhs())
+    }
 }
 
 /// The tensor op of a binary operator (`@` is separate: `tensor::matmul`).

@@ -12,14 +12,9 @@ pub(super) fn broadcast(
     lhs_axis: usize,
     rhs_axis: usize,
 ) -> Diagnostic {
-    let ln = site
-        .lhs()
-        .map(|o| o.name())
-        .unwrap_or_else(|| "left".into());
-    let rn = site
-        .rhs()
-        .map(|o| o.name())
-        .unwrap_or_else(|| "right".into());
+    let (lo, ro) = site.pair(lhs, rhs);
+    let ln = lo.map(|o| o.name()).unwrap_or_else(|| "left".into());
+    let rn = ro.map(|o| o.name()).unwrap_or_else(|| "right".into());
     let from_right = lhs.len() - 1 - lhs_axis;
     let msg = format!(
         "cannot broadcast {} with {} in `{}`",
@@ -55,7 +50,7 @@ pub(super) fn broadcast(
         })
         .unwrap_or_default()
     };
-    let (lname, rname) = (short(site.lhs(), "left"), short(site.rhs(), "right"));
+    let (lname, rname) = (short(lo, "left"), short(ro, "right"));
     let picture = aligned(&[(lname, lhs), (rname, rhs)], from_right);
     let help = format!("shapes broadcast when, aligned from the right, each pair of sizes is equal or one of them is 1:{picture}");
     let d = Diagnostic::error("shape::broadcast", msg).primary(site.primary, primary);
@@ -96,7 +91,7 @@ pub(super) fn broadcast_fixes(
 ) -> Vec<Proposal> {
     let ok = |a: &[usize], b: &[usize]| shape::broadcast_shapes(a, b).is_ok();
     let mut out = Vec::new();
-    let (Some(l), Some(r)) = (site.lhs(), site.rhs()) else {
+    let (Some(l), Some(r)) = site.pair(lhs, rhs) else {
         return out;
     };
     // A variable made by a reduction without keepdim: fix it where it was made.
@@ -142,16 +137,18 @@ pub(super) fn broadcast_fixes(
             }
         }
     }
-    // A transposed operand.
+    // A transposed operand, when the result keeps one operand's shape: a `.T` that
+    // stretches both (a column [n, 1] against a row [1, m]) pairs every element with
+    // every other, which is not what a mismatch of one axis means.
     for (op, other, mine, is_left) in [(r, lhs, rhs, false), (l, rhs, lhs, true)] {
         if mine.len() == 2 {
             let t: Vec<usize> = mine.iter().rev().copied().collect();
-            let fits = if is_left {
-                ok(&t, other)
+            let result = if is_left {
+                shape::broadcast_shapes(&t, other)
             } else {
-                ok(other, &t)
+                shape::broadcast_shapes(other, &t)
             };
-            if fits {
+            if result.is_ok_and(|o| o == other || o == t) {
                 let fixed = format!("{}.T", op.postfix_text());
                 let text = format!(
                     "did you mean `{fixed}`? its shape {} would broadcast",
@@ -220,7 +217,7 @@ pub(super) fn matmul(
             )
             .primary(site.primary, "batched matrix product")
             .help("all axes before the last two are batch axes and must broadcast"),
-            matmul_fixes(site, lhs, rhs),
+            matmul_fixes(site, lhs, rhs, Vec::new()),
         ),
         tensor::MatMulKind::Inner => {
             let k_left = *lhs.last().unwrap_or(&0);
@@ -262,9 +259,8 @@ pub(super) fn matmul(
             let d = Diagnostic::error("shape::matmul", msg)
                 .primary(site.primary, primary)
                 .help(help);
-            let mut fixes = matmul_fixes(site, lhs, rhs);
-            fixes.extend(resize_fixes(cx, site, lhs, rhs, k_left, k_right));
-            with_proposals(d, fixes)
+            let resize = resize_fixes(cx, site, lhs, rhs, k_left, k_right);
+            with_proposals(d, matmul_fixes(site, lhs, rhs, resize))
         }
     }
 }
@@ -273,8 +269,15 @@ pub(super) fn rev(s: &[usize]) -> Vec<usize> {
     s.iter().rev().copied().collect()
 }
 
-/// Fixes for `@`, each checked with the matmul shape rule.
-pub(super) fn matmul_fixes(site: &Site, lhs: &[usize], rhs: &[usize]) -> Vec<Proposal> {
+/// Fixes for `@`, each checked with the matmul shape rule, best first: `resize` (a
+/// layer made with the wrong size) goes after the fixes to the right operand and before
+/// a `.T` of the left one, which would sum over its rows (a batch, in `x @ W`).
+pub(super) fn matmul_fixes(
+    site: &Site,
+    lhs: &[usize],
+    rhs: &[usize],
+    resize: Vec<Proposal>,
+) -> Vec<Proposal> {
     let mut fixes = Vec::new();
     let ok = |a: &[usize], b: &[usize]| shape::matmul_shape(a, b).ok();
     let (Some(l), Some(r)) = (site.lhs(), site.rhs()) else {
@@ -325,6 +328,7 @@ pub(super) fn matmul_fixes(site: &Site, lhs: &[usize], rhs: &[usize]) -> Vec<Pro
             fixes.push(propose(r.span, fixed, text));
         }
     }
+    fixes.extend(resize);
     if lhs.len() == 2 {
         if let Some(out) = ok(&rev(lhs), rhs) {
             let fixed = format!("{}.T", l.postfix_text());

@@ -285,6 +285,7 @@ impl Interp {
             ));
         }
         let src = self.add_source(&format!("<{}>", m.name), text);
+        self.sources[src].library = true;
         let caller = std::mem::replace(&mut self.src_id, src);
         self.frames.push(crate::runtime::interp::Frame {
             isolated: true,
