@@ -448,6 +448,10 @@ pub enum Check {
     Linspace,
     /// A new tensor of the first argument's shape (`zeros_like`, `detach`).
     LikeFirst,
+    /// The first argument itself (`x.float()`, `x.to(device)`, `x.contiguous()`).
+    Same,
+    /// A new tensor computed from the first argument, of its shape (`x.clone()`).
+    Copy,
     Reshape,
     Flatten,
     Transpose,

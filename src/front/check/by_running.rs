@@ -115,6 +115,20 @@ impl Checker {
                     .collect();
                 Some(AVal::sequence(out, kind))
             }
+            // PyTorch's (values, indices) pair (`sort`, `topk`, `x.max(1)`): both made
+            // from the inputs, as a tuple the walker gives back as the pair.
+            Ok(Value::Instance(i)) if i.class.name.starts_with("torch.return_types.") => {
+                let mut out = Vec::with_capacity(2);
+                for field in ["values", "indices"] {
+                    out.push(match i.attrs.get(field) {
+                        Some(Value::Tensor(t)) => {
+                            self.new_tensor(Some(Dim::shape(&t.shape())), &refs)
+                        }
+                        _ => AVal::Unknown,
+                    });
+                }
+                Some(AVal::sequence(out, super::value::SeqKind::Tuple))
+            }
             Ok(Value::Number(_)) => Some(AVal::Num(ANum::Unknown)),
             Ok(v) => Some(AVal::from_value(&v)),
             Err(d) => {

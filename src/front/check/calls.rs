@@ -423,6 +423,11 @@ impl Checker {
                 let s = self.arg_shape(a, 0);
                 self.leaf(s)
             }
+            Check::Same => a.val(0),
+            Check::Copy => match self.arg_shape(a, 0) {
+                Some(s) => self.from_rule(a, RuleOut::Ok(s), &[0], &[]),
+                None => self.unknown_result(a),
+            },
             Check::Reshape => self.reshape(a),
             Check::Flatten => {
                 let Some(s) = self.arg_shape(a, 0) else {

@@ -38,6 +38,13 @@ impl Checker {
         let Some(s) = self.arg_shape(a, 0) else {
             return self.from_rule(a, RuleOut::Undecided(String::new(), None), &[0], &[]);
         };
+        if let AVal::List(_) = a.val(axis_slot) {
+            // Several axes (a list or tuple): the builtin itself, on zeros of the shape.
+            return match self.run_on_zeros(a) {
+                Some(v) => v,
+                None => self.unknown_result(a),
+            };
+        }
         let axis = if a.get(axis_slot).is_none() {
             Some(None)
         } else {

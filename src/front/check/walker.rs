@@ -100,7 +100,7 @@ fn items_of(items: Vec<IdxVal>) -> Vec<AItem> {
 impl Domain for CheckDomain {
     fn call_builtin(
         &mut self,
-        _it: &mut Interp,
+        it: &mut Interp,
         b: &'static Builtin,
         args: Vec<ArgVal>,
         callee: Span,
@@ -114,7 +114,16 @@ impl Domain for CheckDomain {
                 span: a.span,
             })
             .collect();
-        to_value(self.c.call_builtin(b, args, callee, call))
+        let out = self.c.call_builtin(b, args, callee, call);
+        if b.check == crate::runtime::value::Check::ShapesPair {
+            // The (values, indices) pair, as the run makes it (see `run_on_zeros`).
+            if let Some([values, indices]) = out.exact_items().as_deref() {
+                let name = b.name.rsplit('.').next().unwrap_or(b.name);
+                let (v, i) = (to_value(values.clone()), to_value(indices.clone()));
+                return crate::runtime::py::class::named_pair(name, v, i, &it.builtins);
+            }
+        }
+        to_value(out)
     }
 
     fn binary(&mut self, _it: &mut Interp, o: OpCall) -> Value {

@@ -177,9 +177,9 @@ pub static TABLE: &[Builtin] =
     ),
     ];
 
-/// An axis argument: `None`, one axis, or a list of axes.
+/// An axis argument: `None`, one axis, or a list or tuple of axes.
 pub(super) fn dims_arg(interp: &Interp, a: &Args, i: usize) -> R<Option<Vec<isize>>> {
-    match a.get(i) {
+    match a.get(i).cloned().map(Value::listlike).as_ref() {
         None => Ok(None),
         Some(Value::List(l)) => {
             let items = l.borrow().clone();

@@ -1,6 +1,7 @@
 //! Builtins whose meaning in a library's namespace differs from tsr's function of the
-//! same name: `torch.max(x, dim)` / `torch.min(x, dim)` return PyTorch's (values,
-//! indices) pair (tsr's `max(x, axis=1)` returns the values, as numpy's does), and
+//! same name: `torch.max(x, dim)` / `torch.min(x, dim)` and the methods `x.max(dim)` /
+//! `x.min(dim)` return PyTorch's (values, indices) pair (tsr's `max(x, axis=1)` and
+//! `x.max(axis=1)` return the values, as numpy's do), and
 //! `np.std` / `np.var` divide by n (`ddof=0`) where PyTorch divides by n - 1, and
 //! `np.median` averages the two middle values where PyTorch's takes the lower.
 
@@ -15,6 +16,8 @@ use P::{Kw, Opt, Req};
 pub static TABLE: &[Builtin] = &[
     b!("torch.max", [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")], "torch.max(x): the largest value; torch.max(x, dim): the (values, indices) pair along dim; torch.max(a, b): elementwise", "values, indices = torch.max(logits, 1)", f_torch_max, ShapesPair),
     b!("torch.min", [Req("input"), Opt("dim", "None"), Opt("keepdim", "False")], "torch.min(x): the smallest value; torch.min(x, dim): the (values, indices) pair along dim; torch.min(a, b): elementwise", "values, indices = torch.min(d, 0)", f_torch_min, ShapesPair),
+    b!("tensor.max", [Req("x"), Opt("dim", "None"), Opt("keepdim", "False"), Kw("axis", "None")], "x.max(): the largest value; x.max(dim) / x.max(dim=1): PyTorch's (values, indices) pair; x.max(axis=1): numpy's values", "_, predicted = outputs.max(1)", f_tensor_max, ShapesPair),
+    b!("tensor.min", [Req("x"), Opt("dim", "None"), Opt("keepdim", "False"), Kw("axis", "None")], "x.min(): the smallest value; x.min(dim) / x.min(dim=1): PyTorch's (values, indices) pair; x.min(axis=1): numpy's values", "values, indices = d.min(0)", f_tensor_min, ShapesPair),
     b!("torch.cuda.is_available", [], "False: tsr computes on the CPU", "torch.cuda.is_available()", f_false),
     b!("torch.device", [Req("kind")], "the device's name (tsr computes on the CPU whatever it is)", "device = torch.device(\"cpu\")", f_device),
     b!("np.median", [Req("a"), Opt("axis", "None"), Kw("keepdims", "False")], "numpy's median: the mean of the two middle values when there are an even number", "np.median(x, axis=0)", f_np_median, Shapes),
@@ -92,6 +95,42 @@ fn f_torch_max(interp: &mut Interp, a: &mut Args) -> R<Value> {
 
 fn f_torch_min(interp: &mut Interp, a: &mut Args) -> R<Value> {
     torch_extreme(interp, a, false)
+}
+
+fn f_tensor_max(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    tensor_extreme(interp, a, true)
+}
+
+fn f_tensor_min(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    tensor_extreme(interp, a, false)
+}
+
+/// `x.max(...)` / `x.min(...)`: with `axis=` (numpy's keyword) the values, as tsr's
+/// `max(x, axis=...)`; otherwise PyTorch's method, as `torch.max(x, ...)`.
+fn tensor_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Value> {
+    let Some(axis) = a.get(3).filter(|v| !matches!(v, Value::None)).cloned() else {
+        return torch_extreme(interp, a, largest);
+    };
+    let mut args = vec![
+        ArgVal {
+            name: None,
+            value: a.value(0),
+            span: a.span(0),
+        },
+        ArgVal {
+            name: Some(("axis".to_string(), a.call)),
+            value: axis,
+            span: a.span(3),
+        },
+    ];
+    if let Some(k) = a.get(2) {
+        args.push(ArgVal {
+            name: Some(("keepdim".to_string(), a.call)),
+            value: k.clone(),
+            span: a.span(2),
+        });
+    }
+    call_named(interp, if largest { "max" } else { "min" }, args, a)
 }
 
 /// `np.std` / `np.var` as tsr's `std` / `var` with `correction=ddof`.

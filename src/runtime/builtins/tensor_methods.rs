@@ -49,7 +49,7 @@ pub static TABLE: &[Builtin] = &[
         "x.astype(dtype): the tensor itself (numpy's conversion; tensors are f32)",
         "x.astype(np.float32)",
         f_same,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.type_as",
@@ -57,7 +57,7 @@ pub static TABLE: &[Builtin] = &[
         "x.type_as(other): the tensor itself (tensors are f32)",
         "mask.type_as(x)",
         f_same,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.long",
@@ -81,7 +81,7 @@ pub static TABLE: &[Builtin] = &[
         "x.float(): the tensor itself (tensors are f32)",
         "x.float()",
         f_same,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.double",
@@ -89,7 +89,7 @@ pub static TABLE: &[Builtin] = &[
         "x.double(): the tensor itself (tensors are f32)",
         "x.double()",
         f_same,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.numpy",
@@ -112,7 +112,7 @@ pub static TABLE: &[Builtin] = &[
         "x.clone(): a copy that stays in the graph",
         "h.clone()",
         f_clone,
-        LikeFirst
+        Copy
     ),
     b!(
         "tensor.size",
@@ -134,7 +134,7 @@ pub static TABLE: &[Builtin] = &[
         "x.requires_grad_(): x itself (every tensor can take a gradient in tsr)",
         "W.requires_grad_()",
         f_same,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.zero_",
@@ -154,7 +154,7 @@ pub static TABLE: &[Builtin] = &[
         "x.to(device): the tensor itself (tsr computes on the CPU, in float32)",
         "x.to(device)",
         f_same,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.cpu",
@@ -162,7 +162,7 @@ pub static TABLE: &[Builtin] = &[
         "x.cpu(): the tensor itself (tsr computes on the CPU)",
         "x.cpu()",
         f_same,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.cuda",
@@ -170,7 +170,7 @@ pub static TABLE: &[Builtin] = &[
         "x.cuda(): the tensor itself (tsr has no GPU; a warning says so once)",
         "x.cuda()",
         f_cuda,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.contiguous",
@@ -178,7 +178,7 @@ pub static TABLE: &[Builtin] = &[
         "x.contiguous(): the tensor itself (tsr's tensors are always contiguous)",
         "x.contiguous()",
         f_same,
-        LikeFirst
+        Same
     ),
     b!(
         "tensor.add_",
@@ -258,6 +258,8 @@ pub static TABLE: &[Builtin] = &[
 pub fn tensor_method(name: &str) -> Option<&'static str> {
     Some(match name {
         "view" => "tensor.view",
+        "max" => "tensor.max",
+        "min" => "tensor.min",
         "view_as" | "reshape_as" => "tensor.view_as",
         "expand_as" => "tensor.expand_as",
         "type_as" => "tensor.type_as",
@@ -276,7 +278,7 @@ pub fn tensor_method(name: &str) -> Option<&'static str> {
         "zero_" => "tensor.zero_",
         "nelement" => "numel",
         "ravel" => "flatten",
-        "mm" | "bmm" => "matmul",
+        "mm" | "bmm" | "dot" => "matmul",
         "to" => "tensor.to",
         "cpu" => "tensor.cpu",
         "cuda" => "tensor.cuda",

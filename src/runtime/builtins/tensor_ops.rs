@@ -456,8 +456,8 @@ fn reduce(
 ) -> R<Value> {
     let t = a.tensor(interp, 0)?;
     let keep = a.bool_or(interp, keep_slot, false)?;
-    let out = if let Some(Value::List(_)) = a.get(axis_slot) {
-        // A list of axes (PyTorch's tuple of dims).
+    let out = if let Some(Value::List(_) | Value::Tuple(_)) = a.get(axis_slot) {
+        // A list or tuple of axes (PyTorch's tuple of dims).
         let dims = super::math_reduce::dims_arg(interp, a, axis_slot)?;
         super::math_reduce::sum_dims_op(op, &t, dims.as_deref(), keep)
     } else {
@@ -572,7 +572,7 @@ fn max_min(
                     format!("`{name}(x, {k})` is the elementwise {name} of x and {k}, not a reduction along axis {k}"),
                 )
                 .primary(a.span(1), "compared with every element")
-                .help(format!("for the {name} along an axis write `{name}(x, axis={k})` / `x.{name}(dim={k})`; PyTorch's (values, indices) pair is `torch.{name}(x, {k})`"));
+                .help(format!("for the {name} along an axis write `{name}(x, axis={k})` / `x.{name}(axis={k})`; PyTorch's (values, indices) pair is `torch.{name}(x, {k})` / `x.{name}({k})`"));
                 interp.warn_once(a.span(1), "max_axis", d);
             }
         }

@@ -144,6 +144,7 @@ pub static TORCH: Module = Module {
         ("device", B("torch.device")),
         ("mm", B("matmul")),
         ("bmm", B("matmul")),
+        ("dot", B("matmul")),
         ("min", B("torch.min")),
         ("optim", Sub(&TORCH_OPTIM)),
         ("Generator", B("generator")),
