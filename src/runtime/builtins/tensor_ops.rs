@@ -467,6 +467,22 @@ fn reduce(
     out.map(Value::Tensor).map_err(|e| a.fail(interp, e, &[0]))
 }
 
+/// `start + items[0] + items[1] + ...`, each `+` as the program's own (dunders, the
+/// graph, broadcasting).
+fn python_sum(
+    interp: &mut Interp,
+    span: crate::syntax::span::Span,
+    start: Value,
+    items: Vec<Value>,
+) -> R<Value> {
+    let site = crate::syntax::ast::Expr::new(crate::syntax::ast::ExprKind::None, span);
+    let mut total = start;
+    for x in items {
+        total = interp.binary(crate::syntax::ast::BinOp::Add, span, total, x, &site, &site)?;
+    }
+    Ok(total)
+}
+
 fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let v = a.value(0);
     // `sum(xs, start)` on a Python sequence is Python's (`sum(lists, [])` joins them);
@@ -480,19 +496,7 @@ fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
     };
     if let Some(start) = start {
         let items = interp.iter_values(&v, a.span(0))?;
-        let site = crate::syntax::ast::Expr::new(crate::syntax::ast::ExprKind::None, a.span(0));
-        let mut total = start;
-        for x in items {
-            total = interp.binary(
-                crate::syntax::ast::BinOp::Add,
-                a.span(0),
-                total,
-                x,
-                &site,
-                &site,
-            )?;
-        }
-        return Ok(total);
+        return python_sum(interp, a.span(0), start, items);
     }
     if matches!(
         v,
@@ -500,29 +504,21 @@ fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
     ) && a.get(1).is_none()
     {
         // Python's sum: the items added in order, from 0 (numbers stay numbers, tensors
-        // add elementwise and stay in the graph). Nested lists are a tensor's rows.
+        // add elementwise and stay in the graph, objects add by their `__add__` /
+        // `__radd__`). Nested lists are a tensor's rows.
         let items = interp.iter_values(&v, a.span(0))?;
-        let flat = items
+        if !items
             .iter()
-            .all(|x| matches!(x, Value::Number(_) | Value::Bool(_) | Value::Tensor(_)));
-        if flat {
-            let site = crate::syntax::ast::Expr::new(crate::syntax::ast::ExprKind::None, a.span(0));
-            let mut total = Value::Number(0.0);
-            for x in items {
-                let x = match x {
+            .any(|x| matches!(x, Value::List(_) | Value::Tuple(_)))
+        {
+            let items = items
+                .into_iter()
+                .map(|x| match x {
                     Value::Bool(b) => Value::Number(b as i32 as f64),
                     other => other,
-                };
-                total = interp.binary(
-                    crate::syntax::ast::BinOp::Add,
-                    a.span(0),
-                    total,
-                    x,
-                    &site,
-                    &site,
-                )?;
-            }
-            return Ok(total);
+                })
+                .collect();
+            return python_sum(interp, a.span(0), Value::Number(0.0), items);
         }
     }
     reduce(interp, a, tensor::ReduceOp::Sum, 1, 2)

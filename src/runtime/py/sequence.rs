@@ -149,9 +149,12 @@ fn compare_at(a: &Value, b: &Value, depth: usize) -> Option<Ordering> {
         (List(x), List(y)) => compare_seq(&x.try_borrow().ok()?, &y.try_borrow().ok()?, depth),
         (Tuple(x), Tuple(y)) => compare_seq(x, y, depth),
         _ => {
-            let x = crate::runtime::eval::as_number(a)?;
-            let y = crate::runtime::eval::as_number(b)?;
-            x.partial_cmp(&y)
+            // A one-element tensor compares as its value (as `a < b` on two losses does).
+            let number = |v: &Value| match v {
+                Tensor(t) if t.numel() == 1 => t.item().map(f64::from),
+                other => crate::runtime::eval::as_number(other),
+            };
+            number(a)?.partial_cmp(&number(b)?)
         }
     }
 }
