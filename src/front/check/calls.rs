@@ -284,7 +284,11 @@ impl Checker {
                 _ => AVal::Num(ANum::Unknown),
             },
             Check::List => match a.val(0) {
+                // `list(xs)` or `tuple(xs)`: the same items, in a sequence of its kind.
                 AVal::List(_) => match a.val(0).exact_items() {
+                    Some(items) if name == "tuple" => {
+                        AVal::sequence(items, super::value::SeqKind::Tuple)
+                    }
                     Some(items) => AVal::list(items),
                     None => AVal::List(Rc::new(RefCell::new(AList::Approx(
                         a.val(0).element_approx(),

@@ -25,7 +25,7 @@ pub static TABLE: &[Builtin] = &[
     b!("chr", [Req("i")], "the one-character string of a code point", "chr(97)", f_chr),
     b!("enumerate", [Req("iterable"), Opt("start", "0")], "pairs (index, item) of an iterable", "for i, x in enumerate(xs): ...", f_enumerate),
     b!("zip", [Var("iterables")], "tuples of the items at the same position of each iterable, as long as the shortest", "for x, y in zip(xs, ys): ...", f_zip),
-    b!("tuple", [Opt("iterable", "None")], "a tuple of the items of an iterable", "tuple([1, 2])", f_tuple),
+    b!("tuple", [Opt("iterable", "None")], "a tuple of the items of an iterable", "tuple([1, 2])", f_tuple, pure List),
     b!("dict", [Opt("pairs", "None"), VarKw("items")], "a dict from (key, value) pairs or keyword arguments", "dict(lr=0.1)", f_dict),
     b!("set", [Opt("iterable", "None")], "a set of the distinct items of an iterable, in first-seen order", "set(\"hello\")", f_set),
     b!("repr", [Req("x")], "the text of a value as it prints as a result (strings quoted)", "repr(\"a\")", f_repr),
