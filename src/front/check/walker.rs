@@ -288,7 +288,10 @@ impl Domain for CheckDomain {
         };
         if self.calls.iter().any(again) && !locals.values().all(|b| to_aval(&b.value).is_settled())
         {
-            if c.cut_recursions.insert(id) {
+            // (Said of the program's own functions: a library's recursion, such as
+            // `_collate` over nested batches, is not the user's to act on.)
+            let own = it.sources.get(f.src_id).is_some_and(|s| !s.library);
+            if c.cut_recursions.insert(id) && own {
                 c.advise(
                     call,
                     format!(
