@@ -718,17 +718,12 @@ impl Interp {
             Ok(Flow::Return(v)) => Ok(v),
             Ok(_) => Ok(Value::None),
             Err(mut e) => {
-                let library = |id: usize| self.sources.get(id).is_some_and(|s| s.library);
-                // Where the error points now: its source, or the callee's when none is
-                // attached yet.
+                // Where the error points now: its source, or the callee's if none yet.
                 let in_library = match &e.source {
-                    Some(src) => self
-                        .sources
-                        .iter()
-                        .any(|s| s.library && std::sync::Arc::ptr_eq(&s.source, src)),
-                    None => library(f.src_id),
+                    Some(src) => self.is_library_text(src),
+                    None => self.library_source(f.src_id).is_some(),
                 };
-                if library(caller_src) {
+                if self.library_source(caller_src).is_some() {
                     // A call made by the library's own code is not the user's concern.
                     return Err(e);
                 }

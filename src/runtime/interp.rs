@@ -211,6 +211,21 @@ impl Interp {
         self.sources.len() - 1
     }
 
+    /// The source `id` when it is tsr's own library code (a module written in tsr).
+    pub fn library_source(&self, id: usize) -> Option<&Source> {
+        self.sources
+            .get(id)
+            .filter(|s| s.library)
+            .map(|s| &s.source)
+    }
+
+    /// Whether `src` is the text of tsr's own library code.
+    pub fn is_library_text(&self, src: &Source) -> bool {
+        self.sources
+            .iter()
+            .any(|s| s.library && Arc::ptr_eq(&s.source, src))
+    }
+
     pub fn source(&self, id: usize) -> &Source {
         &self.sources[id].source
     }

@@ -229,7 +229,7 @@ impl Domain for CheckDomain {
     fn bound(&mut self, it: &Interp, name: &str, v: &Value, origin: Span) {
         // `--shapes` lists what an assignment statement of the program binds to a name
         // (the statement's name is kept only then: see `statement`), not a library's.
-        let library = it.sources.get(it.src_id).is_some_and(|s| s.library);
+        let library = it.library_source(it.src_id).is_some();
         if let (Some((start, Some(n))), false) = (self.stmts.last(), library) {
             if *start == origin.start && n == name {
                 self.c.record_assign(origin, name, &to_aval(v));
@@ -290,7 +290,7 @@ impl Domain for CheckDomain {
         {
             // (Said of the program's own functions: a library's recursion, such as
             // `_collate` over nested batches, is not the user's to act on.)
-            let own = it.sources.get(f.src_id).is_some_and(|s| !s.library);
+            let own = it.library_source(f.src_id).is_none();
             if c.cut_recursions.insert(id) && own {
                 c.advise(
                     call,
@@ -315,19 +315,13 @@ impl Domain for CheckDomain {
             );
         }
         let saved = c.names.locals.replace(mirror);
-        let library = |id: usize| {
-            it.sources
-                .get(id)
-                .filter(|s| s.library)
-                .map(|s| s.source.clone())
-        };
         c.notes.push(Note {
             quiet: false,
-            src: library(it.src_id),
+            src: it.library_source(it.src_id).cloned(),
             span: call,
             text: NoteText::Call(f.name.to_string()),
         });
-        let inner = library(f.src_id);
+        let inner = it.library_source(f.src_id).cloned();
         self.calls.push((
             id,
             receiver,
