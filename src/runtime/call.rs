@@ -8,7 +8,6 @@ use crate::runtime::interp::{
     Binding, Env, Flow, Frame, Interp, Origin, MAX_CALL_DEPTH, MAX_CONTEXT_NOTES, R,
 };
 use crate::runtime::value::{Args, Builtin, UserFn, Value, P};
-use crate::syntax::ast::{Param, ParamKind};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use crate::tensor::Tensor;
@@ -394,119 +393,6 @@ pub fn is_torch_option(b: &Builtin, name: Option<&str>) -> bool {
 pub use crate::runtime::value::ArgVal;
 
 /// `a, b=1`: a user function's parameters as its signature shows them.
-fn param_list<V>(params: &[Param], defaults: &[Option<V>], show: &impl Fn(&V) -> String) -> String {
-    params
-        .iter()
-        .zip(defaults)
-        .map(|(p, d)| match d {
-            Some(v) => format!("{}={}", p.name.node, show(v)),
-            None => p.name.node.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Binds the arguments of a call of the user function `name` to its parameters by
-/// Python's rules, for the evaluator and `tsr check` alike (`V` is a value or an
-/// abstract value; `show` writes a default in the signature). For each parameter: its
-/// value and the span of the argument that gave it (`None`: its default).
-#[allow(clippy::too_many_arguments)]
-pub fn bind_user_args<V: Clone>(
-    name: &str,
-    params: &[Param],
-    defaults: &[Option<V>],
-    show: impl Fn(&V) -> String,
-    pack: impl Fn(Vec<V>) -> V,
-    args: impl IntoIterator<Item = (Option<(String, Span)>, V, Span)>,
-    callee_span: Span,
-    call_span: Span,
-) -> Result<Vec<(V, Option<Span>)>, Diagnostic> {
-    // `*args` (always last) collects the positional arguments after the others.
-    let star = params.last().is_some_and(|p| p.kind == ParamKind::Star);
-    let n = params.len() - usize::from(star);
-    let mut extra: Vec<V> = Vec::new();
-    let sig = || {
-        format!(
-            "the signature is `{name}({})`",
-            param_list(params, defaults, &show)
-        )
-    };
-    let mut slots: Vec<Option<(V, Span)>> = vec![None; n];
-    let mut positional = 0;
-    for (keyword, value, span) in args {
-        match keyword {
-            None => {
-                if positional >= n && star {
-                    extra.push(value);
-                    continue;
-                }
-                if positional >= n {
-                    return Err(Diagnostic::error(
-                        "call::arity",
-                        format!(
-                            "`{name}` takes {n} argument{} but more were given",
-                            if n == 1 { "" } else { "s" }
-                        ),
-                    )
-                    .primary(span, "unexpected extra argument")
-                    .label(
-                        callee_span,
-                        format!(
-                            "`{name}` is defined with ({})",
-                            param_list(params, defaults, &show)
-                        ),
-                    )
-                    .help(sig()));
-                }
-                slots[positional] = Some((value, span));
-                positional += 1;
-            }
-            Some((key, key_span)) => match params.iter().position(|p| p.name.node == key) {
-                Some(i) if slots[i].is_some() => {
-                    return Err(Diagnostic::error(
-                        "call::keyword",
-                        format!("`{name}` got two values for `{key}`"),
-                    )
-                    .primary(key_span, "given again here")
-                    .help(sig()));
-                }
-                Some(i) => slots[i] = Some((value, span)),
-                None => {
-                    let d = Diagnostic::error(
-                        "call::keyword",
-                        format!("`{name}` has no parameter `{key}`"),
-                    )
-                    .primary(key_span, "unknown keyword");
-                    let names = params.iter().map(|p| p.name.node.clone());
-                    return Err(match explain::did_you_mean(&key, names) {
-                        Some(s) => d.help(format!("did you mean `{s}`? {}", sig())),
-                        None => d.help(sig()),
-                    });
-                }
-            },
-        }
-    }
-    let mut out = Vec::with_capacity(params.len());
-    for (i, p) in params.iter().enumerate().take(n) {
-        match (slots[i].take(), &defaults[i]) {
-            (Some((v, span)), _) => out.push((v, Some(span))),
-            (None, Some(d)) => out.push((d.clone(), None)),
-            (None, None) => {
-                return Err(Diagnostic::error(
-                    "call::arity",
-                    format!("`{name}` is missing the argument `{}`", p.name.node),
-                )
-                .primary(call_span, format!("no value for `{}`", p.name.node))
-                .help(sig()))
-            }
-        }
-    }
-    if star {
-        out.push((pack(extra), None));
-    }
-    Ok(out)
-}
-
 impl Interp {
     // ------------------------------------------------------------ calls
 
@@ -616,12 +502,10 @@ impl Interp {
             ));
         }
         self.check_interrupt(call_span, || None)?;
-        let bound = bind_user_args(
+        let bound = crate::runtime::py::params::bind_user_args(
             &f.name,
             &f.params,
             &f.defaults,
-            |v| v.repr(),
-            Value::tuple,
             args.into_iter().map(|a| (a.name, a.value, a.span)),
             callee_span,
             call_span,

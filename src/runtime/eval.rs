@@ -204,6 +204,14 @@ impl Interp {
                 }
             }
             ExprKind::Lambda { params, body } => self.make_lambda(params, body, e.span),
+            ExprKind::DoubleStarred(_) => Err(self.fail(
+                Diagnostic::error(
+                    "syntax::unexpected",
+                    "`**` unpacking is allowed only in a call's arguments",
+                )
+                .primary(e.span, "unpacked here")
+                .help("write `f(**options)`"),
+            )),
             ExprKind::Starred(_) => Err(self.fail(
                 Diagnostic::error(
                     "syntax::unexpected",
@@ -227,6 +235,11 @@ impl Interp {
                         span: a.value.span,
                     });
                 }
+                continue;
+            }
+            if let ExprKind::DoubleStarred(inner) = &a.value.kind {
+                let v = self.eval(inner)?;
+                out.extend(self.keyword_items(&v, inner.span, a.value.span)?);
                 continue;
             }
             let value = self.eval(&a.value)?;

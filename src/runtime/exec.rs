@@ -419,7 +419,7 @@ impl Interp {
                 let v = self.binary(op, op_span, current, rhs, &target_expr, value)?;
                 self.set_attribute(&obj, object.span, &name.node, name.span, v)
             }
-            Target::Tuple { .. } => {
+            Target::Tuple { .. } | Target::Starred { .. } => {
                 let v = self.eval(value)?;
                 self.assign_to(target, v, stmt.span)
             }

@@ -112,6 +112,7 @@ impl Interp {
             match t {
                 Target::Name(n) => out.push((n.node.clone(), n.span)),
                 Target::Tuple { items, .. } => items.iter().for_each(|i| names(i, out)),
+                Target::Starred { target, .. } => names(target, out),
                 _ => {}
             }
         }

@@ -231,6 +231,8 @@ pub enum ExprKind {
     },
     /// `*xs` inside a call's arguments or a list/tuple display.
     Starred(Box<Expr>),
+    /// `**d` among a call's arguments: the dict's items as keyword arguments.
+    DoubleStarred(Box<Expr>),
     /// `name := value`: binds `name` in the current scope and is `value`.
     Walrus {
         name: Spanned<String>,
@@ -270,15 +272,21 @@ pub enum Target {
         items: Vec<Target>,
         span: Span,
     },
+    /// `*rest` among a tuple's targets: the items the others leave, as a list.
+    Starred {
+        target: Box<Target>,
+        span: Span,
+    },
 }
 
 impl Target {
     pub fn span(&self) -> Span {
         match self {
             Target::Name(n) => n.span,
-            Target::Index { span, .. } | Target::Attr { span, .. } | Target::Tuple { span, .. } => {
-                *span
-            }
+            Target::Index { span, .. }
+            | Target::Attr { span, .. }
+            | Target::Tuple { span, .. }
+            | Target::Starred { span, .. } => *span,
         }
     }
 
@@ -287,16 +295,21 @@ impl Target {
         match self {
             Target::Name(n) => out.push(n.clone()),
             Target::Tuple { items, .. } => items.iter().for_each(|t| t.names(out)),
+            Target::Starred { target, .. } => target.names(out),
             Target::Index { .. } | Target::Attr { .. } => {}
         }
     }
 }
 
-/// A parameter: plain (`a`, `a=1`) or collecting the extra positional arguments (`*args`).
+/// A parameter: plain (`a`, `a=1`), collecting the extra positional arguments
+/// (`*args`), keyword-only (after `*args` or a bare `*`), or collecting the extra
+/// keyword arguments (`**kwargs`, last).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamKind {
     Plain,
     Star,
+    KwOnly,
+    StarStar,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -521,6 +534,7 @@ impl fmt::Display for Expr {
                 write!(f, ")")
             }
             ExprKind::Starred(e) => write!(f, "(* {e})"),
+            ExprKind::DoubleStarred(e) => write!(f, "(** {e})"),
             ExprKind::Walrus { name, value } => write!(f, "(:= {} {value})", name.node),
         }
     }
@@ -561,7 +575,12 @@ fn write_params(f: &mut fmt::Formatter<'_>, params: &[Param]) -> fmt::Result {
         if i > 0 {
             write!(f, " ")?;
         }
-        let star = if p.kind == ParamKind::Star { "*" } else { "" };
+        let star = match p.kind {
+            ParamKind::Plain => "",
+            ParamKind::Star => "*",
+            ParamKind::KwOnly => "kw:",
+            ParamKind::StarStar => "**",
+        };
         match &p.default {
             Some(d) => write!(f, "(= {star}{} {d})", p.name.node)?,
             None => write!(f, "{star}{}", p.name.node)?,
@@ -587,6 +606,7 @@ impl fmt::Display for Target {
                 }
                 write!(f, ")")
             }
+            Target::Starred { target, .. } => write!(f, "(* {target})"),
         }
     }
 }

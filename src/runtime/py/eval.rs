@@ -4,8 +4,8 @@
 
 use crate::runtime::interp::{Binding, Interp, R};
 use crate::runtime::py::format::format_value;
+use crate::runtime::value::{ArgVal, UserFn, Value};
 use crate::runtime::value::{Dict, Key};
-use crate::runtime::value::{UserFn, Value};
 use crate::syntax::ast::{BinOp, CompFor, CompKind, Expr, FPart, Param, Stmt, Target};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
@@ -24,6 +24,44 @@ impl Interp {
                 }
                 _ => out.push(self.eval(e)?),
             }
+        }
+        Ok(out)
+    }
+
+    /// The keyword arguments of `**v` in a call (`span`: the `**v` argument): a dict's
+    /// items, whose keys must be strings.
+    pub(crate) fn keyword_items(&mut self, v: &Value, inner: Span, span: Span) -> R<Vec<ArgVal>> {
+        let Value::Dict(d) = v else {
+            if let Value::Abs(_) = v {
+                return Err(crate::runtime::paths::undecided(span));
+            }
+            return Err(self.fail(
+                Diagnostic::error(
+                    "type::mismatch",
+                    format!("`**` unpacks a dict into keyword arguments, not a {}", v.kind()),
+                )
+                .primary(inner, format!("this is a {}", v.kind()))
+                .help("pass a dict of names to values (`f(**{\"lr\": 0.1})`), or `*` for a list of positional arguments"),
+            ));
+        };
+        let entries = d.borrow().entries.clone();
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, value) in entries {
+            let Value::Str(name) = &k else {
+                return Err(self.fail(
+                    Diagnostic::error(
+                        "type::mismatch",
+                        format!("keyword names must be strings, not a {}", k.kind()),
+                    )
+                    .primary(inner, format!("this dict has the key {}", k.repr()))
+                    .help("a dict unpacked with `**` maps parameter names (strings) to values"),
+                ));
+            };
+            out.push(ArgVal {
+                name: Some((name.to_string(), span)),
+                value,
+                span,
+            });
         }
         Ok(out)
     }
@@ -224,14 +262,50 @@ impl Interp {
                         ))
                     }
                 };
-                if values.len() != items.len() {
-                    return Err(self.fail(unpack_error(items.len(), values.len(), *span)));
+                let star = items
+                    .iter()
+                    .position(|t| matches!(t, Target::Starred { .. }));
+                let Some(s) = star else {
+                    if values.len() != items.len() {
+                        return Err(self.fail(unpack_error(items.len(), values.len(), *span)));
+                    }
+                    for (t, v) in items.iter().zip(values) {
+                        self.assign_to(t, v, stmt_span)?;
+                    }
+                    return Ok(());
+                };
+                // `a, *mid, z = xs`: the names around the starred one take one item each,
+                // and it takes the rest as a list.
+                let fixed = items.len() - 1;
+                if values.len() < fixed {
+                    return Err(self.fail(
+                        Diagnostic::error(
+                            "type::unpack",
+                            format!(
+                                "not enough values to unpack: {} into at least {fixed} names",
+                                count(values.len(), "value")
+                            ),
+                        )
+                        .primary(*span, format!("{fixed} names besides the starred one"))
+                        .help(format!(
+                            "the value has {}; the starred name may take none, the others need one each",
+                            count(values.len(), "item")
+                        )),
+                    ));
                 }
-                for (t, v) in items.iter().zip(values) {
+                let mut values = values;
+                let after = values.split_off(values.len() - (fixed - s));
+                let middle = values.split_off(s);
+                let seq = values
+                    .into_iter()
+                    .chain(std::iter::once(Value::list(middle)))
+                    .chain(after);
+                for (t, v) in items.iter().zip(seq) {
                     self.assign_to(t, v, stmt_span)?;
                 }
                 Ok(())
             }
+            Target::Starred { target, .. } => self.assign_to(target, value, stmt_span),
             Target::Attr { object, name, .. } => {
                 let obj = self.eval(object)?;
                 self.set_attribute(&obj, object.span, &name.node, name.span, value)
@@ -521,6 +595,11 @@ impl Interp {
 }
 
 /// `type::unpack`: `want` names for a value of `got` items.
+/// `1 item`, `3 items`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 pub fn unpack_error(want: usize, got: usize, span: Span) -> Diagnostic {
     let msg = if got > want {
         format!("too many values to unpack: {got} values into {want} names")

@@ -396,6 +396,7 @@ impl Interp {
                 }
                 Ok(())
             }
+            Target::Starred { target, .. } => self.delete(target),
         }
     }
 

@@ -65,20 +65,70 @@ impl Parser<'_> {
             );
         }
         let open = self.open(Token::RParen);
-        let mut params: Vec<Param> = Vec::new();
-        while !self.at(&Token::RParen) {
-            let param = self.param()?;
-            self.check_param(&params, &param);
-            params.push(param);
-            if self.eat(&Token::Comma).is_none() {
-                break;
-            }
-        }
+        let params = self.param_list(&Token::RParen)?;
         self.close(open, Token::RParen, "`,` or `)`", "parameter list")?;
         Ok(params)
     }
 
-    /// A parameter's place in the list: unique, defaults last, `*args` once and last.
+    /// param_list = [ ( param | "*" ) { "," ( param | "*" ) } [ "," ] ], up to `end`
+    /// (`)` of a `def`, `:` of a `lambda`). The parameters after `*args` or a bare `*`
+    /// are keyword-only.
+    pub(super) fn param_list(&mut self, end: &Token) -> PResult<Vec<Param>> {
+        let mut params: Vec<Param> = Vec::new();
+        // The `*args` or bare `*` seen, if any.
+        let mut star: Option<Span> = None;
+        // A bare `*` not yet followed by a keyword-only parameter.
+        let mut bare: Option<Span> = None;
+        while !self.at(end) {
+            let bare_here = self.at(&Token::Star)
+                && (matches!(self.nth(1), Token::Comma) || self.nth(1) == end);
+            if bare_here {
+                let span = self.bump();
+                self.no_second_star(star, span);
+                star = Some(span);
+                bare = Some(span);
+            } else {
+                let mut param = self.param()?;
+                match param.kind {
+                    ParamKind::Plain if star.is_some() => param.kind = ParamKind::KwOnly,
+                    ParamKind::Star => {
+                        self.no_second_star(star, param.name.span);
+                        star = Some(param.name.span);
+                    }
+                    _ => {}
+                }
+                if param.kind == ParamKind::KwOnly {
+                    bare = None;
+                }
+                self.check_param(&params, &param);
+                params.push(param);
+            }
+            if self.eat(&Token::Comma).is_none() {
+                break;
+            }
+        }
+        if let Some(span) = bare {
+            self.error(
+                Diagnostic::error("syntax::param", "a bare `*` must be followed by a keyword parameter")
+                    .primary(span, "nothing after it is keyword-only")
+                    .help("name the keyword-only parameters after it (`def f(x, *, lr=0.1):`), or remove the `*`"),
+            );
+        }
+        Ok(params)
+    }
+
+    fn no_second_star(&mut self, earlier: Option<Span>, span: Span) {
+        if let Some(earlier) = earlier {
+            self.error(
+                Diagnostic::error("syntax::param", "a second `*` in the parameter list")
+                    .primary(span, "a second `*`")
+                    .label(earlier, "the first")
+                    .help("one `*args` (or bare `*`) ends the positional parameters; keep one"),
+            );
+        }
+    }
+
+    /// A parameter's place in the list: unique, positional defaults last, `**kwargs` last.
     fn check_param(&mut self, params: &[Param], param: &Param) {
         if let Some(earlier) = params.iter().find(|p| p.name.node == param.name.node) {
             let earlier = earlier.name.span;
@@ -91,13 +141,13 @@ impl Parser<'_> {
                 .label(earlier, "first defined here")
                 .help("give each parameter a different name"),
             );
-        } else if let Some(star) = params.iter().find(|p| p.kind == ParamKind::Star) {
-            let star = star.name.span;
+        } else if let Some(kw) = params.iter().find(|p| p.kind == ParamKind::StarStar) {
+            let kw = kw.name.span;
             self.error(
-                Diagnostic::error("syntax::param", "parameter after `*args`")
-                    .primary(param.name.span, "this parameter follows `*args`")
-                    .label(star, "`*args` collects every remaining positional argument")
-                    .help("put `*args` last"),
+                Diagnostic::error("syntax::param", "parameter after `**kwargs`")
+                    .primary(param.name.span, "this parameter follows `**kwargs`")
+                    .label(kw, "`**kwargs` collects every remaining keyword argument")
+                    .help("put `**kwargs` last"),
             );
         } else if param.default.is_none() && param.kind == ParamKind::Plain {
             if let Some(with_default) = params.iter().find(|p| p.default.is_some()) {
@@ -119,18 +169,11 @@ impl Parser<'_> {
         }
     }
 
-    /// param = [ "*" ] NAME [ ":" expression ] [ "=" expression ]
+    /// param = [ "*" | "**" ] NAME [ ":" expression ] [ "=" expression ]
     pub(super) fn param(&mut self) -> PResult<Param> {
-        if self.at(&Token::StarStar) {
-            let span = self.span();
-            self.unsupported(
-                span,
-                "`**kwargs` parameters",
-                "name each keyword parameter with a default: `def f(x, lr=0.1):`",
-            );
-            return Err(Fail);
-        }
-        let kind = if self.eat(&Token::Star).is_some() {
+        let kind = if self.eat(&Token::StarStar).is_some() {
+            ParamKind::StarStar
+        } else if self.eat(&Token::Star).is_some() {
             ParamKind::Star
         } else {
             ParamKind::Plain

@@ -67,20 +67,10 @@ impl Parser<'_> {
     /// lambda_expr = "lambda" [ param { "," param } ] ":" test
     pub(super) fn lambda(&mut self) -> PResult<Expr> {
         let keyword = self.bump();
-        let mut params = Vec::new();
         self.lambda_params = true;
-        while !self.at(&Token::Colon) {
-            let param = self.param();
-            let Ok(param) = param else {
-                self.lambda_params = false;
-                return Err(Fail);
-            };
-            params.push(param);
-            if self.eat(&Token::Comma).is_none() {
-                break;
-            }
-        }
+        let params = self.param_list(&Token::Colon);
         self.lambda_params = false;
+        let params = params?;
         if self.eat(&Token::Colon).is_none() {
             return self.unexpected("`:`", Some("write `lambda x: x * 2`".to_string()));
         }
@@ -416,9 +406,14 @@ impl Parser<'_> {
                         );
                     }
                 }
+                None if matches!(arg.value.kind, ExprKind::DoubleStarred(_)) => {}
                 None => {
-                    if let Some(keyword) = args.iter().find_map(|a| a.name.as_ref()) {
-                        let keyword = keyword.span;
+                    let keyword = args.iter().find_map(|a| match (&a.name, &a.value.kind) {
+                        (Some(n), _) => Some(n.span),
+                        (None, ExprKind::DoubleStarred(_)) => Some(a.value.span),
+                        _ => None,
+                    });
+                    if let Some(keyword) = keyword {
                         self.error(
                             Diagnostic::error(
                                 "syntax::argument",
@@ -440,16 +435,17 @@ impl Parser<'_> {
         Ok((args, close))
     }
 
-    /// argument = [ NAME "=" ] expression | "*" expression | expression comp_for
+    /// argument = [ NAME "=" ] expression | "*" expression | "**" expression
+    ///          | expression comp_for
     pub(super) fn argument(&mut self) -> PResult<Arg> {
         if self.at(&Token::StarStar) {
-            let span = self.span();
-            self.unsupported(
-                span,
-                "`**` unpacking of a dict into keyword arguments",
-                "write the keyword arguments out: `f(lr=d[\"lr\"])`",
-            );
-            return Err(Fail);
+            let star = self.bump();
+            let inner = self.expression(CMP_BP.0)?;
+            let span = star.to(inner.span);
+            return Ok(Arg {
+                name: None,
+                value: Expr::new(ExprKind::DoubleStarred(Box::new(inner)), span),
+            });
         }
         if self.at(&Token::Star) {
             return Ok(Arg {
@@ -522,11 +518,20 @@ impl Parser<'_> {
         let start = self.span();
         let mut items = Vec::new();
         loop {
+            let star = self.eat(&Token::Star);
             let e = self.expression(CMP_BP.0 + 1)?;
             let op_span = self.span();
-            match self.target(e, op_span) {
-                Some(t) => items.push(t),
-                None => return Err(Fail),
+            let span = star.map_or(e.span, |s| s.to(e.span));
+            let Some(t) = self.target(e, op_span) else {
+                return Err(Fail);
+            };
+            match star {
+                // `for a, *rest in ...`
+                Some(_) => items.push(Target::Starred {
+                    target: Box::new(t),
+                    span,
+                }),
+                None => items.push(t),
             }
             if self.eat(&Token::Comma).is_none() || self.at(&Token::In) {
                 break;

@@ -295,6 +295,19 @@ impl Parser<'_> {
         Ok(Some(Stmt { kind, span }))
     }
 
+    /// `syntax::assign_target`: a second `*name` among one unpacking's targets.
+    pub(super) fn two_starred(&mut self, first: Span, second: Span) {
+        self.error(
+            Diagnostic::error(
+                "syntax::assign_target",
+                "two starred targets in one unpacking",
+            )
+            .primary(second, "a second starred target")
+            .label(first, "the first")
+            .help("one `*name` takes the items the other names leave; keep one"),
+        );
+    }
+
     /// target = NAME | postfix_expr subscript | postfix_expr "." NAME
     ///        | target { "," target } | "(" target_list ")" | "[" target_list "]"
     /// (checked on the parsed left side)
@@ -314,8 +327,23 @@ impl Parser<'_> {
             }
             ExprKind::Tuple(items) | ExprKind::List(items) if !items.is_empty() => {
                 let mut out = Vec::with_capacity(items.len());
+                let mut starred: Option<Span> = None;
                 for item in items {
-                    out.push(self.target(item, op_span)?);
+                    let item_span = item.span;
+                    let ExprKind::Starred(inner) = item.kind else {
+                        out.push(self.target(item, op_span)?);
+                        continue;
+                    };
+                    if let Some(first) = starred {
+                        self.two_starred(first, item_span);
+                        return None;
+                    }
+                    starred = Some(item_span);
+                    let target = Box::new(self.target(*inner, op_span)?);
+                    out.push(Target::Starred {
+                        target,
+                        span: item_span,
+                    });
                 }
                 return Some(Target::Tuple { items: out, span });
             }
@@ -333,7 +361,7 @@ impl Parser<'_> {
         };
         let help = match what {
             "a comparison" => "to compare, write `==` alone; to assign, put a name on the left".to_string(),
-            "a starred name" => "tsr unpacks into a fixed number of names: `a, b = pair`".to_string(),
+            "a starred name" => "a starred name goes among other names: `first, *rest = xs`".to_string(),
             _ => "the left side of an assignment must be a name (`x = ...`), an index (`x[i] = ...`), an attribute (`self.w = ...`) or several names (`a, b = ...`)".to_string(),
         };
         self.error(
