@@ -9,6 +9,7 @@ mod construct;
 pub mod convert;
 mod gradcheck;
 mod indexing;
+pub(crate) mod iterators;
 mod layers;
 mod layers_norm;
 mod math;
@@ -44,6 +45,7 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(layers_norm::TABLE.iter())
             .chain(crate::runtime::data::TABLE.iter())
             .chain(pyobjects::TABLE.iter())
+            .chain(iterators::TABLE.iter())
             .chain(strings::TABLE.iter())
             .chain(tensor_methods::TABLE.iter())
             .chain(pyrandom::TABLE.iter())

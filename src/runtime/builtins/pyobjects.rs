@@ -63,7 +63,6 @@ pub static TABLE: &[Builtin] = &[
     b!("set.add", [Req("s"), Req("item")], "add an item to the set", "seen.add(x)", f_set_add),
     b!("set.update", [Req("s"), Req("items")], "add the items of an iterable to the set", "seen.update(xs)", f_set_update),
     b!("set.discard", [Req("s"), Req("item")], "remove the item if the set has it", "seen.discard(x)", f_set_discard),
-    b!("iter", [Req("iterable")], "the items of an iterable, in order (as a list)", "for x in iter(xs): ...", f_iter),
     b!("vars", [Req("object")], "the attributes of an object as a dict, in the order they were set", "vars(model)", f_vars),
     b!("id", [Req("x")], "a number that identifies a tensor, list, dict or object while it lives", "id(W)", f_id),
     b!("divmod", [Req("a"), Req("b")], "the pair (a // b, a % b)", "divmod(7, 2)", f_divmod),
@@ -316,7 +315,7 @@ fn f_nothing(_: &mut Interp, _: &mut Args) -> R<Value> {
 }
 
 /// `ValueError("msg")`: an instance of a class of that name holding the message as `args`.
-fn f_exception(_: &mut Interp, a: &mut Args) -> R<Value> {
+pub(super) fn f_exception(_: &mut Interp, a: &mut Args) -> R<Value> {
     use crate::runtime::py::class::{Class, Instance};
     let class = std::rc::Rc::new(Class {
         name: a.builtin.name.to_string(),
@@ -536,10 +535,6 @@ fn f_set_discard(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let k = interp.key_of(&a.value(1), a.span(1))?;
     s.borrow_mut().remove(&k);
     Ok(Value::None)
-}
-
-fn f_iter(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    Ok(Value::list(interp.iter_values(&a.value(0), a.span(0))?))
 }
 
 fn f_vars(interp: &mut Interp, a: &mut Args) -> R<Value> {

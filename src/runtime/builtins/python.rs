@@ -268,9 +268,11 @@ fn f_list(interp: &mut Interp, a: &mut Args) -> R<Value> {
     }
     Ok(match a.value(0) {
         Value::List(l) => Value::list(l.borrow().clone()),
-        v @ (Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Str(_)) => {
-            Value::list(interp.iter_values(&v, a.span(0))?)
-        }
+        v @ (Value::Tuple(_)
+        | Value::Dict(_)
+        | Value::Set(_)
+        | Value::Str(_)
+        | Value::Instance(_)) => Value::list(interp.iter_values(&v, a.span(0))?),
         Value::Range { start, stop, step } => {
             let n = Value::range_len(start, stop, step);
             if n > 1 << 26 {
@@ -330,9 +332,11 @@ fn f_append(interp: &mut Interp, a: &mut Args) -> R<Value> {
 fn f_sorted(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let items: Vec<Value> = match a.value(0) {
         Value::List(l) => l.borrow().clone(),
-        v @ (Value::Tuple(_) | Value::Dict(_) | Value::Set(_) | Value::Str(_)) => {
-            interp.iter_values(&v, a.span(0))?
-        }
+        v @ (Value::Tuple(_)
+        | Value::Dict(_)
+        | Value::Set(_)
+        | Value::Str(_)
+        | Value::Instance(_)) => interp.iter_values(&v, a.span(0))?,
         Value::Range { start, stop, step } => (0..Value::range_len(start, stop, step).min(1 << 24))
             .map(|i| Value::Number((start + i * step) as f64))
             .collect(),

@@ -487,22 +487,25 @@ fn f_sum(interp: &mut Interp, a: &mut Args) -> R<Value> {
     let v = a.value(0);
     // `sum(xs, start)` on a Python sequence is Python's (`sum(lists, [])` joins them);
     // on a tensor the second argument is the axis.
-    let start = match (&v, a.get(1)) {
-        (
-            Value::List(_) | Value::Tuple(_) | Value::Range { .. } | Value::Set(_) | Value::Dict(_),
-            Some(s),
-        ) => Some(s.clone()),
+    // Python's containers and iterable objects, as against tensors and nested lists.
+    let python_seq = matches!(
+        v,
+        Value::List(_)
+            | Value::Tuple(_)
+            | Value::Range { .. }
+            | Value::Set(_)
+            | Value::Dict(_)
+            | Value::Instance(_)
+    );
+    let start = match a.get(1) {
+        Some(s) if python_seq => Some(s.clone()),
         _ => None,
     };
     if let Some(start) = start {
         let items = interp.iter_values(&v, a.span(0))?;
         return python_sum(interp, a.span(0), start, items);
     }
-    if matches!(
-        v,
-        Value::List(_) | Value::Tuple(_) | Value::Range { .. } | Value::Set(_) | Value::Dict(_)
-    ) && a.get(1).is_none()
-    {
+    if python_seq && a.get(1).is_none() {
         // Python's sum: the items added in order, from 0 (numbers stay numbers, tensors
         // add elementwise and stay in the graph, objects add by their `__add__` /
         // `__radd__`). Nested lists are a tensor's rows.
@@ -617,7 +620,8 @@ fn python_extreme(interp: &mut Interp, a: &mut Args, largest: bool) -> R<Option<
             | Value::Range { .. }
             | Value::Set(_)
             | Value::Dict(_)
-            | Value::Str(_)) => interp.iter_values(v, a.span(0))?,
+            | Value::Str(_)
+            | Value::Instance(_)) => interp.iter_values(v, a.span(0))?,
             _ => return Ok(None),
         }
     };

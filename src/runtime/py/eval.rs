@@ -210,9 +210,26 @@ impl Interp {
                 }
                 rows
             }
-            Value::Instance(_) => {
-                let items = self.call_method(v.clone(), "__iter__", Vec::new(), span)?;
-                return self.iter_values(&items, span);
+            Value::Instance(i) => {
+                use crate::runtime::builtins::iterators::is_iterator;
+                if i.class.find("__iter__").is_some() {
+                    let items = self.call_method(v.clone(), "__iter__", Vec::new(), span)?;
+                    let same = matches!(&items, Value::Instance(j) if Rc::ptr_eq(i, j));
+                    if !same {
+                        return self.iter_values(&items, span);
+                    }
+                }
+                if !is_iterator(v) {
+                    return Err(self.fail(
+                        Diagnostic::error(
+                            "type::not_iterable",
+                            format!("a `{}` object is not iterable", i.class.name),
+                        )
+                        .primary(span, "this object has no items to loop over")
+                        .help("give its class `__iter__` returning a list, or `__iter__` returning `self` with a `__next__`"),
+                    ));
+                }
+                return self.drain(v, span);
             }
             other => {
                 return Err(self.fail(
@@ -225,6 +242,25 @@ impl Interp {
                 ))
             }
         })
+    }
+
+    /// The items an iterator gives: its `__next__` called until it raises
+    /// `StopIteration`.
+    fn drain(&mut self, it: &Value, span: Span) -> R<Vec<Value>> {
+        if self.is_abstract() {
+            // How many items it gives is not known before running.
+            return Err(crate::runtime::paths::undecided(span));
+        }
+        let mut out = Vec::new();
+        loop {
+            match self.call_method(it.clone(), "__next__", Vec::new(), span) {
+                Ok(v) => out.push(v),
+                Err(e) if crate::runtime::builtins::iterators::is_stop_iteration(&e) => {
+                    return Ok(out)
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Bind `value` to `target`: a name, an attribute, an index, or several targets that
