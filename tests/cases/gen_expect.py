@@ -1117,6 +1117,30 @@ def _():
     P(1, 0, 0.5)
 
 
+@case("ops/select_outer_unique")
+def _():
+    a = T([1.0, 2.0, 3.0]); b = T([4.0, -5.0])
+    o = torch.outer(a, b)
+    P(o)
+    (o * o).sum().backward()
+    P(a.grad, b.grad)
+    P(torch.isclose(C([1.0, 1.001, 2.0]), C([1.0, 1.0, 2.5]), atol=1e-2).float())
+    P(torch.isclose(C([[1.0], [2.0]]), C([1.0, 2.0])).float())
+    P(torch.allclose(C([1.0, 2.0]), C([1.0, 2.0000001])), torch.allclose(C([1.0]), C([1.1])))
+    y = C([2.0, 0.0, 2.0, 1.0, 0.0])
+    P(torch.nonzero(y).float())
+    M = C([[0.0, 1.5], [-2.0, 0.0]])
+    P(torch.nonzero(M).float(), M.nonzero().float())
+    rows, cols = torch.nonzero(M, as_tuple=True)
+    P(rows.float(), cols.float())
+    P(torch.unique(y))
+    values, counts = torch.unique(y, return_counts=True)
+    P(values, counts.float())
+    u, inverse = torch.unique(M, return_inverse=True)
+    P(u, inverse.float())
+    P(torch.linalg.norm(C([3.0, 4.0])))
+
+
 @case("ops/maximum_minimum")
 def _():
     a = C([1, -2, 3, 0]); b = C([0, 0, 5, -1])

@@ -20,6 +20,7 @@ mod pyobjects;
 pub mod pyplot;
 mod pyrandom;
 mod python;
+mod select;
 mod strings;
 pub mod tensor_methods;
 mod tensor_ops;
@@ -46,6 +47,7 @@ pub fn table() -> &'static [&'static Builtin] {
             .chain(crate::runtime::data::TABLE.iter())
             .chain(pyobjects::TABLE.iter())
             .chain(iterators::TABLE.iter())
+            .chain(select::TABLE.iter())
             .chain(strings::TABLE.iter())
             .chain(tensor_methods::TABLE.iter())
             .chain(pyrandom::TABLE.iter())

@@ -22,7 +22,6 @@ pub static TABLE: &[Builtin] = &[
     b!("torch.device", [Req("kind")], "the device's name (tsr computes on the CPU whatever it is)", "device = torch.device(\"cpu\")", f_device),
     b!("np.median", [Req("a"), Opt("axis", "None"), Kw("keepdims", "False")], "numpy's median: the mean of the two middle values when there are an even number", "np.median(x, axis=0)", f_np_median, Shapes),
     b!("np.sort", [Req("a"), Opt("axis", "-1")], "numpy's sort: the sorted values along an axis (a copy)", "np.sort(v)", f_np_sort, Shapes),
-    b!("allclose", [Req("input"), Req("other"), Opt("rtol", "1e-05"), Opt("atol", "1e-08")], "whether |input - other| <= atol + rtol * |other| everywhere (broadcast)", "torch.allclose(a, b)", f_allclose),
     b!("np.std", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's standard deviation: divides by n - ddof (n by default)", "np.std(x, axis=0)", f_np_std),
     b!("np.var", [Req("a"), Opt("axis", "None"), Kw("ddof", "0"), Kw("keepdims", "False")], "numpy's variance: divides by n - ddof (n by default)", "np.var(x, axis=0)", f_np_var),
 ];
@@ -201,24 +200,4 @@ fn f_np_sort(interp: &mut Interp, a: &mut Args) -> R<Value> {
         Value::Instance(i) => Ok(i.get("values").unwrap_or(Value::None)),
         _ => Ok(pair),
     }
-}
-
-fn f_allclose(interp: &mut Interp, a: &mut Args) -> R<Value> {
-    let (x, y) = (a.tensor(interp, 0)?, a.tensor(interp, 1)?);
-    let rtol = a.number_or(interp, 2, 1e-5)?;
-    let atol = a.number_or(interp, 3, 1e-8)?;
-    let diff = tensor::binary(tensor::BinaryOp::Sub, &x.detach(), &y.detach())
-        .map_err(|e| a.fail(interp, e, &[0, 1]))?;
-    let yb = y.data();
-    let d = diff.data();
-    // `y` broadcast to the difference's shape.
-    let yb = match yb.broadcast(d.raw_dim()) {
-        Some(v) => v.to_owned(),
-        None => yb.to_owned(),
-    };
-    let ok = d
-        .iter()
-        .zip(yb.iter())
-        .all(|(&e, &t)| (e as f64).abs() <= atol + rtol * (t as f64).abs());
-    Ok(Value::Bool(ok))
 }

@@ -57,6 +57,7 @@ pub static NUMPY: Module = Module {
         ("power", B("pow")),
         ("amax", B("amax")),
         ("amin", B("amin")),
+        ("nonzero", B("np.nonzero")),
     ],
     open: true,
     prelude: None,
@@ -71,11 +72,24 @@ pub static TORCH_FUNCTIONAL: Module = Module {
 
 pub static TORCH_INIT: Module = Module {
     name: "torch.nn.init",
+    members: &[],
+    open: false,
+    prelude: Some(include_str!("prelude/init.tsr")),
+};
+
+pub static TORCH_NN_UTILS: Module = Module {
+    name: "torch.nn.utils",
     members: &[
-        ("kaiming_uniform_", B("kaiming_uniform")),
-        ("xavier_uniform_", B("xavier_uniform")),
-        ("normal_", B("normal")),
+        ("clip_grad_norm_", B("clip_grad_norm_")),
+        ("clip_grad_norm", B("clip_grad_norm")),
     ],
+    open: false,
+    prelude: None,
+};
+
+pub static TORCH_LINALG: Module = Module {
+    name: "torch.linalg",
+    members: &[("norm", B("norm")), ("vector_norm", B("norm"))],
     open: false,
     prelude: None,
 };
@@ -85,6 +99,7 @@ pub static TORCH_NN: Module = Module {
     members: &[
         ("functional", Sub(&TORCH_FUNCTIONAL)),
         ("init", Sub(&TORCH_INIT)),
+        ("utils", Sub(&TORCH_NN_UTILS)),
     ],
     open: false,
     prelude: Some(include_str!("prelude/nn.tsr")),
@@ -136,6 +151,7 @@ pub static TORCH: Module = Module {
     members: &[
         ("nn", Sub(&TORCH_NN)),
         ("utils", Sub(&TORCH_UTILS)),
+        ("linalg", Sub(&TORCH_LINALG)),
         ("max", B("torch.max")),
         ("load", B("torch.load")),
         ("Tensor", B("tensor")),
