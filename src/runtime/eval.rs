@@ -601,7 +601,13 @@ impl Interp {
                 self.call(&Value::Builtin(f), argv, span, object.span.to(span))
             }
             (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
-            (Value::Optimizer(o), "lr") => Ok(Value::Number(o.borrow().lr())),
+            (Value::Optimizer(o), "lr") => {
+                crate::runtime::builtins::training::sync_groups(self, o);
+                Ok(Value::Number(o.borrow().lr()))
+            }
+            (Value::Optimizer(o), "param_groups") => {
+                Ok(crate::runtime::builtins::training::param_groups(self, o))
+            }
             // Every tensor can take a gradient; `p.data` is the tensor itself, so that
             // `p.data -= lr * p.grad` updates it in place.
             (Value::Tensor(_), "requires_grad") => Ok(Value::Bool(true)),

@@ -94,6 +94,12 @@ pub struct Interp {
     pub style: RenderStyle,
     pub(crate) warned: HashSet<(usize, usize, &'static str)>,
     pub(crate) call_depth: usize,
+    /// Each optimiser's `param_groups` once a program has read it: one dict, the same
+    /// object at every read, whose `"lr"` the optimiser takes (`training.rs`).
+    pub(crate) param_groups: Vec<(
+        std::rc::Weak<std::cell::RefCell<crate::runtime::value::Optimizer>>,
+        Value,
+    )>,
     /// Set from a Ctrl-C handler; checked at loop iterations and calls.
     pub interrupt: Arc<AtomicBool>,
     /// Where tensors (by id) were last changed in place: `-=`, an indexed assignment,
@@ -153,6 +159,7 @@ impl Interp {
             style,
             warned: HashSet::new(),
             call_depth: 0,
+            param_groups: Vec::new(),
             interrupt: Arc::new(AtomicBool::new(false)),
             changed: HashMap::default(),
             figure: None,

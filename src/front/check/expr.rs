@@ -321,6 +321,8 @@ impl Checker {
                 self.new_tensor(shape, &[t])
             }
             (AVal::Optimizer, "lr") => AVal::Num(ANum::Unknown),
+            // A list of dicts whose items a check does not follow.
+            (AVal::Optimizer, "param_groups") => AVal::Unknown,
             (AVal::Tensor(t), "mT") => {
                 let shape = t.shape.as_ref().filter(|s| s.len() >= 2).map(|s| {
                     let mut s = s.clone();

@@ -268,9 +268,9 @@ fn f_step(interp: &mut Interp, a: &mut Args) -> R<Value> {
             ))
         }
     };
-    let store = match &interp.grads {
-        Some(s) => s,
-        None => return Err(a.fail(interp, tensor::TensorError::NoBackward, &[0])),
+    super::training::sync_groups(interp, &opt);
+    let Some(store) = &interp.grads else {
+        return Err(a.fail(interp, tensor::TensorError::NoBackward, &[0]));
     };
     let r = opt.borrow_mut().step(store);
     r.map_err(|e| a.fail(interp, e, &[0]))?;

@@ -24,7 +24,7 @@ mod select;
 mod strings;
 pub mod tensor_methods;
 mod tensor_ops;
-mod training;
+pub(crate) mod training;
 
 use std::sync::OnceLock;
 

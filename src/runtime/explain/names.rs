@@ -141,7 +141,7 @@ pub fn unknown_property(
         return d.help(format!("`{name}` is a function: call it as `.{name}()`"));
     }
     if kind == "optimizer" {
-        return d.help("an optimiser has `.lr` (change it with `set_lr(opt, lr)`)");
+        return d.help("an optimiser has `.lr` and `.param_groups` (change the rate with `set_lr(opt, lr)` or `opt.param_groups[0][\"lr\"] = lr`)");
     }
     if is_tensor && (name == "values" || name == "indices") {
         // `x.max(dim=1).values`: tsr's `max` with an axis returns the values.
