@@ -204,22 +204,23 @@ impl Interp {
                 }
             }
             ExprKind::Lambda { params, body } => self.make_lambda(params, body, e.span),
-            ExprKind::DoubleStarred(_) => Err(self.fail(
-                Diagnostic::error(
-                    "syntax::unexpected",
-                    "`**` unpacking is allowed only in a call's arguments",
-                )
-                .primary(e.span, "unpacked here")
-                .help("write `f(**options)`"),
-            )),
-            ExprKind::Starred(_) => Err(self.fail(
-                Diagnostic::error(
-                    "syntax::unexpected",
-                    "`*` unpacking is allowed only in a call or a list or tuple",
-                )
-                .primary(e.span, "unpacked here")
-                .help("write `f(*xs)` or `[*xs, y]`"),
-            )),
+            ExprKind::Starred(_) | ExprKind::DoubleStarred(_) => {
+                let (what, help) = match e.kind {
+                    ExprKind::Starred(_) => (
+                        "`*` unpacking is allowed only in a call or a list or tuple",
+                        "write `f(*xs)` or `[*xs, y]`",
+                    ),
+                    _ => (
+                        "`**` unpacking is allowed only in a call's arguments",
+                        "write `f(**options)`",
+                    ),
+                };
+                Err(self.fail(
+                    Diagnostic::error("syntax::unexpected", what)
+                        .primary(e.span, "unpacked here")
+                        .help(help),
+                ))
+            }
         }
     }
 

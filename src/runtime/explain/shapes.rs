@@ -521,6 +521,21 @@ pub(super) fn loss_shape(site: &Site, loss: &str, pred: &[usize], target: &[usiz
         )
         .primary(site.primary, "target does not fit the logits")
         .help(help);
+        if let (Some(p), Some(t)) = (site.lhs(), site.rhs()) {
+            // `cross_entropy(y, logits)`: labels [N] first and logits [N, C] second, as
+            // written in the order (positional) the call takes them.
+            let swapped = pred.len() == 1 && target.len() == 2 && target[0] == pred[0];
+            if swapped && p.span.end <= t.span.start {
+                let fixed = format!("{}, {}", t.text, p.text);
+                let text = format!(
+                    "the arguments look swapped: the logits {} come first, then the labels {}: `{}({fixed})`",
+                    shape_str(target),
+                    shape_str(pred),
+                    site.op
+                );
+                return d.with_fix(p.span.to(t.span), fixed, text);
+            }
+        }
         let (Ok(nn), Some(t)) = (n.parse::<usize>(), site.rhs()) else {
             return d;
         };
