@@ -603,11 +603,11 @@ impl Interp {
             }
             (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
             (Value::Optimizer(o), "lr") => {
-                crate::runtime::builtins::training::sync_groups(self, o);
+                crate::runtime::param_groups::sync(self, o);
                 Ok(Value::Number(o.borrow().lr()))
             }
             (Value::Optimizer(o), "param_groups") => {
-                Ok(crate::runtime::builtins::training::param_groups(self, o))
+                Ok(crate::runtime::param_groups::groups(self, o))
             }
             // Every tensor can take a gradient; `p.data` is the tensor itself, so that
             // `p.data -= lr * p.grad` updates it in place.

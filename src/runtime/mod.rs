@@ -42,6 +42,7 @@ pub mod index;
 pub mod interp;
 pub mod lint;
 pub mod memory;
+pub(crate) mod param_groups;
 pub mod paths;
 pub mod print;
 pub mod py;

@@ -268,7 +268,7 @@ fn f_step(interp: &mut Interp, a: &mut Args) -> R<Value> {
             ))
         }
     };
-    super::training::sync_groups(interp, &opt);
+    crate::runtime::param_groups::sync(interp, &opt);
     let Some(store) = &interp.grads else {
         return Err(a.fail(interp, tensor::TensorError::NoBackward, &[0]));
     };

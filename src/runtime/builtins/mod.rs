@@ -24,7 +24,7 @@ mod select;
 mod strings;
 pub mod tensor_methods;
 mod tensor_ops;
-pub(crate) mod training;
+mod training;
 
 use std::sync::OnceLock;
 
