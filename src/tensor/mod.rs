@@ -463,6 +463,16 @@ pub struct Tensor(Rc<Node>);
 
 impl Tensor {
     fn make(data: ArrayD<f32>, op: Op, constant: bool) -> Tensor {
+        // Whether it is a mask, from the op that made it (also under `no_grad`, which
+        // records no op).
+        let mask = match &op {
+            Op::Binary(b, ..) => b.is_comparison(),
+            Op::Index(a, _) | Op::Reshape(a, _) | Op::Permute(a, ..) | Op::Take(a, ..) => {
+                a.t.is_mask()
+            }
+            Op::Cat(v, _) | Op::Stack(v, _) => !v.is_empty() && v.iter().all(|a| a.t.is_mask()),
+            _ => false,
+        };
         let (op, constant) = if !matches!(op, Op::Leaf) && NO_GRAD.with(|c| c.get()) > 0 {
             (Op::Leaf, true)
         } else {
@@ -473,14 +483,6 @@ impl Tensor {
         }
         let bytes = budget::data_bytes(data.len()).saturating_add(budget::NODE_BYTES);
         budget::charge(bytes);
-        let mask = match &op {
-            Op::Binary(b, ..) => b.is_comparison(),
-            Op::Index(a, _) | Op::Reshape(a, _) | Op::Permute(a, ..) | Op::Take(a, ..) => {
-                a.t.is_mask()
-            }
-            Op::Cat(v, _) | Op::Stack(v, _) => !v.is_empty() && v.iter().all(|a| a.t.is_mask()),
-            _ => false,
-        };
         Tensor(Rc::new(Node {
             id: next_id(),
             bytes,

@@ -1141,6 +1141,19 @@ def _():
     P(torch.linalg.norm(C([3.0, 4.0])))
 
 
+@case("ops_index/mask_under_no_grad")
+def _():
+    x = C([1.0, -2.0, 3.0, 0.5])
+    with torch.no_grad():
+        m = x > 0
+        P(x[m])
+        P(x[(x > 0) & (x < 2)])
+        P(x[m.reshape(2, 2).reshape(4)])
+        P(x[torch.cat([m[:2], m[2:]])])
+        x[x < 0] = 0.0
+    P(x)
+
+
 @case("ops/maximum_minimum")
 def _():
     a = C([1, -2, 3, 0]); b = C([0, 0, 5, -1])
