@@ -1,7 +1,7 @@
 //! Central finite-difference checks (tsr's own `gradcheck`) of the layer builtins'
 //! gradients on seeded random inputs: convolutions through overlapping windows, strides,
 //! dilation, groups and padding; pools (max on values spaced well apart, so no window
-//! has a near-tie); linear and the norms.
+//! has a near-tie); linear and the norms; `outer`, which is built from other ops.
 
 mod common;
 
@@ -73,6 +73,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "x = randn(2, 2, 7, 5)",
         "adaptive_avg_pool2d(x, [3, 4])",
         "x",
+    ),
+    (
+        "outer (unsqueeze, then mul)",
+        "a = randn(4)\nb = randn(3)",
+        "outer(a, b)",
+        "a, b",
     ),
     (
         "linear",

@@ -602,12 +602,8 @@ impl Interp {
                 self.call(&Value::Builtin(f), argv, span, object.span.to(span))
             }
             (Value::Tensor(t), "size") => Ok(Value::Number(t.numel() as f64)),
-            (Value::Optimizer(o), "lr") => {
-                crate::runtime::param_groups::sync(self, o);
-                Ok(Value::Number(o.borrow().lr()))
-            }
-            (Value::Optimizer(o), "param_groups") => {
-                Ok(crate::runtime::param_groups::groups(self, o))
+            (Value::Optimizer(o), "lr" | "param_groups") => {
+                Ok(crate::runtime::param_groups::property(self, o, name))
             }
             // Every tensor can take a gradient; `p.data` is the tensor itself, so that
             // `p.data -= lr * p.grad` updates it in place.

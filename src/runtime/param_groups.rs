@@ -7,10 +7,19 @@ use crate::runtime::value::{Optimizer, Value};
 
 type OptRef = std::rc::Rc<std::cell::RefCell<Optimizer>>;
 
+/// `opt.lr` (the rate of the next step) or `opt.param_groups`.
+pub(crate) fn property(interp: &mut Interp, o: &OptRef, name: &str) -> Value {
+    if name == "lr" {
+        sync(interp, o);
+        return Value::Number(o.borrow().lr());
+    }
+    groups(interp, o)
+}
+
 /// PyTorch's `opt.param_groups`: a list of one dict, `{"params": [...], "lr": ...}`, the
 /// same dict at every read, so that `g["lr"] = 0.01` changes the optimiser's rate (read
 /// back by `sync` before a step and at `opt.lr`).
-pub(crate) fn groups(interp: &mut Interp, o: &OptRef) -> Value {
+fn groups(interp: &mut Interp, o: &OptRef) -> Value {
     interp.param_groups.retain(|(w, _)| w.strong_count() > 0);
     if let Some((_, v)) = interp
         .param_groups

@@ -4,7 +4,7 @@
 //! `Interp::iter_values` drain such objects the same way.
 
 use crate::runtime::interp::{Interp, R};
-use crate::runtime::value::{Args, Attrs, Builtin, Class, Instance, Value, P};
+use crate::runtime::value::{Args, Attrs, Builtin, Instance, Value, P};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
 use std::rc::Rc;
@@ -37,20 +37,12 @@ fn f_iter(interp: &mut Interp, a: &mut Args) -> R<Value> {
         return Ok(v);
     }
     let items = interp.iter_values(&v, a.span(0))?;
-    let methods = ["__iter__", "__next__"]
-        .iter()
-        .filter_map(|m| {
-            interp
-                .builtins
-                .find(&format!("list_iterator.{m}"))
-                .map(|b| (m.to_string(), Value::Builtin(b)))
-        })
-        .collect();
-    let class = Rc::new(Class {
-        name: "list_iterator".to_string(),
-        base: None,
-        attrs: Attrs::new(methods),
-    });
+    let class = crate::runtime::py::class::builtin_class(
+        "list_iterator",
+        "list_iterator",
+        &["__iter__", "__next__"],
+        &interp.builtins,
+    );
     Ok(Value::Instance(Rc::new(Instance {
         class,
         attrs: Attrs::new(vec![

@@ -16,8 +16,8 @@ mod names;
 mod shapes;
 
 use concat::cat;
-pub(crate) use names::axes;
 use names::comparison_symbol;
+pub(crate) use names::{axes, plural};
 pub use names::{did_you_mean, operator_type_error, unknown_property, xor_needs_masks};
 use shapes::{broadcast, loss_shape, matmul, reshape};
 

@@ -109,12 +109,13 @@ pub(crate) fn axes(n: usize) -> String {
     }
 }
 
-pub(super) fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     match (n, word) {
         (_, "length") => format!("length {n}"),
         (1, "columns") => "1 column".to_string(),
         (1, "rows") => "1 row".to_string(),
         (1, "values") => "1 value".to_string(),
+        (1, "items") => "1 item".to_string(),
         _ => format!("{n} {word}"),
     }
 }

@@ -319,13 +319,13 @@ impl Interp {
                             "type::unpack",
                             format!(
                                 "not enough values to unpack: {} into at least {fixed} names",
-                                count(values.len(), "value")
+                                crate::runtime::explain::plural(values.len(), "values")
                             ),
                         )
                         .primary(*span, format!("{fixed} names besides the starred one"))
                         .help(format!(
                             "the value has {}; the starred name may take none, the others need one each",
-                            count(values.len(), "item")
+                            crate::runtime::explain::plural(values.len(), "items")
                         )),
                     ));
                 }
@@ -632,10 +632,6 @@ impl Interp {
 
 /// `type::unpack`: `want` names for a value of `got` items.
 /// `1 item`, `3 items`.
-fn count(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
-
 pub fn unpack_error(want: usize, got: usize, span: Span) -> Diagnostic {
     let msg = if got > want {
         format!("too many values to unpack: {got} values into {want} names")
