@@ -51,7 +51,7 @@ impl Interp {
     /// One index value: a number (one position), `None` (a new axis), a mask (a tensor
     /// made by a comparison or logical op, or a list of bools), or integer positions (any
     /// other tensor, a list, a range).
-    fn index_value(&self, v: &Value, span: Span) -> R<tensor::IndexItem> {
+    pub(crate) fn index_value(&self, v: &Value, span: Span) -> R<tensor::IndexItem> {
         Ok(match v {
             Value::None => tensor::IndexItem::NewAxis,
             Value::Bool(b) => tensor::IndexItem::Array {

@@ -502,6 +502,10 @@ pub enum Check {
     Step,
     Load,
     LoadCsv,
+    /// Reads a file other than data (`torch.load`, `csv_columns`): the checker runs it
+    /// when the file is there, and takes its result as unknown when it is not (the
+    /// program may write the file before it reads it).
+    ReadsFile,
     OneHot,
     Accuracy,
 }

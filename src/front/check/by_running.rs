@@ -53,7 +53,9 @@ impl Checker {
                     }
                     inputs.push(t.clone());
                     let z = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&s));
-                    Some(Value::Tensor(crate::tensor::Tensor::leaf(z)))
+                    let z = crate::tensor::Tensor::leaf(z);
+                    z.set_mask(t.mask == Some(true));
+                    Some(Value::Tensor(z))
                 }
                 other => other.realize(),
             }
@@ -94,7 +96,7 @@ impl Checker {
         };
         let refs: Vec<&ATensor> = inputs.iter().map(|t| &**t).collect();
         match (a.b.func)(&mut self.interp, &mut args) {
-            Ok(Value::Tensor(t)) => Some(self.new_tensor(Some(Dim::shape(&t.shape())), &refs)),
+            Ok(Value::Tensor(t)) => Some(self.from_run(&t, &refs)),
             // The checker keeps a tuple as a list of the same items.
             Ok(v @ (Value::List(_) | Value::Tuple(_))) => {
                 let kind = match v {
@@ -109,7 +111,7 @@ impl Checker {
                 let out = items
                     .iter()
                     .map(|v| match v {
-                        Value::Tensor(t) => self.new_tensor(Some(Dim::shape(&t.shape())), &refs),
+                        Value::Tensor(t) => self.from_run(t, &refs),
                         other => AVal::from_value(other),
                     })
                     .collect();

@@ -126,7 +126,7 @@ impl Checker {
         };
         if b.pure && ca.all_known() {
             return match (b.func)(&mut self.interp, &mut ca.real) {
-                Ok(Value::Tensor(t)) => self.leaf(Some(Dim::shape(&t.shape()))),
+                Ok(Value::Tensor(t)) => self.from_run(&t, &[]),
                 Ok(v) => AVal::from_value(&v),
                 Err(d) => {
                     self.report(*d);
@@ -134,7 +134,8 @@ impl Checker {
                 }
             };
         }
-        self.builtin(&mut ca, call)
+        let out = self.builtin(&mut ca, call);
+        super::tensors::with_mask(out, &ca)
     }
 
     /// Report the error of a real `Args` conversion; `None` then.
@@ -708,6 +709,7 @@ impl Checker {
             }
             Check::Load => self.load(a),
             Check::LoadCsv => self.load_csv(a),
+            Check::ReadsFile => self.reads_file(a),
             Check::OneHot => {
                 let s = self.arg_shape(a, 0);
                 let n = size_of(&a.val(1)).unwrap_or(ANON);

@@ -96,6 +96,30 @@ impl Checker {
         }
     }
 
+    /// `torch.load(path)`, `csv_columns(path)`: run when the file can be read; a file that
+    /// is not there may be one the program writes first, so its result is unknown.
+    pub(super) fn reads_file(&mut self, a: &mut CArgs) -> AVal {
+        if !a.all_known() {
+            return AVal::Unknown;
+        }
+        match (a.b.func)(&mut self.interp, &mut a.real) {
+            Ok(v) => AVal::from_value(&v),
+            Err(d) if d.code.starts_with("io::") => {
+                let why = d.message.clone();
+                self.advise(
+                    a.callee,
+                    format!("{why}: what is computed from it is not checked"),
+                    None,
+                );
+                AVal::Unknown
+            }
+            Err(d) => {
+                self.report(*d);
+                AVal::Unknown
+            }
+        }
+    }
+
     pub(super) fn load_csv(&mut self, a: &mut CArgs) -> AVal {
         let origin = a.callee.to(a.span(0));
         let rows = match self.csv_rows.get(&origin.start) {

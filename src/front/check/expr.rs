@@ -59,7 +59,7 @@ impl Checker {
             UnaryOp::Not => AVal::Bool(self.truthy(&v, operand.span).map(|b| !b)),
             // `~m`: a mask of the same shape, no gradient.
             UnaryOp::Invert => match v {
-                AVal::Tensor(t) => self.new_tensor(t.shape.clone(), &[]),
+                AVal::Tensor(t) => self.new_tensor_mask(t.shape.clone(), &[], Some(true)),
                 _ => AVal::Unknown,
             },
             UnaryOp::Plus | UnaryOp::Neg => match v {
@@ -288,7 +288,9 @@ impl Checker {
         let shape = self.settle(out, &site, &[&a, &b]);
         // A comparison passes no gradient: its result depends on nothing for backward.
         let refs = if op.is_comparison() { Vec::new() } else { refs };
-        self.new_tensor(shape, &refs)
+        // Comparisons and `&`, `|`, `^` on tensors make masks; arithmetic never does.
+        let mask = op.is_comparison() || matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor);
+        self.new_tensor_mask(shape, &refs, Some(mask))
     }
 
     pub(super) fn attribute(&mut self, v: AVal, object: &Expr, name: &str, span: Span) -> AVal {
@@ -373,15 +375,30 @@ impl Checker {
                     return self.new_tensor(None, &[t]);
                 };
                 let out = self.rule_index(s, &idx);
+                // An error about one index item points at it, as the run's does.
+                let primary = match &out {
+                    super::dims::RuleOut::Error(e) => {
+                        let spans: Vec<Span> = items
+                            .iter()
+                            .map(|it| match it {
+                                AItem::At(_, s) | AItem::Slice(_, s) => *s,
+                                AItem::Ellipsis => span,
+                            })
+                            .collect();
+                        crate::runtime::index::item_span(e, &spans).unwrap_or(span)
+                    }
+                    _ => span,
+                };
                 let site = Site {
                     op: "indexing".to_string(),
-                    primary: span,
+                    primary,
                     operands: vec![self.operand(object.span, &v)],
                     in_place: false,
                     axis: None,
                 };
                 let shape = self.settle(out, &site, &[s]);
-                self.new_tensor(shape, &[t])
+                // Part of a mask is a mask, as in the run.
+                self.new_tensor_mask(shape, &[t], t.mask)
             }
             AVal::List(_) | AVal::Str(_) | AVal::Range(_) => {
                 if items.len() != 1 {

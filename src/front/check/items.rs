@@ -9,6 +9,7 @@ use crate::runtime::explain::{self, Site};
 use crate::syntax::ast::{BinOp, Expr};
 use crate::syntax::diagnostic::Diagnostic;
 use crate::syntax::span::Span;
+use crate::tensor::IndexItem;
 use std::rc::Rc;
 
 use crate::runtime::domain::UNROLL;
@@ -199,19 +200,29 @@ impl Checker {
         let mut out = Vec::with_capacity(items.len());
         for it in items {
             out.push(match it {
-                AItem::Ellipsis => AIdx::Advanced,
-                AItem::At(v, span) => {
-                    match v {
-                        // Tensors, lists and `None` index as PyTorch's advanced indexing.
-                        // (A value of unknown kind may be one of them.)
-                        AVal::Tensor(_)
-                        | AVal::List(_)
-                        | AVal::None
-                        | AVal::Range(_)
-                        | AVal::Unknown => AIdx::Advanced,
-                        _ => AIdx::At(self.known_int(v, *span)),
-                    }
-                }
+                AItem::Ellipsis => AIdx::Item(IndexItem::Ellipsis),
+                // Tensors, lists, ranges, bools and `None` index as PyTorch's advanced
+                // indexing; a value of unknown kind may be one of them.
+                AItem::At(AVal::Tensor(t), _) => match &t.shape {
+                    Some(s) => AIdx::Array(s.clone(), t.mask),
+                    None => AIdx::Advanced,
+                },
+                AItem::At(
+                    v @ (AVal::List(_) | AVal::None | AVal::Range(_) | AVal::Bool(_)),
+                    span,
+                ) => match v.realize() {
+                    Some(real) => match self.interp.index_value(&real, *span) {
+                        Ok(IndexItem::At(i)) => AIdx::At(Some(i)),
+                        Ok(item) => AIdx::Item(item),
+                        Err(d) => {
+                            self.report(*d);
+                            AIdx::Advanced
+                        }
+                    },
+                    None => AIdx::Advanced,
+                },
+                AItem::At(AVal::Unknown, _) => AIdx::Advanced,
+                AItem::At(v, span) => AIdx::At(self.known_int(v, *span)),
                 AItem::Slice(parts, _) => {
                     let mut out = [None, None, None];
                     let mut known = true;

@@ -13,6 +13,7 @@
 //!   items, in-place and indexed assignment; `autodiff.rs`: `backward` and `grad`;
 //!   `data.rs`: shapes from `.npy` headers and CSV header lines.
 
+mod advanced;
 mod args;
 mod autodiff;
 mod by_running;
@@ -340,6 +341,7 @@ impl Checker {
                 ids: Rc::default(),
                 anc: Rc::default(),
                 used: Rc::default(),
+                mask: t.mask,
             })),
             other => other.clone(),
         };

@@ -26,8 +26,13 @@ pub enum AIdx {
     At(Option<isize>),
     /// `start:stop:step`; `None` when a bound is not known.
     Slice(Option<(Option<isize>, Option<isize>, isize)>),
-    /// A tensor, list, `None` or `...` (advanced indexing: the result shape is not
-    /// followed yet; `tensor::take::index_plan` is its rule).
+    /// A known index value that is not a plain position: `...`, `None`, a list, a range,
+    /// a bool (the run's own item).
+    Item(IndexItem),
+    /// A tensor of known shape used as an index: positions, or a mask (`Some(true)`);
+    /// `None` when it is not known which.
+    Array(Shape, Option<bool>),
+    /// A value not known well enough to follow (the result shape is undecided).
     Advanced,
 }
 
@@ -110,7 +115,7 @@ impl Checker {
     }
 
     /// A rule error: real when no symbolic size is involved.
-    fn sym_error(&self, e: TensorError, shapes: &[&[Dim]]) -> RuleOut {
+    pub(super) fn sym_error(&self, e: TensorError, shapes: &[&[Dim]]) -> RuleOut {
         if shapes.iter().any(|s| has_sym(s)) {
             RuleOut::Undecided(String::new(), None)
         } else {
@@ -427,8 +432,11 @@ impl Checker {
 
     /// `x[items]`.
     pub fn rule_index(&mut self, s: &[Dim], items: &[AIdx]) -> RuleOut {
-        if items.iter().any(|i| matches!(i, AIdx::Advanced)) {
-            return RuleOut::Undecided(String::new(), None);
+        if items
+            .iter()
+            .any(|i| matches!(i, AIdx::Advanced | AIdx::Item(_) | AIdx::Array(..)))
+        {
+            return self.rule_index_advanced(s, items);
         }
         let s = self.canon(s);
         let mut extras: Vec<Dim> = Vec::new();
@@ -457,11 +465,13 @@ impl Checker {
                         step: *step,
                     });
                 }
-                AIdx::Slice(None) | AIdx::Advanced => real.push(IndexItem::Slice {
-                    start: None,
-                    stop: None,
-                    step: 1,
-                }),
+                AIdx::Slice(None) | AIdx::Advanced | AIdx::Item(_) | AIdx::Array(..) => {
+                    real.push(IndexItem::Slice {
+                        start: None,
+                        stop: None,
+                        step: 1,
+                    })
+                }
             }
         }
         match call_rule(std::slice::from_ref(&s), &extras, |sh| {

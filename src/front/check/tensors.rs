@@ -50,7 +50,35 @@ impl Checker {
             ids: Rc::new(vec![id]),
             anc: Rc::new(anc),
             used: Rc::new(used),
+            mask: None,
         })
+    }
+
+    /// A new tensor known to be a mask (`Some(true)`), known not to be one, or either.
+    pub fn new_tensor_mask(
+        &mut self,
+        shape: Option<super::dims::Shape>,
+        inputs: &[&ATensor],
+        mask: Option<bool>,
+    ) -> AVal {
+        let mut t = self.make_tensor(shape, inputs);
+        if let Some(t) = Rc::get_mut(&mut t) {
+            t.mask = mask;
+        }
+        AVal::Tensor(t)
+    }
+
+    /// The abstract form of a tensor that running a builtin gave, made from `inputs`:
+    /// its shape, and whether it is a mask (known when the run saw every input's kind).
+    pub fn from_run(&mut self, t: &crate::tensor::Tensor, inputs: &[&ATensor]) -> AVal {
+        let mask = if t.is_mask() {
+            Some(true)
+        } else if inputs.iter().all(|i| i.mask.is_some()) {
+            Some(false)
+        } else {
+            None
+        };
+        self.new_tensor_mask(Some(super::dims::Dim::shape(&t.shape())), inputs, mask)
     }
 
     /// A new leaf tensor (constructors, `detach`, `grad`).
@@ -73,5 +101,34 @@ impl Checker {
             let n = self.version_of(id) + 1;
             Rc::make_mut(&mut self.st.versions).insert(id, (n, span));
         }
+    }
+}
+
+/// Whether a builtin's tensor is a mask, by its row's rule, as in the run: a constructor
+/// never makes one, and a reshape or transpose of a mask is a mask. Otherwise as made.
+pub(super) fn with_mask(out: AVal, a: &super::args::CArgs) -> AVal {
+    let mask = match a.b.check {
+        crate::runtime::value::Check::Sized
+        | crate::runtime::value::Check::Square
+        | crate::runtime::value::Check::Vector
+        | crate::runtime::value::Check::Arange
+        | crate::runtime::value::Check::Linspace => Some(false),
+        crate::runtime::value::Check::Reshape
+        | crate::runtime::value::Check::Flatten
+        | crate::runtime::value::Check::Transpose
+        | crate::runtime::value::Check::Squeeze
+        | crate::runtime::value::Check::Unsqueeze
+        | crate::runtime::value::Check::Permute => match a.val(0) {
+            AVal::Tensor(t) => t.mask,
+            _ => None,
+        },
+        _ => return out,
+    };
+    match out {
+        AVal::Tensor(mut t) => {
+            Rc::make_mut(&mut t).mask = mask;
+            AVal::Tensor(t)
+        }
+        other => other,
     }
 }

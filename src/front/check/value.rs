@@ -31,6 +31,9 @@ pub struct ATensor {
     /// The tensors its graph certainly used as an op's input, each with its version
     /// (in-place changes) at that use: an under-approximation, for `grad::stale`.
     pub used: Rc<BTreeMap<u32, u32>>,
+    /// Whether it is a mask (made by a comparison or logical op), which indexes by
+    /// selecting: `None` when that is not known.
+    pub mask: Option<bool>,
 }
 
 /// A list: exact items, or (after `append` or a join of different lengths) only an
@@ -384,6 +387,11 @@ impl ATensor {
             ids,
             anc,
             used,
+            mask: if self.mask == other.mask {
+                self.mask
+            } else {
+                None
+            },
         }
     }
 }

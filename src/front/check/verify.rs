@@ -158,6 +158,7 @@ impl Checker {
                     ids: Rc::new(vec![id]),
                     anc: Rc::new(BTreeSet::from([id])),
                     used: Rc::default(),
+                    mask: Some(t.is_mask()),
                 }))
             }
             Value::List(l) if depth < 4 && l.borrow().len() <= 4096 => {

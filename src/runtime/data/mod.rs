@@ -49,10 +49,10 @@ use P::{Kw, Opt, Req, Var, VarKw};
 pub static TABLE: &[Builtin] = &[
     // ---- data
     b!("load", [Req("path"), Opt("name", "None")], "a tensor from a .npy file; from a .npz the array `name`, or a list of all in stored order", "W = load(\"w.npz\", \"W\")", f_load, Load),
-    b!("torch.load", [Req("path")], "torch.load(path): the dict of named tensors that `torch.save(model.state_dict(), path)` wrote", "torch.load(\"model.pt\")", f_torch_load, Unknown),
+    b!("torch.load", [Req("path")], "torch.load(path): the dict of named tensors that `torch.save(model.state_dict(), path)` wrote", "torch.load(\"model.pt\")", f_torch_load, ReadsFile),
     b!("save", [Req("x"), Opt("path", "None"), VarKw("arrays")], "write a tensor to a .npy file, or named tensors to a .npz: save(\"w.npz\", W=W1, b=b1)", "save(W, \"w.npy\")", f_save, Nothing),
     b!("load_csv", [Req("path"), Opt("header", "False")], "a 2-D tensor of a CSV file's numbers; header=True skips the first row (its names: `csv_columns`)", "data = load_csv(\"iris.csv\", header=True)", f_load_csv, LoadCsv),
-    b!("csv_columns", [Req("path")], "the column names in the header row of a CSV file, as a list of strings", "csv_columns(\"iris.csv\")", f_csv_columns),
+    b!("csv_columns", [Req("path")], "the column names in the header row of a CSV file, as a list of strings", "csv_columns(\"iris.csv\")", f_csv_columns, ReadsFile),
     b!("one_hot", [Req("labels"), Opt("n", "None")], "class indices as one-hot rows of length n (default: largest label + 1)", "one_hot(y, 10)", f_one_hot, OneHot),
     b!("accuracy", [Req("logits"), Req("labels")], "the fraction of rows whose argmax is the label (indices [N] or one-hot [N, C])", "accuracy(X @ W, y)", f_accuracy, Accuracy),
     // ---- pictures
