@@ -190,15 +190,31 @@ pub(crate) fn xor_operands(
         _ => "a number",
     };
     let [l, r] = operands;
-    let (lw, rw) = (what(&l), what(&r));
-    if matches!(lw, "a mask" | "a bool") && matches!(rw, "a mask" | "a bool") {
-        return Ok(());
-    }
-    Err(interp.fail(explain::xor_needs_masks(
+    match xor_error(
         op_span,
-        [(l.2.span, lw), (r.2.span, rw)],
+        [(l.2.span, what(&l)), (r.2.span, what(&r))],
         [interp.text_of(l.2.span), interp.text_of(r.2.span)],
-    )))
+    ) {
+        Some(d) => Err(interp.fail(d)),
+        None => Ok(()),
+    }
+}
+
+/// `a ^ b` by the kinds of its operands (`a mask`, `a bool`, `a tensor of numbers`, `a
+/// number`; the same words in a run and in `tsr check`): the error unless both are masks
+/// or bools.
+pub(crate) fn xor_error(
+    op_span: Span,
+    operands: [(Span, &str); 2],
+    texts: [String; 2],
+) -> Option<Diagnostic> {
+    if operands
+        .iter()
+        .all(|(_, what)| matches!(*what, "a mask" | "a bool"))
+    {
+        return None;
+    }
+    Some(explain::xor_needs_masks(op_span, operands, texts))
 }
 
 /// Whether `e` is `something.T`.

@@ -142,18 +142,33 @@ impl Checker {
             };
         }
         if matches!(l, AVal::Tensor(_)) || matches!(r, AVal::Tensor(_)) {
-            // `x ^ 2`: a number is never a mask, whatever the tensor holds.
-            if op == BinOp::BitXor && (matches!(l, AVal::Num(_)) || matches!(r, AVal::Num(_))) {
+            // `^` needs masks or bools: a number is never a mask, and a tensor's kind is
+            // known when it was made by a comparison or by arithmetic.
+            if op == BinOp::BitXor {
                 let what = |v: &AVal| match v {
-                    AVal::Num(_) => "a number",
-                    _ => "a tensor",
+                    AVal::Num(_) => Some("a number"),
+                    AVal::Bool(_) => Some("a bool"),
+                    AVal::Tensor(t) => Some(match t.mask {
+                        Some(true) => "a mask",
+                        Some(false) => "a tensor of numbers",
+                        None => "a tensor",
+                    }),
+                    _ => None,
                 };
-                self.report(crate::runtime::explain::xor_needs_masks(
-                    op_span,
-                    [(lhs.span, what(&l)), (rhs.span, what(&r))],
-                    [self.text_of(lhs.span), self.text_of(rhs.span)],
-                ));
-                return AVal::Unknown;
+                if let (Some(lw), Some(rw)) = (what(&l), what(&r)) {
+                    let decided = lw == "a number"
+                        || rw == "a number"
+                        || (lw != "a tensor" && rw != "a tensor");
+                    let texts = [self.text_of(lhs.span), self.text_of(rhs.span)];
+                    let operands = [(lhs.span, lw), (rhs.span, rw)];
+                    if let Some(d) = decided
+                        .then(|| crate::runtime::index::xor_error(op_span, operands, texts))
+                        .flatten()
+                    {
+                        self.report(d);
+                        return AVal::Unknown;
+                    }
+                }
             }
             // `a // b` has the shape of `a / b`.
             let op = if op == BinOp::FloorDiv {

@@ -517,6 +517,7 @@ impl Parser<'_> {
     pub(super) fn target_list(&mut self) -> PResult<Target> {
         let start = self.span();
         let mut items = Vec::new();
+        let mut starred: Option<Span> = None;
         loop {
             let star = self.eat(&Token::Star);
             let e = self.expression(CMP_BP.0 + 1)?;
@@ -527,10 +528,17 @@ impl Parser<'_> {
             };
             match star {
                 // `for a, *rest in ...`
-                Some(_) => items.push(Target::Starred {
-                    target: Box::new(t),
-                    span,
-                }),
+                Some(_) => {
+                    if let Some(first) = starred {
+                        self.two_starred(first, span);
+                        return Err(Fail);
+                    }
+                    starred = Some(span);
+                    items.push(Target::Starred {
+                        target: Box::new(t),
+                        span,
+                    })
+                }
                 None => items.push(t),
             }
             if self.eat(&Token::Comma).is_none() || self.at(&Token::In) {
@@ -538,6 +546,15 @@ impl Parser<'_> {
             }
         }
         if items.len() == 1 && !matches!(self.tokens[self.pos - 1].node, Token::Comma) {
+            if let (Some(span), Some(Target::Starred { .. })) = (starred, items.first()) {
+                // `for *a in xs:`, as Python: a starred name goes among other names.
+                self.error(
+                    Diagnostic::error("syntax::assign_target", "cannot assign to a starred name")
+                        .primary(span, "a starred name alone")
+                        .help("a starred name goes among other names: `for first, *rest in rows:`"),
+                );
+                return Err(Fail);
+            }
             if let Some(t) = items.pop() {
                 return Ok(t);
             }

@@ -439,7 +439,7 @@ impl Parser<'_> {
     /// for_stmt = "for" target_list "in" expression_list ":" block
     pub(super) fn for_stmt(&mut self) -> PResult<Stmt> {
         let keyword = self.bump();
-        if !starts_expression(self.peek()) {
+        if !starts_expression(self.peek()) && !self.at(&Token::Star) {
             self.expect_name("a loop variable name after `for`", None)?;
         }
         let target = self.target_list()?;
