@@ -477,6 +477,10 @@ pub enum Check {
     /// pair): when it cannot be run, the result is unknown rather than a tensor.
     ShapesPair,
     Numel,
+    /// `x.size()` (the sizes) and `x.size(d)` (one size).
+    Size,
+    /// `x.dim()`: the number of axes.
+    Ndim,
     /// The first argument's shape, through the graph (`exp`, `relu`); a number stays a
     /// number.
     Elementwise,

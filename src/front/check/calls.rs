@@ -542,6 +542,11 @@ impl Checker {
             },
             Check::Cat | Check::Stack => self.cat(a),
             Check::Permute | Check::Expand | Check::Repeat | Check::Pad => self.movement_rule(a),
+            Check::Size => self.size(a),
+            Check::Ndim => match self.arg_shape(a, 0) {
+                Some(s) => AVal::num(s.len() as f64),
+                None => AVal::Num(ANum::Unknown),
+            },
             Check::Numel => match self
                 .arg_shape(a, 0)
                 .and_then(|s| Dim::real(&self.canon(&s)))

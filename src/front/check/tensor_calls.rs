@@ -13,6 +13,42 @@ use crate::tensor::shape;
 use std::rc::Rc;
 
 impl Checker {
+    /// `x.size()`: the sizes, as `x.shape` gives them; `x.size(d)`: one size. An axis out
+    /// of range is the run's own error (the builtin run on a tensor of that rank).
+    pub(super) fn size(&mut self, a: &mut CArgs) -> AVal {
+        let Some(s) = self.arg_shape(a, 0) else {
+            return match a.get(1) {
+                Some(_) => AVal::Num(ANum::Unknown),
+                None => AVal::Unknown,
+            };
+        };
+        let s = self.canon(&s);
+        if a.get(1).is_none() {
+            return AVal::list(s.into_iter().map(super::expr::dim_number).collect());
+        }
+        let Some(d) = a.val(1).as_known_number() else {
+            return AVal::Num(ANum::Unknown);
+        };
+        let n = s.len() as f64;
+        let i = if d < 0.0 { d + n } else { d };
+        if i >= 0.0 && i < n && i.fract() == 0.0 {
+            return super::expr::dim_number(s[i as usize]);
+        }
+        let ones = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&vec![1; s.len()]));
+        if let Some(slot) = a.real.slots.get_mut(0) {
+            *slot = slot.take().map(|(_, span)| {
+                (
+                    crate::runtime::value::Value::Tensor(crate::tensor::Tensor::leaf(ones)),
+                    span,
+                )
+            });
+        }
+        if let Err(d) = (a.b.func)(&mut self.interp, &mut a.real) {
+            self.report(*d);
+        }
+        AVal::Num(ANum::Unknown)
+    }
+
     pub(super) fn elementwise2(&mut self, a: &mut CArgs) -> AVal {
         if matches!((a.val(0), a.val(1)), (AVal::Num(_), AVal::Num(_))) {
             return AVal::Num(ANum::Unknown);

@@ -119,14 +119,16 @@ pub static TABLE: &[Builtin] = &[
         [Req("x"), Opt("dim", "None")],
         "x.size(): the shape; x.size(d): the size of axis d",
         "x.size(0)",
-        f_size
+        f_size,
+        Size
     ),
     b!(
         "tensor.dim",
         [Req("x")],
         "x.dim(): the number of axes",
         "x.dim()",
-        f_dim
+        f_dim,
+        Ndim
     ),
     b!(
         "tensor.requires_grad_",

@@ -139,8 +139,14 @@ pub(super) fn broadcast_fixes(
     }
     // A transposed operand, when the result keeps one operand's shape: a `.T` that
     // stretches both (a column [n, 1] against a row [1, m]) pairs every element with
-    // every other, which is not what a mismatch of one axis means.
+    // every other, which is not what a mismatch of one axis means. Not when a reduction
+    // without keepdim explains the mismatch (`X - X.mean(dim=1)`): transposing `X` would
+    // subtract across the wrong axis.
+    let reduced = !out.is_empty() && out.iter().any(|p| p.replacement.ends_with("keepdim=True)"));
     for (op, other, mine, is_left) in [(r, lhs, rhs, false), (l, rhs, lhs, true)] {
+        if reduced {
+            break;
+        }
         if mine.len() == 2 {
             let t: Vec<usize> = mine.iter().rev().copied().collect();
             let result = if is_left {
