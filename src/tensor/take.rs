@@ -466,6 +466,23 @@ pub fn embedding(input: &Tensor, weight: &Tensor) -> Result<Tensor, TensorError>
             ),
         ));
     }
+    // PyTorch's embedding takes no position from the end: a negative index is an error.
+    if let Some((j, &v)) = input.data().iter().enumerate().find(|(_, &v)| v < 0.0) {
+        let at = super::ShapeFmt(&unravel(j, input.data().shape())).to_string();
+        return Err(TensorError::OpShape {
+            code: "shape::embedding",
+            msg: format!(
+                "`embedding` index {v} at position {at} is negative: the table has {} rows, numbered 0 to {}",
+                ws[0],
+                ws[0].saturating_sub(1)
+            ),
+            help: Some(
+                "an embedding index is a row number from 0; unlike `x[i]`, it does not count \
+                 from the end (a padding or unknown token needs a row of its own)"
+                    .to_string(),
+            ),
+        });
+    }
     let items = [IndexItem::Array {
         values: input.data().to_owned(),
         mask: false,

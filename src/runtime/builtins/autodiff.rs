@@ -189,6 +189,24 @@ pub(super) fn param_list(interp: &Interp, a: &Args) -> R<Vec<Tensor>> {
             ))
         }
     };
+    if ts.is_empty() {
+        // PyTorch: "optimizer got an empty parameter list".
+        return Err(interp.fail(
+            Diagnostic::error(
+                "value::argument",
+                format!(
+                    "`{}` got an empty list of parameters: it would update nothing",
+                    a.builtin.name
+                ),
+            )
+            .primary(a.span(0), "no parameters")
+            .help(
+                "`model.parameters()` lists the layers' weights and the `nn.Parameter`s a \
+                 module holds; a tensor stored as `self.w = torch.randn(...)` is not one: \
+                 make it `self.w = nn.Parameter(torch.randn(...))`",
+            ),
+        ));
+    }
     for t in &ts {
         t.mark_wanted();
     }
