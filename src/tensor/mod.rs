@@ -390,6 +390,10 @@ pub struct Node {
     /// The `backward` pass (generation) that last visited this node, and its slot there.
     mark: Cell<u64>,
     slot: Cell<usize>,
+    /// For a basic index `x[i, a:b]`, the tensor it was taken from and the items: a
+    /// change in place of this tensor is written back there, as a write through one of
+    /// PyTorch's views (`N[i][j] += 1`, `x[0].fill_(1)`).
+    view_of: std::cell::OnceCell<Box<(Tensor, Vec<IndexItem>)>>,
 }
 
 thread_local! {
@@ -495,6 +499,7 @@ impl Tensor {
             grad_wanted: Cell::new(false),
             mark: Cell::new(0),
             slot: Cell::new(usize::MAX),
+            view_of: std::cell::OnceCell::new(),
         }))
     }
 
@@ -605,6 +610,16 @@ impl Tensor {
 
     pub(crate) fn bump_version(&self) {
         self.0.version.set(self.0.version.get() + 1);
+        if let Some(v) = self.0.view_of.get() {
+            let (base, items) = &**v;
+            // The region still has this tensor's shape (a view's shape never changes).
+            let _ = optim::set_index(base, items, self);
+        }
+    }
+
+    /// Record that this tensor is the region `items` (basic items only) of `base`.
+    pub(crate) fn set_view_of(&self, base: &Tensor, items: &[IndexItem]) {
+        let _ = self.0.view_of.set(Box::new((base.clone(), items.to_vec())));
     }
     pub(crate) fn mark(&self) -> &Cell<u64> {
         &self.0.mark

@@ -196,7 +196,9 @@ pub fn index(t: &Tensor, items: &[IndexItem]) -> Result<Tensor, TensorError> {
     let (res, out) = resolve_index(&t.shape(), items)?;
     super::budget::reserve(&out)?;
     let data = index_array(&t.data(), &res);
-    Ok(Tensor::from_op(data, Op::Index(Input::new(t), res)))
+    let out = Tensor::from_op(data, Op::Index(Input::new(t), res));
+    out.set_view_of(t, items);
+    Ok(out)
 }
 
 /// Gradient of `cat` for input `i`: its slab of `g` along `ax`.

@@ -15,7 +15,15 @@ impl Checker {
     pub(super) fn backward(&mut self, a: &mut CArgs) -> AVal {
         match a.val(0) {
             AVal::Tensor(t) => {
-                if let Some(s) = t.shape.as_ref().map(|s| self.canon(s)) {
+                // `y.backward(gradient)` weighs y's elements: y need not be one element
+                // (the product y * gradient is the run's own broadcast).
+                let weighted = a.get(1).is_some_and(|g| !matches!(g, AVal::None));
+                if let Some(s) = t
+                    .shape
+                    .as_ref()
+                    .filter(|_| !weighted)
+                    .map(|s| self.canon(s))
+                {
                     match (known_numel(&s), Dim::real(&s)) {
                         (Some(1), _) => {}
                         (Some(_), Some(real)) => {

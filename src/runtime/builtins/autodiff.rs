@@ -24,8 +24,8 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "backward",
-        [Req("loss")],
-        "compute d loss / d t for every tensor the loss depends on",
+        [Req("loss"), Opt("gradient", "None"), Kw("retain_graph", "None"), Kw("create_graph", "False")],
+        "compute d loss / d t for every tensor the loss depends on; for a non-scalar, `gradient` weighs its elements (the backward of sum(loss * gradient)); the graph is always kept",
         "backward(loss)",
         f_backward,
         Backward
@@ -92,7 +92,7 @@ pub static TABLE: &[Builtin] = &[
     ),
     b!(
         "zero_grad",
-        [Req("opt")],
+        [Req("opt"), Kw("set_to_none", "True")],
         "does nothing: tsr's gradients never accumulate (kept for PyTorch habits)",
         "zero_grad(opt)",
         f_zero_grad,
@@ -136,6 +136,13 @@ fn f_backward(interp: &mut Interp, a: &mut Args) -> R<Value> {
                 .primary(a.span(0), format!("this is a {}", other.kind())),
             ))
         }
+    };
+    // `y.backward(g)`: the gradient of sum(y * g), as PyTorch's vector-Jacobian product.
+    let t = match a.get(1) {
+        Some(Value::Tensor(g)) => tensor::binary(tensor::BinaryOp::Mul, &t, g)
+            .and_then(|p| tensor::reduce(tensor::ReduceOp::Sum, &p, None, false))
+            .map_err(|e| a.fail(interp, e, &[0, 1]))?,
+        _ => t,
     };
     let store = tensor::backward(&t).map_err(|e| a.fail(interp, e, &[0]))?;
     interp.set_grads(store);
@@ -237,7 +244,11 @@ fn f_sgd(interp: &mut Interp, a: &mut Args) -> R<Value> {
 pub(super) fn betas(interp: &Interp, a: &Args, i: usize) -> R<(f64, f64)> {
     Ok(match a.get(i) {
         None => (0.9, 0.999),
-        Some(Value::List(l)) if l.borrow().len() == 2 => {
+        Some(v @ (Value::List(_) | Value::Tuple(_))) if matches!(v.clone().listlike(), Value::List(l) if l.borrow().len() == 2) =>
+        {
+            let Value::List(l) = v.clone().listlike() else {
+                return Ok((0.9, 0.999));
+            };
             let l = l.borrow();
             match (
                 crate::runtime::eval::as_number(&l[0]),

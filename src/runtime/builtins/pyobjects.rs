@@ -31,7 +31,7 @@ pub static TABLE: &[Builtin] = &[
     b!("repr", [Req("x")], "the text of a value as it prints as a result (strings quoted)", "repr(\"a\")", f_repr),
     b!("isinstance", [Req("x"), Req("kind")], "whether x is of a class (or a builtin type: int, float, str, list, tuple, dict)", "isinstance(m, Linear)", f_isinstance, IsInstance),
     b!("matmul", [Req("a"), Req("b")], "the matrix product `a @ b` (numpy's `dot` and `matmul`)", "matmul(X, W.T)", f_matmul, Shapes),
-    b!("super", [], "inside a method: the instance, with the methods of its class's base", "super().__init__()", f_super),
+    b!("super", [Opt("type", "None"), Opt("obj", "None")], "inside a method: the instance, with the methods of its class's base (`super(Net, self)`, Python 2's spelling, is the same)", "super().__init__()", f_super),
     b!("object.__init__", [Var("args")], "the base `__init__` of every class: does nothing", "super().__init__()", f_nothing),
     b!("Exception", [Opt("message", "None")], "an exception to `raise`: `raise Exception(\"message\")`", "raise Exception(\"bad input\")", f_exception),
     b!("ValueError", [Opt("message", "None")], "an exception to `raise` for a bad value", "raise ValueError(\"x must be positive\")", f_exception),

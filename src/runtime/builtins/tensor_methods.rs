@@ -46,9 +46,9 @@ pub static TABLE: &[Builtin] = &[
     b!(
         "tensor.astype",
         [Req("x"), Opt("dtype", "None")],
-        "x.astype(dtype): the tensor itself (numpy's conversion; tensors are f32)",
+        "x.astype(dtype): numpy's conversion: whole numbers truncated toward zero for an integer type (`int`, `np.int64`), a mask for `bool`, else the tensor itself (tensors are f32)",
         "x.astype(np.float32)",
-        f_same,
+        f_to_dtype,
         Same
     ),
     b!(
@@ -153,9 +153,9 @@ pub static TABLE: &[Builtin] = &[
             Kw("dtype", "None"),
             Kw("device", "None")
         ],
-        "x.to(device): the tensor itself (tsr computes on the CPU, in float32)",
+        "x.to(device): the tensor itself (tsr computes on the CPU, in float32); x.to(torch.long): whole numbers, truncated toward zero; x.to(torch.bool): a mask",
         "x.to(device)",
-        f_same,
+        f_to_dtype,
         Same
     ),
     b!(
@@ -353,6 +353,33 @@ fn f_expand_as(interp: &mut Interp, a: &mut Args) -> R<Value> {
     tensor::expand(&t, &sizes)
         .map(Value::Tensor)
         .map_err(|e| a.fail(interp, e, &[0, 1]))
+}
+
+/// `x.to(...)` / `x.astype(...)`: an integer dtype truncates toward zero (as `long()`),
+/// `bool` makes a mask, anything else (a float type, a device) is the tensor itself.
+fn f_to_dtype(interp: &mut Interp, a: &mut Args) -> R<Value> {
+    let t = a.tensor(interp, 0)?;
+    let kind = |v: &Value| match v {
+        Value::Str(s) if s.starts_with("int") || s.starts_with("uint") => Some("int"),
+        Value::Str(s) if &**s == "bool" => Some("bool"),
+        Value::Builtin(b) if b.name == "int" => Some("int"),
+        Value::Builtin(b) if b.name == "bool" => Some("bool"),
+        _ => None,
+    };
+    let asked = a
+        .slots
+        .iter()
+        .skip(1)
+        .flatten()
+        .map(|(v, _)| v)
+        .chain(a.rest.iter().map(|(v, _)| v))
+        .find_map(kind);
+    Ok(Value::Tensor(match asked {
+        Some("int") => tensor::unary(tensor::UnaryOp::Trunc, &t.detach()),
+        Some(_) => tensor::logical(tensor::LogicalOp::Bool, &t, None)
+            .map_err(|e| a.fail(interp, e, &[0]))?,
+        None => t,
+    }))
 }
 
 fn f_same(interp: &mut Interp, a: &mut Args) -> R<Value> {

@@ -103,11 +103,42 @@ impl Interp {
         }
     }
 
+    /// An elementwise builtin (`abs`, `x.pow(2)`, `log`) keeps its input's mark: the pairs
+    /// of `[N, 1]` with `[N]` stay pairs, and probabilities over the batch axis stay over
+    /// it (`log(softmax(x, dim=0))`).
+    fn lint_elementwise(&mut self, b: &'static Builtin, args: &Args, out: &Value) {
+        use crate::runtime::value::Check;
+        let Value::Tensor(o) = out else { return };
+        let elementwise = matches!(
+            b.check,
+            Check::Elementwise | Check::Broadcast2 | Check::Shapes
+        );
+        if self.lint.marks.is_empty() || !elementwise {
+            return;
+        }
+        for (v, _) in args.slots.iter().flatten() {
+            if let Some(m) = self.lint.get(v).cloned() {
+                let same = matches!(v, Value::Tensor(t) if t.shape() == o.shape());
+                let keep = match m.kind {
+                    _ if !same => false,
+                    Kind::Pairs { .. } => o.ndim() == 2,
+                    Kind::Probs(_, batch) => batch.is_some(),
+                    _ => false,
+                };
+                if keep {
+                    self.lint.mark(o, m);
+                }
+                return;
+            }
+        }
+    }
+
     /// After the builtin `b` returned `out` for the arguments `args`.
     pub(crate) fn lint_call(&mut self, b: &'static Builtin, args: &Args, out: &Value) {
         let name = b.name;
         let role = b.lint;
         if role == LintRole::Other {
+            self.lint_elementwise(b, args, out);
             return;
         }
         let first = args.slots.first().and_then(|s| s.as_ref()).map(|(v, _)| v);
