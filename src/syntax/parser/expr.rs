@@ -547,12 +547,7 @@ impl Parser<'_> {
         }
         if items.len() == 1 && !matches!(self.tokens[self.pos - 1].node, Token::Comma) {
             if let (Some(span), Some(Target::Starred { .. })) = (starred, items.first()) {
-                // `for *a in xs:`, as Python: a starred name goes among other names.
-                self.error(
-                    Diagnostic::error("syntax::assign_target", "cannot assign to a starred name")
-                        .primary(span, "a starred name alone")
-                        .help("a starred name goes among other names: `for first, *rest in rows:`"),
-                );
+                self.starred_alone(span);
                 return Err(Fail);
             }
             if let Some(t) = items.pop() {

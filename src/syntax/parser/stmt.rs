@@ -308,6 +308,15 @@ impl Parser<'_> {
         );
     }
 
+    /// `for *a in xs:`, as Python: a starred name goes among other names.
+    pub(super) fn starred_alone(&mut self, span: Span) {
+        self.error(
+            Diagnostic::error("syntax::assign_target", "cannot assign to a starred name")
+                .primary(span, "a starred name alone")
+                .help("a starred name goes among other names: `for first, *rest in rows:`"),
+        );
+    }
+
     /// target = NAME | postfix_expr subscript | postfix_expr "." NAME
     ///        | target { "," target } | "(" target_list ")" | "[" target_list "]"
     /// (checked on the parsed left side)
